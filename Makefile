@@ -1,0 +1,35 @@
+# pacheck — set-up commands: `make demo` and `make test`.
+GO      ?= go
+BIN     ?= bin/pacheck
+SHARED  ?= $(if $(PACHECK_SHARED),$(PACHECK_SHARED),../shared)
+PKGS    ?= ./...
+
+.PHONY: build test demo bench generate vet fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/pacheck
+
+vet:
+	$(GO) vet $(PKGS)
+
+# All tests. Tests that need ../shared skip with a message when it is absent; .ci/run refuses to
+# run without it.
+test: vet
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+demo: build
+	./$(BIN) demo
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Recompile the embedded IG data from the official packages in ../shared (output is committed).
+generate:
+	$(GO) run ./profiles/internal/gen -packages $(SHARED)/fhir-packages -out profiles/embedded
+	$(GO) generate ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzEvaluate -fuzztime 5m ./checks/fhirpath
+
+clean:
+	rm -rf bin pacheck-report
