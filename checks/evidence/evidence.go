@@ -1,0 +1,75 @@
+// Package evidence holds the shapes of the proof a check leaves behind: HTTP exchanges (redacted),
+// validation issues, browser screenshots, must-support matrices. Suites attach them to specs with
+// Ginkgo's AddReportEntry under EntryName; reports reads them back. It is a leaf like checks/issue.
+package evidence
+
+import (
+	"time"
+
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+// Ginkgo report entry names that pacheck owns.
+const (
+	// EntryName carries one *Entry (AddReportEntry(EntryName, &Entry{...})).
+	EntryName = "pacheck.evidence"
+	// ErrorEntryName marks a failed spec as an error (tool/environment trouble), not a
+	// non-conformance; its value is the one-line reason.
+	ErrorEntryName = "pacheck.error"
+	// RequirementEntryName carries the quoted requirement (statement, level, IG section) as text.
+	RequirementEntryName = "pacheck.requirement"
+)
+
+// Kinds of evidence.
+const (
+	KindHTTP        = "http"
+	KindIssues      = "issues"
+	KindScreenshot  = "screenshot"
+	KindMustSupport = "must-support"
+	KindNote        = "note"
+	KindBrowserStep = "browser-step"
+)
+
+// Entry is one piece of evidence. Exactly one of the payload fields matches Kind.
+type Entry struct {
+	Kind        string        `json:"kind"`
+	Title       string        `json:"title"`
+	Exchange    *Exchange     `json:"exchange,omitempty"`
+	Issues      []issue.Issue `json:"issues,omitempty"`
+	Resource    string        `json:"resource,omitempty"` // e.g. "Observation/123" the issues are about
+	Screenshot  *File         `json:"screenshot,omitempty"`
+	MustSupport *MustSupport  `json:"mustSupport,omitempty"`
+	Text        string        `json:"text,omitempty"`
+}
+
+// Exchange is one HTTP request/response, already redacted: no token, secret, password or cookie
+// value survives in it (they read "***").
+type Exchange struct {
+	Time            time.Time           `json:"time"`
+	Method          string              `json:"method"`
+	URL             string              `json:"url"`
+	Status          int                 `json:"status"`
+	DurationMS      int64               `json:"durationMs"`
+	RequestHeaders  map[string][]string `json:"requestHeaders,omitempty"`
+	RequestBody     string              `json:"requestBody,omitempty"`
+	ResponseHeaders map[string][]string `json:"responseHeaders,omitempty"`
+	ResponseBody    string              `json:"responseBody,omitempty"` // may be cut: see Truncated
+	Truncated       bool                `json:"truncated,omitempty"`
+	Error           string              `json:"error,omitempty"` // transport error, when there was no response
+}
+
+// File is a large payload written beside the report (screenshots, full bodies).
+type File struct {
+	Path   string `json:"path"` // relative to the report folder
+	SHA256 string `json:"sha256"`
+	Media  string `json:"media"`         // e.g. image/png
+	URL    string `json:"url,omitempty"` // page the screenshot shows
+}
+
+// MustSupport records, for one profile, which must-support elements were seen.
+type MustSupport struct {
+	Profile  string   `json:"profile"`
+	Present  []string `json:"present"`
+	Missing  []string `json:"missing"`
+	Searched []string `json:"searched,omitempty"` // e.g. patient ids whose data was examined
+}
