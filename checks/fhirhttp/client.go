@@ -1,0 +1,441 @@
+// Package fhirhttp is a bounded, origin-pinned HTTP client for untrusted FHIR and OAuth servers.
+// Every exchange is recorded (redacted) as an evidence.Exchange; bodies, times, redirects and pages
+// are bounded; a bearer token is only ever sent to the target origin(s).
+//
+// Errors: a *TransportError means the tool got no usable response (network, timeout, limits,
+// token source): suites report it as an "error" outcome. Any HTTP response, whatever its status,
+// is data returned in *Response for checks to judge.
+package fhirhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+)
+
+// Version is the pacheck version sent in the User-Agent ("pacheck/<Version>").
+var Version = "dev"
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultTimeout         = 30 * time.Second
+	DefaultMaxBodyBytes    = 20 << 20
+	DefaultMaxRedirects    = 5
+	DefaultMaxPages        = 20
+	DefaultMaxEvidenceBody = 256 << 10
+	FHIRJSON               = "application/fhir+json"
+)
+
+// Sentinel causes wrapped in *TransportError (test with errors.Is).
+var (
+	ErrBodyTooLarge     = errors.New("response body exceeds the size limit")
+	ErrTooManyRedirects = errors.New("too many redirects")
+	ErrToken            = errors.New("token source failed")
+)
+
+// Recorder receives every exchange, already redacted. It must not block for long.
+type Recorder func(evidence.Exchange)
+
+// TokenFunc adapts a function to oauth2.TokenSource.
+type TokenFunc func() (*oauth2.Token, error)
+
+// Token implements oauth2.TokenSource.
+func (f TokenFunc) Token() (*oauth2.Token, error) { return f() }
+
+// StaticToken returns a TokenSource that always yields the bearer token tok.
+func StaticToken(tok string) oauth2.TokenSource {
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"})
+}
+
+// Options configures a Client. Zero values take the defaults.
+type Options struct {
+	BaseURL         string        // FHIR base, e.g. https://example.org/fhir (required)
+	Timeout         time.Duration // per request, covering redirects and the body (default 30s)
+	MaxBodyBytes    int64         // per response (default 20 MiB)
+	MaxRedirects    int           // default 5; negative means follow none
+	MaxPages        int           // bound for SearchAll/Follow (default 20)
+	MaxEvidenceBody int           // bytes of each body kept in evidence (default 256 KiB)
+	// TokenSource supplies the bearer token. It is sent only to the BaseURL origin and TokenOrigins.
+	TokenSource  oauth2.TokenSource
+	TokenOrigins []string // extra origins (scheme://host[:port]) allowed to receive the token
+	Recorder     Recorder
+	Secrets      *Secrets          // extra exact values to mask in evidence (tokens are added automatically)
+	Transport    http.RoundTripper // default: a clone of http.DefaultTransport without proxies from env
+	UserAgent    string            // default "pacheck/<Version>"
+	Accept       string            // default application/fhir+json
+}
+
+// Client is safe for concurrent use.
+type Client struct {
+	opts    Options
+	base    *url.URL
+	origins map[string]bool
+	hc      *http.Client
+	secrets *Secrets
+}
+
+// TransportError is a tool-side failure: no usable HTTP response was obtained.
+type TransportError struct {
+	Method string
+	URL    string // redacted
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Method, e.URL, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// IsTransport reports whether err is (or wraps) a *TransportError.
+func IsTransport(err error) bool {
+	var te *TransportError
+	return errors.As(err, &te)
+}
+
+// Response is an HTTP response: data for the checks.
+type Response struct {
+	Method   string
+	URL      string // final URL (after redirects), unredacted: do not put in messages as is
+	Status   int
+	Header   http.Header
+	Body     []byte
+	Resource map[string]any // the body decoded with UseNumber when it is a JSON object
+	JSONErr  error          // why Resource is nil although the body looked like JSON
+	Duration time.Duration
+}
+
+// ContentType returns the media type without parameters.
+func (r *Response) ContentType() string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+// ResourceType returns Resource["resourceType"] or "".
+func (r *Response) ResourceType() string {
+	if r == nil || r.Resource == nil {
+		return ""
+	}
+	s, _ := r.Resource["resourceType"].(string)
+	return s
+}
+
+// Request is a generic request for Do.
+type Request struct {
+	Method  string
+	URL     string // absolute, or relative to BaseURL
+	Header  http.Header
+	Body    []byte
+	NoToken bool // never attach the bearer token (e.g. token endpoint, probes)
+}
+
+// New validates opts and returns a Client.
+func New(opts Options) (*Client, error) {
+	if opts.BaseURL == "" {
+		return nil, errors.New("fhirhttp: BaseURL is empty; give the FHIR base URL of the target")
+	}
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("fhirhttp: BaseURL %q is not an absolute http(s) URL", Redact(opts.BaseURL))
+	}
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	base.RawQuery, base.Fragment = "", ""
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxRedirects == 0 {
+		opts.MaxRedirects = DefaultMaxRedirects
+	} else if opts.MaxRedirects < 0 {
+		opts.MaxRedirects = 0
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = DefaultMaxPages
+	}
+	if opts.MaxEvidenceBody <= 0 {
+		opts.MaxEvidenceBody = DefaultMaxEvidenceBody
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "pacheck/" + Version
+	}
+	if opts.Accept == "" {
+		opts.Accept = FHIRJSON
+	}
+	if opts.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil
+		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+		opts.Transport = t
+	}
+	c := &Client{opts: opts, base: base, origins: map[string]bool{Origin(base): true}, secrets: opts.Secrets}
+	if c.secrets == nil {
+		c.secrets = &Secrets{}
+	}
+	for _, o := range opts.TokenOrigins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("fhirhttp: TokenOrigins entry %q is not scheme://host[:port]", o)
+		}
+		c.origins[Origin(u)] = true
+	}
+	c.hc = &http.Client{
+		Transport:     opts.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// Origin returns scheme://host:port with the default port made explicit.
+func Origin(u *url.URL) string {
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(net.JoinHostPort(host, port))
+}
+
+// Base returns the FHIR base URL (ending in "/").
+func (c *Client) Base() string { return c.base.String() }
+
+// Options returns the effective options (defaults filled in).
+func (c *Client) Options() Options { return c.opts }
+
+// Secrets returns the set of values masked in this client's evidence.
+func (c *Client) Secrets() *Secrets { return c.secrets }
+
+// WithToken returns a copy of c using ts (nil: no token); recorder, limits and secrets are shared.
+func (c *Client) WithToken(ts oauth2.TokenSource) *Client {
+	cp := *c
+	cp.opts.TokenSource = ts
+	return &cp
+}
+
+// WithRecorder returns a copy of c handing exchanges to r.
+func (c *Client) WithRecorder(r Recorder) *Client {
+	cp := *c
+	cp.opts.Recorder = r
+	return &cp
+}
+
+// Resolve makes ref absolute against the base URL.
+func (c *Client) Resolve(ref string) (*url.URL, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil, fmt.Errorf("fhirhttp: bad URL %q: %w", Redact(ref), err)
+	}
+	abs := c.base.ResolveReference(u)
+	if abs.Scheme != "http" && abs.Scheme != "https" {
+		return nil, fmt.Errorf("fhirhttp: URL %q is not http(s)", Redact(ref))
+	}
+	return abs, nil
+}
+
+// TokenAllowed reports whether the bearer token may be sent to u.
+func (c *Client) TokenAllowed(u *url.URL) bool { return c.origins[Origin(u)] }
+
+// Do sends req, following redirects within the bounds, and returns the final response.
+func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	u, err := c.Resolve(req.URL)
+	if err != nil {
+		return nil, &TransportError{Method: method, URL: Redact(req.URL), Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	body := req.Body
+	first := Origin(u)
+	for hop := 0; ; hop++ {
+		resp, next, err := c.once(ctx, method, u, req, body, Origin(u) == first)
+		if err != nil || next == nil {
+			return resp, err
+		}
+		if hop >= c.opts.MaxRedirects {
+			return nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()),
+				Err: fmt.Errorf("%w: more than %d (MaxRedirects); the server redirects in a loop or too deep", ErrTooManyRedirects, c.opts.MaxRedirects)}
+		}
+		switch resp.Status {
+		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
+			if method != http.MethodGet && method != http.MethodHead {
+				method, body = http.MethodGet, nil
+			}
+		}
+		u = next
+	}
+}
+
+// once performs one hop; next is the redirect target when the response is a followable redirect.
+// sameOrigin tells whether u has the origin of the URL the caller asked for: headers the caller set
+// (Authorization for client_secret_basic, cookies) go only there or to the token origins.
+func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Request, body []byte, sameOrigin bool) (*Response, *url.URL, error) {
+	var rdr io.Reader
+	if body != nil {
+		rdr = bytes.NewReader(body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, u.String(), rdr)
+	if err != nil {
+		return nil, nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: err}
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	if hr.Header.Get("Accept") == "" {
+		hr.Header.Set("Accept", c.opts.Accept)
+	}
+	hr.Header.Set("User-Agent", c.opts.UserAgent)
+	if !sameOrigin && !c.TokenAllowed(u) {
+		// A redirect to another origin never carries credentials, whoever set them.
+		hr.Header.Del("Authorization")
+		hr.Header.Del("Cookie")
+	}
+	if c.TokenAllowed(u) && c.opts.TokenSource != nil && !req.NoToken && hr.Header.Get("Authorization") == "" {
+		tok, err := c.opts.TokenSource.Token()
+		if err != nil {
+			return nil, nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: fmt.Errorf("%w: %s", ErrToken, c.secrets.Redact(err.Error()))}
+		}
+		c.secrets.Add(tok.AccessToken, tok.RefreshToken)
+		hr.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	}
+	if auth := hr.Header.Get("Authorization"); auth != "" {
+		if sp := strings.IndexByte(auth, ' '); sp > 0 {
+			c.secrets.Add(auth[sp+1:])
+		}
+	}
+
+	ex := evidence.Exchange{
+		Time:           time.Now().UTC(),
+		Method:         method,
+		URL:            c.secrets.Redact(u.String()),
+		RequestHeaders: RedactHeaders(hr.Header),
+	}
+	if body != nil {
+		ex.RequestBody, _ = c.evidenceBody(body)
+	}
+	start := time.Now()
+	hresp, err := c.hc.Do(hr)
+	if err != nil {
+		ex.DurationMS = time.Since(start).Milliseconds()
+		msg := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			msg = ue.Err.Error()
+		}
+		if ctx.Err() != nil {
+			msg = fmt.Sprintf("no response within %s (Timeout): %s", c.opts.Timeout, msg)
+		}
+		ex.Error = c.secrets.Redact(msg)
+		c.record(ex)
+		return nil, nil, &TransportError{Method: method, URL: ex.URL, Err: errors.New(ex.Error)}
+	}
+	defer hresp.Body.Close()
+	data, rerr := io.ReadAll(io.LimitReader(hresp.Body, c.opts.MaxBodyBytes+1))
+	ex.DurationMS = time.Since(start).Milliseconds()
+	ex.Status = hresp.StatusCode
+	ex.ResponseHeaders = RedactHeaders(hresp.Header)
+	ex.ResponseBody, ex.Truncated = c.evidenceBody(data)
+	if rerr != nil {
+		ex.Error = c.secrets.Redact("reading body: " + rerr.Error())
+		c.record(ex)
+		return nil, nil, &TransportError{Method: method, URL: ex.URL, Err: errors.New(ex.Error)}
+	}
+	if int64(len(data)) > c.opts.MaxBodyBytes {
+		ex.Truncated = true
+		ex.Error = fmt.Sprintf("response body exceeds %d bytes (MaxBodyBytes)", c.opts.MaxBodyBytes)
+		c.record(ex)
+		return nil, nil, &TransportError{Method: method, URL: ex.URL,
+			Err: fmt.Errorf("%w: more than %d bytes (MaxBodyBytes); raise the limit or narrow the query", ErrBodyTooLarge, c.opts.MaxBodyBytes)}
+	}
+	c.record(ex)
+
+	resp := &Response{Method: method, URL: u.String(), Status: hresp.StatusCode, Header: hresp.Header,
+		Body: data, Duration: time.Since(start)}
+	decodeJSON(resp)
+	switch hresp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		loc := hresp.Header.Get("Location")
+		if loc == "" {
+			return resp, nil, nil
+		}
+		next, err := u.Parse(loc)
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+			return resp, nil, nil // not followable: the redirect itself is the data
+		}
+		return resp, next, nil
+	}
+	return resp, nil, nil
+}
+
+func (c *Client) record(ex evidence.Exchange) {
+	if c.opts.Recorder != nil {
+		c.opts.Recorder(ex)
+	}
+}
+
+// evidenceBody cuts data at MaxEvidenceBody and redacts it.
+func (c *Client) evidenceBody(data []byte) (string, bool) {
+	trunc := false
+	if len(data) > c.opts.MaxEvidenceBody {
+		data, trunc = data[:c.opts.MaxEvidenceBody], true
+	}
+	return c.secrets.Redact(strings.ToValidUTF8(string(data), "\uFFFD")), trunc
+}
+
+func decodeJSON(r *Response) {
+	trim := bytes.TrimSpace(r.Body)
+	if len(trim) == 0 || trim[0] != '{' {
+		ct := r.ContentType()
+		if len(trim) > 0 && (strings.HasSuffix(ct, "json") || strings.HasSuffix(ct, "+json")) {
+			r.JSONErr = errors.New("body is not a JSON object")
+		}
+		return
+	}
+	m, err := DecodeObject(trim)
+	if err != nil {
+		r.JSONErr = err
+		return
+	}
+	r.Resource = m
+}
+
+// DecodeObject decodes one JSON object with UseNumber and refuses trailing data.
+func DecodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("invalid JSON: data after the top-level object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: data after the top-level object")
+	}
+	return m, nil
+}
