@@ -1,0 +1,170 @@
+package framework
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/profiles"
+)
+
+// Run is what the specs of one run read. The runner fills it in BEFORE the spec tree is built,
+// because specs are generated from it (which IG versions, which profiles, which patients).
+type Run struct {
+	// Target is the FHIR base URL under test.
+	Target string
+	// Suites selects areas (smart, capability, uscore, carinbb, pdex, formulary, public); empty = all.
+	Suites []string
+	// IGs maps an IG short name (uscore, carinbb, pdex, formulary, smart) to the versions tested.
+	IGs map[string][]string
+	// Patients are the patient ids whose data is examined (the launch patient is added to them).
+	Patients []string
+	// Profiles holds the loaded IG packages.
+	Profiles *profiles.Set
+	// Limits bound the run.
+	Limits Limits
+	// OutDir is where evidence files (screenshots, large bodies) go.
+	OutDir string
+	// Auth describes how the run obtains access; the SMART suite reads the details.
+	Auth Auth
+
+	mu     sync.Mutex
+	public *fhirhttp.Client
+	client *fhirhttp.Client
+	values map[string]any
+}
+
+// Auth is the access configuration of a run.
+type Auth struct {
+	Mode string // browser | token | none
+	// Token is a given bearer token (Mode token).
+	Token string
+	// Extra carries mode-specific settings (client ids, login steps...) owned by the SMART suite.
+	Extra any
+}
+
+// Limits bound every interaction with the target.
+type Limits struct {
+	RequestTimeout time.Duration
+	MaxBodyBytes   int64
+	MaxPages       int
+	MaxRedirects   int
+}
+
+// DefaultLimits are used where a run sets none.
+var DefaultLimits = Limits{RequestTimeout: 30 * time.Second, MaxBodyBytes: 20 << 20, MaxPages: 20, MaxRedirects: 5}
+
+var (
+	curMu sync.RWMutex
+	cur   *Run
+)
+
+// Set installs the run context; call it before the spec tree is built.
+func Set(r *Run) {
+	curMu.Lock()
+	defer curMu.Unlock()
+	if r.Limits == (Limits{}) {
+		r.Limits = DefaultLimits
+	}
+	cur = r
+}
+
+// Current returns the run context (nil when none was set: tree listing with defaults).
+func Current() *Run {
+	curMu.RLock()
+	defer curMu.RUnlock()
+	return cur
+}
+
+// Wants reports whether the run includes suite area.
+func (r *Run) Wants(area string) bool {
+	if r == nil || len(r.Suites) == 0 {
+		return true
+	}
+	for _, s := range r.Suites {
+		if s == area {
+			return true
+		}
+	}
+	return false
+}
+
+// Versions returns the IG versions to test for an IG short name, or def when the run names none.
+func (r *Run) Versions(ig string, def ...string) []string {
+	if r != nil && len(r.IGs[ig]) > 0 {
+		return r.IGs[ig]
+	}
+	return def
+}
+
+// recordToSpec attaches each HTTP exchange to the running spec as evidence.
+func recordToSpec(ex evidence.Exchange) {
+	defer func() { _ = recover() }() // outside a running spec there is nowhere to attach it
+	Evidence(&evidence.Entry{Kind: evidence.KindHTTP, Title: ex.Method + " " + ex.URL, Exchange: &ex})
+}
+
+// PublicClient is a client with no token, recording into the running spec.
+func (r *Run) PublicClient() (*fhirhttp.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public == nil {
+		c, err := fhirhttp.New(r.clientOptions())
+		if err != nil {
+			return nil, err
+		}
+		r.public = c.WithRecorder(recordToSpec)
+	}
+	return r.public, nil
+}
+
+// SetClient installs the authorized client (the SMART suite or the runner does, once it has a
+// token); Client returns it.
+func (r *Run) SetClient(c *fhirhttp.Client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.client = c.WithRecorder(recordToSpec)
+}
+
+// Client is the authorized client, or nil when the run has no access.
+func (r *Run) Client() *fhirhttp.Client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.client
+}
+
+func (r *Run) clientOptions() fhirhttp.Options {
+	return fhirhttp.Options{BaseURL: r.Target, Timeout: r.Limits.RequestTimeout, MaxBodyBytes: r.Limits.MaxBodyBytes,
+		MaxRedirects: r.Limits.MaxRedirects, MaxPages: r.Limits.MaxPages}
+}
+
+// ClientOptions are the bounded client options of this run.
+func (r *Run) ClientOptions() fhirhttp.Options { return r.clientOptions() }
+
+// Value and SetValue share data between specs of one run (e.g. the launch result).
+func (r *Run) Value(key string) (any, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.values[key]
+	return v, ok
+}
+
+// SetValue stores a shared value.
+func (r *Run) SetValue(key string, v any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.values == nil {
+		r.values = map[string]any{}
+	}
+	r.values[key] = v
+}
+
+// Ctx is the context specs use for network calls: bounded by the request timeout times a margin.
+func (r *Run) Ctx() (context.Context, context.CancelFunc) {
+	d := r.Limits.RequestTimeout * 4
+	if d <= 0 {
+		d = 2 * time.Minute
+	}
+	return context.WithTimeout(context.Background(), d)
+}

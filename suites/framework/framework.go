@@ -1,0 +1,181 @@
+// Package framework is what every pacheck spec calls: requirement labels checked against the
+// catalogue, evidence attachment, the conformance assertion, and the honest outcome helpers
+// (fail for non-conformance, skip with the exact reason, error for tool or environment trouble).
+// It also holds the run context the specs read while the tree is built and while they run.
+package framework
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/profiles"
+)
+
+var (
+	catOnce sync.Once
+	cat     *profiles.Catalogue
+	catErr  error
+
+	usedMu  sync.Mutex
+	usedIDs = map[string]bool{}
+)
+
+// Catalogue is the embedded requirements catalogue.
+func Catalogue() (*profiles.Catalogue, error) {
+	catOnce.Do(func() { cat, catErr = profiles.Requirements() })
+	return cat, catErr
+}
+
+// Req labels a spec with its requirement ids (req:<id>) and the strongest level among them
+// (level:SHALL|SHOULD|MAY). Unknown ids are remembered and reported by UnknownRequirements, which
+// the runner and each suite's tests check, so a typo can never produce an untraceable spec.
+func Req(ids ...string) Labels {
+	c, _ := Catalogue()
+	labels := Labels{}
+	level := ""
+	usedMu.Lock()
+	defer usedMu.Unlock()
+	for _, id := range ids {
+		usedIDs[id] = true
+		labels = append(labels, "req:"+id)
+		if c == nil {
+			continue
+		}
+		if r, ok := c.Lookup(id); ok && stronger(r.Level, level) {
+			level = r.Level
+		}
+	}
+	if level != "" {
+		labels = append(labels, "level:"+level)
+	}
+	return labels
+}
+
+func stronger(a, b string) bool {
+	rank := map[string]int{"": 0, "MAY": 1, "SHOULD": 2, "SHALL": 3}
+	return rank[a] > rank[b]
+}
+
+// UsedRequirements lists every requirement id a spec in the built tree named, sorted.
+func UsedRequirements() []string {
+	usedMu.Lock()
+	defer usedMu.Unlock()
+	out := make([]string, 0, len(usedIDs))
+	for id := range usedIDs {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnknownRequirements lists ids named by specs that the catalogue does not hold.
+func UnknownRequirements() []string {
+	c, err := Catalogue()
+	if err != nil {
+		return []string{"catalogue: " + err.Error()}
+	}
+	var out []string
+	for _, id := range UsedRequirements() {
+		if _, ok := c.Lookup(id); !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Evidence attaches one piece of evidence to the running spec. It is shown with failures and in
+// verbose output, and always reaches the reports.
+func Evidence(e *evidence.Entry) {
+	AddReportEntry(evidence.EntryName, e, ReportEntryVisibilityFailureOrVerbose)
+}
+
+// Note attaches a short text to the running spec (what was searched, which value was used...).
+func Note(title, format string, args ...any) {
+	Evidence(&evidence.Entry{Kind: evidence.KindNote, Title: title, Text: fmt.Sprintf(format, args...)})
+}
+
+// Quote attaches the requirement statements of ids as the spec's quoted requirement.
+func Quote(ids ...string) {
+	c, err := Catalogue()
+	if err != nil {
+		return
+	}
+	var b strings.Builder
+	for _, id := range ids {
+		if r, ok := c.Lookup(id); ok {
+			fmt.Fprintf(&b, "%s [%s] %s", id, r.Level, r.Statement)
+			if r.Section != "" {
+				fmt.Fprintf(&b, " (%s)", r.Section)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if b.Len() > 0 {
+		AddReportEntry(evidence.RequirementEntryName, strings.TrimSpace(b.String()), ReportEntryVisibilityNever)
+	}
+}
+
+// ExpectConformant attaches the issues as evidence and fails the spec when any is an error,
+// quoting each as "rule: message @ path". Warnings and information never fail a spec.
+func ExpectConformant(title string, issues issue.List) {
+	GinkgoHelper()
+	if len(issues) > 0 {
+		Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: title, Issues: issues})
+	}
+	errs := issues.Errors()
+	if len(errs) == 0 {
+		return
+	}
+	Fail(FormatFailure(title, errs))
+}
+
+// FormatFailure renders error issues the way a failed spec shows them: at most 20 lines, the
+// rest counted.
+func FormatFailure(title string, errs issue.List) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d error(s)", title, len(errs))
+	for i, e := range errs {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  ... and %d more (see evidence)", len(errs)-20)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s: %s", e.Rule, e.Message)
+		if e.Path != "" {
+			fmt.Fprintf(&b, " @ %s", e.Path)
+		}
+	}
+	return b.String()
+}
+
+// Expectf fails the spec with "expected ..., got ..." when ok is false.
+func Expectf(ok bool, rule, expected, actual string) {
+	GinkgoHelper()
+	if !ok {
+		Fail(fmt.Sprintf("%s: expected %s, got %s", rule, expected, actual))
+	}
+}
+
+// Infra ends the spec as an ERROR: the tool or the environment failed (target unreachable,
+// browser missing, timeout), so nothing is known about conformance.
+func Infra(err error) {
+	GinkgoHelper()
+	msg := "error: " + err.Error()
+	AddReportEntry(evidence.ErrorEntryName, msg, ReportEntryVisibilityAlways)
+	Fail(msg)
+}
+
+// SkipBecause skips the spec with the exact reason and what data would have enabled it.
+func SkipBecause(reason, wouldEnable string) {
+	GinkgoHelper()
+	msg := reason
+	if wouldEnable != "" {
+		msg += "; to enable: " + wouldEnable
+	}
+	Skip(msg)
+}
