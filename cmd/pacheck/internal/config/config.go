@@ -1,0 +1,362 @@
+// Package config reads a pacheck run configuration (YAML): strict keys, ${ENV} substitution so
+// secrets never live in the file, and one-line errors that name file:line and what to do.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pacheck/pacheck/profiles"
+)
+
+// File is the configuration file's shape. Every key is documented in Example.
+type File struct {
+	Target      string              `yaml:"target"`
+	Preset      string              `yaml:"preset"`
+	Auth        Auth                `yaml:"auth"`
+	Patients    []string            `yaml:"patients"`
+	IGs         map[string][]string `yaml:"igs"`
+	Suites      []string            `yaml:"suites"`
+	LabelFilter string              `yaml:"label_filter"`
+	Focus       []string            `yaml:"focus"`
+	Strict      bool                `yaml:"strict"`
+	Limits      Limits              `yaml:"limits"`
+	Out         string              `yaml:"out"`
+	KnownIssues string              `yaml:"known_issues"`
+	Packages    []string            `yaml:"packages"`
+}
+
+// Auth is how the run obtains access to the target.
+type Auth struct {
+	Mode              string   `yaml:"mode"` // browser | token | none
+	Token             string   `yaml:"token"`
+	ClientID          string   `yaml:"client_id"`
+	ClientSecret      string   `yaml:"client_secret"`
+	PrivateKey        string   `yaml:"private_key"` // file: PEM or JWK for private_key_jwt
+	TokenEndpointAuth string   `yaml:"token_endpoint_auth"`
+	RedirectURI       string   `yaml:"redirect_uri"`
+	Scopes            []string `yaml:"scopes"`
+	Login             Login    `yaml:"login"`
+	// SecondMember is another member's login; OtherPatient a patient id the first member must
+	// not see. Without either the cross-member probes are skipped, saying so.
+	SecondMember *Login `yaml:"second_member"`
+	OtherPatient string `yaml:"other_patient"`
+}
+
+// Login is a member's credentials and, optionally, explicit browser steps.
+type Login struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Steps    []Step `yaml:"steps"`
+}
+
+// Step applies its actions on pages whose URL matches the URL pattern (a regular expression).
+type Step struct {
+	URL     string   `yaml:"url"`
+	Actions []Action `yaml:"actions"`
+}
+
+// Action is one browser action; exactly one field is set.
+type Action struct {
+	Fill       *Fill  `yaml:"fill"`
+	Click      string `yaml:"click"`
+	Select     *Fill  `yaml:"select"`
+	Check      string `yaml:"check"`
+	Uncheck    string `yaml:"uncheck"`
+	Wait       string `yaml:"wait"` // a CSS selector, or url:<regexp>
+	Screenshot string `yaml:"screenshot"`
+}
+
+// Fill types (or selects) Value into the element at Selector.
+type Fill struct {
+	Selector string `yaml:"selector"`
+	Value    string `yaml:"value"`
+	Secret   bool   `yaml:"secret"` // masked in evidence (passwords are always masked)
+}
+
+// Limits bound every interaction with the target.
+type Limits struct {
+	RequestTimeout Duration `yaml:"request_timeout"`
+	MaxPages       int      `yaml:"max_pages"`
+	MaxBodyBytes   int64    `yaml:"max_body_bytes"`
+	MaxRedirects   int      `yaml:"max_redirects"`
+}
+
+// Duration reads "30s", "2m".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration like 30s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Secrets returns every secret value of the config, for masking in logs and reports.
+func (f *File) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	add(f.Auth.Token)
+	add(f.Auth.ClientSecret)
+	add(f.Auth.Login.Password)
+	if f.Auth.SecondMember != nil {
+		add(f.Auth.SecondMember.Password)
+	}
+	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
+		for _, a := range s.Actions {
+			if a.Fill != nil && a.Fill.Secret {
+				add(a.Fill.Value)
+			}
+		}
+	}
+	return out
+}
+
+func secondSteps(f *File) []Step {
+	if f.Auth.SecondMember == nil {
+		return nil
+	}
+	return f.Auth.SecondMember.Steps
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Load reads and checks a config file.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: cannot read it (%v)", path, errors.Unwrap(err))
+	}
+	return Parse(path, b, os.LookupEnv)
+}
+
+// Parse reads config text; name is used in messages; lookup resolves ${ENV} references.
+func Parse(name string, data []byte, lookup func(string) (string, bool)) (*File, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, cleanYAMLError(err))
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty; start from `pacheck config example`", name)
+	}
+	if err := expandEnv(&root, name, lookup); err != nil {
+		return nil, err
+	}
+	var f File
+	// Unknown keys are checked on the node tree so each error keeps its original line.
+	if err := checkKeys(root.Content[0], reflect.TypeOf(f), name, ""); err != nil {
+		return nil, err
+	}
+	if err := root.Content[0].Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, cleanYAMLError(err))
+	}
+	if err := f.check(name, &root); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func expandEnv(n *yaml.Node, name string, lookup func(string) (string, bool)) error {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		var missing string
+		n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+			v, ok := lookup(m[2 : len(m)-1])
+			if !ok && missing == "" {
+				missing = m[2 : len(m)-1]
+			}
+			return v
+		})
+		if missing != "" {
+			return fmt.Errorf("%s:%d: environment variable %s is not set (the file refers to ${%s}); export it or remove the reference", name, n.Line, missing, missing)
+		}
+	}
+	for _, c := range n.Content {
+		if err := expandEnv(c, name, lookup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): `)
+
+// cleanYAMLError folds yaml.v3's multi-line errors into one line: "line 3: cannot unmarshal ...".
+func cleanYAMLError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+		lines[i] = strings.ReplaceAll(lines[i], "!!str", "text")
+		lines[i] = strings.ReplaceAll(lines[i], "!!int", "number")
+		lines[i] = strings.ReplaceAll(lines[i], "!!seq", "list")
+		lines[i] = strings.ReplaceAll(lines[i], "!!map", "mapping")
+		lines[i] = strings.ReplaceAll(lines[i], "!!bool", "true/false")
+	}
+	return strings.Join(lines, "; ")
+}
+
+func (f *File) check(name string, root *yaml.Node) error {
+	at := func(key string) string {
+		if n := find(root.Content[0], key); n != nil {
+			return fmt.Sprintf("%s:%d", name, n.Line)
+		}
+		return name
+	}
+	if f.Target != "" {
+		u, err := url.Parse(f.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: target %q is not an http(s) URL of a FHIR base (e.g. https://fhir.example.org/r4)", at("target"), f.Target)
+		}
+	}
+	if f.Preset != "" {
+		if _, err := profiles.LookupPreset(f.Preset); err != nil {
+			return fmt.Errorf("%s: %v", at("preset"), err)
+		}
+	}
+	switch f.Auth.Mode {
+	case "", "browser", "token", "none":
+	default:
+		return fmt.Errorf("%s: auth.mode %q: use browser, token or none", at("auth"), f.Auth.Mode)
+	}
+	if f.Auth.Mode == "token" && f.Auth.Token == "" {
+		return fmt.Errorf("%s: auth.mode is token but auth.token is empty (set it to ${YOUR_TOKEN_VARIABLE})", at("auth"))
+	}
+	if f.Auth.RedirectURI != "" {
+		if u, err := url.Parse(f.Auth.RedirectURI); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("%s: auth.redirect_uri %q is not an absolute URL", at("auth"), f.Auth.RedirectURI)
+		}
+	}
+	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
+		if _, err := regexp.Compile(s.URL); err != nil {
+			return fmt.Errorf("%s: login step url %q is not a regular expression (%v)", at("auth"), s.URL, err)
+		}
+		for _, a := range s.Actions {
+			if n := a.count(); n != 1 {
+				return fmt.Errorf("%s: each login action needs exactly one of fill, click, select, check, uncheck, wait, screenshot (found %d)", at("auth"), n)
+			}
+		}
+	}
+	known := map[string]bool{"smart": true, "capability": true, "uscore": true, "carinbb": true, "pdex": true, "formulary": true, "public": true}
+	for _, s := range f.Suites {
+		if !known[s] {
+			return fmt.Errorf("%s: unknown suite %q (known: %s)", at("suites"), s, strings.Join(sortedKeys(known), ", "))
+		}
+	}
+	for ig := range f.IGs {
+		if !known[ig] {
+			return fmt.Errorf("%s: unknown IG %q under igs (known: smart, uscore, carinbb, pdex, formulary)", at("igs"), ig)
+		}
+	}
+	return nil
+}
+
+func (a Action) count() int {
+	n := 0
+	for _, set := range []bool{a.Fill != nil, a.Click != "", a.Select != nil, a.Check != "", a.Uncheck != "", a.Wait != "", a.Screenshot != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func find(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i]
+		}
+	}
+	return nil
+}
+
+// checkKeys rejects mapping keys that the Go type t has no yaml field for.
+func checkKeys(n *yaml.Node, t reflect.Type, name, at string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				return fmt.Errorf("%s:%d: unknown key %q%s (known: %s)", name, k.Line, k.Value, where(at), strings.Join(sortedTypeKeys(fields), ", "))
+			}
+			if err := checkKeys(n.Content[i+1], ft, name, join(at, k.Value)); err != nil {
+				return err
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := checkKeys(n.Content[i+1], t.Elem(), name, join(at, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for _, c := range n.Content {
+			if err := checkKeys(c, t.Elem(), name, at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func where(at string) string {
+	if at == "" {
+		return ""
+	}
+	return " under " + at
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func sortedTypeKeys(m map[string]reflect.Type) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

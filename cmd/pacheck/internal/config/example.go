@@ -1,0 +1,70 @@
+package config
+
+// Example is the commented configuration `pacheck config example` prints; it sets every key.
+const Example = `# pacheck run configuration. Secrets come from the environment: ${VAR} is replaced by the
+# variable's value, and a variable that is not set is an error naming it.
+
+# FHIR base URL of the Patient Access API under test.
+target: https://fhir.example-payer.com/r4
+
+# What to test: a preset (pacheck presets lists them). suites/igs below override it.
+preset: cms-patient-access
+
+auth:
+  # browser: drive headless Chromium through the SMART login (unattended);
+  # token: use a bearer token you already have; none: public checks only.
+  mode: browser
+  token: ${PACHECK_TOKEN}            # mode token only
+  client_id: my-registered-app
+  client_secret: ${PACHECK_CLIENT_SECRET}   # confidential clients
+  private_key: keys/client-jwk.json  # private_key_jwt clients (PEM or JWK file)
+  token_endpoint_auth: client_secret_basic  # none | client_secret_basic | client_secret_post | private_key_jwt
+  redirect_uri: https://app.example.com/callback   # any registered URI: it never has to resolve
+  scopes: [launch/patient, openid, fhirUser, offline_access, patient/*.rs]
+  login:
+    username: ${MEMBER_USERNAME}
+    password: ${MEMBER_PASSWORD}
+    # Optional explicit steps; without them pacheck finds the login and consent controls itself.
+    steps:
+      - url: "/login"                # a regular expression on the page URL
+        actions:
+          - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
+          - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
+          - click: "button[type=submit]"
+      - url: "/consent"
+        actions:
+          - uncheck: "input[value='patient/Observation.rs']"
+          - screenshot: consent
+          - click: "#approve"
+          - wait: "url:callback"
+  # Cross-member probes need another member's login or a patient id this member must not see.
+  second_member:
+    username: ${MEMBER2_USERNAME}
+    password: ${MEMBER2_PASSWORD}
+  other_patient: "patient-999"
+
+# Patient ids to examine besides the launch patient.
+patients: ["patient-123"]
+
+# IG versions per IG (overrides the preset); several versions run side by side.
+igs:
+  uscore: ["6.1.0"]
+  carinbb: ["2.0.0"]
+
+# Suite areas (overrides the preset): smart, capability, uscore, carinbb, pdex, formulary, public.
+suites: [smart, capability, uscore, carinbb, pdex, formulary]
+
+label_filter: "level:SHALL"          # Ginkgo label-filter expression
+focus: ["uscore-6.1.0/us-core-patient"]   # regular expressions on spec ids
+strict: false                        # true: SHOULD-level failures fail the run too
+
+limits:
+  request_timeout: 30s
+  max_pages: 20
+  max_body_bytes: 20971520
+  max_redirects: 5
+
+out: pacheck-report                  # report folder
+known_issues: known-issues.yaml      # accepted deviations: spec id, reason, expiry date
+packages: [extra/my-ig-1.0.0.tgz]    # FHIR packages to add to the embedded ones
+`
