@@ -1,0 +1,222 @@
+// Package structure is the first layer of the FHIR validator: JSON syntax and the FHIR JSON rules
+// of R4 (unknown properties, JSON types, primitive formats, "_name" companions, empty values,
+// choice-type names, duplicate keys, resourceType). It checks a resource against a JSON Schema it
+// generates from the R4 core StructureDefinitions (validated with
+// github.com/santhosh-tekuri/jsonschema/v5) plus a Go walker for the rules a schema cannot state
+// or locate precisely. Profiles, slicing, terminology and invariants are later layers
+// (checks/validate); they reuse the decoded value Validate returns.
+//
+// Which part owns which rule (each violation is reported once):
+//
+//	parser  json-syntax, json-duplicate-key, json-encoding, json-depth, json-size, not-a-resource
+//	walker  resource-type, empty (incl. ele-1 "neither value nor children"), choice-type,
+//	        element-sibling, type for integers written with a fraction or exponent
+//	schema  unknown-element, type (JSON type; array vs single value), primitive-format (regex, range)
+//
+// When walker and schema report the same location, the walker's finding is kept.
+package structure
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/profiles"
+)
+
+// Default limits.
+const (
+	DefaultMaxBytes = 32 << 20 // 32 MiB of JSON decode to roughly 10x that in Go values
+	DefaultMaxDepth = 256
+)
+
+// Validator checks FHIR R4 JSON structure. It is safe for concurrent use. MaxBytes and MaxDepth
+// may be changed before first use.
+type Validator struct {
+	MaxBytes int // inputs longer than this get one json-size issue and are not decoded
+	MaxDepth int // JSON nesting limit
+
+	core *core
+}
+
+// core is what is built once per R4 core package: the model and the compiled schema.
+type core struct {
+	m *model
+	c *compiled
+}
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[*profiles.Package]*coreOnce{}
+)
+
+type coreOnce struct {
+	once sync.Once
+	c    *core
+	err  error
+}
+
+// New returns a validator for the R4 core package of set (for example profiles.Embedded()). The
+// model and compiled schema are built once per core package and shared by every Validator.
+func New(set *profiles.Set) (*Validator, error) {
+	if set == nil {
+		return nil, fmt.Errorf("structure: no profile set given (use profiles.Embedded())")
+	}
+	p, ok := set.Package("hl7.fhir.r4.core#4.0.1")
+	if !ok {
+		if p, ok = set.Package("hl7.fhir.r4.core"); !ok {
+			return nil, fmt.Errorf("structure: the profile set holds no FHIR R4 core package (hl7.fhir.r4.core#4.0.1); add it to validate structure")
+		}
+	}
+	cacheMu.Lock()
+	co := cache[p]
+	if co == nil {
+		co = &coreOnce{}
+		cache[p] = co
+	}
+	cacheMu.Unlock()
+	co.once.Do(func() {
+		m, err := buildModel(profiles.NewSet(p))
+		if err != nil {
+			co.err = err
+			return
+		}
+		c, err := m.compile()
+		if err != nil {
+			co.err = err
+			return
+		}
+		co.c = &core{m: m, c: c}
+	})
+	if co.err != nil {
+		return nil, co.err
+	}
+	return &Validator{MaxBytes: DefaultMaxBytes, MaxDepth: DefaultMaxDepth, core: co.c}, nil
+}
+
+// ResourceTypes lists the concrete R4 resource types, sorted.
+func (v *Validator) ResourceTypes() []string { return append([]string(nil), v.core.m.resources...) }
+
+// Schema returns the generated JSON Schema (draft-07) as indented JSON.
+func (v *Validator) Schema() ([]byte, error) { return v.core.m.schemaJSON() }
+
+func (v *Validator) limits() (maxBytes, maxDepth int) {
+	maxBytes, maxDepth = v.MaxBytes, v.MaxDepth
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	return
+}
+
+// Validate decodes raw JSON and checks it as a FHIR R4 resource (Bundles and contained resources
+// included). root is the decoded value (map[string]any, []any, json.Number, string, bool, nil, as
+// encoding/json with UseNumber gives), nil when raw is not JSON or too large.
+func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
+	maxBytes, maxDepth := v.limits()
+	if len(raw) > maxBytes {
+		return nil, issue.List{{Severity: issue.Error, Rule: RuleSize,
+			Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit of the structural validator; not decoded", len(raw), maxBytes)}}
+	}
+	root, found, serr := parseJSON(raw, maxDepth)
+	rootName := rootNameOf(root, "")
+	for _, f := range found {
+		issues = append(issues, issue.Issue{Severity: issue.Error, Rule: f.rule, Path: fhirPath(rootName, f.ptr), Message: f.message, Diagnostics: f.diag})
+	}
+	if serr != nil {
+		line, col := lineCol(raw, serr.offset)
+		rule := RuleSyntax
+		if serr.depth {
+			rule = RuleDepth
+		}
+		issues = append(issues, issue.Issue{Severity: issue.Error, Rule: rule,
+			Message: fmt.Sprintf("invalid JSON at byte offset %d (line %d, column %d): %s", serr.offset, line, col, serr.msg)})
+		return nil, issues
+	}
+	return root, append(issues, v.check(root, "", maxDepth)...)
+}
+
+// ValidateValue checks an already decoded value (encoding/json with UseNumber shapes) as a FHIR R4
+// resource; resourceType, when not empty, is the type it must be.
+func (v *Validator) ValidateValue(val any, resourceType string) issue.List {
+	_, maxDepth := v.limits()
+	if !depthWithin(val, maxDepth) {
+		return issue.List{{Severity: issue.Error, Rule: RuleDepth, Message: fmt.Sprintf("value nested deeper than %d levels (or cyclic)", maxDepth)}}
+	}
+	return v.check(val, resourceType, maxDepth)
+}
+
+func rootNameOf(root any, want string) string {
+	if obj, ok := root.(map[string]any); ok {
+		if rt, ok := obj["resourceType"].(string); ok && rt != "" {
+			return rt
+		}
+	}
+	return want
+}
+
+func (v *Validator) check(root any, want string, maxDepth int) issue.List {
+	m := v.core.m
+	obj, ok := root.(map[string]any)
+	if !ok {
+		return issue.List{{Severity: issue.Error, Rule: RuleNotResource,
+			Message: fmt.Sprintf("a FHIR resource is a JSON object; found %s", jsonTypeName(root))}}
+	}
+	w := &walker{m: m, limit: maxDepth}
+	w.path = append(w.path, want...)
+	w.resource(obj, want)
+	issues := w.issues
+	rt, _ := obj["resourceType"].(string)
+	sch := v.core.c.byType[rt]
+	if sch != nil && (want == "" || want == rt) {
+		if err := sch.Validate(obj); err != nil {
+			seen := make(map[string]bool, len(issues))
+			for _, is := range issues {
+				seen[is.Path] = true
+			}
+			for _, f := range m.schemaFindings(err, obj, rt) {
+				if seen[f.path] {
+					continue
+				}
+				seen[f.path] = true
+				issues = append(issues, issue.Issue{Severity: issue.Error, Rule: f.rule, Path: f.path, Message: f.message, Diagnostics: f.diag})
+			}
+		}
+	}
+	sortIssues(issues)
+	return issues
+}
+
+func sortIssues(l issue.List) {
+	sort.SliceStable(l, func(i, j int) bool {
+		if l[i].Path != l[j].Path {
+			return l[i].Path < l[j].Path
+		}
+		return l[i].Rule < l[j].Rule
+	})
+}
+
+// depthWithin reports whether v nests at most limit levels (a cyclic value never does).
+func depthWithin(v any, limit int) bool {
+	if limit < 0 {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, c := range x {
+			if !depthWithin(c, limit-1) {
+				return false
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if !depthWithin(c, limit-1) {
+				return false
+			}
+		}
+	}
+	return true
+}

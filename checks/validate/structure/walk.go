@@ -1,0 +1,370 @@
+package structure
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+// Rule codes of the structural layer. Each finding is reported once: the JSON parser owns the
+// json-* rules, the walker the FHIR JSON rules a schema cannot express with a precise location,
+// and the generated JSON Schema (jsonschema/v5) owns unknown-element, type (JSON type and array vs
+// single value) and primitive-format (regex and integer range). Where both see the same place, the
+// walker's finding wins and the schema's is dropped.
+const (
+	RuleSyntax       = "json-syntax"        // not JSON (offset, line, column)
+	RuleDuplicateKey = "json-duplicate-key" // a property twice in one object
+	RuleEncoding     = "json-encoding"      // invalid UTF-8
+	RuleDepth        = "json-depth"         // nesting over the limit
+	RuleSize         = "json-size"          // input over the byte limit
+	RuleNotResource  = "not-a-resource"     // top level is not a JSON object
+	RuleResourceType = "resource-type"      // resourceType missing, unknown, abstract or not the expected one
+	RuleUnknown      = "unknown-element"    // property not defined for the type
+	RuleType         = "type"               // wrong JSON type, array vs single value, non-whole integer
+	RuleFormat       = "primitive-format"   // primitive regex or integer range
+	RuleEmpty        = "empty"              // "", [], {}, or an element with neither value nor children (ele-1)
+	RuleChoice       = "choice-type"        // valueFoo with a type not allowed, or two value[x] variants
+	RuleSibling      = "element-sibling"    // _x companion rules: no primitive x, unequal arrays, nulls
+)
+
+type walker struct {
+	m      *model
+	issues issue.List
+	path   []byte
+	depth  int
+	limit  int
+}
+
+func (w *walker) report(rule, path, msg, diag string) {
+	w.issues = append(w.issues, issue.Issue{Severity: issue.Error, Rule: rule, Path: path, Message: msg, Diagnostics: diag})
+}
+
+func (w *walker) reportHere(rule, msg string) { w.report(rule, string(w.path), msg, "") }
+
+// push appends ".name" (or "name" at the root) and returns the length to restore.
+func (w *walker) push(name string) int {
+	n := len(w.path)
+	if n > 0 {
+		w.path = append(w.path, '.')
+	}
+	w.path = append(w.path, name...)
+	return n
+}
+
+func (w *walker) pushIndex(i int) int {
+	n := len(w.path)
+	w.path = append(w.path, '[')
+	w.path = strconv.AppendInt(w.path, int64(i), 10)
+	w.path = append(w.path, ']')
+	return n
+}
+
+func (w *walker) pop(n int) { w.path = w.path[:n] }
+
+// resource checks a value that must be a resource; want is the expected type ("" for any).
+func (w *walker) resource(v any, want string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return // the schema reports the JSON type
+	}
+	rt, present := obj["resourceType"]
+	name, isStr := rt.(string)
+	switch {
+	case !present:
+		w.reportHere(RuleResourceType, "resourceType is missing: every resource names its type")
+		return
+	case !isStr:
+		w.reportHere(RuleResourceType, "resourceType is not a string")
+		return
+	}
+	t := w.m.types[name]
+	if t == nil || t.kind != kindResource || t.abstract {
+		n := w.push("resourceType")
+		w.report(RuleResourceType, string(w.path), "resourceType is not a FHIR R4 resource type", "resourceType "+strconv.Quote(name))
+		w.pop(n)
+		return
+	}
+	if want != "" && want != name {
+		n := w.push("resourceType")
+		w.report(RuleResourceType, string(w.path), fmt.Sprintf("expected a %s resource, found %s", want, name), "")
+		w.pop(n)
+		return
+	}
+	if len(w.path) == 0 {
+		w.path = append(w.path, name...)
+	}
+	w.object(obj, t)
+}
+
+// object walks the properties of a complex value of type t (complex type, backbone or resource).
+func (w *walker) object(obj map[string]any, t *typeDef) {
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > w.limit {
+		w.reportHere(RuleDepth, fmt.Sprintf("nesting deeper than %d levels", w.limit))
+		return
+	}
+	var variants []variant
+	for key, v := range obj {
+		if key == "resourceType" && t.kind == kindResource {
+			continue
+		}
+		name, isSib := key, false
+		if strings.HasPrefix(key, "_") {
+			name, isSib = key[1:], true
+		}
+		e := t.elems[name]
+		if e == nil {
+			w.unknownChoice(t, key, name)
+			continue // otherwise the schema reports unknown-element
+		}
+		if e.choice != nil {
+			variants = append(variants, variant{e.choice, name})
+		}
+		if isSib {
+			if !e.sibling {
+				n := w.push(key)
+				w.reportHere(RuleSibling, fmt.Sprintf("%s is not a primitive element, so it has no _%s companion (element %s)", name, name, e.id))
+				w.pop(n)
+				continue
+			}
+			if _, both := obj[name]; both {
+				continue // walked with the value
+			}
+			w.element(e, nil, false, v, true)
+			continue
+		}
+		sv, hasSib := obj["_"+name]
+		if !e.sibling {
+			hasSib = false
+		}
+		w.element(e, v, true, sv, hasSib)
+	}
+	if len(variants) > 1 {
+		w.choiceConflicts(variants)
+	}
+}
+
+type variant struct {
+	c    *choice
+	name string
+}
+
+func (w *walker) choiceConflicts(vs []variant) {
+	sort.Slice(vs, func(i, j int) bool { return vs[i].name < vs[j].name })
+	for i := 1; i < len(vs); i++ {
+		prev := -1
+		for j := 0; j < i; j++ {
+			if vs[j].c == vs[i].c && vs[j].name != vs[i].name {
+				prev = j
+				break
+			}
+		}
+		if prev < 0 {
+			continue
+		}
+		dup := false
+		for j := 0; j < i; j++ {
+			if vs[j].name == vs[i].name {
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
+		n := w.push(vs[i].name)
+		w.reportHere(RuleChoice, fmt.Sprintf("%s has more than one type at once (%s and %s); a choice element takes exactly one",
+			vs[i].c.id, vs[prev].name, vs[i].name))
+		w.pop(n)
+	}
+}
+
+// unknownChoice reports a property that looks like a choice variant with a type the choice does
+// not allow (valueFoo, _valueFoo).
+func (w *walker) unknownChoice(t *typeDef, key, name string) {
+	for base, c := range t.choices {
+		if len(name) > len(base) && strings.HasPrefix(name, base) && name[len(base)] >= 'A' && name[len(base)] <= 'Z' {
+			n := w.push(key)
+			w.reportHere(RuleChoice, fmt.Sprintf("%s is not a permitted type for %s (allowed: %s)", name[len(base):], c.id, strings.Join(c.types, ", ")))
+			w.pop(n)
+			return
+		}
+	}
+}
+
+// element checks one property: v is the value (hasV false when only "_name" is present), sv the
+// "_name" companion.
+func (w *walker) element(e *elem, v any, hasV bool, sv any, hasSib bool) {
+	if e.array {
+		w.arrayElement(e, v, hasV, sv, hasSib)
+		return
+	}
+	if hasV {
+		n := w.push(e.name)
+		w.single(e, v, hasSib)
+		w.pop(n)
+	}
+	if hasSib {
+		w.siblingObject(e.name, sv, hasV && v != nil)
+	}
+}
+
+func (w *walker) arrayElement(e *elem, v any, hasV bool, sv any, hasSib bool) {
+	arr, isArr := v.([]any)
+	sarr, sIsArr := sv.([]any)
+	if hasV && isArr && len(arr) == 0 {
+		n := w.push(e.name)
+		w.reportHere(RuleEmpty, "empty array: FHIR JSON omits an element rather than giving []")
+		w.pop(n)
+	}
+	if hasSib && sIsArr && len(sarr) == 0 {
+		n := w.push("_" + e.name)
+		w.reportHere(RuleEmpty, "empty array: FHIR JSON omits an element rather than giving []")
+		w.pop(n)
+	}
+	if hasV && hasSib && isArr && sIsArr && len(arr) != len(sarr) && len(arr) > 0 && len(sarr) > 0 {
+		n := w.push("_" + e.name)
+		w.reportHere(RuleSibling, fmt.Sprintf("_%s has %d entries but %s has %d: the arrays must align", e.name, len(sarr), e.name, len(arr)))
+		w.pop(n)
+	}
+	if hasV && isArr {
+		for i, item := range arr {
+			n := w.push(e.name)
+			w.pushIndex(i)
+			hasSi := hasSib && sIsArr && i < len(sarr) && sarr[i] != nil
+			if item == nil {
+				switch {
+				case !e.sibling:
+					// the schema reports null as a wrong JSON type
+				case !hasSib || !sIsArr:
+					w.reportHere(RuleSibling, fmt.Sprintf("null in %s is only allowed where _%s has an entry at the same index", e.name, e.name))
+				case i < len(sarr) && sarr[i] == nil:
+					w.reportHere(RuleSibling, fmt.Sprintf("both %s and _%s are null at this index", e.name, e.name))
+				}
+			} else {
+				w.single(e, item, hasSi)
+			}
+			w.pop(n)
+		}
+	}
+	if hasSib && sIsArr {
+		for i, s := range sarr {
+			if s == nil {
+				if !hasV || !isArr || i >= len(arr) {
+					n := w.push("_" + e.name)
+					w.pushIndex(i)
+					w.reportHere(RuleSibling, fmt.Sprintf("null in _%s is only allowed where %s has a value at the same index", e.name, e.name))
+					w.pop(n)
+				}
+				continue
+			}
+			hasVi := hasV && isArr && i < len(arr) && arr[i] != nil
+			n := w.push("_" + e.name)
+			w.pushIndex(i)
+			w.siblingContent(e.name, s, hasVi)
+			w.pop(n)
+		}
+	}
+}
+
+// siblingObject checks a single "_name" companion.
+func (w *walker) siblingObject(name string, sv any, hasValue bool) {
+	n := w.push("_" + name)
+	w.siblingContent(name, sv, hasValue)
+	w.pop(n)
+}
+
+// siblingContent checks a "_name" object at the current path ("..._name" or "..._name[i]"): it must
+// not be empty and, without a value, must carry extensions (ele-1); its content is walked as an
+// Element at the path of the value itself.
+func (w *walker) siblingContent(name string, sv any, hasValue bool) {
+	obj, ok := sv.(map[string]any)
+	if !ok {
+		return // schema: type
+	}
+	if len(obj) == 0 {
+		w.reportHere(RuleEmpty, "empty object: FHIR JSON omits an element rather than giving {}")
+		return
+	}
+	if !hasValue {
+		if _, ok := obj["extension"]; !ok {
+			w.reportHere(RuleEmpty, "primitive element has neither a value nor extensions (ele-1)")
+		}
+	}
+	// Walk the content as Element, located at the value's path.
+	save := append([]byte(nil), w.path...)
+	w.path = []byte(siblingPath(string(w.path)))
+	w.object(obj, w.m.types["Element"])
+	w.path = save
+}
+
+// siblingPath turns "...._name" or "...._name[3]" into "....name" / "....name[3]".
+func siblingPath(p string) string {
+	i := strings.LastIndex(p, "._")
+	if i < 0 {
+		return strings.TrimPrefix(p, "_")
+	}
+	return p[:i+1] + p[i+2:]
+}
+
+// single checks one (non-array) value of element e at the current path.
+func (w *walker) single(e *elem, v any, hasSib bool) {
+	if e.resource {
+		w.resource(v, "")
+		return
+	}
+	t := e.typ
+	if t == nil {
+		return
+	}
+	if t.kind == kindPrimitive {
+		w.primitive(t, v)
+		return
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return // schema: type
+	}
+	switch len(obj) {
+	case 0:
+		w.reportHere(RuleEmpty, "empty object: FHIR JSON omits an element rather than giving {}")
+		return
+	case 1:
+		if _, ok := obj["id"]; ok {
+			w.reportHere(RuleEmpty, "element has only an id, neither a value nor children (ele-1)")
+		}
+	}
+	w.object(obj, t)
+}
+
+func (w *walker) primitive(t *typeDef, v any) {
+	switch x := v.(type) {
+	case string:
+		if x == "" && t.json == jsonString {
+			w.reportHere(RuleEmpty, "empty string: FHIR JSON omits an element rather than giving \"\"")
+		}
+	case json.Number:
+		if t.json == jsonInteger && !plainInteger(string(x)) {
+			w.report(RuleType, string(w.path), fmt.Sprintf("%s must be a whole number written without fraction or exponent", t.name), "value "+string(x))
+		}
+	}
+}
+
+func plainInteger(s string) bool {
+	if s != "" && s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
