@@ -1,0 +1,134 @@
+// Package cli is pacheck's command line: one small file per subcommand, stdlib flag parsing,
+// stable exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes, documented in `pacheck help run`.
+const (
+	ExitOK       = 0 // conformant / success
+	ExitNonConf  = 1 // non-conformance found (or validation errors)
+	ExitUsage    = 2 // usage or configuration error
+	ExitEnvError = 3 // environment or tool error: target unreachable, browser missing...
+)
+
+// Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3").
+var Version = "dev"
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+const usage = `pacheck — conformance and compliance tests for CMS Patient Access APIs
+(FHIR R4, SMART App Launch, US Core, CARIN Blue Button, Da Vinci PDex, US Drug Formulary).
+
+Usage: pacheck <command> [flags] [args]
+
+Commands:
+%s
+Examples:
+  pacheck demo                                   # reference server + full run + HTML report
+  pacheck run --config pacheck.yaml              # test your server
+  pacheck run --target https://fhir.example.org/r4 --preset public
+  pacheck validate --ig hl7.fhir.us.core#6.1.0 patient.json
+
+Run 'pacheck help <command>' for a command's flags.
+`
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, listing())
+		return ExitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "--help", "help":
+		if len(rest) > 0 {
+			if c, ok := commands[rest[0]]; ok {
+				return c.run(ctx, []string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "pacheck: unknown command %q; run 'pacheck help'\n", rest[0])
+			return ExitUsage
+		}
+		fmt.Fprintf(stdout, usage, listing())
+		return ExitOK
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "pacheck %s\n", Version)
+		return ExitOK
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "pacheck: unknown command %q; run 'pacheck help'\n", name)
+		return ExitUsage
+	}
+	return c.run(ctx, rest, stdout, stderr)
+}
+
+func listing() string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+	}
+	return b.String()
+}
+
+// newFlags makes a FlagSet whose usage prints the command's help text to stdout on -h.
+func newFlags(name, help string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, help)
+		// One line a flag, so every help fits on one screen.
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(stdout, "  --%-28s %s\n", strings.TrimSpace(f.Name+" "+name), usage)
+		})
+	}
+	return fs
+}
+
+// parse handles -h (exit 0) and flag errors (one line, exit 2). ok is false when the caller
+// should return code.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // the FlagSet already printed the help
+			return ExitOK, false
+		}
+		fmt.Fprintf(stderr, "pacheck %s: %v (see 'pacheck help %s')\n", fs.Name(), err, fs.Name())
+		return ExitUsage, false
+	}
+	return 0, true
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func errorf(stderr io.Writer, cmd, format string, args ...any) {
+	fmt.Fprintf(stderr, "pacheck %s: %s\n", cmd, fmt.Sprintf(format, args...))
+}
+
+// flagSetWrap lets helpers return a FlagSet with the shared run flags bound.
+type flagSetWrap struct{ *flag.FlagSet }

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage: pacheck"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"run"}, "no target"},
+		{[]string{"run", "--target", "ftp://x"}, "is not an http(s) URL"},
+		{[]string{"run", "--target", "https://x.org/fhir", "--preset", "nope"}, `unknown preset "nope"`},
+		{[]string{"run", "--target", "https://x.org/fhir", "--auth", "magic"}, `--auth "magic"`},
+		{[]string{"run", "--target", "https://x.org/fhir", "--token-env", "PACHECK_SURELY_UNSET"}, "PACHECK_SURELY_UNSET: the environment variable is not set"},
+		{[]string{"run", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"run", "--config", "/nonexistent/pacheck.yaml"}, "cannot read it"},
+		{[]string{"config", "check"}, "expected 'check FILE' or 'example'"},
+		{[]string{"list", "--format", "xml"}, `--format "xml"`},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("pacheck %v: exit %d, stderr %q; want exit 2 and %q", c.args, code, stderr, c.want)
+		}
+		if n := strings.Count(strings.TrimSpace(stderr), "\n"); n > 0 && len(c.args) > 0 {
+			t.Errorf("pacheck %v: error is %d lines, want one", c.args, n+1)
+		}
+	}
+}
+
+func TestHelpFitsOneScreenWithExample(t *testing.T) {
+	code, out, _ := run("help")
+	if code != 0 || !strings.Contains(out, "Examples:") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	for name := range commands {
+		code, out, _ := run("help", name)
+		if code != 0 {
+			t.Errorf("help %s: exit %d", name, code)
+		}
+		if !strings.Contains(out, "Example") {
+			t.Errorf("help %s shows no example", name)
+		}
+		if n := strings.Count(out, "\n"); n > 50 {
+			t.Errorf("help %s is %d lines: more than one screen", name, n)
+		}
+	}
+}
+
+func TestConfigExampleChecks(t *testing.T) {
+	code, out, _ := run("config", "example")
+	if code != 0 || !strings.Contains(out, "target:") {
+		t.Fatalf("config example: %d", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if code, out, _ := run("--version"); code != 0 || !strings.HasPrefix(out, "pacheck ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
+	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/suites/framework"
+)
+
+// runFlags are the flags run and list share.
+type runFlags struct {
+	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, signKey string
+	focus, packages, patients                                                      multi
+	strict, quiet, verbose, stats                                                  bool
+}
+
+// plan is a resolved run: the config with flags and preset applied.
+type plan struct {
+	file   *config.File
+	preset profiles.Preset
+	run    *framework.Run
+}
+
+// resolve merges config file, flags and preset into a run context. err is a usage error.
+func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool)) (*plan, error) {
+	cfg := &config.File{}
+	if f.config != "" {
+		c, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	if f.target != "" {
+		cfg.Target = f.target
+	}
+	if f.preset != "" {
+		cfg.Preset = f.preset
+	}
+	if cfg.Preset == "" {
+		cfg.Preset = "cms-patient-access"
+	}
+	preset, err := profiles.LookupPreset(cfg.Preset)
+	if err != nil {
+		return nil, err
+	}
+	if f.auth != "" {
+		cfg.Auth.Mode = f.auth
+	}
+	if preset.Auth != "" && cfg.Auth.Mode == "" {
+		cfg.Auth.Mode = preset.Auth
+	}
+	if cfg.Auth.Mode == "" {
+		cfg.Auth.Mode = "browser"
+	}
+	switch cfg.Auth.Mode {
+	case "browser", "token", "none":
+	default:
+		return nil, fmt.Errorf("--auth %q: use browser, token or none", cfg.Auth.Mode)
+	}
+	if f.tokenEnv != "" {
+		v, ok := lookupEnv(f.tokenEnv)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("--token-env %s: the environment variable is not set", f.tokenEnv)
+		}
+		cfg.Auth.Token = v
+		if f.auth == "" {
+			cfg.Auth.Mode = "token"
+		}
+	}
+	if cfg.Auth.Mode == "token" && cfg.Auth.Token == "" {
+		return nil, fmt.Errorf("--auth token needs a token: --token-env VAR or auth.token in the config")
+	}
+	if needTarget {
+		if cfg.Target == "" {
+			return nil, fmt.Errorf("no target: give --target URL or target: in the config")
+		}
+		if u, err := url.Parse(cfg.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("target %q is not an http(s) URL of a FHIR base", cfg.Target)
+		}
+	}
+	if f.out != "" {
+		cfg.Out = f.out
+	}
+	if cfg.Out == "" {
+		cfg.Out = "pacheck-report"
+	}
+	if f.labelFilter != "" {
+		cfg.LabelFilter = f.labelFilter
+	}
+	if cfg.LabelFilter == "" {
+		cfg.LabelFilter = preset.LabelFilter
+	}
+	cfg.Focus = append(cfg.Focus, f.focus...)
+	cfg.Packages = append(cfg.Packages, f.packages...)
+	cfg.Patients = append(cfg.Patients, f.patients...)
+	if f.knownIssues != "" {
+		cfg.KnownIssues = f.knownIssues
+	}
+	cfg.Strict = cfg.Strict || f.strict
+	suites := cfg.Suites
+	if len(suites) == 0 {
+		suites = preset.Suites
+	}
+	igs := map[string][]string{}
+	for k, v := range preset.IGs {
+		igs[k] = v
+	}
+	for k, v := range cfg.IGs {
+		igs[k] = v
+	}
+	set, err := profiles.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range cfg.Packages {
+		pkg, err := profiles.Load(p, profiles.LoadOptions{})
+		if err != nil {
+			return nil, err
+		}
+		set.Add(pkg)
+	}
+	limits := framework.DefaultLimits
+	if cfg.Limits.RequestTimeout > 0 {
+		limits.RequestTimeout = time.Duration(cfg.Limits.RequestTimeout)
+	}
+	if cfg.Limits.MaxPages > 0 {
+		limits.MaxPages = cfg.Limits.MaxPages
+	}
+	if cfg.Limits.MaxBodyBytes > 0 {
+		limits.MaxBodyBytes = cfg.Limits.MaxBodyBytes
+	}
+	if cfg.Limits.MaxRedirects > 0 {
+		limits.MaxRedirects = cfg.Limits.MaxRedirects
+	}
+	run := &framework.Run{
+		Target:   strings.TrimRight(cfg.Target, "/"),
+		Suites:   suites,
+		IGs:      igs,
+		Patients: cfg.Patients,
+		Profiles: set,
+		Limits:   limits,
+		OutDir:   cfg.Out,
+		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token, Extra: cfg},
+	}
+	return &plan{file: cfg, preset: preset, run: run}, nil
+}
