@@ -1,0 +1,242 @@
+(function () {
+  'use strict';
+  // Everything from the data block is untrusted text: it is only ever set with textContent, never
+  // parsed as HTML. Links are made only for relative evidence files; images only from data:image.
+  var D = JSON.parse(document.getElementById('pacheck-data').textContent);
+  var specs = D.specs || [], reqs = D.reqs || {};
+  var PAGE = 200;
+  var state = { outcomes: {}, group: '', req: '', text: '', shown: 0 };
+  var filtered = [];
+  var list = document.getElementById('spec-list');
+  var info = document.getElementById('shown-info');
+  var more = document.getElementById('show-more');
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function add(parent, child) { parent.appendChild(child); return child; }
+  function safeRel(p) {
+    return typeof p === 'string' && p !== '' && p.indexOf(':') < 0 && p.indexOf('\\') < 0 &&
+      p.charAt(0) !== '/' && p.split('/').indexOf('..') < 0;
+  }
+  function link(href, text) {
+    if (!safeRel(href)) { return el('span', '', text + ' (' + href + ')'); }
+    var a = el('a', '', text);
+    a.setAttribute('href', href);
+    a.setAttribute('rel', 'noopener noreferrer');
+    return a;
+  }
+  function pre(text, cls) { return el('pre', cls || '', text); }
+  function firstLine(s) { s = String(s || ''); var i = s.indexOf('\n'); return i < 0 ? s : s.slice(0, i); }
+
+  function hay(s) {
+    if (s._h === undefined) {
+      var parts = [s.id, s.o, s.g, s.reason || '', (s.reqs || []).join(' '), (s.prof || []).join(' '), (s.res || []).join(' ')];
+      if (s.fail) { parts.push(s.fail.message || ''); }
+      if (s.known) { parts.push(s.known.reason || ''); }
+      (s.reqs || []).forEach(function (r) { var q = reqs[r]; if (q) { parts.push(q.statement || ''); } });
+      s._h = parts.join('\n').toLowerCase();
+    }
+    return s._h;
+  }
+  function anyOutcome() { for (var k in state.outcomes) { if (state.outcomes[k]) { return true; } } return false; }
+  function matches(s) {
+    if (anyOutcome() && !state.outcomes[s.o]) { return false; }
+    if (state.group && s.g !== state.group) { return false; }
+    if (state.req && (s.reqs || []).indexOf(state.req) < 0) { return false; }
+    if (state.text && hay(s).indexOf(state.text) < 0) { return false; }
+    return true;
+  }
+  function apply() {
+    filtered = specs.filter(matches);
+    state.shown = 0;
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    renderMore();
+  }
+  function renderMore() {
+    var end = Math.min(filtered.length, state.shown + PAGE);
+    var frag = document.createDocumentFragment();
+    for (var i = state.shown; i < end; i++) { frag.appendChild(row(filtered[i])); }
+    list.appendChild(frag);
+    state.shown = end;
+    info.textContent = 'Showing ' + end + ' of ' + filtered.length + ' matching specs (' + specs.length + ' in total).';
+    more.hidden = end >= filtered.length;
+  }
+
+  function row(s) {
+    var d = el('details', 'spec o-' + s.o);
+    d.setAttribute('data-outcome', s.o);
+    d.setAttribute('data-group', s.g);
+    var sum = add(d, el('summary'));
+    add(sum, el('span', 'badge b-' + s.o, s.o));
+    add(sum, el('span', 'sid', s.id));
+    if (s.reqs && s.reqs.length) { add(sum, el('span', 'sreq', s.reqs.join(', '))); }
+    var line = s.o === 'fail' && s.fail ? s.fail.message : (s.o === 'known' && s.known ? 'known issue: ' + s.known.reason : s.reason);
+    if (line) { add(sum, el('span', 'sline', firstLine(line))); }
+    d.addEventListener('toggle', function () {
+      if (d.open && !d._done) { d._done = true; d.appendChild(detail(s)); }
+    });
+    return d;
+  }
+
+  function kv(rows) {
+    var t = el('table', 'kv');
+    rows.forEach(function (r) {
+      if (r[1] === undefined || r[1] === null || r[1] === '') { return; }
+      var tr = add(t, el('tr'));
+      add(tr, el('th', '', r[0]));
+      add(tr, el('td', '', r[1]));
+    });
+    return t;
+  }
+  function headers(title, h) {
+    var box = el('div');
+    if (!h) { return box; }
+    add(box, el('h5', '', title));
+    var t = add(box, el('table'));
+    Object.keys(h).sort().forEach(function (k) {
+      (h[k] || []).forEach(function (v) {
+        var tr = add(t, el('tr'));
+        add(tr, el('th', '', k));
+        add(tr, el('td', '', v));
+      });
+    });
+    return box;
+  }
+
+  function detail(s) {
+    var box = el('div', 'detail');
+    add(box, kv([['Spec', s.id], ['Outcome', s.o], ['IG / area', s.g], ['Level', s.lvl], ['Profiles', (s.prof || []).join(', ')],
+      ['Resources', (s.res || []).join(', ')], ['Duration', s.dur + ' ms'], ['Location', s.loc]]));
+    if (s.reqs && s.reqs.length) {
+      add(box, el('h4', '', 'Requirements'));
+      s.reqs.forEach(function (id) {
+        var q = reqs[id] || { unknown: true };
+        var p = add(box, el('div', 'req'));
+        add(p, el('span', 'rid', id));
+        add(p, el('span', '', ' (' + (q.level || '?') + ') '));
+        add(p, el('span', '', q.unknown ? 'not in the requirements catalogue' : q.statement));
+        if (q.cfr && q.cfr.length) { add(p, el('div', 'note', 'Regulation: ' + q.cfr.join('; '))); }
+        if (q.section) { add(p, el('div', 'note', 'Source: ' + q.section)); }
+        if (q.note) { add(p, el('div', 'note', 'Note: ' + q.note)); }
+      });
+    }
+    (s.quotes || []).forEach(function (q) { add(box, pre(q, 'quote')); });
+    if (s.reason && s.o !== 'fail') {
+      add(box, el('h4', '', s.o === 'error' ? 'Error (tool or environment)' : 'Reason'));
+      add(box, pre(s.reason));
+    }
+    if (s.known) {
+      add(box, el('h4', '', 'Known issue'));
+      add(box, kv([['Reason', s.known.reason], ['Expires', s.known.expires], ['Listed at', s.known.source]]));
+    }
+    if (s.fail) {
+      add(box, el('h4', '', 'Failure'));
+      if (s.fail.expected || s.fail.actual) {
+        var ea = add(box, el('div', 'ea'));
+        var e1 = add(ea, el('div')); add(e1, el('strong', '', 'Expected')); add(e1, pre(s.fail.expected || ''));
+        var e2 = add(ea, el('div')); add(e2, el('strong', '', 'Actual')); add(e2, pre(s.fail.actual || ''));
+      }
+      add(box, pre(s.fail.message || ''));
+      if (s.fail.location) { add(box, el('div', 'note', 'at ' + s.fail.location)); }
+      if (s.fail.panic) { add(box, pre('panic: ' + s.fail.panic)); }
+    }
+    if (s.ev && s.ev.length) {
+      add(box, el('h4', '', 'Evidence (' + s.ev.length + ')'));
+      s.ev.forEach(function (e) { add(box, evidence(e)); });
+    }
+    if (s.out) {
+      add(box, el('h4', '', 'Output'));
+      add(box, pre(s.out));
+    }
+    return box;
+  }
+
+  function evidence(e) {
+    var box = el('div', 'ev');
+    var h = add(box, el('div'));
+    add(h, el('span', 'kind', e.kind));
+    add(h, el('strong', '', e.title || ''));
+    if (e.resource) { add(h, el('span', 'note', ' ' + e.resource)); }
+    var x = e.exchange;
+    if (x) {
+      add(box, el('div', 'sid', (x.method || '') + ' ' + (x.url || '') + ' → ' + (x.status || '-') + ' (' + (x.durationMs || 0) + ' ms)' + (x.time ? ' at ' + x.time : '')));
+      if (x.error) { add(box, el('div', 'missing', 'transport error: ' + x.error)); }
+      add(box, headers('Request headers', x.requestHeaders));
+      if (x.requestBody) { add(box, el('h5', '', 'Request body')); add(box, pre(x.requestBody)); }
+      if (e.reqBodyFile) { add(box, link(e.reqBodyFile, 'full request body (' + e.reqBodySize + ' bytes)')); }
+      add(box, headers('Response headers', x.responseHeaders));
+      if (x.responseBody) { add(box, el('h5', '', 'Response body' + (x.truncated ? ' (cut by the client)' : ''))); add(box, pre(x.responseBody)); }
+      if (e.respBodyFile) { add(box, link(e.respBodyFile, 'full response body (' + e.respBodySize + ' bytes)')); }
+    }
+    if (e.issues && e.issues.length) {
+      var t = add(box, el('table'));
+      var hr = add(t, el('tr'));
+      ['severity', 'rule', 'path', 'message', 'diagnostics', 'profile'].forEach(function (c) { add(hr, el('th', '', c)); });
+      e.issues.forEach(function (i) {
+        var tr = add(t, el('tr'));
+        [i.severity, i.rule, i.path, i.message, i.diagnostics, i.profile].forEach(function (c) { add(tr, el('td', '', c || '')); });
+      });
+    }
+    if (e.screenshot) {
+      if (typeof e.img === 'string' && /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+\/=]+$/.test(e.img)) {
+        var img = el('img', 'shot');
+        img.alt = 'screenshot: ' + (e.title || '') + (e.screenshot.url ? ' of ' + e.screenshot.url : '');
+        img.src = e.img;
+        add(box, img);
+      } else if (e.imgFile) {
+        add(box, link(e.imgFile, 'screenshot file ' + e.imgFile));
+      }
+      add(box, kv([['Page', e.screenshot.url], ['SHA-256', e.screenshot.sha256], ['File', e.screenshot.path], ['Note', e.imgNote]]));
+    }
+    var m = e.mustSupport;
+    if (m) {
+      add(box, el('div', 'note', 'Profile ' + (m.profile || '') + (m.searched && m.searched.length ? ' · examined: ' + m.searched.join(', ') : '')));
+      var mt = add(box, el('table'));
+      var mh = add(mt, el('tr')); add(mh, el('th', '', 'must-support element')); add(mh, el('th', '', 'seen'));
+      (m.present || []).forEach(function (p) { var tr = add(mt, el('tr')); add(tr, el('td', '', p)); add(tr, el('td', 'present', 'present')); });
+      (m.missing || []).forEach(function (p) { var tr = add(mt, el('tr')); add(tr, el('td', '', p)); add(tr, el('td', 'missing', 'missing')); });
+    }
+    if (e.text) { add(box, pre(e.text)); }
+    return box;
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll('button.f-outcome'), function (b) {
+    b.addEventListener('click', function () {
+      var o = b.getAttribute('data-outcome');
+      state.outcomes[o] = !state.outcomes[o];
+      b.setAttribute('aria-pressed', state.outcomes[o] ? 'true' : 'false');
+      apply();
+    });
+  });
+  document.getElementById('f-group').addEventListener('change', function (ev) { state.group = ev.target.value; apply(); });
+  document.getElementById('f-req').addEventListener('change', function (ev) { state.req = ev.target.value; apply(); });
+  var timer = null;
+  document.getElementById('f-text').addEventListener('input', function (ev) {
+    var v = ev.target.value;
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(function () { state.text = v.trim().toLowerCase(); apply(); }, 150);
+  });
+  more.addEventListener('click', renderMore);
+  document.getElementById('expand-all').addEventListener('click', function () {
+    Array.prototype.forEach.call(list.querySelectorAll('details.spec'), function (d) {
+      if (!d._done) { d._done = true; d.appendChild(detail(filtered[Array.prototype.indexOf.call(list.children, d)])); }
+      d.open = true;
+    });
+  });
+  document.getElementById('collapse-all').addEventListener('click', function () {
+    Array.prototype.forEach.call(list.querySelectorAll('details.spec'), function (d) { d.open = false; });
+  });
+  window.addEventListener('beforeprint', function () {
+    Array.prototype.forEach.call(list.querySelectorAll('details.spec'), function (d) {
+      if (!d.open && (d.getAttribute('data-outcome') === 'fail' || d.getAttribute('data-outcome') === 'error')) {
+        if (!d._done) { d._done = true; d.appendChild(detail(filtered[Array.prototype.indexOf.call(list.children, d)])); }
+        d.open = true;
+      }
+    });
+  });
+  apply();
+}());

@@ -1,0 +1,357 @@
+package reports
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Bundle file names.
+const (
+	BundleName   = "pacheck-evidence.tar.gz"
+	FileManifest = "manifest.json"
+	FileSig      = "manifest.sig" // base64 Ed25519 signature of manifest.json's bytes
+)
+
+// Limits when reading a bundle (it may come from anyone).
+const (
+	maxBundleFiles     = 100_000
+	maxBundleFileSize  = 1 << 30 // 1 GiB per file
+	maxBundleTotal     = 8 << 30 // 8 GiB uncompressed
+	maxManifestSize    = 64 << 20
+	maxResultsJSONSize = 1 << 30
+)
+
+// Manifest lists every file of a bundle with its SHA-256.
+type Manifest struct {
+	Version string         `json:"version"` // "1"
+	Created time.Time      `json:"created"`
+	Files   []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one bundled file.
+type ManifestFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Bundle writes out (a .tar.gz) holding every regular file under dir (outputs and raw evidence
+// files), manifest.json with the SHA-256 of each, and manifest.sig when signKey is given.
+// Symlinks and other special files are refused. out may be inside dir; it is not bundled.
+func Bundle(dir, out string, signKey ed25519.PrivateKey) error {
+	if signKey != nil && len(signKey) != ed25519.PrivateKeySize {
+		return fmt.Errorf("bundle: signing key has %d bytes, want an Ed25519 private key of %d", len(signKey), ed25519.PrivateKeySize)
+	}
+	absOut, _ := filepath.Abs(out)
+	var files []ManifestFile
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if abs, _ := filepath.Abs(p); abs == absOut {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (symlinks and devices are not bundled)", rel)
+		}
+		if rel == FileManifest || rel == FileSig {
+			return fmt.Errorf("%s: the report folder already holds a %s; remove it", p, rel)
+		}
+		if !safeRel(rel) {
+			return fmt.Errorf("%s: unsupported file name", rel)
+		}
+		sum, size, err := hashFile(p)
+		if err != nil {
+			return err
+		}
+		files = append(files, ManifestFile{Path: rel, Size: size, SHA256: sum})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	if len(files) > maxBundleFiles {
+		return fmt.Errorf("bundle %s: %d files, more than %d", dir, len(files), maxBundleFiles)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	m := Manifest{Version: "1", Created: time.Now().UTC().Truncate(time.Second), Files: files}
+	mb, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	mb = append(mb, '\n')
+
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	defer os.Remove(tmp)
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	put := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	werr := put(FileManifest, mb)
+	if werr == nil && signKey != nil {
+		werr = put(FileSig, []byte(base64.StdEncoding.EncodeToString(ed25519.Sign(signKey, mb))+"\n"))
+	}
+	for _, mf := range files {
+		if werr != nil {
+			break
+		}
+		werr = addFile(tw, filepath.Join(dir, filepath.FromSlash(mf.Path)), mf, m.Created)
+	}
+	if werr == nil {
+		werr = tw.Close()
+	}
+	if werr == nil {
+		werr = gz.Close()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("bundle %s: %w", out, werr)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	return nil
+}
+
+func addFile(tw *tar.Writer, p string, mf ManifestFile, mod time.Time) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := tw.WriteHeader(&tar.Header{Name: mf.Path, Mode: 0o644, Size: mf.Size, ModTime: mod, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tw, h), io.LimitReader(f, mf.Size))
+	if err != nil {
+		return err
+	}
+	if n != mf.Size || hex.EncodeToString(h.Sum(nil)) != mf.SHA256 {
+		return fmt.Errorf("%s changed while bundling", mf.Path)
+	}
+	return nil
+}
+
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// Verify checks a bundle: every file listed in manifest.json is present once with its size and
+// SHA-256, no unlisted file is present, and, when pub is given, manifest.sig is a valid Ed25519
+// signature of manifest.json by pub. It returns the bundled results.json. Reading is bounded
+// (file count, sizes, names: no absolute paths, "..", links or special files).
+func Verify(bundlePath string, pub ed25519.PublicKey) (*Results, error) {
+	return verifyBundle(bundlePath, pub, "")
+}
+
+// Extract verifies the bundle like Verify and writes its files into dir (which should be empty),
+// so Rerender(results, dir) can rebuild index.html with the bundled screenshots.
+func Extract(bundlePath string, pub ed25519.PublicKey, dir string) (*Results, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("extract %s: no target folder", bundlePath)
+	}
+	return verifyBundle(bundlePath, pub, dir)
+}
+
+type seenFile struct {
+	size int64
+	sum  string
+}
+
+func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (*Results, error) {
+	fail := func(format string, a ...any) (*Results, error) {
+		return nil, fmt.Errorf("verify %s: %s", bundlePath, fmt.Sprintf(format, a...))
+	}
+	if pub != nil && len(pub) != ed25519.PublicKeySize {
+		return fail("public key has %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+	}
+	f, err := os.Open(bundlePath)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return fail("not a gzip file: %v", err)
+	}
+	defer gz.Close()
+	tr := tar.NewReader(gz)
+	seen := map[string]seenFile{}
+	var manifestBytes, sigBytes, resultsBytes []byte
+	var total int64
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fail("damaged archive: %v", err)
+		}
+		if len(seen) >= maxBundleFiles {
+			return fail("more than %d files", maxBundleFiles)
+		}
+		name := hdr.Name
+		if hdr.Typeflag != tar.TypeReg {
+			return fail("%q is not a regular file (type %q); bundles hold regular files only", name, hdr.Typeflag)
+		}
+		if !safeRel(name) {
+			return fail("unsafe file name %q", name)
+		}
+		if _, dup := seen[name]; dup {
+			return fail("%q appears twice", name)
+		}
+		if hdr.Size < 0 || hdr.Size > maxBundleFileSize {
+			return fail("%q is %d bytes, more than the %d allowed", name, hdr.Size, maxBundleFileSize)
+		}
+		total += hdr.Size
+		if total > maxBundleTotal {
+			return fail("more than %d bytes uncompressed", int64(maxBundleTotal))
+		}
+		var keep *[]byte
+		limit := int64(0)
+		switch name {
+		case FileManifest:
+			keep, limit = &manifestBytes, maxManifestSize
+		case FileSig:
+			keep, limit = &sigBytes, 4096
+		case FileResults:
+			keep, limit = &resultsBytes, maxResultsJSONSize
+		}
+		if keep != nil && hdr.Size > limit {
+			return fail("%q is %d bytes, more than the %d allowed", name, hdr.Size, limit)
+		}
+		var sinks []io.Writer
+		h := sha256.New()
+		sinks = append(sinks, h)
+		var buf bytes.Buffer
+		if keep != nil {
+			sinks = append(sinks, &buf)
+		}
+		var out *os.File
+		if extractDir != "" && name != FileManifest && name != FileSig {
+			dst := filepath.Join(extractDir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return nil, fmt.Errorf("extract: %w", err)
+			}
+			out, err = os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("extract: %w", err)
+			}
+			sinks = append(sinks, out)
+		}
+		n, err := io.Copy(io.MultiWriter(sinks...), io.LimitReader(tr, hdr.Size))
+		if out != nil {
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fail("reading %q: %v", name, err)
+		}
+		if n != hdr.Size {
+			return fail("%q is cut short", name)
+		}
+		if keep != nil {
+			*keep = buf.Bytes()
+		}
+		seen[name] = seenFile{size: n, sum: hex.EncodeToString(h.Sum(nil))}
+	}
+	if manifestBytes == nil {
+		return fail("no %s", FileManifest)
+	}
+	if pub != nil {
+		if sigBytes == nil {
+			return fail("no %s, but a public key was given: the bundle is unsigned", FileSig)
+		}
+		sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(sigBytes)))
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			return fail("%s is not a base64 Ed25519 signature", FileSig)
+		}
+		if !ed25519.Verify(pub, manifestBytes, sig) {
+			return fail("signature does not match %s for this public key", FileManifest)
+		}
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(manifestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return fail("%s: %v", FileManifest, err)
+	}
+	if m.Version != "1" {
+		return fail("%s version %q, want \"1\"", FileManifest, m.Version)
+	}
+	listed := map[string]bool{}
+	for _, mf := range m.Files {
+		if listed[mf.Path] {
+			return fail("%s lists %q twice", FileManifest, mf.Path)
+		}
+		listed[mf.Path] = true
+		got, ok := seen[mf.Path]
+		switch {
+		case !ok:
+			return fail("%q is listed in %s but missing", mf.Path, FileManifest)
+		case got.size != mf.Size:
+			return fail("%q is %d bytes, manifest says %d", mf.Path, got.size, mf.Size)
+		case !strings.EqualFold(got.sum, mf.SHA256):
+			return fail("%q SHA-256 %s does not match the manifest's %s: the file was changed", mf.Path, got.sum, mf.SHA256)
+		}
+	}
+	for name := range seen {
+		if name != FileManifest && name != FileSig && !listed[name] {
+			return fail("%q is not listed in %s", name, FileManifest)
+		}
+	}
+	if resultsBytes == nil {
+		return fail("no %s", FileResults)
+	}
+	r, err := ReadJSON(bytes.NewReader(resultsBytes))
+	if err != nil {
+		return fail("%v", err)
+	}
+	return r, nil
+}

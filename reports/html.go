@@ -1,0 +1,398 @@
+package reports
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+)
+
+//go:embed assets/report.js
+var reportJS string
+
+//go:embed assets/report.css
+var reportCSS string
+
+//go:embed assets/report.html
+var reportHTML string
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct": func(n, total int) string {
+		if total == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
+	},
+}).Parse(reportHTML))
+
+// scriptHash is the CSP source for the inline script.
+var scriptHash = func() string {
+	h := sha256.Sum256([]byte(reportJS))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(h[:]) + "'"
+}()
+
+// CSP is the Content-Security-Policy index.html declares: nothing loads from anywhere; only the
+// report's own inline script (by hash) runs; images only from data: URIs.
+var CSP = "default-src 'none'; script-src " + scriptHash + "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+// ---- view model ----
+
+type htmlData struct {
+	Title     string
+	CSP       string
+	CSS       template.CSS
+	JS        template.JS
+	Data      template.JS // JSON, with <, >, & escaped as \u003c ... so </script> cannot occur
+	R         *Results
+	Donut     []donutSeg
+	Outcomes  []outcomeCount
+	Groups    []groupRow
+	CFR       []cfrRow
+	Profiles  []groupRow
+	Reqs      []string
+	ConfigTxt string
+	Untested  []RequirementInfo
+}
+
+type outcomeCount struct {
+	Outcome Outcome
+	N       int
+}
+
+type donutSeg struct {
+	Outcome          Outcome
+	Dash, Gap, Start string
+}
+
+type barSeg struct {
+	Outcome Outcome
+	X, W    string
+	N       int
+}
+
+type groupRow struct {
+	Name   string
+	Counts Counts
+	Bar    []barSeg
+}
+
+type cfrRow struct {
+	Citation string
+	Reqs     []RequirementInfo
+	Counts   Counts
+	Untested int
+	Status   string
+}
+
+type jsSpec struct {
+	ID       string       `json:"id"`
+	O        Outcome      `json:"o"`
+	G        string       `json:"g"`
+	Reqs     []string     `json:"reqs,omitempty"`
+	Level    string       `json:"lvl,omitempty"`
+	Profiles []string     `json:"prof,omitempty"`
+	Res      []string     `json:"res,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	Fail     *Failure     `json:"fail,omitempty"`
+	Known    *KnownIssue  `json:"known,omitempty"`
+	Loc      string       `json:"loc,omitempty"`
+	Dur      int64        `json:"dur"`
+	Quotes   []string     `json:"quotes,omitempty"`
+	Ev       []jsEvidence `json:"ev,omitempty"`
+	Out      string       `json:"out,omitempty"`
+}
+
+type jsEvidence struct {
+	evidence.Entry
+	ReqBodyFile  string `json:"reqBodyFile,omitempty"`
+	ReqBodySize  int    `json:"reqBodySize,omitempty"`
+	RespBodyFile string `json:"respBodyFile,omitempty"`
+	RespBodySize int    `json:"respBodySize,omitempty"`
+	Img          string `json:"img,omitempty"`     // data: URI of an inlined screenshot
+	ImgFile      string `json:"imgFile,omitempty"` // relative path of a linked screenshot
+	ImgNote      string `json:"imgNote,omitempty"`
+}
+
+type jsReq struct {
+	Statement string   `json:"statement"`
+	Level     string   `json:"level"`
+	CFR       []string `json:"cfr,omitempty"`
+	Section   string   `json:"section,omitempty"`
+	Note      string   `json:"note,omitempty"`
+	Unknown   bool     `json:"unknown,omitempty"`
+}
+
+type jsData struct {
+	Specs []jsSpec         `json:"specs"`
+	Reqs  map[string]jsReq `json:"reqs"`
+}
+
+// WriteHTML renders index.html for r into w. Large bodies are clipped without links and
+// screenshots are linked, not inlined; use WriteAll (or Rerender) to get bodies/ files and inline
+// screenshots.
+func WriteHTML(w io.Writer, r *Results, opts Options) error {
+	return renderHTML(w, r, opts.withDefaults(), nil)
+}
+
+func writeHTMLFile(dir string, r *Results, opts Options) error {
+	fw := &fileSink{dir: dir, written: map[string]bool{}}
+	var buf bytes.Buffer
+	if err := renderHTML(&buf, r, opts, fw); err != nil {
+		return fmt.Errorf("reports: index.html: %w", err)
+	}
+	if fw.err != nil {
+		return fmt.Errorf("reports: %w", fw.err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileHTML), buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("reports: write index.html: %w", err)
+	}
+	return nil
+}
+
+// fileSink writes clipped bodies beside the report and reads screenshots to inline.
+type fileSink struct {
+	dir     string
+	written map[string]bool
+	err     error
+}
+
+func (f *fileSink) body(s string) string {
+	h := sha256.Sum256([]byte(s))
+	rel := path.Join(DirBodies, hex.EncodeToString(h[:])+".txt")
+	if f.written[rel] || f.err != nil {
+		return rel
+	}
+	if err := os.MkdirAll(filepath.Join(f.dir, DirBodies), 0o755); err != nil {
+		f.err = err
+		return rel
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, filepath.FromSlash(rel)), []byte(s), 0o644); err != nil {
+		f.err = err
+	}
+	f.written[rel] = true
+	return rel
+}
+
+var inlineMedia = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true, "image/gif": true}
+
+func (f *fileSink) image(file *evidence.File, limit int64) (dataURI, note string) {
+	if !safeRel(file.Path) {
+		return "", "screenshot path is not a relative path inside the report folder"
+	}
+	if !inlineMedia[file.Media] {
+		return "", "not an inline image type"
+	}
+	p := filepath.Join(f.dir, filepath.FromSlash(file.Path))
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return "", "screenshot file missing"
+	}
+	if st.Size() > limit {
+		return "", "screenshot too large to inline"
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", "screenshot unreadable"
+	}
+	if file.SHA256 != "" {
+		h := sha256.Sum256(b)
+		if !strings.EqualFold(hex.EncodeToString(h[:]), file.SHA256) {
+			return "", "screenshot file does not match its recorded SHA-256"
+		}
+	}
+	return "data:" + file.Media + ";base64," + base64.StdEncoding.EncodeToString(b), ""
+}
+
+func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
+	d := htmlData{Title: opts.Title, CSP: CSP, CSS: template.CSS(reportCSS), JS: template.JS(reportJS), R: r}
+	total := r.Counts.Total
+	// Donut: circumference of r=15.9155 is 100, so dash lengths are percentages.
+	start := 25.0
+	for _, o := range Outcomes {
+		n := r.Counts.Of(o)
+		d.Outcomes = append(d.Outcomes, outcomeCount{o, n})
+		if n == 0 || total == 0 {
+			continue
+		}
+		p := 100 * float64(n) / float64(total)
+		d.Donut = append(d.Donut, donutSeg{Outcome: o, Dash: f2(p), Gap: f2(100 - p), Start: f2(start)})
+		start = math.Mod(start-p+100, 100)
+	}
+	groups := map[string]*Counts{}
+	profs := map[string]*Counts{}
+	for _, s := range r.Specs {
+		if groups[s.Group] == nil {
+			groups[s.Group] = &Counts{}
+		}
+		groups[s.Group].Add(s.Outcome)
+		for _, p := range s.Profiles {
+			if profs[p] == nil {
+				profs[p] = &Counts{}
+			}
+			profs[p].Add(s.Outcome)
+		}
+	}
+	d.Groups = rows(groups)
+	d.Profiles = rows(profs)
+	// Per regulation paragraph.
+	byCFR := map[string]*cfrRow{}
+	for _, q := range r.Requirements {
+		for _, c := range q.CFR {
+			row := byCFR[c]
+			if row == nil {
+				row = &cfrRow{Citation: c}
+				byCFR[c] = row
+			}
+			row.Reqs = append(row.Reqs, q)
+			if q.Counts.Total == 0 {
+				row.Untested++
+			}
+			row.Counts.Total += q.Counts.Total
+			row.Counts.Pass += q.Counts.Pass
+			row.Counts.Fail += q.Counts.Fail
+			row.Counts.Error += q.Counts.Error
+			row.Counts.Skip += q.Counts.Skip
+			row.Counts.Known += q.Counts.Known
+		}
+		if q.Counts.Total == 0 {
+			d.Untested = append(d.Untested, q)
+		}
+	}
+	for _, row := range byCFR {
+		row.Status = requirementStatus(row.Counts)
+		d.CFR = append(d.CFR, *row)
+	}
+	sort.Slice(d.CFR, func(i, j int) bool { return d.CFR[i].Citation < d.CFR[j].Citation })
+	if len(r.Run.Config) > 0 {
+		b, _ := json.MarshalIndent(r.Run.Config, "", "  ")
+		d.ConfigTxt = string(b)
+	}
+
+	// Embedded data.
+	jd := jsData{Reqs: map[string]jsReq{}}
+	for _, q := range r.Requirements {
+		jd.Reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note}
+	}
+	reqSet := map[string]bool{}
+	budget := opts.InlineBudget
+	for _, s := range r.Specs {
+		js := jsSpec{ID: s.ID, O: s.Outcome, G: s.Group, Level: s.Level, Profiles: s.Profiles, Res: s.Resources,
+			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output}
+		for _, q := range s.Requirements {
+			js.Reqs = append(js.Reqs, q.ID)
+			reqSet[q.ID] = true
+			if _, ok := jd.Reqs[q.ID]; !ok {
+				jd.Reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Unknown: q.Unknown}
+			}
+		}
+		for _, e := range s.Evidence {
+			je := jsEvidence{Entry: RedactEntry(e)}
+			if x := je.Exchange; x != nil {
+				xc := *x
+				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, opts.InlineBodyLimit, &budget, sink)
+				xc.ResponseBody, je.RespBodyFile, je.RespBodySize = clipBody(xc.ResponseBody, opts.InlineBodyLimit, &budget, sink)
+				je.Exchange = &xc
+			}
+			if sc := je.Screenshot; sc != nil {
+				switch {
+				case sink == nil:
+					je.ImgNote = "screenshot not inlined"
+				default:
+					je.Img, je.ImgNote = sink.image(sc, opts.InlineImageLimit)
+					if je.Img != "" {
+						budget -= int64(len(je.Img))
+					}
+				}
+				if je.Img == "" && safeRel(sc.Path) {
+					je.ImgFile = sc.Path
+				}
+			}
+			js.Ev = append(js.Ev, je)
+		}
+		jd.Specs = append(jd.Specs, js)
+	}
+	if jd.Specs == nil {
+		jd.Specs = []jsSpec{}
+	}
+	for id := range reqSet {
+		d.Reqs = append(d.Reqs, id)
+	}
+	sort.Strings(d.Reqs)
+	raw, err := json.Marshal(jd) // escapes <, >, &, U+2028, U+2029
+	if err != nil {
+		return err
+	}
+	d.Data = template.JS(raw)
+	return reportTmpl.Execute(w, d)
+}
+
+// clipBody keeps up to limit bytes of a body inline (within the budget); the whole body goes to
+// a file when a sink is available.
+func clipBody(body string, limit int, budget *int64, sink *fileSink) (inline, file string, size int) {
+	if body == "" {
+		return "", "", 0
+	}
+	keep := min(len(body), limit)
+	if int64(keep) > *budget {
+		keep = int(max(*budget, 0))
+	}
+	if keep == len(body) {
+		*budget -= int64(keep)
+		return body, "", 0
+	}
+	for keep > 0 && keep < len(body) && (body[keep]&0xC0) == 0x80 { // do not cut inside a UTF-8 rune
+		keep--
+	}
+	*budget -= int64(keep)
+	if sink != nil {
+		file = sink.body(body)
+	}
+	return body[:keep], file, len(body)
+}
+
+func rows(m map[string]*Counts) []groupRow {
+	var out []groupRow
+	for name, c := range m {
+		row := groupRow{Name: name, Counts: *c}
+		x := 0.0
+		for _, o := range Outcomes {
+			n := c.Of(o)
+			if n == 0 || c.Total == 0 {
+				continue
+			}
+			wd := 100 * float64(n) / float64(c.Total)
+			row.Bar = append(row.Bar, barSeg{Outcome: o, X: f2(x), W: f2(wd), N: n})
+			x += wd
+		}
+		out = append(out, row)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func f2(f float64) string { return fmt.Sprintf("%.2f", f) }
+
+// Rerender writes index.html (and bodies/) into dir from results, offline. Screenshots are read
+// from dir at their recorded relative paths and checked against their SHA-256.
+func Rerender(r *Results, dir string) error {
+	if r == nil {
+		return fmt.Errorf("reports: no results to render")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	return writeHTMLFile(dir, r, Options{}.withDefaults())
+}

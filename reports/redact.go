@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+// Mask replaces every secret value.
+const Mask = "***"
+
+var (
+	secretNames = `access_token|refresh_token|id_token|client_secret|client_assertion|password|code_verifier|token`
+	// Authorization: Bearer x / "authorization": "Basic y" / Proxy-Authorization=...
+	reAuthHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)[^"\r\n,}]*`)
+	reBearer     = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
+	// access_token=xyz in URLs, form bodies, logs.
+	reParam = regexp.MustCompile(`(?i)\b(` + secretNames + `)=([^&\s"'#<>]*)`)
+	// "access_token": "xyz" in JSON.
+	reJSON = regexp.MustCompile(`(?i)("(?:` + secretNames + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	// access_token: xyz in YAML-ish text.
+	reColon = regexp.MustCompile(`(?i)(^|[\s{,])(` + secretNames + `)(\s*:\s+)([^\s"',}]+)`)
+	// JWS compact serialisations (JWTs: access tokens, id tokens, client assertions).
+	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	// user:password@ in URLs.
+	reUserInfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
+)
+
+// Redact masks secrets in free text defensively, even when a client already redacted them:
+// Authorization/Proxy-Authorization values, Bearer/Basic credentials, JWTs, URL user info, and the
+// values of access_token, refresh_token, id_token, client_secret, client_assertion, password,
+// code_verifier and token as query/form parameters, JSON members or "name: value" text. It is
+// idempotent.
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	s = reAuthHeader.ReplaceAllString(s, "${1}"+Mask)
+	s = reBearer.ReplaceAllString(s, "${1} "+Mask)
+	s = reJWT.ReplaceAllString(s, Mask)
+	s = reParam.ReplaceAllString(s, "${1}="+Mask)
+	s = reJSON.ReplaceAllString(s, `${1}"`+Mask+`"`)
+	s = reColon.ReplaceAllString(s, "${1}${2}${3}"+Mask)
+	s = reUserInfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	return s
+}
+
+// secretHeaders are masked whole.
+var secretHeaders = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	"X-Api-Key": true, "Api-Key": true, "X-Auth-Token": true,
+}
+
+// RedactHeaders returns a copy of h with secret headers masked and other values redacted.
+func RedactHeaders(h map[string][]string) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		canon := http.CanonicalHeaderKey(k)
+		nv := make([]string, len(vs))
+		for i, v := range vs {
+			if secretHeaders[canon] || strings.Contains(strings.ToLower(k), "secret") || strings.Contains(strings.ToLower(k), "token") {
+				nv[i] = Mask
+			} else {
+				nv[i] = Redact(v)
+			}
+		}
+		out[k] = nv
+	}
+	return out
+}
+
+// RedactEntry returns a copy of e with every server- or client-supplied string redacted.
+func RedactEntry(e evidence.Entry) evidence.Entry {
+	e.Title = Redact(e.Title)
+	e.Text = Redact(e.Text)
+	e.Resource = Redact(e.Resource)
+	if e.Exchange != nil {
+		x := *e.Exchange
+		x.URL = Redact(x.URL)
+		x.RequestHeaders = RedactHeaders(x.RequestHeaders)
+		x.ResponseHeaders = RedactHeaders(x.ResponseHeaders)
+		x.RequestBody = Redact(x.RequestBody)
+		x.ResponseBody = Redact(x.ResponseBody)
+		x.Error = Redact(x.Error)
+		e.Exchange = &x
+	}
+	if len(e.Issues) > 0 {
+		is := make([]issue.Issue, len(e.Issues))
+		copy(is, e.Issues)
+		for i := range is {
+			is[i].Message = Redact(is[i].Message)
+			is[i].Diagnostics = Redact(is[i].Diagnostics)
+			is[i].Path = Redact(is[i].Path)
+		}
+		e.Issues = is
+	}
+	if e.Screenshot != nil {
+		f := *e.Screenshot
+		f.URL = Redact(f.URL)
+		e.Screenshot = &f
+	}
+	if e.MustSupport != nil {
+		m := *e.MustSupport
+		m.Searched = append([]string(nil), m.Searched...)
+		for i := range m.Searched {
+			m.Searched[i] = Redact(m.Searched[i])
+		}
+		e.MustSupport = &m
+	}
+	return e
+}

@@ -1,0 +1,645 @@
+// Package reports turns a Ginkgo run of pacheck specs into the documents auditors and CI read:
+// results.json (versioned, see SCHEMA.md), junit.xml, summary.md, a self-contained index.html and a
+// signed evidence bundle. It reads Ginkgo's types.Report plus pacheck's evidence entries and nothing
+// else of the run.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/profiles"
+)
+
+// SchemaVersion is the version of the results.json format documented in SCHEMA.md.
+const SchemaVersion = "1"
+
+// Outcome of one spec.
+type Outcome string
+
+const (
+	Pass  Outcome = "pass"
+	Fail  Outcome = "fail"
+	Skip  Outcome = "skip"
+	Error Outcome = "error" // tool or environment trouble, not a non-conformance
+	// Known is a failure listed in the known-issues file (not expired). The failure itself is
+	// kept (Spec.Failure, Spec.Known); CI outputs treat it as skipped.
+	Known Outcome = "known"
+)
+
+// Outcomes lists every outcome in display order.
+var Outcomes = []Outcome{Pass, Fail, Error, Skip, Known}
+
+// Verdicts of a run.
+const (
+	VerdictPass  = "pass"
+	VerdictFail  = "fail"
+	VerdictError = "error"
+)
+
+// RunMeta is what the caller knows about the run that Ginkgo does not.
+type RunMeta struct {
+	Target         string         // FHIR base URL under test
+	PacheckVersion string         // e.g. "v0.3.0" or a commit
+	Packages       []PackageInfo  // IG packages the run used
+	Config         map[string]any // effective configuration; secret-looking values are masked
+	RunID          string         // optional caller-chosen id
+	Start, End     time.Time      // optional; default to the Ginkgo report's times
+}
+
+// PackageInfo identifies one FHIR package the run used.
+type PackageInfo struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256,omitempty"`
+}
+
+// Results is the whole outcome of one run; it is what results.json holds.
+type Results struct {
+	SchemaVersion string            `json:"schemaVersion"`
+	Run           Run               `json:"run"`
+	Verdict       string            `json:"verdict"`
+	Counts        Counts            `json:"counts"`
+	Specs         []Spec            `json:"specs"`
+	Requirements  []RequirementInfo `json:"requirements"`
+	KnownIssues   []KnownIssue      `json:"knownIssues,omitempty"`
+}
+
+// Run is the run metadata.
+type Run struct {
+	ID             string         `json:"id,omitempty"`
+	Target         string         `json:"target"`
+	Suite          string         `json:"suite"`
+	Start          time.Time      `json:"start"`
+	End            time.Time      `json:"end"`
+	DurationMS     int64          `json:"durationMs"`
+	PacheckVersion string         `json:"pacheckVersion"`
+	Packages       []PackageInfo  `json:"packages"`
+	Config         map[string]any `json:"config,omitempty"`
+	// Errors are run-level errors: a failed suite node, an expired known issue, an interrupted run.
+	Errors []string `json:"errors,omitempty"`
+	// Warnings do not change the verdict: unknown requirement ids, duplicate spec ids, unused
+	// known issues.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Counts of specs per outcome.
+type Counts struct {
+	Total int `json:"total"`
+	Pass  int `json:"pass"`
+	Fail  int `json:"fail"`
+	Skip  int `json:"skip"`
+	Error int `json:"error"`
+	Known int `json:"known"`
+}
+
+// Add counts one outcome.
+func (c *Counts) Add(o Outcome) {
+	c.Total++
+	switch o {
+	case Pass:
+		c.Pass++
+	case Fail:
+		c.Fail++
+	case Skip:
+		c.Skip++
+	case Error:
+		c.Error++
+	case Known:
+		c.Known++
+	}
+}
+
+// Of returns the count of one outcome.
+func (c Counts) Of(o Outcome) int {
+	switch o {
+	case Pass:
+		return c.Pass
+	case Fail:
+		return c.Fail
+	case Skip:
+		return c.Skip
+	case Error:
+		return c.Error
+	case Known:
+		return c.Known
+	}
+	return 0
+}
+
+// Spec is one executed (or skipped) Ginkgo spec.
+type Spec struct {
+	ID      string  `json:"id"`
+	Outcome Outcome `json:"outcome"`
+	// State is Ginkgo's state (passed, failed, skipped, pending, panicked, interrupted, aborted,
+	// timedout) or, for a suite-level node, its state prefixed by the node type.
+	State string `json:"state"`
+	// Reason is the one-line reason for skip and error outcomes.
+	Reason       string           `json:"reason,omitempty"`
+	Requirements []SpecReq        `json:"requirements,omitempty"`
+	Level        string           `json:"level,omitempty"`
+	IG           string           `json:"ig,omitempty"` // from the ig: label, e.g. uscore-6.1.0
+	Group        string           `json:"group"`        // IG, else requirement area, else first id segment
+	Profiles     []string         `json:"profiles,omitempty"`
+	Resources    []string         `json:"resources,omitempty"`
+	Labels       []string         `json:"labels,omitempty"`
+	Failure      *Failure         `json:"failure,omitempty"`
+	Known        *KnownIssue      `json:"known,omitempty"`
+	Location     string           `json:"location,omitempty"` // file:line of the spec
+	Start        time.Time        `json:"start"`
+	DurationMS   int64            `json:"durationMs"`
+	Quotes       []string         `json:"quotes,omitempty"` // pacheck.requirement entries
+	Evidence     []evidence.Entry `json:"evidence,omitempty"`
+	Output       string           `json:"output,omitempty"` // captured GinkgoWriter output, redacted, bounded
+}
+
+// SpecReq is a requirement a spec tests, copied from the catalogue.
+type SpecReq struct {
+	ID        string   `json:"id"`
+	Statement string   `json:"statement,omitempty"`
+	Level     string   `json:"level,omitempty"`
+	CFR       []string `json:"cfr,omitempty"`
+	Section   string   `json:"section,omitempty"`
+	Unknown   bool     `json:"unknown,omitempty"` // not in the catalogue
+}
+
+// Failure is why a spec failed (or errored): Ginkgo's message split into expected vs actual when
+// it has Gomega's shape, and where it happened.
+type Failure struct {
+	Message  string `json:"message"`
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+	Location string `json:"location,omitempty"`
+	Panic    string `json:"panic,omitempty"`
+}
+
+// RequirementInfo is one catalogue requirement with the outcomes of the specs that test it.
+type RequirementInfo struct {
+	profiles.Requirement
+	Counts Counts   `json:"counts"`
+	Specs  []string `json:"specs,omitempty"`
+	Status string   `json:"status"` // pass, fail, error, skip, known, untested
+}
+
+// Limits for what goes into results.
+const (
+	maxOutput = 64 << 10
+)
+
+// FromGinkgo builds Results from a Ginkgo report. cat may be nil (requirement texts are then
+// missing and every id is reported unknown).
+func FromGinkgo(report types.Report, meta RunMeta, cat *profiles.Catalogue) (*Results, error) {
+	r := &Results{SchemaVersion: SchemaVersion}
+	start, end := report.StartTime, report.EndTime
+	if !meta.Start.IsZero() {
+		start = meta.Start
+	}
+	if !meta.End.IsZero() {
+		end = meta.End
+	}
+	dur := report.RunTime
+	if dur == 0 && !end.IsZero() && !start.IsZero() {
+		dur = end.Sub(start)
+	}
+	r.Run = Run{
+		ID:             meta.RunID,
+		Target:         Redact(meta.Target),
+		Suite:          report.SuiteDescription,
+		Start:          start.UTC(),
+		End:            end.UTC(),
+		DurationMS:     dur.Milliseconds(),
+		PacheckVersion: meta.PacheckVersion,
+		Packages:       append([]PackageInfo{}, meta.Packages...),
+		Config:         MaskConfig(meta.Config),
+	}
+	if r.Run.Packages == nil {
+		r.Run.Packages = []PackageInfo{}
+	}
+	for _, reason := range report.SpecialSuiteFailureReasons {
+		r.Run.Errors = append(r.Run.Errors, Redact(reason))
+	}
+	seen := map[string]int{}
+	unknown := map[string]bool{}
+	for _, sr := range report.SpecReports {
+		s, ok := specFromGinkgo(sr, cat)
+		if !ok {
+			continue
+		}
+		if n := seen[s.ID]; n > 0 {
+			r.Run.Warnings = append(r.Run.Warnings, fmt.Sprintf("duplicate spec id %q (occurrence %d renamed %q)", s.ID, n+1, fmt.Sprintf("%s#%d", s.ID, n+1)))
+			seen[s.ID] = n + 1
+			s.ID = fmt.Sprintf("%s#%d", s.ID, n+1)
+		} else {
+			seen[s.ID] = 1
+		}
+		for _, q := range s.Requirements {
+			if q.Unknown && !unknown[q.ID] {
+				unknown[q.ID] = true
+				r.Run.Warnings = append(r.Run.Warnings, fmt.Sprintf("spec %q names requirement %q, which is not in the catalogue", s.ID, q.ID))
+			}
+		}
+		r.Specs = append(r.Specs, s)
+	}
+	if r.Specs == nil {
+		r.Specs = []Spec{}
+	}
+	r.Recount(cat)
+	return r, nil
+}
+
+// Recount recomputes counts, requirement coverage and the verdict after specs changed (for
+// example after ApplyKnownIssues). cat may be nil: the requirement list then keeps its catalogue
+// entries (read from results.json) and only their counts change.
+func (r *Results) Recount(cat *profiles.Catalogue) {
+	r.Counts = Counts{}
+	for _, s := range r.Specs {
+		r.Counts.Add(s.Outcome)
+	}
+	var reqs []profiles.Requirement
+	if cat != nil {
+		reqs = cat.All()
+	} else {
+		for _, ri := range r.Requirements {
+			reqs = append(reqs, ri.Requirement)
+		}
+	}
+	idx := map[string]int{}
+	r.Requirements = r.Requirements[:0]
+	for _, q := range reqs {
+		idx[q.ID] = len(r.Requirements)
+		r.Requirements = append(r.Requirements, RequirementInfo{Requirement: q})
+	}
+	for _, s := range r.Specs {
+		for _, q := range s.Requirements {
+			i, ok := idx[q.ID]
+			if !ok {
+				continue
+			}
+			r.Requirements[i].Counts.Add(s.Outcome)
+			r.Requirements[i].Specs = append(r.Requirements[i].Specs, s.ID)
+		}
+	}
+	for i := range r.Requirements {
+		r.Requirements[i].Status = requirementStatus(r.Requirements[i].Counts)
+	}
+	if r.Requirements == nil {
+		r.Requirements = []RequirementInfo{}
+	}
+	switch {
+	case r.Counts.Error > 0 || len(r.Run.Errors) > 0:
+		r.Verdict = VerdictError
+	case r.Counts.Fail > 0:
+		r.Verdict = VerdictFail
+	default:
+		r.Verdict = VerdictPass
+	}
+}
+
+func requirementStatus(c Counts) string {
+	switch {
+	case c.Total == 0:
+		return "untested"
+	case c.Fail > 0:
+		return string(Fail)
+	case c.Error > 0:
+		return string(Error)
+	case c.Known > 0:
+		return string(Known)
+	case c.Pass > 0:
+		return string(Pass)
+	}
+	return string(Skip)
+}
+
+const suiteNodes = types.NodeTypeBeforeSuite | types.NodeTypeSynchronizedBeforeSuite | types.NodeTypeAfterSuite |
+	types.NodeTypeSynchronizedAfterSuite | types.NodeTypeReportBeforeSuite | types.NodeTypeReportAfterSuite |
+	types.NodeTypeCleanupAfterSuite | types.NodeTypeOnFailureSuite
+
+// SpecID is the pacheck id of a spec: container texts and leaf text joined with "/".
+func SpecID(sr types.SpecReport) string {
+	var parts []string
+	for _, t := range sr.ContainerHierarchyTexts {
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	if sr.LeafNodeText != "" {
+		parts = append(parts, sr.LeafNodeText)
+	}
+	return strings.Join(parts, "/")
+}
+
+func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue) (Spec, bool) {
+	s := Spec{
+		ID:         SpecID(sr),
+		State:      sr.State.String(),
+		Start:      sr.StartTime.UTC(),
+		DurationMS: sr.RunTime.Milliseconds(),
+		Labels:     sr.Labels(),
+	}
+	if sr.LeafNodeLocation.FileName != "" {
+		s.Location = fmt.Sprintf("%s:%d", sr.LeafNodeLocation.FileName, sr.LeafNodeLocation.LineNumber)
+	}
+	suiteNode := sr.LeafNodeType.Is(suiteNodes)
+	if suiteNode {
+		// Suite-level nodes are reported only when they went wrong; then the whole run is suspect.
+		if !sr.State.Is(types.SpecStateFailureStates) {
+			return Spec{}, false
+		}
+		s.ID = "[" + sr.LeafNodeType.String() + "]"
+		if sr.LeafNodeText != "" {
+			s.ID += " " + sr.LeafNodeText
+		}
+		s.State = sr.LeafNodeType.String() + " " + sr.State.String()
+	} else if !sr.LeafNodeType.Is(types.NodeTypeIt) && sr.LeafNodeType != types.NodeTypeInvalid {
+		return Spec{}, false
+	}
+	if s.ID == "" {
+		s.ID = "(unnamed spec)"
+	}
+	var errReason string
+	for _, e := range sr.ReportEntries {
+		switch e.Name {
+		case evidence.EntryName:
+			if ent, err := decodeEntry(e.Value); err == nil {
+				s.Evidence = append(s.Evidence, RedactEntry(ent))
+			} else {
+				s.Evidence = append(s.Evidence, evidence.Entry{Kind: evidence.KindNote, Title: "undecodable evidence entry",
+					Text: Redact(fmt.Sprintf("%v: %s", err, e.Value.String()))})
+			}
+		case evidence.ErrorEntryName:
+			errReason = Redact(entryText(e.Value))
+		case evidence.RequirementEntryName:
+			s.Quotes = append(s.Quotes, Redact(entryText(e.Value)))
+		}
+	}
+	for _, l := range s.Labels {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "req":
+			q := SpecReq{ID: v}
+			if req, found := cat.Lookup(v); found {
+				q.Statement, q.Level, q.CFR, q.Section = req.Statement, req.Level, req.CFR, req.Section
+			} else {
+				q.Unknown = true
+			}
+			s.Requirements = append(s.Requirements, q)
+		case "level":
+			s.Level = v
+		case "ig":
+			s.IG = v
+		case "profile":
+			s.Profiles = append(s.Profiles, v)
+		case "resource":
+			s.Resources = append(s.Resources, v)
+		}
+	}
+	s.Group = specGroup(s)
+	if sr.CapturedGinkgoWriterOutput != "" || sr.CapturedStdOutErr != "" {
+		s.Output = Redact(clip(sr.CapturedGinkgoWriterOutput+sr.CapturedStdOutErr, maxOutput))
+	}
+	if !sr.Failure.IsZero() || sr.Failure.ForwardedPanic != "" {
+		f := &Failure{Message: Redact(sr.Failure.Message), Panic: Redact(sr.Failure.ForwardedPanic)}
+		if loc := sr.Failure.Location; loc.FileName != "" {
+			f.Location = fmt.Sprintf("%s:%d", loc.FileName, loc.LineNumber)
+		}
+		f.Expected, f.Actual = splitExpectedActual(f.Message)
+		s.Failure = f
+	}
+	switch {
+	case sr.State.Is(types.SpecStatePassed):
+		s.Outcome = Pass
+	case sr.State.Is(types.SpecStateSkipped):
+		s.Outcome = Skip
+		s.Reason = "skipped"
+		if s.Failure != nil && s.Failure.Message != "" {
+			s.Reason = s.Failure.Message
+		}
+		s.Failure = nil
+	case sr.State.Is(types.SpecStatePending):
+		s.Outcome = Skip
+		s.Reason = "pending: the spec is marked pending in the suite and was not run"
+	case sr.State.Is(types.SpecStateFailed) && errReason == "" && !suiteNode:
+		s.Outcome = Fail
+	default: // failed with a pacheck.error entry, a failed suite node, panicked, interrupted, aborted, timed out, invalid
+		s.Outcome = Error
+		switch {
+		case errReason != "":
+			s.Reason = errReason
+		case s.Failure != nil && s.Failure.Message != "":
+			s.Reason = fmt.Sprintf("%s: %s", sr.State, firstLine(s.Failure.Message))
+		default:
+			s.Reason = sr.State.String()
+		}
+	}
+	return s, true
+}
+
+func specGroup(s Spec) string {
+	if s.IG != "" {
+		return s.IG
+	}
+	for _, q := range s.Requirements {
+		if a, _, ok := strings.Cut(q.ID, "."); ok {
+			return a
+		}
+	}
+	if strings.HasPrefix(s.ID, "[") {
+		return "suite"
+	}
+	first, _, _ := strings.Cut(s.ID, "/")
+	if first == "" {
+		return "other"
+	}
+	return first
+}
+
+// decodeEntry reads a pacheck.evidence value: *evidence.Entry in-process, its JSON form when the
+// report was read back from JSON.
+func decodeEntry(v types.ReportEntryValue) (evidence.Entry, error) {
+	switch raw := v.GetRawValue().(type) {
+	case *evidence.Entry:
+		if raw == nil {
+			return evidence.Entry{}, fmt.Errorf("nil evidence entry")
+		}
+		return *raw, nil
+	case evidence.Entry:
+		return raw, nil
+	}
+	var data []byte
+	if v.AsJSON != "" {
+		data = []byte(v.AsJSON)
+	} else if raw := v.GetRawValue(); raw != nil {
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return evidence.Entry{}, fmt.Errorf("evidence entry: %w", err)
+		}
+		data = b
+	} else {
+		return evidence.Entry{}, fmt.Errorf("empty evidence entry")
+	}
+	var e evidence.Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return evidence.Entry{}, fmt.Errorf("evidence entry is not an evidence.Entry: %w", err)
+	}
+	return e, nil
+}
+
+func entryText(v types.ReportEntryValue) string {
+	if s, ok := v.GetRawValue().(string); ok {
+		return s
+	}
+	if v.GetRawValue() == nil && v.AsJSON != "" {
+		var s string
+		if json.Unmarshal([]byte(v.AsJSON), &s) == nil {
+			return s
+		}
+	}
+	return v.String()
+}
+
+// splitExpectedActual splits Gomega's "Expected\n    <actual>\n<matcher words>\n    <expected>"
+// into expected and actual. pacheck's "rule: expected X, got Y" messages are split on ", got ".
+func splitExpectedActual(msg string) (expected, actual string) {
+	if rest, ok := strings.CutPrefix(msg, "Expected\n"); ok {
+		lines := strings.Split(rest, "\n")
+		i := 0
+		var act []string
+		for ; i < len(lines) && (strings.HasPrefix(lines[i], " ") || strings.HasPrefix(lines[i], "\t")); i++ {
+			act = append(act, strings.TrimSpace(lines[i]))
+		}
+		if i < len(lines) && len(act) > 0 {
+			matcher := strings.TrimSpace(lines[i])
+			var exp []string
+			for _, l := range lines[i+1:] {
+				exp = append(exp, strings.TrimSpace(l))
+			}
+			e := strings.TrimSpace(strings.Join(exp, "\n"))
+			if e != "" {
+				e = matcher + " " + e
+			} else {
+				e = matcher
+			}
+			return e, strings.Join(act, "\n")
+		}
+	}
+	if i := strings.Index(msg, "expected "); i >= 0 {
+		if j := strings.Index(msg[i:], ", got "); j >= 0 {
+			exp := msg[i+len("expected ") : i+j]
+			act := msg[i+j+len(", got "):]
+			if k := strings.IndexAny(act, "\n@"); k >= 0 {
+				act = act[:k]
+			}
+			return strings.TrimSpace(exp), strings.TrimSpace(act)
+		}
+	}
+	return "", ""
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "\n… (cut at " + fmt.Sprint(n) + " bytes)"
+}
+
+// MaskConfig copies a configuration map, replacing the values of secret-looking keys (token,
+// secret, password, key, credential, authorization, cookie, verifier) with "***" and redacting
+// every string value.
+func MaskConfig(cfg map[string]any) map[string]any {
+	if cfg == nil {
+		return nil
+	}
+	out := make(map[string]any, len(cfg))
+	for k, v := range cfg {
+		if secretKey(k) {
+			out[k] = "***"
+			continue
+		}
+		out[k] = maskValue(v)
+	}
+	return out
+}
+
+func maskValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return MaskConfig(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = maskValue(e)
+		}
+		return out
+	case []string:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = Redact(e)
+		}
+		return out
+	case string:
+		return Redact(x)
+	}
+	return v
+}
+
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"token", "secret", "password", "passwd", "key", "credential", "authorization", "cookie", "verifier", "assertion"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Groups returns the distinct spec groups (IG or area), sorted.
+func (r *Results) Groups() []string {
+	set := map[string]bool{}
+	for _, s := range r.Specs {
+		set[s.Group] = true
+	}
+	var out []string
+	for g := range set {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Spec returns the spec with the id.
+func (r *Results) Spec(id string) (*Spec, bool) {
+	for i := range r.Specs {
+		if r.Specs[i].ID == id {
+			return &r.Specs[i], true
+		}
+	}
+	return nil, false
+}
+
+// safeRel reports whether p is a clean relative slash path inside the report folder.
+func safeRel(p string) bool {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.Contains(p, ":") {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p && c != "." && c != ".." && !strings.HasPrefix(c, "../")
+}

@@ -1,0 +1,393 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Output file names inside the report folder.
+const (
+	FileResults = "results.json"
+	FileJUnit   = "junit.xml"
+	FileSummary = "summary.md"
+	FileHTML    = "index.html"
+	DirBodies   = "bodies" // full HTTP bodies too large to inline in index.html
+)
+
+// Options tune the writers. The zero value is usable.
+type Options struct {
+	Title string // report title; default "pacheck conformance report"
+	// InlineBodyLimit is how many bytes of each HTTP body index.html embeds; longer bodies are
+	// written to bodies/<sha256>.txt and linked. Default 64 KiB.
+	InlineBodyLimit int
+	// InlineBudget caps the bytes of bodies index.html embeds in total; past it bodies are only
+	// linked. Default 32 MiB.
+	InlineBudget int64
+	// InlineImageLimit: screenshots up to this size are embedded as data: URIs; larger ones are
+	// linked. Default 2 MiB.
+	InlineImageLimit int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Title == "" {
+		o.Title = "pacheck conformance report"
+	}
+	if o.InlineBodyLimit <= 0 {
+		o.InlineBodyLimit = 64 << 10
+	}
+	if o.InlineBudget <= 0 {
+		o.InlineBudget = 32 << 20
+	}
+	if o.InlineImageLimit <= 0 {
+		o.InlineImageLimit = 2 << 20
+	}
+	return o
+}
+
+// WriteAll writes results.json, junit.xml, summary.md and index.html (plus bodies/ for large
+// HTTP bodies) into dir, creating it. Evidence files the specs reference (screenshots) are
+// expected to be in dir already, at their relative paths.
+func WriteAll(dir string, r *Results, opts Options) error {
+	if r == nil {
+		return fmt.Errorf("reports: no results to write")
+	}
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("reports: create output folder: %w", err)
+	}
+	write := func(name string, fn func(io.Writer) error) error {
+		var buf bytes.Buffer
+		if err := fn(&buf); err != nil {
+			return fmt.Errorf("reports: %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("reports: write %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := write(FileResults, func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
+		return err
+	}
+	if err := write(FileJUnit, func(w io.Writer) error { return WriteJUnit(w, r) }); err != nil {
+		return err
+	}
+	if err := write(FileSummary, func(w io.Writer) error { return WriteSummary(w, r) }); err != nil {
+		return err
+	}
+	return writeHTMLFile(dir, r, opts)
+}
+
+// WriteJSON writes results.json.
+func WriteJSON(w io.Writer, r *Results) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(r)
+}
+
+// ReadJSON reads results.json, checking the schema version.
+func ReadJSON(rd io.Reader) (*Results, error) {
+	var r Results
+	dec := json.NewDecoder(rd)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("results.json: %w", err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results.json: schemaVersion %q, this pacheck reads %q", r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// ReadResultsFile reads a results.json file.
+func ReadResultsFile(path string) (*Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	defer f.Close()
+	r, err := ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ---- JUnit ----
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	ID         int             `xml:"id,attr"`
+	Package    string          `xml:"package,attr"`
+	Properties *junitProps     `xml:"properties,omitempty"`
+	Cases      []junitTestCase `xml:"testcase"`
+}
+
+type junitProps struct {
+	Props []junitProp `xml:"property"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitTestCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr,omitempty"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+func seconds(ms int64) string { return fmt.Sprintf("%d.%03d", ms/1000, ms%1000) }
+
+// WriteJUnit writes junit.xml: one testsuite per group (IG, else area). Known failures are
+// written as skipped with the known-issue reason; errors as <error>, failures as <failure>.
+// Only PHI-free text goes here: failure messages and reasons, never evidence.
+func WriteJUnit(w io.Writer, r *Results) error {
+	out := junitSuites{Name: "pacheck " + r.Run.Target, Time: seconds(r.Run.DurationMS)}
+	byGroup := map[string]*junitSuite{}
+	var order []string
+	var groupMS = map[string]int64{}
+	for _, s := range r.Specs {
+		g, ok := byGroup[s.Group]
+		if !ok {
+			g = &junitSuite{Name: s.Group, Package: "pacheck." + s.Group}
+			if !r.Run.Start.IsZero() {
+				g.Timestamp = r.Run.Start.UTC().Format("2006-01-02T15:04:05")
+			}
+			byGroup[s.Group] = g
+			order = append(order, s.Group)
+		}
+		tc := junitTestCase{Name: s.ID, Classname: "pacheck." + s.Group, Time: seconds(s.DurationMS)}
+		reqs := reqIDs(s)
+		switch s.Outcome {
+		case Fail:
+			tc.Failure = &junitMessage{Message: firstLine(failMessage(s)), Type: "non-conformance", Text: caseText(s, reqs)}
+			g.Failures++
+		case Error:
+			tc.Error = &junitMessage{Message: firstLine(s.Reason), Type: "error", Text: caseText(s, reqs)}
+			g.Errors++
+		case Skip:
+			tc.Skipped = &junitMessage{Message: firstLine(s.Reason), Text: s.Reason}
+			g.Skipped++
+		case Known:
+			msg := "known issue"
+			if s.Known != nil {
+				msg = fmt.Sprintf("known issue (expires %s): %s", s.Known.Expires, s.Known.Reason)
+			}
+			tc.Skipped = &junitMessage{Message: firstLine(msg), Type: "known", Text: msg + "\n\n" + caseText(s, reqs)}
+			g.Skipped++
+		}
+		g.Tests++
+		groupMS[s.Group] += s.DurationMS
+		g.Cases = append(g.Cases, tc)
+	}
+	for i, name := range order {
+		g := byGroup[name]
+		g.ID = i
+		g.Time = seconds(groupMS[name])
+		g.Properties = &junitProps{Props: []junitProp{
+			{Name: "pacheck.target", Value: r.Run.Target},
+			{Name: "pacheck.version", Value: r.Run.PacheckVersion},
+			{Name: "pacheck.verdict", Value: r.Verdict},
+		}}
+		out.Suites = append(out.Suites, *g)
+		out.Tests += g.Tests
+		out.Failures += g.Failures
+		out.Errors += g.Errors
+	}
+	if len(r.Run.Errors) > 0 {
+		// Run-level errors (expired known issues, failed suite nodes) get a suite of their own so
+		// CI shows them even when every spec passed.
+		rs := junitSuite{Name: "pacheck-run", Package: "pacheck.run", ID: len(order), Time: "0.000"}
+		for i, e := range r.Run.Errors {
+			rs.Cases = append(rs.Cases, junitTestCase{Name: fmt.Sprintf("run error %d", i+1), Classname: "pacheck.run", Time: "0.000",
+				Error: &junitMessage{Message: firstLine(e), Type: "run-error", Text: e}})
+			rs.Tests++
+			rs.Errors++
+		}
+		out.Suites = append(out.Suites, rs)
+		out.Tests += rs.Tests
+		out.Errors += rs.Errors
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", " ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func failMessage(s Spec) string {
+	if s.Failure != nil && s.Failure.Message != "" {
+		return s.Failure.Message
+	}
+	return "failed"
+}
+
+func reqIDs(s Spec) []string {
+	var ids []string
+	for _, q := range s.Requirements {
+		ids = append(ids, q.ID)
+	}
+	return ids
+}
+
+func caseText(s Spec, reqs []string) string {
+	var b strings.Builder
+	if s.Outcome == Error && s.Reason != "" {
+		b.WriteString(s.Reason)
+		b.WriteString("\n")
+	}
+	if s.Failure != nil {
+		b.WriteString(s.Failure.Message)
+		b.WriteString("\n")
+		if s.Failure.Expected != "" || s.Failure.Actual != "" {
+			fmt.Fprintf(&b, "expected: %s\nactual: %s\n", s.Failure.Expected, s.Failure.Actual)
+		}
+		if s.Failure.Location != "" {
+			fmt.Fprintf(&b, "at %s\n", s.Failure.Location)
+		}
+	}
+	if len(reqs) > 0 {
+		fmt.Fprintf(&b, "requirements: %s\n", strings.Join(reqs, ", "))
+	}
+	return b.String()
+}
+
+// ---- summary.md ----
+
+// WriteSummary writes summary.md, sized for a CI step summary: verdict, counts, per-group table,
+// up to 50 failures and errors, known issues, run errors and warnings.
+func WriteSummary(w io.Writer, r *Results) error {
+	var b strings.Builder
+	icon := map[string]string{VerdictPass: "✅", VerdictFail: "❌", VerdictError: "⚠️"}[r.Verdict]
+	fmt.Fprintf(&b, "# %s pacheck: %s\n\n", icon, strings.ToUpper(r.Verdict))
+	fmt.Fprintf(&b, "Target `%s` · pacheck %s · %s · %s\n\n", mdCode(r.Run.Target), mdText(r.Run.PacheckVersion),
+		r.Run.Start.UTC().Format("2006-01-02 15:04:05Z"), seconds(r.Run.DurationMS)+" s")
+	c := r.Counts
+	b.WriteString("| total | pass | fail | error | skip | known |\n|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", c.Total, c.Pass, c.Fail, c.Error, c.Skip, c.Known)
+	groups := map[string]*Counts{}
+	for _, s := range r.Specs {
+		if groups[s.Group] == nil {
+			groups[s.Group] = &Counts{}
+		}
+		groups[s.Group].Add(s.Outcome)
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		b.WriteString("| IG / area | pass | fail | error | skip | known |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, g := range names {
+			gc := groups[g]
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", mdText(g), gc.Pass, gc.Fail, gc.Error, gc.Skip, gc.Known)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Run.Errors) > 0 {
+		b.WriteString("## Run errors\n\n")
+		for _, e := range r.Run.Errors {
+			fmt.Fprintf(&b, "- %s\n", mdText(e))
+		}
+		b.WriteString("\n")
+	}
+	const maxList = 50
+	listed := 0
+	for _, o := range []Outcome{Error, Fail} {
+		first := true
+		for _, s := range r.Specs {
+			if s.Outcome != o {
+				continue
+			}
+			if first {
+				title := map[Outcome]string{Error: "Errors (tool or environment)", Fail: "Failures"}[o]
+				fmt.Fprintf(&b, "## %s\n\n", title)
+				first = false
+			}
+			if listed == maxList {
+				fmt.Fprintf(&b, "- … more in results.json / index.html\n")
+				listed++
+				continue
+			}
+			if listed > maxList {
+				continue
+			}
+			listed++
+			msg := s.Reason
+			if o == Fail {
+				msg = failMessage(s)
+			}
+			fmt.Fprintf(&b, "- `%s` %s — %s\n", mdCode(s.ID), mdText(strings.Join(reqIDs(s), ", ")), mdText(firstLine(msg)))
+		}
+		if !first {
+			b.WriteString("\n")
+		}
+	}
+	if c.Known > 0 {
+		b.WriteString("## Known issues\n\n")
+		for _, s := range r.Specs {
+			if s.Outcome == Known && s.Known != nil {
+				fmt.Fprintf(&b, "- `%s` until %s: %s\n", mdCode(s.ID), mdText(s.Known.Expires), mdText(s.Known.Reason))
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Run.Warnings) > 0 {
+		b.WriteString("<details><summary>Warnings</summary>\n\n")
+		for _, e := range r.Run.Warnings {
+			fmt.Fprintf(&b, "- %s\n", mdText(e))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var mdEscaper = strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "&", "&amp;",
+	"*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "\n", " ", "\r", " ")
+
+// mdText escapes text for a Markdown table cell or list item.
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+// mdCode makes s safe inside single backticks.
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+}
