@@ -29,13 +29,13 @@ const (
 
 // DateTime is a FHIRPath Date, DateTime or Time with its precision and optional offset.
 type DateTime struct {
-	kind                      dtKind
-	prec                      uint8
-	year, month, day          int
-	hour, minute, sec, milli  int
-	hasTZ                     bool
-	tzZ                       bool // written as Z
-	tzMin                     int  // offset east of UTC in minutes
+	kind                     dtKind
+	prec                     uint8
+	year, month, day         int
+	hour, minute, sec, milli int
+	hasTZ                    bool
+	tzZ                      bool // written as Z
+	tzMin                    int  // offset east of UTC in minutes
 }
 
 func digitsAt(s string, i, n int) (int, bool) {

@@ -150,7 +150,9 @@ var functions map[string]*funcDef
 func init() {
 	functions = map[string]*funcDef{
 		// existence
-		"empty":  {0, 0, false, func(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) { return boolColl(len(f) == 0), nil }},
+		"empty": {0, 0, false, func(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
+			return boolColl(len(f) == 0), nil
+		}},
 		"exists": {0, 1, false, fnExists},
 		"all":    {1, 1, false, fnAll},
 		"allTrue": {0, 0, false, func(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
@@ -185,7 +187,12 @@ func init() {
 		}},
 		"as": {1, 1, true, func(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
 			if len(f) > 1 {
-				return nil, errorf("as() needs a single item, got %d (use ofType())", len(f))
+				// R4 core invariants (dom-3: descendants().as(canonical)) apply as() to
+				// collections; outside strict mode it filters like ofType().
+				if c.env.Strict {
+					return nil, errorf("as() needs a single item, got %d (use ofType())", len(f))
+				}
+				return typeTest(c, f, n.ts, "ofType")
 			}
 			return typeTest(c, f, n.ts, "as")
 		}},
@@ -1243,6 +1250,9 @@ func intPow(b, e int64) (int64, bool) {
 func childItems(it Item) Collection {
 	obj, ok := it.v.(map[string]any)
 	if !ok || it.k != kNode {
+		if it.ext != nil {
+			return append(primitiveChildren(it, "id"), primitiveChildren(it, "extension")...)
+		}
 		return nil
 	}
 	var out Collection

@@ -49,9 +49,9 @@ type Item struct {
 type Collection []Item
 
 // Boolean, Integer, String, Decimal build System items (handy for variables).
-func Boolean(b bool) Item       { return Item{k: kBool, v: b} }
-func Integer(n int64) Item      { return Item{k: kInt, v: n} }
-func String(s string) Item      { return Item{k: kStr, v: s} }
+func Boolean(b bool) Item        { return Item{k: kBool, v: b} }
+func Integer(n int64) Item       { return Item{k: kInt, v: n} }
+func String(s string) Item       { return Item{k: kStr, v: s} }
 func DecimalItem(d Decimal) Item { return Item{k: kDec, v: d} }
 
 // QuantityItem builds a System.Quantity item.

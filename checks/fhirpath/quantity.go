@@ -55,8 +55,8 @@ var ucumAtoms = map[string]atom{
 	"[in_i]": {"0.0254", dims{1}}, "[ft_i]": {"0.3048", dims{1}}, "[yd_i]": {"0.9144", dims{1}}, "[mi_i]": {"1609.344", dims{1}},
 	"[lb_av]": {"453.59237", dims{0, 1}}, "[oz_av]": {"28.349523125", dims{0, 1}}, "[gr]": {"0.06479891", dims{0, 1}},
 	"[stone_av]": {"6350.29318", dims{0, 1}},
-	"Cel": {"1", dims{0, 0, 0, 0, 1}}, // offsets are ignored: Cel only compares with Cel
-	"mm[Hg]": {"133322", dims{-1, 1, -2}}, "Pa": {"1000", dims{-1, 1, -2}}, "bar": {"100000000", dims{-1, 1, -2}},
+	"Cel":        {"1", dims{0, 0, 0, 0, 1}}, // offsets are ignored: Cel only compares with Cel
+	"mm[Hg]":     {"133322", dims{-1, 1, -2}}, "Pa": {"1000", dims{-1, 1, -2}}, "bar": {"100000000", dims{-1, 1, -2}},
 	"eq": {"1", dims{0, 0, 0, 1}}, "U": {"1", dims{0, 0, 0, 1, 0, 0, 0, 0}}, "[iU]": {"1", dims{0, 0, 0, 0, 0, 0, 0, 0}},
 	"kat": {"1", dims{0, 0, -1, 1}}, "Hz": {"1", dims{0, 0, -1}}, "J": {"1000", dims{2, 1, -2}}, "cal": {"4184", dims{2, 1, -2}},
 	"W": {"1000", dims{2, 1, -3}}, "N": {"1000", dims{1, 1, -2}}, "[degF]": {"1", dims{0, 0, 0, 0, 1}},
