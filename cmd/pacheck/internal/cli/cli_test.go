@@ -71,3 +71,19 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }
+
+func TestFHIRPathCommand(t *testing.T) {
+	if code, out, _ := run("fhirpath", "--", "-5.abs() + 2"); code != 0 || strings.TrimSpace(out) != `[{"type":"integer","value":"-3"}]` {
+		t.Errorf("expression starting with '-': %d %q", code, out)
+	}
+	if code, _, errOut := run("fhirpath", "name.(("); code != ExitUsage || !strings.Contains(errOut, "col 6") {
+		t.Errorf("syntax error: %d %q", code, errOut)
+	}
+	if code, _, errOut := run("fhirpath", "(1 | 2).single()"); code != ExitNonConf || errOut == "" {
+		t.Errorf("evaluation error: %d %q", code, errOut)
+	}
+	// trace() goes to stderr, never stdout.
+	if code, out, errOut := run("fhirpath", "'abc'.trace('marker-label')"); code != 0 || strings.Contains(out, "marker-label") || !strings.Contains(errOut, "marker-label") {
+		t.Errorf("trace: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
