@@ -363,8 +363,10 @@ func typeCode(code string, exts []struct {
 	return "string"
 }
 
+// isPrimitiveName: primitive types take a "_name" companion, except xhtml (Narrative.div), which
+// FHIR JSON gives no id or extensions.
 func isPrimitiveName(code string) bool {
-	return code != "" && code[0] >= 'a' && code[0] <= 'z'
+	return code != "" && code[0] >= 'a' && code[0] <= 'z' && code != "xhtml"
 }
 
 func upperFirst(s string) string {
