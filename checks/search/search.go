@@ -146,7 +146,7 @@ func splitEscaped(s string, sep rune) []string {
 	return append(out, b.String())
 }
 
-// Checker checks search results. The zero value uses PathEvaluator and the current time.
+// Checker checks search results. The zero value uses FHIRPathEvaluator and the current time.
 type Checker struct {
 	Eval Evaluator
 	Now  time.Time // for "ap"; zero: time.Now()
@@ -163,7 +163,7 @@ type Result struct {
 func (ch *Checker) Match(ctx context.Context, res map[string]any, c Criterion) Result {
 	ev := ch.Eval
 	if ev == nil {
-		ev = PathEvaluator{}
+		ev = FHIRPathEvaluator{}
 	}
 	if c.Param.Expression == "" {
 		if c.Param.Code == "_id" {

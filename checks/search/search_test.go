@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -142,18 +143,20 @@ func TestMatch(t *testing.T) {
 		{"quantity lt fails", obs, valq, "value-quantity", "lt5", false},
 		{"quantity wrong unit", obs, valq, "value-quantity", "5.5||mg/dL", false},
 	}
-	ch := &Checker{Now: now}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cr := NewCriterion(c.p, c.key, c.val)
-			r := ch.Match(context.Background(), res(t, c.res), cr)
-			if r.NotChecked != "" {
-				t.Fatalf("not checked: %s", r.NotChecked)
-			}
-			if r.Match != c.want {
-				t.Errorf("%s on %s: match %v, want %v (had %v)", cr, c.p.Expression, r.Match, c.want, r.Had)
-			}
-		})
+	for _, ev := range []Evaluator{PathEvaluator{}, FHIRPathEvaluator{}} {
+		ch := &Checker{Now: now, Eval: ev}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%T/%s", ev, c.name), func(t *testing.T) {
+				cr := NewCriterion(c.p, c.key, c.val)
+				r := ch.Match(context.Background(), res(t, c.res), cr)
+				if r.NotChecked != "" {
+					t.Fatalf("not checked: %s", r.NotChecked)
+				}
+				if r.Match != c.want {
+					t.Errorf("%s on %s: match %v, want %v (had %v)", cr, c.p.Expression, r.Match, c.want, r.Had)
+				}
+			})
+		}
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // are left out.
 func SearchValues(ctx context.Context, ev Evaluator, res map[string]any, p Param) []string {
 	if ev == nil {
-		ev = PathEvaluator{}
+		ev = FHIRPathEvaluator{}
 	}
 	expr := p.Expression
 	if expr == "" && p.Code == "_id" {
