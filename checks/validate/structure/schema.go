@@ -234,6 +234,12 @@ func (m *model) leaf(e *jsonschema.ValidationError, root any, rootName string) [
 	case "minimum", "maximum":
 		return []schemaFinding{{rule: RuleFormat, path: path, message: fmt.Sprintf("value is out of range for %s (%s)", strings.TrimPrefix(def, nullPrefix), rangeText(def)), diag: quoteValue(val)}}
 	case "const", resKeyword:
+		if obj, ok := val.(map[string]any); ok {
+			if rt, ok := obj["resourceType"]; ok {
+				path = fhirPath(rootName, append(segs[:len(segs):len(segs)], seg{key: "resourceType", idx: -1}))
+				val = rt
+			}
+		}
 		return []schemaFinding{{rule: RuleResourceType, path: path, message: "resourceType missing or not the expected FHIR R4 resource type", diag: quoteValue(val)}}
 	case "additionalProperties":
 		obj, _ := val.(map[string]any)

@@ -166,7 +166,6 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 			Message: fmt.Sprintf("a FHIR resource is a JSON object; found %s", jsonTypeName(root))}}
 	}
 	w := &walker{m: m, limit: maxDepth}
-	w.path = append(w.path, want...)
 	w.resource(obj, want)
 	issues := w.issues
 	rt, _ := obj["resourceType"].(string)

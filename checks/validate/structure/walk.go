@@ -73,6 +73,13 @@ func (w *walker) resource(v any, want string) {
 	}
 	rt, present := obj["resourceType"]
 	name, isStr := rt.(string)
+	if len(w.path) == 0 {
+		if isStr && name != "" {
+			w.path = append(w.path, name...)
+		} else {
+			w.path = append(w.path, want...)
+		}
+	}
 	switch {
 	case !present:
 		w.reportHere(RuleResourceType, "resourceType is missing: every resource names its type")
@@ -93,9 +100,6 @@ func (w *walker) resource(v any, want string) {
 		w.report(RuleResourceType, string(w.path), fmt.Sprintf("expected a %s resource, found %s", want, name), "")
 		w.pop(n)
 		return
-	}
-	if len(w.path) == 0 {
-		w.path = append(w.path, name...)
 	}
 	w.object(obj, t)
 }
@@ -147,6 +151,34 @@ func (w *walker) object(obj map[string]any, t *typeDef) {
 	if len(variants) > 1 {
 		w.choiceConflicts(variants)
 	}
+	if t.name == "Bundle.entry" {
+		w.entryType(obj)
+	}
+}
+
+// entryType checks that a RESTful Bundle.entry.fullUrl (.../Type/id) names the type of the entry's
+// resource.
+func (w *walker) entryType(obj map[string]any) {
+	full, _ := obj["fullUrl"].(string)
+	res, _ := obj["resource"].(map[string]any)
+	rt, _ := res["resourceType"].(string)
+	if full == "" || rt == "" || strings.HasPrefix(full, "urn:") {
+		return
+	}
+	if i := strings.Index(full, "/_history/"); i >= 0 {
+		full = full[:i]
+	}
+	parts := strings.Split(strings.TrimSuffix(full, "/"), "/")
+	if len(parts) < 2 {
+		return
+	}
+	typ := parts[len(parts)-2]
+	if t := w.m.types[typ]; t == nil || t.kind != kindResource || typ == rt {
+		return
+	}
+	n := w.push("fullUrl")
+	w.report(RuleResourceType, string(w.path), fmt.Sprintf("fullUrl names a %s but the entry's resource is a %s", typ, rt), "fullUrl "+strconv.Quote(full))
+	w.pop(n)
 }
 
 type variant struct {
