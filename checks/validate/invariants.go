@@ -1,0 +1,203 @@
+package validate
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/pacheck/pacheck/checks/fhirpath"
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+//go:embed skipped-invariants.txt
+var skippedInvariantsTxt string
+
+// SkippedInvariants maps an invariant key to the documented reason it is not evaluated.
+var SkippedInvariants = func() map[string]string {
+	m := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(skippedInvariantsTxt))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		k, why, _ := strings.Cut(line, "\t")
+		m[k] = why
+	}
+	return m
+}()
+
+type invariantEngine interface {
+	compile(c *Constraint)
+	eval(w *walker, c *Constraint, node any) (bool, error)
+}
+
+type fhirpathEngine struct{}
+
+func newInvariantEngine() invariantEngine { return fhirpathEngine{} }
+
+func (fhirpathEngine) compile(c *Constraint) {
+	if why, ok := SkippedInvariants[c.Key]; ok {
+		c.skip = why
+		return
+	}
+	x, err := fhirpath.CompileCached(c.Expression)
+	if err != nil {
+		c.skip = "does not compile: " + err.Error()
+		return
+	}
+	c.compiled = x
+}
+
+func (fhirpathEngine) eval(w *walker, c *Constraint, node any) (bool, error) {
+	x := c.compiled.(*fhirpath.Expression)
+	var res any
+	if f := len(w.frames); f > 0 {
+		res = w.frames[f-1].res
+	}
+	env := w.env
+	env.Resource = res
+	env.RootResource = w.rootRes
+	env.Context = nil
+	out, err := x.Evaluate(w.ctx, node, &env)
+	if err != nil {
+		return false, err
+	}
+	if len(out) == 1 {
+		if b, ok := out[0].Value().(bool); ok {
+			return b, nil
+		}
+	}
+	return true, nil
+}
+
+// initEnv sets the walker's reusable FHIRPath environment hooks.
+func (w *walker) initEnv() {
+	w.env = fhirpath.Env{
+		Resolver: func(_ context.Context, ref string) (any, error) {
+			if r := w.resolveRef(ref); r != nil {
+				return r, nil
+			}
+			return nil, nil
+		},
+		MemberOf: func(_ context.Context, v any, vs string) (bool, error) {
+			if it, ok := v.(fhirpath.Item); ok {
+				v = it.JSON()
+				if v == nil {
+					v = it.Value()
+				}
+			}
+			switch w.inValueSet(vs, v) {
+			case memberYes:
+				return true, nil
+			case memberNo:
+				return false, nil
+			}
+			return false, fmt.Errorf("memberOf(%s): not checked: no terminology server", vs)
+		},
+		ConformsTo: func(_ context.Context, r any, profile string) (bool, error) {
+			if it, ok := r.(fhirpath.Item); ok {
+				r = it.JSON()
+			}
+			if _, err := w.sc.profile(profile); err != nil {
+				return false, fmt.Errorf("conformsTo(%s): unknown profile", profile)
+			}
+			return w.conforms(r, profile), nil
+		},
+		MaxSteps: 200000,
+	}
+}
+
+// constraints evaluates the invariants of element e on node.
+func (w *walker) constraints(e *Elem, node any) {
+	if w.v.opts.NoInvariants || len(e.Constraints) == 0 {
+		return
+	}
+	if _, isObj := node.(map[string]any); !isObj {
+		return // primitives carry only ele-1, handled structurally
+	}
+	m := node.(map[string]any)
+	aliased := false
+	for _, c := range e.Constraints {
+		if c.skip != "" {
+			continue
+		}
+		if !aliased {
+			aliased = true
+			if _, isRes := m["resourceType"]; !isRes {
+				node = choiceAliases(m)
+			}
+		}
+		if c.compiled == nil {
+			w.noteNotEvaluated(e, c, "not compiled")
+			continue
+		}
+		ok, err := w.v.inv.eval(w, c, node)
+		if err != nil {
+			w.noteNotEvaluated(e, c, err.Error())
+			continue
+		}
+		if !ok {
+			sev := issue.Error
+			if c.Severity == "warning" {
+				sev = issue.Warning
+			}
+			w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("invariant:%s: %q failed (%s)", c.Key, c.Human, e.ID))
+		}
+	}
+}
+
+func (w *walker) noteNotEvaluated(e *Elem, c *Constraint, why string) {
+	if w.quiet > 0 || w.noted[c.Key] {
+		return
+	}
+	w.noted[c.Key] = true
+	if len(why) > 200 {
+		why = why[:200] + "…"
+	}
+	w.add(issue.Information, "invariant-not-evaluated", e, "", fmt.Sprintf("invariant %s not evaluated: %s", c.Key, why))
+}
+
+// choiceTypeSuffix are the type names that end concrete choice properties (valueQuantity).
+var choiceTypeSuffix = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Fields(`Boolean Integer String Decimal Uri Url Canonical Base64Binary Instant Date DateTime
+		Time Code Oid Id Markdown UnsignedInt PositiveInt Uuid Address Age Annotation Attachment CodeableConcept Coding
+		ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference
+		SampledData Signature Timing ContactDetail Contributor DataRequirement Expression ParameterDefinition
+		RelatedArtifact TriggerDefinition UsageContext Dosage Meta`) {
+		m[t] = true
+	}
+	return m
+}()
+
+// choiceAliases gives an untyped FHIRPath node its choice names (value for valueQuantity), since
+// the engine types only resources: the copy is made only when the node has such properties.
+func choiceAliases(m map[string]any) any {
+	var out map[string]any
+	for k, v := range m {
+		for i := 1; i < len(k); i++ {
+			if k[i] >= 'A' && k[i] <= 'Z' {
+				if choiceTypeSuffix[k[i:]] {
+					name := k[:i]
+					if _, exists := m[name]; !exists {
+						if out == nil {
+							out = make(map[string]any, len(m)+1)
+							for k2, v2 := range m {
+								out[k2] = v2
+							}
+						}
+						out[name] = v
+					}
+				}
+				break
+			}
+		}
+	}
+	if out == nil {
+		return m
+	}
+	return out
+}

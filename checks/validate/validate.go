@@ -1,0 +1,249 @@
+// Package validate is pacheck's FHIR R4 profile validator: structural JSON rules, profile rules
+// from StructureDefinition snapshots (cardinality, types, fixed/pattern, slicing, extensions,
+// reference targets, contained resources, Bundles), terminology without a server, invariants and
+// must-support coverage. Profiles are compiled once into trees and shared; a Validator is safe for
+// concurrent use.
+package validate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/profiles"
+)
+
+// Options tunes a Validator.
+type Options struct {
+	// DefaultIG is the package context ("id#version") used when ValidateOptions.IG is empty; empty
+	// means the whole set, highest versions first.
+	DefaultIG string
+	// NoInvariants turns off invariant evaluation (and the "not evaluated" notes).
+	NoInvariants bool
+	// NoTerminology turns off binding checks.
+	NoTerminology bool
+	// NoMustSupport skips must-support bookkeeping.
+	NoMustSupport bool
+}
+
+// ValidateOptions tunes one validation.
+type ValidateOptions struct {
+	// Profiles to validate against in addition to meta.profile: canonicals, optionally url|version.
+	Profiles []string
+	// IG is the package context id#version in which canonicals resolve.
+	IG string
+}
+
+// Result is the outcome of validating one resource.
+type Result struct {
+	ResourceType string
+	// Profiles are the canonicals (url|version) the resource was validated against.
+	Profiles []string
+	Issues   issue.List
+	// MustSupport per profile canonical.
+	MustSupport map[string]MustSupport
+}
+
+// MustSupport lists the must-support element ids of one profile the resource populates or misses.
+type MustSupport struct {
+	Present []string `json:"present"`
+	Missing []string `json:"missing"`
+}
+
+// Validator validates FHIR R4 JSON resources. It is safe for concurrent use.
+type Validator struct {
+	set  *profiles.Set
+	opts Options
+
+	mu       sync.Mutex
+	contexts map[string]*scope
+	compiled sync.Map // *profiles.Resource -> *compiledEntry
+	terms    *terminology
+	inv      invariantEngine
+	structv  structural
+}
+
+type compiledEntry struct {
+	once sync.Once
+	p    *Profile
+	err  error
+}
+
+// scope is a package context plus its resolution caches.
+type scope struct {
+	v       *Validator
+	ctx     *profiles.Context
+	missing map[string]bool // package ids declared but missing
+	sds     sync.Map        // canonical -> *sdResult
+	vs      sync.Map        // canonical -> *expansion
+}
+
+type sdResult struct {
+	p   *Profile
+	err error
+}
+
+// New makes a Validator over a package set (usually profiles.Embedded() plus --package additions).
+func New(set *profiles.Set, opts Options) (*Validator, error) {
+	if set == nil {
+		return nil, fmt.Errorf("validate: no package set")
+	}
+	v := &Validator{set: set, opts: opts, contexts: map[string]*scope{}}
+	v.terms = newTerminology()
+	v.inv = newInvariantEngine()
+	s, err := newStructural(set)
+	if err != nil {
+		return nil, err
+	}
+	v.structv = s
+	if opts.DefaultIG != "" {
+		if _, err := v.scope(opts.DefaultIG); err != nil {
+			return nil, err
+		}
+	}
+	// R4 core must be present: every resource's base type comes from it.
+	if _, ok := set.Global().ResolveType("StructureDefinition", "http://hl7.org/fhir/StructureDefinition/Resource"); !ok {
+		return nil, fmt.Errorf("validate: the package set has no FHIR R4 core (hl7.fhir.r4.core#4.0.1); add it with --package")
+	}
+	return v, nil
+}
+
+// Set returns the package set.
+func (v *Validator) Set() *profiles.Set { return v.set }
+
+func (v *Validator) scope(ig string) (*scope, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.contexts[ig]; ok {
+		return s, nil
+	}
+	var ctx *profiles.Context
+	if ig == "" {
+		ctx = v.set.Global()
+	} else {
+		c, err := v.set.Context(ig)
+		if err != nil {
+			return nil, fmt.Errorf("--ig %s: %w", ig, err)
+		}
+		ctx = c
+	}
+	s := &scope{v: v, ctx: ctx, missing: map[string]bool{}}
+	for _, m := range ctx.Missing {
+		id, _, _ := strings.Cut(m, "#")
+		s.missing[id] = true
+	}
+	v.contexts[ig] = s
+	return s, nil
+}
+
+// profile resolves and compiles a StructureDefinition by canonical (url or url|version).
+func (s *scope) profile(canonical string) (*Profile, error) {
+	if r, ok := s.sds.Load(canonical); ok {
+		res := r.(*sdResult)
+		return res.p, res.err
+	}
+	res := &sdResult{}
+	r, ok := s.ctx.ResolveType("StructureDefinition", canonical)
+	if !ok && strings.Contains(canonical, "|") {
+		// a version the set lacks: fall back to another version of the same canonical
+		r, ok = s.ctx.ResolveType("StructureDefinition", stripVersion(canonical))
+	}
+	if !ok {
+		res.err = errUnknownProfile
+	} else {
+		res.p, res.err = s.v.compile(r)
+	}
+	s.sds.Store(canonical, res)
+	return res.p, res.err
+}
+
+var errUnknownProfile = fmt.Errorf("unknown profile")
+
+func (s *scope) baseType(t string) *Profile {
+	p, _ := s.profile("http://hl7.org/fhir/StructureDefinition/" + t)
+	return p
+}
+
+func (v *Validator) compile(r *profiles.Resource) (*Profile, error) {
+	e, _ := v.compiled.LoadOrStore(r, &compiledEntry{})
+	ce := e.(*compiledEntry)
+	ce.once.Do(func() { ce.p, ce.err = compileProfile(r, v.inv) })
+	return ce.p, ce.err
+}
+
+// Validate decodes and validates one resource.
+func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOptions) Result {
+	root, iss := v.structv.decode(raw)
+	if root == nil {
+		return Result{Issues: iss}
+	}
+	res := v.ValidateValue(ctx, root, vopts)
+	if len(iss) > 0 {
+		res.Issues = append(iss, res.Issues...)
+	}
+	return res
+}
+
+// ValidateValue validates an already-decoded resource (map[string]any with json.Number numbers).
+func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateOptions) Result {
+	var res Result
+	obj, ok := root.(map[string]any)
+	if !ok {
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: "structure", Message: "expected a FHIR resource (a JSON object with resourceType)"})
+		return res
+	}
+	rt, _ := obj["resourceType"].(string)
+	res.ResourceType = rt
+	if rt == "" {
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: "structure", Path: "resourceType",
+			Message: "not a FHIR resource: resourceType is missing or not a string"})
+		return res
+	}
+	ig := vopts.IG
+	if ig == "" {
+		ig = v.opts.DefaultIG
+	}
+	sc, err := v.scope(ig)
+	if err != nil {
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: "ig-unknown", Message: err.Error()})
+		return res
+	}
+	w := getWalker(v, sc, ctx)
+	defer putWalker(w)
+	w.validateResource(obj, rt, vopts.Profiles, &res, true)
+	res.Issues = w.issues
+	w.issues = nil
+	return res
+}
+
+// declaredMissing reports whether a canonical belongs to a package the context declares but lacks.
+func (s *scope) declaredMissing(canonical string) (string, bool) {
+	if len(s.missing) == 0 {
+		return "", false
+	}
+	u := stripVersion(canonical)
+	for _, m := range s.ctx.Missing {
+		id, _, _ := strings.Cut(m, "#")
+		// match by the package's canonical base when known, else by a heuristic on the id
+		parts := strings.Split(id, ".")
+		if len(parts) >= 3 {
+			key := parts[len(parts)-1]
+			if strings.Contains(u, "/"+key+"/") || strings.Contains(u, "/"+key) {
+				return m, true
+			}
+		}
+	}
+	return "", false
+}
+
+func sortedKeys(m map[string]MustSupport) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,639 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pacheck/pacheck/checks/fhirpath"
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+const maxDepth = 64
+
+// walker holds the state of one validation; walkers are pooled so steady-state validation does
+// not allocate per-resource scaffolding.
+type walker struct {
+	v      *Validator
+	sc     *scope
+	ctx    context.Context
+	issues issue.List
+	path   []byte
+	frames []frame
+	depth  int
+
+	structural  bool // report structural (JSON) problems in this pass
+	ms          []bool
+	msProfile   *Profile
+	noted       map[string]bool
+	counts      []int
+	quiet       int // >0 while probing a slice/profile match: only count errors
+	errCount    int
+	rootRes     map[string]any
+	env         fhirpath.Env
+	discUnknown bool
+}
+
+type frame struct {
+	res       map[string]any
+	contained bool
+	bundle    bool
+	byURL     map[string]map[string]any // Bundle fullUrl -> resource, built lazily
+}
+
+var walkerPool = sync.Pool{New: func() any {
+	w := &walker{path: make([]byte, 0, 256), noted: map[string]bool{}}
+	w.initEnv()
+	return w
+}}
+
+func getWalker(v *Validator, sc *scope, ctx context.Context) *walker {
+	w := walkerPool.Get().(*walker)
+	w.v, w.sc, w.ctx = v, sc, ctx
+	return w
+}
+
+func putWalker(w *walker) {
+	w.issues = nil
+	w.path = w.path[:0]
+	w.frames = w.frames[:0]
+	w.depth, w.quiet, w.errCount = 0, 0, 0
+	w.ms, w.msProfile, w.rootRes = nil, nil, nil
+	clear(w.noted)
+	w.v, w.sc, w.ctx = nil, nil, nil
+	walkerPool.Put(w)
+}
+
+func (w *walker) add(sev issue.Severity, rule string, e *Elem, suffix, msg string) {
+	if sev == issue.Error {
+		w.errCount++
+	}
+	if w.quiet > 0 {
+		return
+	}
+	is := issue.Issue{Severity: sev, Rule: rule, Path: string(w.path) + suffix, Message: msg}
+	if e != nil && e.profile != nil {
+		is.Profile = e.profile.Canonical
+		is.ElementID = e.ID
+	}
+	w.issues = append(w.issues, is)
+}
+
+func (w *walker) push(name string) int {
+	n := len(w.path)
+	if n > 0 {
+		w.path = append(w.path, '.')
+	}
+	w.path = append(w.path, name...)
+	return n
+}
+
+func (w *walker) pushIndex(i int) int {
+	n := len(w.path)
+	w.path = append(w.path, '[')
+	w.path = strconv.AppendInt(w.path, int64(i), 10)
+	w.path = append(w.path, ']')
+	return n
+}
+
+func (w *walker) pop(n int) { w.path = w.path[:n] }
+
+// validateResource validates a top-level resource against its base type, its meta.profile and the
+// requested profiles.
+func (w *walker) validateResource(obj map[string]any, rt string, extra []string, res *Result, top bool) {
+	base := w.sc.baseType(rt)
+	if base == nil || base.Kind != "resource" {
+		w.add(issue.Error, "type", nil, "", fmt.Sprintf("type: %q is not a FHIR R4 resource type", rt))
+		return
+	}
+	var profs []*Profile
+	var canon []string
+	claims := metaProfiles(obj)
+	for _, c := range append(claims, extra...) {
+		p, err := w.sc.profile(c)
+		if err != nil {
+			if err == errUnknownProfile {
+				if pkg, ok := w.sc.declaredMissing(c); ok {
+					w.add(issue.Warning, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: %s belongs to package %s, a declared dependency that is not loaded (add it with --package); not validated against it", c, pkg))
+				} else {
+					w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: cannot resolve profile %s in the loaded packages; the resource was not validated against it (add its package with --package or choose --ig)", c))
+				}
+			} else {
+				w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: profile %s cannot be used: %v", c, err))
+			}
+			continue
+		}
+		if p.Type != rt {
+			w.add(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile-type: profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt))
+			continue
+		}
+		dup := false
+		for _, q := range profs {
+			dup = dup || q == p
+		}
+		if !dup {
+			profs = append(profs, p)
+			canon = append(canon, p.Canonical)
+		}
+	}
+	if len(profs) == 0 {
+		profs = append(profs, base)
+		canon = append(canon, base.Canonical)
+	}
+	if res != nil {
+		res.Profiles = canon
+	}
+	w.rootRes = obj
+	for i, p := range profs {
+		w.structural = i == 0
+		if top && res != nil && !w.v.opts.NoMustSupport && len(p.MustSupport) > 0 {
+			w.ms = make([]bool, len(p.MustSupport))
+			w.msProfile = p
+		}
+		n := w.push(rt)
+		w.resourceBody(obj, p)
+		w.pop(n)
+		if w.msProfile != nil {
+			ms := MustSupport{}
+			for j, e := range p.MustSupport {
+				if w.ms[j] {
+					ms.Present = append(ms.Present, e.ID)
+				} else {
+					ms.Missing = append(ms.Missing, e.ID)
+				}
+			}
+			if res.MustSupport == nil {
+				res.MustSupport = map[string]MustSupport{}
+			}
+			res.MustSupport[p.Canonical] = ms
+			w.ms, w.msProfile = nil, nil
+		}
+	}
+}
+
+func metaProfiles(obj map[string]any) []string {
+	m, _ := obj["meta"].(map[string]any)
+	ps, _ := m["profile"].([]any)
+	var out []string
+	for _, p := range ps {
+		if s, ok := p.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// resourceBody walks a resource object against a profile root (path already pushed).
+func (w *walker) resourceBody(obj map[string]any, p *Profile) {
+	w.frames = append(w.frames, frame{res: obj, bundle: p.Type == "Bundle"})
+	w.constraints(p.Root, obj)
+	w.complexNode(obj, p.Root, p.Root)
+	w.frames = w.frames[:len(w.frames)-1]
+}
+
+// defOf returns the element whose children describe a value of element e with type typ.
+func (w *walker) defOf(e *Elem, typ string) *Elem {
+	if len(e.Children) > 0 {
+		return e
+	}
+	if e.content != nil {
+		return e.content
+	}
+	for _, t := range e.Types {
+		if t.Code == typ && len(t.Profiles) > 0 {
+			for _, pr := range t.Profiles {
+				if p, err := w.sc.profile(pr); err == nil {
+					return p.Root
+				}
+			}
+		}
+	}
+	if typ == "" {
+		return nil
+	}
+	if p := w.sc.baseType(typ); p != nil {
+		return p.Root
+	}
+	return nil
+}
+
+// complexNode checks the properties of a JSON object against the children of def.
+func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
+	if def == nil {
+		return
+	}
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > maxDepth {
+		w.add(issue.Error, "structure", e, "", "structure: nesting deeper than 64 levels")
+		return
+	}
+	isRes := def.profile != nil && def == def.profile.Root && def.profile.Kind == "resource"
+	for k := range obj {
+		if k == "" {
+			continue
+		}
+		name := k
+		if k[0] == '_' {
+			name = k[1:]
+		}
+		if _, ok := def.byName[name]; ok {
+			continue
+		}
+		if isRes && k == "resourceType" {
+			continue
+		}
+		if k == "fhir_comments" {
+			continue
+		}
+		if c, t, ok := def.choiceChild(name); ok {
+			if t == "" && w.structural {
+				w.add(issue.Error, "type", c, "."+k, fmt.Sprintf("type: %s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
+			}
+			continue
+		}
+		if w.structural || w.quiet > 0 {
+			w.add(issue.Error, "unknown-property", def, "."+k, fmt.Sprintf("unknown-property: %q is not a property of %s", k, defTypeName(def)))
+		}
+	}
+	for _, c := range def.Children {
+		if c.Choice {
+			found := false
+			for k, val := range obj {
+				if len(k) > len(c.Name) && strings.HasPrefix(k, c.Name) && k[len(c.Name)] >= 'A' && k[len(c.Name)] <= 'Z' {
+					_, t, _ := def.choiceChild(k)
+					if t == "" {
+						continue
+					}
+					found = true
+					w.element(c, val, obj["_"+k], k, t)
+				} else if len(k) > len(c.Name)+1 && k[0] == '_' && strings.HasPrefix(k[1:], c.Name) {
+					if _, ok := obj[k[1:]]; !ok {
+						if _, t, _ := def.choiceChild(k[1:]); t != "" {
+							found = true
+							w.element(c, nil, val, k[1:], t)
+						}
+					}
+				}
+			}
+			if !found {
+				w.element(c, nil, nil, c.Name, "")
+			}
+			continue
+		}
+		val, ok1 := obj[c.Name]
+		und, ok2 := obj[c.UnderName]
+		if !ok1 && !ok2 {
+			if c.Min > 0 {
+				w.add(issue.Error, "cardinality", c, "."+c.Name, fmt.Sprintf("cardinality: %s requires at least %d, found 0", c.ID, c.Min))
+			}
+			continue
+		}
+		w.element(c, val, und, c.Name, "")
+	}
+}
+
+func defTypeName(def *Elem) string {
+	if def.profile != nil && def == def.profile.Root {
+		return def.profile.Type
+	}
+	return def.Path
+}
+
+func typeList(c *Elem) string {
+	var b strings.Builder
+	for i, t := range c.Types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.Code)
+	}
+	return b.String()
+}
+
+func asList(v any) ([]any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	if a, ok := v.([]any); ok {
+		return a, true
+	}
+	return nil, false
+}
+
+// element handles all values of one child element: JSON shape, cardinality, slicing, items.
+func (w *walker) element(c *Elem, val, und any, key, typ string) {
+	var items, unds []any
+	var single [1]any
+	var singleU [1]any
+	arr := false
+	if a, ok := asList(val); ok {
+		items, arr = a, true
+	} else if val != nil {
+		single[0] = val
+		items = single[:]
+	}
+	if a, ok := asList(und); ok {
+		unds = a
+		arr = true
+	} else if und != nil {
+		singleU[0] = und
+		unds = singleU[:]
+	}
+	count := max(len(items), len(unds))
+	if w.structural && (val != nil || und != nil) {
+		if c.IsArray && !arr {
+			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("type: %s must be a JSON array", key))
+		} else if !c.IsArray && arr {
+			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("type: %s must not be a JSON array (max 1)", key))
+		}
+		if arr && count == 0 {
+			w.add(issue.Error, "structure", c, "."+key, fmt.Sprintf("structure: %s is an empty array", key))
+		}
+	}
+	if count < c.Min {
+		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("cardinality: %s requires at least %d, found %d", c.ID, c.Min, count))
+	}
+	if c.Max >= 0 && count > c.Max {
+		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("cardinality: %s allows at most %d, found %d", c.ID, c.Max, count))
+	}
+	if count == 0 {
+		return
+	}
+	n := w.push(key)
+	if c.Slicing != nil && len(c.Slices) > 0 {
+		w.sliced(c, items, unds, arr, typ)
+	} else {
+		for i := 0; i < count; i++ {
+			var it, u any
+			if i < len(items) {
+				it = items[i]
+			}
+			if i < len(unds) {
+				u = unds[i]
+			}
+			m := len(w.path)
+			if arr {
+				w.pushIndex(i)
+			}
+			w.item(c, it, u, typ)
+			w.pop(m)
+		}
+	}
+	w.pop(n)
+}
+
+// markMS records a populated must-support element.
+func (w *walker) markMS(e *Elem, it, u any) {
+	if w.msProfile == nil || !e.MustSupport || e.profile != w.msProfile || w.quiet > 0 {
+		return
+	}
+	if isDAROnly(it, u) {
+		return
+	}
+	w.ms[e.msIndex] = true
+}
+
+const darURL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+func isDAROnly(it, u any) bool {
+	if it != nil {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k := range m {
+			if k != "extension" && k != "id" {
+				return false
+			}
+		}
+		return hasOnlyDAR(m)
+	}
+	if m, ok := u.(map[string]any); ok {
+		return hasOnlyDAR(m)
+	}
+	return false
+}
+
+func hasOnlyDAR(m map[string]any) bool {
+	exts, _ := m["extension"].([]any)
+	if len(exts) == 0 {
+		return false
+	}
+	for _, x := range exts {
+		xm, _ := x.(map[string]any)
+		if xm["url"] != darURL {
+			return false
+		}
+	}
+	return true
+}
+
+// item validates one value of element c (path pushed).
+func (w *walker) item(c *Elem, it, u any, typ string) {
+	if w.ctx != nil && w.ctx.Err() != nil {
+		return
+	}
+	w.markMS(c, it, u)
+	if typ == "" {
+		if len(c.Types) == 1 {
+			typ = c.Types[0].Code
+		} else if len(c.Types) > 1 {
+			// a non-choice element with several types (rare): take the first
+			typ = c.Types[0].Code
+		}
+	}
+	if it == nil && u == nil {
+		if w.structural {
+			w.add(issue.Error, "structure", c, "", "structure: null is not allowed in FHIR JSON")
+		}
+		return
+	}
+	if primitiveTypes[typ] {
+		w.primitive(c, it, u, typ)
+		return
+	}
+	obj, ok := it.(map[string]any)
+	if !ok {
+		if w.structural {
+			w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %s must be a JSON object (%s), found %s", c.Name, typeOrBackbone(typ), jsonKind(it)))
+		}
+		return
+	}
+	if len(obj) == 0 && w.structural {
+		w.add(issue.Error, "structure", c, "", "structure: empty object")
+	}
+	if typ == "Resource" || typ == "DomainResource" || (typ != "" && typ[0] >= 'A' && typ[0] <= 'Z' && w.isResourceType(typ)) {
+		w.nestedResource(c, obj, typ)
+		return
+	}
+	if c.Fixed != nil && !jsonEqual(obj, c.Fixed) {
+		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s must equal the %s value of %s", c.Name, c.FixedName, c.ID))
+	}
+	if c.Pattern != nil && !patternMatch(obj, c.Pattern) {
+		w.add(issue.Error, "pattern", c, "", fmt.Sprintf("pattern: %s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)))
+	}
+	if c.Binding != nil && !w.v.opts.NoTerminology {
+		w.checkBinding(c, obj, typ)
+	}
+	if typ == "Reference" {
+		w.checkReference(c, obj)
+	}
+	w.constraints(c, obj)
+	if typ == "Extension" && len(c.Children) == 0 && !hasTypeProfile(c, typ) {
+		// an extension not matched by any slice: resolve it by url
+		url, _ := obj["url"].(string)
+		if url != "" {
+			if p, err := w.sc.profile(url); err == nil && p.Type == "Extension" {
+				w.constraints(p.Root, obj)
+				w.complexNode(obj, p.Root, p.Root)
+				return
+			}
+			if w.structural && w.quiet == 0 {
+				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
+			}
+		}
+	}
+	def := w.defOf(c, typ)
+	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
+		// stepping into a profiled type: its root rules apply too
+		w.constraints(def, obj)
+		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
+			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("fixed: value must equal %s of %s", def.FixedName, def.ID))
+		}
+	}
+	w.complexNode(obj, c, def)
+}
+
+func typeOrBackbone(t string) string {
+	if t == "" {
+		return "BackboneElement"
+	}
+	return t
+}
+
+func hasTypeProfile(c *Elem, typ string) bool {
+	for _, t := range c.Types {
+		if t.Code == typ && len(t.Profiles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) isResourceType(t string) bool {
+	p := w.sc.baseType(t)
+	return p != nil && p.Kind == "resource"
+}
+
+func short(v any) string {
+	s := fmt.Sprint(v)
+	if m, ok := v.(map[string]any); ok {
+		var b strings.Builder
+		writeCompact(&b, m)
+		s = b.String()
+	}
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
+
+func writeCompact(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		b.WriteByte('{')
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(k)
+			b.WriteByte(':')
+			writeCompact(b, x[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, y := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCompact(b, y)
+		}
+		b.WriteByte(']')
+	default:
+		fmt.Fprint(b, x)
+	}
+}
+
+// primitive checks a primitive value and its _element companion.
+func (w *walker) primitive(c *Elem, it, u any, typ string) {
+	if it != nil {
+		if _, isObj := it.(map[string]any); isObj || jsonKind(it) == "array" {
+			if w.structural {
+				w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %s is a %s and must be a JSON primitive, found %s", c.Name, typ, jsonKind(it)))
+			}
+		} else if typ != "xhtml" {
+			if ok, want := primitiveOK(typ, it); !ok && w.structural {
+				rule := "type"
+				if _, isStr := it.(string); isStr && want != "a JSON string" {
+					rule = "format"
+				}
+				w.add(issue.Error, rule, c, "", fmt.Sprintf("%s: %s must be %s (type %s)", rule, c.Name, want, typ))
+			} else if ok || !w.structural {
+				if c.Fixed != nil && !jsonEqual(it, c.Fixed) {
+					w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID))
+				}
+				if c.Pattern != nil && !jsonEqual(it, c.Pattern) {
+					w.add(issue.Error, "pattern", c, "", fmt.Sprintf("pattern: %s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID))
+				}
+				if c.Binding != nil && !w.v.opts.NoTerminology && (typ == "code" || typ == "string" || typ == "uri") {
+					if s, ok := it.(string); ok {
+						w.checkCode(c, s)
+					}
+				}
+			}
+		} else if _, ok := it.(string); !ok && w.structural {
+			w.add(issue.Error, "type", c, "", "type: xhtml must be a JSON string")
+		}
+	} else if c.Fixed != nil || c.Pattern != nil {
+		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
+	}
+	if it != nil {
+		w.constraints(c, it)
+	}
+	if u != nil {
+		um, ok := u.(map[string]any)
+		if !ok {
+			if w.structural {
+				w.add(issue.Error, "type", c, "", fmt.Sprintf("type: _%s must be a JSON object", c.Name))
+			}
+			return
+		}
+		def := w.defOf(c, typ)
+		if def != nil {
+			orig := string(w.path)
+			i := strings.LastIndexByte(orig, '.')
+			w.path = append(w.path[:0], orig[:i+1]...)
+			w.path = append(w.path, '_')
+			w.path = append(w.path, orig[i+1:]...)
+			w.complexNode(um, c, def)
+			w.path = append(w.path[:0], orig...)
+		}
+	}
+}
+
+func sortStrings(a []string) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
