@@ -1,0 +1,124 @@
+package ig
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pacheck/pacheck/profiles"
+)
+
+func TestLoadAndMustSupport(t *testing.T) {
+	set, err := profiles.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"3.1.1", "6.1.0", "7.0.0"} {
+		s, err := Load(set, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nprof, ncombo, nms := 0, 0, 0
+		for _, r := range s.Resources {
+			ncombo += len(r.Combos)
+			for _, sp := range r.SearchParams {
+				if !sp.Resolved && strings.HasPrefix(sp.Definition, "http://hl7.org/fhir/us/core/") {
+					t.Errorf("%s %s: search parameter %s unresolved", v, r.Type, sp.Definition)
+				}
+			}
+			for _, p := range r.Profiles {
+				if p.Raw == nil {
+					continue
+				}
+				nprof++
+				ms, err := MustSupport(p.Raw)
+				if err != nil {
+					t.Errorf("%s %s: %v", v, p.ID, err)
+				}
+				nms += len(ms)
+			}
+		}
+		t.Logf("US Core %s: %d resource types, %d profiles, %d searches, %d must-support elements", v, len(s.Resources), nprof, ncombo, nms)
+		if nprof < 20 || ncombo < 30 || nms < 200 {
+			t.Errorf("US Core %s: too little read from the package", v)
+		}
+	}
+	s, _ := Load(set, "6.1.0")
+	obs := s.Resource("Observation")
+	shall := map[string]bool{}
+	for _, c := range obs.Combos {
+		shall[c.Name()] = c.Expectation == "SHALL"
+	}
+	if !shall["patient+category"] || !shall["patient+code"] || shall["patient+category+status"] {
+		t.Fatalf("Observation combos: %+v", obs.Combos)
+	}
+	if st := obs.Param("status"); st == nil || st.MultipleOr != "SHALL" {
+		t.Errorf("Observation status multipleOr: %+v", st)
+	}
+	if d := obs.Param("date"); d == nil || d.Comparators["ge"] != "SHALL" {
+		t.Errorf("date comparators: %+v", d)
+	}
+	mr := s.Resource("MedicationRequest")
+	found := false
+	for _, in := range mr.Includes {
+		found = found || in.Value == "MedicationRequest:medication"
+	}
+	if !found {
+		t.Errorf("MedicationRequest includes %+v", mr.Includes)
+	}
+}
+
+func TestMustSupportPresence(t *testing.T) {
+	set, _ := profiles.Embedded()
+	s, _ := Load(set, "6.1.0")
+	var pat *Profile
+	for _, p := range s.Resource("Patient").Profiles {
+		pat = p
+	}
+	ms, err := MustSupport(pat.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.Unmarshal([]byte(`{"resourceType":"Patient","id":"x",
+	  "extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"text","valueString":"x"}]}],
+	  "name":[{"family":"A"}],"gender":"female",
+	  "birthDate":"2000-01-01",
+	  "_deceasedBoolean":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"unknown"}]},
+	  "identifier":[{"system":"s","value":"v"}]}`), &r)
+	got := map[string]bool{}
+	for _, m := range ms {
+		got[m.ID] = m.Present(r)
+	}
+	want := map[string]bool{"Patient.telecom.value": false, "Patient.name.family": true,
+		"Patient.name.given": false, "Patient.identifier.system": true, "Patient.address": false, "Patient.gender": true}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || g != w {
+			t.Errorf("%s: present=%v (known %v), want %v", id, g, ok, w)
+		}
+	}
+	// slices by pattern: Observation lab category
+	var lab *Profile
+	for _, p := range s.Resource("Observation").Profiles {
+		if p.ID == "us-core-observation-lab" {
+			lab = p
+		}
+	}
+	ms, _ = MustSupport(lab.Raw)
+	json.Unmarshal([]byte(`{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"exam"}]}]}`), &r)
+	for _, m := range ms {
+		if m.ID == "Observation.category:us-core" && m.Present(r) {
+			t.Error("exam category counted as the Laboratory slice")
+		}
+	}
+	json.Unmarshal([]byte(`{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}]}`), &r)
+	ok := false
+	for _, m := range ms {
+		if m.ID == "Observation.category:us-core" {
+			ok = m.Present(r)
+		}
+	}
+	if !ok {
+		t.Error("laboratory category not counted as the Laboratory slice")
+	}
+}
