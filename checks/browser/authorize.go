@@ -1,0 +1,555 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+)
+
+// Result is the outcome of one Authorize.
+type Result struct {
+	RedirectURL string     // the captured redirect; it carries the code, so treat it as a secret
+	Query       url.Values // its query parameters (code, state, error, error_description, iss)
+	Pages       int        // pages handled
+	Controls    []string   // what the default strategy used, one line per page (no secrets)
+	Evidence    []evidence.Entry
+}
+
+// StepError is a failed or timed-out step. Its text names the page URL (redacted), the step and
+// the selector; Screenshot is the last screenshot taken (also in the Result's evidence).
+type StepError struct {
+	URL        string
+	Step       string
+	Selector   string
+	Err        error
+	Screenshot *evidence.File
+}
+
+func (e *StepError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "browser: page %s: step %s", e.URL, e.Step)
+	if e.Selector != "" {
+		fmt.Fprintf(&b, " (selector %q)", e.Selector)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	if e.Screenshot != nil {
+		fmt.Fprintf(&b, " [screenshot %s]", e.Screenshot.Path)
+	}
+	return b.String()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrNoProgress is wrapped when the page neither navigated nor redirected after its step.
+var ErrNoProgress = errors.New("the page did not change and no redirect to the redirect_uri was captured")
+
+// Authorize opens authorizeURL in a fresh incognito tab, runs steps (or the default strategy when
+// steps is empty) with Options.Credentials, and returns the captured redirect to redirectURI.
+func (b *Browser) Authorize(ctx context.Context, authorizeURL, redirectURI string, steps []Step) (*Result, error) {
+	return b.AuthorizeAs(ctx, authorizeURL, redirectURI, b.opts.Credentials, steps)
+}
+
+// AuthorizeAs is Authorize with explicit credentials (e.g. a second member for probes).
+func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI string, creds Credentials, steps []Step) (*Result, error) {
+	if err := Validate(steps); err != nil {
+		return nil, fmt.Errorf("browser: %w", err)
+	}
+	ru, err := url.Parse(redirectURI)
+	if err != nil || !ru.IsAbs() || ru.Host == "" {
+		return nil, fmt.Errorf("browser: redirect_uri %q is not an absolute URL", redirectURI)
+	}
+	if ru.Path == "" {
+		ru.Path = "/"
+	}
+	ru.Fragment = ""
+	prefix := ru.String()
+
+	tabCtx, tabCancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	defer tabCancel()
+	deadline := time.Now().Add(b.opts.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	r := &run{b: b, ctx: ctx, tab: tabCtx, deadline: deadline, creds: creds, res: &Result{},
+		captured: make(chan string, 1), prefix: prefix}
+	if creds.Password != "" {
+		r.secrets = append(r.secrets, creds.Password)
+	}
+
+	// The first calls on the tab carry no deadline: a deadline there would end the tab.
+	if err := chromedp.Listen(tabCtx, r.onEvent); err != nil {
+		return nil, fmt.Errorf("browser: opening a tab: %w", err)
+	}
+	pattern := globEscape(prefix) + "*"
+	if _, err := chromedp.Call(tabCtx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: pattern, RequestStage: fetch.RequestStageRequest}}}); err != nil {
+		return nil, fmt.Errorf("browser: enabling request interception: %w", err)
+	}
+	return r.flow(authorizeURL, steps)
+}
+
+type run struct {
+	b        *Browser
+	ctx      context.Context // caller's
+	tab      context.Context
+	deadline time.Time
+	creds    Credentials
+	res      *Result
+	prefix   string
+	captured chan string
+	secrets  []string // values to mask wherever they might show
+	masked   []string // selectors of non-password fields holding secrets on the current page
+	lastShot *evidence.File
+	pageURL  string
+}
+
+// onEvent runs on chromedp's reader goroutine: never block, act in a goroutine.
+func (r *run) onEvent(ev any) {
+	e, ok := ev.(*fetch.EventRequestPaused)
+	if !ok {
+		return
+	}
+	go func() {
+		u := e.Request.URL + e.Request.URLFragment
+		if r.isRedirect(u) {
+			select {
+			case r.captured <- u:
+			default:
+			}
+			_, _ = chromedp.Call(r.tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonAborted})
+			return
+		}
+		_, _ = chromedp.Call(r.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+	}()
+}
+
+func (r *run) isRedirect(u string) bool {
+	if !strings.HasPrefix(u, r.prefix) {
+		return false
+	}
+	rest := u[len(r.prefix):]
+	return rest == "" || strings.ContainsAny(rest[:1], "?#&")
+}
+
+func (r *run) takeCapture() (string, bool) {
+	select {
+	case u := <-r.captured:
+		r.captured <- u // keep it for later checks
+		return u, true
+	default:
+		return "", false
+	}
+}
+
+func (r *run) finish(u string) (*Result, error) {
+	r.res.RedirectURL = u
+	if pu, err := url.Parse(u); err == nil {
+		q := pu.Query()
+		if q.Get("code") == "" && q.Get("error") == "" && pu.Fragment != "" {
+			if fq, err := url.ParseQuery(pu.Fragment); err == nil {
+				q = fq
+			}
+		}
+		r.res.Query = q
+	}
+	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "redirect captured",
+		Text: "The browser was sent to the redirect_uri; the request was intercepted and not sent.\nredirect: " + fhirhttp.Redact(u)})
+	return r.res, nil
+}
+
+func (r *run) evidence(e evidence.Entry) {
+	e.Text = r.mask(e.Text)
+	e.Title = r.mask(e.Title)
+	r.res.Evidence = append(r.res.Evidence, e)
+	if r.b.opts.Recorder != nil {
+		r.b.opts.Recorder(e)
+	}
+}
+
+func (r *run) mask(s string) string {
+	for _, v := range r.secrets {
+		if len(v) >= 3 {
+			s = strings.ReplaceAll(s, v, fhirhttp.Mask)
+		}
+	}
+	return fhirhttp.Redact(s)
+}
+
+// stepCtx derives a per-step context from the tab (never from the first call's context).
+func (r *run) stepCtx(d time.Duration) (context.Context, context.CancelFunc) {
+	dl := time.Now().Add(d)
+	if dl.After(r.deadline) {
+		dl = r.deadline
+	}
+	ctx, cancel := context.WithDeadline(r.tab, dl)
+	stop := context.AfterFunc(r.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+func (r *run) fail(step, selector string, err error) error {
+	r.screenshot("failed " + step)
+	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: errors.New(r.mask(err.Error())), Screenshot: r.lastShot}
+	if errors.Is(err, context.DeadlineExceeded) {
+		se.Err = fmt.Errorf("%s: %w", r.mask(err.Error()), context.DeadlineExceeded)
+	} else if errors.Is(err, ErrNoProgress) {
+		se.Err = ErrNoProgress
+	}
+	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "step failed: " + step, Text: se.Error(), Screenshot: r.lastShot})
+	return se
+}
+
+// screenshot captures the viewport (secret fields masked) and returns the file (or nil).
+func (r *run) screenshot(label string) *evidence.File {
+	ctx, cancel := r.stepCtx(5 * time.Second)
+	defer cancel()
+	if len(r.masked) > 0 {
+		sels, _ := json.Marshal(r.masked)
+		_, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { for (const s of `+string(sels)+`) { const e = document.querySelector(s); if (e) e.style.webkitTextSecurity = 'disc'; } return true; })()`))
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return nil
+	}
+	f, err := r.b.saveScreenshot(png, label, fhirhttp.Redact(r.pageURL))
+	if err != nil || f == nil {
+		return nil
+	}
+	r.lastShot = f
+	return f
+}
+
+func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
+	r.pageURL = authorizeURL
+	ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
+	_, navErr := chromedp.Run(ctx, chromedp.Navigate(authorizeURL))
+	cancel()
+	if u, ok := r.takeCapture(); ok {
+		return r.finish(u)
+	}
+	if navErr != nil {
+		// The navigation may have been cut by an interception that is still being handled.
+		if u, ok := r.waitCapture(500 * time.Millisecond); ok {
+			return r.finish(u)
+		}
+		return r.res, r.fail("navigate to the authorization endpoint", "", navErr)
+	}
+	used := map[int]bool{}
+	lastKind := ""
+	for page := 1; ; page++ {
+		cur, err := r.waitReady()
+		if u, ok := r.takeCapture(); ok {
+			return r.finish(u)
+		}
+		if err != nil {
+			return r.res, r.fail("wait for the page to load", "", err)
+		}
+		r.pageURL = cur
+		r.masked = nil
+		if page > r.b.opts.MaxPages {
+			return r.res, r.fail("page limit", "", fmt.Errorf("no redirect after %d pages (MaxPages)", r.b.opts.MaxPages))
+		}
+		if time.Now().After(r.deadline) {
+			return r.res, r.fail("time limit", "", fmt.Errorf("no redirect within %s (Timeout): %w", r.b.opts.Timeout, context.DeadlineExceeded))
+		}
+		r.res.Pages = page
+		mark := fmt.Sprintf("m%d-%d", page, time.Now().UnixNano())
+		if err := r.setMark(mark); err != nil {
+			if u, ok := r.takeCapture(); ok {
+				return r.finish(u)
+			}
+			continue // navigated under us: handle the new page
+		}
+		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: fmt.Sprintf("page %d loaded", page),
+			Text: "page: " + fhirhttp.Redact(cur), Screenshot: r.screenshot(fmt.Sprintf("page %d", page))})
+
+		if len(steps) > 0 {
+			idx := -1
+			for i, s := range steps {
+				if s.Once && used[i] {
+					continue
+				}
+				if MatchURL(s.URL, cur) {
+					idx = i
+					break
+				}
+			}
+			if idx < 0 {
+				return r.res, r.fail("choose a step", "", fmt.Errorf("no step's url pattern matches this page"))
+			}
+			used[idx] = true
+			if err := r.runStep(idx, steps[idx]); err != nil {
+				if u, ok := r.takeCapture(); ok {
+					return r.finish(u)
+				}
+				return r.res, err
+			}
+		} else {
+			kind, err := r.defaultPage(lastKind)
+			if err != nil {
+				if u, ok := r.takeCapture(); ok {
+					return r.finish(u)
+				}
+				return r.res, err
+			}
+			lastKind = kind
+		}
+		if u, ok := r.waitProgress(cur, mark); ok {
+			return r.finish(u)
+		} else if u == "timeout" {
+			return r.res, r.fail("wait for the next page after the actions", "", ErrNoProgress)
+		}
+	}
+}
+
+func (r *run) waitCapture(d time.Duration) (string, bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case u := <-r.captured:
+		r.captured <- u
+		return u, true
+	case <-t.C:
+		return "", false
+	}
+}
+
+type pageState struct {
+	Ready string `json:"ready"`
+	Href  string `json:"href"`
+	Mark  string `json:"mark"`
+}
+
+func (r *run) state(timeout time.Duration) (pageState, error) {
+	ctx, cancel := r.stepCtx(timeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[pageState](`({ready: document.readyState, href: location.href, mark: String(window.__pacheckMark || "")})`))
+}
+
+// waitReady waits for document.readyState complete and returns location.href.
+func (r *run) waitReady() (string, error) {
+	end := time.Now().Add(r.b.opts.StepTimeout)
+	var last error
+	for time.Now().Before(end) && time.Now().Before(r.deadline) {
+		if _, ok := r.takeCapture(); ok {
+			return "", nil
+		}
+		st, err := r.state(2 * time.Second)
+		if err == nil && st.Ready == "complete" && !strings.HasPrefix(st.Href, "chrome-error:") {
+			return st.Href, nil
+		}
+		if err == nil && strings.HasPrefix(st.Href, "chrome-error:") {
+			last = errors.New("the browser shows an error page (the server could not be reached or the request failed)")
+		} else if err != nil {
+			last = err
+		} else {
+			last = fmt.Errorf("document.readyState is %q", st.Ready)
+		}
+		if _, ok := r.waitCapture(100 * time.Millisecond); ok {
+			return "", nil
+		}
+	}
+	if last == nil {
+		last = context.DeadlineExceeded
+	}
+	return "", fmt.Errorf("page not loaded within %s (StepTimeout): %v: %w", r.b.opts.StepTimeout, last, context.DeadlineExceeded)
+}
+
+func (r *run) setMark(mark string) error {
+	ctx, cancel := r.stepCtx(2 * time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.__pacheckMark = `+jsString(mark)+`, true)`))
+	return err
+}
+
+// waitProgress waits until the redirect is captured (returns it, true), the document or URL
+// changed (returns "", false) or StepTimeout passes (returns "timeout", false).
+func (r *run) waitProgress(prevURL, mark string) (string, bool) {
+	end := time.Now().Add(r.b.opts.StepTimeout)
+	for time.Now().Before(end) && time.Now().Before(r.deadline) {
+		if u, ok := r.waitCapture(100 * time.Millisecond); ok {
+			return u, true
+		}
+		st, err := r.state(time.Second)
+		if err != nil {
+			continue // navigating
+		}
+		if st.Mark != mark || st.Href != prevURL {
+			// Give an in-flight redirect a moment to be caught before the next page is handled.
+			if u, ok := r.waitCapture(50 * time.Millisecond); ok {
+				return u, true
+			}
+			return "", false
+		}
+	}
+	if u, ok := r.takeCapture(); ok {
+		return u, true
+	}
+	return "timeout", false
+}
+
+func (r *run) runStep(idx int, s Step) error {
+	for j, a := range s.Actions {
+		verb, arg, _ := a.Verb()
+		label := fmt.Sprintf("steps[%d].actions[%d] %s", idx, j, verb)
+		timeout := r.b.opts.StepTimeout
+		if a.Timeout != "" {
+			d, err := time.ParseDuration(a.Timeout)
+			if err != nil || d <= 0 {
+				return r.fail(label, "", fmt.Errorf("timeout %q is not a Go duration", a.Timeout))
+			}
+			timeout = d
+		}
+		if err := r.action(label, verb, arg, a, timeout); err != nil {
+			return err
+		}
+		if _, ok := r.takeCapture(); ok {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) error {
+	ctx, cancel := r.stepCtx(timeout)
+	defer cancel()
+	sel := chromedp.CSS(arg)
+	text := ""
+	switch verb {
+	case "fill":
+		val := a.Value
+		secret := a.Secret || strings.Contains(val, "${")
+		if r.b.opts.Expand != nil {
+			v, err := r.b.opts.Expand(val)
+			if err != nil {
+				return r.fail(label, arg, fmt.Errorf("expanding the value: %w", err))
+			}
+			val = v
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the field: %w", err))
+		}
+		typ, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+jsString(arg)+`) || {}).type || ""`))
+		if typ == "password" {
+			secret = true
+		}
+		if secret {
+			r.secrets = append(r.secrets, val)
+			if typ != "password" {
+				r.masked = append(r.masked, arg)
+			}
+		}
+		if err := chromedp.Do(ctx, clearField(arg), chromedp.SendKeys(sel, val)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("typing: %w", err))
+		}
+		shown := fmt.Sprintf("%q", val)
+		if secret {
+			shown = fhirhttp.Mask + " (secret)"
+		}
+		text = fmt.Sprintf("typed %s into %s", shown, arg)
+	case "click":
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the element: %w", err))
+		}
+		shot := r.screenshot(label)
+		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(r.pageURL) + "\nclicking " + arg, Screenshot: shot})
+		if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+			if _, ok := r.takeCapture(); ok {
+				return nil
+			}
+			return r.fail(label, arg, fmt.Errorf("clicking: %w", err))
+		}
+		return nil
+	case "select":
+		val := a.Value
+		if r.b.opts.Expand != nil {
+			v, err := r.b.opts.Expand(val)
+			if err != nil {
+				return r.fail(label, arg, fmt.Errorf("expanding the value: %w", err))
+			}
+			val = v
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitReady(sel)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the select: %w", err))
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+jsString(arg)+`);
+			if (!e || !e.options || ![...e.options].some(o => o.value === `+jsString(val)+`)) return false;
+			e.value = `+jsString(val)+`; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`))
+		if err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("no option with value %q", val)
+			}
+			return r.fail(label, arg, err)
+		}
+		text = fmt.Sprintf("selected %q in %s", val, arg)
+	case "check", "uncheck":
+		want := verb == "check"
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the control: %w", err))
+		}
+		checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(document.querySelector(`+jsString(arg)+`) || {}).checked`))
+		if err != nil {
+			return r.fail(label, arg, err)
+		}
+		if checked != want {
+			if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+				return r.fail(label, arg, fmt.Errorf("clicking: %w", err))
+			}
+		}
+		text = fmt.Sprintf("%sed %s (was %v)", verb, arg, checked)
+	case "wait":
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the element: %w", err))
+		}
+		text = "waited for " + arg
+	case "waitUrl":
+		end := time.Now().Add(timeout)
+		for {
+			if _, ok := r.takeCapture(); ok {
+				return nil
+			}
+			st, err := r.state(time.Second)
+			if err == nil && MatchURL(arg, st.Href) {
+				r.pageURL = st.Href
+				break
+			}
+			if time.Now().After(end) {
+				return r.fail(label, arg, fmt.Errorf("URL did not match within %s: %w", timeout, context.DeadlineExceeded))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		text = "waited for URL " + arg
+	case "screenshot":
+		text = "screenshot " + arg
+	}
+	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + text, Screenshot: r.screenshot(label)})
+	return nil
+}
+
+// clearField empties an input with script (chromedp.SetValue to "" reports a false failure).
+func clearField(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(` + jsString(sel) + `); if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
+		return err
+	})
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// globEscape escapes the Fetch URL pattern wildcards (* ? \) in s.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(s)
+}
