@@ -169,11 +169,17 @@ func (e *Expression) Evaluate(ctx context.Context, input any, env *Env) (out Col
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// Last line of defence only: the evaluator is written not to panic (FuzzEvaluate runs
+	// it without this recover).
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, &EvalError{Expr: e.src, Msg: fmt.Sprintf("internal error evaluating %q: %v", truncate(e.src, 80), r)}
 		}
 	}()
+	return e.evaluate(ctx, input, env)
+}
+
+func (e *Expression) evaluate(ctx context.Context, input any, env *Env) (Collection, error) {
 	in := toCollection(input)
 	c := &evalCtx{ctx: ctx, env: env, maxSteps: env.MaxSteps, maxItems: env.MaxItems, trace: env.Trace}
 	if c.maxSteps <= 0 {

@@ -53,7 +53,27 @@ func (n *callNode) eval(c *evalCtx, s *scope, in Collection) (Collection, error)
 	if err := c.checkSize(len(out)); err != nil {
 		return nil, err
 	}
+	if err := c.chargeStrings(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// chargeStrings charges evaluation steps for the bytes of computed strings, so that
+// expressions building large strings run out of budget instead of memory.
+func (c *evalCtx) chargeStrings(out Collection) error {
+	n := 0
+	for i := range out {
+		if out[i].k == kStr && out[i].fhir == "" {
+			if s, ok := out[i].v.(string); ok {
+				n += len(s)
+			}
+		}
+	}
+	if n >= 64 {
+		return c.step(n / 64)
+	}
+	return nil
 }
 
 // arg evaluates argument i in the calling scope.
@@ -231,7 +251,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			if err := c.step(len(f) * (len(o) + 1)); err != nil {
+			if err := c.step(len(f) + len(o)); err != nil {
 				return nil, err
 			}
 			return union(f, o), nil
@@ -402,11 +422,18 @@ func fnSubsetOf(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, er
 	if n.name == "supersetOf" {
 		sub, super = o, f
 	}
-	if err := c.step(len(sub) * (len(super) + 1)); err != nil {
+	if err := c.step(len(sub) + len(super)); err != nil {
+		return nil, err
+	}
+	var d deduper
+	for _, it := range super {
+		d.add(it)
+	}
+	if err := c.step(len(sub) * len(d.other) / 8); err != nil {
 		return nil, err
 	}
 	for _, it := range sub {
-		if !containsItem(super, it) {
+		if !d.has(it) {
 			return boolColl(false), nil
 		}
 	}
@@ -414,14 +441,18 @@ func fnSubsetOf(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, er
 }
 
 func fnDistinct(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
-	if err := c.step(len(f) * len(f) / 8); err != nil {
+	if err := c.step(len(f)); err != nil {
 		return nil, err
 	}
+	var d deduper
 	var out Collection
 	for _, it := range f {
-		if !containsItem(out, it) {
+		if d.add(it) {
 			out = append(out, it)
 		}
+	}
+	if err := c.step(len(d.other) * len(d.other) / 8); err != nil {
+		return nil, err
 	}
 	if n.name == "isDistinct" {
 		return boolColl(len(out) == len(f)), nil
@@ -454,19 +485,20 @@ func fnSelect(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, erro
 }
 
 func fnRepeat(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
+	var seen deduper
 	var out Collection
 	queue := f
 	for len(queue) > 0 {
 		var next Collection
 		err := n.forEach(c, queue, 0, func(_ int, _ Item, r Collection) (bool, error) {
 			for _, it := range r {
-				if n.name == "repeat" && containsItem(out, it) {
+				if n.name == "repeat" && !seen.add(it) {
 					continue
 				}
 				out = append(out, it)
 				next = append(next, it)
 			}
-			if err := c.step(len(r) * (len(out)/16 + 1)); err != nil {
+			if err := c.step(len(r) * (len(seen.other)/16 + 1)); err != nil {
 				return false, err
 			}
 			return true, c.checkSize(len(out))
@@ -512,14 +544,21 @@ func fnIntersect(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, e
 	if err != nil {
 		return nil, err
 	}
-	if err := c.step(len(f) * (len(o) + 1)); err != nil {
+	if err := c.step(len(f) + len(o)); err != nil {
+		return nil, err
+	}
+	var other, seen deduper
+	for _, it := range o {
+		other.add(it)
+	}
+	if err := c.step(len(f) * len(other.other) / 8); err != nil {
 		return nil, err
 	}
 	var out Collection
 	for _, it := range f {
-		in := containsItem(o, it)
+		in := other.has(it)
 		if n.name == "intersect" {
-			if in && !containsItem(out, it) {
+			if in && seen.add(it) {
 				out = append(out, it)
 			}
 		} else if !in {

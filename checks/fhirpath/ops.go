@@ -116,7 +116,8 @@ func (n *binaryNode) eval(c *evalCtx, s *scope, in Collection) (Collection, erro
 		if len(a)+len(b) > maxStringLen {
 			return nil, errorf("string result too long")
 		}
-		return Collection{String(a + b)}, nil
+		out := Collection{String(a + b)}
+		return out, c.chargeStrings(out)
 	}
 	if len(l) == 0 || len(r) == 0 {
 		return nil, nil
@@ -144,7 +145,11 @@ func (n *binaryNode) eval(c *evalCtx, s *scope, in Collection) (Collection, erro
 			return boolColl(cmp >= 0), nil
 		}
 	}
-	return arith(n.op, l[0], r[0])
+	out, err := arith(n.op, l[0], r[0])
+	if err != nil {
+		return nil, err
+	}
+	return out, c.chargeStrings(out)
 }
 
 func (n *binaryNode) evalLogic(c *evalCtx, s *scope, in Collection) (Collection, error) {
@@ -208,15 +213,72 @@ func (n *binaryNode) evalLogic(c *evalCtx, s *scope, in Collection) (Collection,
 
 // union merges without duplicates, preserving order.
 func union(a, b Collection) Collection {
+	var d deduper
 	out := make(Collection, 0, len(a)+len(b))
 	for _, src := range [2]Collection{a, b} {
 		for _, it := range src {
-			if !containsItem(out, it) {
+			if d.add(it) {
 				out = append(out, it)
 			}
 		}
 	}
 	return out
+}
+
+// hashKey returns a key for items whose equality is exact value equality (strings,
+// booleans, numbers); other items are compared pairwise.
+func hashKey(it Item) (string, bool) {
+	switch it.k {
+	case kStr:
+		s, ok := it.strVal()
+		return "s" + s, ok
+	case kBool:
+		b, ok := it.boolVal()
+		if b {
+			return "t", ok
+		}
+		return "f", ok
+	case kInt, kLong, kDec:
+		d, ok := it.decVal()
+		if !ok {
+			return "", false
+		}
+		return "n" + d.trimZeros().String(), true
+	}
+	return "", false
+}
+
+// deduper tracks the distinct items seen so far (by '=' semantics).
+type deduper struct {
+	keys  map[string]struct{}
+	other Collection
+}
+
+// add reports whether it was not seen before, and records it.
+func (d *deduper) add(it Item) bool {
+	if k, ok := hashKey(it); ok {
+		if d.keys == nil {
+			d.keys = make(map[string]struct{})
+		}
+		if _, dup := d.keys[k]; dup {
+			return false
+		}
+		d.keys[k] = struct{}{}
+		return true
+	}
+	if containsItem(d.other, it) {
+		return false
+	}
+	d.other = append(d.other, it)
+	return true
+}
+
+func (d *deduper) has(it Item) bool {
+	if k, ok := hashKey(it); ok {
+		_, dup := d.keys[k]
+		return dup
+	}
+	return containsItem(d.other, it)
 }
 
 func containsItem(c Collection, it Item) bool {
