@@ -99,11 +99,29 @@ func Load(set *profiles.Set, version string) (*Server, error) {
 	if !ok || r.Package != ctx.Root() {
 		return nil, fmt.Errorf("US Core %s: package %s holds no CapabilityStatement %s", version, ref, ServerCS)
 	}
+	return fromResource(r, ctx, version)
+}
+
+// LoadCapability reads any IG's server CapabilityStatement by canonical ("url" or "url|version")
+// from the package set, resolved in the context of the package that holds it.
+func LoadCapability(set *profiles.Set, canonical string) (*Server, error) {
+	r, ok := set.Global().ResolveType("CapabilityStatement", canonical)
+	if !ok {
+		return nil, fmt.Errorf("CapabilityStatement %s is in no loaded package", canonical)
+	}
+	ctx, err := set.Context(r.Package.Ref())
+	if err != nil {
+		return nil, err
+	}
+	return fromResource(r, ctx, r.Package.Version)
+}
+
+func fromResource(r *profiles.Resource, ctx *profiles.Context, version string) (*Server, error) {
 	cs, err := decode(r.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("US Core %s CapabilityStatement: %w", version, err)
+		return nil, fmt.Errorf("CapabilityStatement %s: %w", r.URL, err)
 	}
-	s := &Server{Version: version, IG: ref, CS: cs, Ctx: ctx}
+	s := &Server{Version: version, IG: ctx.Root().Ref(), CS: cs, Ctx: ctx}
 	rests, _ := cs["rest"].([]any)
 	for _, x := range rests {
 		rest, _ := x.(map[string]any)
