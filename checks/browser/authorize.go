@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
@@ -82,7 +83,7 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 		deadline = d
 	}
 	r := &run{b: b, ctx: ctx, tab: tabCtx, deadline: deadline, creds: creds, res: &Result{},
-		captured: make(chan string, 1), prefix: prefix}
+		captured: make(chan struct{}), prefix: prefix}
 	if creds.Password != "" {
 		r.secrets = append(r.secrets, creds.Password)
 	}
@@ -107,7 +108,9 @@ type run struct {
 	creds    Credentials
 	res      *Result
 	prefix   string
-	captured chan string
+	captured chan struct{} // closed when capURL is set
+	capMu    sync.Mutex
+	capURL   string
 	secrets  []string // values to mask wherever they might show
 	masked   []string // selectors of non-password fields holding secrets on the current page
 	lastShot *evidence.File
@@ -123,10 +126,12 @@ func (r *run) onEvent(ev any) {
 	go func() {
 		u := e.Request.URL + e.Request.URLFragment
 		if r.isRedirect(u) {
-			select {
-			case r.captured <- u:
-			default:
+			r.capMu.Lock()
+			if r.capURL == "" {
+				r.capURL = u
+				close(r.captured)
 			}
+			r.capMu.Unlock()
 			_, _ = chromedp.Call(r.tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonAborted})
 			return
 		}
@@ -144,9 +149,10 @@ func (r *run) isRedirect(u string) bool {
 
 func (r *run) takeCapture() (string, bool) {
 	select {
-	case u := <-r.captured:
-		r.captured <- u // keep it for later checks
-		return u, true
+	case <-r.captured:
+		r.capMu.Lock()
+		defer r.capMu.Unlock()
+		return r.capURL, true
 	default:
 		return "", false
 	}
@@ -316,9 +322,8 @@ func (r *run) waitCapture(d time.Duration) (string, bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case u := <-r.captured:
-		r.captured <- u
-		return u, true
+	case <-r.captured:
+		return r.takeCapture()
 	case <-t.C:
 		return "", false
 	}
@@ -539,7 +544,7 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 // clearField empties an input with script (chromedp.SetValue to "" reports a false failure).
 func clearField(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(` + jsString(sel) + `); if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
+		_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+jsString(sel)+`); if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
 		return err
 	})
 }

@@ -8,18 +8,18 @@ import (
 
 // Step says what to do on pages whose URL matches URL. It is plain data for the run config:
 //
-//	- url: "*/auth/authorize*"
-//	  actions:
-//	    - fill: "#username"
-//	      value: "${PACHECK_USER}"
-//	    - fill: "#password"
-//	      value: "${PACHECK_PASSWORD}"
-//	      secret: true
-//	    - click: "button[type=submit]"
-//	- url: "re:/consent"
-//	  actions:
-//	    - check: "#scope-offline"
-//	    - click: "#approve"
+//   - url: "*/auth/authorize*"
+//     actions:
+//   - fill: "#username"
+//     value: "${PACHECK_USER}"
+//   - fill: "#password"
+//     value: "${PACHECK_PASSWORD}"
+//     secret: true
+//   - click: "button[type=submit]"
+//   - url: "re:/consent"
+//     actions:
+//   - check: "#scope-offline"
+//   - click: "#approve"
 type Step struct {
 	// URL matches the page URL: "re:<regexp>" (unanchored), or a glob where * matches anything
 	// (anchored at both ends; a glob without * matches any URL that starts with it). "" matches every page.

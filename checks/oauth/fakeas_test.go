@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,19 @@ func newFakeAS(t *testing.T) *fakeAS {
 		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &asKey.PublicKey, KeyID: "as1", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("/token", f.token)
+	mux.HandleFunc("/fhir/Patient/123", func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		f.mu.Lock()
+		revoked := f.revoked[strings.TrimPrefix(auth, "Bearer ")]
+		f.mu.Unlock()
+		if !strings.HasPrefix(auth, "Bearer AT-") || revoked {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		fmt.Fprint(w, `{"resourceType":"Patient","id":"123"}`)
+	})
 	mux.HandleFunc("/introspect", f.introspect)
 	mux.HandleFunc("/revoke", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
@@ -142,6 +156,10 @@ func (f *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.used[code] = true
+		if r.PostForm.Get("redirect_uri") != "https://app/cb" {
+			oauthErr(w, 400, "invalid_grant")
+			return
+		}
 		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
 		if base64.RawURLEncoding.EncodeToString(sum[:]) != ch {
 			oauthErr(w, 400, "invalid_grant")

@@ -474,3 +474,65 @@ func TestCheckTokenResponseBroken(t *testing.T) {
 }
 
 func stdB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func TestProbes(t *testing.T) {
+	f := newFakeAS(t)
+	ctx := context.Background()
+	r := &rec{}
+	hc, _ := fhirhttp.New(fhirhttp.Options{BaseURL: f.srv.URL + "/fhir", Recorder: r.add})
+	c := &Client{HTTP: hc, TokenEndpoint: f.srv.URL + "/token", ClientID: confClient, ClientSecret: confSecret, AuthMethod: AuthSecretBasic, RedirectURI: "https://app/cb"}
+	code := func() (string, string) { v := NewVerifier(); return f.issueCode(S256Challenge(v)), v }
+
+	cd, _ := code()
+	if l, _, err := c.ProbeWrongVerifier(ctx, cd); err != nil || len(l) != 0 {
+		t.Errorf("wrong verifier: %v %v", l, err)
+	}
+	cd, _ = code()
+	if l, _, err := c.ProbeMissingVerifier(ctx, cd); err != nil || len(l) != 0 {
+		t.Errorf("missing verifier: %v %v", l, err)
+	}
+	cd, v := code()
+	if l, _, err := c.ProbeBadSecret(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("bad secret: %v %v", l, err)
+	}
+	cd, v = code()
+	if l, _, err := c.ProbeWrongRedirect(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("wrong redirect: %v %v", l, err)
+	}
+	cd, v = code()
+	tr, err := c.Exchange(ctx, cd, v)
+	if err != nil || !tr.OK() {
+		t.Fatal(err, tr)
+	}
+	if l, _, err := c.ProbeReplay(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("replay: %v %v", l, err)
+	}
+	// The fake AS grants whatever scope a refresh asks for: the widening probe must catch it.
+	if l, _, err := c.ProbeRefreshWiden(ctx, tr.RefreshToken, "patient/*.rs", "user/*.cruds"); err != nil || len(l) != 1 || l[0].Rule != RuleTokenScopeWidened {
+		t.Errorf("refresh widening not caught: %v %v", l, err)
+	}
+
+	// FHIR side.
+	for name, tok := range map[string]string{"missing token": "", "garbage token": "garbage-xyz"} {
+		if l, _, err := ProbeFHIRToken(ctx, hc, "Patient/123", tok, name); err != nil || len(l) != 0 {
+			t.Errorf("%s: %v %v", name, l, err)
+		}
+	}
+	if l, _, err := ProbeFHIRToken(ctx, hc, "Patient/123", tr.AccessToken, "a valid token"); err != nil || len(l) != 2 {
+		t.Errorf("a server answering with data must give 2 issues: %v %v", l, err)
+	}
+	if l, _, err := ProbeQueryToken(ctx, hc, "Patient/123", tr.AccessToken); err != nil || len(l) != 0 {
+		t.Errorf("query token: %v %v", l, err)
+	}
+	// fhirUser readable with the token.
+	data := hc.WithToken(fhirhttp.StaticToken(tr.AccessToken))
+	if l, err := CheckFHIRUserReadable(ctx, data, "Patient/123"); err != nil || len(l) != 0 {
+		t.Errorf("fhirUser readable: %v %v", l, err)
+	}
+	if l, err := CheckFHIRUserReadable(ctx, hc, "Patient/123"); err != nil || len(l) != 1 || l[0].Rule != RuleFHIRUserRead {
+		t.Errorf("fhirUser without token: %v %v", l, err)
+	}
+	if strings.Contains(r.dump(), tr.AccessToken) || strings.Contains(r.dump(), confSecret) {
+		t.Error("secret in evidence")
+	}
+}

@@ -1,0 +1,150 @@
+package oauth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+)
+
+// Negative probes at the token endpoint. Each spends a fresh authorization code the caller obtained
+// (a code is single-use; a probe that wrongly succeeds consumes it) and returns the issues of
+// CheckRejected. err is a transport/configuration error only.
+
+// ProbeWrongVerifier exchanges code with a verifier that does not match its challenge.
+func (c *Client) ProbeWrongVerifier(ctx context.Context, code string) (issue.List, *TokenResponse, error) {
+	t, err := c.Exchange(ctx, code, NewVerifier())
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a wrong code_verifier", "invalid_grant"), t, nil
+}
+
+// ProbeMissingVerifier exchanges code without any code_verifier.
+func (c *Client) ProbeMissingVerifier(ctx context.Context, code string) (issue.List, *TokenResponse, error) {
+	t, err := c.Exchange(ctx, code, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request without code_verifier", "invalid_grant", "invalid_request"), t, nil
+}
+
+// ProbeReplay exchanges an already used code again (with its right verifier).
+func (c *Client) ProbeReplay(ctx context.Context, usedCode, verifier string) (issue.List, *TokenResponse, error) {
+	t, err := c.Exchange(ctx, usedCode, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "second token request with the same authorization code", "invalid_grant"), t, nil
+}
+
+// ProbeBadSecret exchanges code with a wrong client secret (confidential symmetric clients).
+func (c *Client) ProbeBadSecret(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
+	bad := *c
+	bad.ClientSecret = "pacheck-wrong-" + RandomState()[:12]
+	if bad.AuthMethod == "" || bad.AuthMethod == AuthNone {
+		bad.AuthMethod = AuthSecretPost
+	}
+	t, err := bad.Exchange(ctx, code, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a wrong client secret", "invalid_client"), t, nil
+}
+
+// ProbeWrongRedirect exchanges code with a redirect_uri other than the one authorized.
+func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
+	bad := *c
+	bad.RedirectURI = c.RedirectURI + "/pacheck-other"
+	t, err := bad.Exchange(ctx, code, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a different redirect_uri", "invalid_grant"), t, nil
+}
+
+// ProbeRefreshWiden refreshes asking for a scope that was not granted: the server must refuse
+// (invalid_scope) or return only granted scopes.
+func (c *Client) ProbeRefreshWiden(ctx context.Context, refreshToken, granted, extra string) (issue.List, *TokenResponse, error) {
+	t, err := c.Refresh(ctx, refreshToken, JoinScopes(granted, extra))
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Status != 200 {
+		return CheckRejected(t, "refresh asking for a scope that was not granted", "invalid_scope"), t, nil
+	}
+	if _, widened := CompareScopes([]string{granted}, []string{t.Scope}); len(widened) > 0 {
+		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
+			Message:     "refresh asking for a scope that was not granted: expected refusal or only granted scopes, but the new token has more",
+			Diagnostics: fmt.Sprint(widened)}}, t, nil
+	}
+	return nil, t, nil
+}
+
+// Rule codes of the FHIR-side token probes.
+const (
+	RuleFHIRUnauthorized = "fhir-auth.unauthorized"
+	RuleFHIRDataLeak     = "fhir-auth.data-returned"
+)
+
+// ProbeFHIRToken requests ref (relative to the FHIR base) with Authorization "Bearer token"
+// (token "" sends no Authorization) and expects HTTP 401 and no resource data. what names the
+// probe ("missing token", "garbage token", "revoked token").
+func ProbeFHIRToken(ctx context.Context, hc *fhirhttp.Client, ref, token, what string) (issue.List, *fhirhttp.Response, error) {
+	h := http.Header{}
+	if token != "" {
+		hc.Secrets().Add(token)
+		h.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(ctx, &fhirhttp.Request{URL: ref, Header: h, NoToken: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return checkUnauthorized(resp, what), resp, nil
+}
+
+// ProbeQueryToken sends the access token as an access_token query parameter (RFC 6750 2.3) with no
+// Authorization header and expects it refused (HTTP 401), as servers that do not support
+// query-string tokens must.
+func ProbeQueryToken(ctx context.Context, hc *fhirhttp.Client, ref, token string) (issue.List, *fhirhttp.Response, error) {
+	u, err := hc.Resolve(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc.Secrets().Add(token)
+	q := u.Query()
+	q.Set("access_token", token)
+	u.RawQuery = q.Encode()
+	resp, err := hc.Do(ctx, &fhirhttp.Request{URL: u.String(), NoToken: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return checkUnauthorized(resp, "access token in the query string"), resp, nil
+}
+
+func checkUnauthorized(resp *fhirhttp.Response, what string) issue.List {
+	var out issue.List
+	if resp.Status != http.StatusUnauthorized {
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized,
+			Message: fmt.Sprintf("FHIR request with %s: expected HTTP 401, got %d", what, resp.Status)})
+	}
+	if rt := resp.ResourceType(); rt != "" && rt != "OperationOutcome" {
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak,
+			Message: fmt.Sprintf("FHIR request with %s: expected no data, got a %s", what, safeCode(rt))})
+	}
+	return out
+}
+
+// AuthRequest builds a fresh authorization request (state, PKCE verifier) for this client from cfg.
+func (c *Client) AuthRequest(cfg *SMARTConfig, scope, aud string) (*AuthRequest, error) {
+	if cfg == nil || cfg.AuthorizationEndpoint == "" {
+		return nil, fmt.Errorf("oauth: no authorization_endpoint in the smart-configuration")
+	}
+	if _, err := url.Parse(c.RedirectURI); err != nil || c.RedirectURI == "" {
+		return nil, fmt.Errorf("oauth: redirect_uri %q is not a URL", c.RedirectURI)
+	}
+	return NewAuthRequest(cfg.AuthorizationEndpoint, c.ClientID, c.RedirectURI, scope, aud), nil
+}
