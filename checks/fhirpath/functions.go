@@ -1376,7 +1376,7 @@ func fnTrace(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error
 		}
 		shown = proj
 	}
-	if c.trace != nil {
+	if c.trace != nil && len(shown) > 0 { // empty traces (dom-3 on every resource) are not written
 		var b strings.Builder
 		fmt.Fprintf(&b, "trace %s:", name)
 		for i, it := range shown {

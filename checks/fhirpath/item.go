@@ -81,8 +81,10 @@ func boolColl(b bool) Collection {
 func nodeItem(v any, fhirType string) Item {
 	switch x := v.(type) {
 	case map[string]any:
-		if rt, ok := x["resourceType"].(string); ok && (fhirType == "" || fhirType == "Resource" || fhirType == "DomainResource" || r4().isResource(fhirType)) {
-			fhirType = rt
+		if fhirType == "" || fhirType == "Resource" || fhirType == "DomainResource" {
+			if rt, ok := x["resourceType"].(string); ok {
+				fhirType = rt
+			}
 		}
 		return Item{k: kNode, fhir: fhirType, v: x}
 	case string:
