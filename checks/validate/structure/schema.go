@@ -27,8 +27,11 @@ const (
 	nullPrefix = "nullable."
 )
 
-// GenerateSchema returns the JSON Schema for the model (indented, deterministic).
-func (m *model) schemaDoc() map[string]any {
+// schemaDoc builds the JSON Schema. String primitives carry "format": "fhir-<type>", checked by
+// the Go scanners of format.go (or the SD regex); the exported document (compiled false) also
+// carries the SD regex as "pattern" for other tools, the compiled one does not (it would run the
+// slow regex a second time).
+func (m *model) schemaDoc(compiled bool) map[string]any {
 	defs := map[string]any{}
 	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/definitions/" + name} }
 	for name, t := range m.types {
@@ -47,7 +50,10 @@ func (m *model) schemaDoc() map[string]any {
 			default:
 				d["type"] = "string"
 				if t.pattern != "" {
-					d["pattern"] = "^(?:" + t.pattern + ")$"
+					d["format"] = "fhir-" + t.name
+					if !compiled {
+						d["pattern"] = "^(?:" + t.pattern + ")$"
+					}
 				}
 			}
 			defs[name] = d
@@ -107,8 +113,23 @@ func (m *model) schemaDoc() map[string]any {
 }
 
 // schemaJSON renders the schema document (encoding/json sorts map keys: deterministic).
-func (m *model) schemaJSON() ([]byte, error) {
-	return json.MarshalIndent(m.schemaDoc(), "", " ")
+func (m *model) schemaJSON(compiled bool) ([]byte, error) {
+	if compiled {
+		return json.Marshal(m.schemaDoc(true))
+	}
+	return json.MarshalIndent(m.schemaDoc(false), "", " ")
+}
+
+// formatChecker is the jsonschema format function of primitive t.
+func formatChecker(t *typeDef) func(any) bool {
+	check := fastFormats[t.name]
+	if check == nil {
+		check = t.re.MatchString
+	}
+	return func(v any) bool {
+		s, ok := v.(string)
+		return !ok || check(s)
+	}
 }
 
 // compiled holds one compiled schema per concrete resource type.
@@ -118,12 +139,17 @@ type compiled struct {
 }
 
 func (m *model) compile() (*compiled, error) {
-	doc, err := m.schemaJSON()
+	doc, err := m.schemaJSON(true)
 	if err != nil {
 		return nil, fmt.Errorf("structure: rendering the JSON schema: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft7
+	for _, t := range m.types {
+		if t.kind == kindPrimitive && t.re != nil {
+			c.Formats["fhir-"+t.name] = formatChecker(t)
+		}
+	}
 	ext := &resExt{}
 	c.RegisterExtension(resKeyword, nil, ext)
 	if err := c.AddResource(schemaURL, bytes.NewReader(doc)); err != nil {
@@ -229,7 +255,7 @@ func (m *model) leaf(e *jsonschema.ValidationError, root any, rootName string) [
 			return []schemaFinding{{rule: RuleType, path: path, message: e.Message}}
 		}
 		return []schemaFinding{{rule: RuleType, path: path, message: typeMessage(def, e.Message), diag: quoteValue(val)}}
-	case "pattern":
+	case "pattern", "format":
 		return []schemaFinding{{rule: RuleFormat, path: path, message: fmt.Sprintf("value does not match the FHIR %s format", strings.TrimPrefix(def, nullPrefix)), diag: quoteValue(val)}}
 	case "minimum", "maximum":
 		return []schemaFinding{{rule: RuleFormat, path: path, message: fmt.Sprintf("value is out of range for %s (%s)", strings.TrimPrefix(def, nullPrefix), rangeText(def)), diag: quoteValue(val)}}

@@ -99,7 +99,7 @@ func New(set *profiles.Set) (*Validator, error) {
 func (v *Validator) ResourceTypes() []string { return append([]string(nil), v.core.m.resources...) }
 
 // Schema returns the generated JSON Schema (draft-07) as indented JSON.
-func (v *Validator) Schema() ([]byte, error) { return v.core.m.schemaJSON() }
+func (v *Validator) Schema() ([]byte, error) { return v.core.m.schemaJSON(false) }
 
 func (v *Validator) limits() (maxBytes, maxDepth int) {
 	maxBytes, maxDepth = v.MaxBytes, v.MaxDepth
