@@ -1,3 +1,5 @@
 package fhirpath
 
-//go:generate go run ./internal/genmodel -package ../../../shared/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz -out model_r4_gen.go
+// The R4 type model is generated from the official R4 core package (found through
+// internal/shared, i.e. ../shared or $PACHECK_SHARED; pass -package to override).
+//go:generate go run ./internal/genmodel -out model_r4_gen.go

@@ -5,4 +5,5422 @@ package fhirpath
 // r4ModelText is the compact R4 type model: "=Name Base Kind" lines (kind P primitive,
 // C complex, R resource, A abstract resource, B backbone) each followed by element lines
 // "name Type" or "name[x] T1|T2".
-const r4ModelText = "=Account DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\nname string\nsubject Reference\nservicePeriod Period\ncoverage Account.coverage\nowner Reference\ndescription string\nguarantor Account.guarantor\npartOf Reference\n=Account.coverage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncoverage Reference\npriority positiveInt\n=Account.guarantor BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nparty Reference\nonHold boolean\nperiod Period\n=ActivityDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nsubtitle string\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nlibrary canonical\nkind code\nprofile canonical\ncode CodeableConcept\nintent code\npriority code\ndoNotPerform boolean\ntiming[x] Timing|dateTime|Age|Period|Range|Duration\nlocation Reference\nparticipant ActivityDefinition.participant\nproduct[x] Reference|CodeableConcept\nquantity Quantity\ndosage Dosage\nbodySite CodeableConcept\nspecimenRequirement Reference\nobservationRequirement Reference\nobservationResultRequirement Reference\ntransform canonical\ndynamicValue ActivityDefinition.dynamicValue\n=ActivityDefinition.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nrole CodeableConcept\n=ActivityDefinition.dynamicValue BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npath string\nexpression Expression\n=Address Element C\nid string\nextension Extension\nuse code\ntype code\ntext string\nline string\ncity string\ndistrict string\nstate string\npostalCode string\ncountry string\nperiod Period\n=AdverseEvent DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactuality code\ncategory CodeableConcept\nevent CodeableConcept\nsubject Reference\nencounter Reference\ndate dateTime\ndetected dateTime\nrecordedDate dateTime\nresultingCondition Reference\nlocation Reference\nseriousness CodeableConcept\nseverity CodeableConcept\noutcome CodeableConcept\nrecorder Reference\ncontributor Reference\nsuspectEntity AdverseEvent.suspectEntity\nsubjectMedicalHistory Reference\nreferenceDocument Reference\nstudy Reference\n=AdverseEvent.suspectEntity BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ninstance Reference\ncausality AdverseEvent.suspectEntity.causality\n=AdverseEvent.suspectEntity.causality BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nassessment CodeableConcept\nproductRelatedness string\nauthor Reference\nmethod CodeableConcept\n=Age Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=AllergyIntolerance DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nclinicalStatus CodeableConcept\nverificationStatus CodeableConcept\ntype code\ncategory code\ncriticality code\ncode CodeableConcept\npatient Reference\nencounter Reference\nonset[x] dateTime|Age|Period|Range|string\nrecordedDate dateTime\nrecorder Reference\nasserter Reference\nlastOccurrence dateTime\nnote Annotation\nreaction AllergyIntolerance.reaction\n=AllergyIntolerance.reaction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubstance CodeableConcept\nmanifestation CodeableConcept\ndescription string\nonset dateTime\nseverity code\nexposureRoute CodeableConcept\nnote Annotation\n=Annotation Element C\nid string\nextension Extension\nauthor[x] Reference|string\ntime dateTime\ntext markdown\n=Appointment DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncancelationReason CodeableConcept\nserviceCategory CodeableConcept\nserviceType CodeableConcept\nspecialty CodeableConcept\nappointmentType CodeableConcept\nreasonCode CodeableConcept\nreasonReference Reference\npriority unsignedInt\ndescription string\nsupportingInformation Reference\nstart instant\nend instant\nminutesDuration positiveInt\nslot Reference\ncreated dateTime\ncomment string\npatientInstruction string\nbasedOn Reference\nparticipant Appointment.participant\nrequestedPeriod Period\n=Appointment.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nactor Reference\nrequired code\nstatus code\nperiod Period\n=AppointmentResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nappointment Reference\nstart instant\nend instant\nparticipantType CodeableConcept\nactor Reference\nparticipantStatus code\ncomment string\n=Attachment Element C\nid string\nextension Extension\ncontentType code\nlanguage code\ndata base64Binary\nurl url\nsize unsignedInt\nhash base64Binary\ntitle string\ncreation dateTime\n=AuditEvent DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ntype Coding\nsubtype Coding\naction code\nperiod Period\nrecorded instant\noutcome code\noutcomeDesc string\npurposeOfEvent CodeableConcept\nagent AuditEvent.agent\nsource AuditEvent.source\nentity AuditEvent.entity\n=AuditEvent.agent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrole CodeableConcept\nwho Reference\naltId string\nname string\nrequestor boolean\nlocation Reference\npolicy uri\nmedia Coding\nnetwork AuditEvent.agent.network\npurposeOfUse CodeableConcept\n=AuditEvent.agent.network BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naddress string\ntype code\n=AuditEvent.source BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsite string\nobserver Reference\ntype Coding\n=AuditEvent.entity BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nwhat Reference\ntype Coding\nrole Coding\nlifecycle Coding\nsecurityLabel Coding\nname string\ndescription string\nquery base64Binary\ndetail AuditEvent.entity.detail\n=AuditEvent.entity.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype string\nvalue[x] string|base64Binary\n=BackboneElement Element C\nid string\nextension Extension\nmodifierExtension Extension\n=Basic DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ncode CodeableConcept\nsubject Reference\ncreated date\nauthor Reference\n=Binary Resource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ncontentType code\nsecurityContext Reference\ndata base64Binary\n=BiologicallyDerivedProduct DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nproductCategory code\nproductCode CodeableConcept\nstatus code\nrequest Reference\nquantity integer\nparent Reference\ncollection BiologicallyDerivedProduct.collection\nprocessing BiologicallyDerivedProduct.processing\nmanipulation BiologicallyDerivedProduct.manipulation\nstorage BiologicallyDerivedProduct.storage\n=BiologicallyDerivedProduct.collection BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncollector Reference\nsource Reference\ncollected[x] dateTime|Period\n=BiologicallyDerivedProduct.processing BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nprocedure CodeableConcept\nadditive Reference\ntime[x] dateTime|Period\n=BiologicallyDerivedProduct.manipulation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\ntime[x] dateTime|Period\n=BiologicallyDerivedProduct.storage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\ntemperature decimal\nscale code\nduration Period\n=BodyStructure DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nmorphology CodeableConcept\nlocation CodeableConcept\nlocationQualifier CodeableConcept\ndescription string\nimage Attachment\npatient Reference\n=Bundle Resource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\nidentifier Identifier\ntype code\ntimestamp instant\ntotal unsignedInt\nlink Bundle.link\nentry Bundle.entry\nsignature Signature\n=Bundle.link BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrelation string\nurl uri\n=Bundle.entry BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlink Bundle.link\nfullUrl uri\nresource Resource\nsearch Bundle.entry.search\nrequest Bundle.entry.request\nresponse Bundle.entry.response\n=Bundle.entry.search BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\nscore decimal\n=Bundle.entry.request BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmethod code\nurl uri\nifNoneMatch string\nifModifiedSince instant\nifMatch string\nifNoneExist string\n=Bundle.entry.response BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstatus string\nlocation uri\netag string\nlastModified instant\noutcome Resource\n=CapabilityStatement DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nkind code\ninstantiates canonical\nimports canonical\nsoftware CapabilityStatement.software\nimplementation CapabilityStatement.implementation\nfhirVersion code\nformat code\npatchFormat code\nimplementationGuide canonical\nrest CapabilityStatement.rest\nmessaging CapabilityStatement.messaging\ndocument CapabilityStatement.document\n=CapabilityStatement.software BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\nversion string\nreleaseDate dateTime\n=CapabilityStatement.implementation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nurl url\ncustodian Reference\n=CapabilityStatement.rest BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\ndocumentation markdown\nsecurity CapabilityStatement.rest.security\nresource CapabilityStatement.rest.resource\ninteraction CapabilityStatement.rest.interaction\nsearchParam CapabilityStatement.rest.resource.searchParam\noperation CapabilityStatement.rest.resource.operation\ncompartment canonical\n=CapabilityStatement.rest.security BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncors boolean\nservice CodeableConcept\ndescription markdown\n=CapabilityStatement.rest.resource BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nprofile canonical\nsupportedProfile canonical\ndocumentation markdown\ninteraction CapabilityStatement.rest.resource.interaction\nversioning code\nreadHistory boolean\nupdateCreate boolean\nconditionalCreate boolean\nconditionalRead code\nconditionalUpdate boolean\nconditionalDelete code\nreferencePolicy code\nsearchInclude string\nsearchRevInclude string\nsearchParam CapabilityStatement.rest.resource.searchParam\noperation CapabilityStatement.rest.resource.operation\n=CapabilityStatement.rest.resource.interaction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndocumentation markdown\n=CapabilityStatement.rest.resource.searchParam BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndefinition canonical\ntype code\ndocumentation markdown\n=CapabilityStatement.rest.resource.operation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndefinition canonical\ndocumentation markdown\n=CapabilityStatement.rest.interaction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndocumentation markdown\n=CapabilityStatement.messaging BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nendpoint CapabilityStatement.messaging.endpoint\nreliableCache unsignedInt\ndocumentation markdown\nsupportedMessage CapabilityStatement.messaging.supportedMessage\n=CapabilityStatement.messaging.endpoint BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nprotocol Coding\naddress url\n=CapabilityStatement.messaging.supportedMessage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\ndefinition canonical\n=CapabilityStatement.document BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\ndocumentation markdown\nprofile canonical\n=CarePlan DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\nreplaces Reference\npartOf Reference\nstatus code\nintent code\ncategory CodeableConcept\ntitle string\ndescription string\nsubject Reference\nencounter Reference\nperiod Period\ncreated dateTime\nauthor Reference\ncontributor Reference\ncareTeam Reference\naddresses Reference\nsupportingInfo Reference\ngoal Reference\nactivity CarePlan.activity\nnote Annotation\n=CarePlan.activity BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noutcomeCodeableConcept CodeableConcept\noutcomeReference Reference\nprogress Annotation\nreference Reference\ndetail CarePlan.activity.detail\n=CarePlan.activity.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nkind code\ninstantiatesCanonical canonical\ninstantiatesUri uri\ncode CodeableConcept\nreasonCode CodeableConcept\nreasonReference Reference\ngoal Reference\nstatus code\nstatusReason CodeableConcept\ndoNotPerform boolean\nscheduled[x] Timing|Period|string\nlocation Reference\nperformer Reference\nproduct[x] CodeableConcept|Reference\ndailyAmount Quantity\nquantity Quantity\ndescription string\n=CareTeam DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncategory CodeableConcept\nname string\nsubject Reference\nencounter Reference\nperiod Period\nparticipant CareTeam.participant\nreasonCode CodeableConcept\nreasonReference Reference\nmanagingOrganization Reference\ntelecom ContactPoint\nnote Annotation\n=CareTeam.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrole CodeableConcept\nmember Reference\nonBehalfOf Reference\nperiod Period\n=CatalogEntry DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\norderable boolean\nreferencedItem Reference\nadditionalIdentifier Identifier\nclassification CodeableConcept\nstatus code\nvalidityPeriod Period\nvalidTo dateTime\nlastUpdated dateTime\nadditionalCharacteristic CodeableConcept\nadditionalClassification CodeableConcept\nrelatedEntry CatalogEntry.relatedEntry\n=CatalogEntry.relatedEntry BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrelationtype code\nitem Reference\n=ChargeItem DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ndefinitionUri uri\ndefinitionCanonical canonical\nstatus code\npartOf Reference\ncode CodeableConcept\nsubject Reference\ncontext Reference\noccurrence[x] dateTime|Period|Timing\nperformer ChargeItem.performer\nperformingOrganization Reference\nrequestingOrganization Reference\ncostCenter Reference\nquantity Quantity\nbodysite CodeableConcept\nfactorOverride decimal\npriceOverride Money\noverrideReason string\nenterer Reference\nenteredDate dateTime\nreason CodeableConcept\nservice Reference\nproduct[x] Reference|CodeableConcept\naccount Reference\nnote Annotation\nsupportingInformation Reference\n=ChargeItem.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\n=ChargeItemDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\ntitle string\nderivedFromUri uri\npartOf canonical\nreplaces canonical\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ncode CodeableConcept\ninstance Reference\napplicability ChargeItemDefinition.applicability\npropertyGroup ChargeItemDefinition.propertyGroup\n=ChargeItemDefinition.applicability BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nlanguage string\nexpression string\n=ChargeItemDefinition.propertyGroup BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\napplicability ChargeItemDefinition.applicability\npriceComponent ChargeItemDefinition.propertyGroup.priceComponent\n=ChargeItemDefinition.propertyGroup.priceComponent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\ncode CodeableConcept\nfactor decimal\namount Money\n=Claim DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\nsubType CodeableConcept\nuse code\npatient Reference\nbillablePeriod Period\ncreated dateTime\nenterer Reference\ninsurer Reference\nprovider Reference\npriority CodeableConcept\nfundsReserve CodeableConcept\nrelated Claim.related\nprescription Reference\noriginalPrescription Reference\npayee Claim.payee\nreferral Reference\nfacility Reference\ncareTeam Claim.careTeam\nsupportingInfo Claim.supportingInfo\ndiagnosis Claim.diagnosis\nprocedure Claim.procedure\ninsurance Claim.insurance\naccident Claim.accident\nitem Claim.item\ntotal Money\n=Claim.related BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nclaim Reference\nrelationship CodeableConcept\nreference Identifier\n=Claim.payee BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nparty Reference\n=Claim.careTeam BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nprovider Reference\nresponsible boolean\nrole CodeableConcept\nqualification CodeableConcept\n=Claim.supportingInfo BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ncategory CodeableConcept\ncode CodeableConcept\ntiming[x] date|Period\nvalue[x] boolean|string|Quantity|Attachment|Reference\nreason CodeableConcept\n=Claim.diagnosis BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ndiagnosis[x] CodeableConcept|Reference\ntype CodeableConcept\nonAdmission CodeableConcept\npackageCode CodeableConcept\n=Claim.procedure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ntype CodeableConcept\ndate dateTime\nprocedure[x] CodeableConcept|Reference\nudi Reference\n=Claim.insurance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nfocal boolean\nidentifier Identifier\ncoverage Reference\nbusinessArrangement string\npreAuthRef string\nclaimResponse Reference\n=Claim.accident BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndate date\ntype CodeableConcept\nlocation[x] Address|Reference\n=Claim.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ncareTeamSequence positiveInt\ndiagnosisSequence positiveInt\nprocedureSequence positiveInt\ninformationSequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nserviced[x] date|Period\nlocation[x] CodeableConcept|Address|Reference\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\nbodySite CodeableConcept\nsubSite CodeableConcept\nencounter Reference\ndetail Claim.item.detail\n=Claim.item.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\nsubDetail Claim.item.detail.subDetail\n=Claim.item.detail.subDetail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\n=ClaimResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\nsubType CodeableConcept\nuse code\npatient Reference\ncreated dateTime\ninsurer Reference\nrequestor Reference\nrequest Reference\noutcome code\ndisposition string\npreAuthRef string\npreAuthPeriod Period\npayeeType CodeableConcept\nitem ClaimResponse.item\naddItem ClaimResponse.addItem\nadjudication ClaimResponse.item.adjudication\ntotal ClaimResponse.total\npayment ClaimResponse.payment\nfundsReserve CodeableConcept\nformCode CodeableConcept\nform Attachment\nprocessNote ClaimResponse.processNote\ncommunicationRequest Reference\ninsurance ClaimResponse.insurance\nerror ClaimResponse.error\n=ClaimResponse.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitemSequence positiveInt\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\ndetail ClaimResponse.item.detail\n=ClaimResponse.item.adjudication BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\nreason CodeableConcept\namount Money\nvalue decimal\n=ClaimResponse.item.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndetailSequence positiveInt\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\nsubDetail ClaimResponse.item.detail.subDetail\n=ClaimResponse.item.detail.subDetail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubDetailSequence positiveInt\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\n=ClaimResponse.addItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitemSequence positiveInt\ndetailSequence positiveInt\nsubdetailSequence positiveInt\nprovider Reference\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nserviced[x] date|Period\nlocation[x] CodeableConcept|Address|Reference\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nbodySite CodeableConcept\nsubSite CodeableConcept\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\ndetail ClaimResponse.addItem.detail\n=ClaimResponse.addItem.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproductOrService CodeableConcept\nmodifier CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\nsubDetail ClaimResponse.addItem.detail.subDetail\n=ClaimResponse.addItem.detail.subDetail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproductOrService CodeableConcept\nmodifier CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nnoteNumber positiveInt\nadjudication ClaimResponse.item.adjudication\n=ClaimResponse.total BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\namount Money\n=ClaimResponse.payment BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nadjustment Money\nadjustmentReason CodeableConcept\ndate date\namount Money\nidentifier Identifier\n=ClaimResponse.processNote BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nnumber positiveInt\ntype code\ntext string\nlanguage CodeableConcept\n=ClaimResponse.insurance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nfocal boolean\ncoverage Reference\nbusinessArrangement string\nclaimResponse Reference\n=ClaimResponse.error BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitemSequence positiveInt\ndetailSequence positiveInt\nsubDetailSequence positiveInt\ncode CodeableConcept\n=ClinicalImpression DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nstatusReason CodeableConcept\ncode CodeableConcept\ndescription string\nsubject Reference\nencounter Reference\neffective[x] dateTime|Period\ndate dateTime\nassessor Reference\nprevious Reference\nproblem Reference\ninvestigation ClinicalImpression.investigation\nprotocol uri\nsummary string\nfinding ClinicalImpression.finding\nprognosisCodeableConcept CodeableConcept\nprognosisReference Reference\nsupportingInfo Reference\nnote Annotation\n=ClinicalImpression.investigation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nitem Reference\n=ClinicalImpression.finding BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitemCodeableConcept CodeableConcept\nitemReference Reference\nbasis string\n=CodeSystem DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\ncaseSensitive boolean\nvalueSet canonical\nhierarchyMeaning code\ncompositional boolean\nversionNeeded boolean\ncontent code\nsupplements canonical\ncount unsignedInt\nfilter CodeSystem.filter\nproperty CodeSystem.property\nconcept CodeSystem.concept\n=CodeSystem.filter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndescription string\noperator code\nvalue string\n=CodeSystem.property BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nuri uri\ndescription string\ntype code\n=CodeSystem.concept BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndisplay string\ndefinition string\ndesignation CodeSystem.concept.designation\nproperty CodeSystem.concept.property\nconcept CodeSystem.concept\n=CodeSystem.concept.designation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlanguage code\nuse Coding\nvalue string\n=CodeSystem.concept.property BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nvalue[x] code|Coding|string|integer|boolean|dateTime|decimal\n=CodeableConcept Element C\nid string\nextension Extension\ncoding Coding\ntext string\n=Coding Element C\nid string\nextension Extension\nsystem uri\nversion string\ncode code\ndisplay string\nuserSelected boolean\n=Communication DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\npartOf Reference\ninResponseTo Reference\nstatus code\nstatusReason CodeableConcept\ncategory CodeableConcept\npriority code\nmedium CodeableConcept\nsubject Reference\ntopic CodeableConcept\nabout Reference\nencounter Reference\nsent dateTime\nreceived dateTime\nrecipient Reference\nsender Reference\nreasonCode CodeableConcept\nreasonReference Reference\npayload Communication.payload\nnote Annotation\n=Communication.payload BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontent[x] string|Attachment|Reference\n=CommunicationRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\nreplaces Reference\ngroupIdentifier Identifier\nstatus code\nstatusReason CodeableConcept\ncategory CodeableConcept\npriority code\ndoNotPerform boolean\nmedium CodeableConcept\nsubject Reference\nabout Reference\nencounter Reference\npayload CommunicationRequest.payload\noccurrence[x] dateTime|Period\nauthoredOn dateTime\nrequester Reference\nrecipient Reference\nsender Reference\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\n=CommunicationRequest.payload BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontent[x] string|Attachment|Reference\n=CompartmentDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\npurpose markdown\ncode code\nsearch boolean\nresource CompartmentDefinition.resource\n=CompartmentDefinition.resource BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nparam string\ndocumentation string\n=Composition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\ncategory CodeableConcept\nsubject Reference\nencounter Reference\ndate dateTime\nauthor Reference\ntitle string\nconfidentiality code\nattester Composition.attester\ncustodian Reference\nrelatesTo Composition.relatesTo\nevent Composition.event\nsection Composition.section\n=Composition.attester BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\ntime dateTime\nparty Reference\n=Composition.relatesTo BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ntarget[x] Identifier|Reference\n=Composition.event BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nperiod Period\ndetail Reference\n=Composition.section BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntitle string\ncode CodeableConcept\nauthor Reference\nfocus Reference\ntext Narrative\nmode code\norderedBy CodeableConcept\nentry Reference\nemptyReason CodeableConcept\nsection Composition.section\n=ConceptMap DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nsource[x] uri|canonical\ntarget[x] uri|canonical\ngroup ConceptMap.group\n=ConceptMap.group BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsource uri\nsourceVersion string\ntarget uri\ntargetVersion string\nelement ConceptMap.group.element\nunmapped ConceptMap.group.unmapped\n=ConceptMap.group.element BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndisplay string\ntarget ConceptMap.group.element.target\n=ConceptMap.group.element.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndisplay string\nequivalence code\ncomment string\ndependsOn ConceptMap.group.element.target.dependsOn\nproduct ConceptMap.group.element.target.dependsOn\n=ConceptMap.group.element.target.dependsOn BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproperty uri\nsystem canonical\nvalue string\ndisplay string\n=ConceptMap.group.unmapped BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmode code\ncode code\ndisplay string\nurl canonical\n=Condition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nclinicalStatus CodeableConcept\nverificationStatus CodeableConcept\ncategory CodeableConcept\nseverity CodeableConcept\ncode CodeableConcept\nbodySite CodeableConcept\nsubject Reference\nencounter Reference\nonset[x] dateTime|Age|Period|Range|string\nabatement[x] dateTime|Age|Period|Range|string\nrecordedDate dateTime\nrecorder Reference\nasserter Reference\nstage Condition.stage\nevidence Condition.evidence\nnote Annotation\n=Condition.stage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsummary CodeableConcept\nassessment Reference\ntype CodeableConcept\n=Condition.evidence BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndetail Reference\n=Consent DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nscope CodeableConcept\ncategory CodeableConcept\npatient Reference\ndateTime dateTime\nperformer Reference\norganization Reference\nsource[x] Attachment|Reference\npolicy Consent.policy\npolicyRule CodeableConcept\nverification Consent.verification\nprovision Consent.provision\n=Consent.policy BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nauthority uri\nuri uri\n=Consent.verification BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nverified boolean\nverifiedWith Reference\nverificationDate dateTime\n=Consent.provision BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nperiod Period\nactor Consent.provision.actor\naction CodeableConcept\nsecurityLabel Coding\npurpose Coding\nclass Coding\ncode CodeableConcept\ndataPeriod Period\ndata Consent.provision.data\nprovision Consent.provision\n=Consent.provision.actor BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrole CodeableConcept\nreference Reference\n=Consent.provision.data BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmeaning code\nreference Reference\n=ContactDetail Element C\nid string\nextension Extension\nname string\ntelecom ContactPoint\n=ContactPoint Element C\nid string\nextension Extension\nsystem code\nvalue string\nuse code\nrank positiveInt\nperiod Period\n=Contract DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nurl uri\nversion string\nstatus code\nlegalState CodeableConcept\ninstantiatesCanonical Reference\ninstantiatesUri uri\ncontentDerivative CodeableConcept\nissued dateTime\napplies Period\nexpirationType CodeableConcept\nsubject Reference\nauthority Reference\ndomain Reference\nsite Reference\nname string\ntitle string\nsubtitle string\nalias string\nauthor Reference\nscope CodeableConcept\ntopic[x] CodeableConcept|Reference\ntype CodeableConcept\nsubType CodeableConcept\ncontentDefinition Contract.contentDefinition\nterm Contract.term\nsupportingInfo Reference\nrelevantHistory Reference\nsigner Contract.signer\nfriendly Contract.friendly\nlegal Contract.legal\nrule Contract.rule\nlegallyBinding[x] Attachment|Reference\n=Contract.contentDefinition BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nsubType CodeableConcept\npublisher Reference\npublicationDate dateTime\npublicationStatus code\ncopyright markdown\n=Contract.term BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nissued dateTime\napplies Period\ntopic[x] CodeableConcept|Reference\ntype CodeableConcept\nsubType CodeableConcept\ntext string\nsecurityLabel Contract.term.securityLabel\noffer Contract.term.offer\nasset Contract.term.asset\naction Contract.term.action\ngroup Contract.term\n=Contract.term.securityLabel BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nnumber unsignedInt\nclassification Coding\ncategory Coding\ncontrol Coding\n=Contract.term.offer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nparty Contract.term.offer.party\ntopic Reference\ntype CodeableConcept\ndecision CodeableConcept\ndecisionMode CodeableConcept\nanswer Contract.term.offer.answer\ntext string\nlinkId string\nsecurityLabelNumber unsignedInt\n=Contract.term.offer.party BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nreference Reference\nrole CodeableConcept\n=Contract.term.offer.answer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference\n=Contract.term.asset BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nscope CodeableConcept\ntype CodeableConcept\ntypeReference Reference\nsubtype CodeableConcept\nrelationship Coding\ncontext Contract.term.asset.context\ncondition string\nperiodType CodeableConcept\nperiod Period\nusePeriod Period\ntext string\nlinkId string\nanswer Contract.term.offer.answer\nsecurityLabelNumber unsignedInt\nvaluedItem Contract.term.asset.valuedItem\n=Contract.term.asset.context BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nreference Reference\ncode CodeableConcept\ntext string\n=Contract.term.asset.valuedItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nentity[x] CodeableConcept|Reference\nidentifier Identifier\neffectiveTime dateTime\nquantity Quantity\nunitPrice Money\nfactor decimal\npoints decimal\nnet Money\npayment string\npaymentDate dateTime\nresponsible Reference\nrecipient Reference\nlinkId string\nsecurityLabelNumber unsignedInt\n=Contract.term.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndoNotPerform boolean\ntype CodeableConcept\nsubject Contract.term.action.subject\nintent CodeableConcept\nlinkId string\nstatus CodeableConcept\ncontext Reference\ncontextLinkId string\noccurrence[x] dateTime|Period|Timing\nrequester Reference\nrequesterLinkId string\nperformerType CodeableConcept\nperformerRole CodeableConcept\nperformer Reference\nperformerLinkId string\nreasonCode CodeableConcept\nreasonReference Reference\nreason string\nreasonLinkId string\nnote Annotation\nsecurityLabelNumber unsignedInt\n=Contract.term.action.subject BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nreference Reference\nrole CodeableConcept\n=Contract.signer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype Coding\nparty Reference\nsignature Signature\n=Contract.friendly BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontent[x] Attachment|Reference\n=Contract.legal BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontent[x] Attachment|Reference\n=Contract.rule BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontent[x] Attachment|Reference\n=Contributor Element C\nid string\nextension Extension\ntype code\nname string\ncontact ContactDetail\n=Count Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=Coverage DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\npolicyHolder Reference\nsubscriber Reference\nsubscriberId string\nbeneficiary Reference\ndependent string\nrelationship CodeableConcept\nperiod Period\npayor Reference\nclass Coverage.class\norder positiveInt\nnetwork string\ncostToBeneficiary Coverage.costToBeneficiary\nsubrogation boolean\ncontract Reference\n=Coverage.class BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalue string\nname string\n=Coverage.costToBeneficiary BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalue[x] Quantity|Money\nexception Coverage.costToBeneficiary.exception\n=Coverage.costToBeneficiary.exception BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nperiod Period\n=CoverageEligibilityRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\npriority CodeableConcept\npurpose code\npatient Reference\nserviced[x] date|Period\ncreated dateTime\nenterer Reference\nprovider Reference\ninsurer Reference\nfacility Reference\nsupportingInfo CoverageEligibilityRequest.supportingInfo\ninsurance CoverageEligibilityRequest.insurance\nitem CoverageEligibilityRequest.item\n=CoverageEligibilityRequest.supportingInfo BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ninformation Reference\nappliesToAll boolean\n=CoverageEligibilityRequest.insurance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfocal boolean\ncoverage Reference\nbusinessArrangement string\n=CoverageEligibilityRequest.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsupportingInfoSequence positiveInt\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprovider Reference\nquantity Quantity\nunitPrice Money\nfacility Reference\ndiagnosis CoverageEligibilityRequest.item.diagnosis\ndetail Reference\n=CoverageEligibilityRequest.item.diagnosis BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndiagnosis[x] CodeableConcept|Reference\n=CoverageEligibilityResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\npurpose code\npatient Reference\nserviced[x] date|Period\ncreated dateTime\nrequestor Reference\nrequest Reference\noutcome code\ndisposition string\ninsurer Reference\ninsurance CoverageEligibilityResponse.insurance\npreAuthRef string\nform CodeableConcept\nerror CoverageEligibilityResponse.error\n=CoverageEligibilityResponse.insurance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncoverage Reference\ninforce boolean\nbenefitPeriod Period\nitem CoverageEligibilityResponse.insurance.item\n=CoverageEligibilityResponse.insurance.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprovider Reference\nexcluded boolean\nname string\ndescription string\nnetwork CodeableConcept\nunit CodeableConcept\nterm CodeableConcept\nbenefit CoverageEligibilityResponse.insurance.item.benefit\nauthorizationRequired boolean\nauthorizationSupporting CodeableConcept\nauthorizationUrl uri\n=CoverageEligibilityResponse.insurance.item.benefit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nallowed[x] unsignedInt|string|Money\nused[x] unsignedInt|string|Money\n=CoverageEligibilityResponse.error BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\n=DataRequirement Element C\nid string\nextension Extension\ntype code\nprofile canonical\nsubject[x] CodeableConcept|Reference\nmustSupport string\ncodeFilter DataRequirement.codeFilter\ndateFilter DataRequirement.dateFilter\nlimit positiveInt\nsort DataRequirement.sort\n=DataRequirement.codeFilter Element B\nid string\nextension Extension\npath string\nsearchParam string\nvalueSet canonical\ncode Coding\n=DataRequirement.dateFilter Element B\nid string\nextension Extension\npath string\nsearchParam string\nvalue[x] dateTime|Period|Duration\n=DataRequirement.sort Element B\nid string\nextension Extension\npath string\ndirection code\n=DetectedIssue DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncode CodeableConcept\nseverity code\npatient Reference\nidentified[x] dateTime|Period\nauthor Reference\nimplicated Reference\nevidence DetectedIssue.evidence\ndetail string\nreference uri\nmitigation DetectedIssue.mitigation\n=DetectedIssue.evidence BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndetail Reference\n=DetectedIssue.mitigation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction CodeableConcept\ndate dateTime\nauthor Reference\n=Device DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ndefinition Reference\nudiCarrier Device.udiCarrier\nstatus code\nstatusReason CodeableConcept\ndistinctIdentifier string\nmanufacturer string\nmanufactureDate dateTime\nexpirationDate dateTime\nlotNumber string\nserialNumber string\ndeviceName Device.deviceName\nmodelNumber string\npartNumber string\ntype CodeableConcept\nspecialization Device.specialization\nversion Device.version\nproperty Device.property\npatient Reference\nowner Reference\ncontact ContactPoint\nlocation Reference\nurl uri\nnote Annotation\nsafety CodeableConcept\nparent Reference\n=Device.udiCarrier BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndeviceIdentifier string\nissuer uri\njurisdiction uri\ncarrierAIDC base64Binary\ncarrierHRF string\nentryType code\n=Device.deviceName BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntype code\n=Device.specialization BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsystemType CodeableConcept\nversion string\n=Device.version BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\ncomponent Identifier\nvalue string\n=Device.property BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalueQuantity Quantity\nvalueCode CodeableConcept\n=DeviceDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nudiDeviceIdentifier DeviceDefinition.udiDeviceIdentifier\nmanufacturer[x] string|Reference\ndeviceName DeviceDefinition.deviceName\nmodelNumber string\ntype CodeableConcept\nspecialization DeviceDefinition.specialization\nversion string\nsafety CodeableConcept\nshelfLifeStorage ProductShelfLife\nphysicalCharacteristics ProdCharacteristic\nlanguageCode CodeableConcept\ncapability DeviceDefinition.capability\nproperty DeviceDefinition.property\nowner Reference\ncontact ContactPoint\nurl uri\nonlineInformation uri\nnote Annotation\nquantity Quantity\nparentDevice Reference\nmaterial DeviceDefinition.material\n=DeviceDefinition.udiDeviceIdentifier BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndeviceIdentifier string\nissuer uri\njurisdiction uri\n=DeviceDefinition.deviceName BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntype code\n=DeviceDefinition.specialization BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsystemType string\nversion string\n=DeviceDefinition.capability BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\ndescription CodeableConcept\n=DeviceDefinition.property BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalueQuantity Quantity\nvalueCode CodeableConcept\n=DeviceDefinition.material BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubstance CodeableConcept\nalternate boolean\nallergenicIndicator boolean\n=DeviceMetric DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\nunit CodeableConcept\nsource Reference\nparent Reference\noperationalStatus code\ncolor code\ncategory code\nmeasurementPeriod Timing\ncalibration DeviceMetric.calibration\n=DeviceMetric.calibration BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nstate code\ntime instant\n=DeviceRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\npriorRequest Reference\ngroupIdentifier Identifier\nstatus code\nintent code\npriority code\ncode[x] Reference|CodeableConcept\nparameter DeviceRequest.parameter\nsubject Reference\nencounter Reference\noccurrence[x] dateTime|Period|Timing\nauthoredOn dateTime\nrequester Reference\nperformerType CodeableConcept\nperformer Reference\nreasonCode CodeableConcept\nreasonReference Reference\ninsurance Reference\nsupportingInfo Reference\nnote Annotation\nrelevantHistory Reference\n=DeviceRequest.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue[x] CodeableConcept|Quantity|Range|boolean\n=DeviceUseStatement DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\nstatus code\nsubject Reference\nderivedFrom Reference\ntiming[x] Timing|Period|dateTime\nrecordedOn dateTime\nsource Reference\ndevice Reference\nreasonCode CodeableConcept\nreasonReference Reference\nbodySite CodeableConcept\nnote Annotation\n=DiagnosticReport DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\nstatus code\ncategory CodeableConcept\ncode CodeableConcept\nsubject Reference\nencounter Reference\neffective[x] dateTime|Period\nissued instant\nperformer Reference\nresultsInterpreter Reference\nspecimen Reference\nresult Reference\nimagingStudy Reference\nmedia DiagnosticReport.media\nconclusion string\nconclusionCode CodeableConcept\npresentedForm Attachment\n=DiagnosticReport.media BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncomment string\nlink Reference\n=Distance Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=DocumentManifest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nmasterIdentifier Identifier\nidentifier Identifier\nstatus code\ntype CodeableConcept\nsubject Reference\ncreated dateTime\nauthor Reference\nrecipient Reference\nsource uri\ndescription string\ncontent Reference\nrelated DocumentManifest.related\n=DocumentManifest.related BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nref Reference\n=DocumentReference DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nmasterIdentifier Identifier\nidentifier Identifier\nstatus code\ndocStatus code\ntype CodeableConcept\ncategory CodeableConcept\nsubject Reference\ndate instant\nauthor Reference\nauthenticator Reference\ncustodian Reference\nrelatesTo DocumentReference.relatesTo\ndescription string\nsecurityLabel CodeableConcept\ncontent DocumentReference.content\ncontext DocumentReference.context\n=DocumentReference.relatesTo BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ntarget Reference\n=DocumentReference.content BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nattachment Attachment\nformat Coding\n=DocumentReference.context BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nencounter Reference\nevent CodeableConcept\nperiod Period\nfacilityType CodeableConcept\npracticeSetting CodeableConcept\nsourcePatientInfo Reference\nrelated Reference\n=DomainResource Resource A\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\n=Dosage BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\nsequence integer\ntext string\nadditionalInstruction CodeableConcept\npatientInstruction string\ntiming Timing\nasNeeded[x] boolean|CodeableConcept\nsite CodeableConcept\nroute CodeableConcept\nmethod CodeableConcept\ndoseAndRate Dosage.doseAndRate\nmaxDosePerPeriod Ratio\nmaxDosePerAdministration Quantity\nmaxDosePerLifetime Quantity\n=Dosage.doseAndRate Element B\nid string\nextension Extension\ntype CodeableConcept\ndose[x] Range|Quantity\nrate[x] Ratio|Range|Quantity\n=Duration Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=EffectEvidenceSynthesis DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nnote Annotation\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nsynthesisType CodeableConcept\nstudyType CodeableConcept\npopulation Reference\nexposure Reference\nexposureAlternative Reference\noutcome Reference\nsampleSize EffectEvidenceSynthesis.sampleSize\nresultsByExposure EffectEvidenceSynthesis.resultsByExposure\neffectEstimate EffectEvidenceSynthesis.effectEstimate\ncertainty EffectEvidenceSynthesis.certainty\n=EffectEvidenceSynthesis.sampleSize BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nnumberOfStudies integer\nnumberOfParticipants integer\n=EffectEvidenceSynthesis.resultsByExposure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nexposureState code\nvariantState CodeableConcept\nriskEvidenceSynthesis Reference\n=EffectEvidenceSynthesis.effectEstimate BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\ntype CodeableConcept\nvariantState CodeableConcept\nvalue decimal\nunitOfMeasure CodeableConcept\nprecisionEstimate EffectEvidenceSynthesis.effectEstimate.precisionEstimate\n=EffectEvidenceSynthesis.effectEstimate.precisionEstimate BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nlevel decimal\nfrom decimal\nto decimal\n=EffectEvidenceSynthesis.certainty BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrating CodeableConcept\nnote Annotation\ncertaintySubcomponent EffectEvidenceSynthesis.certainty.certaintySubcomponent\n=EffectEvidenceSynthesis.certainty.certaintySubcomponent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrating CodeableConcept\nnote Annotation\n=Element - C\nid string\nextension Extension\n=ElementDefinition BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\npath string\nrepresentation code\nsliceName string\nsliceIsConstraining boolean\nlabel string\ncode Coding\nslicing ElementDefinition.slicing\nshort string\ndefinition markdown\ncomment markdown\nrequirements markdown\nalias string\nmin unsignedInt\nmax string\nbase ElementDefinition.base\ncontentReference uri\ntype ElementDefinition.type\ndefaultValue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\nmeaningWhenMissing markdown\norderMeaning string\nfixed[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\npattern[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\nexample ElementDefinition.example\nminValue[x] date|dateTime|instant|time|decimal|integer|positiveInt|unsignedInt|Quantity\nmaxValue[x] date|dateTime|instant|time|decimal|integer|positiveInt|unsignedInt|Quantity\nmaxLength integer\ncondition id\nconstraint ElementDefinition.constraint\nmustSupport boolean\nisModifier boolean\nisModifierReason string\nisSummary boolean\nbinding ElementDefinition.binding\nmapping ElementDefinition.mapping\n=ElementDefinition.slicing Element B\nid string\nextension Extension\ndiscriminator ElementDefinition.slicing.discriminator\ndescription string\nordered boolean\nrules code\n=ElementDefinition.slicing.discriminator Element B\nid string\nextension Extension\ntype code\npath string\n=ElementDefinition.base Element B\nid string\nextension Extension\npath string\nmin unsignedInt\nmax string\n=ElementDefinition.type Element B\nid string\nextension Extension\ncode uri\nprofile canonical\ntargetProfile canonical\naggregation code\nversioning code\n=ElementDefinition.example Element B\nid string\nextension Extension\nlabel string\nvalue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\n=ElementDefinition.constraint Element B\nid string\nextension Extension\nkey id\nrequirements string\nseverity code\nhuman string\nexpression string\nxpath string\nsource canonical\n=ElementDefinition.binding Element B\nid string\nextension Extension\nstrength code\ndescription string\nvalueSet canonical\n=ElementDefinition.mapping Element B\nid string\nextension Extension\nidentity id\nlanguage code\nmap string\ncomment string\n=Encounter DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nstatusHistory Encounter.statusHistory\nclass Coding\nclassHistory Encounter.classHistory\ntype CodeableConcept\nserviceType CodeableConcept\npriority CodeableConcept\nsubject Reference\nepisodeOfCare Reference\nbasedOn Reference\nparticipant Encounter.participant\nappointment Reference\nperiod Period\nlength Duration\nreasonCode CodeableConcept\nreasonReference Reference\ndiagnosis Encounter.diagnosis\naccount Reference\nhospitalization Encounter.hospitalization\nlocation Encounter.location\nserviceProvider Reference\npartOf Reference\n=Encounter.statusHistory BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstatus code\nperiod Period\n=Encounter.classHistory BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nclass Coding\nperiod Period\n=Encounter.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nperiod Period\nindividual Reference\n=Encounter.diagnosis BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncondition Reference\nuse CodeableConcept\nrank positiveInt\n=Encounter.hospitalization BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npreAdmissionIdentifier Identifier\norigin Reference\nadmitSource CodeableConcept\nreAdmission CodeableConcept\ndietPreference CodeableConcept\nspecialCourtesy CodeableConcept\nspecialArrangement CodeableConcept\ndestination Reference\ndischargeDisposition CodeableConcept\n=Encounter.location BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlocation Reference\nstatus code\nphysicalType CodeableConcept\nperiod Period\n=Endpoint DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nconnectionType Coding\nname string\nmanagingOrganization Reference\ncontact ContactPoint\nperiod Period\npayloadType CodeableConcept\npayloadMimeType code\naddress url\nheader string\n=EnrollmentRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncreated dateTime\ninsurer Reference\nprovider Reference\ncandidate Reference\ncoverage Reference\n=EnrollmentResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nrequest Reference\noutcome code\ndisposition string\ncreated dateTime\norganization Reference\nrequestProvider Reference\n=EpisodeOfCare DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nstatusHistory EpisodeOfCare.statusHistory\ntype CodeableConcept\ndiagnosis EpisodeOfCare.diagnosis\npatient Reference\nmanagingOrganization Reference\nperiod Period\nreferralRequest Reference\ncareManager Reference\nteam Reference\naccount Reference\n=EpisodeOfCare.statusHistory BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstatus code\nperiod Period\n=EpisodeOfCare.diagnosis BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncondition Reference\nrole CodeableConcept\nrank positiveInt\n=EventDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nsubtitle string\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\ntrigger TriggerDefinition\n=Evidence DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nshortTitle string\nsubtitle string\nstatus code\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nnote Annotation\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nexposureBackground Reference\nexposureVariant Reference\noutcome Reference\n=EvidenceVariable DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nshortTitle string\nsubtitle string\nstatus code\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nnote Annotation\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\ntype code\ncharacteristic EvidenceVariable.characteristic\n=EvidenceVariable.characteristic BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\ndefinition[x] Reference|canonical|CodeableConcept|Expression|DataRequirement|TriggerDefinition\nusageContext UsageContext\nexclude boolean\nparticipantEffective[x] dateTime|Period|Duration|Timing\ntimeFromStart Duration\ngroupMeasure code\n=ExampleScenario DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\npurpose markdown\nactor ExampleScenario.actor\ninstance ExampleScenario.instance\nprocess ExampleScenario.process\nworkflow canonical\n=ExampleScenario.actor BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nactorId string\ntype code\nname string\ndescription markdown\n=ExampleScenario.instance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nresourceId string\nresourceType code\nname string\ndescription markdown\nversion ExampleScenario.instance.version\ncontainedInstance ExampleScenario.instance.containedInstance\n=ExampleScenario.instance.version BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nversionId string\ndescription markdown\n=ExampleScenario.instance.containedInstance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nresourceId string\nversionId string\n=ExampleScenario.process BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntitle string\ndescription markdown\npreConditions markdown\npostConditions markdown\nstep ExampleScenario.process.step\n=ExampleScenario.process.step BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nprocess ExampleScenario.process\npause boolean\noperation ExampleScenario.process.step.operation\nalternative ExampleScenario.process.step.alternative\n=ExampleScenario.process.step.operation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nnumber string\ntype string\nname string\ninitiator string\nreceiver string\ndescription markdown\ninitiatorActive boolean\nreceiverActive boolean\nrequest ExampleScenario.instance.containedInstance\nresponse ExampleScenario.instance.containedInstance\n=ExampleScenario.process.step.alternative BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntitle string\ndescription markdown\nstep ExampleScenario.process.step\n=ExplanationOfBenefit DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\nsubType CodeableConcept\nuse code\npatient Reference\nbillablePeriod Period\ncreated dateTime\nenterer Reference\ninsurer Reference\nprovider Reference\npriority CodeableConcept\nfundsReserveRequested CodeableConcept\nfundsReserve CodeableConcept\nrelated ExplanationOfBenefit.related\nprescription Reference\noriginalPrescription Reference\npayee ExplanationOfBenefit.payee\nreferral Reference\nfacility Reference\nclaim Reference\nclaimResponse Reference\noutcome code\ndisposition string\npreAuthRef string\npreAuthRefPeriod Period\ncareTeam ExplanationOfBenefit.careTeam\nsupportingInfo ExplanationOfBenefit.supportingInfo\ndiagnosis ExplanationOfBenefit.diagnosis\nprocedure ExplanationOfBenefit.procedure\nprecedence positiveInt\ninsurance ExplanationOfBenefit.insurance\naccident ExplanationOfBenefit.accident\nitem ExplanationOfBenefit.item\naddItem ExplanationOfBenefit.addItem\nadjudication ExplanationOfBenefit.item.adjudication\ntotal ExplanationOfBenefit.total\npayment ExplanationOfBenefit.payment\nformCode CodeableConcept\nform Attachment\nprocessNote ExplanationOfBenefit.processNote\nbenefitPeriod Period\nbenefitBalance ExplanationOfBenefit.benefitBalance\n=ExplanationOfBenefit.related BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nclaim Reference\nrelationship CodeableConcept\nreference Identifier\n=ExplanationOfBenefit.payee BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nparty Reference\n=ExplanationOfBenefit.careTeam BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nprovider Reference\nresponsible boolean\nrole CodeableConcept\nqualification CodeableConcept\n=ExplanationOfBenefit.supportingInfo BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ncategory CodeableConcept\ncode CodeableConcept\ntiming[x] date|Period\nvalue[x] boolean|string|Quantity|Attachment|Reference\nreason Coding\n=ExplanationOfBenefit.diagnosis BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ndiagnosis[x] CodeableConcept|Reference\ntype CodeableConcept\nonAdmission CodeableConcept\npackageCode CodeableConcept\n=ExplanationOfBenefit.procedure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ntype CodeableConcept\ndate dateTime\nprocedure[x] CodeableConcept|Reference\nudi Reference\n=ExplanationOfBenefit.insurance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfocal boolean\ncoverage Reference\npreAuthRef string\n=ExplanationOfBenefit.accident BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndate date\ntype CodeableConcept\nlocation[x] Address|Reference\n=ExplanationOfBenefit.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\ncareTeamSequence positiveInt\ndiagnosisSequence positiveInt\nprocedureSequence positiveInt\ninformationSequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nserviced[x] date|Period\nlocation[x] CodeableConcept|Address|Reference\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\nbodySite CodeableConcept\nsubSite CodeableConcept\nencounter Reference\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\ndetail ExplanationOfBenefit.item.detail\n=ExplanationOfBenefit.item.adjudication BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\nreason CodeableConcept\namount Money\nvalue decimal\n=ExplanationOfBenefit.item.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\nsubDetail ExplanationOfBenefit.item.detail.subDetail\n=ExplanationOfBenefit.item.detail.subDetail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nrevenue CodeableConcept\ncategory CodeableConcept\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nudi Reference\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\n=ExplanationOfBenefit.addItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitemSequence positiveInt\ndetailSequence positiveInt\nsubDetailSequence positiveInt\nprovider Reference\nproductOrService CodeableConcept\nmodifier CodeableConcept\nprogramCode CodeableConcept\nserviced[x] date|Period\nlocation[x] CodeableConcept|Address|Reference\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nbodySite CodeableConcept\nsubSite CodeableConcept\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\ndetail ExplanationOfBenefit.addItem.detail\n=ExplanationOfBenefit.addItem.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproductOrService CodeableConcept\nmodifier CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\nsubDetail ExplanationOfBenefit.addItem.detail.subDetail\n=ExplanationOfBenefit.addItem.detail.subDetail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproductOrService CodeableConcept\nmodifier CodeableConcept\nquantity Quantity\nunitPrice Money\nfactor decimal\nnet Money\nnoteNumber positiveInt\nadjudication ExplanationOfBenefit.item.adjudication\n=ExplanationOfBenefit.total BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\namount Money\n=ExplanationOfBenefit.payment BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nadjustment Money\nadjustmentReason CodeableConcept\ndate date\namount Money\nidentifier Identifier\n=ExplanationOfBenefit.processNote BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nnumber positiveInt\ntype code\ntext string\nlanguage CodeableConcept\n=ExplanationOfBenefit.benefitBalance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\nexcluded boolean\nname string\ndescription string\nnetwork CodeableConcept\nunit CodeableConcept\nterm CodeableConcept\nfinancial ExplanationOfBenefit.benefitBalance.financial\n=ExplanationOfBenefit.benefitBalance.financial BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nallowed[x] unsignedInt|string|Money\nused[x] unsignedInt|Money\n=Expression Element C\nid string\nextension Extension\ndescription string\nname id\nlanguage code\nexpression string\nreference uri\n=Extension Element C\nid string\nextension Extension\nurl uri\nvalue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\n=FamilyMemberHistory DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nstatus code\ndataAbsentReason CodeableConcept\npatient Reference\ndate dateTime\nname string\nrelationship CodeableConcept\nsex CodeableConcept\nborn[x] Period|date|string\nage[x] Age|Range|string\nestimatedAge boolean\ndeceased[x] boolean|Age|Range|date|string\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\ncondition FamilyMemberHistory.condition\n=FamilyMemberHistory.condition BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\noutcome CodeableConcept\ncontributedToDeath boolean\nonset[x] Age|Range|Period|string\nnote Annotation\n=Flag DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncategory CodeableConcept\ncode CodeableConcept\nsubject Reference\nperiod Period\nencounter Reference\nauthor Reference\n=Goal DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nlifecycleStatus code\nachievementStatus CodeableConcept\ncategory CodeableConcept\npriority CodeableConcept\ndescription CodeableConcept\nsubject Reference\nstart[x] date|CodeableConcept\ntarget Goal.target\nstatusDate date\nstatusReason string\nexpressedBy Reference\naddresses Reference\nnote Annotation\noutcomeCode CodeableConcept\noutcomeReference Reference\n=Goal.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmeasure CodeableConcept\ndetail[x] Quantity|Range|CodeableConcept|string|boolean|integer|Ratio\ndue[x] date|Duration\n=GraphDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nstart code\nprofile canonical\nlink GraphDefinition.link\n=GraphDefinition.link BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npath string\nsliceName string\nmin integer\nmax string\ndescription string\ntarget GraphDefinition.link.target\n=GraphDefinition.link.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nparams string\nprofile canonical\ncompartment GraphDefinition.link.target.compartment\nlink GraphDefinition.link\n=GraphDefinition.link.target.compartment BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nuse code\ncode code\nrule code\nexpression string\ndescription string\n=Group DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\ntype code\nactual boolean\ncode CodeableConcept\nname string\nquantity unsignedInt\nmanagingEntity Reference\ncharacteristic Group.characteristic\nmember Group.member\n=Group.characteristic BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue[x] CodeableConcept|boolean|Quantity|Range|Reference\nexclude boolean\nperiod Period\n=Group.member BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nentity Reference\nperiod Period\ninactive boolean\n=GuidanceResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nrequestIdentifier Identifier\nidentifier Identifier\nmodule[x] uri|canonical|CodeableConcept\nstatus code\nsubject Reference\nencounter Reference\noccurrenceDateTime dateTime\nperformer Reference\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\nevaluationMessage Reference\noutputParameters Reference\nresult Reference\ndataRequirement DataRequirement\n=HealthcareService DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nprovidedBy Reference\ncategory CodeableConcept\ntype CodeableConcept\nspecialty CodeableConcept\nlocation Reference\nname string\ncomment string\nextraDetails markdown\nphoto Attachment\ntelecom ContactPoint\ncoverageArea Reference\nserviceProvisionCode CodeableConcept\neligibility HealthcareService.eligibility\nprogram CodeableConcept\ncharacteristic CodeableConcept\ncommunication CodeableConcept\nreferralMethod CodeableConcept\nappointmentRequired boolean\navailableTime HealthcareService.availableTime\nnotAvailable HealthcareService.notAvailable\navailabilityExceptions string\nendpoint Reference\n=HealthcareService.eligibility BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ncomment markdown\n=HealthcareService.availableTime BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndaysOfWeek code\nallDay boolean\navailableStartTime time\navailableEndTime time\n=HealthcareService.notAvailable BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nduring Period\n=HumanName Element C\nid string\nextension Extension\nuse code\ntext string\nfamily string\ngiven string\nprefix string\nsuffix string\nperiod Period\n=Identifier Element C\nid string\nextension Extension\nuse code\ntype CodeableConcept\nsystem uri\nvalue string\nperiod Period\nassigner Reference\n=ImagingStudy DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nmodality Coding\nsubject Reference\nencounter Reference\nstarted dateTime\nbasedOn Reference\nreferrer Reference\ninterpreter Reference\nendpoint Reference\nnumberOfSeries unsignedInt\nnumberOfInstances unsignedInt\nprocedureReference Reference\nprocedureCode CodeableConcept\nlocation Reference\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\ndescription string\nseries ImagingStudy.series\n=ImagingStudy.series BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nuid id\nnumber unsignedInt\nmodality Coding\ndescription string\nnumberOfInstances unsignedInt\nendpoint Reference\nbodySite Coding\nlaterality Coding\nspecimen Reference\nstarted dateTime\nperformer ImagingStudy.series.performer\ninstance ImagingStudy.series.instance\n=ImagingStudy.series.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\n=ImagingStudy.series.instance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nuid id\nsopClass Coding\nnumber unsignedInt\ntitle string\n=Immunization DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nstatusReason CodeableConcept\nvaccineCode CodeableConcept\npatient Reference\nencounter Reference\noccurrence[x] dateTime|string\nrecorded dateTime\nprimarySource boolean\nreportOrigin CodeableConcept\nlocation Reference\nmanufacturer Reference\nlotNumber string\nexpirationDate date\nsite CodeableConcept\nroute CodeableConcept\ndoseQuantity Quantity\nperformer Immunization.performer\nnote Annotation\nreasonCode CodeableConcept\nreasonReference Reference\nisSubpotent boolean\nsubpotentReason CodeableConcept\neducation Immunization.education\nprogramEligibility CodeableConcept\nfundingSource CodeableConcept\nreaction Immunization.reaction\nprotocolApplied Immunization.protocolApplied\n=Immunization.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\n=Immunization.education BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndocumentType string\nreference uri\npublicationDate dateTime\npresentationDate dateTime\n=Immunization.reaction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndate dateTime\ndetail Reference\nreported boolean\n=Immunization.protocolApplied BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nseries string\nauthority Reference\ntargetDisease CodeableConcept\ndoseNumber[x] positiveInt|string\nseriesDoses[x] positiveInt|string\n=ImmunizationEvaluation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\npatient Reference\ndate dateTime\nauthority Reference\ntargetDisease CodeableConcept\nimmunizationEvent Reference\ndoseStatus CodeableConcept\ndoseStatusReason CodeableConcept\ndescription string\nseries string\ndoseNumber[x] positiveInt|string\nseriesDoses[x] positiveInt|string\n=ImmunizationRecommendation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\npatient Reference\ndate dateTime\nauthority Reference\nrecommendation ImmunizationRecommendation.recommendation\n=ImmunizationRecommendation.recommendation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvaccineCode CodeableConcept\ntargetDisease CodeableConcept\ncontraindicatedVaccineCode CodeableConcept\nforecastStatus CodeableConcept\nforecastReason CodeableConcept\ndateCriterion ImmunizationRecommendation.recommendation.dateCriterion\ndescription string\nseries string\ndoseNumber[x] positiveInt|string\nseriesDoses[x] positiveInt|string\nsupportingImmunization Reference\nsupportingPatientInformation Reference\n=ImmunizationRecommendation.recommendation.dateCriterion BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue dateTime\n=ImplementationGuide DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\npackageId id\nlicense code\nfhirVersion code\ndependsOn ImplementationGuide.dependsOn\nglobal ImplementationGuide.global\ndefinition ImplementationGuide.definition\nmanifest ImplementationGuide.manifest\n=ImplementationGuide.dependsOn BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nuri canonical\npackageId id\nversion string\n=ImplementationGuide.global BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nprofile canonical\n=ImplementationGuide.definition BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ngrouping ImplementationGuide.definition.grouping\nresource ImplementationGuide.definition.resource\npage ImplementationGuide.definition.page\nparameter ImplementationGuide.definition.parameter\ntemplate ImplementationGuide.definition.template\n=ImplementationGuide.definition.grouping BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndescription string\n=ImplementationGuide.definition.resource BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nreference Reference\nfhirVersion code\nname string\ndescription string\nexample[x] boolean|canonical\ngroupingId id\n=ImplementationGuide.definition.page BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname[x] url|Reference\ntitle string\ngeneration code\npage ImplementationGuide.definition.page\n=ImplementationGuide.definition.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nvalue string\n=ImplementationGuide.definition.template BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nsource string\nscope string\n=ImplementationGuide.manifest BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrendering url\nresource ImplementationGuide.manifest.resource\npage ImplementationGuide.manifest.page\nimage string\nother string\n=ImplementationGuide.manifest.resource BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nreference Reference\nexample[x] boolean|canonical\nrelativePath url\n=ImplementationGuide.manifest.page BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntitle string\nanchor string\n=InsurancePlan DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype CodeableConcept\nname string\nalias string\nperiod Period\nownedBy Reference\nadministeredBy Reference\ncoverageArea Reference\ncontact InsurancePlan.contact\nendpoint Reference\nnetwork Reference\ncoverage InsurancePlan.coverage\nplan InsurancePlan.plan\n=InsurancePlan.contact BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npurpose CodeableConcept\nname HumanName\ntelecom ContactPoint\naddress Address\n=InsurancePlan.coverage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nnetwork Reference\nbenefit InsurancePlan.coverage.benefit\n=InsurancePlan.coverage.benefit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrequirement string\nlimit InsurancePlan.coverage.benefit.limit\n=InsurancePlan.coverage.benefit.limit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue Quantity\ncode CodeableConcept\n=InsurancePlan.plan BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\ncoverageArea Reference\nnetwork Reference\ngeneralCost InsurancePlan.plan.generalCost\nspecificCost InsurancePlan.plan.specificCost\n=InsurancePlan.plan.generalCost BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\ngroupSize positiveInt\ncost Money\ncomment string\n=InsurancePlan.plan.specificCost BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\nbenefit InsurancePlan.plan.specificCost.benefit\n=InsurancePlan.plan.specificCost.benefit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\ncost InsurancePlan.plan.specificCost.benefit.cost\n=InsurancePlan.plan.specificCost.benefit.cost BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\napplicability CodeableConcept\nqualifiers CodeableConcept\nvalue Quantity\n=Invoice DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncancelledReason string\ntype CodeableConcept\nsubject Reference\nrecipient Reference\ndate dateTime\nparticipant Invoice.participant\nissuer Reference\naccount Reference\nlineItem Invoice.lineItem\ntotalPriceComponent Invoice.lineItem.priceComponent\ntotalNet Money\ntotalGross Money\npaymentTerms markdown\nnote Annotation\n=Invoice.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrole CodeableConcept\nactor Reference\n=Invoice.lineItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsequence positiveInt\nchargeItem[x] Reference|CodeableConcept\npriceComponent Invoice.lineItem.priceComponent\n=Invoice.lineItem.priceComponent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\ncode CodeableConcept\nfactor decimal\namount Money\n=Library DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nsubtitle string\nstatus code\nexperimental boolean\ntype CodeableConcept\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nparameter ParameterDefinition\ndataRequirement DataRequirement\ncontent Attachment\n=Linkage DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nactive boolean\nauthor Reference\nitem Linkage.item\n=Linkage.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nresource Reference\n=List DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nmode code\ntitle string\ncode CodeableConcept\nsubject Reference\nencounter Reference\ndate dateTime\nsource Reference\norderedBy CodeableConcept\nnote Annotation\nentry List.entry\nemptyReason CodeableConcept\n=List.entry BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nflag CodeableConcept\ndeleted boolean\ndate dateTime\nitem Reference\n=Location DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\noperationalStatus Coding\nname string\nalias string\ndescription string\nmode code\ntype CodeableConcept\ntelecom ContactPoint\naddress Address\nphysicalType CodeableConcept\nposition Location.position\nmanagingOrganization Reference\npartOf Reference\nhoursOfOperation Location.hoursOfOperation\navailabilityExceptions string\nendpoint Reference\n=Location.position BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlongitude decimal\nlatitude decimal\naltitude decimal\n=Location.hoursOfOperation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndaysOfWeek code\nallDay boolean\nopeningTime time\nclosingTime time\n=MarketingStatus BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\ncountry CodeableConcept\njurisdiction CodeableConcept\nstatus CodeableConcept\ndateRange Period\nrestoreDate dateTime\n=Measure DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nsubtitle string\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nlibrary canonical\ndisclaimer markdown\nscoring CodeableConcept\ncompositeScoring CodeableConcept\ntype CodeableConcept\nriskAdjustment string\nrateAggregation string\nrationale markdown\nclinicalRecommendationStatement markdown\nimprovementNotation CodeableConcept\ndefinition markdown\nguidance markdown\ngroup Measure.group\nsupplementalData Measure.supplementalData\n=Measure.group BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndescription string\npopulation Measure.group.population\nstratifier Measure.group.stratifier\n=Measure.group.population BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndescription string\ncriteria Expression\n=Measure.group.stratifier BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndescription string\ncriteria Expression\ncomponent Measure.group.stratifier.component\n=Measure.group.stratifier.component BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ndescription string\ncriteria Expression\n=Measure.supplementalData BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nusage CodeableConcept\ndescription string\ncriteria Expression\n=MeasureReport DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ntype code\nmeasure canonical\nsubject Reference\ndate dateTime\nreporter Reference\nperiod Period\nimprovementNotation CodeableConcept\ngroup MeasureReport.group\nevaluatedResource Reference\n=MeasureReport.group BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\npopulation MeasureReport.group.population\nmeasureScore Quantity\nstratifier MeasureReport.group.stratifier\n=MeasureReport.group.population BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ncount integer\nsubjectResults Reference\n=MeasureReport.group.stratifier BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nstratum MeasureReport.group.stratifier.stratum\n=MeasureReport.group.stratifier.stratum BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue CodeableConcept\ncomponent MeasureReport.group.stratifier.stratum.component\npopulation MeasureReport.group.stratifier.stratum.population\nmeasureScore Quantity\n=MeasureReport.group.stratifier.stratum.component BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue CodeableConcept\n=MeasureReport.group.stratifier.stratum.population BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ncount integer\nsubjectResults Reference\n=Media DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\npartOf Reference\nstatus code\ntype CodeableConcept\nmodality CodeableConcept\nview CodeableConcept\nsubject Reference\nencounter Reference\ncreated[x] dateTime|Period\nissued instant\noperator Reference\nreasonCode CodeableConcept\nbodySite CodeableConcept\ndeviceName string\ndevice Reference\nheight positiveInt\nwidth positiveInt\nframes positiveInt\nduration decimal\ncontent Attachment\nnote Annotation\n=Medication DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ncode CodeableConcept\nstatus code\nmanufacturer Reference\nform CodeableConcept\namount Ratio\ningredient Medication.ingredient\nbatch Medication.batch\n=Medication.ingredient BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitem[x] CodeableConcept|Reference\nisActive boolean\nstrength Ratio\n=Medication.batch BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlotNumber string\nexpirationDate dateTime\n=MedicationAdministration DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiates uri\npartOf Reference\nstatus code\nstatusReason CodeableConcept\ncategory CodeableConcept\nmedication[x] CodeableConcept|Reference\nsubject Reference\ncontext Reference\nsupportingInformation Reference\neffective[x] dateTime|Period\nperformer MedicationAdministration.performer\nreasonCode CodeableConcept\nreasonReference Reference\nrequest Reference\ndevice Reference\nnote Annotation\ndosage MedicationAdministration.dosage\neventHistory Reference\n=MedicationAdministration.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\n=MedicationAdministration.dosage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntext string\nsite CodeableConcept\nroute CodeableConcept\nmethod CodeableConcept\ndose Quantity\nrate[x] Ratio|Quantity\n=MedicationDispense DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\npartOf Reference\nstatus code\nstatusReason[x] CodeableConcept|Reference\ncategory CodeableConcept\nmedication[x] CodeableConcept|Reference\nsubject Reference\ncontext Reference\nsupportingInformation Reference\nperformer MedicationDispense.performer\nlocation Reference\nauthorizingPrescription Reference\ntype CodeableConcept\nquantity Quantity\ndaysSupply Quantity\nwhenPrepared dateTime\nwhenHandedOver dateTime\ndestination Reference\nreceiver Reference\nnote Annotation\ndosageInstruction Dosage\nsubstitution MedicationDispense.substitution\ndetectedIssue Reference\neventHistory Reference\n=MedicationDispense.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\n=MedicationDispense.substitution BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nwasSubstituted boolean\ntype CodeableConcept\nreason CodeableConcept\nresponsibleParty Reference\n=MedicationKnowledge DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nstatus code\nmanufacturer Reference\ndoseForm CodeableConcept\namount Quantity\nsynonym string\nrelatedMedicationKnowledge MedicationKnowledge.relatedMedicationKnowledge\nassociatedMedication Reference\nproductType CodeableConcept\nmonograph MedicationKnowledge.monograph\ningredient MedicationKnowledge.ingredient\npreparationInstruction markdown\nintendedRoute CodeableConcept\ncost MedicationKnowledge.cost\nmonitoringProgram MedicationKnowledge.monitoringProgram\nadministrationGuidelines MedicationKnowledge.administrationGuidelines\nmedicineClassification MedicationKnowledge.medicineClassification\npackaging MedicationKnowledge.packaging\ndrugCharacteristic MedicationKnowledge.drugCharacteristic\ncontraindication Reference\nregulatory MedicationKnowledge.regulatory\nkinetics MedicationKnowledge.kinetics\n=MedicationKnowledge.relatedMedicationKnowledge BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nreference Reference\n=MedicationKnowledge.monograph BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nsource Reference\n=MedicationKnowledge.ingredient BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitem[x] CodeableConcept|Reference\nisActive boolean\nstrength Ratio\n=MedicationKnowledge.cost BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nsource string\ncost Money\n=MedicationKnowledge.monitoringProgram BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nname string\n=MedicationKnowledge.administrationGuidelines BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndosage MedicationKnowledge.administrationGuidelines.dosage\nindication[x] CodeableConcept|Reference\npatientCharacteristics MedicationKnowledge.administrationGuidelines.patientCharacteristics\n=MedicationKnowledge.administrationGuidelines.dosage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\ndosage Dosage\n=MedicationKnowledge.administrationGuidelines.patientCharacteristics BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncharacteristic[x] CodeableConcept|Quantity\nvalue string\n=MedicationKnowledge.medicineClassification BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nclassification CodeableConcept\n=MedicationKnowledge.packaging BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nquantity Quantity\n=MedicationKnowledge.drugCharacteristic BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalue[x] CodeableConcept|string|Quantity|base64Binary\n=MedicationKnowledge.regulatory BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nregulatoryAuthority Reference\nsubstitution MedicationKnowledge.regulatory.substitution\nschedule MedicationKnowledge.regulatory.schedule\nmaxDispense MedicationKnowledge.regulatory.maxDispense\n=MedicationKnowledge.regulatory.substitution BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nallowed boolean\n=MedicationKnowledge.regulatory.schedule BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nschedule CodeableConcept\n=MedicationKnowledge.regulatory.maxDispense BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nquantity Quantity\nperiod Duration\n=MedicationKnowledge.kinetics BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nareaUnderCurve Quantity\nlethalDose50 Quantity\nhalfLifePeriod Duration\n=MedicationRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nstatusReason CodeableConcept\nintent code\ncategory CodeableConcept\npriority code\ndoNotPerform boolean\nreported[x] boolean|Reference\nmedication[x] CodeableConcept|Reference\nsubject Reference\nencounter Reference\nsupportingInformation Reference\nauthoredOn dateTime\nrequester Reference\nperformer Reference\nperformerType CodeableConcept\nrecorder Reference\nreasonCode CodeableConcept\nreasonReference Reference\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\ngroupIdentifier Identifier\ncourseOfTherapyType CodeableConcept\ninsurance Reference\nnote Annotation\ndosageInstruction Dosage\ndispenseRequest MedicationRequest.dispenseRequest\nsubstitution MedicationRequest.substitution\npriorPrescription Reference\ndetectedIssue Reference\neventHistory Reference\n=MedicationRequest.dispenseRequest BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ninitialFill MedicationRequest.dispenseRequest.initialFill\ndispenseInterval Duration\nvalidityPeriod Period\nnumberOfRepeatsAllowed unsignedInt\nquantity Quantity\nexpectedSupplyDuration Duration\nperformer Reference\n=MedicationRequest.dispenseRequest.initialFill BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nquantity Quantity\nduration Duration\n=MedicationRequest.substitution BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nallowed[x] boolean|CodeableConcept\nreason CodeableConcept\n=MedicationStatement DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\npartOf Reference\nstatus code\nstatusReason CodeableConcept\ncategory CodeableConcept\nmedication[x] CodeableConcept|Reference\nsubject Reference\ncontext Reference\neffective[x] dateTime|Period\ndateAsserted dateTime\ninformationSource Reference\nderivedFrom Reference\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\ndosage Dosage\n=MedicinalProduct DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\ndomain Coding\ncombinedPharmaceuticalDoseForm CodeableConcept\nlegalStatusOfSupply CodeableConcept\nadditionalMonitoringIndicator CodeableConcept\nspecialMeasures string\npaediatricUseIndicator CodeableConcept\nproductClassification CodeableConcept\nmarketingStatus MarketingStatus\npharmaceuticalProduct Reference\npackagedMedicinalProduct Reference\nattachedDocument Reference\nmasterFile Reference\ncontact Reference\nclinicalTrial Reference\nname MedicinalProduct.name\ncrossReference Identifier\nmanufacturingBusinessOperation MedicinalProduct.manufacturingBusinessOperation\nspecialDesignation MedicinalProduct.specialDesignation\n=MedicinalProduct.name BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproductName string\nnamePart MedicinalProduct.name.namePart\ncountryLanguage MedicinalProduct.name.countryLanguage\n=MedicinalProduct.name.namePart BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npart string\ntype Coding\n=MedicinalProduct.name.countryLanguage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncountry CodeableConcept\njurisdiction CodeableConcept\nlanguage CodeableConcept\n=MedicinalProduct.manufacturingBusinessOperation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperationType CodeableConcept\nauthorisationReferenceNumber Identifier\neffectiveDate dateTime\nconfidentialityIndicator CodeableConcept\nmanufacturer Reference\nregulator Reference\n=MedicinalProduct.specialDesignation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\nintendedUse CodeableConcept\nindication[x] CodeableConcept|Reference\nstatus CodeableConcept\ndate dateTime\nspecies CodeableConcept\n=MedicinalProductAuthorization DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nsubject Reference\ncountry CodeableConcept\njurisdiction CodeableConcept\nstatus CodeableConcept\nstatusDate dateTime\nrestoreDate dateTime\nvalidityPeriod Period\ndataExclusivityPeriod Period\ndateOfFirstAuthorization dateTime\ninternationalBirthDate dateTime\nlegalBasis CodeableConcept\njurisdictionalAuthorization MedicinalProductAuthorization.jurisdictionalAuthorization\nholder Reference\nregulator Reference\nprocedure MedicinalProductAuthorization.procedure\n=MedicinalProductAuthorization.jurisdictionalAuthorization BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ncountry CodeableConcept\njurisdiction CodeableConcept\nlegalStatusOfSupply CodeableConcept\nvalidityPeriod Period\n=MedicinalProductAuthorization.procedure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\ndate[x] Period|dateTime\napplication MedicinalProductAuthorization.procedure\n=MedicinalProductContraindication DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsubject Reference\ndisease CodeableConcept\ndiseaseStatus CodeableConcept\ncomorbidity CodeableConcept\ntherapeuticIndication Reference\notherTherapy MedicinalProductContraindication.otherTherapy\npopulation Population\n=MedicinalProductContraindication.otherTherapy BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntherapyRelationshipType CodeableConcept\nmedication[x] CodeableConcept|Reference\n=MedicinalProductIndication DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsubject Reference\ndiseaseSymptomProcedure CodeableConcept\ndiseaseStatus CodeableConcept\ncomorbidity CodeableConcept\nintendedEffect CodeableConcept\nduration Quantity\notherTherapy MedicinalProductIndication.otherTherapy\nundesirableEffect Reference\npopulation Population\n=MedicinalProductIndication.otherTherapy BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntherapyRelationshipType CodeableConcept\nmedication[x] CodeableConcept|Reference\n=MedicinalProductIngredient DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nrole CodeableConcept\nallergenicIndicator boolean\nmanufacturer Reference\nspecifiedSubstance MedicinalProductIngredient.specifiedSubstance\nsubstance MedicinalProductIngredient.substance\n=MedicinalProductIngredient.specifiedSubstance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\ngroup CodeableConcept\nconfidentiality CodeableConcept\nstrength MedicinalProductIngredient.specifiedSubstance.strength\n=MedicinalProductIngredient.specifiedSubstance.strength BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npresentation Ratio\npresentationLowLimit Ratio\nconcentration Ratio\nconcentrationLowLimit Ratio\nmeasurementPoint string\ncountry CodeableConcept\nreferenceStrength MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength\n=MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubstance CodeableConcept\nstrength Ratio\nstrengthLowLimit Ratio\nmeasurementPoint string\ncountry CodeableConcept\n=MedicinalProductIngredient.substance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nstrength MedicinalProductIngredient.specifiedSubstance.strength\n=MedicinalProductInteraction DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsubject Reference\ndescription string\ninteractant MedicinalProductInteraction.interactant\ntype CodeableConcept\neffect CodeableConcept\nincidence CodeableConcept\nmanagement CodeableConcept\n=MedicinalProductInteraction.interactant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nitem[x] Reference|CodeableConcept\n=MedicinalProductManufactured DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nmanufacturedDoseForm CodeableConcept\nunitOfPresentation CodeableConcept\nquantity Quantity\nmanufacturer Reference\ningredient Reference\nphysicalCharacteristics ProdCharacteristic\notherCharacteristics CodeableConcept\n=MedicinalProductPackaged DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nsubject Reference\ndescription string\nlegalStatusOfSupply CodeableConcept\nmarketingStatus MarketingStatus\nmarketingAuthorization Reference\nmanufacturer Reference\nbatchIdentifier MedicinalProductPackaged.batchIdentifier\npackageItem MedicinalProductPackaged.packageItem\n=MedicinalProductPackaged.batchIdentifier BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nouterPackaging Identifier\nimmediatePackaging Identifier\n=MedicinalProductPackaged.packageItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\nquantity Quantity\nmaterial CodeableConcept\nalternateMaterial CodeableConcept\ndevice Reference\nmanufacturedItem Reference\npackageItem MedicinalProductPackaged.packageItem\nphysicalCharacteristics ProdCharacteristic\notherCharacteristics CodeableConcept\nshelfLifeStorage ProductShelfLife\nmanufacturer Reference\n=MedicinalProductPharmaceutical DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nadministrableDoseForm CodeableConcept\nunitOfPresentation CodeableConcept\ningredient Reference\ndevice Reference\ncharacteristics MedicinalProductPharmaceutical.characteristics\nrouteOfAdministration MedicinalProductPharmaceutical.routeOfAdministration\n=MedicinalProductPharmaceutical.characteristics BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nstatus CodeableConcept\n=MedicinalProductPharmaceutical.routeOfAdministration BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nfirstDose Quantity\nmaxSingleDose Quantity\nmaxDosePerDay Quantity\nmaxDosePerTreatmentPeriod Ratio\nmaxTreatmentPeriod Duration\ntargetSpecies MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies\n=MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nwithdrawalPeriod MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod\n=MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntissue CodeableConcept\nvalue Quantity\nsupportingInformation string\n=MedicinalProductUndesirableEffect DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsubject Reference\nsymptomConditionEffect CodeableConcept\nclassification CodeableConcept\nfrequencyOfOccurrence CodeableConcept\npopulation Population\n=MessageDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nreplaces canonical\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nbase canonical\nparent canonical\nevent[x] Coding|uri\ncategory code\nfocus MessageDefinition.focus\nresponseRequired code\nallowedResponse MessageDefinition.allowedResponse\ngraph canonical\n=MessageDefinition.focus BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nprofile canonical\nmin unsignedInt\nmax string\n=MessageDefinition.allowedResponse BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmessage canonical\nsituation markdown\n=MessageHeader DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nevent[x] Coding|uri\ndestination MessageHeader.destination\nsender Reference\nenterer Reference\nauthor Reference\nsource MessageHeader.source\nresponsible Reference\nreason CodeableConcept\nresponse MessageHeader.response\nfocus Reference\ndefinition canonical\n=MessageHeader.destination BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntarget Reference\nendpoint url\nreceiver Reference\n=MessageHeader.source BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\nsoftware string\nversion string\ncontact ContactPoint\nendpoint url\n=MessageHeader.response BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier id\ncode code\ndetails Reference\n=Meta Element C\nid string\nextension Extension\nversionId id\nlastUpdated instant\nsource uri\nprofile canonical\nsecurity Coding\ntag Coding\n=MolecularSequence DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype code\ncoordinateSystem integer\npatient Reference\nspecimen Reference\ndevice Reference\nperformer Reference\nquantity Quantity\nreferenceSeq MolecularSequence.referenceSeq\nvariant MolecularSequence.variant\nobservedSeq string\nquality MolecularSequence.quality\nreadCoverage integer\nrepository MolecularSequence.repository\npointer Reference\nstructureVariant MolecularSequence.structureVariant\n=MolecularSequence.referenceSeq BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nchromosome CodeableConcept\ngenomeBuild string\norientation code\nreferenceSeqId CodeableConcept\nreferenceSeqPointer Reference\nreferenceSeqString string\nstrand code\nwindowStart integer\nwindowEnd integer\n=MolecularSequence.variant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstart integer\nend integer\nobservedAllele string\nreferenceAllele string\ncigar string\nvariantPointer Reference\n=MolecularSequence.quality BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nstandardSequence CodeableConcept\nstart integer\nend integer\nscore Quantity\nmethod CodeableConcept\ntruthTP decimal\nqueryTP decimal\ntruthFN decimal\nqueryFP decimal\ngtFP decimal\nprecision decimal\nrecall decimal\nfScore decimal\nroc MolecularSequence.quality.roc\n=MolecularSequence.quality.roc BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nscore integer\nnumTP integer\nnumFP integer\nnumFN integer\nprecision decimal\nsensitivity decimal\nfMeasure decimal\n=MolecularSequence.repository BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nurl uri\nname string\ndatasetId string\nvariantsetId string\nreadsetId string\n=MolecularSequence.structureVariant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvariantType CodeableConcept\nexact boolean\nlength integer\nouter MolecularSequence.structureVariant.outer\ninner MolecularSequence.structureVariant.inner\n=MolecularSequence.structureVariant.outer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstart integer\nend integer\n=MolecularSequence.structureVariant.inner BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstart integer\nend integer\n=Money Element C\nid string\nextension Extension\nvalue decimal\ncurrency code\n=MoneyQuantity Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=NamingSystem DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nname string\nstatus code\nkind code\ndate dateTime\npublisher string\ncontact ContactDetail\nresponsible string\ntype CodeableConcept\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\nusage string\nuniqueId NamingSystem.uniqueId\n=NamingSystem.uniqueId BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nvalue string\npreferred boolean\ncomment string\nperiod Period\n=Narrative Element C\nid string\nextension Extension\nstatus code\ndiv xhtml\n=NutritionOrder DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\ninstantiates uri\nstatus code\nintent code\npatient Reference\nencounter Reference\ndateTime dateTime\norderer Reference\nallergyIntolerance Reference\nfoodPreferenceModifier CodeableConcept\nexcludeFoodModifier CodeableConcept\noralDiet NutritionOrder.oralDiet\nsupplement NutritionOrder.supplement\nenteralFormula NutritionOrder.enteralFormula\nnote Annotation\n=NutritionOrder.oralDiet BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nschedule Timing\nnutrient NutritionOrder.oralDiet.nutrient\ntexture NutritionOrder.oralDiet.texture\nfluidConsistencyType CodeableConcept\ninstruction string\n=NutritionOrder.oralDiet.nutrient BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmodifier CodeableConcept\namount Quantity\n=NutritionOrder.oralDiet.texture BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmodifier CodeableConcept\nfoodType CodeableConcept\n=NutritionOrder.supplement BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nproductName string\nschedule Timing\nquantity Quantity\ninstruction string\n=NutritionOrder.enteralFormula BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nbaseFormulaType CodeableConcept\nbaseFormulaProductName string\nadditiveType CodeableConcept\nadditiveProductName string\ncaloricDensity Quantity\nrouteofAdministration CodeableConcept\nadministration NutritionOrder.enteralFormula.administration\nmaxVolumeToDeliver Quantity\nadministrationInstruction string\n=NutritionOrder.enteralFormula.administration BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nschedule Timing\nquantity Quantity\nrate[x] Quantity|Ratio\n=Observation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\npartOf Reference\nstatus code\ncategory CodeableConcept\ncode CodeableConcept\nsubject Reference\nfocus Reference\nencounter Reference\neffective[x] dateTime|Period|Timing|instant\nissued instant\nperformer Reference\nvalue[x] Quantity|CodeableConcept|string|boolean|integer|Range|Ratio|SampledData|time|dateTime|Period\ndataAbsentReason CodeableConcept\ninterpretation CodeableConcept\nnote Annotation\nbodySite CodeableConcept\nmethod CodeableConcept\nspecimen Reference\ndevice Reference\nreferenceRange Observation.referenceRange\nhasMember Reference\nderivedFrom Reference\ncomponent Observation.component\n=Observation.referenceRange BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlow Quantity\nhigh Quantity\ntype CodeableConcept\nappliesTo CodeableConcept\nage Range\ntext string\n=Observation.component BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue[x] Quantity|CodeableConcept|string|boolean|integer|Range|Ratio|SampledData|time|dateTime|Period\ndataAbsentReason CodeableConcept\ninterpretation CodeableConcept\nreferenceRange Observation.referenceRange\n=ObservationDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\ncode CodeableConcept\nidentifier Identifier\npermittedDataType code\nmultipleResultsAllowed boolean\nmethod CodeableConcept\npreferredReportName string\nquantitativeDetails ObservationDefinition.quantitativeDetails\nqualifiedInterval ObservationDefinition.qualifiedInterval\nvalidCodedValueSet Reference\nnormalCodedValueSet Reference\nabnormalCodedValueSet Reference\ncriticalCodedValueSet Reference\n=ObservationDefinition.quantitativeDetails BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncustomaryUnit CodeableConcept\nunit CodeableConcept\nconversionFactor decimal\ndecimalPrecision integer\n=ObservationDefinition.qualifiedInterval BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory code\nrange Range\ncontext CodeableConcept\nappliesTo CodeableConcept\ngender code\nage Range\ngestationalAge Range\ncondition string\n=OperationDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\ntitle string\nstatus code\nkind code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\naffectsState boolean\ncode code\ncomment markdown\nbase canonical\nresource code\nsystem boolean\ntype boolean\ninstance boolean\ninputProfile canonical\noutputProfile canonical\nparameter OperationDefinition.parameter\noverload OperationDefinition.overload\n=OperationDefinition.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname code\nuse code\nmin integer\nmax string\ndocumentation string\ntype code\ntargetProfile canonical\nsearchType code\nbinding OperationDefinition.parameter.binding\nreferencedFrom OperationDefinition.parameter.referencedFrom\npart OperationDefinition.parameter\n=OperationDefinition.parameter.binding BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstrength code\nvalueSet canonical\n=OperationDefinition.parameter.referencedFrom BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsource string\nsourceId string\n=OperationDefinition.overload BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nparameterName string\ncomment string\n=OperationOutcome DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nissue OperationOutcome.issue\n=OperationOutcome.issue BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nseverity code\ncode code\ndetails CodeableConcept\ndiagnostics string\nlocation string\nexpression string\n=Organization DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\ntype CodeableConcept\nname string\nalias string\ntelecom ContactPoint\naddress Address\npartOf Reference\ncontact Organization.contact\nendpoint Reference\n=Organization.contact BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npurpose CodeableConcept\nname HumanName\ntelecom ContactPoint\naddress Address\n=OrganizationAffiliation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nperiod Period\norganization Reference\nparticipatingOrganization Reference\nnetwork Reference\ncode CodeableConcept\nspecialty CodeableConcept\nlocation Reference\nhealthcareService Reference\ntelecom ContactPoint\nendpoint Reference\n=ParameterDefinition Element C\nid string\nextension Extension\nname code\nuse code\nmin integer\nmax string\ndocumentation string\ntype code\nprofile canonical\n=Parameters Resource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\nparameter Parameters.parameter\n=Parameters.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\nvalue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\nresource Resource\npart Parameters.parameter\n=Patient DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nname HumanName\ntelecom ContactPoint\ngender code\nbirthDate date\ndeceased[x] boolean|dateTime\naddress Address\nmaritalStatus CodeableConcept\nmultipleBirth[x] boolean|integer\nphoto Attachment\ncontact Patient.contact\ncommunication Patient.communication\ngeneralPractitioner Reference\nmanagingOrganization Reference\nlink Patient.link\n=Patient.contact BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrelationship CodeableConcept\nname HumanName\ntelecom ContactPoint\naddress Address\ngender code\norganization Reference\nperiod Period\n=Patient.communication BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlanguage CodeableConcept\npreferred boolean\n=Patient.link BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nother Reference\ntype code\n=PaymentNotice DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nrequest Reference\nresponse Reference\ncreated dateTime\nprovider Reference\npayment Reference\npaymentDate date\npayee Reference\nrecipient Reference\namount Money\npaymentStatus CodeableConcept\n=PaymentReconciliation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nperiod Period\ncreated dateTime\npaymentIssuer Reference\nrequest Reference\nrequestor Reference\noutcome code\ndisposition string\npaymentDate date\npaymentAmount Money\npaymentIdentifier Identifier\ndetail PaymentReconciliation.detail\nformCode CodeableConcept\nprocessNote PaymentReconciliation.processNote\n=PaymentReconciliation.detail BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\npredecessor Identifier\ntype CodeableConcept\nrequest Reference\nsubmitter Reference\nresponse Reference\ndate date\nresponsible Reference\npayee Reference\namount Money\n=PaymentReconciliation.processNote BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\ntext string\n=Period Element C\nid string\nextension Extension\nstart dateTime\nend dateTime\n=Person DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nname HumanName\ntelecom ContactPoint\ngender code\nbirthDate date\naddress Address\nphoto Attachment\nmanagingOrganization Reference\nactive boolean\nlink Person.link\n=Person.link BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntarget Reference\nassurance code\n=PlanDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nsubtitle string\ntype CodeableConcept\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nlibrary canonical\ngoal PlanDefinition.goal\naction PlanDefinition.action\n=PlanDefinition.goal BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\ndescription CodeableConcept\npriority CodeableConcept\nstart CodeableConcept\naddresses CodeableConcept\ndocumentation RelatedArtifact\ntarget PlanDefinition.goal.target\n=PlanDefinition.goal.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmeasure CodeableConcept\ndetail[x] Quantity|Range|CodeableConcept\ndue Duration\n=PlanDefinition.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nprefix string\ntitle string\ndescription string\ntextEquivalent string\npriority code\ncode CodeableConcept\nreason CodeableConcept\ndocumentation RelatedArtifact\ngoalId id\nsubject[x] CodeableConcept|Reference\ntrigger TriggerDefinition\ncondition PlanDefinition.action.condition\ninput DataRequirement\noutput DataRequirement\nrelatedAction PlanDefinition.action.relatedAction\ntiming[x] dateTime|Age|Period|Duration|Range|Timing\nparticipant PlanDefinition.action.participant\ntype CodeableConcept\ngroupingBehavior code\nselectionBehavior code\nrequiredBehavior code\nprecheckBehavior code\ncardinalityBehavior code\ndefinition[x] canonical|uri\ntransform canonical\ndynamicValue PlanDefinition.action.dynamicValue\naction PlanDefinition.action\n=PlanDefinition.action.condition BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nkind code\nexpression Expression\n=PlanDefinition.action.relatedAction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nactionId id\nrelationship code\noffset[x] Duration|Range\n=PlanDefinition.action.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nrole CodeableConcept\n=PlanDefinition.action.dynamicValue BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npath string\nexpression Expression\n=Population BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\nage[x] Range|CodeableConcept\ngender CodeableConcept\nrace CodeableConcept\nphysiologicalCondition CodeableConcept\n=Practitioner DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nname HumanName\ntelecom ContactPoint\naddress Address\ngender code\nbirthDate date\nphoto Attachment\nqualification Practitioner.qualification\ncommunication CodeableConcept\n=Practitioner.qualification BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ncode CodeableConcept\nperiod Period\nissuer Reference\n=PractitionerRole DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nperiod Period\npractitioner Reference\norganization Reference\ncode CodeableConcept\nspecialty CodeableConcept\nlocation Reference\nhealthcareService Reference\ntelecom ContactPoint\navailableTime PractitionerRole.availableTime\nnotAvailable PractitionerRole.notAvailable\navailabilityExceptions string\nendpoint Reference\n=PractitionerRole.availableTime BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndaysOfWeek code\nallDay boolean\navailableStartTime time\navailableEndTime time\n=PractitionerRole.notAvailable BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nduring Period\n=Procedure DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\npartOf Reference\nstatus code\nstatusReason CodeableConcept\ncategory CodeableConcept\ncode CodeableConcept\nsubject Reference\nencounter Reference\nperformed[x] dateTime|Period|string|Age|Range\nrecorder Reference\nasserter Reference\nperformer Procedure.performer\nlocation Reference\nreasonCode CodeableConcept\nreasonReference Reference\nbodySite CodeableConcept\noutcome CodeableConcept\nreport Reference\ncomplication CodeableConcept\ncomplicationDetail Reference\nfollowUp CodeableConcept\nnote Annotation\nfocalDevice Procedure.focalDevice\nusedReference Reference\nusedCode CodeableConcept\n=Procedure.performer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfunction CodeableConcept\nactor Reference\nonBehalfOf Reference\n=Procedure.focalDevice BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction CodeableConcept\nmanipulated Reference\n=ProdCharacteristic BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\nheight Quantity\nwidth Quantity\ndepth Quantity\nweight Quantity\nnominalVolume Quantity\nexternalDiameter Quantity\nshape string\ncolor string\nimprint string\nimage Attachment\nscoring CodeableConcept\n=ProductShelfLife BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\nperiod Quantity\nspecialPrecautionsForStorage CodeableConcept\n=Provenance DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ntarget Reference\noccurred[x] Period|dateTime\nrecorded instant\npolicy uri\nlocation Reference\nreason CodeableConcept\nactivity CodeableConcept\nagent Provenance.agent\nentity Provenance.entity\nsignature Signature\n=Provenance.agent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrole CodeableConcept\nwho Reference\nonBehalfOf Reference\n=Provenance.entity BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrole code\nwhat Reference\nagent Provenance.agent\n=Quantity Element C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=Questionnaire DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nderivedFrom canonical\nstatus code\nexperimental boolean\nsubjectType code\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ncode Coding\nitem Questionnaire.item\n=Questionnaire.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlinkId string\ndefinition uri\ncode Coding\nprefix string\ntext string\ntype code\nenableWhen Questionnaire.item.enableWhen\nenableBehavior code\nrequired boolean\nrepeats boolean\nreadOnly boolean\nmaxLength integer\nanswerValueSet canonical\nanswerOption Questionnaire.item.answerOption\ninitial Questionnaire.item.initial\nitem Questionnaire.item\n=Questionnaire.item.enableWhen BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nquestion string\noperator code\nanswer[x] boolean|decimal|integer|date|dateTime|time|string|Coding|Quantity|Reference\n=Questionnaire.item.answerOption BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue[x] integer|date|time|string|Coding|Reference\ninitialSelected boolean\n=Questionnaire.item.initial BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference\n=QuestionnaireResponse DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\npartOf Reference\nquestionnaire canonical\nstatus code\nsubject Reference\nencounter Reference\nauthored dateTime\nauthor Reference\nsource Reference\nitem QuestionnaireResponse.item\n=QuestionnaireResponse.item BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlinkId string\ndefinition uri\ntext string\nanswer QuestionnaireResponse.item.answer\nitem QuestionnaireResponse.item\n=QuestionnaireResponse.item.answer BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference\nitem QuestionnaireResponse.item\n=Range Element C\nid string\nextension Extension\nlow Quantity\nhigh Quantity\n=Ratio Element C\nid string\nextension Extension\nnumerator Quantity\ndenominator Quantity\n=Reference Element C\nid string\nextension Extension\nreference string\ntype uri\nidentifier Identifier\ndisplay string\n=RelatedArtifact Element C\nid string\nextension Extension\ntype code\nlabel string\ndisplay string\ncitation markdown\nurl url\ndocument Attachment\nresource canonical\n=RelatedPerson DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\npatient Reference\nrelationship CodeableConcept\nname HumanName\ntelecom ContactPoint\ngender code\nbirthDate date\naddress Address\nphoto Attachment\nperiod Period\ncommunication RelatedPerson.communication\n=RelatedPerson.communication BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlanguage CodeableConcept\npreferred boolean\n=RequestGroup DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\nreplaces Reference\ngroupIdentifier Identifier\nstatus code\nintent code\npriority code\ncode CodeableConcept\nsubject Reference\nencounter Reference\nauthoredOn dateTime\nauthor Reference\nreasonCode CodeableConcept\nreasonReference Reference\nnote Annotation\naction RequestGroup.action\n=RequestGroup.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nprefix string\ntitle string\ndescription string\ntextEquivalent string\npriority code\ncode CodeableConcept\ndocumentation RelatedArtifact\ncondition RequestGroup.action.condition\nrelatedAction RequestGroup.action.relatedAction\ntiming[x] dateTime|Age|Period|Duration|Range|Timing\nparticipant Reference\ntype CodeableConcept\ngroupingBehavior code\nselectionBehavior code\nrequiredBehavior code\nprecheckBehavior code\ncardinalityBehavior code\nresource Reference\naction RequestGroup.action\n=RequestGroup.action.condition BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nkind code\nexpression Expression\n=RequestGroup.action.relatedAction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nactionId id\nrelationship code\noffset[x] Duration|Range\n=ResearchDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nshortTitle string\nsubtitle string\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\ncomment string\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nlibrary canonical\npopulation Reference\nexposure Reference\nexposureAlternative Reference\noutcome Reference\n=ResearchElementDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nshortTitle string\nsubtitle string\nstatus code\nexperimental boolean\nsubject[x] CodeableConcept|Reference\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\ncomment string\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\nusage string\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nlibrary canonical\ntype code\nvariableType code\ncharacteristic ResearchElementDefinition.characteristic\n=ResearchElementDefinition.characteristic BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndefinition[x] CodeableConcept|canonical|Expression|DataRequirement\nusageContext UsageContext\nexclude boolean\nunitOfMeasure CodeableConcept\nstudyEffectiveDescription string\nstudyEffective[x] dateTime|Period|Duration|Timing\nstudyEffectiveTimeFromStart Duration\nstudyEffectiveGroupMeasure code\nparticipantEffectiveDescription string\nparticipantEffective[x] dateTime|Period|Duration|Timing\nparticipantEffectiveTimeFromStart Duration\nparticipantEffectiveGroupMeasure code\n=ResearchStudy DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntitle string\nprotocol Reference\npartOf Reference\nstatus code\nprimaryPurposeType CodeableConcept\nphase CodeableConcept\ncategory CodeableConcept\nfocus CodeableConcept\ncondition CodeableConcept\ncontact ContactDetail\nrelatedArtifact RelatedArtifact\nkeyword CodeableConcept\nlocation CodeableConcept\ndescription markdown\nenrollment Reference\nperiod Period\nsponsor Reference\nprincipalInvestigator Reference\nsite Reference\nreasonStopped CodeableConcept\nnote Annotation\narm ResearchStudy.arm\nobjective ResearchStudy.objective\n=ResearchStudy.arm BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntype CodeableConcept\ndescription string\n=ResearchStudy.objective BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntype CodeableConcept\n=ResearchSubject DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\nperiod Period\nstudy Reference\nindividual Reference\nassignedArm string\nactualArm string\nconsent Reference\n=Resource - A\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\n=RiskAssessment DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\nparent Reference\nstatus code\nmethod CodeableConcept\ncode CodeableConcept\nsubject Reference\nencounter Reference\noccurrence[x] dateTime|Period\ncondition Reference\nperformer Reference\nreasonCode CodeableConcept\nreasonReference Reference\nbasis Reference\nprediction RiskAssessment.prediction\nmitigation string\nnote Annotation\n=RiskAssessment.prediction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noutcome CodeableConcept\nprobability[x] decimal|Range\nqualitativeRisk CodeableConcept\nrelativeRisk decimal\nwhen[x] Period|Range\nrationale string\n=RiskEvidenceSynthesis DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nnote Annotation\nuseContext UsageContext\njurisdiction CodeableConcept\ncopyright markdown\napprovalDate date\nlastReviewDate date\neffectivePeriod Period\ntopic CodeableConcept\nauthor ContactDetail\neditor ContactDetail\nreviewer ContactDetail\nendorser ContactDetail\nrelatedArtifact RelatedArtifact\nsynthesisType CodeableConcept\nstudyType CodeableConcept\npopulation Reference\nexposure Reference\noutcome Reference\nsampleSize RiskEvidenceSynthesis.sampleSize\nriskEstimate RiskEvidenceSynthesis.riskEstimate\ncertainty RiskEvidenceSynthesis.certainty\n=RiskEvidenceSynthesis.sampleSize BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nnumberOfStudies integer\nnumberOfParticipants integer\n=RiskEvidenceSynthesis.riskEstimate BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\ntype CodeableConcept\nvalue decimal\nunitOfMeasure CodeableConcept\ndenominatorCount integer\nnumeratorCount integer\nprecisionEstimate RiskEvidenceSynthesis.riskEstimate.precisionEstimate\n=RiskEvidenceSynthesis.riskEstimate.precisionEstimate BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nlevel decimal\nfrom decimal\nto decimal\n=RiskEvidenceSynthesis.certainty BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrating CodeableConcept\nnote Annotation\ncertaintySubcomponent RiskEvidenceSynthesis.certainty.certaintySubcomponent\n=RiskEvidenceSynthesis.certainty.certaintySubcomponent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrating CodeableConcept\nnote Annotation\n=SampledData Element C\nid string\nextension Extension\norigin Quantity\nperiod decimal\nfactor decimal\nlowerLimit decimal\nupperLimit decimal\ndimensions positiveInt\ndata string\n=Schedule DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nactive boolean\nserviceCategory CodeableConcept\nserviceType CodeableConcept\nspecialty CodeableConcept\nactor Reference\nplanningHorizon Period\ncomment string\n=SearchParameter DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\nderivedFrom canonical\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncode code\nbase code\ntype code\nexpression string\nxpath string\nxpathUsage code\ntarget code\nmultipleOr boolean\nmultipleAnd boolean\ncomparator code\nmodifier code\nchain string\ncomponent SearchParameter.component\n=SearchParameter.component BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndefinition canonical\nexpression string\n=ServiceRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\nreplaces Reference\nrequisition Identifier\nstatus code\nintent code\ncategory CodeableConcept\npriority code\ndoNotPerform boolean\ncode CodeableConcept\norderDetail CodeableConcept\nquantity[x] Quantity|Ratio|Range\nsubject Reference\nencounter Reference\noccurrence[x] dateTime|Period|Timing\nasNeeded[x] boolean|CodeableConcept\nauthoredOn dateTime\nrequester Reference\nperformerType CodeableConcept\nperformer Reference\nlocationCode CodeableConcept\nlocationReference Reference\nreasonCode CodeableConcept\nreasonReference Reference\ninsurance Reference\nsupportingInfo Reference\nspecimen Reference\nbodySite CodeableConcept\nnote Annotation\npatientInstruction string\nrelevantHistory Reference\n=Signature Element C\nid string\nextension Extension\ntype Coding\nwhen instant\nwho Reference\nonBehalfOf Reference\ntargetFormat code\nsigFormat code\ndata base64Binary\n=SimpleQuantity Quantity C\nid string\nextension Extension\nvalue decimal\ncomparator code\nunit string\nsystem uri\ncode code\n=Slot DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nserviceCategory CodeableConcept\nserviceType CodeableConcept\nspecialty CodeableConcept\nappointmentType CodeableConcept\nschedule Reference\nstatus code\nstart instant\nend instant\noverbooked boolean\ncomment string\n=Specimen DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\naccessionIdentifier Identifier\nstatus code\ntype CodeableConcept\nsubject Reference\nreceivedTime dateTime\nparent Reference\nrequest Reference\ncollection Specimen.collection\nprocessing Specimen.processing\ncontainer Specimen.container\ncondition CodeableConcept\nnote Annotation\n=Specimen.collection BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncollector Reference\ncollected[x] dateTime|Period\nduration Duration\nquantity Quantity\nmethod CodeableConcept\nbodySite CodeableConcept\nfastingStatus[x] CodeableConcept|Duration\n=Specimen.processing BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nprocedure CodeableConcept\nadditive Reference\ntime[x] dateTime|Period\n=Specimen.container BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ndescription string\ntype CodeableConcept\ncapacity Quantity\nspecimenQuantity Quantity\nadditive[x] CodeableConcept|Reference\n=SpecimenDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntypeCollected CodeableConcept\npatientPreparation CodeableConcept\ntimeAspect string\ncollection CodeableConcept\ntypeTested SpecimenDefinition.typeTested\n=SpecimenDefinition.typeTested BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nisDerived boolean\ntype CodeableConcept\npreference code\ncontainer SpecimenDefinition.typeTested.container\nrequirement string\nretentionTime Duration\nrejectionCriterion CodeableConcept\nhandling SpecimenDefinition.typeTested.handling\n=SpecimenDefinition.typeTested.container BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmaterial CodeableConcept\ntype CodeableConcept\ncap CodeableConcept\ndescription string\ncapacity Quantity\nminimumVolume[x] Quantity|string\nadditive SpecimenDefinition.typeTested.container.additive\npreparation string\n=SpecimenDefinition.typeTested.container.additive BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nadditive[x] CodeableConcept|Reference\n=SpecimenDefinition.typeTested.handling BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntemperatureQualifier CodeableConcept\ntemperatureRange Range\nmaxDuration Duration\ninstruction string\n=StructureDefinition DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nkeyword Coding\nfhirVersion code\nmapping StructureDefinition.mapping\nkind code\nabstract boolean\ncontext StructureDefinition.context\ncontextInvariant string\ntype uri\nbaseDefinition canonical\nderivation code\nsnapshot StructureDefinition.snapshot\ndifferential StructureDefinition.differential\n=StructureDefinition.mapping BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentity id\nuri uri\nname string\ncomment string\n=StructureDefinition.context BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nexpression string\n=StructureDefinition.snapshot BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nelement ElementDefinition\n=StructureDefinition.differential BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nelement ElementDefinition\n=StructureMap DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nstructure StructureMap.structure\nimport canonical\ngroup StructureMap.group\n=StructureMap.structure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nurl canonical\nmode code\nalias string\ndocumentation string\n=StructureMap.group BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname id\nextends id\ntypeMode code\ndocumentation string\ninput StructureMap.group.input\nrule StructureMap.group.rule\n=StructureMap.group.input BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname id\ntype string\nmode code\ndocumentation string\n=StructureMap.group.rule BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname id\nsource StructureMap.group.rule.source\ntarget StructureMap.group.rule.target\nrule StructureMap.group.rule\ndependent StructureMap.group.rule.dependent\ndocumentation string\n=StructureMap.group.rule.source BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontext id\nmin integer\nmax string\ntype string\ndefaultValue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\nelement string\nlistMode code\nvariable id\ncondition string\ncheck string\nlogMessage string\n=StructureMap.group.rule.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncontext id\ncontextType code\nelement string\nvariable id\nlistMode code\nlistRuleId id\ntransform code\nparameter StructureMap.group.rule.target.parameter\n=StructureMap.group.rule.target.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nvalue[x] id|string|boolean|integer|decimal\n=StructureMap.group.rule.dependent BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname id\nvariable string\n=Subscription DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nstatus code\ncontact ContactPoint\nend instant\nreason string\ncriteria string\nerror string\nchannel Subscription.channel\n=Subscription.channel BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nendpoint url\npayload code\nheader string\n=Substance DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncategory CodeableConcept\ncode CodeableConcept\ndescription string\ninstance Substance.instance\ningredient Substance.ingredient\n=Substance.instance BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nexpiry dateTime\nquantity Quantity\n=Substance.ingredient BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nquantity Ratio\nsubstance[x] CodeableConcept|Reference\n=SubstanceAmount BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\namount[x] Quantity|Range|string\namountType CodeableConcept\namountText string\nreferenceRange SubstanceAmount.referenceRange\n=SubstanceAmount.referenceRange Element B\nid string\nextension Extension\nlowLimit Quantity\nhighLimit Quantity\n=SubstanceNucleicAcid DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsequenceType CodeableConcept\nnumberOfSubunits integer\nareaOfHybridisation string\noligoNucleotideType CodeableConcept\nsubunit SubstanceNucleicAcid.subunit\n=SubstanceNucleicAcid.subunit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubunit integer\nsequence string\nlength integer\nsequenceAttachment Attachment\nfivePrime CodeableConcept\nthreePrime CodeableConcept\nlinkage SubstanceNucleicAcid.subunit.linkage\nsugar SubstanceNucleicAcid.subunit.sugar\n=SubstanceNucleicAcid.subunit.linkage BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nconnectivity string\nidentifier Identifier\nname string\nresidueSite string\n=SubstanceNucleicAcid.subunit.sugar BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nname string\nresidueSite string\n=SubstancePolymer DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nclass CodeableConcept\ngeometry CodeableConcept\ncopolymerConnectivity CodeableConcept\nmodification string\nmonomerSet SubstancePolymer.monomerSet\nrepeat SubstancePolymer.repeat\n=SubstancePolymer.monomerSet BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nratioType CodeableConcept\nstartingMaterial SubstancePolymer.monomerSet.startingMaterial\n=SubstancePolymer.monomerSet.startingMaterial BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmaterial CodeableConcept\ntype CodeableConcept\nisDefining boolean\namount SubstanceAmount\n=SubstancePolymer.repeat BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nnumberOfUnits integer\naverageMolecularFormula string\nrepeatUnitAmountType CodeableConcept\nrepeatUnit SubstancePolymer.repeat.repeatUnit\n=SubstancePolymer.repeat.repeatUnit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\norientationOfPolymerisation CodeableConcept\nrepeatUnit string\namount SubstanceAmount\ndegreeOfPolymerisation SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation\nstructuralRepresentation SubstancePolymer.repeat.repeatUnit.structuralRepresentation\n=SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndegree CodeableConcept\namount SubstanceAmount\n=SubstancePolymer.repeat.repeatUnit.structuralRepresentation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrepresentation string\nattachment Attachment\n=SubstanceProtein DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsequenceType CodeableConcept\nnumberOfSubunits integer\ndisulfideLinkage string\nsubunit SubstanceProtein.subunit\n=SubstanceProtein.subunit BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubunit integer\nsequence string\nlength integer\nsequenceAttachment Attachment\nnTerminalModificationId Identifier\nnTerminalModification string\ncTerminalModificationId Identifier\ncTerminalModification string\n=SubstanceReferenceInformation DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ncomment string\ngene SubstanceReferenceInformation.gene\ngeneElement SubstanceReferenceInformation.geneElement\nclassification SubstanceReferenceInformation.classification\ntarget SubstanceReferenceInformation.target\n=SubstanceReferenceInformation.gene BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ngeneSequenceOrigin CodeableConcept\ngene CodeableConcept\nsource Reference\n=SubstanceReferenceInformation.geneElement BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nelement Identifier\nsource Reference\n=SubstanceReferenceInformation.classification BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndomain CodeableConcept\nclassification CodeableConcept\nsubtype CodeableConcept\nsource Reference\n=SubstanceReferenceInformation.target BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntarget Identifier\ntype CodeableConcept\ninteraction CodeableConcept\norganism CodeableConcept\norganismType CodeableConcept\namount[x] Quantity|Range|string\namountType CodeableConcept\nsource Reference\n=SubstanceSourceMaterial DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nsourceMaterialClass CodeableConcept\nsourceMaterialType CodeableConcept\nsourceMaterialState CodeableConcept\norganismId Identifier\norganismName string\nparentSubstanceId Identifier\nparentSubstanceName string\ncountryOfOrigin CodeableConcept\ngeographicalLocation string\ndevelopmentStage CodeableConcept\nfractionDescription SubstanceSourceMaterial.fractionDescription\norganism SubstanceSourceMaterial.organism\npartDescription SubstanceSourceMaterial.partDescription\n=SubstanceSourceMaterial.fractionDescription BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfraction string\nmaterialType CodeableConcept\n=SubstanceSourceMaterial.organism BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfamily CodeableConcept\ngenus CodeableConcept\nspecies CodeableConcept\nintraspecificType CodeableConcept\nintraspecificDescription string\nauthor SubstanceSourceMaterial.organism.author\nhybrid SubstanceSourceMaterial.organism.hybrid\norganismGeneral SubstanceSourceMaterial.organism.organismGeneral\n=SubstanceSourceMaterial.organism.author BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nauthorType CodeableConcept\nauthorDescription string\n=SubstanceSourceMaterial.organism.hybrid BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmaternalOrganismId string\nmaternalOrganismName string\npaternalOrganismId string\npaternalOrganismName string\nhybridType CodeableConcept\n=SubstanceSourceMaterial.organism.organismGeneral BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nkingdom CodeableConcept\nphylum CodeableConcept\nclass CodeableConcept\norder CodeableConcept\n=SubstanceSourceMaterial.partDescription BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\npart CodeableConcept\npartLocation CodeableConcept\n=SubstanceSpecification DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ntype CodeableConcept\nstatus CodeableConcept\ndomain CodeableConcept\ndescription string\nsource Reference\ncomment string\nmoiety SubstanceSpecification.moiety\nproperty SubstanceSpecification.property\nreferenceInformation Reference\nstructure SubstanceSpecification.structure\ncode SubstanceSpecification.code\nname SubstanceSpecification.name\nmolecularWeight SubstanceSpecification.structure.isotope.molecularWeight\nrelationship SubstanceSpecification.relationship\nnucleicAcid Reference\npolymer Reference\nprotein Reference\nsourceMaterial Reference\n=SubstanceSpecification.moiety BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrole CodeableConcept\nidentifier Identifier\nname string\nstereochemistry CodeableConcept\nopticalActivity CodeableConcept\nmolecularFormula string\namount[x] Quantity|string\n=SubstanceSpecification.property BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncategory CodeableConcept\ncode CodeableConcept\nparameters string\ndefiningSubstance[x] Reference|CodeableConcept\namount[x] Quantity|string\n=SubstanceSpecification.structure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nstereochemistry CodeableConcept\nopticalActivity CodeableConcept\nmolecularFormula string\nmolecularFormulaByMoiety string\nisotope SubstanceSpecification.structure.isotope\nmolecularWeight SubstanceSpecification.structure.isotope.molecularWeight\nsource Reference\nrepresentation SubstanceSpecification.structure.representation\n=SubstanceSpecification.structure.isotope BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nname CodeableConcept\nsubstitution CodeableConcept\nhalfLife Quantity\nmolecularWeight SubstanceSpecification.structure.isotope.molecularWeight\n=SubstanceSpecification.structure.isotope.molecularWeight BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nmethod CodeableConcept\ntype CodeableConcept\namount Quantity\n=SubstanceSpecification.structure.representation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nrepresentation string\nattachment Attachment\n=SubstanceSpecification.code BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nstatus CodeableConcept\nstatusDate dateTime\ncomment string\nsource Reference\n=SubstanceSpecification.name BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ntype CodeableConcept\nstatus CodeableConcept\npreferred boolean\nlanguage CodeableConcept\ndomain CodeableConcept\njurisdiction CodeableConcept\nsynonym SubstanceSpecification.name\ntranslation SubstanceSpecification.name\nofficial SubstanceSpecification.name.official\nsource Reference\n=SubstanceSpecification.name.official BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nauthority CodeableConcept\nstatus CodeableConcept\ndate dateTime\n=SubstanceSpecification.relationship BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsubstance[x] Reference|CodeableConcept\nrelationship CodeableConcept\nisDefining boolean\namount[x] Quantity|Range|Ratio|string\namountRatioLowLimit Ratio\namountType CodeableConcept\nsource Reference\n=SupplyDelivery DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nbasedOn Reference\npartOf Reference\nstatus code\npatient Reference\ntype CodeableConcept\nsuppliedItem SupplyDelivery.suppliedItem\noccurrence[x] dateTime|Period|Timing\nsupplier Reference\ndestination Reference\nreceiver Reference\n=SupplyDelivery.suppliedItem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nquantity Quantity\nitem[x] CodeableConcept|Reference\n=SupplyRequest DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncategory CodeableConcept\npriority code\nitem[x] CodeableConcept|Reference\nquantity Quantity\nparameter SupplyRequest.parameter\noccurrence[x] dateTime|Period|Timing\nauthoredOn dateTime\nrequester Reference\nsupplier Reference\nreasonCode CodeableConcept\nreasonReference Reference\ndeliverFrom Reference\ndeliverTo Reference\n=SupplyRequest.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode CodeableConcept\nvalue[x] CodeableConcept|Quantity|Range|boolean\n=Task DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\ninstantiatesCanonical canonical\ninstantiatesUri uri\nbasedOn Reference\ngroupIdentifier Identifier\npartOf Reference\nstatus code\nstatusReason CodeableConcept\nbusinessStatus CodeableConcept\nintent code\npriority code\ncode CodeableConcept\ndescription string\nfocus Reference\nfor Reference\nencounter Reference\nexecutionPeriod Period\nauthoredOn dateTime\nlastModified dateTime\nrequester Reference\nperformerType CodeableConcept\nowner Reference\nlocation Reference\nreasonCode CodeableConcept\nreasonReference Reference\ninsurance Reference\nnote Annotation\nrelevantHistory Reference\nrestriction Task.restriction\ninput Task.input\noutput Task.output\n=Task.restriction BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrepetitions positiveInt\nperiod Period\nrecipient Reference\n=Task.input BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\n=Task.output BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype CodeableConcept\nvalue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta\n=TerminologyCapabilities DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\nkind code\nsoftware TerminologyCapabilities.software\nimplementation TerminologyCapabilities.implementation\nlockedDate boolean\ncodeSystem TerminologyCapabilities.codeSystem\nexpansion TerminologyCapabilities.expansion\ncodeSearch code\nvalidateCode TerminologyCapabilities.validateCode\ntranslation TerminologyCapabilities.translation\nclosure TerminologyCapabilities.closure\n=TerminologyCapabilities.software BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\nversion string\n=TerminologyCapabilities.implementation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ndescription string\nurl url\n=TerminologyCapabilities.codeSystem BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nuri canonical\nversion TerminologyCapabilities.codeSystem.version\nsubsumption boolean\n=TerminologyCapabilities.codeSystem.version BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode string\nisDefault boolean\ncompositional boolean\nlanguage code\nfilter TerminologyCapabilities.codeSystem.version.filter\nproperty code\n=TerminologyCapabilities.codeSystem.version.filter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\nop code\n=TerminologyCapabilities.expansion BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nhierarchical boolean\npaging boolean\nincomplete boolean\nparameter TerminologyCapabilities.expansion.parameter\ntextFilter markdown\n=TerminologyCapabilities.expansion.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname code\ndocumentation string\n=TerminologyCapabilities.validateCode BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntranslations boolean\n=TerminologyCapabilities.translation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nneedsMap boolean\n=TerminologyCapabilities.closure BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntranslation boolean\n=TestReport DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nname string\nstatus code\ntestScript Reference\nresult code\nscore decimal\ntester string\nissued dateTime\nparticipant TestReport.participant\nsetup TestReport.setup\ntest TestReport.test\nteardown TestReport.teardown\n=TestReport.participant BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype code\nuri uri\ndisplay string\n=TestReport.setup BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction TestReport.setup.action\n=TestReport.setup.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestReport.setup.action.operation\nassert TestReport.setup.action.assert\n=TestReport.setup.action.operation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nresult code\nmessage markdown\ndetail uri\n=TestReport.setup.action.assert BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nresult code\nmessage markdown\ndetail string\n=TestReport.test BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndescription string\naction TestReport.test.action\n=TestReport.test.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestReport.setup.action.operation\nassert TestReport.setup.action.assert\n=TestReport.teardown BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction TestReport.teardown.action\n=TestReport.teardown.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestReport.setup.action.operation\n=TestScript DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\npurpose markdown\ncopyright markdown\norigin TestScript.origin\ndestination TestScript.destination\nmetadata TestScript.metadata\nfixture TestScript.fixture\nprofile Reference\nvariable TestScript.variable\nsetup TestScript.setup\ntest TestScript.test\nteardown TestScript.teardown\n=TestScript.origin BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nindex integer\nprofile Coding\n=TestScript.destination BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nindex integer\nprofile Coding\n=TestScript.metadata BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlink TestScript.metadata.link\ncapability TestScript.metadata.capability\n=TestScript.metadata.link BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nurl uri\ndescription string\n=TestScript.metadata.capability BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nrequired boolean\nvalidated boolean\ndescription string\norigin integer\ndestination integer\nlink uri\ncapabilities canonical\n=TestScript.fixture BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nautocreate boolean\nautodelete boolean\nresource Reference\n=TestScript.variable BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndefaultValue string\ndescription string\nexpression string\nheaderField string\nhint string\npath string\nsourceId id\n=TestScript.setup BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction TestScript.setup.action\n=TestScript.setup.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestScript.setup.action.operation\nassert TestScript.setup.action.assert\n=TestScript.setup.action.operation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ntype Coding\nresource code\nlabel string\ndescription string\naccept code\ncontentType code\ndestination integer\nencodeRequestUrl boolean\nmethod code\norigin integer\nparams string\nrequestHeader TestScript.setup.action.operation.requestHeader\nrequestId id\nresponseId id\nsourceId id\ntargetId id\nurl string\n=TestScript.setup.action.operation.requestHeader BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nfield string\nvalue string\n=TestScript.setup.action.assert BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlabel string\ndescription string\ndirection code\ncompareToSourceId string\ncompareToSourceExpression string\ncompareToSourcePath string\ncontentType code\nexpression string\nheaderField string\nminimumId string\nnavigationLinks boolean\noperator code\npath string\nrequestMethod code\nrequestURL string\nresource code\nresponse code\nresponseCode string\nsourceId id\nvalidateProfileId id\nvalue string\nwarningOnly boolean\n=TestScript.test BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\ndescription string\naction TestScript.test.action\n=TestScript.test.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestScript.setup.action.operation\nassert TestScript.setup.action.assert\n=TestScript.teardown BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\naction TestScript.teardown.action\n=TestScript.teardown.action BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\noperation TestScript.setup.action.operation\n=Timing BackboneElement C\nid string\nextension Extension\nmodifierExtension Extension\nevent dateTime\nrepeat Timing.repeat\ncode CodeableConcept\n=Timing.repeat Element B\nid string\nextension Extension\nbounds[x] Duration|Range|Period\ncount positiveInt\ncountMax positiveInt\nduration decimal\ndurationMax decimal\ndurationUnit code\nfrequency positiveInt\nfrequencyMax positiveInt\nperiod decimal\nperiodMax decimal\nperiodUnit code\ndayOfWeek code\ntimeOfDay time\nwhen code\noffset unsignedInt\n=TriggerDefinition Element C\nid string\nextension Extension\ntype code\nname string\ntiming[x] Timing|Reference|date|dateTime\ndata DataRequirement\ncondition Expression\n=UsageContext Element C\nid string\nextension Extension\ncode Coding\nvalue[x] CodeableConcept|Quantity|Range|Reference\n=ValueSet DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nurl uri\nidentifier Identifier\nversion string\nname string\ntitle string\nstatus code\nexperimental boolean\ndate dateTime\npublisher string\ncontact ContactDetail\ndescription markdown\nuseContext UsageContext\njurisdiction CodeableConcept\nimmutable boolean\npurpose markdown\ncopyright markdown\ncompose ValueSet.compose\nexpansion ValueSet.expansion\n=ValueSet.compose BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlockedDate date\ninactive boolean\ninclude ValueSet.compose.include\nexclude ValueSet.compose.include\n=ValueSet.compose.include BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsystem uri\nversion string\nconcept ValueSet.compose.include.concept\nfilter ValueSet.compose.include.filter\nvalueSet canonical\n=ValueSet.compose.include.concept BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\ncode code\ndisplay string\ndesignation ValueSet.compose.include.concept.designation\n=ValueSet.compose.include.concept.designation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nlanguage code\nuse Coding\nvalue string\n=ValueSet.compose.include.filter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproperty code\nop code\nvalue string\n=ValueSet.expansion BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nidentifier uri\ntimestamp dateTime\ntotal integer\noffset integer\nparameter ValueSet.expansion.parameter\ncontains ValueSet.expansion.contains\n=ValueSet.expansion.parameter BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nname string\nvalue[x] string|boolean|integer|decimal|uri|code|dateTime\n=ValueSet.expansion.contains BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nsystem uri\nabstract boolean\ninactive boolean\nversion string\ncode code\ndisplay string\ndesignation ValueSet.compose.include.concept.designation\ncontains ValueSet.expansion.contains\n=VerificationResult DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\ntarget Reference\ntargetLocation string\nneed CodeableConcept\nstatus code\nstatusDate dateTime\nvalidationType CodeableConcept\nvalidationProcess CodeableConcept\nfrequency Timing\nlastPerformed dateTime\nnextScheduled date\nfailureAction CodeableConcept\nprimarySource VerificationResult.primarySource\nattestation VerificationResult.attestation\nvalidator VerificationResult.validator\n=VerificationResult.primarySource BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nwho Reference\ntype CodeableConcept\ncommunicationMethod CodeableConcept\nvalidationStatus CodeableConcept\nvalidationDate dateTime\ncanPushUpdates CodeableConcept\npushTypeAvailable CodeableConcept\n=VerificationResult.attestation BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nwho Reference\nonBehalfOf Reference\ncommunicationMethod CodeableConcept\ndate date\nsourceIdentityCertificate string\nproxyIdentityCertificate string\nproxySignature Signature\nsourceSignature Signature\n=VerificationResult.validator BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\norganization Reference\nidentityCertificate string\nattestationSignature Signature\n=VisionPrescription DomainResource R\nid id\nmeta Meta\nimplicitRules uri\nlanguage code\ntext Narrative\ncontained Resource\nextension Extension\nmodifierExtension Extension\nidentifier Identifier\nstatus code\ncreated dateTime\npatient Reference\nencounter Reference\ndateWritten dateTime\nprescriber Reference\nlensSpecification VisionPrescription.lensSpecification\n=VisionPrescription.lensSpecification BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\nproduct CodeableConcept\neye code\nsphere decimal\ncylinder decimal\naxis integer\nprism VisionPrescription.lensSpecification.prism\nadd decimal\npower decimal\nbackCurve decimal\ndiameter decimal\nduration Quantity\ncolor string\nbrand string\nnote Annotation\n=VisionPrescription.lensSpecification.prism BackboneElement B\nid string\nextension Extension\nmodifierExtension Extension\namount decimal\nbase code\n=base64Binary Element P\nid string\nextension Extension\n=boolean Element P\nid string\nextension Extension\n=canonical uri P\nid string\nextension Extension\n=code string P\nid string\nextension Extension\n=date Element P\nid string\nextension Extension\n=dateTime Element P\nid string\nextension Extension\n=decimal Element P\nid string\nextension Extension\n=id string P\nid string\nextension Extension\n=instant Element P\nid string\nextension Extension\n=integer Element P\nid string\nextension Extension\n=markdown string P\nid string\nextension Extension\n=oid uri P\nid string\nextension Extension\n=positiveInt integer P\nid string\nextension Extension\n=string Element P\nid string\nextension Extension\n=time Element P\nid string\nextension Extension\n=unsignedInt integer P\nid string\nextension Extension\n=uri Element P\nid string\nextension Extension\n=url uri P\nid string\nextension Extension\n=uuid uri P\nid string\nextension Extension\n=xhtml Element P\nid System.String\nextension Extension\n"
+const r4ModelText = `=Account DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+name string
+subject Reference
+servicePeriod Period
+coverage Account.coverage
+owner Reference
+description string
+guarantor Account.guarantor
+partOf Reference
+=Account.coverage BackboneElement B
+coverage Reference
+priority positiveInt
+=Account.guarantor BackboneElement B
+party Reference
+onHold boolean
+period Period
+=ActivityDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+subtitle string
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+library canonical
+kind code
+profile canonical
+code CodeableConcept
+intent code
+priority code
+doNotPerform boolean
+timing[x] Timing|dateTime|Age|Period|Range|Duration
+location Reference
+participant ActivityDefinition.participant
+product[x] Reference|CodeableConcept
+quantity Quantity
+dosage Dosage
+bodySite CodeableConcept
+specimenRequirement Reference
+observationRequirement Reference
+observationResultRequirement Reference
+transform canonical
+dynamicValue ActivityDefinition.dynamicValue
+=ActivityDefinition.participant BackboneElement B
+type code
+role CodeableConcept
+=ActivityDefinition.dynamicValue BackboneElement B
+path string
+expression Expression
+=Address Element C
+use code
+type code
+text string
+line string
+city string
+district string
+state string
+postalCode string
+country string
+period Period
+=AdverseEvent DomainResource R
+identifier Identifier
+actuality code
+category CodeableConcept
+event CodeableConcept
+subject Reference
+encounter Reference
+date dateTime
+detected dateTime
+recordedDate dateTime
+resultingCondition Reference
+location Reference
+seriousness CodeableConcept
+severity CodeableConcept
+outcome CodeableConcept
+recorder Reference
+contributor Reference
+suspectEntity AdverseEvent.suspectEntity
+subjectMedicalHistory Reference
+referenceDocument Reference
+study Reference
+=AdverseEvent.suspectEntity BackboneElement B
+instance Reference
+causality AdverseEvent.suspectEntity.causality
+=AdverseEvent.suspectEntity.causality BackboneElement B
+assessment CodeableConcept
+productRelatedness string
+author Reference
+method CodeableConcept
+=Age Quantity C
+=AllergyIntolerance DomainResource R
+identifier Identifier
+clinicalStatus CodeableConcept
+verificationStatus CodeableConcept
+type code
+category code
+criticality code
+code CodeableConcept
+patient Reference
+encounter Reference
+onset[x] dateTime|Age|Period|Range|string
+recordedDate dateTime
+recorder Reference
+asserter Reference
+lastOccurrence dateTime
+note Annotation
+reaction AllergyIntolerance.reaction
+=AllergyIntolerance.reaction BackboneElement B
+substance CodeableConcept
+manifestation CodeableConcept
+description string
+onset dateTime
+severity code
+exposureRoute CodeableConcept
+note Annotation
+=Annotation Element C
+author[x] Reference|string
+time dateTime
+text markdown
+=Appointment DomainResource R
+identifier Identifier
+status code
+cancelationReason CodeableConcept
+serviceCategory CodeableConcept
+serviceType CodeableConcept
+specialty CodeableConcept
+appointmentType CodeableConcept
+reasonCode CodeableConcept
+reasonReference Reference
+priority unsignedInt
+description string
+supportingInformation Reference
+start instant
+end instant
+minutesDuration positiveInt
+slot Reference
+created dateTime
+comment string
+patientInstruction string
+basedOn Reference
+participant Appointment.participant
+requestedPeriod Period
+=Appointment.participant BackboneElement B
+type CodeableConcept
+actor Reference
+required code
+status code
+period Period
+=AppointmentResponse DomainResource R
+identifier Identifier
+appointment Reference
+start instant
+end instant
+participantType CodeableConcept
+actor Reference
+participantStatus code
+comment string
+=Attachment Element C
+contentType code
+language code
+data base64Binary
+url url
+size unsignedInt
+hash base64Binary
+title string
+creation dateTime
+=AuditEvent DomainResource R
+type Coding
+subtype Coding
+action code
+period Period
+recorded instant
+outcome code
+outcomeDesc string
+purposeOfEvent CodeableConcept
+agent AuditEvent.agent
+source AuditEvent.source
+entity AuditEvent.entity
+=AuditEvent.agent BackboneElement B
+type CodeableConcept
+role CodeableConcept
+who Reference
+altId string
+name string
+requestor boolean
+location Reference
+policy uri
+media Coding
+network AuditEvent.agent.network
+purposeOfUse CodeableConcept
+=AuditEvent.agent.network BackboneElement B
+address string
+type code
+=AuditEvent.source BackboneElement B
+site string
+observer Reference
+type Coding
+=AuditEvent.entity BackboneElement B
+what Reference
+type Coding
+role Coding
+lifecycle Coding
+securityLabel Coding
+name string
+description string
+query base64Binary
+detail AuditEvent.entity.detail
+=AuditEvent.entity.detail BackboneElement B
+type string
+value[x] string|base64Binary
+=BackboneElement Element C
+modifierExtension Extension
+=Basic DomainResource R
+identifier Identifier
+code CodeableConcept
+subject Reference
+created date
+author Reference
+=Binary Resource R
+contentType code
+securityContext Reference
+data base64Binary
+=BiologicallyDerivedProduct DomainResource R
+identifier Identifier
+productCategory code
+productCode CodeableConcept
+status code
+request Reference
+quantity integer
+parent Reference
+collection BiologicallyDerivedProduct.collection
+processing BiologicallyDerivedProduct.processing
+manipulation BiologicallyDerivedProduct.manipulation
+storage BiologicallyDerivedProduct.storage
+=BiologicallyDerivedProduct.collection BackboneElement B
+collector Reference
+source Reference
+collected[x] dateTime|Period
+=BiologicallyDerivedProduct.processing BackboneElement B
+description string
+procedure CodeableConcept
+additive Reference
+time[x] dateTime|Period
+=BiologicallyDerivedProduct.manipulation BackboneElement B
+description string
+time[x] dateTime|Period
+=BiologicallyDerivedProduct.storage BackboneElement B
+description string
+temperature decimal
+scale code
+duration Period
+=BodyStructure DomainResource R
+identifier Identifier
+active boolean
+morphology CodeableConcept
+location CodeableConcept
+locationQualifier CodeableConcept
+description string
+image Attachment
+patient Reference
+=Bundle Resource R
+identifier Identifier
+type code
+timestamp instant
+total unsignedInt
+link Bundle.link
+entry Bundle.entry
+signature Signature
+=Bundle.link BackboneElement B
+relation string
+url uri
+=Bundle.entry BackboneElement B
+link Bundle.link
+fullUrl uri
+resource Resource
+search Bundle.entry.search
+request Bundle.entry.request
+response Bundle.entry.response
+=Bundle.entry.search BackboneElement B
+mode code
+score decimal
+=Bundle.entry.request BackboneElement B
+method code
+url uri
+ifNoneMatch string
+ifModifiedSince instant
+ifMatch string
+ifNoneExist string
+=Bundle.entry.response BackboneElement B
+status string
+location uri
+etag string
+lastModified instant
+outcome Resource
+=CapabilityStatement DomainResource R
+url uri
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+kind code
+instantiates canonical
+imports canonical
+software CapabilityStatement.software
+implementation CapabilityStatement.implementation
+fhirVersion code
+format code
+patchFormat code
+implementationGuide canonical
+rest CapabilityStatement.rest
+messaging CapabilityStatement.messaging
+document CapabilityStatement.document
+=CapabilityStatement.software BackboneElement B
+name string
+version string
+releaseDate dateTime
+=CapabilityStatement.implementation BackboneElement B
+description string
+url url
+custodian Reference
+=CapabilityStatement.rest BackboneElement B
+mode code
+documentation markdown
+security CapabilityStatement.rest.security
+resource CapabilityStatement.rest.resource
+interaction CapabilityStatement.rest.interaction
+searchParam CapabilityStatement.rest.resource.searchParam
+operation CapabilityStatement.rest.resource.operation
+compartment canonical
+=CapabilityStatement.rest.security BackboneElement B
+cors boolean
+service CodeableConcept
+description markdown
+=CapabilityStatement.rest.resource BackboneElement B
+type code
+profile canonical
+supportedProfile canonical
+documentation markdown
+interaction CapabilityStatement.rest.resource.interaction
+versioning code
+readHistory boolean
+updateCreate boolean
+conditionalCreate boolean
+conditionalRead code
+conditionalUpdate boolean
+conditionalDelete code
+referencePolicy code
+searchInclude string
+searchRevInclude string
+searchParam CapabilityStatement.rest.resource.searchParam
+operation CapabilityStatement.rest.resource.operation
+=CapabilityStatement.rest.resource.interaction BackboneElement B
+code code
+documentation markdown
+=CapabilityStatement.rest.resource.searchParam BackboneElement B
+name string
+definition canonical
+type code
+documentation markdown
+=CapabilityStatement.rest.resource.operation BackboneElement B
+name string
+definition canonical
+documentation markdown
+=CapabilityStatement.rest.interaction BackboneElement B
+code code
+documentation markdown
+=CapabilityStatement.messaging BackboneElement B
+endpoint CapabilityStatement.messaging.endpoint
+reliableCache unsignedInt
+documentation markdown
+supportedMessage CapabilityStatement.messaging.supportedMessage
+=CapabilityStatement.messaging.endpoint BackboneElement B
+protocol Coding
+address url
+=CapabilityStatement.messaging.supportedMessage BackboneElement B
+mode code
+definition canonical
+=CapabilityStatement.document BackboneElement B
+mode code
+documentation markdown
+profile canonical
+=CarePlan DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+replaces Reference
+partOf Reference
+status code
+intent code
+category CodeableConcept
+title string
+description string
+subject Reference
+encounter Reference
+period Period
+created dateTime
+author Reference
+contributor Reference
+careTeam Reference
+addresses Reference
+supportingInfo Reference
+goal Reference
+activity CarePlan.activity
+note Annotation
+=CarePlan.activity BackboneElement B
+outcomeCodeableConcept CodeableConcept
+outcomeReference Reference
+progress Annotation
+reference Reference
+detail CarePlan.activity.detail
+=CarePlan.activity.detail BackboneElement B
+kind code
+instantiatesCanonical canonical
+instantiatesUri uri
+code CodeableConcept
+reasonCode CodeableConcept
+reasonReference Reference
+goal Reference
+status code
+statusReason CodeableConcept
+doNotPerform boolean
+scheduled[x] Timing|Period|string
+location Reference
+performer Reference
+product[x] CodeableConcept|Reference
+dailyAmount Quantity
+quantity Quantity
+description string
+=CareTeam DomainResource R
+identifier Identifier
+status code
+category CodeableConcept
+name string
+subject Reference
+encounter Reference
+period Period
+participant CareTeam.participant
+reasonCode CodeableConcept
+reasonReference Reference
+managingOrganization Reference
+telecom ContactPoint
+note Annotation
+=CareTeam.participant BackboneElement B
+role CodeableConcept
+member Reference
+onBehalfOf Reference
+period Period
+=CatalogEntry DomainResource R
+identifier Identifier
+type CodeableConcept
+orderable boolean
+referencedItem Reference
+additionalIdentifier Identifier
+classification CodeableConcept
+status code
+validityPeriod Period
+validTo dateTime
+lastUpdated dateTime
+additionalCharacteristic CodeableConcept
+additionalClassification CodeableConcept
+relatedEntry CatalogEntry.relatedEntry
+=CatalogEntry.relatedEntry BackboneElement B
+relationtype code
+item Reference
+=ChargeItem DomainResource R
+identifier Identifier
+definitionUri uri
+definitionCanonical canonical
+status code
+partOf Reference
+code CodeableConcept
+subject Reference
+context Reference
+occurrence[x] dateTime|Period|Timing
+performer ChargeItem.performer
+performingOrganization Reference
+requestingOrganization Reference
+costCenter Reference
+quantity Quantity
+bodysite CodeableConcept
+factorOverride decimal
+priceOverride Money
+overrideReason string
+enterer Reference
+enteredDate dateTime
+reason CodeableConcept
+service Reference
+product[x] Reference|CodeableConcept
+account Reference
+note Annotation
+supportingInformation Reference
+=ChargeItem.performer BackboneElement B
+function CodeableConcept
+actor Reference
+=ChargeItemDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+title string
+derivedFromUri uri
+partOf canonical
+replaces canonical
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+code CodeableConcept
+instance Reference
+applicability ChargeItemDefinition.applicability
+propertyGroup ChargeItemDefinition.propertyGroup
+=ChargeItemDefinition.applicability BackboneElement B
+description string
+language string
+expression string
+=ChargeItemDefinition.propertyGroup BackboneElement B
+applicability ChargeItemDefinition.applicability
+priceComponent ChargeItemDefinition.propertyGroup.priceComponent
+=ChargeItemDefinition.propertyGroup.priceComponent BackboneElement B
+type code
+code CodeableConcept
+factor decimal
+amount Money
+=Claim DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+subType CodeableConcept
+use code
+patient Reference
+billablePeriod Period
+created dateTime
+enterer Reference
+insurer Reference
+provider Reference
+priority CodeableConcept
+fundsReserve CodeableConcept
+related Claim.related
+prescription Reference
+originalPrescription Reference
+payee Claim.payee
+referral Reference
+facility Reference
+careTeam Claim.careTeam
+supportingInfo Claim.supportingInfo
+diagnosis Claim.diagnosis
+procedure Claim.procedure
+insurance Claim.insurance
+accident Claim.accident
+item Claim.item
+total Money
+=Claim.related BackboneElement B
+claim Reference
+relationship CodeableConcept
+reference Identifier
+=Claim.payee BackboneElement B
+type CodeableConcept
+party Reference
+=Claim.careTeam BackboneElement B
+sequence positiveInt
+provider Reference
+responsible boolean
+role CodeableConcept
+qualification CodeableConcept
+=Claim.supportingInfo BackboneElement B
+sequence positiveInt
+category CodeableConcept
+code CodeableConcept
+timing[x] date|Period
+value[x] boolean|string|Quantity|Attachment|Reference
+reason CodeableConcept
+=Claim.diagnosis BackboneElement B
+sequence positiveInt
+diagnosis[x] CodeableConcept|Reference
+type CodeableConcept
+onAdmission CodeableConcept
+packageCode CodeableConcept
+=Claim.procedure BackboneElement B
+sequence positiveInt
+type CodeableConcept
+date dateTime
+procedure[x] CodeableConcept|Reference
+udi Reference
+=Claim.insurance BackboneElement B
+sequence positiveInt
+focal boolean
+identifier Identifier
+coverage Reference
+businessArrangement string
+preAuthRef string
+claimResponse Reference
+=Claim.accident BackboneElement B
+date date
+type CodeableConcept
+location[x] Address|Reference
+=Claim.item BackboneElement B
+sequence positiveInt
+careTeamSequence positiveInt
+diagnosisSequence positiveInt
+procedureSequence positiveInt
+informationSequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+serviced[x] date|Period
+location[x] CodeableConcept|Address|Reference
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+bodySite CodeableConcept
+subSite CodeableConcept
+encounter Reference
+detail Claim.item.detail
+=Claim.item.detail BackboneElement B
+sequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+subDetail Claim.item.detail.subDetail
+=Claim.item.detail.subDetail BackboneElement B
+sequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+=ClaimResponse DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+subType CodeableConcept
+use code
+patient Reference
+created dateTime
+insurer Reference
+requestor Reference
+request Reference
+outcome code
+disposition string
+preAuthRef string
+preAuthPeriod Period
+payeeType CodeableConcept
+item ClaimResponse.item
+addItem ClaimResponse.addItem
+adjudication ClaimResponse.item.adjudication
+total ClaimResponse.total
+payment ClaimResponse.payment
+fundsReserve CodeableConcept
+formCode CodeableConcept
+form Attachment
+processNote ClaimResponse.processNote
+communicationRequest Reference
+insurance ClaimResponse.insurance
+error ClaimResponse.error
+=ClaimResponse.item BackboneElement B
+itemSequence positiveInt
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+detail ClaimResponse.item.detail
+=ClaimResponse.item.adjudication BackboneElement B
+category CodeableConcept
+reason CodeableConcept
+amount Money
+value decimal
+=ClaimResponse.item.detail BackboneElement B
+detailSequence positiveInt
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+subDetail ClaimResponse.item.detail.subDetail
+=ClaimResponse.item.detail.subDetail BackboneElement B
+subDetailSequence positiveInt
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+=ClaimResponse.addItem BackboneElement B
+itemSequence positiveInt
+detailSequence positiveInt
+subdetailSequence positiveInt
+provider Reference
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+serviced[x] date|Period
+location[x] CodeableConcept|Address|Reference
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+bodySite CodeableConcept
+subSite CodeableConcept
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+detail ClaimResponse.addItem.detail
+=ClaimResponse.addItem.detail BackboneElement B
+productOrService CodeableConcept
+modifier CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+subDetail ClaimResponse.addItem.detail.subDetail
+=ClaimResponse.addItem.detail.subDetail BackboneElement B
+productOrService CodeableConcept
+modifier CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+noteNumber positiveInt
+adjudication ClaimResponse.item.adjudication
+=ClaimResponse.total BackboneElement B
+category CodeableConcept
+amount Money
+=ClaimResponse.payment BackboneElement B
+type CodeableConcept
+adjustment Money
+adjustmentReason CodeableConcept
+date date
+amount Money
+identifier Identifier
+=ClaimResponse.processNote BackboneElement B
+number positiveInt
+type code
+text string
+language CodeableConcept
+=ClaimResponse.insurance BackboneElement B
+sequence positiveInt
+focal boolean
+coverage Reference
+businessArrangement string
+claimResponse Reference
+=ClaimResponse.error BackboneElement B
+itemSequence positiveInt
+detailSequence positiveInt
+subDetailSequence positiveInt
+code CodeableConcept
+=ClinicalImpression DomainResource R
+identifier Identifier
+status code
+statusReason CodeableConcept
+code CodeableConcept
+description string
+subject Reference
+encounter Reference
+effective[x] dateTime|Period
+date dateTime
+assessor Reference
+previous Reference
+problem Reference
+investigation ClinicalImpression.investigation
+protocol uri
+summary string
+finding ClinicalImpression.finding
+prognosisCodeableConcept CodeableConcept
+prognosisReference Reference
+supportingInfo Reference
+note Annotation
+=ClinicalImpression.investigation BackboneElement B
+code CodeableConcept
+item Reference
+=ClinicalImpression.finding BackboneElement B
+itemCodeableConcept CodeableConcept
+itemReference Reference
+basis string
+=CodeSystem DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+caseSensitive boolean
+valueSet canonical
+hierarchyMeaning code
+compositional boolean
+versionNeeded boolean
+content code
+supplements canonical
+count unsignedInt
+filter CodeSystem.filter
+property CodeSystem.property
+concept CodeSystem.concept
+=CodeSystem.filter BackboneElement B
+code code
+description string
+operator code
+value string
+=CodeSystem.property BackboneElement B
+code code
+uri uri
+description string
+type code
+=CodeSystem.concept BackboneElement B
+code code
+display string
+definition string
+designation CodeSystem.concept.designation
+property CodeSystem.concept.property
+concept CodeSystem.concept
+=CodeSystem.concept.designation BackboneElement B
+language code
+use Coding
+value string
+=CodeSystem.concept.property BackboneElement B
+code code
+value[x] code|Coding|string|integer|boolean|dateTime|decimal
+=CodeableConcept Element C
+coding Coding
+text string
+=Coding Element C
+system uri
+version string
+code code
+display string
+userSelected boolean
+=Communication DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+partOf Reference
+inResponseTo Reference
+status code
+statusReason CodeableConcept
+category CodeableConcept
+priority code
+medium CodeableConcept
+subject Reference
+topic CodeableConcept
+about Reference
+encounter Reference
+sent dateTime
+received dateTime
+recipient Reference
+sender Reference
+reasonCode CodeableConcept
+reasonReference Reference
+payload Communication.payload
+note Annotation
+=Communication.payload BackboneElement B
+content[x] string|Attachment|Reference
+=CommunicationRequest DomainResource R
+identifier Identifier
+basedOn Reference
+replaces Reference
+groupIdentifier Identifier
+status code
+statusReason CodeableConcept
+category CodeableConcept
+priority code
+doNotPerform boolean
+medium CodeableConcept
+subject Reference
+about Reference
+encounter Reference
+payload CommunicationRequest.payload
+occurrence[x] dateTime|Period
+authoredOn dateTime
+requester Reference
+recipient Reference
+sender Reference
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+=CommunicationRequest.payload BackboneElement B
+content[x] string|Attachment|Reference
+=CompartmentDefinition DomainResource R
+url uri
+version string
+name string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+purpose markdown
+code code
+search boolean
+resource CompartmentDefinition.resource
+=CompartmentDefinition.resource BackboneElement B
+code code
+param string
+documentation string
+=Composition DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+category CodeableConcept
+subject Reference
+encounter Reference
+date dateTime
+author Reference
+title string
+confidentiality code
+attester Composition.attester
+custodian Reference
+relatesTo Composition.relatesTo
+event Composition.event
+section Composition.section
+=Composition.attester BackboneElement B
+mode code
+time dateTime
+party Reference
+=Composition.relatesTo BackboneElement B
+code code
+target[x] Identifier|Reference
+=Composition.event BackboneElement B
+code CodeableConcept
+period Period
+detail Reference
+=Composition.section BackboneElement B
+title string
+code CodeableConcept
+author Reference
+focus Reference
+text Narrative
+mode code
+orderedBy CodeableConcept
+entry Reference
+emptyReason CodeableConcept
+section Composition.section
+=ConceptMap DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+source[x] uri|canonical
+target[x] uri|canonical
+group ConceptMap.group
+=ConceptMap.group BackboneElement B
+source uri
+sourceVersion string
+target uri
+targetVersion string
+element ConceptMap.group.element
+unmapped ConceptMap.group.unmapped
+=ConceptMap.group.element BackboneElement B
+code code
+display string
+target ConceptMap.group.element.target
+=ConceptMap.group.element.target BackboneElement B
+code code
+display string
+equivalence code
+comment string
+dependsOn ConceptMap.group.element.target.dependsOn
+product ConceptMap.group.element.target.dependsOn
+=ConceptMap.group.element.target.dependsOn BackboneElement B
+property uri
+system canonical
+value string
+display string
+=ConceptMap.group.unmapped BackboneElement B
+mode code
+code code
+display string
+url canonical
+=Condition DomainResource R
+identifier Identifier
+clinicalStatus CodeableConcept
+verificationStatus CodeableConcept
+category CodeableConcept
+severity CodeableConcept
+code CodeableConcept
+bodySite CodeableConcept
+subject Reference
+encounter Reference
+onset[x] dateTime|Age|Period|Range|string
+abatement[x] dateTime|Age|Period|Range|string
+recordedDate dateTime
+recorder Reference
+asserter Reference
+stage Condition.stage
+evidence Condition.evidence
+note Annotation
+=Condition.stage BackboneElement B
+summary CodeableConcept
+assessment Reference
+type CodeableConcept
+=Condition.evidence BackboneElement B
+code CodeableConcept
+detail Reference
+=Consent DomainResource R
+identifier Identifier
+status code
+scope CodeableConcept
+category CodeableConcept
+patient Reference
+dateTime dateTime
+performer Reference
+organization Reference
+source[x] Attachment|Reference
+policy Consent.policy
+policyRule CodeableConcept
+verification Consent.verification
+provision Consent.provision
+=Consent.policy BackboneElement B
+authority uri
+uri uri
+=Consent.verification BackboneElement B
+verified boolean
+verifiedWith Reference
+verificationDate dateTime
+=Consent.provision BackboneElement B
+type code
+period Period
+actor Consent.provision.actor
+action CodeableConcept
+securityLabel Coding
+purpose Coding
+class Coding
+code CodeableConcept
+dataPeriod Period
+data Consent.provision.data
+provision Consent.provision
+=Consent.provision.actor BackboneElement B
+role CodeableConcept
+reference Reference
+=Consent.provision.data BackboneElement B
+meaning code
+reference Reference
+=ContactDetail Element C
+name string
+telecom ContactPoint
+=ContactPoint Element C
+system code
+value string
+use code
+rank positiveInt
+period Period
+=Contract DomainResource R
+identifier Identifier
+url uri
+version string
+status code
+legalState CodeableConcept
+instantiatesCanonical Reference
+instantiatesUri uri
+contentDerivative CodeableConcept
+issued dateTime
+applies Period
+expirationType CodeableConcept
+subject Reference
+authority Reference
+domain Reference
+site Reference
+name string
+title string
+subtitle string
+alias string
+author Reference
+scope CodeableConcept
+topic[x] CodeableConcept|Reference
+type CodeableConcept
+subType CodeableConcept
+contentDefinition Contract.contentDefinition
+term Contract.term
+supportingInfo Reference
+relevantHistory Reference
+signer Contract.signer
+friendly Contract.friendly
+legal Contract.legal
+rule Contract.rule
+legallyBinding[x] Attachment|Reference
+=Contract.contentDefinition BackboneElement B
+type CodeableConcept
+subType CodeableConcept
+publisher Reference
+publicationDate dateTime
+publicationStatus code
+copyright markdown
+=Contract.term BackboneElement B
+identifier Identifier
+issued dateTime
+applies Period
+topic[x] CodeableConcept|Reference
+type CodeableConcept
+subType CodeableConcept
+text string
+securityLabel Contract.term.securityLabel
+offer Contract.term.offer
+asset Contract.term.asset
+action Contract.term.action
+group Contract.term
+=Contract.term.securityLabel BackboneElement B
+number unsignedInt
+classification Coding
+category Coding
+control Coding
+=Contract.term.offer BackboneElement B
+identifier Identifier
+party Contract.term.offer.party
+topic Reference
+type CodeableConcept
+decision CodeableConcept
+decisionMode CodeableConcept
+answer Contract.term.offer.answer
+text string
+linkId string
+securityLabelNumber unsignedInt
+=Contract.term.offer.party BackboneElement B
+reference Reference
+role CodeableConcept
+=Contract.term.offer.answer BackboneElement B
+value[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference
+=Contract.term.asset BackboneElement B
+scope CodeableConcept
+type CodeableConcept
+typeReference Reference
+subtype CodeableConcept
+relationship Coding
+context Contract.term.asset.context
+condition string
+periodType CodeableConcept
+period Period
+usePeriod Period
+text string
+linkId string
+answer Contract.term.offer.answer
+securityLabelNumber unsignedInt
+valuedItem Contract.term.asset.valuedItem
+=Contract.term.asset.context BackboneElement B
+reference Reference
+code CodeableConcept
+text string
+=Contract.term.asset.valuedItem BackboneElement B
+entity[x] CodeableConcept|Reference
+identifier Identifier
+effectiveTime dateTime
+quantity Quantity
+unitPrice Money
+factor decimal
+points decimal
+net Money
+payment string
+paymentDate dateTime
+responsible Reference
+recipient Reference
+linkId string
+securityLabelNumber unsignedInt
+=Contract.term.action BackboneElement B
+doNotPerform boolean
+type CodeableConcept
+subject Contract.term.action.subject
+intent CodeableConcept
+linkId string
+status CodeableConcept
+context Reference
+contextLinkId string
+occurrence[x] dateTime|Period|Timing
+requester Reference
+requesterLinkId string
+performerType CodeableConcept
+performerRole CodeableConcept
+performer Reference
+performerLinkId string
+reasonCode CodeableConcept
+reasonReference Reference
+reason string
+reasonLinkId string
+note Annotation
+securityLabelNumber unsignedInt
+=Contract.term.action.subject BackboneElement B
+reference Reference
+role CodeableConcept
+=Contract.signer BackboneElement B
+type Coding
+party Reference
+signature Signature
+=Contract.friendly BackboneElement B
+content[x] Attachment|Reference
+=Contract.legal BackboneElement B
+content[x] Attachment|Reference
+=Contract.rule BackboneElement B
+content[x] Attachment|Reference
+=Contributor Element C
+type code
+name string
+contact ContactDetail
+=Count Quantity C
+=Coverage DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+policyHolder Reference
+subscriber Reference
+subscriberId string
+beneficiary Reference
+dependent string
+relationship CodeableConcept
+period Period
+payor Reference
+class Coverage.class
+order positiveInt
+network string
+costToBeneficiary Coverage.costToBeneficiary
+subrogation boolean
+contract Reference
+=Coverage.class BackboneElement B
+type CodeableConcept
+value string
+name string
+=Coverage.costToBeneficiary BackboneElement B
+type CodeableConcept
+value[x] Quantity|Money
+exception Coverage.costToBeneficiary.exception
+=Coverage.costToBeneficiary.exception BackboneElement B
+type CodeableConcept
+period Period
+=CoverageEligibilityRequest DomainResource R
+identifier Identifier
+status code
+priority CodeableConcept
+purpose code
+patient Reference
+serviced[x] date|Period
+created dateTime
+enterer Reference
+provider Reference
+insurer Reference
+facility Reference
+supportingInfo CoverageEligibilityRequest.supportingInfo
+insurance CoverageEligibilityRequest.insurance
+item CoverageEligibilityRequest.item
+=CoverageEligibilityRequest.supportingInfo BackboneElement B
+sequence positiveInt
+information Reference
+appliesToAll boolean
+=CoverageEligibilityRequest.insurance BackboneElement B
+focal boolean
+coverage Reference
+businessArrangement string
+=CoverageEligibilityRequest.item BackboneElement B
+supportingInfoSequence positiveInt
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+provider Reference
+quantity Quantity
+unitPrice Money
+facility Reference
+diagnosis CoverageEligibilityRequest.item.diagnosis
+detail Reference
+=CoverageEligibilityRequest.item.diagnosis BackboneElement B
+diagnosis[x] CodeableConcept|Reference
+=CoverageEligibilityResponse DomainResource R
+identifier Identifier
+status code
+purpose code
+patient Reference
+serviced[x] date|Period
+created dateTime
+requestor Reference
+request Reference
+outcome code
+disposition string
+insurer Reference
+insurance CoverageEligibilityResponse.insurance
+preAuthRef string
+form CodeableConcept
+error CoverageEligibilityResponse.error
+=CoverageEligibilityResponse.insurance BackboneElement B
+coverage Reference
+inforce boolean
+benefitPeriod Period
+item CoverageEligibilityResponse.insurance.item
+=CoverageEligibilityResponse.insurance.item BackboneElement B
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+provider Reference
+excluded boolean
+name string
+description string
+network CodeableConcept
+unit CodeableConcept
+term CodeableConcept
+benefit CoverageEligibilityResponse.insurance.item.benefit
+authorizationRequired boolean
+authorizationSupporting CodeableConcept
+authorizationUrl uri
+=CoverageEligibilityResponse.insurance.item.benefit BackboneElement B
+type CodeableConcept
+allowed[x] unsignedInt|string|Money
+used[x] unsignedInt|string|Money
+=CoverageEligibilityResponse.error BackboneElement B
+code CodeableConcept
+=DataRequirement Element C
+type code
+profile canonical
+subject[x] CodeableConcept|Reference
+mustSupport string
+codeFilter DataRequirement.codeFilter
+dateFilter DataRequirement.dateFilter
+limit positiveInt
+sort DataRequirement.sort
+=DataRequirement.codeFilter Element B
+path string
+searchParam string
+valueSet canonical
+code Coding
+=DataRequirement.dateFilter Element B
+path string
+searchParam string
+value[x] dateTime|Period|Duration
+=DataRequirement.sort Element B
+path string
+direction code
+=DetectedIssue DomainResource R
+identifier Identifier
+status code
+code CodeableConcept
+severity code
+patient Reference
+identified[x] dateTime|Period
+author Reference
+implicated Reference
+evidence DetectedIssue.evidence
+detail string
+reference uri
+mitigation DetectedIssue.mitigation
+=DetectedIssue.evidence BackboneElement B
+code CodeableConcept
+detail Reference
+=DetectedIssue.mitigation BackboneElement B
+action CodeableConcept
+date dateTime
+author Reference
+=Device DomainResource R
+identifier Identifier
+definition Reference
+udiCarrier Device.udiCarrier
+status code
+statusReason CodeableConcept
+distinctIdentifier string
+manufacturer string
+manufactureDate dateTime
+expirationDate dateTime
+lotNumber string
+serialNumber string
+deviceName Device.deviceName
+modelNumber string
+partNumber string
+type CodeableConcept
+specialization Device.specialization
+version Device.version
+property Device.property
+patient Reference
+owner Reference
+contact ContactPoint
+location Reference
+url uri
+note Annotation
+safety CodeableConcept
+parent Reference
+=Device.udiCarrier BackboneElement B
+deviceIdentifier string
+issuer uri
+jurisdiction uri
+carrierAIDC base64Binary
+carrierHRF string
+entryType code
+=Device.deviceName BackboneElement B
+name string
+type code
+=Device.specialization BackboneElement B
+systemType CodeableConcept
+version string
+=Device.version BackboneElement B
+type CodeableConcept
+component Identifier
+value string
+=Device.property BackboneElement B
+type CodeableConcept
+valueQuantity Quantity
+valueCode CodeableConcept
+=DeviceDefinition DomainResource R
+identifier Identifier
+udiDeviceIdentifier DeviceDefinition.udiDeviceIdentifier
+manufacturer[x] string|Reference
+deviceName DeviceDefinition.deviceName
+modelNumber string
+type CodeableConcept
+specialization DeviceDefinition.specialization
+version string
+safety CodeableConcept
+shelfLifeStorage ProductShelfLife
+physicalCharacteristics ProdCharacteristic
+languageCode CodeableConcept
+capability DeviceDefinition.capability
+property DeviceDefinition.property
+owner Reference
+contact ContactPoint
+url uri
+onlineInformation uri
+note Annotation
+quantity Quantity
+parentDevice Reference
+material DeviceDefinition.material
+=DeviceDefinition.udiDeviceIdentifier BackboneElement B
+deviceIdentifier string
+issuer uri
+jurisdiction uri
+=DeviceDefinition.deviceName BackboneElement B
+name string
+type code
+=DeviceDefinition.specialization BackboneElement B
+systemType string
+version string
+=DeviceDefinition.capability BackboneElement B
+type CodeableConcept
+description CodeableConcept
+=DeviceDefinition.property BackboneElement B
+type CodeableConcept
+valueQuantity Quantity
+valueCode CodeableConcept
+=DeviceDefinition.material BackboneElement B
+substance CodeableConcept
+alternate boolean
+allergenicIndicator boolean
+=DeviceMetric DomainResource R
+identifier Identifier
+type CodeableConcept
+unit CodeableConcept
+source Reference
+parent Reference
+operationalStatus code
+color code
+category code
+measurementPeriod Timing
+calibration DeviceMetric.calibration
+=DeviceMetric.calibration BackboneElement B
+type code
+state code
+time instant
+=DeviceRequest DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+priorRequest Reference
+groupIdentifier Identifier
+status code
+intent code
+priority code
+code[x] Reference|CodeableConcept
+parameter DeviceRequest.parameter
+subject Reference
+encounter Reference
+occurrence[x] dateTime|Period|Timing
+authoredOn dateTime
+requester Reference
+performerType CodeableConcept
+performer Reference
+reasonCode CodeableConcept
+reasonReference Reference
+insurance Reference
+supportingInfo Reference
+note Annotation
+relevantHistory Reference
+=DeviceRequest.parameter BackboneElement B
+code CodeableConcept
+value[x] CodeableConcept|Quantity|Range|boolean
+=DeviceUseStatement DomainResource R
+identifier Identifier
+basedOn Reference
+status code
+subject Reference
+derivedFrom Reference
+timing[x] Timing|Period|dateTime
+recordedOn dateTime
+source Reference
+device Reference
+reasonCode CodeableConcept
+reasonReference Reference
+bodySite CodeableConcept
+note Annotation
+=DiagnosticReport DomainResource R
+identifier Identifier
+basedOn Reference
+status code
+category CodeableConcept
+code CodeableConcept
+subject Reference
+encounter Reference
+effective[x] dateTime|Period
+issued instant
+performer Reference
+resultsInterpreter Reference
+specimen Reference
+result Reference
+imagingStudy Reference
+media DiagnosticReport.media
+conclusion string
+conclusionCode CodeableConcept
+presentedForm Attachment
+=DiagnosticReport.media BackboneElement B
+comment string
+link Reference
+=Distance Quantity C
+=DocumentManifest DomainResource R
+masterIdentifier Identifier
+identifier Identifier
+status code
+type CodeableConcept
+subject Reference
+created dateTime
+author Reference
+recipient Reference
+source uri
+description string
+content Reference
+related DocumentManifest.related
+=DocumentManifest.related BackboneElement B
+identifier Identifier
+ref Reference
+=DocumentReference DomainResource R
+masterIdentifier Identifier
+identifier Identifier
+status code
+docStatus code
+type CodeableConcept
+category CodeableConcept
+subject Reference
+date instant
+author Reference
+authenticator Reference
+custodian Reference
+relatesTo DocumentReference.relatesTo
+description string
+securityLabel CodeableConcept
+content DocumentReference.content
+context DocumentReference.context
+=DocumentReference.relatesTo BackboneElement B
+code code
+target Reference
+=DocumentReference.content BackboneElement B
+attachment Attachment
+format Coding
+=DocumentReference.context BackboneElement B
+encounter Reference
+event CodeableConcept
+period Period
+facilityType CodeableConcept
+practiceSetting CodeableConcept
+sourcePatientInfo Reference
+related Reference
+=DomainResource Resource A
+text Narrative
+contained Resource
+extension Extension
+modifierExtension Extension
+=Dosage BackboneElement C
+sequence integer
+text string
+additionalInstruction CodeableConcept
+patientInstruction string
+timing Timing
+asNeeded[x] boolean|CodeableConcept
+site CodeableConcept
+route CodeableConcept
+method CodeableConcept
+doseAndRate Dosage.doseAndRate
+maxDosePerPeriod Ratio
+maxDosePerAdministration Quantity
+maxDosePerLifetime Quantity
+=Dosage.doseAndRate Element B
+type CodeableConcept
+dose[x] Range|Quantity
+rate[x] Ratio|Range|Quantity
+=Duration Quantity C
+=EffectEvidenceSynthesis DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+note Annotation
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+synthesisType CodeableConcept
+studyType CodeableConcept
+population Reference
+exposure Reference
+exposureAlternative Reference
+outcome Reference
+sampleSize EffectEvidenceSynthesis.sampleSize
+resultsByExposure EffectEvidenceSynthesis.resultsByExposure
+effectEstimate EffectEvidenceSynthesis.effectEstimate
+certainty EffectEvidenceSynthesis.certainty
+=EffectEvidenceSynthesis.sampleSize BackboneElement B
+description string
+numberOfStudies integer
+numberOfParticipants integer
+=EffectEvidenceSynthesis.resultsByExposure BackboneElement B
+description string
+exposureState code
+variantState CodeableConcept
+riskEvidenceSynthesis Reference
+=EffectEvidenceSynthesis.effectEstimate BackboneElement B
+description string
+type CodeableConcept
+variantState CodeableConcept
+value decimal
+unitOfMeasure CodeableConcept
+precisionEstimate EffectEvidenceSynthesis.effectEstimate.precisionEstimate
+=EffectEvidenceSynthesis.effectEstimate.precisionEstimate BackboneElement B
+type CodeableConcept
+level decimal
+from decimal
+to decimal
+=EffectEvidenceSynthesis.certainty BackboneElement B
+rating CodeableConcept
+note Annotation
+certaintySubcomponent EffectEvidenceSynthesis.certainty.certaintySubcomponent
+=EffectEvidenceSynthesis.certainty.certaintySubcomponent BackboneElement B
+type CodeableConcept
+rating CodeableConcept
+note Annotation
+=Element - C
+id string
+extension Extension
+=ElementDefinition BackboneElement C
+path string
+representation code
+sliceName string
+sliceIsConstraining boolean
+label string
+code Coding
+slicing ElementDefinition.slicing
+short string
+definition markdown
+comment markdown
+requirements markdown
+alias string
+min unsignedInt
+max string
+base ElementDefinition.base
+contentReference uri
+type ElementDefinition.type
+defaultValue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+meaningWhenMissing markdown
+orderMeaning string
+fixed[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+pattern[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+example ElementDefinition.example
+minValue[x] date|dateTime|instant|time|decimal|integer|positiveInt|unsignedInt|Quantity
+maxValue[x] date|dateTime|instant|time|decimal|integer|positiveInt|unsignedInt|Quantity
+maxLength integer
+condition id
+constraint ElementDefinition.constraint
+mustSupport boolean
+isModifier boolean
+isModifierReason string
+isSummary boolean
+binding ElementDefinition.binding
+mapping ElementDefinition.mapping
+=ElementDefinition.slicing Element B
+discriminator ElementDefinition.slicing.discriminator
+description string
+ordered boolean
+rules code
+=ElementDefinition.slicing.discriminator Element B
+type code
+path string
+=ElementDefinition.base Element B
+path string
+min unsignedInt
+max string
+=ElementDefinition.type Element B
+code uri
+profile canonical
+targetProfile canonical
+aggregation code
+versioning code
+=ElementDefinition.example Element B
+label string
+value[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+=ElementDefinition.constraint Element B
+key id
+requirements string
+severity code
+human string
+expression string
+xpath string
+source canonical
+=ElementDefinition.binding Element B
+strength code
+description string
+valueSet canonical
+=ElementDefinition.mapping Element B
+identity id
+language code
+map string
+comment string
+=Encounter DomainResource R
+identifier Identifier
+status code
+statusHistory Encounter.statusHistory
+class Coding
+classHistory Encounter.classHistory
+type CodeableConcept
+serviceType CodeableConcept
+priority CodeableConcept
+subject Reference
+episodeOfCare Reference
+basedOn Reference
+participant Encounter.participant
+appointment Reference
+period Period
+length Duration
+reasonCode CodeableConcept
+reasonReference Reference
+diagnosis Encounter.diagnosis
+account Reference
+hospitalization Encounter.hospitalization
+location Encounter.location
+serviceProvider Reference
+partOf Reference
+=Encounter.statusHistory BackboneElement B
+status code
+period Period
+=Encounter.classHistory BackboneElement B
+class Coding
+period Period
+=Encounter.participant BackboneElement B
+type CodeableConcept
+period Period
+individual Reference
+=Encounter.diagnosis BackboneElement B
+condition Reference
+use CodeableConcept
+rank positiveInt
+=Encounter.hospitalization BackboneElement B
+preAdmissionIdentifier Identifier
+origin Reference
+admitSource CodeableConcept
+reAdmission CodeableConcept
+dietPreference CodeableConcept
+specialCourtesy CodeableConcept
+specialArrangement CodeableConcept
+destination Reference
+dischargeDisposition CodeableConcept
+=Encounter.location BackboneElement B
+location Reference
+status code
+physicalType CodeableConcept
+period Period
+=Endpoint DomainResource R
+identifier Identifier
+status code
+connectionType Coding
+name string
+managingOrganization Reference
+contact ContactPoint
+period Period
+payloadType CodeableConcept
+payloadMimeType code
+address url
+header string
+=EnrollmentRequest DomainResource R
+identifier Identifier
+status code
+created dateTime
+insurer Reference
+provider Reference
+candidate Reference
+coverage Reference
+=EnrollmentResponse DomainResource R
+identifier Identifier
+status code
+request Reference
+outcome code
+disposition string
+created dateTime
+organization Reference
+requestProvider Reference
+=EpisodeOfCare DomainResource R
+identifier Identifier
+status code
+statusHistory EpisodeOfCare.statusHistory
+type CodeableConcept
+diagnosis EpisodeOfCare.diagnosis
+patient Reference
+managingOrganization Reference
+period Period
+referralRequest Reference
+careManager Reference
+team Reference
+account Reference
+=EpisodeOfCare.statusHistory BackboneElement B
+status code
+period Period
+=EpisodeOfCare.diagnosis BackboneElement B
+condition Reference
+role CodeableConcept
+rank positiveInt
+=EventDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+subtitle string
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+trigger TriggerDefinition
+=Evidence DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+shortTitle string
+subtitle string
+status code
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+note Annotation
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+exposureBackground Reference
+exposureVariant Reference
+outcome Reference
+=EvidenceVariable DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+shortTitle string
+subtitle string
+status code
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+note Annotation
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+type code
+characteristic EvidenceVariable.characteristic
+=EvidenceVariable.characteristic BackboneElement B
+description string
+definition[x] Reference|canonical|CodeableConcept|Expression|DataRequirement|TriggerDefinition
+usageContext UsageContext
+exclude boolean
+participantEffective[x] dateTime|Period|Duration|Timing
+timeFromStart Duration
+groupMeasure code
+=ExampleScenario DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+purpose markdown
+actor ExampleScenario.actor
+instance ExampleScenario.instance
+process ExampleScenario.process
+workflow canonical
+=ExampleScenario.actor BackboneElement B
+actorId string
+type code
+name string
+description markdown
+=ExampleScenario.instance BackboneElement B
+resourceId string
+resourceType code
+name string
+description markdown
+version ExampleScenario.instance.version
+containedInstance ExampleScenario.instance.containedInstance
+=ExampleScenario.instance.version BackboneElement B
+versionId string
+description markdown
+=ExampleScenario.instance.containedInstance BackboneElement B
+resourceId string
+versionId string
+=ExampleScenario.process BackboneElement B
+title string
+description markdown
+preConditions markdown
+postConditions markdown
+step ExampleScenario.process.step
+=ExampleScenario.process.step BackboneElement B
+process ExampleScenario.process
+pause boolean
+operation ExampleScenario.process.step.operation
+alternative ExampleScenario.process.step.alternative
+=ExampleScenario.process.step.operation BackboneElement B
+number string
+type string
+name string
+initiator string
+receiver string
+description markdown
+initiatorActive boolean
+receiverActive boolean
+request ExampleScenario.instance.containedInstance
+response ExampleScenario.instance.containedInstance
+=ExampleScenario.process.step.alternative BackboneElement B
+title string
+description markdown
+step ExampleScenario.process.step
+=ExplanationOfBenefit DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+subType CodeableConcept
+use code
+patient Reference
+billablePeriod Period
+created dateTime
+enterer Reference
+insurer Reference
+provider Reference
+priority CodeableConcept
+fundsReserveRequested CodeableConcept
+fundsReserve CodeableConcept
+related ExplanationOfBenefit.related
+prescription Reference
+originalPrescription Reference
+payee ExplanationOfBenefit.payee
+referral Reference
+facility Reference
+claim Reference
+claimResponse Reference
+outcome code
+disposition string
+preAuthRef string
+preAuthRefPeriod Period
+careTeam ExplanationOfBenefit.careTeam
+supportingInfo ExplanationOfBenefit.supportingInfo
+diagnosis ExplanationOfBenefit.diagnosis
+procedure ExplanationOfBenefit.procedure
+precedence positiveInt
+insurance ExplanationOfBenefit.insurance
+accident ExplanationOfBenefit.accident
+item ExplanationOfBenefit.item
+addItem ExplanationOfBenefit.addItem
+adjudication ExplanationOfBenefit.item.adjudication
+total ExplanationOfBenefit.total
+payment ExplanationOfBenefit.payment
+formCode CodeableConcept
+form Attachment
+processNote ExplanationOfBenefit.processNote
+benefitPeriod Period
+benefitBalance ExplanationOfBenefit.benefitBalance
+=ExplanationOfBenefit.related BackboneElement B
+claim Reference
+relationship CodeableConcept
+reference Identifier
+=ExplanationOfBenefit.payee BackboneElement B
+type CodeableConcept
+party Reference
+=ExplanationOfBenefit.careTeam BackboneElement B
+sequence positiveInt
+provider Reference
+responsible boolean
+role CodeableConcept
+qualification CodeableConcept
+=ExplanationOfBenefit.supportingInfo BackboneElement B
+sequence positiveInt
+category CodeableConcept
+code CodeableConcept
+timing[x] date|Period
+value[x] boolean|string|Quantity|Attachment|Reference
+reason Coding
+=ExplanationOfBenefit.diagnosis BackboneElement B
+sequence positiveInt
+diagnosis[x] CodeableConcept|Reference
+type CodeableConcept
+onAdmission CodeableConcept
+packageCode CodeableConcept
+=ExplanationOfBenefit.procedure BackboneElement B
+sequence positiveInt
+type CodeableConcept
+date dateTime
+procedure[x] CodeableConcept|Reference
+udi Reference
+=ExplanationOfBenefit.insurance BackboneElement B
+focal boolean
+coverage Reference
+preAuthRef string
+=ExplanationOfBenefit.accident BackboneElement B
+date date
+type CodeableConcept
+location[x] Address|Reference
+=ExplanationOfBenefit.item BackboneElement B
+sequence positiveInt
+careTeamSequence positiveInt
+diagnosisSequence positiveInt
+procedureSequence positiveInt
+informationSequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+serviced[x] date|Period
+location[x] CodeableConcept|Address|Reference
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+bodySite CodeableConcept
+subSite CodeableConcept
+encounter Reference
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+detail ExplanationOfBenefit.item.detail
+=ExplanationOfBenefit.item.adjudication BackboneElement B
+category CodeableConcept
+reason CodeableConcept
+amount Money
+value decimal
+=ExplanationOfBenefit.item.detail BackboneElement B
+sequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+subDetail ExplanationOfBenefit.item.detail.subDetail
+=ExplanationOfBenefit.item.detail.subDetail BackboneElement B
+sequence positiveInt
+revenue CodeableConcept
+category CodeableConcept
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+udi Reference
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+=ExplanationOfBenefit.addItem BackboneElement B
+itemSequence positiveInt
+detailSequence positiveInt
+subDetailSequence positiveInt
+provider Reference
+productOrService CodeableConcept
+modifier CodeableConcept
+programCode CodeableConcept
+serviced[x] date|Period
+location[x] CodeableConcept|Address|Reference
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+bodySite CodeableConcept
+subSite CodeableConcept
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+detail ExplanationOfBenefit.addItem.detail
+=ExplanationOfBenefit.addItem.detail BackboneElement B
+productOrService CodeableConcept
+modifier CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+subDetail ExplanationOfBenefit.addItem.detail.subDetail
+=ExplanationOfBenefit.addItem.detail.subDetail BackboneElement B
+productOrService CodeableConcept
+modifier CodeableConcept
+quantity Quantity
+unitPrice Money
+factor decimal
+net Money
+noteNumber positiveInt
+adjudication ExplanationOfBenefit.item.adjudication
+=ExplanationOfBenefit.total BackboneElement B
+category CodeableConcept
+amount Money
+=ExplanationOfBenefit.payment BackboneElement B
+type CodeableConcept
+adjustment Money
+adjustmentReason CodeableConcept
+date date
+amount Money
+identifier Identifier
+=ExplanationOfBenefit.processNote BackboneElement B
+number positiveInt
+type code
+text string
+language CodeableConcept
+=ExplanationOfBenefit.benefitBalance BackboneElement B
+category CodeableConcept
+excluded boolean
+name string
+description string
+network CodeableConcept
+unit CodeableConcept
+term CodeableConcept
+financial ExplanationOfBenefit.benefitBalance.financial
+=ExplanationOfBenefit.benefitBalance.financial BackboneElement B
+type CodeableConcept
+allowed[x] unsignedInt|string|Money
+used[x] unsignedInt|Money
+=Expression Element C
+description string
+name id
+language code
+expression string
+reference uri
+=Extension Element C
+url uri
+value[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+=FamilyMemberHistory DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+status code
+dataAbsentReason CodeableConcept
+patient Reference
+date dateTime
+name string
+relationship CodeableConcept
+sex CodeableConcept
+born[x] Period|date|string
+age[x] Age|Range|string
+estimatedAge boolean
+deceased[x] boolean|Age|Range|date|string
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+condition FamilyMemberHistory.condition
+=FamilyMemberHistory.condition BackboneElement B
+code CodeableConcept
+outcome CodeableConcept
+contributedToDeath boolean
+onset[x] Age|Range|Period|string
+note Annotation
+=Flag DomainResource R
+identifier Identifier
+status code
+category CodeableConcept
+code CodeableConcept
+subject Reference
+period Period
+encounter Reference
+author Reference
+=Goal DomainResource R
+identifier Identifier
+lifecycleStatus code
+achievementStatus CodeableConcept
+category CodeableConcept
+priority CodeableConcept
+description CodeableConcept
+subject Reference
+start[x] date|CodeableConcept
+target Goal.target
+statusDate date
+statusReason string
+expressedBy Reference
+addresses Reference
+note Annotation
+outcomeCode CodeableConcept
+outcomeReference Reference
+=Goal.target BackboneElement B
+measure CodeableConcept
+detail[x] Quantity|Range|CodeableConcept|string|boolean|integer|Ratio
+due[x] date|Duration
+=GraphDefinition DomainResource R
+url uri
+version string
+name string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+start code
+profile canonical
+link GraphDefinition.link
+=GraphDefinition.link BackboneElement B
+path string
+sliceName string
+min integer
+max string
+description string
+target GraphDefinition.link.target
+=GraphDefinition.link.target BackboneElement B
+type code
+params string
+profile canonical
+compartment GraphDefinition.link.target.compartment
+link GraphDefinition.link
+=GraphDefinition.link.target.compartment BackboneElement B
+use code
+code code
+rule code
+expression string
+description string
+=Group DomainResource R
+identifier Identifier
+active boolean
+type code
+actual boolean
+code CodeableConcept
+name string
+quantity unsignedInt
+managingEntity Reference
+characteristic Group.characteristic
+member Group.member
+=Group.characteristic BackboneElement B
+code CodeableConcept
+value[x] CodeableConcept|boolean|Quantity|Range|Reference
+exclude boolean
+period Period
+=Group.member BackboneElement B
+entity Reference
+period Period
+inactive boolean
+=GuidanceResponse DomainResource R
+requestIdentifier Identifier
+identifier Identifier
+module[x] uri|canonical|CodeableConcept
+status code
+subject Reference
+encounter Reference
+occurrenceDateTime dateTime
+performer Reference
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+evaluationMessage Reference
+outputParameters Reference
+result Reference
+dataRequirement DataRequirement
+=HealthcareService DomainResource R
+identifier Identifier
+active boolean
+providedBy Reference
+category CodeableConcept
+type CodeableConcept
+specialty CodeableConcept
+location Reference
+name string
+comment string
+extraDetails markdown
+photo Attachment
+telecom ContactPoint
+coverageArea Reference
+serviceProvisionCode CodeableConcept
+eligibility HealthcareService.eligibility
+program CodeableConcept
+characteristic CodeableConcept
+communication CodeableConcept
+referralMethod CodeableConcept
+appointmentRequired boolean
+availableTime HealthcareService.availableTime
+notAvailable HealthcareService.notAvailable
+availabilityExceptions string
+endpoint Reference
+=HealthcareService.eligibility BackboneElement B
+code CodeableConcept
+comment markdown
+=HealthcareService.availableTime BackboneElement B
+daysOfWeek code
+allDay boolean
+availableStartTime time
+availableEndTime time
+=HealthcareService.notAvailable BackboneElement B
+description string
+during Period
+=HumanName Element C
+use code
+text string
+family string
+given string
+prefix string
+suffix string
+period Period
+=Identifier Element C
+use code
+type CodeableConcept
+system uri
+value string
+period Period
+assigner Reference
+=ImagingStudy DomainResource R
+identifier Identifier
+status code
+modality Coding
+subject Reference
+encounter Reference
+started dateTime
+basedOn Reference
+referrer Reference
+interpreter Reference
+endpoint Reference
+numberOfSeries unsignedInt
+numberOfInstances unsignedInt
+procedureReference Reference
+procedureCode CodeableConcept
+location Reference
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+description string
+series ImagingStudy.series
+=ImagingStudy.series BackboneElement B
+uid id
+number unsignedInt
+modality Coding
+description string
+numberOfInstances unsignedInt
+endpoint Reference
+bodySite Coding
+laterality Coding
+specimen Reference
+started dateTime
+performer ImagingStudy.series.performer
+instance ImagingStudy.series.instance
+=ImagingStudy.series.performer BackboneElement B
+function CodeableConcept
+actor Reference
+=ImagingStudy.series.instance BackboneElement B
+uid id
+sopClass Coding
+number unsignedInt
+title string
+=Immunization DomainResource R
+identifier Identifier
+status code
+statusReason CodeableConcept
+vaccineCode CodeableConcept
+patient Reference
+encounter Reference
+occurrence[x] dateTime|string
+recorded dateTime
+primarySource boolean
+reportOrigin CodeableConcept
+location Reference
+manufacturer Reference
+lotNumber string
+expirationDate date
+site CodeableConcept
+route CodeableConcept
+doseQuantity Quantity
+performer Immunization.performer
+note Annotation
+reasonCode CodeableConcept
+reasonReference Reference
+isSubpotent boolean
+subpotentReason CodeableConcept
+education Immunization.education
+programEligibility CodeableConcept
+fundingSource CodeableConcept
+reaction Immunization.reaction
+protocolApplied Immunization.protocolApplied
+=Immunization.performer BackboneElement B
+function CodeableConcept
+actor Reference
+=Immunization.education BackboneElement B
+documentType string
+reference uri
+publicationDate dateTime
+presentationDate dateTime
+=Immunization.reaction BackboneElement B
+date dateTime
+detail Reference
+reported boolean
+=Immunization.protocolApplied BackboneElement B
+series string
+authority Reference
+targetDisease CodeableConcept
+doseNumber[x] positiveInt|string
+seriesDoses[x] positiveInt|string
+=ImmunizationEvaluation DomainResource R
+identifier Identifier
+status code
+patient Reference
+date dateTime
+authority Reference
+targetDisease CodeableConcept
+immunizationEvent Reference
+doseStatus CodeableConcept
+doseStatusReason CodeableConcept
+description string
+series string
+doseNumber[x] positiveInt|string
+seriesDoses[x] positiveInt|string
+=ImmunizationRecommendation DomainResource R
+identifier Identifier
+patient Reference
+date dateTime
+authority Reference
+recommendation ImmunizationRecommendation.recommendation
+=ImmunizationRecommendation.recommendation BackboneElement B
+vaccineCode CodeableConcept
+targetDisease CodeableConcept
+contraindicatedVaccineCode CodeableConcept
+forecastStatus CodeableConcept
+forecastReason CodeableConcept
+dateCriterion ImmunizationRecommendation.recommendation.dateCriterion
+description string
+series string
+doseNumber[x] positiveInt|string
+seriesDoses[x] positiveInt|string
+supportingImmunization Reference
+supportingPatientInformation Reference
+=ImmunizationRecommendation.recommendation.dateCriterion BackboneElement B
+code CodeableConcept
+value dateTime
+=ImplementationGuide DomainResource R
+url uri
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+packageId id
+license code
+fhirVersion code
+dependsOn ImplementationGuide.dependsOn
+global ImplementationGuide.global
+definition ImplementationGuide.definition
+manifest ImplementationGuide.manifest
+=ImplementationGuide.dependsOn BackboneElement B
+uri canonical
+packageId id
+version string
+=ImplementationGuide.global BackboneElement B
+type code
+profile canonical
+=ImplementationGuide.definition BackboneElement B
+grouping ImplementationGuide.definition.grouping
+resource ImplementationGuide.definition.resource
+page ImplementationGuide.definition.page
+parameter ImplementationGuide.definition.parameter
+template ImplementationGuide.definition.template
+=ImplementationGuide.definition.grouping BackboneElement B
+name string
+description string
+=ImplementationGuide.definition.resource BackboneElement B
+reference Reference
+fhirVersion code
+name string
+description string
+example[x] boolean|canonical
+groupingId id
+=ImplementationGuide.definition.page BackboneElement B
+name[x] url|Reference
+title string
+generation code
+page ImplementationGuide.definition.page
+=ImplementationGuide.definition.parameter BackboneElement B
+code code
+value string
+=ImplementationGuide.definition.template BackboneElement B
+code code
+source string
+scope string
+=ImplementationGuide.manifest BackboneElement B
+rendering url
+resource ImplementationGuide.manifest.resource
+page ImplementationGuide.manifest.page
+image string
+other string
+=ImplementationGuide.manifest.resource BackboneElement B
+reference Reference
+example[x] boolean|canonical
+relativePath url
+=ImplementationGuide.manifest.page BackboneElement B
+name string
+title string
+anchor string
+=InsurancePlan DomainResource R
+identifier Identifier
+status code
+type CodeableConcept
+name string
+alias string
+period Period
+ownedBy Reference
+administeredBy Reference
+coverageArea Reference
+contact InsurancePlan.contact
+endpoint Reference
+network Reference
+coverage InsurancePlan.coverage
+plan InsurancePlan.plan
+=InsurancePlan.contact BackboneElement B
+purpose CodeableConcept
+name HumanName
+telecom ContactPoint
+address Address
+=InsurancePlan.coverage BackboneElement B
+type CodeableConcept
+network Reference
+benefit InsurancePlan.coverage.benefit
+=InsurancePlan.coverage.benefit BackboneElement B
+type CodeableConcept
+requirement string
+limit InsurancePlan.coverage.benefit.limit
+=InsurancePlan.coverage.benefit.limit BackboneElement B
+value Quantity
+code CodeableConcept
+=InsurancePlan.plan BackboneElement B
+identifier Identifier
+type CodeableConcept
+coverageArea Reference
+network Reference
+generalCost InsurancePlan.plan.generalCost
+specificCost InsurancePlan.plan.specificCost
+=InsurancePlan.plan.generalCost BackboneElement B
+type CodeableConcept
+groupSize positiveInt
+cost Money
+comment string
+=InsurancePlan.plan.specificCost BackboneElement B
+category CodeableConcept
+benefit InsurancePlan.plan.specificCost.benefit
+=InsurancePlan.plan.specificCost.benefit BackboneElement B
+type CodeableConcept
+cost InsurancePlan.plan.specificCost.benefit.cost
+=InsurancePlan.plan.specificCost.benefit.cost BackboneElement B
+type CodeableConcept
+applicability CodeableConcept
+qualifiers CodeableConcept
+value Quantity
+=Invoice DomainResource R
+identifier Identifier
+status code
+cancelledReason string
+type CodeableConcept
+subject Reference
+recipient Reference
+date dateTime
+participant Invoice.participant
+issuer Reference
+account Reference
+lineItem Invoice.lineItem
+totalPriceComponent Invoice.lineItem.priceComponent
+totalNet Money
+totalGross Money
+paymentTerms markdown
+note Annotation
+=Invoice.participant BackboneElement B
+role CodeableConcept
+actor Reference
+=Invoice.lineItem BackboneElement B
+sequence positiveInt
+chargeItem[x] Reference|CodeableConcept
+priceComponent Invoice.lineItem.priceComponent
+=Invoice.lineItem.priceComponent BackboneElement B
+type code
+code CodeableConcept
+factor decimal
+amount Money
+=Library DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+subtitle string
+status code
+experimental boolean
+type CodeableConcept
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+parameter ParameterDefinition
+dataRequirement DataRequirement
+content Attachment
+=Linkage DomainResource R
+active boolean
+author Reference
+item Linkage.item
+=Linkage.item BackboneElement B
+type code
+resource Reference
+=List DomainResource R
+identifier Identifier
+status code
+mode code
+title string
+code CodeableConcept
+subject Reference
+encounter Reference
+date dateTime
+source Reference
+orderedBy CodeableConcept
+note Annotation
+entry List.entry
+emptyReason CodeableConcept
+=List.entry BackboneElement B
+flag CodeableConcept
+deleted boolean
+date dateTime
+item Reference
+=Location DomainResource R
+identifier Identifier
+status code
+operationalStatus Coding
+name string
+alias string
+description string
+mode code
+type CodeableConcept
+telecom ContactPoint
+address Address
+physicalType CodeableConcept
+position Location.position
+managingOrganization Reference
+partOf Reference
+hoursOfOperation Location.hoursOfOperation
+availabilityExceptions string
+endpoint Reference
+=Location.position BackboneElement B
+longitude decimal
+latitude decimal
+altitude decimal
+=Location.hoursOfOperation BackboneElement B
+daysOfWeek code
+allDay boolean
+openingTime time
+closingTime time
+=MarketingStatus BackboneElement C
+country CodeableConcept
+jurisdiction CodeableConcept
+status CodeableConcept
+dateRange Period
+restoreDate dateTime
+=Measure DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+subtitle string
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+library canonical
+disclaimer markdown
+scoring CodeableConcept
+compositeScoring CodeableConcept
+type CodeableConcept
+riskAdjustment string
+rateAggregation string
+rationale markdown
+clinicalRecommendationStatement markdown
+improvementNotation CodeableConcept
+definition markdown
+guidance markdown
+group Measure.group
+supplementalData Measure.supplementalData
+=Measure.group BackboneElement B
+code CodeableConcept
+description string
+population Measure.group.population
+stratifier Measure.group.stratifier
+=Measure.group.population BackboneElement B
+code CodeableConcept
+description string
+criteria Expression
+=Measure.group.stratifier BackboneElement B
+code CodeableConcept
+description string
+criteria Expression
+component Measure.group.stratifier.component
+=Measure.group.stratifier.component BackboneElement B
+code CodeableConcept
+description string
+criteria Expression
+=Measure.supplementalData BackboneElement B
+code CodeableConcept
+usage CodeableConcept
+description string
+criteria Expression
+=MeasureReport DomainResource R
+identifier Identifier
+status code
+type code
+measure canonical
+subject Reference
+date dateTime
+reporter Reference
+period Period
+improvementNotation CodeableConcept
+group MeasureReport.group
+evaluatedResource Reference
+=MeasureReport.group BackboneElement B
+code CodeableConcept
+population MeasureReport.group.population
+measureScore Quantity
+stratifier MeasureReport.group.stratifier
+=MeasureReport.group.population BackboneElement B
+code CodeableConcept
+count integer
+subjectResults Reference
+=MeasureReport.group.stratifier BackboneElement B
+code CodeableConcept
+stratum MeasureReport.group.stratifier.stratum
+=MeasureReport.group.stratifier.stratum BackboneElement B
+value CodeableConcept
+component MeasureReport.group.stratifier.stratum.component
+population MeasureReport.group.stratifier.stratum.population
+measureScore Quantity
+=MeasureReport.group.stratifier.stratum.component BackboneElement B
+code CodeableConcept
+value CodeableConcept
+=MeasureReport.group.stratifier.stratum.population BackboneElement B
+code CodeableConcept
+count integer
+subjectResults Reference
+=Media DomainResource R
+identifier Identifier
+basedOn Reference
+partOf Reference
+status code
+type CodeableConcept
+modality CodeableConcept
+view CodeableConcept
+subject Reference
+encounter Reference
+created[x] dateTime|Period
+issued instant
+operator Reference
+reasonCode CodeableConcept
+bodySite CodeableConcept
+deviceName string
+device Reference
+height positiveInt
+width positiveInt
+frames positiveInt
+duration decimal
+content Attachment
+note Annotation
+=Medication DomainResource R
+identifier Identifier
+code CodeableConcept
+status code
+manufacturer Reference
+form CodeableConcept
+amount Ratio
+ingredient Medication.ingredient
+batch Medication.batch
+=Medication.ingredient BackboneElement B
+item[x] CodeableConcept|Reference
+isActive boolean
+strength Ratio
+=Medication.batch BackboneElement B
+lotNumber string
+expirationDate dateTime
+=MedicationAdministration DomainResource R
+identifier Identifier
+instantiates uri
+partOf Reference
+status code
+statusReason CodeableConcept
+category CodeableConcept
+medication[x] CodeableConcept|Reference
+subject Reference
+context Reference
+supportingInformation Reference
+effective[x] dateTime|Period
+performer MedicationAdministration.performer
+reasonCode CodeableConcept
+reasonReference Reference
+request Reference
+device Reference
+note Annotation
+dosage MedicationAdministration.dosage
+eventHistory Reference
+=MedicationAdministration.performer BackboneElement B
+function CodeableConcept
+actor Reference
+=MedicationAdministration.dosage BackboneElement B
+text string
+site CodeableConcept
+route CodeableConcept
+method CodeableConcept
+dose Quantity
+rate[x] Ratio|Quantity
+=MedicationDispense DomainResource R
+identifier Identifier
+partOf Reference
+status code
+statusReason[x] CodeableConcept|Reference
+category CodeableConcept
+medication[x] CodeableConcept|Reference
+subject Reference
+context Reference
+supportingInformation Reference
+performer MedicationDispense.performer
+location Reference
+authorizingPrescription Reference
+type CodeableConcept
+quantity Quantity
+daysSupply Quantity
+whenPrepared dateTime
+whenHandedOver dateTime
+destination Reference
+receiver Reference
+note Annotation
+dosageInstruction Dosage
+substitution MedicationDispense.substitution
+detectedIssue Reference
+eventHistory Reference
+=MedicationDispense.performer BackboneElement B
+function CodeableConcept
+actor Reference
+=MedicationDispense.substitution BackboneElement B
+wasSubstituted boolean
+type CodeableConcept
+reason CodeableConcept
+responsibleParty Reference
+=MedicationKnowledge DomainResource R
+code CodeableConcept
+status code
+manufacturer Reference
+doseForm CodeableConcept
+amount Quantity
+synonym string
+relatedMedicationKnowledge MedicationKnowledge.relatedMedicationKnowledge
+associatedMedication Reference
+productType CodeableConcept
+monograph MedicationKnowledge.monograph
+ingredient MedicationKnowledge.ingredient
+preparationInstruction markdown
+intendedRoute CodeableConcept
+cost MedicationKnowledge.cost
+monitoringProgram MedicationKnowledge.monitoringProgram
+administrationGuidelines MedicationKnowledge.administrationGuidelines
+medicineClassification MedicationKnowledge.medicineClassification
+packaging MedicationKnowledge.packaging
+drugCharacteristic MedicationKnowledge.drugCharacteristic
+contraindication Reference
+regulatory MedicationKnowledge.regulatory
+kinetics MedicationKnowledge.kinetics
+=MedicationKnowledge.relatedMedicationKnowledge BackboneElement B
+type CodeableConcept
+reference Reference
+=MedicationKnowledge.monograph BackboneElement B
+type CodeableConcept
+source Reference
+=MedicationKnowledge.ingredient BackboneElement B
+item[x] CodeableConcept|Reference
+isActive boolean
+strength Ratio
+=MedicationKnowledge.cost BackboneElement B
+type CodeableConcept
+source string
+cost Money
+=MedicationKnowledge.monitoringProgram BackboneElement B
+type CodeableConcept
+name string
+=MedicationKnowledge.administrationGuidelines BackboneElement B
+dosage MedicationKnowledge.administrationGuidelines.dosage
+indication[x] CodeableConcept|Reference
+patientCharacteristics MedicationKnowledge.administrationGuidelines.patientCharacteristics
+=MedicationKnowledge.administrationGuidelines.dosage BackboneElement B
+type CodeableConcept
+dosage Dosage
+=MedicationKnowledge.administrationGuidelines.patientCharacteristics BackboneElement B
+characteristic[x] CodeableConcept|Quantity
+value string
+=MedicationKnowledge.medicineClassification BackboneElement B
+type CodeableConcept
+classification CodeableConcept
+=MedicationKnowledge.packaging BackboneElement B
+type CodeableConcept
+quantity Quantity
+=MedicationKnowledge.drugCharacteristic BackboneElement B
+type CodeableConcept
+value[x] CodeableConcept|string|Quantity|base64Binary
+=MedicationKnowledge.regulatory BackboneElement B
+regulatoryAuthority Reference
+substitution MedicationKnowledge.regulatory.substitution
+schedule MedicationKnowledge.regulatory.schedule
+maxDispense MedicationKnowledge.regulatory.maxDispense
+=MedicationKnowledge.regulatory.substitution BackboneElement B
+type CodeableConcept
+allowed boolean
+=MedicationKnowledge.regulatory.schedule BackboneElement B
+schedule CodeableConcept
+=MedicationKnowledge.regulatory.maxDispense BackboneElement B
+quantity Quantity
+period Duration
+=MedicationKnowledge.kinetics BackboneElement B
+areaUnderCurve Quantity
+lethalDose50 Quantity
+halfLifePeriod Duration
+=MedicationRequest DomainResource R
+identifier Identifier
+status code
+statusReason CodeableConcept
+intent code
+category CodeableConcept
+priority code
+doNotPerform boolean
+reported[x] boolean|Reference
+medication[x] CodeableConcept|Reference
+subject Reference
+encounter Reference
+supportingInformation Reference
+authoredOn dateTime
+requester Reference
+performer Reference
+performerType CodeableConcept
+recorder Reference
+reasonCode CodeableConcept
+reasonReference Reference
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+groupIdentifier Identifier
+courseOfTherapyType CodeableConcept
+insurance Reference
+note Annotation
+dosageInstruction Dosage
+dispenseRequest MedicationRequest.dispenseRequest
+substitution MedicationRequest.substitution
+priorPrescription Reference
+detectedIssue Reference
+eventHistory Reference
+=MedicationRequest.dispenseRequest BackboneElement B
+initialFill MedicationRequest.dispenseRequest.initialFill
+dispenseInterval Duration
+validityPeriod Period
+numberOfRepeatsAllowed unsignedInt
+quantity Quantity
+expectedSupplyDuration Duration
+performer Reference
+=MedicationRequest.dispenseRequest.initialFill BackboneElement B
+quantity Quantity
+duration Duration
+=MedicationRequest.substitution BackboneElement B
+allowed[x] boolean|CodeableConcept
+reason CodeableConcept
+=MedicationStatement DomainResource R
+identifier Identifier
+basedOn Reference
+partOf Reference
+status code
+statusReason CodeableConcept
+category CodeableConcept
+medication[x] CodeableConcept|Reference
+subject Reference
+context Reference
+effective[x] dateTime|Period
+dateAsserted dateTime
+informationSource Reference
+derivedFrom Reference
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+dosage Dosage
+=MedicinalProduct DomainResource R
+identifier Identifier
+type CodeableConcept
+domain Coding
+combinedPharmaceuticalDoseForm CodeableConcept
+legalStatusOfSupply CodeableConcept
+additionalMonitoringIndicator CodeableConcept
+specialMeasures string
+paediatricUseIndicator CodeableConcept
+productClassification CodeableConcept
+marketingStatus MarketingStatus
+pharmaceuticalProduct Reference
+packagedMedicinalProduct Reference
+attachedDocument Reference
+masterFile Reference
+contact Reference
+clinicalTrial Reference
+name MedicinalProduct.name
+crossReference Identifier
+manufacturingBusinessOperation MedicinalProduct.manufacturingBusinessOperation
+specialDesignation MedicinalProduct.specialDesignation
+=MedicinalProduct.name BackboneElement B
+productName string
+namePart MedicinalProduct.name.namePart
+countryLanguage MedicinalProduct.name.countryLanguage
+=MedicinalProduct.name.namePart BackboneElement B
+part string
+type Coding
+=MedicinalProduct.name.countryLanguage BackboneElement B
+country CodeableConcept
+jurisdiction CodeableConcept
+language CodeableConcept
+=MedicinalProduct.manufacturingBusinessOperation BackboneElement B
+operationType CodeableConcept
+authorisationReferenceNumber Identifier
+effectiveDate dateTime
+confidentialityIndicator CodeableConcept
+manufacturer Reference
+regulator Reference
+=MedicinalProduct.specialDesignation BackboneElement B
+identifier Identifier
+type CodeableConcept
+intendedUse CodeableConcept
+indication[x] CodeableConcept|Reference
+status CodeableConcept
+date dateTime
+species CodeableConcept
+=MedicinalProductAuthorization DomainResource R
+identifier Identifier
+subject Reference
+country CodeableConcept
+jurisdiction CodeableConcept
+status CodeableConcept
+statusDate dateTime
+restoreDate dateTime
+validityPeriod Period
+dataExclusivityPeriod Period
+dateOfFirstAuthorization dateTime
+internationalBirthDate dateTime
+legalBasis CodeableConcept
+jurisdictionalAuthorization MedicinalProductAuthorization.jurisdictionalAuthorization
+holder Reference
+regulator Reference
+procedure MedicinalProductAuthorization.procedure
+=MedicinalProductAuthorization.jurisdictionalAuthorization BackboneElement B
+identifier Identifier
+country CodeableConcept
+jurisdiction CodeableConcept
+legalStatusOfSupply CodeableConcept
+validityPeriod Period
+=MedicinalProductAuthorization.procedure BackboneElement B
+identifier Identifier
+type CodeableConcept
+date[x] Period|dateTime
+application MedicinalProductAuthorization.procedure
+=MedicinalProductContraindication DomainResource R
+subject Reference
+disease CodeableConcept
+diseaseStatus CodeableConcept
+comorbidity CodeableConcept
+therapeuticIndication Reference
+otherTherapy MedicinalProductContraindication.otherTherapy
+population Population
+=MedicinalProductContraindication.otherTherapy BackboneElement B
+therapyRelationshipType CodeableConcept
+medication[x] CodeableConcept|Reference
+=MedicinalProductIndication DomainResource R
+subject Reference
+diseaseSymptomProcedure CodeableConcept
+diseaseStatus CodeableConcept
+comorbidity CodeableConcept
+intendedEffect CodeableConcept
+duration Quantity
+otherTherapy MedicinalProductIndication.otherTherapy
+undesirableEffect Reference
+population Population
+=MedicinalProductIndication.otherTherapy BackboneElement B
+therapyRelationshipType CodeableConcept
+medication[x] CodeableConcept|Reference
+=MedicinalProductIngredient DomainResource R
+identifier Identifier
+role CodeableConcept
+allergenicIndicator boolean
+manufacturer Reference
+specifiedSubstance MedicinalProductIngredient.specifiedSubstance
+substance MedicinalProductIngredient.substance
+=MedicinalProductIngredient.specifiedSubstance BackboneElement B
+code CodeableConcept
+group CodeableConcept
+confidentiality CodeableConcept
+strength MedicinalProductIngredient.specifiedSubstance.strength
+=MedicinalProductIngredient.specifiedSubstance.strength BackboneElement B
+presentation Ratio
+presentationLowLimit Ratio
+concentration Ratio
+concentrationLowLimit Ratio
+measurementPoint string
+country CodeableConcept
+referenceStrength MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength
+=MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength BackboneElement B
+substance CodeableConcept
+strength Ratio
+strengthLowLimit Ratio
+measurementPoint string
+country CodeableConcept
+=MedicinalProductIngredient.substance BackboneElement B
+code CodeableConcept
+strength MedicinalProductIngredient.specifiedSubstance.strength
+=MedicinalProductInteraction DomainResource R
+subject Reference
+description string
+interactant MedicinalProductInteraction.interactant
+type CodeableConcept
+effect CodeableConcept
+incidence CodeableConcept
+management CodeableConcept
+=MedicinalProductInteraction.interactant BackboneElement B
+item[x] Reference|CodeableConcept
+=MedicinalProductManufactured DomainResource R
+manufacturedDoseForm CodeableConcept
+unitOfPresentation CodeableConcept
+quantity Quantity
+manufacturer Reference
+ingredient Reference
+physicalCharacteristics ProdCharacteristic
+otherCharacteristics CodeableConcept
+=MedicinalProductPackaged DomainResource R
+identifier Identifier
+subject Reference
+description string
+legalStatusOfSupply CodeableConcept
+marketingStatus MarketingStatus
+marketingAuthorization Reference
+manufacturer Reference
+batchIdentifier MedicinalProductPackaged.batchIdentifier
+packageItem MedicinalProductPackaged.packageItem
+=MedicinalProductPackaged.batchIdentifier BackboneElement B
+outerPackaging Identifier
+immediatePackaging Identifier
+=MedicinalProductPackaged.packageItem BackboneElement B
+identifier Identifier
+type CodeableConcept
+quantity Quantity
+material CodeableConcept
+alternateMaterial CodeableConcept
+device Reference
+manufacturedItem Reference
+packageItem MedicinalProductPackaged.packageItem
+physicalCharacteristics ProdCharacteristic
+otherCharacteristics CodeableConcept
+shelfLifeStorage ProductShelfLife
+manufacturer Reference
+=MedicinalProductPharmaceutical DomainResource R
+identifier Identifier
+administrableDoseForm CodeableConcept
+unitOfPresentation CodeableConcept
+ingredient Reference
+device Reference
+characteristics MedicinalProductPharmaceutical.characteristics
+routeOfAdministration MedicinalProductPharmaceutical.routeOfAdministration
+=MedicinalProductPharmaceutical.characteristics BackboneElement B
+code CodeableConcept
+status CodeableConcept
+=MedicinalProductPharmaceutical.routeOfAdministration BackboneElement B
+code CodeableConcept
+firstDose Quantity
+maxSingleDose Quantity
+maxDosePerDay Quantity
+maxDosePerTreatmentPeriod Ratio
+maxTreatmentPeriod Duration
+targetSpecies MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies
+=MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies BackboneElement B
+code CodeableConcept
+withdrawalPeriod MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod
+=MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod BackboneElement B
+tissue CodeableConcept
+value Quantity
+supportingInformation string
+=MedicinalProductUndesirableEffect DomainResource R
+subject Reference
+symptomConditionEffect CodeableConcept
+classification CodeableConcept
+frequencyOfOccurrence CodeableConcept
+population Population
+=MessageDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+replaces canonical
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+base canonical
+parent canonical
+event[x] Coding|uri
+category code
+focus MessageDefinition.focus
+responseRequired code
+allowedResponse MessageDefinition.allowedResponse
+graph canonical
+=MessageDefinition.focus BackboneElement B
+code code
+profile canonical
+min unsignedInt
+max string
+=MessageDefinition.allowedResponse BackboneElement B
+message canonical
+situation markdown
+=MessageHeader DomainResource R
+event[x] Coding|uri
+destination MessageHeader.destination
+sender Reference
+enterer Reference
+author Reference
+source MessageHeader.source
+responsible Reference
+reason CodeableConcept
+response MessageHeader.response
+focus Reference
+definition canonical
+=MessageHeader.destination BackboneElement B
+name string
+target Reference
+endpoint url
+receiver Reference
+=MessageHeader.source BackboneElement B
+name string
+software string
+version string
+contact ContactPoint
+endpoint url
+=MessageHeader.response BackboneElement B
+identifier id
+code code
+details Reference
+=Meta Element C
+versionId id
+lastUpdated instant
+source uri
+profile canonical
+security Coding
+tag Coding
+=MolecularSequence DomainResource R
+identifier Identifier
+type code
+coordinateSystem integer
+patient Reference
+specimen Reference
+device Reference
+performer Reference
+quantity Quantity
+referenceSeq MolecularSequence.referenceSeq
+variant MolecularSequence.variant
+observedSeq string
+quality MolecularSequence.quality
+readCoverage integer
+repository MolecularSequence.repository
+pointer Reference
+structureVariant MolecularSequence.structureVariant
+=MolecularSequence.referenceSeq BackboneElement B
+chromosome CodeableConcept
+genomeBuild string
+orientation code
+referenceSeqId CodeableConcept
+referenceSeqPointer Reference
+referenceSeqString string
+strand code
+windowStart integer
+windowEnd integer
+=MolecularSequence.variant BackboneElement B
+start integer
+end integer
+observedAllele string
+referenceAllele string
+cigar string
+variantPointer Reference
+=MolecularSequence.quality BackboneElement B
+type code
+standardSequence CodeableConcept
+start integer
+end integer
+score Quantity
+method CodeableConcept
+truthTP decimal
+queryTP decimal
+truthFN decimal
+queryFP decimal
+gtFP decimal
+precision decimal
+recall decimal
+fScore decimal
+roc MolecularSequence.quality.roc
+=MolecularSequence.quality.roc BackboneElement B
+score integer
+numTP integer
+numFP integer
+numFN integer
+precision decimal
+sensitivity decimal
+fMeasure decimal
+=MolecularSequence.repository BackboneElement B
+type code
+url uri
+name string
+datasetId string
+variantsetId string
+readsetId string
+=MolecularSequence.structureVariant BackboneElement B
+variantType CodeableConcept
+exact boolean
+length integer
+outer MolecularSequence.structureVariant.outer
+inner MolecularSequence.structureVariant.inner
+=MolecularSequence.structureVariant.outer BackboneElement B
+start integer
+end integer
+=MolecularSequence.structureVariant.inner BackboneElement B
+start integer
+end integer
+=Money Element C
+value decimal
+currency code
+=MoneyQuantity Quantity C
+=NamingSystem DomainResource R
+name string
+status code
+kind code
+date dateTime
+publisher string
+contact ContactDetail
+responsible string
+type CodeableConcept
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+usage string
+uniqueId NamingSystem.uniqueId
+=NamingSystem.uniqueId BackboneElement B
+type code
+value string
+preferred boolean
+comment string
+period Period
+=Narrative Element C
+status code
+div xhtml
+=NutritionOrder DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+instantiates uri
+status code
+intent code
+patient Reference
+encounter Reference
+dateTime dateTime
+orderer Reference
+allergyIntolerance Reference
+foodPreferenceModifier CodeableConcept
+excludeFoodModifier CodeableConcept
+oralDiet NutritionOrder.oralDiet
+supplement NutritionOrder.supplement
+enteralFormula NutritionOrder.enteralFormula
+note Annotation
+=NutritionOrder.oralDiet BackboneElement B
+type CodeableConcept
+schedule Timing
+nutrient NutritionOrder.oralDiet.nutrient
+texture NutritionOrder.oralDiet.texture
+fluidConsistencyType CodeableConcept
+instruction string
+=NutritionOrder.oralDiet.nutrient BackboneElement B
+modifier CodeableConcept
+amount Quantity
+=NutritionOrder.oralDiet.texture BackboneElement B
+modifier CodeableConcept
+foodType CodeableConcept
+=NutritionOrder.supplement BackboneElement B
+type CodeableConcept
+productName string
+schedule Timing
+quantity Quantity
+instruction string
+=NutritionOrder.enteralFormula BackboneElement B
+baseFormulaType CodeableConcept
+baseFormulaProductName string
+additiveType CodeableConcept
+additiveProductName string
+caloricDensity Quantity
+routeofAdministration CodeableConcept
+administration NutritionOrder.enteralFormula.administration
+maxVolumeToDeliver Quantity
+administrationInstruction string
+=NutritionOrder.enteralFormula.administration BackboneElement B
+schedule Timing
+quantity Quantity
+rate[x] Quantity|Ratio
+=Observation DomainResource R
+identifier Identifier
+basedOn Reference
+partOf Reference
+status code
+category CodeableConcept
+code CodeableConcept
+subject Reference
+focus Reference
+encounter Reference
+effective[x] dateTime|Period|Timing|instant
+issued instant
+performer Reference
+value[x] Quantity|CodeableConcept|string|boolean|integer|Range|Ratio|SampledData|time|dateTime|Period
+dataAbsentReason CodeableConcept
+interpretation CodeableConcept
+note Annotation
+bodySite CodeableConcept
+method CodeableConcept
+specimen Reference
+device Reference
+referenceRange Observation.referenceRange
+hasMember Reference
+derivedFrom Reference
+component Observation.component
+=Observation.referenceRange BackboneElement B
+low Quantity
+high Quantity
+type CodeableConcept
+appliesTo CodeableConcept
+age Range
+text string
+=Observation.component BackboneElement B
+code CodeableConcept
+value[x] Quantity|CodeableConcept|string|boolean|integer|Range|Ratio|SampledData|time|dateTime|Period
+dataAbsentReason CodeableConcept
+interpretation CodeableConcept
+referenceRange Observation.referenceRange
+=ObservationDefinition DomainResource R
+category CodeableConcept
+code CodeableConcept
+identifier Identifier
+permittedDataType code
+multipleResultsAllowed boolean
+method CodeableConcept
+preferredReportName string
+quantitativeDetails ObservationDefinition.quantitativeDetails
+qualifiedInterval ObservationDefinition.qualifiedInterval
+validCodedValueSet Reference
+normalCodedValueSet Reference
+abnormalCodedValueSet Reference
+criticalCodedValueSet Reference
+=ObservationDefinition.quantitativeDetails BackboneElement B
+customaryUnit CodeableConcept
+unit CodeableConcept
+conversionFactor decimal
+decimalPrecision integer
+=ObservationDefinition.qualifiedInterval BackboneElement B
+category code
+range Range
+context CodeableConcept
+appliesTo CodeableConcept
+gender code
+age Range
+gestationalAge Range
+condition string
+=OperationDefinition DomainResource R
+url uri
+version string
+name string
+title string
+status code
+kind code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+affectsState boolean
+code code
+comment markdown
+base canonical
+resource code
+system boolean
+type boolean
+instance boolean
+inputProfile canonical
+outputProfile canonical
+parameter OperationDefinition.parameter
+overload OperationDefinition.overload
+=OperationDefinition.parameter BackboneElement B
+name code
+use code
+min integer
+max string
+documentation string
+type code
+targetProfile canonical
+searchType code
+binding OperationDefinition.parameter.binding
+referencedFrom OperationDefinition.parameter.referencedFrom
+part OperationDefinition.parameter
+=OperationDefinition.parameter.binding BackboneElement B
+strength code
+valueSet canonical
+=OperationDefinition.parameter.referencedFrom BackboneElement B
+source string
+sourceId string
+=OperationDefinition.overload BackboneElement B
+parameterName string
+comment string
+=OperationOutcome DomainResource R
+issue OperationOutcome.issue
+=OperationOutcome.issue BackboneElement B
+severity code
+code code
+details CodeableConcept
+diagnostics string
+location string
+expression string
+=Organization DomainResource R
+identifier Identifier
+active boolean
+type CodeableConcept
+name string
+alias string
+telecom ContactPoint
+address Address
+partOf Reference
+contact Organization.contact
+endpoint Reference
+=Organization.contact BackboneElement B
+purpose CodeableConcept
+name HumanName
+telecom ContactPoint
+address Address
+=OrganizationAffiliation DomainResource R
+identifier Identifier
+active boolean
+period Period
+organization Reference
+participatingOrganization Reference
+network Reference
+code CodeableConcept
+specialty CodeableConcept
+location Reference
+healthcareService Reference
+telecom ContactPoint
+endpoint Reference
+=ParameterDefinition Element C
+name code
+use code
+min integer
+max string
+documentation string
+type code
+profile canonical
+=Parameters Resource R
+parameter Parameters.parameter
+=Parameters.parameter BackboneElement B
+name string
+value[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+resource Resource
+part Parameters.parameter
+=Patient DomainResource R
+identifier Identifier
+active boolean
+name HumanName
+telecom ContactPoint
+gender code
+birthDate date
+deceased[x] boolean|dateTime
+address Address
+maritalStatus CodeableConcept
+multipleBirth[x] boolean|integer
+photo Attachment
+contact Patient.contact
+communication Patient.communication
+generalPractitioner Reference
+managingOrganization Reference
+link Patient.link
+=Patient.contact BackboneElement B
+relationship CodeableConcept
+name HumanName
+telecom ContactPoint
+address Address
+gender code
+organization Reference
+period Period
+=Patient.communication BackboneElement B
+language CodeableConcept
+preferred boolean
+=Patient.link BackboneElement B
+other Reference
+type code
+=PaymentNotice DomainResource R
+identifier Identifier
+status code
+request Reference
+response Reference
+created dateTime
+provider Reference
+payment Reference
+paymentDate date
+payee Reference
+recipient Reference
+amount Money
+paymentStatus CodeableConcept
+=PaymentReconciliation DomainResource R
+identifier Identifier
+status code
+period Period
+created dateTime
+paymentIssuer Reference
+request Reference
+requestor Reference
+outcome code
+disposition string
+paymentDate date
+paymentAmount Money
+paymentIdentifier Identifier
+detail PaymentReconciliation.detail
+formCode CodeableConcept
+processNote PaymentReconciliation.processNote
+=PaymentReconciliation.detail BackboneElement B
+identifier Identifier
+predecessor Identifier
+type CodeableConcept
+request Reference
+submitter Reference
+response Reference
+date date
+responsible Reference
+payee Reference
+amount Money
+=PaymentReconciliation.processNote BackboneElement B
+type code
+text string
+=Period Element C
+start dateTime
+end dateTime
+=Person DomainResource R
+identifier Identifier
+name HumanName
+telecom ContactPoint
+gender code
+birthDate date
+address Address
+photo Attachment
+managingOrganization Reference
+active boolean
+link Person.link
+=Person.link BackboneElement B
+target Reference
+assurance code
+=PlanDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+subtitle string
+type CodeableConcept
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+library canonical
+goal PlanDefinition.goal
+action PlanDefinition.action
+=PlanDefinition.goal BackboneElement B
+category CodeableConcept
+description CodeableConcept
+priority CodeableConcept
+start CodeableConcept
+addresses CodeableConcept
+documentation RelatedArtifact
+target PlanDefinition.goal.target
+=PlanDefinition.goal.target BackboneElement B
+measure CodeableConcept
+detail[x] Quantity|Range|CodeableConcept
+due Duration
+=PlanDefinition.action BackboneElement B
+prefix string
+title string
+description string
+textEquivalent string
+priority code
+code CodeableConcept
+reason CodeableConcept
+documentation RelatedArtifact
+goalId id
+subject[x] CodeableConcept|Reference
+trigger TriggerDefinition
+condition PlanDefinition.action.condition
+input DataRequirement
+output DataRequirement
+relatedAction PlanDefinition.action.relatedAction
+timing[x] dateTime|Age|Period|Duration|Range|Timing
+participant PlanDefinition.action.participant
+type CodeableConcept
+groupingBehavior code
+selectionBehavior code
+requiredBehavior code
+precheckBehavior code
+cardinalityBehavior code
+definition[x] canonical|uri
+transform canonical
+dynamicValue PlanDefinition.action.dynamicValue
+action PlanDefinition.action
+=PlanDefinition.action.condition BackboneElement B
+kind code
+expression Expression
+=PlanDefinition.action.relatedAction BackboneElement B
+actionId id
+relationship code
+offset[x] Duration|Range
+=PlanDefinition.action.participant BackboneElement B
+type code
+role CodeableConcept
+=PlanDefinition.action.dynamicValue BackboneElement B
+path string
+expression Expression
+=Population BackboneElement C
+age[x] Range|CodeableConcept
+gender CodeableConcept
+race CodeableConcept
+physiologicalCondition CodeableConcept
+=Practitioner DomainResource R
+identifier Identifier
+active boolean
+name HumanName
+telecom ContactPoint
+address Address
+gender code
+birthDate date
+photo Attachment
+qualification Practitioner.qualification
+communication CodeableConcept
+=Practitioner.qualification BackboneElement B
+identifier Identifier
+code CodeableConcept
+period Period
+issuer Reference
+=PractitionerRole DomainResource R
+identifier Identifier
+active boolean
+period Period
+practitioner Reference
+organization Reference
+code CodeableConcept
+specialty CodeableConcept
+location Reference
+healthcareService Reference
+telecom ContactPoint
+availableTime PractitionerRole.availableTime
+notAvailable PractitionerRole.notAvailable
+availabilityExceptions string
+endpoint Reference
+=PractitionerRole.availableTime BackboneElement B
+daysOfWeek code
+allDay boolean
+availableStartTime time
+availableEndTime time
+=PractitionerRole.notAvailable BackboneElement B
+description string
+during Period
+=Procedure DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+partOf Reference
+status code
+statusReason CodeableConcept
+category CodeableConcept
+code CodeableConcept
+subject Reference
+encounter Reference
+performed[x] dateTime|Period|string|Age|Range
+recorder Reference
+asserter Reference
+performer Procedure.performer
+location Reference
+reasonCode CodeableConcept
+reasonReference Reference
+bodySite CodeableConcept
+outcome CodeableConcept
+report Reference
+complication CodeableConcept
+complicationDetail Reference
+followUp CodeableConcept
+note Annotation
+focalDevice Procedure.focalDevice
+usedReference Reference
+usedCode CodeableConcept
+=Procedure.performer BackboneElement B
+function CodeableConcept
+actor Reference
+onBehalfOf Reference
+=Procedure.focalDevice BackboneElement B
+action CodeableConcept
+manipulated Reference
+=ProdCharacteristic BackboneElement C
+height Quantity
+width Quantity
+depth Quantity
+weight Quantity
+nominalVolume Quantity
+externalDiameter Quantity
+shape string
+color string
+imprint string
+image Attachment
+scoring CodeableConcept
+=ProductShelfLife BackboneElement C
+identifier Identifier
+type CodeableConcept
+period Quantity
+specialPrecautionsForStorage CodeableConcept
+=Provenance DomainResource R
+target Reference
+occurred[x] Period|dateTime
+recorded instant
+policy uri
+location Reference
+reason CodeableConcept
+activity CodeableConcept
+agent Provenance.agent
+entity Provenance.entity
+signature Signature
+=Provenance.agent BackboneElement B
+type CodeableConcept
+role CodeableConcept
+who Reference
+onBehalfOf Reference
+=Provenance.entity BackboneElement B
+role code
+what Reference
+agent Provenance.agent
+=Quantity Element C
+value decimal
+comparator code
+unit string
+system uri
+code code
+=Questionnaire DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+derivedFrom canonical
+status code
+experimental boolean
+subjectType code
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+code Coding
+item Questionnaire.item
+=Questionnaire.item BackboneElement B
+linkId string
+definition uri
+code Coding
+prefix string
+text string
+type code
+enableWhen Questionnaire.item.enableWhen
+enableBehavior code
+required boolean
+repeats boolean
+readOnly boolean
+maxLength integer
+answerValueSet canonical
+answerOption Questionnaire.item.answerOption
+initial Questionnaire.item.initial
+item Questionnaire.item
+=Questionnaire.item.enableWhen BackboneElement B
+question string
+operator code
+answer[x] boolean|decimal|integer|date|dateTime|time|string|Coding|Quantity|Reference
+=Questionnaire.item.answerOption BackboneElement B
+value[x] integer|date|time|string|Coding|Reference
+initialSelected boolean
+=Questionnaire.item.initial BackboneElement B
+value[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference
+=QuestionnaireResponse DomainResource R
+identifier Identifier
+basedOn Reference
+partOf Reference
+questionnaire canonical
+status code
+subject Reference
+encounter Reference
+authored dateTime
+author Reference
+source Reference
+item QuestionnaireResponse.item
+=QuestionnaireResponse.item BackboneElement B
+linkId string
+definition uri
+text string
+answer QuestionnaireResponse.item.answer
+item QuestionnaireResponse.item
+=QuestionnaireResponse.item.answer BackboneElement B
+value[x] boolean|decimal|integer|date|dateTime|time|string|uri|Attachment|Coding|Quantity|Reference
+item QuestionnaireResponse.item
+=Range Element C
+low Quantity
+high Quantity
+=Ratio Element C
+numerator Quantity
+denominator Quantity
+=Reference Element C
+reference string
+type uri
+identifier Identifier
+display string
+=RelatedArtifact Element C
+type code
+label string
+display string
+citation markdown
+url url
+document Attachment
+resource canonical
+=RelatedPerson DomainResource R
+identifier Identifier
+active boolean
+patient Reference
+relationship CodeableConcept
+name HumanName
+telecom ContactPoint
+gender code
+birthDate date
+address Address
+photo Attachment
+period Period
+communication RelatedPerson.communication
+=RelatedPerson.communication BackboneElement B
+language CodeableConcept
+preferred boolean
+=RequestGroup DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+replaces Reference
+groupIdentifier Identifier
+status code
+intent code
+priority code
+code CodeableConcept
+subject Reference
+encounter Reference
+authoredOn dateTime
+author Reference
+reasonCode CodeableConcept
+reasonReference Reference
+note Annotation
+action RequestGroup.action
+=RequestGroup.action BackboneElement B
+prefix string
+title string
+description string
+textEquivalent string
+priority code
+code CodeableConcept
+documentation RelatedArtifact
+condition RequestGroup.action.condition
+relatedAction RequestGroup.action.relatedAction
+timing[x] dateTime|Age|Period|Duration|Range|Timing
+participant Reference
+type CodeableConcept
+groupingBehavior code
+selectionBehavior code
+requiredBehavior code
+precheckBehavior code
+cardinalityBehavior code
+resource Reference
+action RequestGroup.action
+=RequestGroup.action.condition BackboneElement B
+kind code
+expression Expression
+=RequestGroup.action.relatedAction BackboneElement B
+actionId id
+relationship code
+offset[x] Duration|Range
+=ResearchDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+shortTitle string
+subtitle string
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+comment string
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+library canonical
+population Reference
+exposure Reference
+exposureAlternative Reference
+outcome Reference
+=ResearchElementDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+shortTitle string
+subtitle string
+status code
+experimental boolean
+subject[x] CodeableConcept|Reference
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+comment string
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+usage string
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+library canonical
+type code
+variableType code
+characteristic ResearchElementDefinition.characteristic
+=ResearchElementDefinition.characteristic BackboneElement B
+definition[x] CodeableConcept|canonical|Expression|DataRequirement
+usageContext UsageContext
+exclude boolean
+unitOfMeasure CodeableConcept
+studyEffectiveDescription string
+studyEffective[x] dateTime|Period|Duration|Timing
+studyEffectiveTimeFromStart Duration
+studyEffectiveGroupMeasure code
+participantEffectiveDescription string
+participantEffective[x] dateTime|Period|Duration|Timing
+participantEffectiveTimeFromStart Duration
+participantEffectiveGroupMeasure code
+=ResearchStudy DomainResource R
+identifier Identifier
+title string
+protocol Reference
+partOf Reference
+status code
+primaryPurposeType CodeableConcept
+phase CodeableConcept
+category CodeableConcept
+focus CodeableConcept
+condition CodeableConcept
+contact ContactDetail
+relatedArtifact RelatedArtifact
+keyword CodeableConcept
+location CodeableConcept
+description markdown
+enrollment Reference
+period Period
+sponsor Reference
+principalInvestigator Reference
+site Reference
+reasonStopped CodeableConcept
+note Annotation
+arm ResearchStudy.arm
+objective ResearchStudy.objective
+=ResearchStudy.arm BackboneElement B
+name string
+type CodeableConcept
+description string
+=ResearchStudy.objective BackboneElement B
+name string
+type CodeableConcept
+=ResearchSubject DomainResource R
+identifier Identifier
+status code
+period Period
+study Reference
+individual Reference
+assignedArm string
+actualArm string
+consent Reference
+=Resource - A
+id id
+meta Meta
+implicitRules uri
+language code
+=RiskAssessment DomainResource R
+identifier Identifier
+basedOn Reference
+parent Reference
+status code
+method CodeableConcept
+code CodeableConcept
+subject Reference
+encounter Reference
+occurrence[x] dateTime|Period
+condition Reference
+performer Reference
+reasonCode CodeableConcept
+reasonReference Reference
+basis Reference
+prediction RiskAssessment.prediction
+mitigation string
+note Annotation
+=RiskAssessment.prediction BackboneElement B
+outcome CodeableConcept
+probability[x] decimal|Range
+qualitativeRisk CodeableConcept
+relativeRisk decimal
+when[x] Period|Range
+rationale string
+=RiskEvidenceSynthesis DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+note Annotation
+useContext UsageContext
+jurisdiction CodeableConcept
+copyright markdown
+approvalDate date
+lastReviewDate date
+effectivePeriod Period
+topic CodeableConcept
+author ContactDetail
+editor ContactDetail
+reviewer ContactDetail
+endorser ContactDetail
+relatedArtifact RelatedArtifact
+synthesisType CodeableConcept
+studyType CodeableConcept
+population Reference
+exposure Reference
+outcome Reference
+sampleSize RiskEvidenceSynthesis.sampleSize
+riskEstimate RiskEvidenceSynthesis.riskEstimate
+certainty RiskEvidenceSynthesis.certainty
+=RiskEvidenceSynthesis.sampleSize BackboneElement B
+description string
+numberOfStudies integer
+numberOfParticipants integer
+=RiskEvidenceSynthesis.riskEstimate BackboneElement B
+description string
+type CodeableConcept
+value decimal
+unitOfMeasure CodeableConcept
+denominatorCount integer
+numeratorCount integer
+precisionEstimate RiskEvidenceSynthesis.riskEstimate.precisionEstimate
+=RiskEvidenceSynthesis.riskEstimate.precisionEstimate BackboneElement B
+type CodeableConcept
+level decimal
+from decimal
+to decimal
+=RiskEvidenceSynthesis.certainty BackboneElement B
+rating CodeableConcept
+note Annotation
+certaintySubcomponent RiskEvidenceSynthesis.certainty.certaintySubcomponent
+=RiskEvidenceSynthesis.certainty.certaintySubcomponent BackboneElement B
+type CodeableConcept
+rating CodeableConcept
+note Annotation
+=SampledData Element C
+origin Quantity
+period decimal
+factor decimal
+lowerLimit decimal
+upperLimit decimal
+dimensions positiveInt
+data string
+=Schedule DomainResource R
+identifier Identifier
+active boolean
+serviceCategory CodeableConcept
+serviceType CodeableConcept
+specialty CodeableConcept
+actor Reference
+planningHorizon Period
+comment string
+=SearchParameter DomainResource R
+url uri
+version string
+name string
+derivedFrom canonical
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+code code
+base code
+type code
+expression string
+xpath string
+xpathUsage code
+target code
+multipleOr boolean
+multipleAnd boolean
+comparator code
+modifier code
+chain string
+component SearchParameter.component
+=SearchParameter.component BackboneElement B
+definition canonical
+expression string
+=ServiceRequest DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+replaces Reference
+requisition Identifier
+status code
+intent code
+category CodeableConcept
+priority code
+doNotPerform boolean
+code CodeableConcept
+orderDetail CodeableConcept
+quantity[x] Quantity|Ratio|Range
+subject Reference
+encounter Reference
+occurrence[x] dateTime|Period|Timing
+asNeeded[x] boolean|CodeableConcept
+authoredOn dateTime
+requester Reference
+performerType CodeableConcept
+performer Reference
+locationCode CodeableConcept
+locationReference Reference
+reasonCode CodeableConcept
+reasonReference Reference
+insurance Reference
+supportingInfo Reference
+specimen Reference
+bodySite CodeableConcept
+note Annotation
+patientInstruction string
+relevantHistory Reference
+=Signature Element C
+type Coding
+when instant
+who Reference
+onBehalfOf Reference
+targetFormat code
+sigFormat code
+data base64Binary
+=SimpleQuantity Quantity C
+=Slot DomainResource R
+identifier Identifier
+serviceCategory CodeableConcept
+serviceType CodeableConcept
+specialty CodeableConcept
+appointmentType CodeableConcept
+schedule Reference
+status code
+start instant
+end instant
+overbooked boolean
+comment string
+=Specimen DomainResource R
+identifier Identifier
+accessionIdentifier Identifier
+status code
+type CodeableConcept
+subject Reference
+receivedTime dateTime
+parent Reference
+request Reference
+collection Specimen.collection
+processing Specimen.processing
+container Specimen.container
+condition CodeableConcept
+note Annotation
+=Specimen.collection BackboneElement B
+collector Reference
+collected[x] dateTime|Period
+duration Duration
+quantity Quantity
+method CodeableConcept
+bodySite CodeableConcept
+fastingStatus[x] CodeableConcept|Duration
+=Specimen.processing BackboneElement B
+description string
+procedure CodeableConcept
+additive Reference
+time[x] dateTime|Period
+=Specimen.container BackboneElement B
+identifier Identifier
+description string
+type CodeableConcept
+capacity Quantity
+specimenQuantity Quantity
+additive[x] CodeableConcept|Reference
+=SpecimenDefinition DomainResource R
+identifier Identifier
+typeCollected CodeableConcept
+patientPreparation CodeableConcept
+timeAspect string
+collection CodeableConcept
+typeTested SpecimenDefinition.typeTested
+=SpecimenDefinition.typeTested BackboneElement B
+isDerived boolean
+type CodeableConcept
+preference code
+container SpecimenDefinition.typeTested.container
+requirement string
+retentionTime Duration
+rejectionCriterion CodeableConcept
+handling SpecimenDefinition.typeTested.handling
+=SpecimenDefinition.typeTested.container BackboneElement B
+material CodeableConcept
+type CodeableConcept
+cap CodeableConcept
+description string
+capacity Quantity
+minimumVolume[x] Quantity|string
+additive SpecimenDefinition.typeTested.container.additive
+preparation string
+=SpecimenDefinition.typeTested.container.additive BackboneElement B
+additive[x] CodeableConcept|Reference
+=SpecimenDefinition.typeTested.handling BackboneElement B
+temperatureQualifier CodeableConcept
+temperatureRange Range
+maxDuration Duration
+instruction string
+=StructureDefinition DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+keyword Coding
+fhirVersion code
+mapping StructureDefinition.mapping
+kind code
+abstract boolean
+context StructureDefinition.context
+contextInvariant string
+type uri
+baseDefinition canonical
+derivation code
+snapshot StructureDefinition.snapshot
+differential StructureDefinition.differential
+=StructureDefinition.mapping BackboneElement B
+identity id
+uri uri
+name string
+comment string
+=StructureDefinition.context BackboneElement B
+type code
+expression string
+=StructureDefinition.snapshot BackboneElement B
+element ElementDefinition
+=StructureDefinition.differential BackboneElement B
+element ElementDefinition
+=StructureMap DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+structure StructureMap.structure
+import canonical
+group StructureMap.group
+=StructureMap.structure BackboneElement B
+url canonical
+mode code
+alias string
+documentation string
+=StructureMap.group BackboneElement B
+name id
+extends id
+typeMode code
+documentation string
+input StructureMap.group.input
+rule StructureMap.group.rule
+=StructureMap.group.input BackboneElement B
+name id
+type string
+mode code
+documentation string
+=StructureMap.group.rule BackboneElement B
+name id
+source StructureMap.group.rule.source
+target StructureMap.group.rule.target
+rule StructureMap.group.rule
+dependent StructureMap.group.rule.dependent
+documentation string
+=StructureMap.group.rule.source BackboneElement B
+context id
+min integer
+max string
+type string
+defaultValue[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+element string
+listMode code
+variable id
+condition string
+check string
+logMessage string
+=StructureMap.group.rule.target BackboneElement B
+context id
+contextType code
+element string
+variable id
+listMode code
+listRuleId id
+transform code
+parameter StructureMap.group.rule.target.parameter
+=StructureMap.group.rule.target.parameter BackboneElement B
+value[x] id|string|boolean|integer|decimal
+=StructureMap.group.rule.dependent BackboneElement B
+name id
+variable string
+=Subscription DomainResource R
+status code
+contact ContactPoint
+end instant
+reason string
+criteria string
+error string
+channel Subscription.channel
+=Subscription.channel BackboneElement B
+type code
+endpoint url
+payload code
+header string
+=Substance DomainResource R
+identifier Identifier
+status code
+category CodeableConcept
+code CodeableConcept
+description string
+instance Substance.instance
+ingredient Substance.ingredient
+=Substance.instance BackboneElement B
+identifier Identifier
+expiry dateTime
+quantity Quantity
+=Substance.ingredient BackboneElement B
+quantity Ratio
+substance[x] CodeableConcept|Reference
+=SubstanceAmount BackboneElement C
+amount[x] Quantity|Range|string
+amountType CodeableConcept
+amountText string
+referenceRange SubstanceAmount.referenceRange
+=SubstanceAmount.referenceRange Element B
+lowLimit Quantity
+highLimit Quantity
+=SubstanceNucleicAcid DomainResource R
+sequenceType CodeableConcept
+numberOfSubunits integer
+areaOfHybridisation string
+oligoNucleotideType CodeableConcept
+subunit SubstanceNucleicAcid.subunit
+=SubstanceNucleicAcid.subunit BackboneElement B
+subunit integer
+sequence string
+length integer
+sequenceAttachment Attachment
+fivePrime CodeableConcept
+threePrime CodeableConcept
+linkage SubstanceNucleicAcid.subunit.linkage
+sugar SubstanceNucleicAcid.subunit.sugar
+=SubstanceNucleicAcid.subunit.linkage BackboneElement B
+connectivity string
+identifier Identifier
+name string
+residueSite string
+=SubstanceNucleicAcid.subunit.sugar BackboneElement B
+identifier Identifier
+name string
+residueSite string
+=SubstancePolymer DomainResource R
+class CodeableConcept
+geometry CodeableConcept
+copolymerConnectivity CodeableConcept
+modification string
+monomerSet SubstancePolymer.monomerSet
+repeat SubstancePolymer.repeat
+=SubstancePolymer.monomerSet BackboneElement B
+ratioType CodeableConcept
+startingMaterial SubstancePolymer.monomerSet.startingMaterial
+=SubstancePolymer.monomerSet.startingMaterial BackboneElement B
+material CodeableConcept
+type CodeableConcept
+isDefining boolean
+amount SubstanceAmount
+=SubstancePolymer.repeat BackboneElement B
+numberOfUnits integer
+averageMolecularFormula string
+repeatUnitAmountType CodeableConcept
+repeatUnit SubstancePolymer.repeat.repeatUnit
+=SubstancePolymer.repeat.repeatUnit BackboneElement B
+orientationOfPolymerisation CodeableConcept
+repeatUnit string
+amount SubstanceAmount
+degreeOfPolymerisation SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation
+structuralRepresentation SubstancePolymer.repeat.repeatUnit.structuralRepresentation
+=SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation BackboneElement B
+degree CodeableConcept
+amount SubstanceAmount
+=SubstancePolymer.repeat.repeatUnit.structuralRepresentation BackboneElement B
+type CodeableConcept
+representation string
+attachment Attachment
+=SubstanceProtein DomainResource R
+sequenceType CodeableConcept
+numberOfSubunits integer
+disulfideLinkage string
+subunit SubstanceProtein.subunit
+=SubstanceProtein.subunit BackboneElement B
+subunit integer
+sequence string
+length integer
+sequenceAttachment Attachment
+nTerminalModificationId Identifier
+nTerminalModification string
+cTerminalModificationId Identifier
+cTerminalModification string
+=SubstanceReferenceInformation DomainResource R
+comment string
+gene SubstanceReferenceInformation.gene
+geneElement SubstanceReferenceInformation.geneElement
+classification SubstanceReferenceInformation.classification
+target SubstanceReferenceInformation.target
+=SubstanceReferenceInformation.gene BackboneElement B
+geneSequenceOrigin CodeableConcept
+gene CodeableConcept
+source Reference
+=SubstanceReferenceInformation.geneElement BackboneElement B
+type CodeableConcept
+element Identifier
+source Reference
+=SubstanceReferenceInformation.classification BackboneElement B
+domain CodeableConcept
+classification CodeableConcept
+subtype CodeableConcept
+source Reference
+=SubstanceReferenceInformation.target BackboneElement B
+target Identifier
+type CodeableConcept
+interaction CodeableConcept
+organism CodeableConcept
+organismType CodeableConcept
+amount[x] Quantity|Range|string
+amountType CodeableConcept
+source Reference
+=SubstanceSourceMaterial DomainResource R
+sourceMaterialClass CodeableConcept
+sourceMaterialType CodeableConcept
+sourceMaterialState CodeableConcept
+organismId Identifier
+organismName string
+parentSubstanceId Identifier
+parentSubstanceName string
+countryOfOrigin CodeableConcept
+geographicalLocation string
+developmentStage CodeableConcept
+fractionDescription SubstanceSourceMaterial.fractionDescription
+organism SubstanceSourceMaterial.organism
+partDescription SubstanceSourceMaterial.partDescription
+=SubstanceSourceMaterial.fractionDescription BackboneElement B
+fraction string
+materialType CodeableConcept
+=SubstanceSourceMaterial.organism BackboneElement B
+family CodeableConcept
+genus CodeableConcept
+species CodeableConcept
+intraspecificType CodeableConcept
+intraspecificDescription string
+author SubstanceSourceMaterial.organism.author
+hybrid SubstanceSourceMaterial.organism.hybrid
+organismGeneral SubstanceSourceMaterial.organism.organismGeneral
+=SubstanceSourceMaterial.organism.author BackboneElement B
+authorType CodeableConcept
+authorDescription string
+=SubstanceSourceMaterial.organism.hybrid BackboneElement B
+maternalOrganismId string
+maternalOrganismName string
+paternalOrganismId string
+paternalOrganismName string
+hybridType CodeableConcept
+=SubstanceSourceMaterial.organism.organismGeneral BackboneElement B
+kingdom CodeableConcept
+phylum CodeableConcept
+class CodeableConcept
+order CodeableConcept
+=SubstanceSourceMaterial.partDescription BackboneElement B
+part CodeableConcept
+partLocation CodeableConcept
+=SubstanceSpecification DomainResource R
+identifier Identifier
+type CodeableConcept
+status CodeableConcept
+domain CodeableConcept
+description string
+source Reference
+comment string
+moiety SubstanceSpecification.moiety
+property SubstanceSpecification.property
+referenceInformation Reference
+structure SubstanceSpecification.structure
+code SubstanceSpecification.code
+name SubstanceSpecification.name
+molecularWeight SubstanceSpecification.structure.isotope.molecularWeight
+relationship SubstanceSpecification.relationship
+nucleicAcid Reference
+polymer Reference
+protein Reference
+sourceMaterial Reference
+=SubstanceSpecification.moiety BackboneElement B
+role CodeableConcept
+identifier Identifier
+name string
+stereochemistry CodeableConcept
+opticalActivity CodeableConcept
+molecularFormula string
+amount[x] Quantity|string
+=SubstanceSpecification.property BackboneElement B
+category CodeableConcept
+code CodeableConcept
+parameters string
+definingSubstance[x] Reference|CodeableConcept
+amount[x] Quantity|string
+=SubstanceSpecification.structure BackboneElement B
+stereochemistry CodeableConcept
+opticalActivity CodeableConcept
+molecularFormula string
+molecularFormulaByMoiety string
+isotope SubstanceSpecification.structure.isotope
+molecularWeight SubstanceSpecification.structure.isotope.molecularWeight
+source Reference
+representation SubstanceSpecification.structure.representation
+=SubstanceSpecification.structure.isotope BackboneElement B
+identifier Identifier
+name CodeableConcept
+substitution CodeableConcept
+halfLife Quantity
+molecularWeight SubstanceSpecification.structure.isotope.molecularWeight
+=SubstanceSpecification.structure.isotope.molecularWeight BackboneElement B
+method CodeableConcept
+type CodeableConcept
+amount Quantity
+=SubstanceSpecification.structure.representation BackboneElement B
+type CodeableConcept
+representation string
+attachment Attachment
+=SubstanceSpecification.code BackboneElement B
+code CodeableConcept
+status CodeableConcept
+statusDate dateTime
+comment string
+source Reference
+=SubstanceSpecification.name BackboneElement B
+name string
+type CodeableConcept
+status CodeableConcept
+preferred boolean
+language CodeableConcept
+domain CodeableConcept
+jurisdiction CodeableConcept
+synonym SubstanceSpecification.name
+translation SubstanceSpecification.name
+official SubstanceSpecification.name.official
+source Reference
+=SubstanceSpecification.name.official BackboneElement B
+authority CodeableConcept
+status CodeableConcept
+date dateTime
+=SubstanceSpecification.relationship BackboneElement B
+substance[x] Reference|CodeableConcept
+relationship CodeableConcept
+isDefining boolean
+amount[x] Quantity|Range|Ratio|string
+amountRatioLowLimit Ratio
+amountType CodeableConcept
+source Reference
+=SupplyDelivery DomainResource R
+identifier Identifier
+basedOn Reference
+partOf Reference
+status code
+patient Reference
+type CodeableConcept
+suppliedItem SupplyDelivery.suppliedItem
+occurrence[x] dateTime|Period|Timing
+supplier Reference
+destination Reference
+receiver Reference
+=SupplyDelivery.suppliedItem BackboneElement B
+quantity Quantity
+item[x] CodeableConcept|Reference
+=SupplyRequest DomainResource R
+identifier Identifier
+status code
+category CodeableConcept
+priority code
+item[x] CodeableConcept|Reference
+quantity Quantity
+parameter SupplyRequest.parameter
+occurrence[x] dateTime|Period|Timing
+authoredOn dateTime
+requester Reference
+supplier Reference
+reasonCode CodeableConcept
+reasonReference Reference
+deliverFrom Reference
+deliverTo Reference
+=SupplyRequest.parameter BackboneElement B
+code CodeableConcept
+value[x] CodeableConcept|Quantity|Range|boolean
+=Task DomainResource R
+identifier Identifier
+instantiatesCanonical canonical
+instantiatesUri uri
+basedOn Reference
+groupIdentifier Identifier
+partOf Reference
+status code
+statusReason CodeableConcept
+businessStatus CodeableConcept
+intent code
+priority code
+code CodeableConcept
+description string
+focus Reference
+for Reference
+encounter Reference
+executionPeriod Period
+authoredOn dateTime
+lastModified dateTime
+requester Reference
+performerType CodeableConcept
+owner Reference
+location Reference
+reasonCode CodeableConcept
+reasonReference Reference
+insurance Reference
+note Annotation
+relevantHistory Reference
+restriction Task.restriction
+input Task.input
+output Task.output
+=Task.restriction BackboneElement B
+repetitions positiveInt
+period Period
+recipient Reference
+=Task.input BackboneElement B
+type CodeableConcept
+value[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+=Task.output BackboneElement B
+type CodeableConcept
+value[x] base64Binary|boolean|canonical|code|date|dateTime|decimal|id|instant|integer|markdown|oid|positiveInt|string|time|unsignedInt|uri|url|uuid|Address|Age|Annotation|Attachment|CodeableConcept|Coding|ContactPoint|Count|Distance|Duration|HumanName|Identifier|Money|Period|Quantity|Range|Ratio|Reference|SampledData|Signature|Timing|ContactDetail|Contributor|DataRequirement|Expression|ParameterDefinition|RelatedArtifact|TriggerDefinition|UsageContext|Dosage|Meta
+=TerminologyCapabilities DomainResource R
+url uri
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+kind code
+software TerminologyCapabilities.software
+implementation TerminologyCapabilities.implementation
+lockedDate boolean
+codeSystem TerminologyCapabilities.codeSystem
+expansion TerminologyCapabilities.expansion
+codeSearch code
+validateCode TerminologyCapabilities.validateCode
+translation TerminologyCapabilities.translation
+closure TerminologyCapabilities.closure
+=TerminologyCapabilities.software BackboneElement B
+name string
+version string
+=TerminologyCapabilities.implementation BackboneElement B
+description string
+url url
+=TerminologyCapabilities.codeSystem BackboneElement B
+uri canonical
+version TerminologyCapabilities.codeSystem.version
+subsumption boolean
+=TerminologyCapabilities.codeSystem.version BackboneElement B
+code string
+isDefault boolean
+compositional boolean
+language code
+filter TerminologyCapabilities.codeSystem.version.filter
+property code
+=TerminologyCapabilities.codeSystem.version.filter BackboneElement B
+code code
+op code
+=TerminologyCapabilities.expansion BackboneElement B
+hierarchical boolean
+paging boolean
+incomplete boolean
+parameter TerminologyCapabilities.expansion.parameter
+textFilter markdown
+=TerminologyCapabilities.expansion.parameter BackboneElement B
+name code
+documentation string
+=TerminologyCapabilities.validateCode BackboneElement B
+translations boolean
+=TerminologyCapabilities.translation BackboneElement B
+needsMap boolean
+=TerminologyCapabilities.closure BackboneElement B
+translation boolean
+=TestReport DomainResource R
+identifier Identifier
+name string
+status code
+testScript Reference
+result code
+score decimal
+tester string
+issued dateTime
+participant TestReport.participant
+setup TestReport.setup
+test TestReport.test
+teardown TestReport.teardown
+=TestReport.participant BackboneElement B
+type code
+uri uri
+display string
+=TestReport.setup BackboneElement B
+action TestReport.setup.action
+=TestReport.setup.action BackboneElement B
+operation TestReport.setup.action.operation
+assert TestReport.setup.action.assert
+=TestReport.setup.action.operation BackboneElement B
+result code
+message markdown
+detail uri
+=TestReport.setup.action.assert BackboneElement B
+result code
+message markdown
+detail string
+=TestReport.test BackboneElement B
+name string
+description string
+action TestReport.test.action
+=TestReport.test.action BackboneElement B
+operation TestReport.setup.action.operation
+assert TestReport.setup.action.assert
+=TestReport.teardown BackboneElement B
+action TestReport.teardown.action
+=TestReport.teardown.action BackboneElement B
+operation TestReport.setup.action.operation
+=TestScript DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+purpose markdown
+copyright markdown
+origin TestScript.origin
+destination TestScript.destination
+metadata TestScript.metadata
+fixture TestScript.fixture
+profile Reference
+variable TestScript.variable
+setup TestScript.setup
+test TestScript.test
+teardown TestScript.teardown
+=TestScript.origin BackboneElement B
+index integer
+profile Coding
+=TestScript.destination BackboneElement B
+index integer
+profile Coding
+=TestScript.metadata BackboneElement B
+link TestScript.metadata.link
+capability TestScript.metadata.capability
+=TestScript.metadata.link BackboneElement B
+url uri
+description string
+=TestScript.metadata.capability BackboneElement B
+required boolean
+validated boolean
+description string
+origin integer
+destination integer
+link uri
+capabilities canonical
+=TestScript.fixture BackboneElement B
+autocreate boolean
+autodelete boolean
+resource Reference
+=TestScript.variable BackboneElement B
+name string
+defaultValue string
+description string
+expression string
+headerField string
+hint string
+path string
+sourceId id
+=TestScript.setup BackboneElement B
+action TestScript.setup.action
+=TestScript.setup.action BackboneElement B
+operation TestScript.setup.action.operation
+assert TestScript.setup.action.assert
+=TestScript.setup.action.operation BackboneElement B
+type Coding
+resource code
+label string
+description string
+accept code
+contentType code
+destination integer
+encodeRequestUrl boolean
+method code
+origin integer
+params string
+requestHeader TestScript.setup.action.operation.requestHeader
+requestId id
+responseId id
+sourceId id
+targetId id
+url string
+=TestScript.setup.action.operation.requestHeader BackboneElement B
+field string
+value string
+=TestScript.setup.action.assert BackboneElement B
+label string
+description string
+direction code
+compareToSourceId string
+compareToSourceExpression string
+compareToSourcePath string
+contentType code
+expression string
+headerField string
+minimumId string
+navigationLinks boolean
+operator code
+path string
+requestMethod code
+requestURL string
+resource code
+response code
+responseCode string
+sourceId id
+validateProfileId id
+value string
+warningOnly boolean
+=TestScript.test BackboneElement B
+name string
+description string
+action TestScript.test.action
+=TestScript.test.action BackboneElement B
+operation TestScript.setup.action.operation
+assert TestScript.setup.action.assert
+=TestScript.teardown BackboneElement B
+action TestScript.teardown.action
+=TestScript.teardown.action BackboneElement B
+operation TestScript.setup.action.operation
+=Timing BackboneElement C
+event dateTime
+repeat Timing.repeat
+code CodeableConcept
+=Timing.repeat Element B
+bounds[x] Duration|Range|Period
+count positiveInt
+countMax positiveInt
+duration decimal
+durationMax decimal
+durationUnit code
+frequency positiveInt
+frequencyMax positiveInt
+period decimal
+periodMax decimal
+periodUnit code
+dayOfWeek code
+timeOfDay time
+when code
+offset unsignedInt
+=TriggerDefinition Element C
+type code
+name string
+timing[x] Timing|Reference|date|dateTime
+data DataRequirement
+condition Expression
+=UsageContext Element C
+code Coding
+value[x] CodeableConcept|Quantity|Range|Reference
+=ValueSet DomainResource R
+url uri
+identifier Identifier
+version string
+name string
+title string
+status code
+experimental boolean
+date dateTime
+publisher string
+contact ContactDetail
+description markdown
+useContext UsageContext
+jurisdiction CodeableConcept
+immutable boolean
+purpose markdown
+copyright markdown
+compose ValueSet.compose
+expansion ValueSet.expansion
+=ValueSet.compose BackboneElement B
+lockedDate date
+inactive boolean
+include ValueSet.compose.include
+exclude ValueSet.compose.include
+=ValueSet.compose.include BackboneElement B
+system uri
+version string
+concept ValueSet.compose.include.concept
+filter ValueSet.compose.include.filter
+valueSet canonical
+=ValueSet.compose.include.concept BackboneElement B
+code code
+display string
+designation ValueSet.compose.include.concept.designation
+=ValueSet.compose.include.concept.designation BackboneElement B
+language code
+use Coding
+value string
+=ValueSet.compose.include.filter BackboneElement B
+property code
+op code
+value string
+=ValueSet.expansion BackboneElement B
+identifier uri
+timestamp dateTime
+total integer
+offset integer
+parameter ValueSet.expansion.parameter
+contains ValueSet.expansion.contains
+=ValueSet.expansion.parameter BackboneElement B
+name string
+value[x] string|boolean|integer|decimal|uri|code|dateTime
+=ValueSet.expansion.contains BackboneElement B
+system uri
+abstract boolean
+inactive boolean
+version string
+code code
+display string
+designation ValueSet.compose.include.concept.designation
+contains ValueSet.expansion.contains
+=VerificationResult DomainResource R
+target Reference
+targetLocation string
+need CodeableConcept
+status code
+statusDate dateTime
+validationType CodeableConcept
+validationProcess CodeableConcept
+frequency Timing
+lastPerformed dateTime
+nextScheduled date
+failureAction CodeableConcept
+primarySource VerificationResult.primarySource
+attestation VerificationResult.attestation
+validator VerificationResult.validator
+=VerificationResult.primarySource BackboneElement B
+who Reference
+type CodeableConcept
+communicationMethod CodeableConcept
+validationStatus CodeableConcept
+validationDate dateTime
+canPushUpdates CodeableConcept
+pushTypeAvailable CodeableConcept
+=VerificationResult.attestation BackboneElement B
+who Reference
+onBehalfOf Reference
+communicationMethod CodeableConcept
+date date
+sourceIdentityCertificate string
+proxyIdentityCertificate string
+proxySignature Signature
+sourceSignature Signature
+=VerificationResult.validator BackboneElement B
+organization Reference
+identityCertificate string
+attestationSignature Signature
+=VisionPrescription DomainResource R
+identifier Identifier
+status code
+created dateTime
+patient Reference
+encounter Reference
+dateWritten dateTime
+prescriber Reference
+lensSpecification VisionPrescription.lensSpecification
+=VisionPrescription.lensSpecification BackboneElement B
+product CodeableConcept
+eye code
+sphere decimal
+cylinder decimal
+axis integer
+prism VisionPrescription.lensSpecification.prism
+add decimal
+power decimal
+backCurve decimal
+diameter decimal
+duration Quantity
+color string
+brand string
+note Annotation
+=VisionPrescription.lensSpecification.prism BackboneElement B
+amount decimal
+base code
+=base64Binary Element P
+=boolean Element P
+=canonical uri P
+=code string P
+=date Element P
+=dateTime Element P
+=decimal Element P
+=id string P
+=instant Element P
+=integer Element P
+=markdown string P
+=oid uri P
+=positiveInt integer P
+=string Element P
+=time Element P
+=unsignedInt integer P
+=uri Element P
+=url uri P
+=uuid uri P
+=xhtml Element P
+id System.String
+`
