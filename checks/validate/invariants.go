@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/fhirpath"
@@ -43,6 +44,12 @@ func (fhirpathEngine) compile(c *Constraint) {
 		c.skip = why
 		return
 	}
+	if fn, ok := nativeInvariants[c.Expression]; ok {
+		c.native = fn
+	}
+	if fn, ok := nativePrechecks[c.Expression]; ok {
+		c.precheck = fn
+	}
 	x, err := fhirpath.CompileCached(c.Expression)
 	if err != nil {
 		c.skip = "does not compile: " + err.Error()
@@ -59,7 +66,7 @@ func (fhirpathEngine) eval(w *walker, c *Constraint, node any) (bool, error) {
 	}
 	env := w.env
 	env.Resource = res
-	env.RootResource = w.rootRes
+	env.RootResource = w.rootResource()
 	env.Context = nil
 	out, err := x.Evaluate(w.ctx, node, &env)
 	if err != nil {
@@ -107,6 +114,7 @@ func (w *walker) initEnv() {
 			return w.conforms(r, profile), nil
 		},
 		MaxSteps: 200000,
+		Trace:    io.Discard,
 	}
 }
 
@@ -130,6 +138,15 @@ func (w *walker) constraints(e *Elem, node any) {
 				node = choiceAliases(m)
 			}
 		}
+		if c.native != nil {
+			if !c.native(w, m) {
+				w.failInvariant(e, c)
+			}
+			continue
+		}
+		if c.precheck != nil && c.precheck(w, m) {
+			continue
+		}
 		if c.compiled == nil {
 			w.noteNotEvaluated(e, c, "not compiled")
 			continue
@@ -140,13 +157,17 @@ func (w *walker) constraints(e *Elem, node any) {
 			continue
 		}
 		if !ok {
-			sev := issue.Error
-			if c.Severity == "warning" {
-				sev = issue.Warning
-			}
-			w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("invariant:%s: %q failed (%s)", c.Key, c.Human, e.ID))
+			w.failInvariant(e, c)
 		}
 	}
+}
+
+func (w *walker) failInvariant(e *Elem, c *Constraint) {
+	sev := issue.Error
+	if c.Severity == "warning" {
+		sev = issue.Warning
+	}
+	w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("invariant:%s: %q failed (%s)", c.Key, c.Human, e.ID))
 }
 
 func (w *walker) noteNotEvaluated(e *Elem, c *Constraint, why string) {

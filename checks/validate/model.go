@@ -81,6 +81,8 @@ type Constraint struct {
 	Expression string
 	Source     string
 	compiled   any // engine-specific
+	native     nativeFn
+	precheck   nativeFn // true: the invariant holds without evaluating it
 	skip       string
 }
 

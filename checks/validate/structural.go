@@ -1,11 +1,6 @@
 package validate
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
-
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
 )
@@ -25,21 +20,12 @@ func (stdDecoder) decode(raw []byte) (any, issue.List) {
 }
 
 func decodeJSON(raw []byte) (any, issue.List) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		msg := err.Error()
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			msg = "unexpected end of input (truncated?)"
+	v, err := parseJSONValue(raw)
+	if err != nil {
+		if v != nil {
+			return v, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: " + err.Error()}}
 		}
-		if se, ok := err.(*json.SyntaxError); ok {
-			msg = fmt.Sprintf("%v at byte %d", se, se.Offset)
-		}
-		return nil, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: not valid JSON: " + msg}}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: extra data after the JSON value"}}
+		return nil, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: not valid JSON: " + err.Error()}}
 	}
 	return v, nil
 }

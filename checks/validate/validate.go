@@ -64,6 +64,8 @@ type Validator struct {
 	terms    *terminology
 	inv      invariantEngine
 	structv  structural
+	// resourceTypes are the R4 resource type names.
+	resourceTypes map[string]bool
 }
 
 type compiledEntry struct {
@@ -79,6 +81,7 @@ type scope struct {
 	missing map[string]bool // package ids declared but missing
 	sds     sync.Map        // canonical -> *sdResult
 	vs      sync.Map        // canonical -> *expansion
+	base    sync.Map        // type code -> *Profile (nil when unknown)
 }
 
 type sdResult struct {
@@ -99,6 +102,12 @@ func New(set *profiles.Set, opts Options) (*Validator, error) {
 		return nil, err
 	}
 	v.structv = s
+	v.resourceTypes = map[string]bool{}
+	for _, r := range set.Global().All("StructureDefinition") {
+		if r.Kind == "resource" && r.Derivation == "specialization" && r.URL == "http://hl7.org/fhir/StructureDefinition/"+r.Type {
+			v.resourceTypes[r.Type] = true
+		}
+	}
 	if opts.DefaultIG != "" {
 		if _, err := v.scope(opts.DefaultIG); err != nil {
 			return nil, err
@@ -163,7 +172,11 @@ func (s *scope) profile(canonical string) (*Profile, error) {
 var errUnknownProfile = fmt.Errorf("unknown profile")
 
 func (s *scope) baseType(t string) *Profile {
+	if p, ok := s.base.Load(t); ok {
+		return p.(*Profile)
+	}
 	p, _ := s.profile("http://hl7.org/fhir/StructureDefinition/" + t)
+	s.base.Store(t, p)
 	return p
 }
 

@@ -523,10 +523,7 @@ func hasTypeProfile(c *Elem, typ string) bool {
 	return false
 }
 
-func (w *walker) isResourceType(t string) bool {
-	p := w.sc.baseType(t)
-	return p != nil && p.Kind == "resource"
-}
+func (w *walker) isResourceType(t string) bool { return w.v.resourceTypes[t] }
 
 func short(v any) string {
 	s := fmt.Sprint(v)

@@ -1,0 +1,108 @@
+package validate
+
+// Native implementations of the R4 invariants that occur on almost every element, keyed by their
+// exact FHIRPath text (so a profile's own invariant with the same key but other text still goes
+// to the FHIRPath engine). They give the same answers as the expressions, checked by
+// TestNativeInvariantsAgree.
+
+type nativeFn func(w *walker, node map[string]any) bool
+
+var nativeInvariants = map[string]nativeFn{
+	// ext-1
+	"extension.exists() != value.exists()": func(_ *walker, m map[string]any) bool {
+		exts, _ := m["extension"].([]any)
+		return (len(exts) > 0) != hasChoice(m, "value")
+	},
+	// ref-1
+	"reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": func(w *walker, m map[string]any) bool {
+		ref, _ := m["reference"].(string)
+		if len(ref) == 0 || ref[0] != '#' {
+			return true
+		}
+		root := w.rootResource()
+		cs, _ := root["contained"].([]any)
+		for _, c := range cs {
+			if cm, ok := c.(map[string]any); ok && cm["id"] == ref[1:] {
+				return true
+			}
+		}
+		return false
+	},
+	// qty-3
+	"code.empty() or system.exists()": func(_ *walker, m map[string]any) bool {
+		_, code := m["code"]
+		_, sys := m["system"]
+		return !code || sys
+	},
+	// dom-2
+	"contained.contained.empty()": func(_ *walker, m map[string]any) bool {
+		cs, _ := m["contained"].([]any)
+		for _, c := range cs {
+			if cm, ok := c.(map[string]any); ok {
+				if x, ok := cm["contained"].([]any); ok && len(x) > 0 {
+					return false
+				}
+			}
+		}
+		return true
+	},
+	// dom-4
+	"contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()": func(_ *walker, m map[string]any) bool {
+		cs, _ := m["contained"].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			meta, _ := cm["meta"].(map[string]any)
+			if meta["versionId"] != nil || meta["lastUpdated"] != nil {
+				return false
+			}
+		}
+		return true
+	},
+	// dom-5
+	"contained.meta.security.empty()": func(_ *walker, m map[string]any) bool {
+		cs, _ := m["contained"].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			meta, _ := cm["meta"].(map[string]any)
+			if s, ok := meta["security"].([]any); ok && len(s) > 0 {
+				return false
+			}
+		}
+		return true
+	},
+	// dom-6
+	"text.`div`.exists()": func(_ *walker, m map[string]any) bool {
+		t, _ := m["text"].(map[string]any)
+		_, ok := t["div"]
+		return ok
+	},
+}
+
+// nativePrechecks answer "holds" cheaply in the common case; otherwise FHIRPath decides.
+var nativePrechecks = map[string]nativeFn{
+	// dom-3: only resources with contained resources need the expensive descendants() scan
+	"contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": func(_ *walker, m map[string]any) bool {
+		cs, _ := m["contained"].([]any)
+		return len(cs) == 0
+	},
+}
+
+// hasChoice reports whether m has a concrete choice property name+Type.
+func hasChoice(m map[string]any, name string) bool {
+	for k := range m {
+		if len(k) > len(name) && k[:len(name)] == name && k[len(name)] >= 'A' && k[len(name)] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// rootResource is %rootResource: the nearest resource that is not contained.
+func (w *walker) rootResource() map[string]any {
+	for i := len(w.frames) - 1; i >= 0; i-- {
+		if !w.frames[i].contained {
+			return w.frames[i].res
+		}
+	}
+	return w.rootRes
+}
