@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -221,8 +222,13 @@ func truncate(s string, n int) string {
 }
 
 func pick(v any, def Item) Item {
-	if v == nil {
+	switch x := v.(type) {
+	case nil:
 		return def
+	case map[string]any:
+		return nodeItem(x, "")
+	case Item:
+		return x
 	}
 	c := toCollection(v)
 	if len(c) == 1 {
@@ -482,6 +488,7 @@ func appendChild(out Collection, obj map[string]any, key, t string) Collection {
 	switch x := v.(type) {
 	case []any:
 		extArr, _ := ext.([]any)
+		out = slices.Grow(out, len(x))
 		for i, e := range x {
 			var em map[string]any
 			if i < len(extArr) {

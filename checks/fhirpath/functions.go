@@ -86,11 +86,16 @@ func (n *callNode) arg(c *evalCtx, s *scope, i int) (Collection, error) {
 
 // forEach evaluates argument i once per focus item with $this and $index set.
 func (n *callNode) forEach(c *evalCtx, focus Collection, i int, f func(idx int, it Item, r Collection) (bool, error)) error {
+	// One scope and one single-item input are reused across iterations: callbacks copy
+	// the items they keep (append), never the slice itself.
+	sc := &scope{hasIndex: true}
+	buf := make(Collection, 1)
 	for idx, it := range focus {
 		if err := c.step(1); err != nil {
 			return err
 		}
-		sc := &scope{input: Collection{it}, index: idx, hasIndex: true}
+		buf[0] = it
+		sc.input, sc.index = buf[:1:1], idx
 		r, err := n.args[i].eval(c, sc, sc.input)
 		if err != nil {
 			return err
