@@ -35,6 +35,7 @@ type StepError struct {
 	Selector   string
 	Err        error
 	Screenshot *evidence.File
+	PageText   string // the start of the page's visible text (redacted), for diagnostics; may echo server text
 }
 
 func (e *StepError) Error() string {
@@ -51,6 +52,11 @@ func (e *StepError) Error() string {
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrNoControls is wrapped when the default strategy finds neither a login form nor an approve
+// button: typically the server stopped at an error page (what a refused redirect_uri, client_id or
+// aud should produce). Probes test for it with errors.Is.
+var ErrNoControls = errors.New("found neither a login form (password field) nor an approve/allow/authorize/accept/continue button")
 
 // ErrNoProgress is wrapped when the page neither navigated nor redirected after its step.
 var ErrNoProgress = errors.New("the page did not change and no redirect to the redirect_uri was captured")
@@ -205,14 +211,35 @@ func (r *run) stepCtx(d time.Duration) (context.Context, context.CancelFunc) {
 
 func (r *run) fail(step, selector string, err error) error {
 	r.screenshot("failed " + step)
-	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: errors.New(r.mask(err.Error())), Screenshot: r.lastShot}
-	if errors.Is(err, context.DeadlineExceeded) {
-		se.Err = fmt.Errorf("%s: %w", r.mask(err.Error()), context.DeadlineExceeded)
-	} else if errors.Is(err, ErrNoProgress) {
-		se.Err = ErrNoProgress
+	me := &maskedErr{msg: r.mask(err.Error())}
+	for _, cause := range []error{context.DeadlineExceeded, context.Canceled, ErrNoProgress, ErrNoControls} {
+		if errors.Is(err, cause) {
+			me.cause = cause
+		}
 	}
+	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: me, Screenshot: r.lastShot, PageText: r.pageText()}
 	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "step failed: " + step, Text: se.Error(), Screenshot: r.lastShot})
 	return se
+}
+
+// maskedErr carries an error's text with secrets masked, keeping its known cause for errors.Is.
+type maskedErr struct {
+	msg   string
+	cause error
+}
+
+func (e *maskedErr) Error() string { return e.msg }
+func (e *maskedErr) Unwrap() error { return e.cause }
+
+// pageText returns the start of document.body.innerText, masked.
+func (r *run) pageText() string {
+	ctx, cancel := r.stepCtx(2 * time.Second)
+	defer cancel()
+	txt, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.body ? document.body.innerText : "").slice(0, 500)`))
+	if err != nil {
+		return ""
+	}
+	return r.mask(strings.Join(strings.Fields(txt), " "))
 }
 
 // screenshot captures the viewport (secret fields masked) and returns the file (or nil).

@@ -3,6 +3,7 @@ package browser_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
 )
 
 // TestRefServerEndToEnd drives the reference SMART authorization server through real headless
@@ -151,6 +153,74 @@ func TestRefServerEndToEnd(t *testing.T) {
 			noErrors(t, "code replay", pl)
 		})
 	}
+
+	t.Run("unregistered redirect_uri stops at an error page", func(t *testing.T) {
+		req := oauth.NewAuthRequest(cfg.AuthorizationEndpoint, auth.PublicClientID, "https://evil.pacheck.invalid/cb", scope, fhirBase)
+		u, _ := req.URL()
+		res, err := b.AuthorizeAs(ctx, u, req.RedirectURI, browser.Credentials{Username: member.Username, Password: member.Password}, nil)
+		if !errors.Is(err, browser.ErrNoControls) {
+			t.Fatalf("want ErrNoControls, got %v", err)
+		}
+		var se *browser.StepError
+		if !errors.As(err, &se) || se.PageText == "" || res.RedirectURL != "" {
+			t.Errorf("step error %+v, redirect %q", se, res.RedirectURL)
+		}
+	})
+
+	t.Run("faulty server is caught", func(t *testing.T) {
+		mux2 := http.NewServeMux()
+		srv2 := httptest.NewServer(mux2)
+		defer srv2.Close()
+		faults := fault.Set{}
+		for _, f := range []string{auth.FaultStateAltered, auth.FaultTokenNoPatient, auth.FaultTokenCacheControl, auth.FaultTokenTypeWrong, auth.FaultIDTokenNoFHIRUser, auth.FaultIDTokenWrongAud} {
+			faults[f] = true
+		}
+		as2, err := auth.New(auth.Config{BaseURL: srv2.URL, FHIRBase: srv2.URL + "/fhir", Faults: faults})
+		if err != nil {
+			t.Fatal(err)
+		}
+		as2.Register(mux2)
+		hc2, _ := fhirhttp.New(fhirhttp.Options{BaseURL: srv2.URL + "/fhir"})
+		cfg2, err := oauth.FetchSMARTConfig(ctx, hc2, srv2.URL+"/fhir")
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwks2, _, err := oauth.FetchJWKS(ctx, hc2, cfg2.JWKSURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := oauth.Client{HTTP: hc2, TokenEndpoint: cfg2.TokenEndpoint, ClientID: auth.PublicClientID, RedirectURI: "http://localhost/callback"}
+		req, _ := c.AuthRequest(cfg2, scope, srv2.URL+"/fhir")
+		u, _ := req.URL()
+		res, err := b.AuthorizeAs(ctx, u, c.RedirectURI, browser.Credentials{Username: member.Username, Password: member.Password}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redir, err := oauth.ParseRedirect(res.RedirectURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, i := range oauth.CheckRedirect(redir, req.State, cfg2.Issuer).Errors() {
+			got[i.Rule] = true
+		}
+		tr, err := c.Exchange(ctx, redir.Code, req.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range oauth.CheckTokenResponse(tr, oauth.TokenExpect{RequestedScope: scope}).Errors() {
+			got[i.Rule] = true
+		}
+		_, l := oauth.VerifyIDToken(tr.IDToken, oauth.IDTokenExpect{Issuer: cfg2.Issuer, ClientID: c.ClientID, JWKS: jwks2, NeedFHIRUser: true})
+		for _, i := range l.Errors() {
+			got[i.Rule] = true
+		}
+		for _, want := range []string{oauth.RuleRedirectState, oauth.RuleTokenPatient, oauth.RuleTokenNoStore, oauth.RuleTokenType, oauth.RuleIDTokenFHIRUser, oauth.RuleIDTokenAud} {
+			if !got[want] {
+				t.Errorf("fault not caught: %s (got %v)", want, got)
+			}
+		}
+	})
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -150,7 +150,7 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 			return "", err
 		}
 	default:
-		return "", r.fail("default strategy", "", fmt.Errorf("found neither a login form (password field) nor an approve/allow/authorize/accept/continue button; give explicit steps for this page"))
+		return "", r.fail("default strategy", "", fmt.Errorf("%w; if this is not an error page, give explicit steps for it", ErrNoControls))
 	}
 	line := fmt.Sprintf("%s page %s: %s", p.Kind, fhirhttp.Redact(r.pageURL), strings.Join(used, "; "))
 	r.res.Controls = append(r.res.Controls, r.mask(line))

@@ -496,6 +496,16 @@ func TestProbes(t *testing.T) {
 		t.Errorf("bad secret: %v %v", l, err)
 	}
 	cd, v = code()
+	if l, _, err := c.ProbeUnknownClient(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("unknown client: %v %v", l, err)
+	}
+	jc := *c
+	jc.ClientID, jc.AuthMethod, jc.PrivateKey = jwtClient, AuthPrivateKey, &jose.JSONWebKey{Key: clientEC, KeyID: "k2", Algorithm: "ES384"}
+	cd, v = code()
+	if l, _, err := jc.ProbeBadAssertion(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("bad assertion: %v %v", l, err)
+	}
+	cd, v = code()
 	if l, _, err := c.ProbeWrongRedirect(ctx, cd, v); err != nil || len(l) != 0 {
 		t.Errorf("wrong redirect: %v %v", l, err)
 	}
