@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -149,15 +148,14 @@ func WriteHTML(w io.Writer, r *Results, opts Options) error {
 
 func writeHTMLFile(dir string, r *Results, opts Options) error {
 	fw := &fileSink{dir: dir, written: map[string]bool{}}
-	var buf bytes.Buffer
-	if err := renderHTML(&buf, r, opts, fw); err != nil {
-		return fmt.Errorf("reports: index.html: %w", err)
-	}
-	if fw.err != nil {
-		return fmt.Errorf("reports: %w", fw.err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, FileHTML), buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("reports: write index.html: %w", err)
+	err := writeFile(filepath.Join(dir, FileHTML), func(w io.Writer) error {
+		if err := renderHTML(w, r, opts, fw); err != nil {
+			return err
+		}
+		return fw.err
+	})
+	if err != nil {
+		return fmt.Errorf("index.html: %w", err)
 	}
 	return nil
 }
@@ -277,8 +275,13 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	}
 	sort.Slice(d.CFR, func(i, j int) bool { return d.CFR[i].Citation < d.CFR[j].Citation })
 	if len(r.Run.Config) > 0 {
-		b, _ := json.MarshalIndent(r.Run.Config, "", "  ")
-		d.ConfigTxt = string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // the template escapes; keep the text readable
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r.Run.Config); err == nil {
+			d.ConfigTxt = b.String()
+		}
 	}
 
 	// Embedded data.

@@ -38,14 +38,36 @@ func Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	s = reAuthHeader.ReplaceAllString(s, "${1}"+Mask)
-	s = reBearer.ReplaceAllString(s, "${1} "+Mask)
-	s = reJWT.ReplaceAllString(s, Mask)
-	s = reParam.ReplaceAllString(s, "${1}="+Mask)
-	s = reJSON.ReplaceAllString(s, `${1}"`+Mask+`"`)
-	s = reColon.ReplaceAllString(s, "${1}${2}${3}"+Mask)
-	s = reUserInfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	// Cheap literal gates first: most evidence (resource JSON) contains no secret-looking word,
+	// and the regular expressions are slow on megabytes of text.
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "authorization") {
+		s = reAuthHeader.ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
+		s = reBearer.ReplaceAllString(s, "${1} "+Mask)
+	}
+	if strings.Contains(s, "eyJ") {
+		s = reJWT.ReplaceAllString(s, Mask)
+	}
+	if containsAny(lower, "token", "secret", "assertion", "password", "verifier") {
+		s = reParam.ReplaceAllString(s, "${1}="+Mask)
+		s = reJSON.ReplaceAllString(s, `${1}"`+Mask+`"`)
+		s = reColon.ReplaceAllString(s, "${1}${2}${3}"+Mask)
+	}
+	if strings.Contains(s, "@") && strings.Contains(s, "://") {
+		s = reUserInfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	}
 	return s
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretHeaders are masked whole.

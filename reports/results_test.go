@@ -19,13 +19,13 @@ import (
 func TestFromGinkgoOutcomes(t *testing.T) {
 	r := fixtureResults(t, t.TempDir())
 	want := map[string]Outcome{
-		"uscore-6.1.0/patient/read":                             Pass,
+		"uscore-6.1.0/patient/read":                            Pass,
 		"uscore-6.1.0/observation-lab/search/patient+category": Fail,
-		"uscore-6.1.0/patient/search/name":                      Fail,
-		"uscore-6.1.0/encounter/search/date":                    Skip,
-		"smart-2.0.0/pkce/refuses plain":                        Error,
-		"smart-2.0.0/pkce/s256 accepted":                        Error,
-		"uscore-6.1.0/goal/read":                                Skip,
+		"uscore-6.1.0/patient/search/name":                     Fail,
+		"uscore-6.1.0/encounter/search/date":                   Skip,
+		"smart-2.0.0/pkce/refuses plain":                       Error,
+		"smart-2.0.0/pkce/s256 accepted":                       Error,
+		"uscore-6.1.0/goal/read":                               Skip,
 	}
 	if len(r.Specs) != len(want) {
 		var ids []string

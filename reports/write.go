@@ -1,7 +1,7 @@
 package reports
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -63,14 +63,7 @@ func WriteAll(dir string, r *Results, opts Options) error {
 		return fmt.Errorf("reports: create output folder: %w", err)
 	}
 	write := func(name string, fn func(io.Writer) error) error {
-		var buf bytes.Buffer
-		if err := fn(&buf); err != nil {
-			return fmt.Errorf("reports: %s: %w", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("reports: write %s: %w", name, err)
-		}
-		return nil
+		return writeFile(filepath.Join(dir, name), fn)
 	}
 	if err := write(FileResults, func(w io.Writer) error { return WriteJSON(w, r) }); err != nil {
 		return err
@@ -84,11 +77,35 @@ func WriteAll(dir string, r *Results, opts Options) error {
 	return writeHTMLFile(dir, r, opts)
 }
 
-// WriteJSON writes results.json.
+// writeFile writes a file through a buffer, to a temporary name first so a reader never sees
+// half a file.
+func writeFile(p string, fn func(io.Writer) error) error {
+	tmp := p + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = fn(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("reports: write %s: %w", filepath.Base(p), err)
+	}
+	return nil
+}
+
+// WriteJSON writes results.json (compact: it may hold 100 MB of evidence).
 func WriteJSON(w io.Writer, r *Results) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(r)
+	return json.NewEncoder(w).Encode(r)
 }
 
 // ReadJSON reads results.json, checking the schema version.
