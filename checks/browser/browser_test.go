@@ -26,12 +26,14 @@ func TestPatterns(t *testing.T) {
 		want   bool
 	}{
 		{"", "http://x/a", true},
-		{"http://x/login", "http://x/login?a=1", true},
-		{"http://x/login", "http://y/login", false},
-		{"*/consent*", "http://x/auth/consent?t=1", true},
-		{"*/consent", "http://x/auth/consent?t=1", false},
+		{"/login", "http://x/login?a=1", true},
+		{"^http://x/login", "http://y/login", false},
+		{"glob:*/consent*", "http://x/auth/consent?t=1", true},
+		{"glob:*/consent", "http://x/auth/consent?t=1", false},
+		{"glob:http://x/a?b=*", "http://x/a?b=1", true},
+		{"glob:http://x/a", "http://x/ab", false},
 		{"re:/auth/(login|authorize)", "http://x/auth/authorize?x", true},
-		{"re:^https:", "http://x/", false},
+		{"^https:", "http://x/", false},
 	}
 	for _, tc := range cases {
 		if got := MatchURL(tc.pat, tc.u); got != tc.want {
@@ -40,6 +42,12 @@ func TestPatterns(t *testing.T) {
 	}
 	if err := Validate([]Step{{URL: "re:(", Actions: []Action{{Click: "a"}}}}); err == nil {
 		t.Error("bad regexp accepted")
+	}
+	if err := Validate([]Step{{Actions: []Action{{Wait: "url:("}}}}); err == nil {
+		t.Error("bad wait url regexp accepted")
+	}
+	if v, arg, err := (Action{Wait: "url:/callback"}).Verb(); v != "waitUrl" || arg != "/callback" || err != nil {
+		t.Errorf("wait url: %s %s %v", v, arg, err)
 	}
 	if err := Validate([]Step{{Actions: []Action{{Click: "a", Fill: "b"}}}}); err == nil || !strings.Contains(err.Error(), "steps[0].actions[0]") {
 		t.Errorf("two verbs: %v", err)
@@ -198,13 +206,14 @@ func TestAuthorize(t *testing.T) {
 
 	t.Run("explicit steps", func(t *testing.T) {
 		steps := []Step{
-			{URL: srv.URL + "/authorize", Actions: []Action{
+			{URL: "glob:" + srv.URL + "/authorize?*", Actions: []Action{
 				{Fill: "#u", Value: "alice"},
 				{Fill: "input[name=pw]", Value: "${PW}"},
 				{Screenshot: "filled"},
 				{Click: "#go"},
 			}},
 			{URL: "re:/consent", Actions: []Action{
+				{Wait: "url:/consent"},
 				{Wait: "#allow"},
 				{Check: "input[value=offline_access]"},
 				{Check: "#p2"},
@@ -226,7 +235,7 @@ func TestAuthorize(t *testing.T) {
 	})
 
 	t.Run("failed step names url, step and selector", func(t *testing.T) {
-		steps := []Step{{URL: "*/authorize*", Actions: []Action{{Fill: "#u", Value: "alice"}, {Click: "#no-such-button", Timeout: "1s"}}}}
+		steps := []Step{{URL: "glob:*/authorize*", Actions: []Action{{Fill: "#u", Value: "alice"}, {Click: "#no-such-button", Timeout: "1s"}}}}
 		res, err := b.Authorize(ctx, authURL, redirect, steps)
 		var se *StepError
 		if !errors.As(err, &se) {

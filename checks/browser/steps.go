@@ -21,8 +21,9 @@ import (
 //   - check: "#scope-offline"
 //   - click: "#approve"
 type Step struct {
-	// URL matches the page URL: "re:<regexp>" (unanchored), or a glob where * matches anything
-	// (anchored at both ends; a glob without * matches any URL that starts with it). "" matches every page.
+	// URL matches the page URL: a regular expression (unanchored, as in the run configuration;
+	// "re:" may prefix it), or "glob:<pattern>" where * matches anything and the glob is anchored at
+	// both ends. "" matches every page.
 	URL     string   `yaml:"url,omitempty" json:"url,omitempty"`
 	Actions []Action `yaml:"actions" json:"actions"`
 	// Once: use this step for one page only (later pages with the same URL need another step).
@@ -38,7 +39,7 @@ type Action struct {
 	Select     string `yaml:"select,omitempty" json:"select,omitempty"`         // selector of a <select>; Value is the option value
 	Check      string `yaml:"check,omitempty" json:"check,omitempty"`           // selector of a checkbox/radio to tick
 	Uncheck    string `yaml:"uncheck,omitempty" json:"uncheck,omitempty"`       // selector of a checkbox to clear
-	Wait       string `yaml:"wait,omitempty" json:"wait,omitempty"`             // selector to wait for (visible)
+	Wait       string `yaml:"wait,omitempty" json:"wait,omitempty"`             // selector to wait for (visible), or "url:<pattern>" (as WaitURL)
 	WaitURL    string `yaml:"waitUrl,omitempty" json:"waitUrl,omitempty"`       // URL pattern (as Step.URL) to wait for
 	Screenshot string `yaml:"screenshot,omitempty" json:"screenshot,omitempty"` // take a screenshot with this label
 	Timeout    string `yaml:"timeout,omitempty" json:"timeout,omitempty"`       // Go duration overriding StepTimeout
@@ -46,6 +47,9 @@ type Action struct {
 
 // Verb returns the action's verb and its selector/argument, or an error when not exactly one is set.
 func (a Action) Verb() (verb, arg string, err error) {
+	if rest, ok := strings.CutPrefix(a.Wait, "url:"); ok && a.WaitURL == "" {
+		a.Wait, a.WaitURL = "", rest
+	}
 	n := 0
 	for _, v := range []struct{ name, val string }{{"fill", a.Fill}, {"click", a.Click}, {"select", a.Select},
 		{"check", a.Check}, {"uncheck", a.Uncheck}, {"wait", a.Wait}, {"waitUrl", a.WaitURL}, {"screenshot", a.Screenshot}} {
@@ -70,13 +74,13 @@ func Validate(steps []Step) error {
 			return fmt.Errorf("steps[%d]: no actions", i)
 		}
 		for j, a := range s.Actions {
-			verb, _, err := a.Verb()
+			verb, arg, err := a.Verb()
 			if err != nil {
 				return fmt.Errorf("steps[%d].actions[%d]: %w", i, j, err)
 			}
 			if verb == "waitUrl" {
-				if _, err := compilePattern(a.WaitURL); err != nil {
-					return fmt.Errorf("steps[%d].actions[%d].waitUrl %q: %w", i, j, a.WaitURL, err)
+				if _, err := compilePattern(arg); err != nil {
+					return fmt.Errorf("steps[%d].actions[%d] wait for URL %q: %w", i, j, arg, err)
 				}
 			}
 		}
@@ -94,12 +98,11 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 	if p == "" {
 		return regexp.MustCompile(``), nil
 	}
-	if rest, ok := strings.CutPrefix(p, "re:"); ok {
-		return regexp.Compile(rest)
+	rest, ok := strings.CutPrefix(p, "glob:")
+	if !ok {
+		return regexp.Compile(strings.TrimPrefix(p, "re:"))
 	}
-	if !strings.Contains(p, "*") {
-		p += "*"
-	}
+	p = rest
 	parts := strings.Split(p, "*")
 	for i := range parts {
 		parts[i] = regexp.QuoteMeta(parts[i])
