@@ -73,6 +73,8 @@ type Options struct {
 	TokenOrigins []string // extra origins (scheme://host[:port]) allowed to receive the token
 	Recorder     Recorder
 	Secrets      *Secrets          // extra exact values to mask in evidence (tokens are added automatically)
+	// RetryUnauthorized retries a 401 once after invalidating the TokenSource (see Do).
+	RetryUnauthorized bool
 	Transport    http.RoundTripper // default: a clone of http.DefaultTransport without proxies from env
 	UserAgent    string            // default "pacheck/<Version>"
 	Accept       string            // default application/fhir+json
@@ -256,7 +258,31 @@ func (c *Client) Resolve(ref string) (*url.URL, error) {
 func (c *Client) TokenAllowed(u *url.URL) bool { return c.origins[Origin(u)] }
 
 // Do sends req, following redirects within the bounds, and returns the final response.
+//
+// With Options.RetryUnauthorized, a 401 to a request that carried the TokenSource's token is retried
+// once after calling the source's Invalidate method (oauth.RefreshingSource has one), so a token
+// that expired early is refreshed mid-run.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	resp, err := c.do(ctx, req)
+	if err == nil && resp.Status == http.StatusUnauthorized && c.opts.RetryUnauthorized && !req.NoToken &&
+		c.opts.TokenSource != nil && req.Header.Get("Authorization") == "" && c.TokenAllowed(mustParse(resp.URL)) {
+		if inv, ok := c.opts.TokenSource.(interface{ Invalidate() }); ok {
+			inv.Invalidate()
+			return c.do(ctx, req)
+		}
+	}
+	return resp, err
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		return &url.URL{}
+	}
+	return u
+}
+
+func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet

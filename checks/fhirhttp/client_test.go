@@ -1,6 +1,7 @@
 package fhirhttp
 
 import (
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/pacheck/pacheck/checks/evidence"
 )
@@ -361,5 +364,39 @@ func TestSearchPost(t *testing.T) {
 	}
 	if n, ok := resp.Resource["total"].(json.Number); !ok || n.String() != "1.50" {
 		t.Errorf("UseNumber not used: %#v", resp.Resource["total"])
+	}
+}
+
+type flipSource struct {
+	mu  sync.Mutex
+	tok string
+	inv int
+}
+
+func (f *flipSource) Token() (*oauth2.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &oauth2.Token{AccessToken: f.tok}, nil
+}
+
+func (f *flipSource) Invalidate() { f.mu.Lock(); f.tok = "fresh-token"; f.inv++; f.mu.Unlock() }
+
+func TestRetryUnauthorized(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer fresh-token" {
+			w.WriteHeader(401)
+			return
+		}
+		fmt.Fprint(w, `{"resourceType":"Patient","id":"1"}`)
+	}))
+	defer srv.Close()
+	fs := &flipSource{tok: "stale-token"}
+	c := newClient(t, srv.URL, Options{TokenSource: fs})
+	if resp, _ := c.Get(context.Background(), "Patient/1"); resp.Status != 401 || fs.inv != 0 {
+		t.Errorf("without RetryUnauthorized: %d, %d invalidations", resp.Status, fs.inv)
+	}
+	c = newClient(t, srv.URL, Options{TokenSource: fs, RetryUnauthorized: true})
+	if resp, err := c.Get(context.Background(), "Patient/1"); err != nil || resp.Status != 200 || fs.inv != 1 {
+		t.Errorf("with RetryUnauthorized: %v %v, %d invalidations", resp, err, fs.inv)
 	}
 }
