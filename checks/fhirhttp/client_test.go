@@ -1,7 +1,6 @@
 package fhirhttp
 
 import (
-
 	"context"
 	"encoding/json"
 	"errors"
