@@ -146,7 +146,9 @@ func FuzzValidate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	v := validator(f)
+	wv := walkerOnly(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		diffEngines(t, v, wv, "fuzz input", b)
 		root, issues := v.Validate(b)
 		for _, is := range issues {
 			if is.Rule == RuleSyntax && root != nil {

@@ -1,7 +1,9 @@
 package structure
 
 import (
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pacheck/pacheck/internal/shared"
 	"github.com/pacheck/pacheck/profiles"
@@ -32,8 +34,22 @@ func corpus(b *testing.B) ([][]byte, []map[string]any) {
 	return raws, vals
 }
 
-func perSecond(b *testing.B, n int) {
+// perSecond reports wall-clock throughput and, since the machine may be shared, throughput per
+// CPU-second of this process (user+system, all threads including GC): resources/cpu-s is the
+// per-core figure.
+func perSecond(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "resources/s")
+	if d := cpuTime() - cpu0; d > 0 {
+		b.ReportMetric(float64(n*b.N)/d.Seconds(), "resources/cpu-s")
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkValidate is the whole structural layer: parse + walker + schema.
@@ -42,12 +58,44 @@ func BenchmarkValidate(b *testing.B) {
 	raws, _ := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, r := range raws {
 			v.Validate(r)
 		}
 	}
-	perSecond(b, len(raws))
+	perSecond(b, len(raws), cpu0)
+}
+
+// BenchmarkValidateWalkerEngine is the whole layer with EngineWalker (no jsonschema/v5).
+func BenchmarkValidateWalkerEngine(b *testing.B) {
+	v := walkerOnly(b)
+	raws, _ := corpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, r := range raws {
+			v.Validate(r)
+		}
+	}
+	perSecond(b, len(raws), cpu0)
+}
+
+// BenchmarkWalkerFull is the walker alone checking every rule (EngineWalker), on decoded resources.
+func BenchmarkWalkerFull(b *testing.B) {
+	v := validator(b)
+	_, vals := corpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, val := range vals {
+			w := &walker{m: v.core.m, limit: DefaultMaxDepth, full: true}
+			w.resource(val, "")
+		}
+	}
+	perSecond(b, len(vals), cpu0)
 }
 
 // BenchmarkParse is the JSON parser alone (duplicate keys, UTF-8, depth).
@@ -55,12 +103,13 @@ func BenchmarkParse(b *testing.B) {
 	raws, _ := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, r := range raws {
 			parseJSON(r, DefaultMaxDepth)
 		}
 	}
-	perSecond(b, len(raws))
+	perSecond(b, len(raws), cpu0)
 }
 
 // BenchmarkWalker is the Go walker alone, on decoded resources.
@@ -69,13 +118,14 @@ func BenchmarkWalker(b *testing.B) {
 	_, vals := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, val := range vals {
 			w := &walker{m: v.core.m, limit: DefaultMaxDepth}
 			w.resource(val, "")
 		}
 	}
-	perSecond(b, len(vals))
+	perSecond(b, len(vals), cpu0)
 }
 
 // BenchmarkSchema is jsonschema/v5 alone with the generated schema, on decoded resources.
@@ -84,12 +134,13 @@ func BenchmarkSchema(b *testing.B) {
 	_, vals := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, val := range vals {
 			_ = v.core.c.byType[val["resourceType"].(string)].Validate(val)
 		}
 	}
-	perSecond(b, len(vals))
+	perSecond(b, len(vals), cpu0)
 }
 
 // BenchmarkNew is the start-up cost: build the model from the embedded R4 core SDs and compile

@@ -42,8 +42,9 @@ func sortedWants(ws []want) []string {
 }
 
 // TestRules: each bad input gives exactly the expected findings (rule and path), once each.
-func TestRules(t *testing.T) {
-	v := validator(t)
+func TestRules(t *testing.T) { testRules(t, validator(t)) }
+
+func testRules(t *testing.T, v *Validator) {
 	pat := func(body string) string { return `{"resourceType":"Patient",` + body + `}` }
 	obs := func(body string) string { return `{"resourceType":"Observation","status":"final","code":{"text":"x"},` + body + `}` }
 	cases := []struct {

@@ -32,7 +32,12 @@ const (
 )
 
 type walker struct {
-	m      *model
+	m *model
+	// full: also check what the schema owns (unknown-element, type, primitive-format), for the
+	// walker-only engine.
+	full bool
+	// schemaRule[i]: issues[i] is one the schema owns (found in full mode).
+	schemaRule []bool
 	issues issue.List
 	path   []byte
 	depth  int
@@ -41,6 +46,35 @@ type walker struct {
 
 func (w *walker) report(rule, path, msg, diag string) {
 	w.issues = append(w.issues, issue.Issue{Severity: issue.Error, Rule: rule, Path: path, Message: msg, Diagnostics: diag})
+	w.schemaRule = append(w.schemaRule, false)
+}
+
+// reportSchemaRule reports a finding of a rule the schema owns (walker-only engine).
+func (w *walker) reportSchemaRule(rule, path, msg, diag string) {
+	w.report(rule, path, msg, diag)
+	w.schemaRule[len(w.schemaRule)-1] = true
+}
+
+// merged drops, as the schema engine does, a schema-rule finding at a location the walker's own
+// rules already reported, and all but the first schema-rule finding per location.
+func (w *walker) merged() issue.List {
+	seen := map[string]bool{}
+	for i, is := range w.issues {
+		if !w.schemaRule[i] {
+			seen[is.Path] = true
+		}
+	}
+	out := w.issues[:0]
+	for i, is := range w.issues {
+		if w.schemaRule[i] {
+			if seen[is.Path] {
+				continue
+			}
+			seen[is.Path] = true
+		}
+		out = append(out, is)
+	}
+	return out
 }
 
 func (w *walker) reportHere(rule, msg string) { w.report(rule, string(w.path), msg, "") }
@@ -123,7 +157,11 @@ func (w *walker) object(obj map[string]any, t *typeDef) {
 		}
 		e := t.elems[name]
 		if e == nil {
-			w.unknownChoice(t, key, name)
+			if !w.unknownChoice(t, key, name) && w.full {
+				n := w.push(key)
+				w.reportSchemaRule(RuleUnknown, string(w.path), fmt.Sprintf("unknown property: %s defines no such element", t.name), "property "+strconv.Quote(key))
+				w.pop(n)
+			}
 			continue // otherwise the schema reports unknown-element
 		}
 		if e.choice != nil {
@@ -217,15 +255,31 @@ func (w *walker) choiceConflicts(vs []variant) {
 
 // unknownChoice reports a property that looks like a choice variant with a type the choice does
 // not allow (valueFoo, _valueFoo).
-func (w *walker) unknownChoice(t *typeDef, key, name string) {
+func (w *walker) unknownChoice(t *typeDef, key, name string) bool {
 	for base, c := range t.choices {
 		if len(name) > len(base) && strings.HasPrefix(name, base) && name[len(base)] >= 'A' && name[len(base)] <= 'Z' {
 			n := w.push(key)
 			w.reportHere(RuleChoice, fmt.Sprintf("%s is not a permitted type for %s (allowed: %s)", name[len(base):], c.id, strings.Join(c.types, ", ")))
 			w.pop(n)
-			return
+			return true
 		}
 	}
+	return false
+}
+
+// wrongType reports a JSON type mismatch at the current path (walker-only engine).
+func (w *walker) wrongType(expected string, v any) {
+	w.reportSchemaRule(RuleType, string(w.path), fmt.Sprintf("wrong JSON type: expected %s, but got %s", expected, jsonTypeName(v)), quoteValue(v))
+}
+
+func expectedOf(e *elem) string {
+	switch {
+	case e.resource:
+		return "object"
+	case e.typ != nil && e.typ.kind == kindPrimitive:
+		return e.typ.json.String()
+	}
+	return "object"
 }
 
 // element checks one property: v is the value (hasV false when only "_name" is present), sv the
@@ -248,6 +302,16 @@ func (w *walker) element(e *elem, v any, hasV bool, sv any, hasSib bool) {
 func (w *walker) arrayElement(e *elem, v any, hasV bool, sv any, hasSib bool) {
 	arr, isArr := v.([]any)
 	sarr, sIsArr := sv.([]any)
+	if w.full && hasV && !isArr {
+		n := w.push(e.name)
+		w.wrongType("array", v)
+		w.pop(n)
+	}
+	if w.full && hasSib && !sIsArr {
+		n := w.push("_" + e.name)
+		w.wrongType("array", sv)
+		w.pop(n)
+	}
 	if hasV && isArr && len(arr) == 0 {
 		n := w.push(e.name)
 		w.reportHere(RuleEmpty, "empty array: FHIR JSON omits an element rather than giving []")
@@ -272,6 +336,9 @@ func (w *walker) arrayElement(e *elem, v any, hasV bool, sv any, hasSib bool) {
 				switch {
 				case !e.sibling:
 					// the schema reports null as a wrong JSON type
+					if w.full {
+						w.wrongType(expectedOf(e), nil)
+					}
 				case !hasSib || !sIsArr:
 					w.reportHere(RuleSibling, fmt.Sprintf("null in %s is only allowed where _%s has an entry at the same index", e.name, e.name))
 				case i < len(sarr) && sarr[i] == nil:
@@ -316,6 +383,9 @@ func (w *walker) siblingObject(name string, sv any, hasValue bool) {
 func (w *walker) siblingContent(name string, sv any, hasValue bool) {
 	obj, ok := sv.(map[string]any)
 	if !ok {
+		if w.full {
+			w.wrongType("object", sv)
+		}
 		return // schema: type
 	}
 	if len(obj) == 0 {
@@ -345,7 +415,15 @@ func siblingPath(p string) string {
 
 // single checks one (non-array) value of element e at the current path.
 func (w *walker) single(e *elem, v any, hasSib bool) {
+	if _, isArr := v.([]any); isArr && w.full {
+		w.wrongType(expectedOf(e), v)
+		return
+	}
 	if e.resource {
+		if _, ok := v.(map[string]any); !ok && w.full {
+			w.wrongType("object", v)
+			return
+		}
 		w.resource(v, "")
 		return
 	}
@@ -359,6 +437,9 @@ func (w *walker) single(e *elem, v any, hasSib bool) {
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
+		if w.full {
+			w.wrongType("object", v)
+		}
 		return // schema: type
 	}
 	switch len(obj) {
@@ -378,10 +459,65 @@ func (w *walker) primitive(t *typeDef, v any) {
 	case string:
 		if x == "" && t.json == jsonString {
 			w.reportHere(RuleEmpty, "empty string: FHIR JSON omits an element rather than giving \"\"")
+			return
+		}
+		if !w.full {
+			return
+		}
+		if t.json != jsonString {
+			w.wrongType(t.json.String(), v)
+			return
+		}
+		if t.re != nil {
+			ok := false
+			if f := fastFormats[t.name]; f != nil {
+				ok = f(x)
+			} else {
+				ok = t.re.MatchString(x)
+			}
+			if !ok {
+				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value does not match the FHIR %s format", t.name), quoteValue(v))
+			}
 		}
 	case json.Number:
 		if t.json == jsonInteger && !plainInteger(string(x)) {
 			w.report(RuleType, string(w.path), fmt.Sprintf("%s must be a whole number written without fraction or exponent", t.name), "value "+string(x))
+			return
+		}
+		if !w.full {
+			return
+		}
+		switch t.json {
+		case jsonInteger:
+			if n, err := strconv.ParseInt(string(x), 10, 64); err != nil || n < t.min || n > t.max {
+				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value is out of range for %s (%s)", t.name, rangeText(t.name)), quoteValue(v))
+			}
+		case jsonNumber:
+		default:
+			w.wrongType(t.json.String(), v)
+		}
+	case float64:
+		if !w.full {
+			return
+		}
+		switch t.json {
+		case jsonInteger:
+			if x != float64(int64(x)) {
+				w.wrongType("integer", v)
+			} else if int64(x) < t.min || int64(x) > t.max {
+				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value is out of range for %s (%s)", t.name, rangeText(t.name)), quoteValue(v))
+			}
+		case jsonNumber:
+		default:
+			w.wrongType(t.json.String(), v)
+		}
+	case bool:
+		if w.full && t.json != jsonBool {
+			w.wrongType(t.json.String(), v)
+		}
+	default:
+		if w.full {
+			w.wrongType(t.json.String(), v)
 		}
 	}
 }
