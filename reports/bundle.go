@@ -34,6 +34,7 @@ const (
 	maxBundleTotal     = 8 << 30 // 8 GiB uncompressed
 	maxManifestSize    = 64 << 20
 	maxResultsJSONSize = 1 << 30
+	maxTrailing        = 64 << 10 // padding after the tar end marker
 )
 
 // Manifest lists every file of a bundle with its SHA-256.
@@ -227,6 +228,15 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// Read the compressed stream to its end so gzip checks its CRC and length: bytes
+			// after the tar end marker, or a damaged trailer, are not silently ignored.
+			n, err := io.Copy(io.Discard, io.LimitReader(gz, maxTrailing+1))
+			if err != nil {
+				return fail("damaged archive: %v", err)
+			}
+			if n > maxTrailing {
+				return fail("more than %d bytes after the end of the tar archive", maxTrailing)
+			}
 			break
 		}
 		if err != nil {
@@ -308,7 +318,7 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 		if sigBytes == nil {
 			return fail("no %s, but a public key was given: the bundle is unsigned", FileSig)
 		}
-		sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(sigBytes)))
+		sig, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSuffix(string(sigBytes), "\n"))
 		if err != nil || len(sig) != ed25519.SignatureSize {
 			return fail("%s is not a base64 Ed25519 signature", FileSig)
 		}
