@@ -228,7 +228,7 @@ func htmlSafe(s string) bool {
 		return false
 	}
 	d := xml.NewDecoder(strings.NewReader(s))
-	d.Strict = false
+	d.Strict = true
 	d.Entity = xml.HTMLEntity
 	d.AutoClose = nil
 	depth := 0
@@ -280,7 +280,7 @@ func htmlSafe(s string) bool {
 func fnHTMLChecks(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
 	it, ok, err := single(n.name, f)
 	if err != nil || !ok {
-		return boolColl(false), err
+		return nil, err
 	}
 	str, ok := it.strVal()
 	if !ok {

@@ -892,7 +892,7 @@ func fnSubstring(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, e
 			if l < 0 {
 				l = 0
 			}
-			if start+l < end {
+			if l < end-start {
 				end = start + l
 			}
 		}
@@ -1260,6 +1260,18 @@ func fnMath(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error)
 				if v, ok := intPow(base, e); ok {
 					return Collection{Integer(v)}, nil
 				}
+				return nil, errorf("power(): integer overflow")
+			}
+			if ad.IsInteger() && ad.Sign() >= 0 && ad.Cmp(DecimalFromInt(1024)) <= 0 {
+				e, _ := ad.Int64()
+				r, ok := decimalPow(d, e)
+				if !ok {
+					return nil, errorf("power(): result too large")
+				}
+				if r = r.trimZeros(); r.scale < d.scale {
+					r = r.rescale(d.scale)
+				}
+				return Collection{DecimalItem(r)}, nil
 			}
 			r = math.Pow(x, y)
 		}
@@ -1271,7 +1283,42 @@ func fnMath(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error)
 	return Collection{DecimalItem(res)}, nil
 }
 
+// decimalPow is exact exponentiation by squaring for small non-negative integer exponents.
+func decimalPow(b Decimal, e int64) (Decimal, bool) {
+	r := DecimalFromInt(1)
+	for e > 0 {
+		if e&1 == 1 {
+			r = r.Mul(b)
+			if r.tooBig() {
+				return Decimal{}, false
+			}
+		}
+		e >>= 1
+		if e > 0 {
+			b = b.Mul(b)
+			if b.tooBig() {
+				return Decimal{}, false
+			}
+		}
+	}
+	return r, true
+}
+
 func intPow(b, e int64) (int64, bool) {
+	switch b {
+	case 0:
+		if e == 0 {
+			return 1, true
+		}
+		return 0, true
+	case 1:
+		return 1, true
+	case -1:
+		if e%2 == 0 {
+			return 1, true
+		}
+		return -1, true
+	}
 	r := int64(1)
 	for i := int64(0); i < e; i++ {
 		n := r * b

@@ -305,3 +305,37 @@ func TestCacheConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+func TestEdgeCases(t *testing.T) {
+	for expr, want := range map[string]string{
+		"'abc'.substring(1, 9223372036854775807)": "[string:bc]",
+		"(-1).power(101)":                         "[integer:-1]",
+		"2.power(62)":                             "[integer:4611686018427387904]",
+		"2.power(64)":                             "error",
+		"2.0.power(64)":                           "[decimal:18446744073709551616.0]",
+		"1.5.power(2)":                            "[decimal:2.25]",
+		"(-9223372036854775807 - 1) div -1":       "error",
+		"'abc'[5]":                                "[]",
+		"(1|2|3)[-1]":                             "[]",
+		"@2012-02-29 + 1 year":                    "[date:@2013-02-28]",
+		"@9999-12-31 + 1 day":                     "error",
+		"'x'.matches('(')":                        "error",
+		"1.0e5":                                   "error",
+	} {
+		e, err := Compile(expr)
+		if err != nil {
+			if want != "error" {
+				t.Errorf("%s: %v", expr, err)
+			}
+			continue
+		}
+		res, err := e.Evaluate(context.Background(), nil, nil)
+		got := describeResult(res)
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("%s: got %s (%v), want %s", expr, got, err, want)
+		}
+	}
+}
