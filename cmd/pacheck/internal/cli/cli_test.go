@@ -87,3 +87,25 @@ func TestFHIRPathCommand(t *testing.T) {
 		t.Errorf("trace: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+func TestRefserverListFaults(t *testing.T) {
+	code, out, _ := run("refserver", "--list-faults")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) < 30 {
+		t.Fatalf("--list-faults: exit %d, %d faults; want at least 30", code, len(lines))
+	}
+	for _, l := range lines {
+		if f := strings.Split(l, "\t"); len(f) != 3 || f[0] == "" || f[1] == "" || f[2] == "" {
+			t.Errorf("fault line %q is not name<TAB>requirements<TAB>description", l)
+		}
+	}
+	if code, _, errOut := run("refserver", "--fault", "no-such-fault"); code != ExitUsage || !strings.Contains(errOut, "no-such-fault") {
+		t.Errorf("unknown fault: exit %d %q", code, errOut)
+	}
+}
+
+func TestValidateCommandWired(t *testing.T) {
+	if code, _, errOut := run("validate", "/nonexistent.json"); code != ExitUsage || errOut == "" {
+		t.Errorf("validate of a missing file: exit %d %q", code, errOut)
+	}
+}

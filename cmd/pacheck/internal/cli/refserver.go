@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/pacheck/pacheck/fixtures/refserver"
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+)
+
+func init() {
+	register(&command{name: "refserver", summary: "run the reference Patient Access server (SMART + FHIR, fault modes)", run: runRefserver})
+}
+
+const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]]
+
+Serves a conformant Patient Access API with synthetic members: SMART App Launch authorization
+(login and consent pages) and a FHIR R4 API (US Core, CARIN BB, PDex, US Drug Formulary).
+--fault switches on named faults, each breaking exactly one requirement; --list-faults prints
+them (name, requirement ids, description, tab-separated). Serves until interrupted.
+
+Examples:
+  pacheck refserver --addr 127.0.0.1:0 --members 3
+  pacheck refserver --fault pkce-not-verified,search-date-ignored
+  pacheck refserver --list-faults
+
+Flags:
+`
+
+func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("refserver", refserverHelp, stdout)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0 picks a free one)")
+	members := fs.Int("members", 3, "synthetic members to generate")
+	seed := fs.Int64("seed", 1, "generator seed (same seed, same data)")
+	faults := fs.String("fault", "", "comma-separated fault names")
+	list := fs.Bool("list-faults", false, "print the fault catalogue and exit")
+	authFile := fs.String("auth-file", "", "YAML file of SMART clients and member logins")
+	smartVersion := fs.String("smart-version", "2.0", "SMART App Launch behaviour: 2.0 or 1.0")
+	verbose := fs.Bool("verbose", false, "log one line per request (never tokens or bodies)")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if *list {
+		for _, f := range refserver.Faults() {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", f.Name, strings.Join(f.Requirements, ","), f.Description)
+		}
+		return ExitOK
+	}
+	if *members < 1 || *members > 100000 {
+		errorf(stderr, "refserver", "--members %d: use 1 to 100000", *members)
+		return ExitUsage
+	}
+	set, err := fault.Parse(*faults)
+	if err != nil {
+		errorf(stderr, "refserver", "--fault: %v", err)
+		return ExitUsage
+	}
+	cfg := refserver.Config{Members: *members, Seed: *seed, Faults: set, AuthFile: *authFile, SMARTVersion: *smartVersion}
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	srv, err := refserver.New(cfg)
+	if err != nil {
+		errorf(stderr, "refserver", "%v", err)
+		return ExitUsage
+	}
+	base, err := srv.Start(*addr)
+	if err != nil {
+		errorf(stderr, "refserver", "cannot listen on %s: %v", *addr, err)
+		return ExitEnvError
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "pacheck reference server at %s\nFHIR base: %s\n", base, srv.FHIRBase())
+	srv.Auth().WriteSummary(stdout)
+	if len(set) > 0 {
+		var names []string
+		for n := range set {
+			names = append(names, n)
+		}
+		fmt.Fprintf(stdout, "  faults on: %s\n", strings.Join(names, ", "))
+	}
+	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	<-ctx.Done()
+	return ExitOK
+}
