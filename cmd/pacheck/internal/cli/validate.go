@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/pacheck/pacheck/checks/validate"
@@ -11,6 +12,29 @@ func init() {
 	register(&command{name: "validate", summary: "validate FHIR resources against profiles (no server needed)", run: runValidate})
 }
 
+const validateHelp = `Usage: pacheck validate [--profile URL[|version]]... [--ig id#version]... [--package FILE|DIR]...
+                        [--format text|json|operationoutcome] [-j N] FILE|DIR...
+
+Validates JSON resources, Bundles and NDJSON (folders are searched) against the profiles they
+claim in meta.profile and those given with --profile, using the IG packages embedded in pacheck
+(plus --package). --ig sets the package context in which profiles resolve.
+Exit: 0 no errors, 1 errors found, 2 unusable input or flags.
+
+Examples:
+  pacheck validate patient.json
+  pacheck validate --ig hl7.fhir.us.carin-bb#2.0.0 --format json claims/
+  pacheck validate --profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|6.1.0 p.json
+`
+
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprint(stdout, validateHelp)
+			return ExitOK
+		}
+	}
 	return validate.RunCLI(ctx, args, stdout, stderr)
 }
