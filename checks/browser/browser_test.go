@@ -145,7 +145,7 @@ func TestAuthorize(t *testing.T) {
 	evDir := filepath.Join(t.TempDir(), "evidence")
 	var recMu sync.Mutex
 	var recorded []evidence.Entry
-	b := launch(t, Options{EvidenceDir: evDir, StepTimeout: 5 * time.Second, Timeout: 30 * time.Second,
+	b := launch(t, Options{EvidenceDir: evDir, StepTimeout: 20 * time.Second, Timeout: 90 * time.Second,
 		Credentials: Credentials{Username: "alice", Password: "s3cret-PW!"},
 		Expand:      func(s string) (string, error) { return os.Expand(s, envMap{"PW": "s3cret-PW!"}.get), nil },
 		Recorder:    func(e evidence.Entry) { recMu.Lock(); recorded = append(recorded, e); recMu.Unlock() }})

@@ -70,7 +70,7 @@ func TestRefServerEndToEnd(t *testing.T) {
 	}
 	noErrors(t, "jwks", oauth.CheckJWKS(jresp))
 
-	b, err := browser.Launch(ctx, browser.Options{EvidenceDir: t.TempDir(), StepTimeout: 10 * time.Second, Timeout: 60 * time.Second,
+	b, err := browser.Launch(ctx, browser.Options{EvidenceDir: t.TempDir(), StepTimeout: 20 * time.Second, Timeout: 90 * time.Second,
 		Recorder: func(e evidence.Entry) { mu.Lock(); steps = append(steps, e); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

@@ -196,7 +196,10 @@ func TestLimits(t *testing.T) {
 		case "/loop":
 			http.Redirect(w, r, "/loop", http.StatusFound)
 		case "/slow":
-			time.Sleep(300 * time.Millisecond)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
 		case "/404":
 			w.Header().Set("Content-Type", FHIRJSON)
 			w.WriteHeader(404)
@@ -205,7 +208,8 @@ func TestLimits(t *testing.T) {
 	}))
 	defer srv.Close()
 	rec := &recorded{}
-	c := newClient(t, srv.URL, Options{MaxBodyBytes: 1000, MaxEvidenceBody: 100, Timeout: 100 * time.Millisecond, Recorder: rec.rec})
+	c := newClient(t, srv.URL, Options{MaxBodyBytes: 1000, MaxEvidenceBody: 100, Recorder: rec.rec})
+	slow := newClient(t, srv.URL, Options{Timeout: 200 * time.Millisecond})
 	ctx := context.Background()
 
 	_, err := c.Get(ctx, "/big")
@@ -219,7 +223,7 @@ func TestLimits(t *testing.T) {
 	if !errors.Is(err, ErrTooManyRedirects) {
 		t.Errorf("redirect loop: got %v", err)
 	}
-	_, err = c.Get(ctx, "/slow")
+	_, err = slow.Get(ctx, "/slow")
 	if !IsTransport(err) || !strings.Contains(err.Error(), "Timeout") {
 		t.Errorf("slow: got %v", err)
 	}

@@ -546,3 +546,28 @@ func TestProbes(t *testing.T) {
 		t.Error("secret in evidence")
 	}
 }
+
+func TestStandaloneLaunch(t *testing.T) {
+	f := newFakeAS(t)
+	ctx := context.Background()
+	hc, _ := fhirhttp.New(fhirhttp.Options{BaseURL: f.srv.URL + "/fhir"})
+	cfg, err := FetchSMARTConfig(ctx, hc, f.srv.URL+"/fhir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{HTTP: hc, TokenEndpoint: cfg.TokenEndpoint, ClientID: pubClient, RedirectURI: "https://app/cb"}
+	// A fake user agent: the "server" issues a code bound to the challenge in the URL.
+	agent := func(ctx context.Context, u string) (string, error) {
+		pu, _ := url.Parse(u)
+		q := pu.Query()
+		return q.Get("redirect_uri") + "?code=" + f.issueCode(q.Get("code_challenge")) + "&state=" + url.QueryEscape(q.Get("state")), nil
+	}
+	l, err := c.StandaloneLaunch(ctx, cfg, "launch/patient openid fhirUser offline_access patient/*.rs", f.srv.URL+"/fhir", agent)
+	if err != nil || !l.Token.OK() || len(CheckRedirect(l.Redirect, l.Request.State, "")) != 0 {
+		t.Fatalf("launch: %v %+v", err, l)
+	}
+	deny := func(ctx context.Context, u string) (string, error) { return "https://app/cb?error=access_denied&state=x", nil }
+	if l, err := c.StandaloneLaunch(ctx, cfg, "openid", f.srv.URL+"/fhir", deny); err == nil || l.Redirect.Error != "access_denied" || l.Token != nil {
+		t.Errorf("denied launch: %v %+v", err, l)
+	}
+}
