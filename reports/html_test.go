@@ -291,6 +291,17 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Errorf("inline screenshot: %d images, err %v", imgs, err)
 	}
 
+	// Screenshot of the expanded report, kept as a test artifact.
+	shot, err := run(ctx, 30*time.Second, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	out := filepath.Join(artifactDir(t), "report.png")
+	if err := os.WriteFile(out, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot saved to %s", out)
+
 	// A filter click hides non-matching specs.
 	if err := do(ctx, 10*time.Second, chromedp.Click(chromedp.CSS(`button.f-outcome[data-outcome="fail"]`))); err != nil {
 		t.Fatalf("filter: %v", err)
@@ -327,16 +338,6 @@ func TestHTMLInChromium(t *testing.T) {
 	if n, err := countSpecs(ctx); err != nil || n != 1 {
 		t.Errorf("IG + text filter: %d specs (%v), want 1", n, err)
 	}
-
-	shot, err := run(ctx, 30*time.Second, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	out := filepath.Join(artifactDir(t), "report.png")
-	if err := os.WriteFile(out, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot saved to %s", out)
 
 	time.Sleep(300 * time.Millisecond) // let late events arrive
 	dialogs, console, requests := ev.snapshot()

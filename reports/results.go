@@ -404,6 +404,13 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue) (Spec, bool) {
 			s.Resources = append(s.Resources, v)
 		}
 	}
+	if s.Level == "" { // no level: label; take the strongest level of the named requirements
+		for _, q := range s.Requirements {
+			if levelRank(q.Level) > levelRank(s.Level) {
+				s.Level = q.Level
+			}
+		}
+	}
 	s.Group = specGroup(s)
 	if sr.CapturedGinkgoWriterOutput != "" || sr.CapturedStdOutErr != "" {
 		s.Output = Redact(clip(sr.CapturedGinkgoWriterOutput+sr.CapturedStdOutErr, maxOutput))
@@ -443,6 +450,18 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue) (Spec, bool) {
 		}
 	}
 	return s, true
+}
+
+func levelRank(l string) int {
+	switch l {
+	case profiles.LevelShall:
+		return 3
+	case profiles.LevelShould:
+		return 2
+	case profiles.LevelMay:
+		return 1
+	}
+	return 0
 }
 
 func specGroup(s Spec) string {

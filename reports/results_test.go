@@ -73,6 +73,9 @@ func TestFromGinkgoOutcomes(t *testing.T) {
 	if s.Failure.Expected != "to equal <int>: 200" || s.Failure.Actual != "<int>: 404" {
 		t.Errorf("gomega split: expected %q actual %q", s.Failure.Expected, s.Failure.Actual)
 	}
+	if s.Level != "SHALL" {
+		t.Errorf("level %q not taken from the catalogue", s.Level)
+	}
 	if len(s.Requirements) != 2 || !s.Requirements[1].Unknown || s.Requirements[0].Statement == "" {
 		t.Errorf("requirements %+v", s.Requirements)
 	}
