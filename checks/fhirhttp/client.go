@@ -72,12 +72,12 @@ type Options struct {
 	TokenSource  oauth2.TokenSource
 	TokenOrigins []string // extra origins (scheme://host[:port]) allowed to receive the token
 	Recorder     Recorder
-	Secrets      *Secrets          // extra exact values to mask in evidence (tokens are added automatically)
+	Secrets      *Secrets // extra exact values to mask in evidence (tokens are added automatically)
 	// RetryUnauthorized retries a 401 once after invalidating the TokenSource (see Do).
 	RetryUnauthorized bool
-	Transport    http.RoundTripper // default: a clone of http.DefaultTransport without proxies from env
-	UserAgent    string            // default "pacheck/<Version>"
-	Accept       string            // default application/fhir+json
+	Transport         http.RoundTripper // default: a clone of http.DefaultTransport without proxies from env
+	UserAgent         string            // default "pacheck/<Version>"
+	Accept            string            // default application/fhir+json
 }
 
 // Client is safe for concurrent use.

@@ -566,7 +566,9 @@ func TestStandaloneLaunch(t *testing.T) {
 	if err != nil || !l.Token.OK() || len(CheckRedirect(l.Redirect, l.Request.State, "")) != 0 {
 		t.Fatalf("launch: %v %+v", err, l)
 	}
-	deny := func(ctx context.Context, u string) (string, error) { return "https://app/cb?error=access_denied&state=x", nil }
+	deny := func(ctx context.Context, u string) (string, error) {
+		return "https://app/cb?error=access_denied&state=x", nil
+	}
 	if l, err := c.StandaloneLaunch(ctx, cfg, "openid", f.srv.URL+"/fhir", deny); err == nil || l.Redirect.Error != "access_denied" || l.Token != nil {
 		t.Errorf("denied launch: %v %+v", err, l)
 	}
