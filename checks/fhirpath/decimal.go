@@ -11,8 +11,9 @@ import (
 // precision the value was written with (1.50 has scale 2), which FHIRPath needs for
 // equivalence, precision() and the boundary functions.
 type Decimal struct {
-	coef  *big.Int
-	scale int32
+	coef    *big.Int
+	scale   int32
+	negZero bool // a zero written with a minus sign (-0.0, from lowBoundary of tiny negatives)
 }
 
 const (
@@ -124,7 +125,7 @@ func (d Decimal) String() string {
 		}
 		s = s[:len(s)-sc] + "." + s[len(s)-sc:]
 	}
-	if neg {
+	if neg || d.negZero && c.Sign() == 0 {
 		return "-" + s
 	}
 	return s

@@ -110,6 +110,9 @@ type Env struct {
 	// Strict rejects paths the R4 model does not know and concrete choice names such as
 	// valueQuantity (the R4 test suite's strict mode).
 	Strict bool
+	// CheckOrdered (with Strict) rejects order-dependent functions (first, last, tail, skip,
+	// take, indexers) applied directly to the unordered results of children()/descendants().
+	CheckOrdered bool
 	// MaxSteps bounds the evaluation work (default 1,000,000); MaxItems bounds any one
 	// collection (default 100,000).
 	MaxSteps int
@@ -406,11 +409,47 @@ type memberNode struct {
 }
 
 func (n *memberNode) eval(c *evalCtx, s *scope, in Collection) (Collection, error) {
+	if c.env.Strict {
+		if err := n.checkStatic(); err != nil {
+			return nil, err
+		}
+	}
 	l, err := n.left.eval(c, s, in)
 	if err != nil || len(l) == 0 {
 		return nil, err
 	}
 	return children(c, l, n.name)
+}
+
+// checkStatic (strict mode): after "as T" / ofType(T) the element must exist on T, even
+// when the cast leaves nothing to navigate.
+func (n *memberNode) checkStatic() error {
+	var ts typeSpec
+	switch x := n.left.(type) {
+	case *typeOpNode:
+		if x.op != "as" {
+			return nil
+		}
+		ts = x.ts
+	case *callNode:
+		if x.name != "as" && x.name != "ofType" {
+			return nil
+		}
+		ts = x.ts
+	default:
+		return nil
+	}
+	if ts.ns == "System" {
+		return nil
+	}
+	td := r4().typ(ts.name)
+	if td == nil || td.element(n.name) != nil {
+		return nil
+	}
+	if _, ok := td.concreteChoice(n.name); ok {
+		return nil
+	}
+	return errorf("type %s has no element %s", ts.name, n.name)
 }
 
 // children navigates to the named child of every item.

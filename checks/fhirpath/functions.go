@@ -38,6 +38,11 @@ func (n *callNode) eval(c *evalCtx, s *scope, in Collection) (Collection, error)
 	if c.depth > maxEvalDepth {
 		return nil, errorf("expression nested too deeply")
 	}
+	if c.env.Strict && c.env.CheckOrdered && orderedFunctions[n.name] {
+		if f, ok := n.focus.(*callNode); ok && (f.name == "children" || f.name == "descendants") {
+			return nil, errorf("%s() depends on order, but %s() returns an unordered collection", n.name, f.name)
+		}
+	}
 	focus := in
 	if n.focus != nil {
 		var err error
@@ -171,6 +176,8 @@ func focusString(name string, focus Collection) (string, bool, error) {
 }
 
 var functions map[string]*funcDef
+
+var orderedFunctions = map[string]bool{"first": true, "last": true, "tail": true, "skip": true, "take": true, "single": false}
 
 func init() {
 	functions = map[string]*funcDef{
@@ -1597,7 +1604,7 @@ func decimalBoundary(d Decimal, high bool, p int64) (Decimal, bool) {
 	}
 	// fewer digits than the value has: values smaller than one unit collapse to zero
 	if d.Abs().Cmp(Decimal{coef: pow10(0), scale: int32(p)}) < 0 && p > 0 {
-		return Decimal{coef: bigZero, scale: int32(p)}, true
+		return Decimal{coef: bigZero, scale: int32(p), negZero: d.Sign() < 0}, true
 	}
 	if high {
 		return b.ceilAt(int32(p)), true

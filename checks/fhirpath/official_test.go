@@ -32,6 +32,7 @@ type xmlTest struct {
 	Predicate  string `xml:"predicate,attr"`
 	Mode       string `xml:"mode,attr"`
 	Ordered    string `xml:"ordered,attr"`
+	CheckOrder string `xml:"checkOrderedFunctions,attr"`
 	Expression struct {
 		Text    string `xml:",chardata"`
 		Invalid string `xml:"invalid,attr"`
@@ -156,7 +157,8 @@ func runOfficial(tc xmlTest, load func(string) (any, error)) string {
 	if err != nil {
 		return "input: " + err.Error()
 	}
-	env := &Env{Trace: io.Discard, Strict: tc.Mode == "strict" || tc.Expression.Mode == "strict", MaxSteps: 2000000}
+	env := &Env{Trace: io.Discard, Strict: tc.Mode == "strict" || tc.Expression.Mode == "strict",
+		CheckOrdered: tc.CheckOrder == "true", MaxSteps: 2000000}
 	invalid := tc.Expression.Invalid
 	e, err := Compile(tc.Expression.Text)
 	if err != nil {
