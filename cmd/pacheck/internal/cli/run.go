@@ -154,7 +154,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "writing the report: %v", err)
 		return ExitEnvError
 	}
-	if err := reports.Bundle(p.run.OutDir, filepath.Join(p.run.OutDir, "pacheck-evidence.tar.gz"), signKey); err != nil {
+	if err := reports.Bundle(p.run.OutDir, filepath.Join(p.run.OutDir, reports.BundleName), signKey); err != nil {
 		errorf(stderr, "run", "writing the evidence bundle: %v", err)
 		return ExitEnvError
 	}
