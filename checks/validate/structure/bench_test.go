@@ -1,6 +1,8 @@
 package structure
 
 import (
+	"bytes"
+	"encoding/json"
 	"syscall"
 	"testing"
 	"time"
@@ -100,13 +102,31 @@ func BenchmarkWalkerFull(b *testing.B) {
 
 // BenchmarkParse is the JSON parser alone (duplicate keys, UTF-8, depth).
 func BenchmarkParse(b *testing.B) {
+	keys := validator(b).core.m.keys
 	raws, _ := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, r := range raws {
-			parseJSON(r, DefaultMaxDepth)
+			parseJSONKeys(r, DefaultMaxDepth, keys)
+		}
+	}
+	perSecond(b, len(raws), cpu0)
+}
+
+// BenchmarkEncodingJSON is encoding/json (UseNumber) on the same corpus, for reference.
+func BenchmarkEncodingJSON(b *testing.B) {
+	raws, _ := corpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		for _, r := range raws {
+			d := json.NewDecoder(bytes.NewReader(r))
+			d.UseNumber()
+			var v any
+			_ = d.Decode(&v)
 		}
 	}
 	perSecond(b, len(raws), cpu0)
@@ -131,31 +151,43 @@ func BenchmarkWalker(b *testing.B) {
 // BenchmarkSchema is jsonschema/v5 alone with the generated schema, on decoded resources.
 func BenchmarkSchema(b *testing.B) {
 	v := validator(b)
+	comp, err := v.core.schema()
+	if err != nil {
+		b.Fatal(err)
+	}
 	_, vals := corpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, val := range vals {
-			_ = v.core.c.byType[val["resourceType"].(string)].Validate(val)
+			_ = comp.byType[val["resourceType"].(string)].Validate(val)
 		}
 	}
 	perSecond(b, len(vals), cpu0)
 }
 
-// BenchmarkNew is the start-up cost: build the model from the embedded R4 core SDs and compile
-// the schema (done once per process; measured here without the cache).
-func BenchmarkNew(b *testing.B) {
+// BenchmarkStartModel is the start-up cost of New (EngineWalker needs nothing more): build the
+// model from the embedded R4 core StructureDefinitions (done once per process; uncached here).
+func BenchmarkStartModel(b *testing.B) {
 	set, err := profiles.Embedded()
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m, err := buildModel(set)
-		if err != nil {
+		if _, err := buildModel(set); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStartSchema is the extra start-up cost of EngineSchema: generate and compile the
+// JSON schema with jsonschema/v5.
+func BenchmarkStartSchema(b *testing.B) {
+	m := validator(b).core.m
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		if _, err := m.compile(); err != nil {
 			b.Fatal(err)
 		}

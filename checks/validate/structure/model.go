@@ -88,6 +88,7 @@ type choice struct {
 }
 
 type model struct {
+	keys      map[string]string   // every property name, for interning while parsing
 	types     map[string]*typeDef // primitive, complex and resource types by name
 	resources []string            // concrete resource types, sorted
 	backbones []*typeDef          // in creation order
@@ -225,6 +226,15 @@ func buildModel(set *profiles.Set) (*model, error) {
 		}
 	}
 	sort.Strings(m.resources)
+	m.keys = map[string]string{"resourceType": "resourceType"}
+	for _, t := range m.types {
+		for k, e := range t.elems {
+			m.keys[k] = k
+			if e.sibling {
+				m.keys["_"+k] = "_" + k
+			}
+		}
+	}
 	if len(m.resources) == 0 {
 		return nil, fmt.Errorf("structure: R4 core holds no resource StructureDefinitions")
 	}

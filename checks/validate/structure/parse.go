@@ -40,10 +40,16 @@ type parser struct {
 	found    []parseFinding
 	err      *syntaxError
 	badUTF8  bool
+	// keys interns property names (the model's), saving an allocation per known key.
+	keys map[string]string
 }
 
 func parseJSON(data []byte, maxDepth int) (any, []parseFinding, *syntaxError) {
-	p := &parser{data: data, maxDepth: maxDepth}
+	return parseJSONKeys(data, maxDepth, nil)
+}
+
+func parseJSONKeys(data []byte, maxDepth int, keys map[string]string) (any, []parseFinding, *syntaxError) {
+	p := &parser{data: data, maxDepth: maxDepth, keys: keys}
 	// A UTF-8 byte-order mark is tolerated (RFC 8259 lets parsers ignore it).
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		p.pos = 3
@@ -154,7 +160,7 @@ func (p *parser) object() any {
 			p.fail("expected a property name in double quotes")
 			return nil
 		}
-		k := p.str()
+		k := p.key()
 		if p.err != nil {
 			return nil
 		}
@@ -281,6 +287,27 @@ func (p *parser) number() any {
 	}
 	p.pos = i
 	return json.Number(d[start:i])
+}
+
+// key reads a property name: an interned string when it is a known one without escapes.
+func (p *parser) key() string {
+	if p.keys != nil {
+		d := p.data
+		for i := p.pos + 1; i < len(d); i++ {
+			c := d[i]
+			if c == '"' {
+				if k, ok := p.keys[string(d[p.pos+1:i])]; ok {
+					p.pos = i + 1
+					return k
+				}
+				break
+			}
+			if c == '\\' || c < 0x20 || c >= 0x80 {
+				break
+			}
+		}
+	}
+	return p.str()
 }
 
 // str reads a JSON string starting at the opening quote.

@@ -54,10 +54,20 @@ type Validator struct {
 	core *core
 }
 
-// core is what is built once per R4 core package: the model and the compiled schema.
+// core is what is built once per R4 core package: the model (at New) and the compiled schema
+// (at first use of EngineSchema: compiling takes most of the start-up time, and EngineWalker
+// never needs it).
 type core struct {
 	m *model
-	c *compiled
+
+	once sync.Once
+	c    *compiled
+	err  error
+}
+
+func (c *core) schema() (*compiled, error) {
+	c.once.Do(func() { c.c, c.err = c.m.compile() })
+	return c.c, c.err
 }
 
 var (
@@ -96,17 +106,22 @@ func New(set *profiles.Set) (*Validator, error) {
 			co.err = err
 			return
 		}
-		c, err := m.compile()
-		if err != nil {
-			co.err = err
-			return
-		}
-		co.c = &core{m: m, c: c}
+		co.c = &core{m: m}
 	})
 	if co.err != nil {
 		return nil, co.err
 	}
 	return &Validator{MaxBytes: DefaultMaxBytes, MaxDepth: DefaultMaxDepth, core: co.c}, nil
+}
+
+// Prepare compiles the JSON schema now rather than at the first validation (EngineSchema); it
+// returns the compilation error, if any.
+func (v *Validator) Prepare() error {
+	if v.Engine == EngineWalker {
+		return nil
+	}
+	_, err := v.core.schema()
+	return err
 }
 
 // ResourceTypes lists the concrete R4 resource types, sorted.
@@ -135,7 +150,7 @@ func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
 		return nil, issue.List{{Severity: issue.Error, Rule: RuleSize,
 			Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit of the structural validator; not decoded", len(raw), maxBytes)}}
 	}
-	root, found, serr := parseJSON(raw, maxDepth)
+	root, found, serr := parseJSONKeys(raw, maxDepth, v.core.m.keys)
 	rootName := rootNameOf(root, "")
 	for _, f := range found {
 		issues = append(issues, issue.Issue{Severity: issue.Error, Rule: f.rule, Path: fhirPath(rootName, f.ptr), Message: f.message, Diagnostics: f.diag})
@@ -182,9 +197,20 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 	w := &walker{m: m, limit: maxDepth, full: v.Engine == EngineWalker}
 	w.resource(obj, want)
 	issues := w.merged()
+	if w.full {
+		sortIssues(issues)
+		return issues
+	}
+	comp, err := v.core.schema()
+	if err != nil {
+		issues = append(issues, issue.Issue{Severity: issue.Error, Rule: "schema",
+			Message: "structural JSON schema unavailable (tool error): " + err.Error()})
+		sortIssues(issues)
+		return issues
+	}
 	rt, _ := obj["resourceType"].(string)
-	sch := v.core.c.byType[rt]
-	if sch != nil && (want == "" || want == rt) && !w.full {
+	sch := comp.byType[rt]
+	if sch != nil && (want == "" || want == rt) {
 		if err := sch.Validate(obj); err != nil {
 			seen := make(map[string]bool, len(issues))
 			for _, is := range issues {

@@ -119,7 +119,9 @@ func (w *walker) resource(v any, want string) {
 		w.reportHere(RuleResourceType, "resourceType is missing: every resource names its type")
 		return
 	case !isStr:
-		w.reportHere(RuleResourceType, "resourceType is not a string")
+		n := w.push("resourceType")
+		w.report(RuleResourceType, string(w.path), "resourceType is not a string", quoteValue(rt))
+		w.pop(n)
 		return
 	}
 	t := w.m.types[name]
