@@ -75,7 +75,7 @@ type Options struct {
 	Secrets      *Secrets // extra exact values to mask in evidence (tokens are added automatically)
 	// RetryUnauthorized retries a 401 once after invalidating the TokenSource (see Do).
 	RetryUnauthorized bool
-	Transport         http.RoundTripper // default: a clone of http.DefaultTransport without proxies from env
+	Transport         http.RoundTripper // default: a clone of http.DefaultTransport (proxies from the environment apply)
 	UserAgent         string            // default "pacheck/<Version>"
 	Accept            string            // default application/fhir+json
 }
@@ -182,7 +182,6 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.Proxy = nil
 		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 		opts.Transport = t
 	}
