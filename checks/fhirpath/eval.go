@@ -214,6 +214,9 @@ func (e *Expression) evaluate(ctx context.Context, input any, env *Env) (Collect
 		}
 		return nil, &EvalError{Expr: e.src, Msg: err.Error()}
 	}
+	if _, shared := e.root.(*literalNode); shared && len(res) > 0 {
+		res = slices.Clone(res) // never hand out the compiled literal's own slice
+	}
 	return res, nil
 }
 

@@ -339,3 +339,59 @@ func TestEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentEvaluate(t *testing.T) {
+	patient := mustDecode(t, semanticsPatient)
+	exprs := []*Expression{
+		MustCompile("Patient.name.where(use = 'official').given.first()"),
+		MustCompile("descendants().count() > 5 and name.given.distinct().count() = 4"),
+		MustCompile("(1 | 2 | 3).select($this * 2).sort(-$this).first()"),
+	}
+	want := make([]string, len(exprs))
+	for i, e := range exprs {
+		r, err := e.Evaluate(context.Background(), patient, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = describeResult(r)
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				for j, e := range exprs {
+					r, err := e.Evaluate(context.Background(), patient, nil)
+					if err != nil || describeResult(r) != want[j] {
+						t.Errorf("%s: got %s %v, want %s", e, describeResult(r), err, want[j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
+
+func TestResolveInBundle(t *testing.T) {
+	bundle := mustDecode(t, `{"resourceType":"Bundle","type":"collection","entry":[
+	  {"fullUrl":"http://example.org/fhir/Patient/1","resource":{"resourceType":"Patient","id":"1","name":[{"family":"A"}]}},
+	  {"fullUrl":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0","resource":{"resourceType":"Observation","id":"o","status":"final",
+	    "subject":{"reference":"Patient/1"},"performer":[{"reference":"urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"}]}}]}`)
+	for expr, want := range map[string]string{
+		"Bundle.entry[1].resource.subject.resolve().name.family": "[string:A]",
+		"Bundle.entry[1].resource.performer.resolve().id":        "[id:o]",
+		"Bundle.entry.resource.ofType(Observation).status":       "[code:final]",
+	} {
+		res, err := MustCompile(expr).Evaluate(context.Background(), bundle, nil)
+		if err != nil {
+			t.Errorf("%s: %v", expr, err)
+			continue
+		}
+		if got := describeResult(res); got != want {
+			t.Errorf("%s: got %s, want %s", expr, got, want)
+		}
+	}
+}
