@@ -1,0 +1,486 @@
+package smart
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/oauth"
+)
+
+// tokenClient is a FHIR client carrying the access token of t, recording into k.
+func (s *session) tokenClient(t *oauth.TokenResponse, k *sink) *fhirhttp.Client {
+	return s.http(k).WithToken(fhirhttp.StaticToken(t.AccessToken))
+}
+
+// lifecycle is an auxiliary launch with the main client whose token goes through refresh,
+// introspection, revocation and whose code is replayed, so the main token (which the data suites
+// use) is never touched by these destructive steps.
+type lifecycle struct {
+	l *launch
+	// refresh
+	refreshPlain, refreshNarrow *oauth.TokenResponse
+	refreshErr                  error
+	narrowScope                 string
+	widen                       issue.List
+	widenResp                   *oauth.TokenResponse
+	// introspection
+	introActive, introRevoked, introGarbage *oauth.Introspection
+	introErr                                error
+	// revocation
+	revoke        *oauth.TokenResponse
+	revokedProbe  issue.List
+	revokeErr     error
+	replay        issue.List
+	replayErr     error
+	latest        *oauth.TokenResponse
+	introspection bool // endpoint known
+	revocation    bool
+}
+
+func (s *session) lifecycle() *lifecycle {
+	return s.once("lifecycle", func() any {
+		lc := &lifecycle{}
+		lc.l = s.doLaunch(launchSpec{name: "lifecycle", client: s.set.MainClient(), login: s.set.Login, exchange: true})
+		l := lc.l
+		if l.infra != nil || l.token == nil || !l.token.OK() {
+			return lc
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		d := s.discovery()
+		lc.latest = l.token
+		granted := l.token.Scope
+		if granted == "" {
+			granted = l.req.Scope
+		}
+		// Refresh without scope, then narrowed, then widened.
+		if rt := l.token.RefreshToken; rt != "" {
+			t, err := l.oc.Refresh(ctx, rt, "")
+			s.noteToken(t)
+			lc.refreshPlain, lc.refreshErr = t, err
+			if err == nil && t.OK() {
+				lc.latest = t
+				if t.RefreshToken != "" {
+					rt = t.RefreshToken
+				}
+				lc.narrowScope = narrower(granted)
+				t2, err := l.oc.Refresh(ctx, rt, lc.narrowScope)
+				s.noteToken(t2)
+				if err != nil {
+					lc.refreshErr = err
+				} else {
+					lc.refreshNarrow = t2
+					if t2.OK() {
+						lc.latest = t2
+						if t2.RefreshToken != "" {
+							rt = t2.RefreshToken
+						}
+					}
+				}
+				extra := "online_access"
+				if oauth.HasScope(granted, "online_access") {
+					extra = "offline_access"
+				}
+				iss, t3, err := l.oc.ProbeRefreshWiden(ctx, rt, granted, extra)
+				s.noteToken(t3)
+				if err != nil {
+					lc.refreshErr = err
+				}
+				lc.widen, lc.widenResp = iss, t3
+			}
+		}
+		// Introspection (public clients authorize with the live main access token).
+		bearer := ""
+		if s.set.MainClient().method() == oauth.AuthNone {
+			if m := s.main(); m.token != nil {
+				bearer = m.token.AccessToken
+			}
+		}
+		if d.introspectEndpoint != "" {
+			lc.introspection = true
+			lc.introActive, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, lc.latest.AccessToken, bearer)
+			if lc.introErr == nil {
+				garbage := "pacheck-garbage-" + oauth.RandomState()
+				lc.introGarbage, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, garbage, bearer)
+			}
+		}
+		if d.revokeEndpoint != "" {
+			lc.revocation = true
+			lc.revoke, lc.revokeErr = l.oc.Revoke(ctx, d.revokeEndpoint, lc.latest.AccessToken, "access_token")
+			if lc.revokeErr == nil {
+				ref := "Patient"
+				if p := l.patient(); p != "" {
+					ref = "Patient/" + p
+				}
+				lc.revokedProbe, _, lc.revokeErr = oauth.ProbeFHIRToken(ctx, l.oc.HTTP, ref, lc.latest.AccessToken, "a revoked access token")
+				if lc.introspection && lc.introErr == nil {
+					lc.introRevoked, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, lc.latest.AccessToken, bearer)
+				}
+			}
+		}
+		// Replay the (already exchanged) code last: a server may revoke the tokens issued from it.
+		iss, t, err := l.oc.ProbeReplay(ctx, l.code(), l.req.Verifier)
+		s.noteToken(t)
+		lc.replay, lc.replayErr = iss, err
+		return lc
+	}).(*lifecycle)
+}
+
+// narrower drops the identity and offline scopes (keeping a refresh-able set is not needed for
+// the narrowed token): the result is a strict subset of granted.
+func narrower(granted string) string {
+	var keep []string
+	for _, sc := range strings.Fields(granted) {
+		switch sc {
+		case "openid", "fhirUser", "profile":
+			continue
+		}
+		keep = append(keep, sc)
+	}
+	if len(keep) == len(strings.Fields(granted)) && len(keep) > 1 {
+		keep = keep[:len(keep)-1]
+	}
+	return strings.Join(keep, " ")
+}
+
+// scopeProbe is a launch with narrower scopes and the searches that show what they allow.
+type scopeProbe struct {
+	l       *launch
+	patient string
+	out     *outcome
+}
+
+// observationCategoryLab is the granular restriction the suite requests.
+const (
+	obsCategorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
+	labCategory       = obsCategorySystem + "|laboratory"
+)
+
+func (s *session) resourceScopes() string {
+	if s.version == "1.0.0" {
+		return "launch/patient patient/Observation.read"
+	}
+	return "launch/patient patient/Observation.rs"
+}
+
+// probeResourceScope: with only Observation access, Observation search works and Condition does
+// not reveal data.
+func (s *session) probeResourceScope() *outcome {
+	return s.once("scopes:resource", func() any {
+		l := s.once("launch:scopes-resource", func() any {
+			return s.doLaunch(launchSpec{name: "resource-level scopes", client: s.set.MainClient(), login: s.set.Login,
+				scope: s.resourceScopes(), exchange: true})
+		}).(*launch)
+		if t := s.tokenTrouble(l, "launch with resource-level scopes"); t != nil {
+			return t
+		}
+		o := &outcome{ev: []*sink{l.ev}}
+		p := l.patient()
+		if p == "" {
+			p = s.main().patient()
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		hc := s.tokenClient(l.token, l.ev)
+		obs, err := hc.Search(ctx, "Observation", url.Values{"patient": {p}})
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		if obs.Status != http.StatusOK {
+			o.fail(ruleScopeRefused, "Observation search with %s granted: expected HTTP 200, got %d", s.resourceScopes(), obs.Status)
+		}
+		cond, err := hc.Search(ctx, "Condition", url.Values{"patient": {p}})
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		if n := countType(cond, "Condition"); cond.Status == http.StatusOK && n > 0 {
+			o.fail(ruleScopeLeak, "Condition search with only Observation access granted: expected refusal (403) or no Condition, got HTTP 200 with %d Condition(s)", n)
+		} else {
+			l.ev.note("resource-level scopes", "Condition search answered HTTP %d with %d Condition(s)", cond.Status, n)
+		}
+		return o
+	}).(*outcome)
+}
+
+// probeGranularScope: with Observation access restricted to the laboratory category, no other
+// category is returned (an unrestricted search is refused or filtered).
+func (s *session) probeGranularScope() *outcome {
+	return s.once("scopes:granular", func() any {
+		scope := "launch/patient patient/Observation.rs?category=" + labCategory
+		l := s.once("launch:scopes-granular", func() any {
+			return s.doLaunch(launchSpec{name: "granular scopes", client: s.set.MainClient(), login: s.set.Login, scope: scope, exchange: true})
+		}).(*launch)
+		if t := s.tokenTrouble(l, "launch with a granular scope"); t != nil {
+			return t
+		}
+		o := &outcome{ev: []*sink{l.ev}}
+		p := l.patient()
+		if p == "" {
+			p = s.main().patient()
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		hc := s.tokenClient(l.token, l.ev)
+		restricted, err := hc.Search(ctx, "Observation", url.Values{"patient": {p}, "category": {labCategory}})
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		if restricted.Status != http.StatusOK {
+			o.fail(ruleScopeRefused, "Observation search restricted to category laboratory under the granted granular scope: expected HTTP 200, got %d", restricted.Status)
+		}
+		if n := countOtherCategory(restricted); n > 0 {
+			o.fail(ruleScopeLeak, "Observation search restricted to laboratory returned %d Observation(s) of another category", n)
+		}
+		open, err := hc.Search(ctx, "Observation", url.Values{"patient": {p}})
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		if n := countOtherCategory(open); open.Status == http.StatusOK && n > 0 {
+			o.fail(ruleScopeLeak, "Observation search without category under a laboratory-only granular scope: expected refusal or only laboratory results, got %d Observation(s) of other categories", n)
+		} else {
+			l.ev.note("granular scope", "unrestricted Observation search answered HTTP %d with no Observation outside laboratory", open.Status)
+		}
+		return o
+	}).(*outcome)
+}
+
+// tokenTrouble reports a launch that did not yield a token.
+func (s *session) tokenTrouble(l *launch, what string) *outcome {
+	if t := launchTrouble(l, what); t != nil {
+		return t
+	}
+	if l.token == nil || !l.token.OK() {
+		o := &outcome{ev: []*sink{l.ev}}
+		status := 0
+		if l.token != nil {
+			status = l.token.Status
+		}
+		o.fail(ruleLaunch, "%s: the token exchange failed (HTTP %d)", what, status)
+		return o
+	}
+	return nil
+}
+
+func countType(r *fhirhttp.Response, typ string) int {
+	if r == nil || r.ResourceType() != "Bundle" {
+		return 0
+	}
+	n := 0
+	for _, e := range fhirhttp.Entries(r.Resource) {
+		if res, _ := e["resource"].(map[string]any); res != nil && res["resourceType"] == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// countOtherCategory counts Observations in a search Bundle that are not laboratory.
+func countOtherCategory(r *fhirhttp.Response) int {
+	if r == nil || r.ResourceType() != "Bundle" {
+		return 0
+	}
+	n := 0
+	for _, e := range fhirhttp.Entries(r.Resource) {
+		res, _ := e["resource"].(map[string]any)
+		if res == nil || res["resourceType"] != "Observation" {
+			continue
+		}
+		if !hasCategory(res, "laboratory") {
+			n++
+		}
+	}
+	return n
+}
+
+func hasCategory(res map[string]any, code string) bool {
+	cats, _ := res["category"].([]any)
+	for _, c := range cats {
+		cm, _ := c.(map[string]any)
+		codings, _ := cm["coding"].([]any)
+		for _, cd := range codings {
+			m, _ := cd.(map[string]any)
+			if m["code"] == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// probeConsent: a launch that declines one scope on the consent page must not be granted it.
+func (s *session) probeConsent() *outcome {
+	return s.once("scopes:consent", func() any {
+		c := s.set.Consent
+		if c == nil {
+			return &outcome{skip: "no consent steps are configured, so no scope can be declined on the consent page",
+				enable: "smart consent settings: the scope to decline and the browser steps that untick it"}
+		}
+		l := s.doLaunch(launchSpec{name: "consent decline", client: s.set.MainClient(), login: Login{Username: s.set.Login.Username,
+			Password: s.set.Login.Password, Steps: c.Steps}, exchange: true})
+		if t := s.tokenTrouble(l, "launch declining "+c.Scope); t != nil {
+			return t
+		}
+		o := &outcome{ev: []*sink{l.ev}}
+		if oauth.HasScope(l.token.Scope, c.Scope) {
+			o.fail(ruleConsent, "the member declined %s on the consent page, but the token response grants it", c.Scope)
+		}
+		if (c.Scope == "offline_access" || c.Scope == "online_access") && l.token.RefreshToken != "" && !oauth.HasScope(l.token.Scope, "offline_access") && !oauth.HasScope(l.token.Scope, "online_access") {
+			o.fail(ruleConsent, "the member declined %s, but the token response carries a refresh_token", c.Scope)
+		}
+		l.ev.note("consent", "declined %s; granted %q", c.Scope, l.token.Scope)
+		return o
+	}).(*outcome)
+}
+
+// probeIsolation: the main token must not reach another member's Patient or data.
+func (s *session) probeIsolation() *outcome {
+	return s.once("probe:isolation", func() any {
+		o := &outcome{}
+		m := s.main()
+		if t := s.tokenTrouble(m, "main launch"); t != nil {
+			return t
+		}
+		k := &sink{}
+		o.ev = []*sink{k}
+		other := s.set.OtherPatient
+		if other == "" && s.set.SecondMember != nil {
+			l := s.doLaunch(launchSpec{name: "second member", client: s.set.MainClient(), login: *s.set.SecondMember, exchange: true})
+			o.ev = append(o.ev, l.ev)
+			if t := s.tokenTrouble(l, "second member's launch"); t != nil {
+				t.ev = o.ev
+				return t
+			}
+			other = l.patient()
+			if other == "" {
+				o.infra = fmt.Errorf("smart: the second member's launch gave no patient context")
+				return o
+			}
+		}
+		if other == "" {
+			return &outcome{skip: "neither a second member's login nor another patient id is configured",
+				enable: "smart second_member (username/password or steps) or other_patient in the run configuration"}
+		}
+		if other == m.patient() {
+			o.infra = fmt.Errorf("smart: the other patient %q is the launch's own patient; configure a different member", other)
+			return o
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		hc := s.tokenClient(m.token, k)
+		read, err := hc.Read(ctx, "Patient", other)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		if read.Status == http.StatusOK && read.ResourceType() == "Patient" {
+			o.fail(ruleIsolation, "reading another member's Patient with this member's token: expected 403 or 404, got HTTP 200 with the Patient")
+		} else if read.Status < 400 {
+			o.fail(ruleIsolation, "reading another member's Patient with this member's token: expected 403 or 404, got HTTP %d", read.Status)
+		}
+		for _, typ := range []string{"Observation", "Condition", "ExplanationOfBenefit"} {
+			r, err := hc.Search(ctx, typ, url.Values{"patient": {other}})
+			if err != nil {
+				o.infra = err
+				return o
+			}
+			if n := countType(r, typ); r.Status == http.StatusOK && n > 0 {
+				o.fail(ruleIsolation, "%s search for another member's patient with this member's token: expected refusal or no result, got %d %s(s)", typ, n, typ)
+			}
+		}
+		k.note("isolation", "checked Patient read and Observation/Condition/ExplanationOfBenefit searches for another member's patient with this member's token")
+		return o
+	}).(*outcome)
+}
+
+// FHIR-side token probes.
+
+func (s *session) probeRef() string {
+	if s.set != nil {
+		if p := s.main().patient(); p != "" {
+			return "Patient/" + p
+		}
+	}
+	if len(s.run.Patients) > 0 {
+		return "Patient/" + s.run.Patients[0]
+	}
+	return "Patient"
+}
+
+func (s *session) fhirProbe(key, token, what string) *outcome {
+	return s.once(key, func() any {
+		o := &outcome{}
+		k := &sink{}
+		o.ev = []*sink{k}
+		if s.base == nil {
+			o.infra = errNoTarget
+			return o
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		iss, _, err := oauth.ProbeFHIRToken(ctx, s.http(k), s.probeRef(), token, what)
+		o.issues, o.infra = iss, err
+		return o
+	}).(*outcome)
+}
+
+func (s *session) probeMissingToken() *outcome {
+	return s.fhirProbe("fhir:missing", "", "no access token")
+}
+
+func (s *session) probeGarbageToken() *outcome {
+	return s.fhirProbe("fhir:garbage", "pacheck-garbage-"+oauth.RandomState(), "an unknown (garbage) access token")
+}
+
+func (s *session) probeExpiredToken() *outcome {
+	tok := ""
+	if s.set != nil {
+		tok = s.set.ExpiredToken
+	}
+	if tok == "" {
+		m := s.main()
+		if s.set != nil && m.token != nil && m.token.ExpiresIn > 0 && time.Duration(m.token.ExpiresIn)*time.Second <= s.set.MaxExpiryWait {
+			return s.once("fhir:expired-wait", func() any {
+				time.Sleep(time.Until(m.token.Expiry().Add(2 * time.Second)))
+				ctx, cancel := s.ctx()
+				defer cancel()
+				k := &sink{}
+				iss, _, err := oauth.ProbeFHIRToken(ctx, s.http(k), s.probeRef(), m.token.AccessToken, "an expired access token")
+				return &outcome{issues: iss, infra: err, ev: []*sink{k}}
+			}).(*outcome)
+		}
+		return &outcome{skip: "no expired access token is available (the launch's tokens live longer than the configured wait)",
+			enable: "smart expired_token (an access token of the target that has expired) or max_expiry_wait ≥ the token lifetime"}
+	}
+	return s.fhirProbe("fhir:expired", tok, "an expired access token")
+}
+
+func (s *session) probeQueryToken() *outcome {
+	return s.once("fhir:query", func() any {
+		tok := ""
+		if s.set != nil {
+			if m := s.main(); m.token != nil {
+				tok = m.token.AccessToken
+			}
+		} else {
+			tok = s.run.Auth.Token
+		}
+		if tok == "" {
+			return &outcome{skip: "no live access token (no launch and no given token)", enable: "auth: browser with client settings, or auth: token"}
+		}
+		k := &sink{}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		iss, _, err := oauth.ProbeQueryToken(ctx, s.http(k), s.probeRef(), tok)
+		return &outcome{issues: iss, infra: err, ev: []*sink{k}}
+	}).(*outcome)
+}

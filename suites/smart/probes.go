@@ -1,0 +1,414 @@
+package smart
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/oauth"
+)
+
+var errNoTarget = errors.New("smart: the run has no target FHIR base URL")
+
+// outcome is a stored probe or measurement result that one spec judges.
+type outcome struct {
+	issues issue.List
+	infra  error
+	skip   string // reason; wouldEnable says what would enable it
+	enable string
+	ev     []*sink
+}
+
+func (o *outcome) fail(rule, format string, args ...any) {
+	o.issues = append(o.issues, issue.Issue{Severity: issue.Error, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// Rule codes of the suite's own judgements.
+const (
+	ruleLaunch       = "smart-launch.flow"
+	ruleProbeCode    = "probe.code-issued"
+	ruleProbeOpenRed = "probe.open-redirect"
+	ruleScopeLeak    = "scopes.data-beyond-scope"
+	ruleScopeRefused = "scopes.granted-access-refused"
+	ruleConsent      = "consent.declined-scope-granted"
+	ruleIsolation    = "isolation.other-member-data"
+	ruleRefresh      = "refresh.failed"
+	ruleRefreshCtx   = "refresh.patient-context"
+)
+
+// launchOutcome turns a launch's trouble into an outcome (nil when the launch went through).
+func launchTrouble(l *launch, what string) *outcome {
+	o := &outcome{ev: []*sink{l.ev}}
+	switch {
+	case l.infra != nil:
+		o.infra = fmt.Errorf("%s: %w", what, l.infra)
+	case l.browserErr != nil:
+		o.fail(ruleLaunch, "%s: the authorization did not end with a redirect to the redirect_uri: %v", what, l.browserErr)
+	case l.redirect != nil && l.redirect.Error != "":
+		o.issues = append(o.issues, oauth.CheckRedirect(l.redirect, l.req.State, "")...)
+	case l.redirect == nil || l.redirect.Code == "":
+		o.fail(ruleLaunch, "%s: no authorization code was issued", what)
+	default:
+		return nil
+	}
+	return o
+}
+
+// authorizeProbe sends a deviating authorization request and judges whether a code is issued.
+// A server may refuse at once (an error page, or a redirect with error to the registered
+// redirect_uri); when it shows its login page instead, the browser signs in to see whether a
+// code comes back. openRedirect: the probe's redirect_uri is unregistered, so any redirect to it
+// (even with an error) is a failure.
+func (s *session) authorizeProbe(name, what string, mutate func(*oauth.AuthRequest), capture string, openRedirect bool) *outcome {
+	o := &outcome{}
+	k := &sink{}
+	o.ev = append(o.ev, k)
+	d := s.discovery()
+	if d.infra != nil {
+		o.infra = d.infra
+		return o
+	}
+	main := s.set.MainClient()
+	req := oauth.NewAuthRequest(d.authorizeEndpoint, main.ClientID, main.RedirectURI, s.scopes(), s.aud())
+	mutate(req)
+	s.addSensitive(req.Verifier)
+	u, err := req.URL()
+	if err != nil {
+		o.infra = err
+		return o
+	}
+	if capture == "" {
+		capture = req.RedirectURI
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	status, loc, err := s.rawGet(ctx, u, k)
+	if err != nil {
+		o.infra = err
+		return o
+	}
+	judgeRedirect := func(r string, via string) bool {
+		if !strings.HasPrefix(r, capture) {
+			return false
+		}
+		red, _ := oauth.ParseRedirect(r)
+		switch {
+		case red != nil && red.Code != "":
+			s.addSensitive(red.Code)
+			o.fail(ruleProbeCode, "%s: expected the authorization request refused, but an authorization code was issued (%s)", what, via)
+		case openRedirect:
+			o.fail(ruleProbeOpenRed, "%s: expected an error page, but the server redirected to the unregistered redirect_uri (%s)", what, via)
+		default:
+			k.note(name, "refused: redirect with error %q (%s)", safeWord(red, "error"), via)
+		}
+		return true
+	}
+	switch {
+	case status >= 300 && status < 400 && judgeRedirect(loc, "immediate redirect"):
+		return o
+	case status >= 400:
+		k.note(name, "refused at once: the authorization endpoint answered HTTP %d", status)
+		return o
+	}
+	// A login page (or a redirect to one): sign in and see what comes back.
+	br, err := s.browser(ctx)
+	if err != nil {
+		o.infra = err
+		return o
+	}
+	res, err := br.AuthorizeAs(ctx, u, capture, credsOf(s.set.Login), s.set.Login.Steps)
+	if res != nil {
+		k.add(res.Evidence...)
+	}
+	if err != nil {
+		if res != nil && res.Pages > 0 {
+			k.note(name, "no authorization code: the flow stopped (%v); with the same steps the regular launch completes, so the server refused the request", err)
+			return o
+		}
+		o.infra = err
+		return o
+	}
+	judgeRedirect(res.RedirectURL, "after signing in")
+	return o
+}
+
+func safeWord(r *oauth.Redirect, _ string) string {
+	if r == nil {
+		return ""
+	}
+	return r.Error
+}
+
+// rawGet GETs u without following redirects and records a redacted exchange.
+func (s *session) rawGet(ctx context.Context, u string, k *sink) (int, string, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	hc := &http.Client{Transport: t, Timeout: s.run.Limits.RequestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Accept", "text/html")
+	start := time.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, "", &fhirhttp.TransportError{Method: "GET", URL: s.secrets.Redact(u), Err: err}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	loc := ""
+	if l := resp.Header.Get("Location"); l != "" {
+		if lu, err := req.URL.Parse(l); err == nil {
+			loc = lu.String()
+		}
+	}
+	if code := locCode(loc); code != "" {
+		s.addSensitive(code)
+	}
+	text := string(body)
+	if len(text) > 4000 {
+		text = text[:4000]
+	}
+	k.add(evidence.Entry{Kind: evidence.KindHTTP, Title: "GET " + s.secrets.Redact(u), Exchange: &evidence.Exchange{
+		Time: start, Method: "GET", URL: s.secrets.Redact(u), Status: resp.StatusCode, DurationMS: time.Since(start).Milliseconds(),
+		ResponseHeaders: redactHeaders(s.secrets, resp.Header), ResponseBody: s.secrets.Redact(text)}})
+	return resp.StatusCode, loc, nil
+}
+
+func redactHeaders(sec *fhirhttp.Secrets, h http.Header) map[string][]string {
+	out := fhirhttp.RedactHeaders(h)
+	for k, vs := range out {
+		for i := range vs {
+			vs[i] = sec.Redact(vs[i])
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+func locCode(loc string) string {
+	if u, err := url.Parse(loc); err == nil {
+		return u.Query().Get("code")
+	}
+	return ""
+}
+
+func credsOf(l Login) browser.Credentials {
+	return browser.Credentials{Username: l.Username, Password: l.Password}
+}
+
+// The authorize-time probes.
+
+func (s *session) probeWrongRedirect() *outcome {
+	return s.once("probe:authorize-redirect", func() any {
+		const wrong = "https://pacheck-unregistered.invalid/callback"
+		o := s.authorizeProbe("wrong redirect_uri", "authorization request with an unregistered redirect_uri",
+			func(r *oauth.AuthRequest) { r.RedirectURI = wrong }, wrong, true)
+		if o.infra != nil || len(o.issues) > 0 {
+			return o
+		}
+		// The token endpoint must also refuse a redirect_uri other than the authorized one.
+		l := s.codeLaunch("token-redirect")
+		o.ev = append(o.ev, l.ev)
+		if t := launchTrouble(l, "launch for the token-side redirect_uri probe"); t != nil {
+			t.ev = o.ev
+			return t
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		iss, t, err := l.oc.ProbeWrongRedirect(ctx, l.code(), l.req.Verifier)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		s.noteToken(t)
+		o.issues = append(o.issues, iss...)
+		return o
+	}).(*outcome)
+}
+
+func (s *session) probeUnknownClient() *outcome {
+	return s.once("probe:unknown-client", func() any {
+		return s.authorizeProbe("unknown client_id", "authorization request with an unregistered client_id",
+			func(r *oauth.AuthRequest) { r.ClientID = "pacheck-unregistered-" + oauth.RandomState()[:10] }, "", true)
+	}).(*outcome)
+}
+
+func (s *session) probeBadAud() *outcome {
+	return s.once("probe:bad-aud", func() any {
+		return s.authorizeProbe("wrong aud", "authorization request whose aud is not the FHIR base URL",
+			func(r *oauth.AuthRequest) { r.Aud = "https://pacheck-wrong-aud.invalid/fhir" }, "", false)
+	}).(*outcome)
+}
+
+func (s *session) probePKCEPlain() *outcome {
+	return s.once("probe:pkce-plain", func() any {
+		return s.authorizeProbe("PKCE plain", "authorization request with code_challenge_method=plain",
+			func(r *oauth.AuthRequest) { r.Challenge, r.Method = r.Verifier, "plain" }, "", false)
+	}).(*outcome)
+}
+
+// codeLaunch signs in with the main client and stops at the code (for token-endpoint probes:
+// each needs a fresh code, because a code is spent as soon as it is presented).
+func (s *session) codeLaunch(name string) *launch {
+	return s.doLaunch(launchSpec{name: name, client: s.set.MainClient(), login: s.set.Login})
+}
+
+func (s *session) noteToken(t *oauth.TokenResponse) {
+	if t != nil {
+		s.addSensitive(t.AccessToken, t.RefreshToken, t.IDToken)
+	}
+}
+
+func (s *session) tokenProbe(key, name string, probe func(context.Context, *launch) (issue.List, *oauth.TokenResponse, error)) *outcome {
+	return s.once(key, func() any {
+		l := s.codeLaunch(name)
+		if t := launchTrouble(l, "launch for the "+name+" probe"); t != nil {
+			return t
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		o := &outcome{ev: []*sink{l.ev}}
+		iss, t, err := probe(ctx, l)
+		s.noteToken(t)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		o.issues = iss
+		return o
+	}).(*outcome)
+}
+
+func (s *session) probeWrongVerifier() *outcome {
+	return s.tokenProbe("probe:wrong-verifier", "wrong code_verifier", func(ctx context.Context, l *launch) (issue.List, *oauth.TokenResponse, error) {
+		return l.oc.ProbeWrongVerifier(ctx, l.code())
+	})
+}
+
+func (s *session) probeMissingVerifier() *outcome {
+	return s.tokenProbe("probe:missing-verifier", "missing code_verifier", func(ctx context.Context, l *launch) (issue.List, *oauth.TokenResponse, error) {
+		return l.oc.ProbeMissingVerifier(ctx, l.code())
+	})
+}
+
+// clientWith returns the first configured client (main or extra) using one of methods.
+func (s *session) clientWith(methods ...string) (Client, bool) {
+	for _, c := range append([]Client{s.set.MainClient()}, s.set.ExtraClients...) {
+		if contains(methods, c.method()) {
+			if c.RedirectURI == "" {
+				c.RedirectURI = s.set.RedirectURI
+			}
+			return c, true
+		}
+	}
+	return Client{}, false
+}
+
+// clientLaunch is a full launch with a client of the given method.
+func (s *session) clientLaunch(method string) (*launch, bool) {
+	c, ok := s.clientWith(method)
+	if !ok {
+		return nil, false
+	}
+	if c.ClientID == s.set.ClientID && c.method() == s.set.MainClient().method() {
+		return s.main(), true
+	}
+	return s.once("launch:client:"+method, func() any {
+		return s.doLaunch(launchSpec{name: "client " + method, client: c, login: s.set.Login, exchange: true})
+	}).(*launch), true
+}
+
+func (s *session) probeBadSecret() *outcome {
+	return s.once("probe:bad-secret", func() any {
+		c, ok := s.clientWith(oauth.AuthSecretBasic, oauth.AuthSecretPost)
+		if !ok {
+			return &outcome{skip: "no confidential symmetric client (client_secret_basic/post) is configured",
+				enable: "a client with a client_secret in the run configuration (client or extra_clients)"}
+		}
+		l := s.doLaunch(launchSpec{name: "bad client secret", client: c, login: s.set.Login})
+		if t := launchTrouble(l, "launch for the bad client secret probe"); t != nil {
+			return t
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		o := &outcome{ev: []*sink{l.ev}}
+		iss, t, err := l.oc.ProbeBadSecret(ctx, l.code(), l.req.Verifier)
+		s.noteToken(t)
+		if err != nil {
+			o.infra = err
+		}
+		o.issues = iss
+		return o
+	}).(*outcome)
+}
+
+func (s *session) probeBadAssertion() *outcome {
+	return s.once("probe:bad-assertion", func() any {
+		c, ok := s.clientWith(oauth.AuthPrivateKey)
+		if !ok {
+			return &outcome{skip: "no confidential asymmetric client (private_key_jwt) is configured",
+				enable: "a client with a private_key in the run configuration (client or extra_clients)"}
+		}
+		l := s.doLaunch(launchSpec{name: "bad client assertion", client: c, login: s.set.Login})
+		if t := launchTrouble(l, "launch for the bad client assertion probe"); t != nil {
+			return t
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		o := &outcome{ev: []*sink{l.ev}}
+		bad := *l.oc
+		key, err := otherKey(c.PrivateKey)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		bad.PrivateKey = key
+		t, err := bad.Exchange(ctx, l.code(), l.req.Verifier)
+		s.noteToken(t)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		l.ev.note("bad client assertion", "the client assertion was signed with a freshly generated key that is not in the client's registered JWKS (same kid %q)", key.KeyID)
+		o.issues = oauth.CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client")
+		return o
+	}).(*outcome)
+}
+
+// otherKey makes a key of the same type and kid as k that the server does not know.
+func otherKey(k *jose.JSONWebKey) (*jose.JSONWebKey, error) {
+	out := &jose.JSONWebKey{KeyID: k.KeyID, Algorithm: k.Algorithm, Use: "sig"}
+	var err error
+	switch k.Key.(type) {
+	case *ecdsa.PrivateKey:
+		out.Key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		if out.Algorithm == "" {
+			out.Algorithm = string(jose.ES384)
+		}
+	default:
+		out.Key, err = rsa.GenerateKey(rand.Reader, 2048)
+		if out.Algorithm == "" {
+			out.Algorithm = string(jose.RS384)
+		}
+	}
+	return out, err
+}

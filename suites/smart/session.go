@@ -1,0 +1,400 @@
+package smart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/oauth"
+	"github.com/pacheck/pacheck/suites/framework"
+)
+
+// sessionKey stores the *session in the run's values.
+const sessionKey = "smart.session"
+
+// session holds everything the SMART suite learns in one run: the discovery documents, the
+// launches (main and auxiliary), the probes. Each is computed once (the preparer does the main
+// launch; probes run lazily the first time a spec needs them) and judged by specs from the stored
+// result, so the browser signs in as few times as the selected specs need.
+type session struct {
+	run     *framework.Run
+	set     *Settings // nil when the run is not in browser mode or lacks settings
+	setErr  error
+	version string // SMART IG version whose scopes the launches use ("2.0.0" or "1.0.0")
+	secrets *fhirhttp.Secrets
+	base    *fhirhttp.Client // no recorder: computations take WithRecorder(their sink)
+
+	mu   sync.Mutex
+	memo map[string]*memoCell
+
+	brMu  sync.Mutex
+	br    *browser.Browser
+	brErr error
+
+	// sensitive lists every secret value the suite handled (tests check none leaks).
+	sensMu    sync.Mutex
+	sensitive []string
+}
+
+type memoCell struct {
+	once sync.Once
+	val  any
+}
+
+var sessMu sync.Mutex
+
+// current returns the run's session, creating it on first use.
+func current() *session {
+	run := framework.Current()
+	if run == nil {
+		run = &framework.Run{}
+	}
+	return sessionOf(run)
+}
+
+func sessionOf(run *framework.Run) *session {
+	sessMu.Lock()
+	defer sessMu.Unlock()
+	if v, ok := run.Value(sessionKey); ok {
+		return v.(*session)
+	}
+	s := &session{run: run, secrets: &fhirhttp.Secrets{}, memo: map[string]*memoCell{}}
+	s.version = "2.0.0"
+	vs := run.Versions("smart", "2.0.0")
+	if len(vs) > 0 && !contains(vs, "2.0.0") {
+		s.version = vs[0]
+	}
+	if run.Auth.Mode == "browser" {
+		set, _ := run.Auth.Extra.(*Settings)
+		s.setErr = set.Validate()
+		if s.setErr == nil {
+			s.set = set
+			s.addSensitive(set.ClientSecret, set.Login.Password, set.ExpiredToken)
+			if set.SecondMember != nil {
+				s.addSensitive(set.SecondMember.Password)
+			}
+			for _, c := range set.ExtraClients {
+				s.addSensitive(c.ClientSecret)
+			}
+		}
+	}
+	if run.Auth.Token != "" {
+		s.addSensitive(run.Auth.Token)
+	}
+	if run.Target != "" {
+		c, err := fhirhttp.New(withSecrets(run.ClientOptions(), s.secrets))
+		if err == nil {
+			s.base = c
+		} else {
+			s.setErr = errors.Join(s.setErr, err)
+		}
+	}
+	run.SetValue(sessionKey, s)
+	return s
+}
+
+func withSecrets(o fhirhttp.Options, sec *fhirhttp.Secrets) fhirhttp.Options {
+	o.Secrets = sec
+	o.Recorder = nil
+	return o
+}
+
+// addSensitive registers secret values for masking (and for the leak tests).
+func (s *session) addSensitive(vals ...string) {
+	s.secrets.Add(vals...)
+	s.sensMu.Lock()
+	defer s.sensMu.Unlock()
+	for _, v := range vals {
+		if len(v) >= 4 {
+			s.sensitive = append(s.sensitive, v)
+		}
+	}
+}
+
+// Sensitive returns the secret values this run's SMART suite handled.
+func (s *session) Sensitive() []string {
+	s.sensMu.Lock()
+	defer s.sensMu.Unlock()
+	return append([]string(nil), s.sensitive...)
+}
+
+// once computes key's value the first time and returns the stored value afterwards.
+func (s *session) once(key string, f func() any) any {
+	s.mu.Lock()
+	c := s.memo[key]
+	if c == nil {
+		c = &memoCell{}
+		s.memo[key] = c
+	}
+	s.mu.Unlock()
+	c.once.Do(func() { c.val = f() })
+	return c.val
+}
+
+// sink collects the evidence of one computation (HTTP exchanges, browser steps, notes).
+type sink struct {
+	mu      sync.Mutex
+	entries []evidence.Entry
+}
+
+func (k *sink) exchange(ex evidence.Exchange) {
+	k.add(evidence.Entry{Kind: evidence.KindHTTP, Title: ex.Method + " " + ex.URL, Exchange: &ex})
+}
+
+func (k *sink) add(es ...evidence.Entry) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.entries = append(k.entries, es...)
+}
+
+func (k *sink) note(title, format string, args ...any) {
+	k.add(evidence.Entry{Kind: evidence.KindNote, Title: title, Text: fmt.Sprintf(format, args...)})
+}
+
+func (k *sink) list() []evidence.Entry {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]evidence.Entry(nil), k.entries...)
+}
+
+// http returns the session's bounded client recording into k.
+func (s *session) http(k *sink) *fhirhttp.Client { return s.base.WithRecorder(k.exchange) }
+
+// ctx bounds one computation (a launch with its token calls, a probe).
+func (s *session) ctx() (context.Context, context.CancelFunc) {
+	d := 3 * time.Minute
+	if s.set != nil && s.set.Browser.Timeout > 0 {
+		d = s.set.Browser.Timeout + 2*time.Minute
+	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+// browser returns the run's Chromium, starting it on first use. It is closed by closeBrowser
+// (after the suite).
+func (s *session) browser(ctx context.Context) (*browser.Browser, error) {
+	s.brMu.Lock()
+	defer s.brMu.Unlock()
+	if s.br != nil || s.brErr != nil {
+		return s.br, s.brErr
+	}
+	o := browser.Options{ExecPath: s.set.Browser.ExecPath, StepTimeout: s.set.Browser.StepTimeout,
+		Timeout: s.set.Browser.Timeout, IgnoreCertErrors: s.set.Browser.IgnoreCertErrors,
+		Credentials: browser.Credentials{Username: s.set.Login.Username, Password: s.set.Login.Password}}
+	if s.run.OutDir != "" {
+		o.EvidenceDir = filepath.Join(s.run.OutDir, "browser")
+		o.EvidencePrefix = "browser"
+	}
+	s.br, s.brErr = browser.Launch(ctx, o)
+	return s.br, s.brErr
+}
+
+// closeBrowser stops Chromium if it was started.
+func (s *session) closeBrowser() {
+	s.brMu.Lock()
+	defer s.brMu.Unlock()
+	if s.br != nil {
+		_ = s.br.Close()
+		s.br = nil
+		s.brErr = errors.New("smart: the browser was closed at the end of the suite")
+	}
+}
+
+// launchSpec describes one authorization through the browser.
+type launchSpec struct {
+	name     string
+	client   Client
+	scope    string
+	login    Login
+	mutate   func(*oauth.AuthRequest) // probes change the request
+	capture  string                   // redirect to intercept (default the request's redirect_uri)
+	exchange bool                     // trade the code for a token
+}
+
+// launch is the stored result of one authorization (and token exchange).
+type launch struct {
+	name     string
+	client   Client
+	oc       *oauth.Client // records into ev
+	req      *oauth.AuthRequest
+	authURL  string
+	result   *browser.Result
+	redirect *oauth.Redirect
+	// browserErr is a failed browser step (or a redirect without code/error); infra is tool trouble
+	// before any conformance question could be asked (no Chromium, no endpoint, transport error).
+	browserErr error
+	infra      error
+	token      *oauth.TokenResponse
+	ev         *sink
+}
+
+// code returns the authorization code ("" when none was issued).
+func (l *launch) code() string {
+	if l.redirect == nil {
+		return ""
+	}
+	return l.redirect.Code
+}
+
+// patient is the launch's patient context: the token's patient, else the id_token fhirUser
+// Patient id (a server that omits patient is reported by the patient-context spec only).
+func (l *launch) patient() string {
+	if l.token == nil {
+		return ""
+	}
+	if l.token.Patient != "" {
+		return l.token.Patient
+	}
+	if l.token.IDToken != "" {
+		if tok, _ := oauth.VerifyIDToken(l.token.IDToken, oauth.IDTokenExpect{}); tok != nil {
+			if id, ok := strings.CutPrefix(tok.FHIRUser, "Patient/"); ok {
+				return id
+			}
+			if i := strings.Index(tok.FHIRUser, "/Patient/"); i >= 0 {
+				return tok.FHIRUser[i+len("/Patient/"):]
+			}
+		}
+	}
+	return ""
+}
+
+// oauthClient builds the OAuth client for c recording into k.
+func (s *session) oauthClient(c Client, tokenEndpoint string, k *sink) *oauth.Client {
+	if c.RedirectURI == "" {
+		c.RedirectURI = s.set.RedirectURI
+	}
+	oc := &oauth.Client{HTTP: s.http(k), TokenEndpoint: tokenEndpoint, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		AuthMethod: c.method(), RedirectURI: c.RedirectURI, PrivateKey: c.PrivateKey}
+	if c.PrivateKey != nil && c.PrivateKey.Algorithm != "" {
+		oc.SigningAlg = jose.SignatureAlgorithm(c.PrivateKey.Algorithm)
+	}
+	return oc
+}
+
+// doLaunch runs one authorization through the browser and, when asked, the token exchange.
+func (s *session) doLaunch(ls launchSpec) *launch {
+	l := &launch{name: ls.name, client: ls.client, ev: &sink{}}
+	if l.client.RedirectURI == "" {
+		l.client.RedirectURI = s.set.RedirectURI
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	d := s.discovery()
+	if d.infra != nil {
+		l.infra = d.infra
+		return l
+	}
+	l.oc = s.oauthClient(l.client, d.tokenEndpoint, l.ev)
+	if d.authorizeEndpoint == "" {
+		l.infra = errors.New("smart: no authorization endpoint in the smart-configuration nor in the CapabilityStatement oauth-uris")
+		return l
+	}
+	scope := ls.scope
+	if scope == "" {
+		scope = s.scopes()
+	}
+	l.req = oauth.NewAuthRequest(d.authorizeEndpoint, l.client.ClientID, l.client.RedirectURI, scope, s.aud())
+	if ls.mutate != nil {
+		ls.mutate(l.req)
+	}
+	s.addSensitive(l.req.Verifier)
+	u, err := l.req.URL()
+	if err != nil {
+		l.infra = err
+		return l
+	}
+	l.authURL = u
+	capture := ls.capture
+	if capture == "" {
+		capture = l.req.RedirectURI
+	}
+	br, err := s.browser(ctx)
+	if err != nil {
+		l.infra = err
+		return l
+	}
+	creds := browser.Credentials{Username: ls.login.Username, Password: ls.login.Password}
+	l.ev.note("launch "+ls.name, "client %s (%s), scope %q, redirect_uri %s; login %s", l.client.ClientID, l.client.method(),
+		scope, l.client.RedirectURI, loginDesc(ls.login))
+	res, err := br.AuthorizeAs(ctx, u, capture, creds, ls.login.Steps)
+	if res != nil {
+		l.result = res
+		l.ev.add(res.Evidence...)
+		if len(res.Controls) > 0 {
+			l.ev.note("default strategy", "%s", strings.Join(res.Controls, "\n"))
+		}
+	}
+	if err != nil {
+		var se *browser.StepError
+		if errors.As(err, &se) {
+			l.browserErr = err
+		} else {
+			l.infra = err
+		}
+		return l
+	}
+	l.redirect, err = oauth.ParseRedirect(res.RedirectURL)
+	if l.redirect != nil {
+		s.addSensitive(l.redirect.Code)
+	}
+	if err != nil {
+		l.browserErr = err
+		return l
+	}
+	if !ls.exchange || l.redirect.Code == "" {
+		return l
+	}
+	if d.tokenEndpoint == "" {
+		l.infra = errors.New("smart: no token endpoint in the smart-configuration nor in the CapabilityStatement oauth-uris")
+		return l
+	}
+	l.token, err = l.oc.Exchange(ctx, l.redirect.Code, l.req.Verifier)
+	if err != nil {
+		l.infra = err
+		return l
+	}
+	s.addSensitive(l.token.AccessToken, l.token.RefreshToken, l.token.IDToken)
+	return l
+}
+
+func loginDesc(l Login) string {
+	if len(l.Steps) > 0 {
+		return fmt.Sprintf("with %d explicit step(s)", len(l.Steps))
+	}
+	return "with the default strategy"
+}
+
+// scopes requested by the main launch.
+func (s *session) scopes() string {
+	if s.set != nil && s.set.Scopes != "" {
+		return s.set.Scopes
+	}
+	return DefaultScopes(s.version)
+}
+
+// aud is the FHIR base URL without a trailing slash.
+func (s *session) aud() string { return strings.TrimRight(s.run.Target, "/") }
+
+// main is the main launch (done by the preparer, or on first need).
+func (s *session) main() *launch {
+	return s.once("launch:main", func() any {
+		return s.doLaunch(launchSpec{name: "main", client: s.set.MainClient(), login: s.set.Login, exchange: true})
+	}).(*launch)
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

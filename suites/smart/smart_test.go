@@ -1,0 +1,356 @@
+package smart
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/fixtures/refserver"
+	"github.com/pacheck/pacheck/fixtures/refserver/auth"
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/runner"
+)
+
+// Child runs: Ginkgo allows one RunSpecs per process, so each run against the reference server
+// re-executes this test binary (TestHelperRun) with a JSON job in $PACHECK_SMART_CHILD and reads
+// the outcomes the child writes.
+
+const childEnv = "PACHECK_SMART_CHILD"
+
+type childJob struct {
+	Variant     string   `json:"variant"` // "default" (default strategy) or "steps" (explicit login steps)
+	Faults      []string `json:"faults"`
+	OutDir      string   `json:"outDir"`
+	Result      string   `json:"result"`
+	LabelFilter string   `json:"labelFilter"`
+	Focus       []string `json:"focus"`
+}
+
+type childResult struct {
+	Outcomes   map[string]string `json:"outcomes"`
+	Failures   map[string]string `json:"failures"`
+	PrepareErr string            `json:"prepareErr"`
+	Secrets    []string          `json:"secrets"` // every token, code, secret and password of the run
+	Seconds    float64           `json:"seconds"`
+}
+
+// tokenSniffer records every secret value the token endpoint hands out, independently of the suite.
+type tokenSniffer struct {
+	mu   sync.Mutex
+	vals []string
+	next http.Handler
+}
+
+type capture struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (c *capture) Write(b []byte) (int, error) { c.buf.Write(b); return c.ResponseWriter.Write(b) }
+
+func (t *tokenSniffer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/token") {
+		if strings.HasSuffix(r.URL.Path, "/authorize") {
+			// codes are in the Location of the redirect: capture them after the fact
+			cw := &locCapture{ResponseWriter: w}
+			t.next.ServeHTTP(cw, r)
+			if c := locCode(cw.Header().Get("Location")); c != "" {
+				t.add(c)
+			}
+			return
+		}
+		t.next.ServeHTTP(w, r)
+		return
+	}
+	cw := &capture{ResponseWriter: w}
+	t.next.ServeHTTP(cw, r)
+	var m map[string]any
+	if json.Unmarshal(cw.buf.Bytes(), &m) == nil {
+		for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+			if s, _ := m[k].(string); s != "" {
+				t.add(s)
+			}
+		}
+	}
+}
+
+type locCapture struct{ http.ResponseWriter }
+
+func (t *tokenSniffer) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.vals = append(t.vals, s)
+}
+
+func loginSteps(user, pass string, extra ...browser.Action) []browser.Step {
+	consent := append(extra, browser.Action{Screenshot: "consent"}, browser.Action{Click: "#approve"})
+	return []browser.Step{
+		{URL: `/auth/authorize\?`, Once: true, Actions: []browser.Action{
+			{Wait: "#username"},
+			{Fill: "#username", Value: user},
+			{Fill: "#password", Value: pass, Secret: true},
+			{Click: "#sign-in"},
+		}},
+		{URL: `/auth/authorize$`, Actions: consent},
+	}
+}
+
+// settingsFor builds the suite's settings for the reference server.
+func settingsFor(variant string, srv *refserver.Server) *Settings {
+	key := auth.DemoJWTClientKey()
+	redirect := "http://localhost/callback"
+	u1, u2 := auth.MemberUser(1), auth.MemberUser(2)
+	set := &Settings{
+		ClientID: auth.PublicClientID, RedirectURI: redirect,
+		Login: Login{Username: u1.Username, Password: u1.Password},
+		ExtraClients: []Client{
+			{ClientID: auth.ConfidentialClientID, ClientSecret: auth.ConfidentialClientSecret, AuthMethod: "client_secret_basic"},
+			{ClientID: auth.ConfidentialClientID, ClientSecret: auth.ConfidentialClientSecret, AuthMethod: "client_secret_post"},
+			{ClientID: auth.JWTClientID, PrivateKey: &key, AuthMethod: "private_key_jwt"},
+		},
+		Consent: &Consent{Scope: "offline_access", Steps: loginSteps(u1.Username, u1.Password,
+			browser.Action{Uncheck: `input[name=grant][value="offline_access"]`})},
+		ExpiredToken: srv.Auth().MintToken(auth.Grant{ClientID: auth.PublicClientID, Patient: u1.Patient, FHIRUser: u1.FHIRUser,
+			Scopes: []string{"launch/patient", "patient/*.rs"}, ExpiresAt: time.Now().Add(-time.Hour)}),
+	}
+	switch variant {
+	case "steps":
+		set.Login.Steps = loginSteps(u1.Username, u1.Password)
+		set.SecondMember = &Login{Steps: loginSteps(u2.Username, u2.Password)}
+	case "default":
+		set.SecondMember = &Login{Username: u2.Username, Password: u2.Password}
+	default: // fault runs: cheaper isolation probe
+		set.OtherPatient = u2.Patient
+	}
+	return set
+}
+
+// TestHelperRun is the child process body; it does nothing in a normal test run.
+func TestHelperRun(t *testing.T) {
+	raw := os.Getenv(childEnv)
+	if raw == "" {
+		t.Skip("helper process for the reference-server runs")
+	}
+	var job childJob
+	if err := json.Unmarshal([]byte(raw), &job); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fault.Set{}
+	for _, f := range job.Faults {
+		fs[f] = true
+	}
+	logf, err := os.Create(filepath.Join(job.OutDir, "refserver.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1, Faults: fs, BaseURL: "http://" + ln.Addr().String(),
+		Logger: slog.New(slog.NewTextHandler(logf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sniff := &tokenSniffer{next: srv.Handler()}
+	hs := &http.Server{Handler: sniff}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+
+	set := settingsFor(job.Variant, srv)
+	run := &framework.Run{Target: srv.FHIRBase(), Suites: []string{Area}, IGs: map[string][]string{"smart": {"2.0.0"}},
+		OutDir: job.OutDir, Auth: framework.Auth{Mode: "browser", Extra: set}}
+	framework.Set(run)
+	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := framework.Prepare(ctx, run); err != nil {
+		res.PrepareErr = err.Error()
+	}
+	glog, err := os.Create(filepath.Join(job.OutDir, "ginkgo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer glog.Close()
+	report, err := runner.Run(runner.Options{Run: run, LabelFilter: job.LabelFilter, Focus: job.Focus, Output: glog, Verbose: true, Timeout: 8 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range report.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		id := runner.SpecID(s)
+		res.Outcomes[id] = runner.Outcome(s)
+		if s.Failure.Message != "" {
+			res.Failures[id] = s.Failure.Message
+		}
+	}
+	if b, err := json.MarshalIndent(report, "", " "); err == nil {
+		_ = os.WriteFile(filepath.Join(job.OutDir, "report.json"), b, 0o644)
+	}
+	sniff.mu.Lock()
+	res.Secrets = append(res.Secrets, sniff.vals...)
+	sniff.mu.Unlock()
+	res.Secrets = append(res.Secrets, sessionOf(run).Sensitive()...)
+	res.Secrets = append(res.Secrets, auth.ConfidentialClientSecret, "demo-pass-1", "demo-pass-2", set.ExpiredToken)
+	res.Seconds = time.Since(start).Seconds()
+	b, _ := json.Marshal(res)
+	if err := os.WriteFile(job.Result, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runChild runs one job in a child process and returns its result and combined output.
+func runChild(t *testing.T, job childJob) (childResult, []byte) {
+	t.Helper()
+	if _, err := browser.FindChromium(""); err != nil {
+		t.Skipf("no Chromium: %v", err)
+	}
+	if job.OutDir == "" {
+		job.OutDir = t.TempDir()
+	}
+	job.Result = filepath.Join(t.TempDir(), "result.json")
+	raw, _ := json.Marshal(job)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRun$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
+	out, err := cmd.CombinedOutput()
+	var res childResult
+	b, rerr := os.ReadFile(job.Result)
+	if rerr != nil {
+		t.Fatalf("child run %v failed: %v %v\n%s", job.Faults, err, rerr, tail(out, 4000))
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res, out
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func summarize(res childResult) string {
+	var ids []string
+	for id, o := range res.Outcomes {
+		if o != "pass" {
+			ids = append(ids, fmt.Sprintf("%s=%s: %s", id, o, firstLine(res.Failures[id])))
+		}
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, "\n")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func expectAllPass(t *testing.T, res childResult) {
+	t.Helper()
+	if res.PrepareErr != "" {
+		t.Errorf("prepare: %s", res.PrepareErr)
+	}
+	if len(res.Outcomes) < 30 {
+		t.Errorf("only %d specs ran", len(res.Outcomes))
+	}
+	for id, o := range res.Outcomes {
+		if o != "pass" {
+			t.Errorf("%s: %s: %s", id, o, res.Failures[id])
+		}
+	}
+}
+
+func TestReferenceServerDefaultStrategy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	out := t.TempDir()
+	res, log := runChild(t, childJob{Variant: "default", OutDir: out})
+	t.Logf("default strategy run: %d specs in %.0fs", len(res.Outcomes), res.Seconds)
+	expectAllPass(t, res)
+	shots, _ := filepath.Glob(filepath.Join(out, "browser", "*.png"))
+	if len(shots) < 10 {
+		t.Errorf("expected a screenshot per browser step, found %d", len(shots))
+	}
+	noSecrets(t, out, log, res.Secrets)
+}
+
+func TestReferenceServerExplicitSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	out := t.TempDir()
+	res, log := runChild(t, childJob{Variant: "steps", OutDir: out})
+	t.Logf("explicit steps run: %d specs in %.0fs", len(res.Outcomes), res.Seconds)
+	expectAllPass(t, res)
+	noSecrets(t, out, log, res.Secrets)
+}
+
+// noSecrets greps every file of the output folder and the captured logs for every secret value.
+func noSecrets(t *testing.T, dir string, log []byte, secrets []string) {
+	t.Helper()
+	var uniq []string
+	seen := map[string]bool{}
+	for _, s := range secrets {
+		if len(s) >= 6 && !seen[s] {
+			seen[s] = true
+			uniq = append(uniq, s)
+		}
+	}
+	if len(uniq) < 10 {
+		t.Errorf("only %d secret values collected: the leak check would prove little", len(uniq))
+	}
+	check := func(name string, data []byte) {
+		for _, s := range uniq {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s contains a secret value (%d chars, starts %q)", name, len(s), s[:3])
+			}
+		}
+	}
+	check("child output", log)
+	files := 0
+	_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		data, _ := io.ReadAll(f)
+		files++
+		check(p, data)
+		return nil
+	})
+	if files < 3 {
+		t.Errorf("only %d files in the output folder", files)
+	}
+}
