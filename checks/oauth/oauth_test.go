@@ -573,3 +573,30 @@ func TestStandaloneLaunch(t *testing.T) {
 		t.Errorf("denied launch: %v %+v", err, l)
 	}
 }
+
+func TestCheckOpenIDConfigMismatch(t *testing.T) {
+	smart := ParseSMARTConfig(configResp(t, 200, "application/json", goodConfig("https://as")))
+	o := &OpenIDConfig{Raw: map[string]any{"issuer": "https://as/", "jwks_uri": "https://as/other", "authorization_endpoint": "https://as/authorize",
+		"response_types_supported": []any{"code"}, "subject_types_supported": []any{"public"}, "id_token_signing_alg_values_supported": []any{"ES256"}},
+		Issuer: "https://as/", JWKSURI: "https://as/other", AuthorizationEndpoint: "https://as/authorize", SigningAlgs: []string{"ES256"}}
+	got := rules(CheckOpenIDConfig(o, smart), "")
+	want := []string{"oidc-config.issuer@issuer", "oidc-config.jwks-uri@jwks_uri", "oidc-config.rs256@id_token_signing_alg_values_supported"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v want %v", got, want)
+	}
+}
+
+func TestCheckIntrospectionShapes(t *testing.T) {
+	inactiveLeak := &Introspection{Status: 200, Raw: map[string]any{"active": false, "scope": "patient/*.rs"}, ActiveOK: true}
+	if l := CheckIntrospection(inactiveLeak, IntrospectExpect{Active: false}); len(l) != 1 || l[0].Rule != RuleIntrospectLeak || l.HasErrors() {
+		t.Errorf("inactive with extra members: %v", l)
+	}
+	activeBare := &Introspection{Status: 200, Raw: map[string]any{"active": true}, Active: true, ActiveOK: true}
+	if l := CheckIntrospection(activeBare, IntrospectExpect{Active: true}); len(l.Errors()) != 3 {
+		t.Errorf("active without scope/client_id/exp: %v", l)
+	}
+	noActive := &Introspection{Status: 200, Raw: map[string]any{"scope": "x"}}
+	if l := CheckIntrospection(noActive, IntrospectExpect{Active: true}); len(l) != 1 || l[0].Rule != RuleIntrospectActive {
+		t.Errorf("no active member: %v", l)
+	}
+}

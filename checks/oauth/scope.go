@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -211,10 +210,4 @@ func JoinScopes(scopes ...string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-func sortedCopy(ss []string) []string {
-	out := append([]string(nil), ss...)
-	sort.Strings(out)
-	return out
 }
