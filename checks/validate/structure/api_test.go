@@ -1,11 +1,13 @@
 package structure
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 func TestValidateReturnsDecodedValue(t *testing.T) {
@@ -159,4 +161,49 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExportedSchemaStandalone: the exported schema works in a plain draft-07 validator (no
+// pacheck extension or formats): official examples pass, broken ones fail.
+func TestExportedSchemaStandalone(t *testing.T) {
+	b, err := validator(t).Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	if err := c.AddResource("schema.json", bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := func(s string) any {
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		var x any
+		if err := d.Decode(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	for _, ok := range []string{
+		`{"resourceType":"Patient","name":[{"given":["A",null],"_given":[null,{"id":"x"}]}],"birthDate":"1970"}`,
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"a"},"valueQuantity":{"value":1}}}]}`,
+	} {
+		if err := sch.Validate(dec(ok)); err != nil {
+			t.Errorf("valid input rejected: %s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{
+		`{"resourceType":"Patient","birthDate":"1970-13"}`,
+		`{"resourceType":"Patient","foo":1}`,
+		`{"resourceType":"Nope"}`,
+		`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}`,
+	} {
+		if err := sch.Validate(dec(bad)); err == nil {
+			t.Errorf("invalid input accepted: %s", bad)
+		}
+	}
 }

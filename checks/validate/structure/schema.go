@@ -103,6 +103,20 @@ func (m *model) schemaDoc(compiled bool) map[string]any {
 	el := defs["Element"].(map[string]any)
 	defs[nullPrefix+"Element"] = map[string]any{"type": []any{"object", "null"}, "properties": el["properties"], "additionalProperties": false}
 	defs["ResourceList"] = map[string]any{resKeyword: true}
+	if !compiled {
+		// For other tools (which ignore x-fhir-resource): the same dispatch in standard draft-07.
+		enum := make([]any, len(m.resources))
+		chain := make([]any, len(m.resources))
+		for i, rt := range m.resources {
+			enum[i] = rt
+			chain[i] = map[string]any{
+				"if":   map[string]any{"required": []any{"resourceType"}, "properties": map[string]any{"resourceType": map[string]any{"const": rt}}},
+				"then": ref(rt),
+			}
+		}
+		defs["ResourceList"] = map[string]any{resKeyword: true, "type": "object", "required": []any{"resourceType"},
+			"properties": map[string]any{"resourceType": map[string]any{"enum": enum}}, "allOf": chain}
+	}
 	return map[string]any{
 		"$schema":     "http://json-schema.org/draft-07/schema#",
 		"$id":         schemaURL,
