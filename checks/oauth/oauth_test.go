@@ -600,3 +600,30 @@ func TestCheckIntrospectionShapes(t *testing.T) {
 		t.Errorf("no active member: %v", l)
 	}
 }
+
+func TestCheckScopeEnforced(t *testing.T) {
+	obs := func(id, sys, code string) map[string]any {
+		return map[string]any{"resourceType": "Observation", "id": id, "category": []any{map[string]any{"coding": []any{map[string]any{"system": sys, "code": code}}}}}
+	}
+	const cat = "http://terminology.hl7.org/CodeSystem/observation-category"
+	lab, vital := obs("1", cat, "laboratory"), obs("2", cat, "vital-signs")
+	cond := map[string]any{"resourceType": "Condition", "id": "3"}
+	cases := []struct {
+		granted string
+		res     []map[string]any
+		errs    int
+	}{
+		{"patient/*.rs", []map[string]any{lab, vital, cond}, 0},
+		{"patient/Observation.rs", []map[string]any{lab, cond}, 1},
+		{"patient/Observation.read", []map[string]any{lab}, 0},
+		{"patient/Observation.rs?category=" + cat + "|laboratory", []map[string]any{lab, vital}, 1},
+		{"patient/Observation.rs?category=laboratory", []map[string]any{lab}, 0},
+		{"patient/Observation.rs?category=other|laboratory", []map[string]any{lab}, 1},
+		{"patient/Observation.c", []map[string]any{lab}, 1},
+	}
+	for _, tc := range cases {
+		if l := CheckScopeEnforced(tc.granted, "search", tc.res); len(l) != tc.errs {
+			t.Errorf("%s: %v", tc.granted, l)
+		}
+	}
+}
