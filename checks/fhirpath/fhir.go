@@ -159,10 +159,11 @@ func resolveRef(c *evalCtx, ref string) (any, error) {
 	return nil, nil
 }
 
+// fnMemberOf asks Env.MemberOf. With several input items (US Core us-core-1 applies it to
+// all categories of a Condition) the result is true when any item is a member.
 func fnMemberOf(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
-	it, ok, err := single(n.name, f)
-	if err != nil || !ok {
-		return nil, err
+	if len(f) == 0 {
+		return nil, nil
 	}
 	vs, ok, err := n.stringArg(c, s, 0)
 	if err != nil || !ok {
@@ -171,15 +172,23 @@ func fnMemberOf(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, er
 	if c.env.MemberOf == nil {
 		return nil, errorf("memberOf(%s): no terminology service configured (Env.MemberOf)", vs)
 	}
-	var v any = it.v
-	if it.k == kStr {
-		v, _ = it.strVal()
+	for _, it := range f {
+		if err := c.step(10); err != nil {
+			return nil, err
+		}
+		var v any = it.v
+		if it.k == kStr {
+			v, _ = it.strVal()
+		}
+		b, err := c.env.MemberOf(c.ctx, v, vs)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			return boolColl(true), nil
+		}
 	}
-	b, err := c.env.MemberOf(c.ctx, v, vs)
-	if err != nil {
-		return nil, err
-	}
-	return boolColl(b), nil
+	return boolColl(false), nil
 }
 
 func fnConformsTo(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
