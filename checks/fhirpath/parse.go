@@ -385,10 +385,37 @@ func (l *lexer) dateLiteral() error {
 // ---- parser ----
 
 type parser struct {
-	src   string
-	toks  []token
-	i     int
-	depth int
+	src    string
+	toks   []token
+	i      int
+	depth  int
+	depths map[node]int // height of each built node, to bound evaluation recursion
+}
+
+// maxTreeHeight bounds the height of the syntax tree (long chains like a.b.c… or
+// 1+1+1… nest without recursion in the parser but recurse when evaluated).
+const maxTreeHeight = 1000
+
+func (p *parser) track(n node, pos int, kids ...node) error {
+	h := 1
+	for _, k := range kids {
+		if k == nil {
+			continue
+		}
+		d, ok := p.depths[k]
+		if !ok {
+			d = 1
+		}
+		h = max(h, d+1)
+	}
+	if h > maxTreeHeight {
+		return newSyntaxError(p.src, pos, "", "", fmt.Sprintf("expression nested deeper than %d levels", maxTreeHeight))
+	}
+	if p.depths == nil {
+		p.depths = map[node]int{}
+	}
+	p.depths[n] = h
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -488,13 +515,20 @@ func (p *parser) parseExpr(minPrec int) (node, error) {
 				return nil, err
 			}
 			left = &typeOpNode{op: t.text, x: left, ts: ts}
+			if err := p.track(left, t.pos, left.(*typeOpNode).x); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		right, err := p.parseExpr(prec + 1)
 		if err != nil {
 			return nil, err
 		}
-		left = newBinary(t.text, left, right)
+		bin := newBinary(t.text, left, right)
+		if err := p.track(bin, t.pos, left, right); err != nil {
+			return nil, err
+		}
+		left = bin
 	}
 }
 
@@ -510,10 +544,8 @@ func (p *parser) parseUnary() (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if op == "+" {
-			return &unaryNode{neg: false, x: x}, nil
-		}
-		return &unaryNode{neg: true, x: x}, nil
+		u := &unaryNode{neg: op == "-", x: x}
+		return u, p.track(u, p.peek().pos, x)
 	}
 	return p.parsePostfix()
 }
@@ -538,7 +570,11 @@ func (p *parser) parsePostfix() (node, error) {
 				}
 				continue
 			}
-			n = &memberNode{left: n, name: t.text}
+			m := &memberNode{left: n, name: t.text}
+			if err := p.track(m, t.pos, n); err != nil {
+				return nil, err
+			}
+			n = m
 		case p.isOp("["):
 			p.next()
 			idx, err := p.parseExpr(0)
@@ -548,7 +584,11 @@ func (p *parser) parsePostfix() (node, error) {
 			if err := p.expectOp("]"); err != nil {
 				return nil, err
 			}
-			n = &indexNode{left: n, idx: idx}
+			ix := &indexNode{left: n, idx: idx}
+			if err := p.track(ix, p.peek().pos, n, idx); err != nil {
+				return nil, err
+			}
+			n = ix
 		default:
 			return n, nil
 		}
@@ -600,6 +640,9 @@ func (p *parser) parseCall(focus node, name token) (node, error) {
 		return nil, newSyntaxError(p.src, name.pos, "", "", fmt.Sprintf("function %s takes %s, got %d", name.text, arity(fn), len(args)))
 	}
 	c := &callNode{focus: focus, name: name.text, fn: fn, args: args}
+	if err := p.track(c, name.pos, append([]node{focus}, args...)...); err != nil {
+		return nil, err
+	}
 	if fn.typeArg {
 		ts, ok := typeSpecOf(args[0])
 		if !ok {

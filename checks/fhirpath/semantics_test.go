@@ -395,3 +395,24 @@ func TestResolveInBundle(t *testing.T) {
 		}
 	}
 }
+
+func TestLongChains(t *testing.T) {
+	for _, expr := range []string{
+		"name" + strings.Repeat(".given", 5000),
+		"1" + strings.Repeat(" + 1", 5000),
+		"1" + strings.Repeat("[0]", 5000),
+		strings.Repeat("first().", 5000) + "first()",
+	} {
+		_, err := Compile(expr)
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "nested deeper") {
+			t.Errorf("%.30q…: got %v, want a nesting SyntaxError", expr, err)
+		}
+	}
+	// a long but acceptable chain evaluates
+	e := MustCompile("1" + strings.Repeat(" + 1", 500))
+	res, err := e.Evaluate(context.Background(), nil, nil)
+	if err != nil || describeResult(res) != "[integer:501]" {
+		t.Errorf("got %s %v", describeResult(res), err)
+	}
+}
