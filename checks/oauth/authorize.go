@@ -181,3 +181,40 @@ func safeCode(s string) string {
 	}
 	return s
 }
+
+// Rule codes of CheckAuthorizeRefused.
+const (
+	RuleAuthorizeAccepted     = "authorize.accepted"
+	RuleAuthorizeRedirected   = "authorize.redirected-unverified"
+	RuleAuthorizeUndetermined = "authorize.undetermined"
+)
+
+// CheckAuthorizeRefused judges the outcome of an authorization request that must be refused (an
+// aud that is not the FHIR base, code_challenge_method plain, an unknown client_id, an
+// unregistered redirect_uri). redirectURL is the captured redirect ("" when none); errorPage tells
+// that the user agent stopped on a page without login or consent controls. An error redirect or an
+// error page passes; a code fails. With mustNotRedirect (unknown client_id, unregistered
+// redirect_uri: RFC 6749 4.1.2.1) any redirect fails, since the redirect_uri cannot be trusted.
+func CheckAuthorizeRefused(redirectURL string, errorPage, mustNotRedirect bool, what string) issue.List {
+	if redirectURL == "" {
+		if errorPage {
+			return nil
+		}
+		return issue.List{{Severity: issue.Warning, Rule: RuleAuthorizeUndetermined,
+			Message: what + ": neither a redirect nor an error page was seen; the outcome could not be judged"}}
+	}
+	r, err := ParseRedirect(redirectURL)
+	if err != nil {
+		return issue.List{{Severity: issue.Error, Rule: RuleAuthorizeAccepted,
+			Message: what + ": expected refusal, got a redirect without code or error"}}
+	}
+	if r.Code != "" {
+		return issue.List{{Severity: issue.Error, Rule: RuleAuthorizeAccepted,
+			Message: what + ": expected refusal, but the server issued an authorization code"}}
+	}
+	if mustNotRedirect {
+		return issue.List{{Severity: issue.Error, Rule: RuleAuthorizeRedirected,
+			Message: what + ": expected an error page, but the server redirected to the unverified redirect_uri (error " + safeCode(r.Error) + ")"}}
+	}
+	return nil
+}

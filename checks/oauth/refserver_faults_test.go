@@ -29,6 +29,16 @@ var (
 // and returns the redirect URL. It knows that server's HTML only.
 func httpLogin(t *testing.T, authURL string) string {
 	t.Helper()
+	u, errorPage := httpAuthorize(t, authURL)
+	if errorPage {
+		t.Fatalf("the server refused %s with an error page", authURL)
+	}
+	return u
+}
+
+// httpAuthorize is httpLogin that reports an error page (a 4xx page without a form) instead of failing.
+func httpAuthorize(t *testing.T, authURL string) (redirect string, errorPage bool) {
+	t.Helper()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Get(authURL)
 	if err != nil {
@@ -39,9 +49,12 @@ func httpLogin(t *testing.T, authURL string) string {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
-			return loc
+			return loc, false
 		}
 		m := reAction.FindStringSubmatch(string(body))
+		if m == nil && resp.StatusCode/100 == 4 {
+			return "", true
+		}
 		if m == nil {
 			t.Fatalf("no form on the page (status %d): %.300s", resp.StatusCode, body)
 		}
@@ -65,7 +78,7 @@ func httpLogin(t *testing.T, authURL string) string {
 		}
 	}
 	t.Fatal("no redirect after login and consent")
-	return ""
+	return "", false
 }
 
 // findings runs the client-side checks and probes against a reference server with the given
@@ -169,6 +182,19 @@ func findings(t *testing.T, faults ...string) []string {
 	c, v = codeFor(conf)
 	note("wrong-redirect", must(conf.ProbeWrongRedirect(ctx, c, v)))
 
+	// Authorization requests that must be refused.
+	refused := func(step string, mustNotRedirect bool, mod func(a *oauth.AuthRequest)) {
+		a, _ := conf.AuthRequest(cfg, scope, fhirBase)
+		mod(a)
+		u, _ := a.URL()
+		redir, page := httpAuthorize(t, u)
+		note(step, oauth.CheckAuthorizeRefused(redir, page, mustNotRedirect, step))
+	}
+	refused("bad-aud", false, func(a *oauth.AuthRequest) { a.Aud = "https://elsewhere.pacheck.invalid/fhir" })
+	refused("pkce-plain", false, func(a *oauth.AuthRequest) { a.Challenge, a.Method = a.Verifier, "plain" })
+	refused("unknown-client", true, func(a *oauth.AuthRequest) { a.ClientID = "pacheck-unknown-client" })
+	refused("unregistered-redirect", true, func(a *oauth.AuthRequest) { a.RedirectURI = "http://localhost/pacheck-unregistered" })
+
 	var out []string
 	for k := range seen {
 		out = append(out, k)
@@ -201,7 +227,10 @@ func TestRefServerFaults(t *testing.T) {
 		auth.FaultPKCENotVerified:            "wrong-verifier:" + oauth.RuleProbeAccepted,
 		auth.FaultBadClientSecretAccepted:    "bad-secret:" + oauth.RuleProbeAccepted,
 		auth.FaultClientAssertionNotVerified: "bad-assertion:" + oauth.RuleProbeAccepted,
-		auth.FaultRedirectURINotChecked:      "wrong-redirect:" + oauth.RuleProbeAccepted,
+		auth.FaultRedirectURINotChecked:      "unregistered-redirect:" + oauth.RuleAuthorizeAccepted,
+		auth.FaultAudNotChecked:              "bad-aud:" + oauth.RuleAuthorizeAccepted,
+		auth.FaultPKCEPlainAccepted:          "pkce-plain:" + oauth.RuleAuthorizeAccepted,
+		auth.FaultUnknownClientAccepted:      "unknown-client:" + oauth.RuleAuthorizeAccepted,
 	}
 	for f, want := range cases {
 		t.Run(f, func(t *testing.T) {
