@@ -1,2 +1,9 @@
 // Package all links every suite area into a binary: importing it registers their specs.
 package all
+
+import (
+	_ "github.com/pacheck/pacheck/suites/capability" // CapabilityStatement
+	_ "github.com/pacheck/pacheck/suites/public"     // no-credential checks (public preset)
+	_ "github.com/pacheck/pacheck/suites/smart"      // SMART App Launch and the launch feeding the data suites
+	_ "github.com/pacheck/pacheck/suites/uscore"     // US Core data
+)
