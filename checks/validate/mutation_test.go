@@ -217,7 +217,7 @@ func makeMutants(t testing.TB, v *Validator, ig string, raw []byte) []mutant {
 	for _, f := range all {
 		s, isStr := f.v.(string)
 		if isStr && (f.typ == "date" || f.typ == "dateTime" || f.typ == "instant") && dateRE.MatchString(s) {
-			add("bad-date", "format", true, f.p, f.e.ID, func(parent, last any) {
+			add("bad-date", ruleFormat, true, f.p, f.e.ID, func(parent, last any) {
 				switch k := last.(type) {
 				case string:
 					parent.(map[string]any)[k] = "2021-13-45"
@@ -290,7 +290,7 @@ func makeMutants(t testing.TB, v *Validator, ig string, raw []byte) []mutant {
 		break
 	}
 	// 5. unknown property
-	add("unknown-property", "unknown-property", true, nil, "root", func(d, _ any) {
+	add("unknown-element", ruleUnknown, true, nil, "root", func(d, _ any) {
 		d.(map[string]any)["pacheckUnknownProperty"] = "x"
 	})
 	// 6. break a required slice: remove the values that match it

@@ -170,7 +170,8 @@ func OperationOutcome(r FileResult) map[string]any {
 	for _, i := range r.Issues {
 		code := "invalid"
 		switch {
-		case i.Rule == "json" || i.Rule == "structure" || i.Rule == "type" || i.Rule == "unknown-property" || i.Rule == "format":
+		case strings.HasPrefix(i.Rule, "json-") || i.Rule == ruleNotRes || i.Rule == "resource-type" || i.Rule == "type" || i.Rule == ruleUnknown ||
+			i.Rule == ruleFormat || i.Rule == ruleEmpty || i.Rule == ruleChoice || i.Rule == "element-sibling":
 			code = "structure"
 		case i.Rule == "cardinality":
 			code = "required"

@@ -269,7 +269,7 @@ func (w *walker) conforms(v any, canonical string) bool {
 	w.quiet++
 	before := w.errCount
 	saveStruct := w.structural
-	w.structural = true
+	w.structural = !w.v.structv.owns()
 	if p.Kind == "resource" {
 		if rt, _ := m["resourceType"].(string); rt != p.Type {
 			w.quiet--
@@ -292,7 +292,7 @@ func (w *walker) conforms(v any, canonical string) bool {
 func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	rt, _ := obj["resourceType"].(string)
 	if rt == "" {
-		w.add(issue.Error, "structure", c, "", "structure: a nested resource has no resourceType")
+		w.add(issue.Error, ruleNotRes, c, "", "not-a-resource: a nested resource has no resourceType")
 		return
 	}
 	base := w.sc.baseType(rt)
@@ -335,14 +335,15 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	w.path = append(w.path, ".ofType("...)
 	w.path = append(w.path, rt...)
 	w.path = append(w.path, ')')
-	saveStruct := w.structural
+	saveStruct, saveFirst := w.structural, w.first
 	saveMS := w.msProfile
 	w.msProfile = nil
 	for i, p := range profs {
 		w.structural = saveStruct && i == 0
+		w.first = saveFirst && i == 0
 		w.resourceBodyNested(obj, p, isContained)
 	}
-	w.structural = saveStruct
+	w.structural, w.first = saveStruct, saveFirst
 	w.msProfile = saveMS
 	w.pop(n)
 }

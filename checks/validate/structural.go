@@ -2,30 +2,65 @@ package validate
 
 import (
 	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/validate/structure"
 	"github.com/pacheck/pacheck/profiles"
 )
 
 // structural is the seam to the structural JSON layer: it decodes raw bytes into the JSON tree
-// (map[string]any with json.Number) and reports JSON-level problems.
+// (map[string]any with json.Number) and reports JSON-level problems. owns reports whether it
+// checks the FHIR JSON rules (unknown elements, JSON types, primitive formats, empty values)
+// itself; when it does not, the profile walker checks them in its first pass.
 type structural interface {
 	decode(raw []byte) (any, issue.List)
+	owns() bool
 }
 
+// Rule codes shared with checks/validate/structure, so findings are named the same whichever
+// layer reports them.
+const (
+	ruleSyntax  = "json-syntax"
+	ruleUnknown = "unknown-element"
+	ruleFormat  = "primitive-format"
+	ruleEmpty   = "empty"
+	ruleChoice  = "choice-type"
+	ruleNotRes  = "not-a-resource"
+)
+
+// structureLayer wraps checks/validate/structure.
+type structureLayer struct{ v *structure.Validator }
+
+func (s structureLayer) decode(raw []byte) (any, issue.List) { return s.v.Validate(raw) }
+func (s structureLayer) owns() bool                          { return true }
+
+// stdDecoder is the fallback: pacheck's own single-pass decoder; the walker checks structure.
 type stdDecoder struct{}
 
-func newStructural(*profiles.Set) (structural, error) { return stdDecoder{}, nil }
+func (stdDecoder) decode(raw []byte) (any, issue.List) { return decodeJSON(raw) }
+func (stdDecoder) owns() bool                          { return false }
 
-func (stdDecoder) decode(raw []byte) (any, issue.List) {
-	return decodeJSON(raw)
+// maxInputBytes is the largest single resource the structural layer decodes.
+const maxInputBytes = 512 << 20
+
+func newStructural(set *profiles.Set, own bool) (structural, error) {
+	if own {
+		return stdDecoder{}, nil
+	}
+	sv, err := structure.New(set)
+	if err != nil {
+		return nil, err
+	}
+	sv.Engine = structure.EngineWalker
+	sv.MaxBytes = maxInputBytes
+	return structureLayer{v: sv}, nil
 }
 
 func decodeJSON(raw []byte) (any, issue.List) {
 	v, err := parseJSONValue(raw)
 	if err != nil {
 		if v != nil {
-			return v, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: " + err.Error()}}
+			return v, issue.List{{Severity: issue.Error, Rule: "json-duplicate-key", Message: "json: " + err.Error()}}
 		}
-		return nil, issue.List{{Severity: issue.Error, Rule: "json", Message: "json: not valid JSON: " + err.Error()}}
+		return nil, issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "json: not valid JSON: " + err.Error()}}
 	}
 	return v, nil
 }

@@ -27,6 +27,9 @@ type Options struct {
 	NoTerminology bool
 	// NoMustSupport skips must-support bookkeeping.
 	NoMustSupport bool
+	// OwnStructure uses pacheck's built-in decoder and structural checks instead of the
+	// checks/validate/structure layer.
+	OwnStructure bool
 }
 
 // ValidateOptions tunes one validation.
@@ -97,7 +100,7 @@ func New(set *profiles.Set, opts Options) (*Validator, error) {
 	v := &Validator{set: set, opts: opts, contexts: map[string]*scope{}}
 	v.terms = newTerminology()
 	v.inv = newInvariantEngine()
-	s, err := newStructural(set)
+	s, err := newStructural(set, opts.OwnStructure)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +194,11 @@ func (v *Validator) compile(r *profiles.Resource) (*Profile, error) {
 func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOptions) Result {
 	root, iss := v.structv.decode(raw)
 	if root == nil {
-		return Result{Issues: iss}
+		res := Result{Issues: iss}
+		if len(iss) == 0 {
+			res.Issues = issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "json: not valid JSON"}}
+		}
+		return res
 	}
 	res := v.ValidateValue(ctx, root, vopts)
 	if len(iss) > 0 {
@@ -205,14 +212,16 @@ func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateO
 	var res Result
 	obj, ok := root.(map[string]any)
 	if !ok {
-		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: "structure", Message: "expected a FHIR resource (a JSON object with resourceType)"})
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Message: "not-a-resource: expected a FHIR resource (a JSON object with resourceType)"})
 		return res
 	}
 	rt, _ := obj["resourceType"].(string)
 	res.ResourceType = rt
 	if rt == "" {
-		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: "structure", Path: "resourceType",
-			Message: "not a FHIR resource: resourceType is missing or not a string"})
+		if !v.structv.owns() || len(res.Issues) == 0 {
+			res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Path: "resourceType",
+				Message: "not-a-resource: not a FHIR resource: resourceType is missing or not a string"})
+		}
 		return res
 	}
 	ig := vopts.IG

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type walker struct {
 	depth  int
 
 	structural  bool // report structural (JSON) problems in this pass
+	first       bool // first profile pass over this resource: report once-only findings
 	ms          []bool
 	msProfile   *Profile
 	noted       map[string]bool
@@ -146,8 +148,10 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 		res.Profiles = canon
 	}
 	w.rootRes = obj
+	own := !w.v.structv.owns()
 	for i, p := range profs {
-		w.structural = i == 0
+		w.structural = i == 0 && own
+		w.first = i == 0
 		if top && res != nil && !w.v.opts.NoMustSupport && len(p.MustSupport) > 0 {
 			w.ms = make([]bool, len(p.MustSupport))
 			w.msProfile = p
@@ -227,7 +231,7 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 	w.depth++
 	defer func() { w.depth-- }()
 	if w.depth > maxDepth {
-		w.add(issue.Error, "structure", e, "", "structure: nesting deeper than 64 levels")
+		w.add(issue.Error, "json-depth", e, "", "json-depth: nesting deeper than 64 levels")
 		return
 	}
 	isRes := def.profile != nil && def == def.profile.Root && def.profile.Kind == "resource"
@@ -250,12 +254,12 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 		}
 		if c, t, ok := def.choiceChild(name); ok {
 			if t == "" && w.structural {
-				w.add(issue.Error, "type", c, "."+k, fmt.Sprintf("type: %s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
+				w.add(issue.Error, ruleChoice, c, "."+k, fmt.Sprintf("choice-type: %s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
 			}
 			continue
 		}
 		if w.structural || w.quiet > 0 {
-			w.add(issue.Error, "unknown-property", def, "."+k, fmt.Sprintf("unknown-property: %q is not a property of %s", k, defTypeName(def)))
+			w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("unknown-element: %q is not a property of %s", k, defTypeName(def)))
 		}
 	}
 	for _, c := range def.Children {
@@ -350,7 +354,7 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("type: %s must not be a JSON array (max 1)", key))
 		}
 		if arr && count == 0 {
-			w.add(issue.Error, "structure", c, "."+key, fmt.Sprintf("structure: %s is an empty array", key))
+			w.add(issue.Error, ruleEmpty, c, "."+key, fmt.Sprintf("empty: %s is an empty array", key))
 		}
 	}
 	if count < c.Min {
@@ -447,7 +451,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	if it == nil && u == nil {
 		if w.structural {
-			w.add(issue.Error, "structure", c, "", "structure: null is not allowed in FHIR JSON")
+			w.add(issue.Error, ruleEmpty, c, "", "empty: null is not allowed in FHIR JSON")
 		}
 		return
 	}
@@ -463,7 +467,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		return
 	}
 	if len(obj) == 0 && w.structural {
-		w.add(issue.Error, "structure", c, "", "structure: empty object")
+		w.add(issue.Error, ruleEmpty, c, "", "empty: empty object")
 	}
 	if typ == "Resource" || typ == "DomainResource" || (typ != "" && typ[0] >= 'A' && typ[0] <= 'Z' && w.isResourceType(typ)) {
 		w.nestedResource(c, obj, typ)
@@ -491,7 +495,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
-			if w.structural && w.quiet == 0 {
+			if w.first && w.quiet == 0 {
 				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
 			}
 		}
@@ -580,8 +584,18 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 		} else if typ != "xhtml" {
 			if ok, want := primitiveOK(typ, it); !ok && w.structural {
 				rule := "type"
-				if _, isStr := it.(string); isStr && want != "a JSON string" {
-					rule = "format"
+				_, isStr := it.(string)
+				_, isNum := it.(json.Number)
+				switch typ {
+				case "boolean":
+				case "integer", "positiveInt", "unsignedInt", "integer64", "decimal":
+					if isNum {
+						rule = ruleFormat
+					}
+				default:
+					if isStr {
+						rule = ruleFormat
+					}
 				}
 				w.add(issue.Error, rule, c, "", fmt.Sprintf("%s: %s must be %s (type %s)", rule, c.Name, want, typ))
 			} else if ok || !w.structural {
@@ -616,13 +630,8 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 		}
 		def := w.defOf(c, typ)
 		if def != nil {
-			orig := string(w.path)
-			i := strings.LastIndexByte(orig, '.')
-			w.path = append(w.path[:0], orig[:i+1]...)
-			w.path = append(w.path, '_')
-			w.path = append(w.path, orig[i+1:]...)
+			// FHIRPath addresses a primitive's id/extension as name.extension
 			w.complexNode(um, c, def)
-			w.path = append(w.path[:0], orig...)
 		}
 	}
 }
