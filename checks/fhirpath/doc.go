@@ -37,9 +37,10 @@
 //
 // # Safety
 //
-// Parsing bounds nesting depth and expression size; evaluation counts steps (MaxSteps,
-// default 1,000,000, including bytes of computed strings), bounds every collection
-// (MaxItems, default 100,000) and honours ctx cancellation. The evaluator does not panic on
+// Parsing bounds nesting depth, syntax tree height and expression size; evaluation counts
+// steps (Env.MaxSteps, default [DefaultMaxSteps], including bytes of computed strings),
+// bounds every collection (Env.MaxItems, default [DefaultMaxItems]) and honours ctx
+// cancellation; errors from the limits wrap [ErrBudget]. The evaluator does not panic on
 // any input (see FuzzEvaluate); Evaluate still converts an unexpected panic into an error.
 //
 // # Output

@@ -113,8 +113,8 @@ type Env struct {
 	// CheckOrdered (with Strict) rejects order-dependent functions (first, last, tail, skip,
 	// take, indexers) applied directly to the unordered results of children()/descendants().
 	CheckOrdered bool
-	// MaxSteps bounds the evaluation work (default 1,000,000); MaxItems bounds any one
-	// collection (default 100,000).
+	// MaxSteps bounds the evaluation work (default 10,000,000 steps, about a second);
+	// MaxItems bounds any one collection (default 1,000,000 items).
 	MaxSteps int
 	MaxItems int
 }
@@ -159,7 +159,13 @@ type scope struct {
 	hasTotal bool
 }
 
-const maxEvalDepth = 400
+const maxEvalDepth = maxTreeHeight + 100
+
+// Default evaluation limits (see Env.MaxSteps and Env.MaxItems).
+const (
+	DefaultMaxSteps = 10_000_000
+	DefaultMaxItems = 1_000_000
+)
 
 // Evaluate evaluates the expression against input (a decoded JSON resource, an Item, a
 // Collection, or nil for none).
@@ -187,10 +193,10 @@ func (e *Expression) evaluate(ctx context.Context, input any, env *Env) (Collect
 	in := toCollection(input)
 	c := &evalCtx{ctx: ctx, env: env, maxSteps: env.MaxSteps, maxItems: env.MaxItems, trace: env.Trace}
 	if c.maxSteps <= 0 {
-		c.maxSteps = 1000000
+		c.maxSteps = DefaultMaxSteps
 	}
 	if c.maxItems <= 0 {
-		c.maxItems = 100000
+		c.maxItems = DefaultMaxItems
 	}
 	if c.trace == nil {
 		c.trace = os.Stderr

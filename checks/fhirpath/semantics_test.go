@@ -198,6 +198,8 @@ func TestLimits(t *testing.T) {
 		_, err := e.Evaluate(context.Background(), patient, &Env{MaxSteps: 100000, MaxItems: 10000})
 		if err == nil {
 			t.Errorf("%s: want a limit error", expr)
+		} else if !errors.Is(err, ErrBudget) && !strings.Contains(err.Error(), "too long") {
+			t.Errorf("%s: %v, want ErrBudget", expr, err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
