@@ -235,8 +235,9 @@ func fixtureResults(t testing.TB, dir string) *Results {
 	return r
 }
 
-// bigResults builds n specs with some evidence each, for the lazy-rendering test and benchmark.
-func bigResults(t testing.TB, n int) *Results {
+// bigResults builds n specs with one HTTP exchange of about bodyBytes each, for the
+// lazy-rendering test and the benchmark.
+func bigResults(t testing.TB, n, bodyBytes int) *Results {
 	t.Helper()
 	rep := types.Report{SuiteDescription: "big", StartTime: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
 	states := []types.SpecState{types.SpecStatePassed, types.SpecStateFailed, types.SpecStateSkipped, types.SpecStatePassed}
@@ -250,7 +251,7 @@ func bigResults(t testing.TB, n int) *Results {
 		}
 		s.ReportEntries = types.ReportEntries{{Name: evidence.EntryName, Value: wrap(&evidence.Entry{Kind: evidence.KindHTTP, Title: "search",
 			Exchange: &evidence.Exchange{Method: "GET", URL: "https://fhir.example/Observation?patient=1", Status: 200,
-				ResponseBody: string(bytes.Repeat([]byte(`{"resourceType":"Bundle"}`), 400))}})}}
+				ResponseBody: string(bytes.Repeat([]byte(`{"resourceType":"Bundle"}`), bodyBytes/25))}})}}
 		rep.SpecReports = append(rep.SpecReports, s)
 	}
 	r, err := FromGinkgo(rep, RunMeta{Target: "https://fhir.example"}, testCatalogue(t))

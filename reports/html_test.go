@@ -364,7 +364,7 @@ func TestHTMLInChromiumLarge(t *testing.T) {
 	}
 	ctx, ev := newBrowser(t)
 	dir := t.TempDir()
-	r := bigResults(t, 10_000)
+	r := bigResults(t, 10_000, 1_000) // BenchmarkFromGinkgoAndWriteAll10k covers 100 MB
 	if err := WriteAll(dir, r, Options{}); err != nil {
 		t.Fatal(err)
 	}

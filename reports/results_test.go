@@ -326,3 +326,57 @@ func TestResultsJSONShape(t *testing.T) {
 		t.Error("schemaVersion 2 accepted")
 	}
 }
+
+// A report read back from Ginkgo's JSON (--json-report) carries evidence in its JSON form; the
+// results are the same as in-process.
+func TestFromGinkgoJSONRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	rep := fixtureReport(t, dir)
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back types.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	cat := testCatalogue(t)
+	a, _ := FromGinkgo(rep, fixtureMeta(), cat)
+	z, _ := FromGinkgo(back, fixtureMeta(), cat)
+	if a.Counts != z.Counts || a.Verdict != z.Verdict {
+		t.Fatalf("counts %+v vs %+v", a.Counts, z.Counts)
+	}
+	for i := range a.Specs {
+		x, y := a.Specs[i], z.Specs[i]
+		if x.ID != y.ID || x.Outcome != y.Outcome || x.Reason != y.Reason || len(x.Evidence) != len(y.Evidence) || len(x.Quotes) != len(y.Quotes) {
+			t.Errorf("spec %d differs:\n%+v\n%+v", i, x, y)
+			continue
+		}
+		for j := range x.Evidence {
+			ej, _ := json.Marshal(x.Evidence[j])
+			fj, _ := json.Marshal(y.Evidence[j])
+			if string(ej) != string(fj) {
+				t.Errorf("%s evidence %d differs:\n%s\n%s", x.ID, j, ej, fj)
+			}
+		}
+	}
+}
+
+func BenchmarkFromGinkgoAndWriteAll10k(b *testing.B) {
+	r := bigResults(b, 10_000, 10_000) // 100 MB of evidence
+	dir := b.TempDir()
+	b.ResetTimer()
+	for range b.N {
+		if err := WriteAll(dir, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRedact(b *testing.B) {
+	body := strings.Repeat(`{"resourceType":"Observation","status":"final","code":{"text":"x"}},`, 10_000)
+	b.SetBytes(int64(len(body)))
+	for range b.N {
+		Redact(body)
+	}
+}
