@@ -202,8 +202,11 @@ func (w *walker) entryType(obj map[string]any) {
 	full, _ := obj["fullUrl"].(string)
 	res, _ := obj["resource"].(map[string]any)
 	rt, _ := res["resourceType"].(string)
-	if full == "" || rt == "" || strings.HasPrefix(full, "urn:") {
+	if full == "" || strings.HasPrefix(full, "urn:") {
 		return
+	}
+	if t := w.m.types[rt]; t == nil || t.kind != kindResource {
+		return // the resource's own resourceType finding covers it
 	}
 	if i := strings.Index(full, "/_history/"); i >= 0 {
 		full = full[:i]
