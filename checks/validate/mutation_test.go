@@ -341,6 +341,23 @@ func makeMutants(t testing.TB, v *Validator, ig string, raw []byte) []mutant {
 				"extension": []any{map[string]any{"url": "x", "valueString": "b"}}})
 		})
 	}
+	// 8. violated invariant evaluated by the FHIRPath engine: a contained resource nothing
+	// references (dom-3)
+	if base.Root.child("contained") != nil {
+		add("invariant-fhirpath", "invariant:dom-3", true, nil, "dom-3", func(d, _ any) {
+			m := d.(map[string]any)
+			cs, _ := m["contained"].([]any)
+			m["contained"] = append(cs, map[string]any{"resourceType": "Basic", "id": "pacheck-unreferenced", "code": map[string]any{"text": "x"}})
+		})
+	}
+	// 9. Observation: a value and a dataAbsentReason together (obs-6, FHIRPath)
+	if rt == "Observation" && hasChoice(root, "value") {
+		if _, has := root["dataAbsentReason"]; !has {
+			add("invariant-fhirpath", "invariant:obs-6", true, nil, "obs-6", func(d, _ any) {
+				d.(map[string]any)["dataAbsentReason"] = map[string]any{"text": "unknown"}
+			})
+		}
+	}
 	return out
 }
 
