@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func httpLogin(t *testing.T, authURL string) string {
 }
 
 // httpAuthorize is httpLogin that reports an error page (a 4xx page without a form) instead of failing.
-func httpAuthorize(t *testing.T, authURL string) (redirect string, errorPage bool) {
+func httpAuthorize(t *testing.T, authURL string, deselect ...string) (redirect string, errorPage bool) {
 	t.Helper()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Get(authURL)
@@ -68,7 +69,9 @@ func httpAuthorize(t *testing.T, authURL string) (redirect string, errorPage boo
 			form.Set("password", member.Password)
 		} else {
 			for _, g := range reGrant.FindAllStringSubmatch(string(body), -1) {
-				form.Add("grant", html.UnescapeString(g[1]))
+				if sc := html.UnescapeString(g[1]); !slices.Contains(deselect, sc) {
+					form.Add("grant", sc)
+				}
 			}
 			form.Set("decision", "approve")
 		}
@@ -195,6 +198,23 @@ func findings(t *testing.T, faults ...string) []string {
 	refused("unknown-client", true, func(a *oauth.AuthRequest) { a.ClientID = "pacheck-unknown-client" })
 	refused("unregistered-redirect", true, func(a *oauth.AuthRequest) { a.RedirectURI = "http://localhost/pacheck-unregistered" })
 
+	// The user unticks offline_access on the consent page.
+	{
+		a, _ := conf.AuthRequest(cfg, scope, fhirBase)
+		u, _ := a.URL()
+		redir, _ := httpAuthorize(t, u, "offline_access")
+		r, err := oauth.ParseRedirect(redir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := conf.Exchange(ctx, r.Code, a.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		approved := strings.Join(slices.DeleteFunc(strings.Fields(scope), func(s string) bool { return s == "offline_access" }), " ")
+		note("consent", oauth.CheckTokenResponse(tr, oauth.TokenExpect{RequestedScope: scope, ApprovedScope: approved}))
+	}
+
 	var out []string
 	for k := range seen {
 		out = append(out, k)
@@ -231,6 +251,7 @@ func TestRefServerFaults(t *testing.T) {
 		auth.FaultAudNotChecked:              "bad-aud:" + oauth.RuleAuthorizeAccepted,
 		auth.FaultPKCEPlainAccepted:          "pkce-plain:" + oauth.RuleAuthorizeAccepted,
 		auth.FaultUnknownClientAccepted:      "unknown-client:" + oauth.RuleAuthorizeAccepted,
+		auth.FaultConsentIgnored:             "consent:" + oauth.RuleTokenNotApproved,
 	}
 	for f, want := range cases {
 		t.Run(f, func(t *testing.T) {

@@ -224,6 +224,9 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 type TokenExpect struct {
 	RequestedScope string // space separated, as sent
 	Refresh        bool   // this was a refresh_token grant
+	// ApprovedScope, when set, is what the user left approved on the consent page: a granted scope
+	// outside it is an error (the server ignored the user's choice).
+	ApprovedScope string
 }
 
 // Rule codes of the token response checks.
@@ -236,6 +239,7 @@ const (
 	RuleTokenScope        = "token.scope"
 	RuleTokenScopeWidened = "token.scope-widened"
 	RuleTokenScopeMissing = "token.scope-not-granted"
+	RuleTokenNotApproved  = "token.scope-not-approved"
 	RuleTokenPatient      = "token.patient"
 	RuleTokenRefresh      = "token.refresh-token"
 	RuleTokenIDToken      = "token.id-token"
@@ -293,6 +297,13 @@ func CheckTokenResponse(t *TokenResponse, want TokenExpect) issue.List {
 		for _, m := range notGranted {
 			out = append(out, issue.Issue{Severity: issue.Information, Rule: RuleTokenScopeMissing, Path: "scope",
 				Message: "scope: a requested scope was not granted", Diagnostics: m})
+		}
+	}
+	if granted != "" && want.ApprovedScope != "" {
+		_, beyond := CompareScopes([]string{want.ApprovedScope}, []string{granted})
+		for _, b := range beyond {
+			out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleTokenNotApproved, Path: "scope",
+				Message: "scope: a scope the user did not approve on the consent page was granted", Diagnostics: b})
 		}
 	}
 	if HasScope(granted, "launch/patient") && t.Patient == "" {
