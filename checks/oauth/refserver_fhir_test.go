@@ -5,7 +5,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -26,7 +28,11 @@ func fhirFindings(t *testing.T, faults ...string) []string {
 	for _, f := range faults {
 		fs[f] = true
 	}
-	rs, err := refserver.New(refserver.Config{Members: 1, Seed: 1, BaseURL: base, Faults: fs})
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
+	advance := func(d time.Duration) { mu.Lock(); offset += d; mu.Unlock() }
+	rs, err := refserver.New(refserver.Config{Members: 1, Seed: 1, BaseURL: base, Faults: fs, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +97,25 @@ func fhirFindings(t *testing.T, faults ...string) []string {
 	if pages.Pages[0].Status == 200 {
 		note("resource-level")(oauth.CheckScopeEnforced(l.Token.Scope, "search", pages.Matches()), nil, nil)
 	}
+	// Time passes: an old code and an expired access token must be refused.
+	req, _ := c.AuthRequest(cfg, "launch/patient patient/*.rs", fhirBase)
+	u, _ := req.URL()
+	redir, err := oauth.ParseRedirect(httpLogin(t, u))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = c.StandaloneLaunch(ctx, cfg, "launch/patient patient/*.rs", fhirBase, agent)
+	if err != nil || !l.Token.OK() || l.Token.ExpiresIn <= 0 {
+		t.Fatalf("launch: %v", err)
+	}
+	advance(time.Duration(l.Token.ExpiresIn)*time.Second + time.Hour)
+	tr, err := c.Exchange(ctx, redir.Code, req.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note("old-code")(oauth.CheckRejected(tr, "token request with a code an hour old", "invalid_grant"), nil, nil)
+	note("expired-token")(oauth.ProbeFHIRToken(ctx, hc, "Patient/"+l.Token.Patient, l.Token.AccessToken, "an expired token"))
+
 	var out []string
 	for k := range seen {
 		out = append(out, k)
@@ -109,6 +134,8 @@ func TestRefServerFHIRSide(t *testing.T) {
 		auth.FaultRevokedTokenAccepted: "revoked-token:" + oauth.RuleFHIRUnauthorized,
 		auth.FaultGranularScopeIgnored: "granular:" + oauth.RuleScopeEnforced,
 		auth.FaultScopeNotEnforced:     "resource-level:" + oauth.RuleScopeEnforced,
+		auth.FaultExpiredTokenAccepted: "expired-token:" + oauth.RuleFHIRUnauthorized,
+		auth.FaultCodeNoExpiry:         "old-code:" + oauth.RuleProbeAccepted,
 	} {
 		t.Run(f, func(t *testing.T) {
 			if got := fhirFindings(t, f); !contains(got, want) {
