@@ -1,12 +1,8 @@
 package structure
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pacheck/pacheck/internal/shared"
-	"github.com/pacheck/pacheck/profiles"
 )
 
 func walkerOnly(t testing.TB) *Validator {
@@ -47,13 +43,7 @@ func TestEnginesAgree(t *testing.T) {
 	for i, s := range extra {
 		diffEngines(t, sv, wv, "extra "+string(rune('0'+i)), []byte(s))
 	}
-	dir := shared.Require(t, "fhir-packages")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.tgz"))
-	for _, file := range files {
-		p, err := profiles.Load(file, profiles.LoadOptions{Examples: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range examplePackages(t) {
 		for _, ex := range p.Examples() {
 			if !strings.HasSuffix(ex.Name, ".index.json") {
 				diffEngines(t, sv, wv, p.Ref()+" "+ex.Name, ex.Raw)

@@ -3,13 +3,9 @@ package structure
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/pacheck/pacheck/internal/shared"
-	"github.com/pacheck/pacheck/profiles"
 )
 
 // knownExample is one reviewed structural error in an official example: "package example rule path".
@@ -41,22 +37,13 @@ func loadKnownExamples(t *testing.T) map[knownExample]string {
 // TestOfficialExamples: every example of every package in ../shared/fhir-packages has zero
 // structural errors, except the reviewed ones in testdata/examples-known.txt.
 func TestOfficialExamples(t *testing.T) {
-	dir := shared.Require(t, "fhir-packages")
+	pkgs := examplePackages(t)
 	v := validator(t)
 	known := loadKnownExamples(t)
 	used := map[knownExample]bool{}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.tgz"))
-	if len(files) == 0 {
-		t.Skip("no packages in " + dir)
-	}
 	total := 0
 	var unexpected []string
-	for _, file := range files {
-		p, err := profiles.Load(file, profiles.LoadOptions{Examples: true})
-		if err != nil {
-			t.Errorf("%s: %v", file, err)
-			continue
-		}
+	for _, p := range pkgs {
 		for _, ex := range p.Examples() {
 			if strings.HasSuffix(ex.Name, ".index.json") {
 				continue // the package index, not a resource

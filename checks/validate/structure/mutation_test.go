@@ -3,13 +3,9 @@ package structure
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/pacheck/pacheck/internal/shared"
-	"github.com/pacheck/pacheck/profiles"
 )
 
 // A mutant: a change to one place of a valid example that base R4 JSON forbids, and the finding
@@ -117,17 +113,11 @@ var badFormat = map[string]string{
 // TestMutants: every mutant of every official example that base R4 JSON forbids is flagged at
 // its place with the right rule, by both engines.
 func TestMutants(t *testing.T) {
-	dir := shared.Require(t, "fhir-packages")
 	v := validator(t)
 	engines := map[string]*Validator{"schema": v, "walker": walkerOnly(t)}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.tgz"))
 	const perExample = 6 // a sample per example keeps the test quick; raise it to sweep
 	total, missed := 0, 0
-	for _, file := range files {
-		p, err := profiles.Load(file, profiles.LoadOptions{Examples: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range examplePackages(t) {
 		for _, ex := range p.Examples() {
 			root, issues := v.Validate(ex.Raw)
 			obj, ok := root.(map[string]any)

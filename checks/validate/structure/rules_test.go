@@ -46,7 +46,9 @@ func TestRules(t *testing.T) { testRules(t, validator(t)) }
 
 func testRules(t *testing.T, v *Validator) {
 	pat := func(body string) string { return `{"resourceType":"Patient",` + body + `}` }
-	obs := func(body string) string { return `{"resourceType":"Observation","status":"final","code":{"text":"x"},` + body + `}` }
+	obs := func(body string) string {
+		return `{"resourceType":"Observation","status":"final","code":{"text":"x"},` + body + `}`
+	}
 	cases := []struct {
 		name string
 		in   string

@@ -38,10 +38,10 @@ type walker struct {
 	full bool
 	// schemaRule[i]: issues[i] is one the schema owns (found in full mode).
 	schemaRule []bool
-	issues issue.List
-	path   []byte
-	depth  int
-	limit  int
+	issues     issue.List
+	path       []byte
+	depth      int
+	limit      int
 }
 
 func (w *walker) report(rule, path, msg, diag string) {
