@@ -183,7 +183,8 @@ func fixtureReport(t testing.TB, dir string) types.Report {
 	gomegaFail.Failure = types.Failure{Message: "Expected\n    <int>: 404\nto equal\n    <int>: 200", Location: loc(88)}
 
 	skip := spec([]string{"uscore-6.1.0", "encounter"}, "search/date", types.SpecStateSkipped, "req:uscore.search.semantics")
-	skip.Failure = types.Failure{Message: "no Encounter with a period for the test patients; add one to enable this spec " + hostileClose, Location: loc(99)}
+	skip.Failure = types.Failure{Message: "no Encounter with a period for the test patients; add one to enable this spec " + hostileClose +
+		" \x1b[31mcolour\x1b[0m \x00nul \xff\xfe bad UTF-8", Location: loc(99)}
 
 	errSpec := spec([]string{"smart-2.0.0", "pkce"}, "refuses plain", types.SpecStateFailed, "req:smart.pkce.s256")
 	errSpec.ContainerHierarchyLabels = [][]string{{"ig:smart-2.0.0"}}

@@ -355,6 +355,18 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Errorf("request to %q; only the report file itself may load", u)
 		}
 	}
+
+	// Control: the listeners do see a dialog, a console message and a request when a page makes
+	// them, so the empty lists above mean something.
+	control := filepath.Join(dir, "control.html")
+	os.WriteFile(control, []byte(`<!DOCTYPE html><img src="http://127.0.0.1:9/x.png"><script>console.log("control"); alert("control")</script>`), 0o644)
+	_ = do(ctx, 15*time.Second, chromedp.Navigate("file://"+control))
+	time.Sleep(500 * time.Millisecond)
+	d2, c2, r2 := ev.snapshot()
+	if len(d2) == len(dialogs) || len(c2) == len(console) || len(r2) <= len(requests)+1 {
+		t.Errorf("control page not observed: dialogs %d->%d, console %d->%d, requests %d->%d",
+			len(dialogs), len(d2), len(console), len(c2), len(requests), len(r2))
+	}
 }
 
 // 10,000 specs: the page renders lazily (a page of rows, not all of them) and filters still work.

@@ -62,6 +62,9 @@ func ParseKnownIssues(name string, data []byte) ([]KnownIssue, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("known issues %s: %w", name, err)
 	}
+	if doc.Kind == 0 || (len(doc.Content) == 1 && doc.Content[0].Tag == "!!null") { // comments only
+		return nil, nil
+	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("known issues %s:%d: expected a list of {spec, reason, expires}", name, doc.Line)
 	}

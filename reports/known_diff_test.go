@@ -15,6 +15,8 @@ func TestParseKnownIssues(t *testing.T) {
 	}{
 		{"ok", "- spec: a/b\n  reason: r\n  expires: 2026-12-31\n- spec: a/c\n  reason: r2\n  expires: 2027-01-01\n", "", 2},
 		{"empty", "", "", 0},
+		{"comments only", "# nothing known\n", "", 0},
+		{"empty list", "[]\n", "", 0},
 		{"unknown key", "- spec: a/b\n  reason: r\n  expires: 2026-12-31\n  owner: me\n", `k.yaml:4: unknown key "owner"`, 0},
 		{"missing expires", "- spec: a/b\n  reason: r\n", "k.yaml:1: spec \"a/b\": missing expires", 0},
 		{"missing reason", "- spec: a/b\n  expires: 2026-12-31\n", "missing reason", 0},

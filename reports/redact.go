@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -32,12 +33,13 @@ var (
 // Redact masks secrets in free text defensively, even when a client already redacted them:
 // Authorization/Proxy-Authorization values, Bearer/Basic credentials, JWTs, URL user info, and the
 // values of access_token, refresh_token, id_token, client_secret, client_assertion, password,
-// code_verifier and token as query/form parameters, JSON members or "name: value" text. It is
-// idempotent.
+// code_verifier and token as query/form parameters, JSON members or "name: value" text. It also
+// replaces each byte of invalid UTF-8 with U+FFFD, as encoding/json does. It is idempotent.
 func Redact(s string) string {
 	if s == "" {
 		return s
 	}
+	s = validUTF8(s)
 	// Cheap literal gates first: most evidence (resource JSON) contains no secret-looking word,
 	// and the regular expressions are slow on megabytes of text.
 	lower := strings.ToLower(s)
@@ -59,6 +61,24 @@ func Redact(s string) string {
 		s = reUserInfo.ReplaceAllString(s, "${1}"+Mask+"@")
 	}
 	return s
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func containsAny(s string, subs ...string) bool {
