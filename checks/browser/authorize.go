@@ -21,7 +21,8 @@ import (
 // Result is the outcome of one Authorize.
 type Result struct {
 	RedirectURL string     // the captured redirect; it carries the code, so treat it as a secret
-	Query       url.Values // its query parameters (code, state, error, error_description, iss)
+	Method      string     // GET normally; POST for response_mode=form_post
+	Query       url.Values // its query parameters (code, state, error, error_description, iss), or the form_post body
 	Pages       int        // pages handled
 	Controls    []string   // what the default strategy used, one line per page (no secrets)
 	Evidence    []evidence.Entry
@@ -117,6 +118,7 @@ type run struct {
 	captured chan struct{} // closed when capURL is set
 	capMu    sync.Mutex
 	capURL   string
+	capPost  string   // method POST: the form body
 	secrets  []string // values to mask wherever they might show
 	masked   []string // selectors of non-password fields holding secrets on the current page
 	lastShot *evidence.File
@@ -135,6 +137,16 @@ func (r *run) onEvent(ev any) {
 			r.capMu.Lock()
 			if r.capURL == "" {
 				r.capURL = u
+				if e.Request.Method == "POST" {
+					var b strings.Builder
+					for _, p := range e.Request.PostDataEntries {
+						b.Write(p.Bytes)
+					}
+					r.capPost = b.String()
+					if r.capPost == "" {
+						r.capPost = "\x00" // POST without readable body
+					}
+				}
 				close(r.captured)
 			}
 			r.capMu.Unlock()
@@ -166,6 +178,19 @@ func (r *run) takeCapture() (string, bool) {
 
 func (r *run) finish(u string) (*Result, error) {
 	r.res.RedirectURL = u
+	r.res.Method = "GET"
+	r.capMu.Lock()
+	post := r.capPost
+	r.capMu.Unlock()
+	if post != "" {
+		r.res.Method = "POST"
+		if fq, err := url.ParseQuery(post); err == nil && post != "\x00" {
+			r.res.Query = fq
+		}
+		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "redirect captured (form_post)",
+			Text: "The browser posted a form to the redirect_uri; the request was intercepted and not sent.\nredirect: " + fhirhttp.Redact(u) + "\nbody: " + fhirhttp.Redact(post)})
+		return r.res, nil
+	}
 	if pu, err := url.Parse(u); err == nil {
 		q := pu.Query()
 		if q.Get("code") == "" && q.Get("error") == "" && pu.Fragment != "" {

@@ -89,7 +89,9 @@ func FindChromium(explicit string) (string, error) {
 	return "", fmt.Errorf("browser: %w (looked at $%s, %s and PATH); install it with apt-get install chromium", ErrNoChromium, EnvChromium, DefaultChromium)
 }
 
-// Launch starts Chromium headless with a fresh user-data dir (removed by Close).
+// Launch starts Chromium headless with a fresh user-data dir (removed by Close). ctx bounds the
+// start only: the browser then lives until Close, whatever happens to ctx. One Browser serves
+// many Authorize calls (each in its own incognito browser context), also from several goroutines.
 func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	exe, err := FindChromium(opts.ExecPath)
 	if err != nil {

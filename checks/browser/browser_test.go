@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,10 @@ func (f *fakeLogin) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
 		loginPage.Execute(w, map[string]any{"Q": r.URL.RawQuery})
+	})
+	mux.HandleFunc("/formpost", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form method=post action=%q><input type=hidden name=code value=FP-1><input type=hidden name=state value=%q></form><script>document.forms[0].submit()</script>`,
+			r.URL.Query().Get("redirect_uri"), r.URL.Query().Get("state"))
 	})
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
@@ -252,6 +257,17 @@ func TestAuthorize(t *testing.T) {
 		}
 		if res == nil || len(res.Evidence) == 0 {
 			t.Error("no evidence on failure")
+		}
+	})
+
+	t.Run("form_post redirect", func(t *testing.T) {
+		u := srv.URL + "/formpost?" + url.Values{"redirect_uri": {redirect}, "state": {"st-123"}}.Encode()
+		res, err := b.Authorize(ctx, u, redirect, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Method != "POST" || res.Query.Get("code") != "FP-1" || res.Query.Get("state") != "st-123" {
+			t.Errorf("form_post: %s %v", res.Method, res.Query)
 		}
 	})
 
