@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/pacheck/pacheck/profiles"
 )
@@ -56,6 +57,10 @@ type Elem struct {
 
 	contentRef string
 	content    *Elem
+
+	prim     bool    // every type is a primitive: look for the _name companion
+	required []*Elem // children that must be present (min > 0, or a slice with min > 0)
+	defCache atomic.Pointer[defCacheEntry]
 
 	profile *Profile
 }
@@ -200,6 +205,19 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 		p.byID[e.ID] = e
 	}
 	for _, e := range p.byID {
+		e.prim = len(e.Types) > 0
+		for _, t := range e.Types {
+			e.prim = e.prim && primitiveTypes[t.Code]
+		}
+		for _, c := range e.Children {
+			need := c.Min > 0
+			for _, sl := range c.Slices {
+				need = need || sl.Min > 0
+			}
+			if need {
+				e.required = append(e.required, c)
+			}
+		}
 		e.byName = make(map[string]*Elem, len(e.Children))
 		for _, c := range e.Children {
 			if c.Choice {

@@ -203,6 +203,7 @@ func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOpti
 	res := v.ValidateValue(ctx, root, vopts)
 	if len(iss) > 0 {
 		res.Issues = append(iss, res.Issues...)
+		sort.SliceStable(res.Issues, func(i, j int) bool { return res.Issues[i].Path < res.Issues[j].Path })
 	}
 	return res
 }
@@ -238,6 +239,10 @@ func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateO
 	w.validateResource(obj, rt, vopts.Profiles, &res, true)
 	res.Issues = w.issues
 	w.issues = nil
+	if len(res.Issues) > 1 {
+		// properties are visited in map order: sort for stable output
+		sort.SliceStable(res.Issues, func(i, j int) bool { return res.Issues[i].Path < res.Issues[j].Path })
+	}
 	return res
 }
 

@@ -205,6 +205,21 @@ func (w *walker) defOf(e *Elem, typ string) *Elem {
 	if e.content != nil {
 		return e.content
 	}
+	if dc := e.defCache.Load(); dc != nil && dc.sc == w.sc && dc.typ == typ {
+		return dc.def
+	}
+	d := w.defOfSlow(e, typ)
+	e.defCache.Store(&defCacheEntry{sc: w.sc, typ: typ, def: d})
+	return d
+}
+
+type defCacheEntry struct {
+	sc  *scope
+	typ string
+	def *Elem
+}
+
+func (w *walker) defOfSlow(e *Elem, typ string) *Elem {
 	for _, t := range e.Types {
 		if t.Code == typ && len(t.Profiles) > 0 {
 			for _, pr := range t.Profiles {
@@ -234,6 +249,68 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 		w.add(issue.Error, "json-depth", e, "", "json-depth: nesting deeper than 64 levels")
 		return
 	}
+	if w.structural {
+		w.unknownKeys(obj, def)
+	}
+	// one pass over the instance's properties ...
+	for k, val := range obj {
+		if k == "" {
+			continue
+		}
+		if k[0] == '_' {
+			name := k[1:]
+			if _, has := obj[name]; has {
+				continue // handled with its value
+			}
+			c := def.byName[name]
+			typ := ""
+			if c == nil {
+				cc, t, ok := def.choiceChild(name)
+				if !ok || t == "" {
+					continue
+				}
+				c, typ = cc, t
+			}
+			w.element(c, nil, val, name, typ)
+			continue
+		}
+		var und any
+		typ := ""
+		c := def.byName[k]
+		if c == nil {
+			cc, t, ok := def.choiceChild(k)
+			if !ok || t == "" {
+				continue
+			}
+			c, typ = cc, t
+			if primitiveTypes[t] {
+				und = obj["_"+k]
+			}
+		} else if c.prim {
+			und = obj[c.UnderName]
+		}
+		w.element(c, val, und, k, typ)
+	}
+	// ... then the required children that are absent
+	for _, c := range def.required {
+		if c.Choice {
+			if !hasChoice(obj, c.Name) && !hasChoice(obj, c.UnderName) {
+				w.element(c, nil, nil, c.Name, "")
+			}
+			continue
+		}
+		if _, ok := obj[c.Name]; ok {
+			continue
+		}
+		if _, ok := obj[c.UnderName]; ok {
+			continue
+		}
+		w.element(c, nil, nil, c.Name, "")
+	}
+}
+
+// unknownKeys reports properties that def does not define (the built-in structural check).
+func (w *walker) unknownKeys(obj map[string]any, def *Elem) {
 	isRes := def.profile != nil && def == def.profile.Root && def.profile.Kind == "resource"
 	for k := range obj {
 		if k == "" {
@@ -253,49 +330,12 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 			continue
 		}
 		if c, t, ok := def.choiceChild(name); ok {
-			if t == "" && w.structural {
+			if t == "" {
 				w.add(issue.Error, ruleChoice, c, "."+k, fmt.Sprintf("choice-type: %s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
 			}
 			continue
 		}
-		if w.structural || w.quiet > 0 {
-			w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("unknown-element: %q is not a property of %s", k, defTypeName(def)))
-		}
-	}
-	for _, c := range def.Children {
-		if c.Choice {
-			found := false
-			for k, val := range obj {
-				if len(k) > len(c.Name) && strings.HasPrefix(k, c.Name) && k[len(c.Name)] >= 'A' && k[len(c.Name)] <= 'Z' {
-					_, t, _ := def.choiceChild(k)
-					if t == "" {
-						continue
-					}
-					found = true
-					w.element(c, val, obj["_"+k], k, t)
-				} else if len(k) > len(c.Name)+1 && k[0] == '_' && strings.HasPrefix(k[1:], c.Name) {
-					if _, ok := obj[k[1:]]; !ok {
-						if _, t, _ := def.choiceChild(k[1:]); t != "" {
-							found = true
-							w.element(c, nil, val, k[1:], t)
-						}
-					}
-				}
-			}
-			if !found {
-				w.element(c, nil, nil, c.Name, "")
-			}
-			continue
-		}
-		val, ok1 := obj[c.Name]
-		und, ok2 := obj[c.UnderName]
-		if !ok1 && !ok2 {
-			if c.Min > 0 {
-				w.add(issue.Error, "cardinality", c, "."+c.Name, fmt.Sprintf("cardinality: %s requires at least %d, found 0", c.ID, c.Min))
-			}
-			continue
-		}
-		w.element(c, val, und, c.Name, "")
+		w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("unknown-element: %q is not a property of %s", k, defTypeName(def)))
 	}
 }
 
@@ -364,6 +404,13 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("cardinality: %s allows at most %d, found %d", c.ID, c.Max, count))
 	}
 	if count == 0 {
+		if c.Slicing != nil {
+			for _, sl := range c.Slices {
+				if sl.Min > 0 {
+					w.add(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("cardinality: slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min))
+				}
+			}
+		}
 		return
 	}
 	n := w.push(key)
@@ -582,7 +629,11 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 				w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %s is a %s and must be a JSON primitive, found %s", c.Name, typ, jsonKind(it)))
 			}
 		} else if typ != "xhtml" {
-			if ok, want := primitiveOK(typ, it); !ok && w.structural {
+			ok, want := true, ""
+			if w.structural {
+				ok, want = primitiveOK(typ, it)
+			}
+			if !ok {
 				rule := "type"
 				_, isStr := it.(string)
 				_, isNum := it.(json.Number)
