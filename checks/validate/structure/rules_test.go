@@ -169,3 +169,24 @@ func testRules(t *testing.T, v *Validator) {
 		})
 	}
 }
+
+func TestIssueElementIDs(t *testing.T) {
+	v := validator(t)
+	cases := []struct{ in, path, profile, id string }{
+		{`{"resourceType":"Patient","name":[{"given":["a",""]}]}`, "Patient.name[0].given[1]", "http://hl7.org/fhir/StructureDefinition/HumanName", "HumanName.given"},
+		{`{"resourceType":"Patient","contact":[{"gender":"x  y"}]}`, "Patient.contact[0].gender", "http://hl7.org/fhir/StructureDefinition/Patient", "Patient.contact.gender"},
+		{`{"resourceType":"Patient","foo":1}`, "Patient.foo", "http://hl7.org/fhir/StructureDefinition/Patient", "Patient"},
+		{`{"resourceType":"Patient","contained":[{"resourceType":"Observation","valueFoo":1}]}`, "Patient.contained[0].valueFoo", "http://hl7.org/fhir/StructureDefinition/Observation", "Observation.value[x]"},
+		{`{"resourceType":"Patient","name":[{"given":["a"],"_given":[{"extension":[{"url":"u","valueCode":" x"}]}]}]}`, "Patient.name[0].given[0].extension[0].valueCode", "http://hl7.org/fhir/StructureDefinition/Extension", "Extension.value[x]"},
+		{`{"resourceType":"Patient","contained":[{"resourceType":"Observation","valueTime":"x"}]}`, "Patient.contained[0].valueTime", "http://hl7.org/fhir/StructureDefinition/Observation", "Observation.value[x]"},
+		{`{"resourceType":"Patient","birthDate":"1970","_birthDate":{"extension":[{"url":"u","valueDate":"x"}]}}`, "Patient.birthDate.extension[0].valueDate", "http://hl7.org/fhir/StructureDefinition/Extension", "Extension.value[x]"},
+	}
+	for _, c := range cases {
+		for _, eng := range []*Validator{v, walkerOnly(t)} {
+			_, is := eng.Validate([]byte(c.in))
+			if len(is) != 1 || is[0].Path != c.path || is[0].Profile != c.profile || is[0].ElementID != c.id {
+				t.Errorf("%s: got %+v, want path %s profile %s element %s", c.in, is, c.path, c.profile, c.id)
+			}
+		}
+	}
+}

@@ -198,6 +198,7 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 	w.resource(obj, want)
 	issues := w.merged()
 	if w.full {
+		m.annotate(obj, issues)
 		sortIssues(issues)
 		return issues
 	}
@@ -225,6 +226,7 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 			}
 		}
 	}
+	m.annotate(obj, issues)
 	sortIssues(issues)
 	return issues
 }
