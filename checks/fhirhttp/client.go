@@ -137,11 +137,12 @@ func (r *Response) ResourceType() string {
 
 // Request is a generic request for Do.
 type Request struct {
-	Method  string
-	URL     string // absolute, or relative to BaseURL
-	Header  http.Header
-	Body    []byte
-	NoToken bool // never attach the bearer token (e.g. token endpoint, probes)
+	Method     string
+	URL        string // absolute, or relative to BaseURL
+	Header     http.Header
+	Body       []byte
+	NoToken    bool // never attach the bearer token (e.g. token endpoint, probes)
+	NoRedirect bool // return a 3xx response as data instead of following it (e.g. authorize probes)
 }
 
 // New validates opts and returns a Client.
@@ -296,7 +297,7 @@ func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
 	first := Origin(u)
 	for hop := 0; ; hop++ {
 		resp, next, err := c.once(ctx, method, u, req, body, Origin(u) == first)
-		if err != nil || next == nil {
+		if err != nil || next == nil || req.NoRedirect {
 			return resp, err
 		}
 		if hop >= c.opts.MaxRedirects {

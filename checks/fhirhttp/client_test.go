@@ -152,6 +152,16 @@ func TestTokenOnlyToTargetOrigin(t *testing.T) {
 	if seen["/fhir/Patient/3"] != "Bearer tok-SECRET-123" {
 		t.Errorf("same-origin redirect lost the token: %q", seen["/fhir/Patient/3"])
 	}
+	// NoRedirect returns the redirect itself.
+	resp, err = c.Do(ctx, &Request{URL: "Patient/1", NoRedirect: true})
+	if err != nil || resp.Status != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), other.URL) {
+		t.Errorf("NoRedirect: %v %v", resp, err)
+	}
+	var sec Secrets
+	sec.Add("opaque-123")
+	if h := sec.RedactHeaders(http.Header{"X-Echo": {"opaque-123"}, "Cookie": {"a=b"}}); h["X-Echo"][0] != "***" || h["Cookie"][0] != "***" {
+		t.Errorf("Secrets.RedactHeaders: %v", h)
+	}
 	all := rec.all()
 	if strings.Contains(all, "tok-SECRET-123") {
 		t.Errorf("token in evidence: %s", all)

@@ -127,3 +127,14 @@ func (s *Secrets) Redact(text string) string {
 	}
 	return text
 }
+
+// RedactHeaders is the package RedactHeaders followed by masking every registered value.
+func (s *Secrets) RedactHeaders(h http.Header) map[string][]string {
+	out := RedactHeaders(h)
+	for _, vs := range out {
+		for i := range vs {
+			vs[i] = s.Redact(vs[i])
+		}
+	}
+	return out
+}
