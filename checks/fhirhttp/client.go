@@ -316,7 +316,7 @@ func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
 
 // once performs one hop; next is the redirect target when the response is a followable redirect.
 // sameOrigin tells whether u has the origin of the URL the caller asked for: headers the caller set
-// (Authorization for client_secret_basic, cookies) go only there or to the token origins.
+// (Authorization for client_secret_basic, cookies) go only there.
 func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Request, body []byte, sameOrigin bool) (*Response, *url.URL, error) {
 	var rdr io.Reader
 	if body != nil {
@@ -335,8 +335,9 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 		hr.Header.Set("Accept", c.opts.Accept)
 	}
 	hr.Header.Set("User-Agent", c.opts.UserAgent)
-	if !sameOrigin && !c.TokenAllowed(u) {
-		// A redirect to another origin never carries credentials, whoever set them.
+	if !sameOrigin {
+		// Credentials the caller set were meant for the origin it asked for: a redirect to another
+		// origin never carries them (the TokenSource bearer below goes only to token origins).
 		hr.Header.Del("Authorization")
 		hr.Header.Del("Cookie")
 	}
