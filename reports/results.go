@@ -88,6 +88,8 @@ type Run struct {
 	// Warnings do not change the verdict: unknown requirement ids, duplicate spec ids, unused
 	// known issues.
 	Warnings []string `json:"warnings,omitempty"`
+	// NotSelected counts specs the run's label filter or focus left out; they are not in Specs.
+	NotSelected int `json:"notSelected,omitempty"`
 }
 
 // Counts of specs per outcome.
@@ -225,10 +227,17 @@ func FromGinkgo(report types.Report, meta RunMeta, cat *profiles.Catalogue) (*Re
 	for _, reason := range report.SpecialSuiteFailureReasons {
 		r.Run.Errors = append(r.Run.Errors, Redact(reason))
 	}
+	notRun := notRunReason(report)
 	seen := map[string]int{}
 	unknown := map[string]bool{}
 	for _, sr := range report.SpecReports {
-		s, ok := specFromGinkgo(sr, cat)
+		if sr.LeafNodeType.Is(types.NodeTypeIt) && sr.State.Is(types.SpecStateSkipped) && sr.Failure.IsZero() && notRun == "" {
+			// Skipped by Ginkgo itself without a reason in a run that went to its end: the
+			// label filter or focus did not select it.
+			r.Run.NotSelected++
+			continue
+		}
+		s, ok := specFromGinkgo(sr, cat, notRun)
 		if !ok {
 			continue
 		}
@@ -336,7 +345,26 @@ func SpecID(sr types.SpecReport) string {
 	return strings.Join(parts, "/")
 }
 
-func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue) (Spec, bool) {
+// notRunReason says why Ginkgo skipped specs without a message when the run did not go to its
+// end (interrupt, timeout, failed suite node, fail-fast); "" for a run that did.
+func notRunReason(report types.Report) string {
+	if len(report.SpecialSuiteFailureReasons) > 0 {
+		return "not run: " + Redact(strings.Join(report.SpecialSuiteFailureReasons, "; "))
+	}
+	failed := false
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType.Is(suiteNodes) && sr.State.Is(types.SpecStateFailureStates) {
+			return "not run: " + sr.LeafNodeType.String() + " failed"
+		}
+		failed = failed || sr.State.Is(types.SpecStateFailureStates)
+	}
+	if failed && report.SuiteConfig.FailFast {
+		return "not run: fail-fast stopped the run after the first failure"
+	}
+	return ""
+}
+
+func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string) (Spec, bool) {
 	s := Spec{
 		ID:         SpecID(sr),
 		State:      sr.State.String(),
@@ -431,6 +459,8 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue) (Spec, bool) {
 		s.Reason = "skipped"
 		if s.Failure != nil && s.Failure.Message != "" {
 			s.Reason = s.Failure.Message
+		} else if notRun != "" {
+			s.Reason = notRun
 		}
 		s.Failure = nil
 	case sr.State.Is(types.SpecStatePending):

@@ -133,6 +133,27 @@ func TestFromGinkgoSuiteNodeFailureIsError(t *testing.T) {
 	}
 }
 
+// Specs Ginkgo skipped without a message are "not selected" in a complete run and "not run" with
+// the reason when the run stopped early.
+func TestFromGinkgoNotSelectedAndNotRun(t *testing.T) {
+	rep := fixtureReport(t, t.TempDir())
+	filtered := spec([]string{"carinbb-2.0.0", "eob"}, "read", types.SpecStateSkipped)
+	rep.SpecReports = append(rep.SpecReports, filtered, filtered)
+	r, _ := FromGinkgo(rep, RunMeta{}, nil)
+	if r.Run.NotSelected != 2 || r.Counts.Total != 7 {
+		t.Errorf("not selected %d, total %d; want 2 and 7", r.Run.NotSelected, r.Counts.Total)
+	}
+	rep.SpecialSuiteFailureReasons = []string{"Interrupted by User"}
+	r, _ = FromGinkgo(rep, RunMeta{}, nil)
+	s, ok := r.Spec("carinbb-2.0.0/eob/read")
+	if !ok || s.Outcome != Skip || s.Reason != "not run: Interrupted by User" || r.Run.NotSelected != 0 {
+		t.Errorf("interrupted run: %+v, not selected %d", s, r.Run.NotSelected)
+	}
+	if r.Verdict != VerdictError || len(r.Run.Errors) != 1 {
+		t.Errorf("interrupted run verdict %s errors %q", r.Verdict, r.Run.Errors)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"Authorization: Bearer abc.def", "Authorization: ***"},

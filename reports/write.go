@@ -319,6 +319,9 @@ func WriteSummary(w io.Writer, r *Results) error {
 	c := r.Counts
 	b.WriteString("| total | pass | fail | error | skip | known |\n|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", c.Total, c.Pass, c.Fail, c.Error, c.Skip, c.Known)
+	if r.Run.NotSelected > 0 {
+		fmt.Fprintf(&b, "%d specs not selected by the label filter or focus.\n\n", r.Run.NotSelected)
+	}
 	groups := map[string]*Counts{}
 	for _, s := range r.Specs {
 		if groups[s.Group] == nil {
