@@ -10,6 +10,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/pacheck/pacheck/profiles"
 	_ "github.com/pacheck/pacheck/suites/all" // registers every suite's specs
 	"github.com/pacheck/pacheck/suites/runner"
 )
@@ -18,14 +19,19 @@ func init() {
 	register(&command{name: "list", summary: "print the specs a run would execute (no network)", run: runList})
 }
 
-const listHelp = `Usage: pacheck list [--preset NAME | --config FILE] [--label-filter EXPR] [--focus RE] [--format text|json]
+const listHelp = `Usage: pacheck list [--preset NAME | --config FILE] [--label-filter EXPR] [--focus RE]
+                    [--requirements] [--format text|json]
 
 Prints the specs a run would execute — id, requirement ids, level, IG — without touching the
 network. --label-filter and --focus select specs with Ginkgo semantics
 (e.g. --label-filter 'level:SHALL && ig:uscore-6.1.0').
 
+With --requirements it prints coverage: every catalogue requirement with the specs that test
+it; requirements no spec tests are listed as untested, with why.
+
 Examples:
   pacheck list --preset cms-patient-access
+  pacheck list --requirements
   pacheck list --preset public --format json
 `
 
@@ -40,6 +46,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("list", listHelp, stdout)
 	var f runFlags
 	format := fs.String("format", "text", "text or json")
+	reqs := fs.Bool("requirements", false, "print requirement coverage instead: each requirement with its specs, untested ones with why")
 	fs.StringVar(&f.preset, "preset", "", "preset name (pacheck presets)")
 	fs.StringVar(&f.config, "config", "", "configuration file")
 	fs.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label-filter expression")
@@ -60,6 +67,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		errorf(stderr, "list", "%v", err)
 		return ExitEnvError
+	}
+	if *reqs {
+		return printCoverage(stdout, stderr, rep, *format)
 	}
 	var specs []listedSpec
 	for _, s := range rep.SpecReports {
@@ -90,5 +100,66 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", s.ID, s.Level, s.IG, strings.Join(s.Requirements, ","))
 	}
 	fmt.Fprintf(stdout, "%d specs\n", len(specs))
+	return ExitOK
+}
+
+type coverage struct {
+	ID        string   `json:"id"`
+	Level     string   `json:"level"`
+	CFR       []string `json:"cfr,omitempty"`
+	Specs     []string `json:"specs"`
+	Untested  bool     `json:"untested,omitempty"`
+	Why       string   `json:"why,omitempty"`
+	Statement string   `json:"statement"`
+}
+
+func printCoverage(stdout, stderr io.Writer, rep types.Report, format string) int {
+	cat, err := profiles.Requirements()
+	if err != nil {
+		errorf(stderr, "list", "%v", err)
+		return ExitEnvError
+	}
+	specsOf := map[string][]string{}
+	for _, s := range rep.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped {
+			continue
+		}
+		for _, l := range s.Labels() {
+			if id, ok := strings.CutPrefix(l, "req:"); ok {
+				specsOf[id] = append(specsOf[id], runner.SpecID(s))
+			}
+		}
+	}
+	var out []coverage
+	untested := 0
+	for _, r := range cat.All() {
+		c := coverage{ID: r.ID, Level: r.Level, CFR: r.CFR, Specs: specsOf[r.ID], Statement: r.Statement}
+		if c.Specs == nil {
+			c.Specs = []string{}
+			c.Untested = true
+			untested++
+			switch {
+			case r.UntestedReason != "":
+				c.Why = r.UntestedReason
+			default:
+				c.Why = "no spec in this selection tests it (other preset or label filter, or not yet implemented)"
+			}
+		}
+		out = append(out, c)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+		return ExitOK
+	}
+	for _, c := range out {
+		if c.Untested {
+			fmt.Fprintf(stdout, "%-55s %-6s UNTESTED: %s\n", c.ID, c.Level, c.Why)
+		} else {
+			fmt.Fprintf(stdout, "%-55s %-6s %d spec(s)\n", c.ID, c.Level, len(c.Specs))
+		}
+	}
+	fmt.Fprintf(stdout, "%d requirements, %d tested, %d untested\n", len(out), len(out)-untested, untested)
 	return ExitOK
 }
