@@ -276,8 +276,8 @@ func countType(r *fhirhttp.Response, typ string) int {
 		return 0
 	}
 	n := 0
-	for _, e := range fhirhttp.Entries(r.Resource) {
-		if res, _ := e["resource"].(map[string]any); res != nil && res["resourceType"] == typ {
+	for _, res := range fhirhttp.Entries(r.Resource) {
+		if res["resourceType"] == typ {
 			n++
 		}
 	}
@@ -290,9 +290,8 @@ func countOtherCategory(r *fhirhttp.Response) int {
 		return 0
 	}
 	n := 0
-	for _, e := range fhirhttp.Entries(r.Resource) {
-		res, _ := e["resource"].(map[string]any)
-		if res == nil || res["resourceType"] != "Observation" {
+	for _, res := range fhirhttp.Entries(r.Resource) {
+		if res["resourceType"] != "Observation" {
 			continue
 		}
 		if !hasCategory(res, "laboratory") {

@@ -187,7 +187,7 @@ func (s *session) browser(ctx context.Context) (*browser.Browser, error) {
 		return s.br, s.brErr
 	}
 	o := browser.Options{ExecPath: s.set.Browser.ExecPath, StepTimeout: s.set.Browser.StepTimeout,
-		Timeout: s.set.Browser.Timeout, IgnoreCertErrors: s.set.Browser.IgnoreCertErrors,
+		Timeout: s.set.Browser.Timeout, LaunchTimeout: s.set.Browser.LaunchTimeout, IgnoreCertErrors: s.set.Browser.IgnoreCertErrors,
 		Credentials: browser.Credentials{Username: s.set.Login.Username, Password: s.set.Login.Password}}
 	if s.run.OutDir != "" {
 		o.EvidenceDir = filepath.Join(s.run.OutDir, "browser")

@@ -81,6 +81,7 @@ type BrowserOptions struct {
 	ExecPath         string        // default $PACHECK_CHROMIUM, then /usr/bin/chromium
 	StepTimeout      time.Duration // per action / page load (default 15s)
 	Timeout          time.Duration // per authorization (default 90s)
+	LaunchTimeout    time.Duration // browser start (default 30s)
 	IgnoreCertErrors bool          // self-signed test servers only
 }
 

@@ -148,14 +148,14 @@ var _ = func() bool {
 	return true
 }()
 
-// appliesTo reports whether every requirement id applies to SMART version v.
+// appliesTo reports whether every SMART requirement id applies to SMART version v.
 func appliesTo(v string, ids ...string) bool {
 	c, err := framework.Catalogue()
 	if err != nil {
 		return true
 	}
 	for _, id := range ids {
-		if r, ok := c.Lookup(id); ok && len(r.Versions) > 0 && !slices.Contains(r.Versions, v) {
+		if r, ok := c.Lookup(id); ok && r.IG == "hl7.fhir.uv.smart-app-launch" && len(r.Versions) > 0 && !slices.Contains(r.Versions, v) {
 			return false
 		}
 	}
