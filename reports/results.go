@@ -260,6 +260,9 @@ func FromGinkgo(report types.Report, meta RunMeta, cat *profiles.Catalogue) (*Re
 		r.Specs = []Spec{}
 	}
 	r.Recount(cat)
+	if r.Counts.Total > 0 && r.Counts.Pass == 0 {
+		r.Run.Warnings = append(r.Run.Warnings, "no spec passed: the run shows nothing about conformance")
+	}
 	return r, nil
 }
 
