@@ -70,11 +70,10 @@ func isID(s string) bool {
 func isBase64(s string) bool {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=':
+		switch b64class[s[i]] {
+		case 1:
 			n++
-		case isSpace(c):
+		case 2:
 			if n%4 != 0 {
 				return false
 			}
@@ -84,6 +83,20 @@ func isBase64(s string) bool {
 	}
 	return n > 0 && n%4 == 0
 }
+
+// b64class: 1 for the base64 alphabet (with '='), 2 for \s, 0 otherwise.
+var b64class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '=':
+			t[c] = 1
+		case isSpace(b):
+			t[c] = 2
+		}
+	}
+	return t
+}()
 
 func digits(s string, i, n int) bool {
 	if i+n > len(s) {

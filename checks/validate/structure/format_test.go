@@ -61,3 +61,20 @@ func TestFastFormatsCoverRegexTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainWord(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(b[i])
+			}
+			want := c != '"' && c != '\\' && c >= 0x20 && c < 0x80
+			if got := plainWord(x); got != want {
+				t.Fatalf("plainWord with byte 0x%02x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package structure
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -33,6 +34,7 @@ type syntaxError struct {
 
 type parser struct {
 	data     []byte
+	src      string // one copy of data: unescaped strings and numbers are slices of it (no allocation each)
 	pos      int
 	maxDepth int
 	depth    int
@@ -49,7 +51,7 @@ func parseJSON(data []byte, maxDepth int) (any, []parseFinding, *syntaxError) {
 }
 
 func parseJSONKeys(data []byte, maxDepth int, keys map[string]string) (any, []parseFinding, *syntaxError) {
-	p := &parser{data: data, maxDepth: maxDepth, keys: keys}
+	p := &parser{data: data, src: string(data), maxDepth: maxDepth, keys: keys}
 	// A UTF-8 byte-order mark is tolerated (RFC 8259 lets parsers ignore it).
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		p.pos = 3
@@ -286,7 +288,7 @@ func (p *parser) number() any {
 		}
 	}
 	p.pos = i
-	return json.Number(d[start:i])
+	return json.Number(p.src[start:i])
 }
 
 // key reads a property name: an interned string when it is a known one without escapes.
@@ -315,12 +317,15 @@ func (p *parser) str() string {
 	d := p.data
 	i := p.pos + 1
 	start := i
-	// Fast path: plain ASCII without escapes.
+	// Fast path: plain ASCII without escapes, eight bytes at a time.
+	for i+8 <= len(d) && plainWord(binary.LittleEndian.Uint64(d[i:])) {
+		i += 8
+	}
 	for i < len(d) {
 		c := d[i]
 		if c == '"' {
 			p.pos = i + 1
-			return string(d[start:i])
+			return p.src[start:i]
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
@@ -435,6 +440,17 @@ func hex4(d []byte, i int) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+// plainWord reports whether none of the eight bytes is '"', '\\', a control character or
+// non-ASCII (SWAR: the high bit of a lane flags it).
+func plainWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	bslash := x ^ (ones * '\\')
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	below20 := (x - ones*0x20) & ^x & highs
+	return (hasZero(quote) | hasZero(bslash) | below20 | x&highs) == 0
 }
 
 // lineCol turns a byte offset into 1-based line and column.
