@@ -760,7 +760,32 @@ func isTypeExact(it Item, ts typeSpec) bool {
 
 // ---- JSON helpers ----
 
-func jsonEqual(a, b any, equiv bool) bool {
+// work meters deep comparisons (nested JSON, pairwise collection scans) so that they stop
+// once they exceed the remaining step budget; the caller then charges w.n steps, which
+// fails the evaluation, so the short-circuited answers are never seen.
+type work struct{ n, limit int }
+
+func (w *work) spend(k int) bool {
+	if w == nil {
+		return true
+	}
+	w.n += k
+	return w.n <= w.limit
+}
+
+func (c *evalCtx) meter() *work { return &work{limit: c.maxSteps - c.steps + 1} }
+
+func (c *evalCtx) charge(w *work) error {
+	n := w.n
+	w.n = 0
+	w.limit = c.maxSteps - c.steps - n + 1
+	return c.step(n)
+}
+
+func jsonEqual(a, b any, equiv bool, w *work) bool {
+	if !w.spend(1) {
+		return false
+	}
 	switch x := a.(type) {
 	case map[string]any:
 		y, ok := b.(map[string]any)
@@ -774,8 +799,8 @@ func jsonEqual(a, b any, equiv bool) bool {
 			if equiv && k == "id" {
 				continue
 			}
-			w, ok := y[k]
-			if !ok || !jsonEqual(v, w, equiv) {
+			wv, ok := y[k]
+			if !ok || !jsonEqual(v, wv, equiv, w) {
 				return false
 			}
 		}
@@ -793,7 +818,7 @@ func jsonEqual(a, b any, equiv bool) bool {
 			return false
 		}
 		for i := range x {
-			if !jsonEqual(x[i], y[i], equiv) {
+			if !jsonEqual(x[i], y[i], equiv, w) {
 				return false
 			}
 		}
@@ -823,7 +848,7 @@ func jsonEqual(a, b any, equiv bool) bool {
 		case float64:
 			return x == y
 		case json.Number:
-			return jsonEqual(y, x, equiv)
+			return jsonEqual(y, x, equiv, w)
 		}
 		return false
 	case nil:

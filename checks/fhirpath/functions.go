@@ -266,7 +266,9 @@ func init() {
 			if err := c.step(len(f) + len(o)); err != nil {
 				return nil, err
 			}
-			return union(f, o), nil
+			w := c.meter()
+			out := union(f, o, w)
+			return out, c.charge(w)
 		}},
 		"combine": {1, 1, false, func(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
 			o, err := n.arg(c, s, 0)
@@ -437,33 +439,35 @@ func fnSubsetOf(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, er
 	if err := c.step(len(sub) + len(super)); err != nil {
 		return nil, err
 	}
-	var d deduper
+	d := deduper{w: c.meter()}
 	for _, it := range super {
 		d.add(it)
 	}
-	if err := c.step(len(sub) * len(d.other) / 8); err != nil {
-		return nil, err
-	}
+	all := true
 	for _, it := range sub {
 		if !d.has(it) {
-			return boolColl(false), nil
+			all = false
+			break
 		}
 	}
-	return boolColl(true), nil
+	if err := c.charge(d.w); err != nil {
+		return nil, err
+	}
+	return boolColl(all), nil
 }
 
 func fnDistinct(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
 	if err := c.step(len(f)); err != nil {
 		return nil, err
 	}
-	var d deduper
+	d := deduper{w: c.meter()}
 	var out Collection
 	for _, it := range f {
 		if d.add(it) {
 			out = append(out, it)
 		}
 	}
-	if err := c.step(len(d.other) * len(d.other) / 8); err != nil {
+	if err := c.charge(d.w); err != nil {
 		return nil, err
 	}
 	if n.name == "isDistinct" {
@@ -497,7 +501,7 @@ func fnSelect(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, erro
 }
 
 func fnRepeat(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
-	var seen deduper
+	seen := deduper{w: c.meter()}
 	var out Collection
 	queue := f
 	for len(queue) > 0 {
@@ -510,7 +514,7 @@ func fnRepeat(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, erro
 				out = append(out, it)
 				next = append(next, it)
 			}
-			if err := c.step(len(r) * (len(seen.other)/16 + 1)); err != nil {
+			if err := c.charge(seen.w); err != nil {
 				return false, err
 			}
 			return true, c.checkSize(len(out))
@@ -559,12 +563,10 @@ func fnIntersect(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, e
 	if err := c.step(len(f) + len(o)); err != nil {
 		return nil, err
 	}
-	var other, seen deduper
+	w := c.meter()
+	other, seen := deduper{w: w}, deduper{w: w}
 	for _, it := range o {
 		other.add(it)
-	}
-	if err := c.step(len(f) * len(other.other) / 8); err != nil {
-		return nil, err
 	}
 	var out Collection
 	for _, it := range f {
@@ -577,7 +579,7 @@ func fnIntersect(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, e
 			out = append(out, it)
 		}
 	}
-	return out, nil
+	return out, c.charge(w)
 }
 
 func fnIif(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {

@@ -84,3 +84,56 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// fuzzJSONExprs exercise navigation, typing and the FHIR functions on arbitrary JSON.
+var fuzzJSONExprs = []string{
+	"descendants().count()",
+	"children().type().name",
+	"descendants().select($this.toString() & type().namespace)",
+	"hasValue() or (children().count() > id.count())",
+	"contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical))) or descendants().where(reference = '#').exists()).not()).empty()",
+	"text.div.htmlChecks()",
+	"descendants().ofType(Reference).resolve().id",
+	"descendants().extension('http://x').value",
+	"descendants().where($this is Quantity) = descendants().where($this is Quantity)",
+	"descendants().where($this is Quantity).select($this > 1 'mg')",
+	"descendants().ofType(date) | descendants().ofType(dateTime) | descendants().ofType(instant)",
+	"descendants().where($this ~ $this).count()",
+	"descendants().sort($this.toString()).first()",
+	"value.lowBoundary() | value.highBoundary() | effective.lowBoundary()",
+	"Observation.value > 10 'kg' and Observation.value.toString().length() > 0",
+	"descendants().distinct().count() <= descendants().count()",
+}
+
+// FuzzEvaluateJSON evaluates fixed expressions on arbitrary (mutated) JSON documents.
+func FuzzEvaluateJSON(f *testing.F) {
+	for _, name := range fuzzInputFiles {
+		if p, err := shared.Path("fhirpath-tests/json/" + name); err == nil {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+				f.Add(b, uint8(0))
+			}
+		}
+	}
+	f.Add([]byte(`{"resourceType":"Observation","valueQuantity":{"value":1e400,"code":"mg"},"effectiveDateTime":"2020-13"}`), uint8(9))
+	f.Add([]byte(`{"resourceType":"Patient","name":[{"given":[null,"a"],"_given":[{"extension":[{"url":"http://x","valueString":"b"}]}]}]}`), uint8(7))
+	exprs := make([]*Expression, len(fuzzJSONExprs))
+	for i, s := range fuzzJSONExprs {
+		exprs[i] = MustCompile(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		v, err := DecodeJSON(data)
+		if err != nil {
+			return
+		}
+		e := exprs[int(which)%len(exprs)]
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		env := &Env{Trace: io.Discard, MaxSteps: 200000, MaxItems: 20000}
+		res, err := e.evaluate(ctx, v, env)
+		if err == nil {
+			if _, err := FormatJSON(res); err != nil {
+				t.Fatalf("FormatJSON: %v", err)
+			}
+		}
+	})
+}

@@ -67,15 +67,23 @@ func (n *binaryNode) eval(c *evalCtx, s *scope, in Collection) (Collection, erro
 		if err := c.step(len(l) + len(r)); err != nil {
 			return nil, err
 		}
-		return union(l, r), nil
+		w := c.meter()
+		out := union(l, r, w)
+		return out, c.charge(w)
 	case "=", "!=":
-		res, ok := collectionsEqual(l, r)
-		if !ok {
-			return nil, nil
+		w := c.meter()
+		res, ok := collectionsEqual(l, r, w)
+		if err := c.charge(w); err != nil || !ok {
+			return nil, err
 		}
 		return boolColl(res == (n.op == "=")), nil
 	case "~", "!~":
-		return boolColl(collectionsEquivalent(l, r) == (n.op == "~")), nil
+		w := c.meter()
+		res := collectionsEquivalent(l, r, w)
+		if err := c.charge(w); err != nil {
+			return nil, err
+		}
+		return boolColl(res == (n.op == "~")), nil
 	case "in", "contains":
 		elem, coll := l, r
 		if n.op == "contains" {
@@ -90,12 +98,12 @@ func (n *binaryNode) eval(c *evalCtx, s *scope, in Collection) (Collection, erro
 		if err := c.step(len(coll)); err != nil {
 			return nil, err
 		}
-		for _, it := range coll {
-			if eq, ok := itemsEqual(elem[0], it); ok && eq {
-				return boolColl(true), nil
-			}
+		w := c.meter()
+		found := containsItem(coll, elem[0], w)
+		if err := c.charge(w); err != nil {
+			return nil, err
 		}
-		return boolColl(false), nil
+		return boolColl(found), nil
 	case "&":
 		if len(l) > 1 || len(r) > 1 {
 			return nil, errorf("'&' needs single strings")
@@ -212,8 +220,8 @@ func (n *binaryNode) evalLogic(c *evalCtx, s *scope, in Collection) (Collection,
 }
 
 // union merges without duplicates, preserving order.
-func union(a, b Collection) Collection {
-	var d deduper
+func union(a, b Collection, w *work) Collection {
+	d := deduper{w: w}
 	out := make(Collection, 0, len(a)+len(b))
 	for _, src := range [2]Collection{a, b} {
 		for _, it := range src {
@@ -252,6 +260,7 @@ func hashKey(it Item) (string, bool) {
 type deduper struct {
 	keys  map[string]struct{}
 	other Collection
+	w     *work
 }
 
 // add reports whether it was not seen before, and records it.
@@ -266,7 +275,7 @@ func (d *deduper) add(it Item) bool {
 		d.keys[k] = struct{}{}
 		return true
 	}
-	if containsItem(d.other, it) {
+	if containsItem(d.other, it, d.w) {
 		return false
 	}
 	d.other = append(d.other, it)
@@ -278,12 +287,15 @@ func (d *deduper) has(it Item) bool {
 		_, dup := d.keys[k]
 		return dup
 	}
-	return containsItem(d.other, it)
+	return containsItem(d.other, it, d.w)
 }
 
-func containsItem(c Collection, it Item) bool {
+func containsItem(c Collection, it Item, w *work) bool {
 	for _, x := range c {
-		if eq, ok := itemsEqual(x, it); ok && eq {
+		if !w.spend(1) {
+			return false
+		}
+		if eq, ok := itemsEqual(x, it, w); ok && eq {
 			return true
 		}
 	}
@@ -291,7 +303,7 @@ func containsItem(c Collection, it Item) bool {
 }
 
 // collectionsEqual implements '=': ok false means empty.
-func collectionsEqual(a, b Collection) (bool, bool) {
+func collectionsEqual(a, b Collection, w *work) (bool, bool) {
 	if len(a) == 0 || len(b) == 0 {
 		return false, false
 	}
@@ -299,7 +311,7 @@ func collectionsEqual(a, b Collection) (bool, bool) {
 		return false, true
 	}
 	for i := range a {
-		eq, ok := itemsEqual(a[i], b[i])
+		eq, ok := itemsEqual(a[i], b[i], w)
 		if !ok {
 			return false, false
 		}
@@ -311,11 +323,11 @@ func collectionsEqual(a, b Collection) (bool, bool) {
 }
 
 // itemsEqual compares two items; ok false means the result is empty (unknown).
-func itemsEqual(a, b Item) (bool, bool) {
+func itemsEqual(a, b Item, w *work) (bool, bool) {
 	ka, kb := a.normKind(), b.normKind()
 	switch {
 	case ka == kNode && kb == kNode:
-		return jsonEqual(a.v, b.v, false), true
+		return jsonEqual(a.v, b.v, false, w), true
 	case ka == kNode || kb == kNode:
 		return false, true
 	}
@@ -392,7 +404,7 @@ func itemsEqual(a, b Item) (bool, bool) {
 	return false, true
 }
 
-func collectionsEquivalent(a, b Collection) bool {
+func collectionsEquivalent(a, b Collection, w *work) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -403,7 +415,7 @@ func collectionsEquivalent(a, b Collection) bool {
 outer:
 	for _, x := range a {
 		for j, y := range b {
-			if !used[j] && itemsEquivalent(x, y) {
+			if !used[j] && w.spend(1) && itemsEquivalent(x, y, w) {
 				used[j] = true
 				continue outer
 			}
@@ -413,10 +425,10 @@ outer:
 	return true
 }
 
-func itemsEquivalent(a, b Item) bool {
+func itemsEquivalent(a, b Item, w *work) bool {
 	ka, kb := a.normKind(), b.normKind()
 	if ka == kNode && kb == kNode {
-		return jsonEqual(a.v, b.v, true)
+		return jsonEqual(a.v, b.v, true, w)
 	}
 	if (ka == kInt || ka == kLong || ka == kDec) && (kb == kInt || kb == kLong || kb == kDec) {
 		x, ok1 := a.decVal()
@@ -441,7 +453,7 @@ func itemsEquivalent(a, b Item) bool {
 		y, ok2 := b.qtyVal()
 		return kb == kQty && ok1 && ok2 && quantitiesEquivalent(x, y)
 	}
-	eq, ok := itemsEqual(a, b)
+	eq, ok := itemsEqual(a, b, w)
 	return ok && eq
 }
 
