@@ -83,8 +83,52 @@ var nativePrechecks = map[string]nativeFn{
 	// dom-3: only resources with contained resources need the expensive descendants() scan
 	"contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": func(_ *walker, m map[string]any) bool {
 		cs, _ := m["contained"].([]any)
-		return len(cs) == 0
+		if len(cs) == 0 {
+			return true
+		}
+		// every contained resource referenced as "#id" from the resource: dom-3 holds
+		ids := make(map[string]bool, len(cs))
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			id, _ := cm["id"].(string)
+			if id == "" {
+				return false
+			}
+			ids["#"+id] = false
+		}
+		markRefs(m, ids, 0)
+		for _, seen := range ids {
+			if !seen {
+				return false
+			}
+		}
+		return true
 	},
+}
+
+// markRefs marks the "#id" references found anywhere in v.
+func markRefs(v any, ids map[string]bool, depth int) {
+	if depth > 64 {
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, y := range x {
+			if s, ok := y.(string); ok {
+				if k == "reference" {
+					if _, want := ids[s]; want {
+						ids[s] = true
+					}
+				}
+				continue
+			}
+			markRefs(y, ids, depth+1)
+		}
+	case []any:
+		for _, y := range x {
+			markRefs(y, ids, depth+1)
+		}
+	}
 }
 
 // hasChoice reports whether m has a concrete choice property name+Type.

@@ -164,10 +164,11 @@ func (s *scope) profile(canonical string) (*Profile, error) {
 		r, ok = s.ctx.ResolveType("StructureDefinition", stripVersion(canonical))
 	}
 	if !ok {
-		res.err = errUnknownProfile
-	} else {
-		res.p, res.err = s.v.compile(r)
+		// not cached: canonicals come from the input, so caching misses would let hostile input
+		// grow memory without bound
+		return nil, errUnknownProfile
 	}
+	res.p, res.err = s.v.compile(r)
 	s.sds.Store(canonical, res)
 	return res.p, res.err
 }
