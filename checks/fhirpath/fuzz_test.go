@@ -105,8 +105,8 @@ var fuzzJSONExprs = []string{
 	"descendants().distinct().count() <= descendants().count()",
 }
 
-// FuzzEvaluateJSON evaluates fixed expressions on arbitrary (mutated) JSON documents.
-func FuzzEvaluateJSON(f *testing.F) {
+// FuzzJSONInput evaluates fixed expressions on arbitrary (mutated) JSON documents.
+func FuzzJSONInput(f *testing.F) {
 	for _, name := range fuzzInputFiles {
 		if p, err := shared.Path("fhirpath-tests/json/" + name); err == nil {
 			if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
