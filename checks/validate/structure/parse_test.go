@@ -3,6 +3,7 @@ package structure
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
 )
@@ -28,7 +29,7 @@ func FuzzParseMatchesEncodingJSON(f *testing.F) {
 		var want any
 		err := d.Decode(&want)
 		if err == nil {
-			if _, err2 := d.Token(); err2 == nil {
+			if _, err2 := d.Token(); err2 != io.EOF {
 				err = errTrailing
 			}
 		}

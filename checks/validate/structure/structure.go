@@ -165,7 +165,12 @@ func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
 			Message: fmt.Sprintf("invalid JSON at byte offset %d (line %d, column %d): %s", serr.offset, line, col, serr.msg)})
 		return nil, issues
 	}
-	return root, append(issues, v.check(root, "", maxDepth)...)
+	issues = append(issues, v.check(root, "", maxDepth)...)
+	if obj, ok := root.(map[string]any); ok && len(found) > 0 {
+		v.core.m.annotate(obj, issues)
+		sortIssues(issues)
+	}
+	return root, issues
 }
 
 // ValidateValue checks an already decoded value (encoding/json with UseNumber shapes) as a FHIR R4
