@@ -211,7 +211,7 @@ func CheckDeclared(cs map[string]any, srv *ig.Server, what string) issue.List {
 				declared[canonicalBase(p)] = true
 			}
 			for _, p := range r.Profiles {
-				if p.Expectation == "SHALL" && !declared[canonicalBase(p.URL)] {
+				if p.Expectation == "SHALL" && !declared[canonicalBase(p.URL)] && !derivedDeclared(srv, declared, canonicalBase(p.URL)) {
 					out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleProfiles, Path: path + ".supportedProfile",
 						Message: fmt.Sprintf("%s: supportedProfile lacks %s (SHALL in %s)", r.Type, canonicalBase(p.URL), srv.IG)})
 				}
@@ -265,4 +265,30 @@ func decode(raw []byte) (map[string]any, error) {
 	var m map[string]any
 	err := dec.Decode(&m)
 	return m, err
+}
+
+// derivedDeclared reports whether required is an abstract profile and a declared profile derives
+// from it (a server declaring the concrete CARIN BB EOB subtypes supports the abstract
+// C4BB-ExplanationOfBenefit, which no instance can claim).
+func derivedDeclared(srv *ig.Server, declared map[string]bool, required string) bool {
+	if r, ok := srv.Ctx.ResolveType("StructureDefinition", required); !ok || !r.Abstract {
+		return false // a concrete profile must be declared itself
+	}
+	for d := range declared {
+		cur := d
+		for range 10 {
+			r, ok := srv.Ctx.ResolveType("StructureDefinition", cur)
+			if !ok {
+				break
+			}
+			if r.BaseDefinition == "" {
+				break
+			}
+			cur = canonicalBase(r.BaseDefinition)
+			if cur == required {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pacheck/pacheck/checks/search"
 	"github.com/pacheck/pacheck/profiles"
@@ -25,6 +26,9 @@ const (
 
 // Server is the US Core server CapabilityStatement of one US Core version, resolved.
 type Server struct {
+	spMu    sync.Mutex
+	spCache map[string]*SearchParam
+
 	Version   string
 	IG        string // "hl7.fhir.us.core#6.1.0"
 	CS        map[string]any
@@ -54,7 +58,13 @@ type Profile struct {
 	Expectation string
 	SD          *profiles.Resource // nil when the package set does not hold it
 	Raw         map[string]any     // the decoded StructureDefinition (nil when unresolved)
+	// Base is the parent profile's decoded StructureDefinition when the parent is itself a
+	// profile (constraint on a constraint), else nil.
+	Base map[string]any
 }
+
+// MustSupport lists the profile's must-support elements (see the package function).
+func (p *Profile) MustSupport() ([]*MSElement, error) { return MustSupport(p.Raw, p.Base) }
 
 // SearchParam is one searchParam entry with its resolved definition.
 type SearchParam struct {
@@ -210,6 +220,9 @@ func (s *Server) resource(rm map[string]any) *Resource {
 			pr.SD = sd
 			pr.ID = sd.ID
 			pr.Raw, _ = decode(sd.Raw)
+			if b, ok := s.Ctx.ResolveType("StructureDefinition", sd.BaseDefinition); ok && b.Derivation == "constraint" {
+				pr.Base, _ = decode(b.Raw)
+			}
 		}
 		r.Profiles = append(r.Profiles, pr)
 	}
@@ -347,4 +360,58 @@ func (r *Resource) PatientParam() string {
 		return "patient"
 	}
 	return ""
+}
+
+// PatientParam is Resource.PatientParam, falling back to a FHIR core "patient" search parameter
+// of the type (e.g. Provenance?patient=), so such types are fetched per patient too.
+func (s *Server) PatientParam(r *Resource) string {
+	if pp := r.PatientParam(); pp != "" {
+		return pp
+	}
+	if sp := s.AnyParam(r, "patient"); sp != nil {
+		return "patient"
+	}
+	return ""
+}
+
+// AnyParam returns the resource's declared search parameter with that code, or else the
+// SearchParameter of the package context (US Core, then FHIR core) whose base includes the type.
+func (s *Server) AnyParam(r *Resource, code string) *SearchParam {
+	if sp := r.Param(code); sp != nil && sp.Param.Expression != "" {
+		return sp
+	}
+	s.spMu.Lock()
+	defer s.spMu.Unlock()
+	key := r.Type + "?" + code
+	if sp, ok := s.spCache[key]; ok {
+		return sp
+	}
+	if s.spCache == nil {
+		s.spCache = map[string]*SearchParam{}
+	}
+	sp := s.lookupParam(r, code)
+	s.spCache[key] = sp
+	return sp
+}
+
+func (s *Server) lookupParam(r *Resource, code string) *SearchParam {
+	for _, res := range s.Ctx.All("SearchParameter") {
+		dm, err := decode(res.Raw)
+		if err != nil {
+			continue
+		}
+		if c, _ := dm["code"].(string); c != code {
+			continue
+		}
+		base := false
+		for _, b := range strs(dm["base"]) {
+			base = base || b == r.Type || b == "Resource" || b == "DomainResource"
+		}
+		if !base {
+			continue
+		}
+		p := search.ParamFromSearchParameter(dm)
+		return &SearchParam{Name: code, Type: p.Type, Definition: p.URL, Expectation: "MAY", Param: p, Resolved: true, Comparators: map[string]string{}}
+	}
+	return nil
 }

@@ -31,7 +31,7 @@ func TestLoadAndMustSupport(t *testing.T) {
 					continue
 				}
 				nprof++
-				ms, err := MustSupport(p.Raw)
+				ms, err := p.MustSupport()
 				if err != nil {
 					t.Errorf("%s %s: %v", v, p.ID, err)
 				}
@@ -75,7 +75,7 @@ func TestMustSupportPresence(t *testing.T) {
 	for _, p := range s.Resource("Patient").Profiles {
 		pat = p
 	}
-	ms, err := MustSupport(pat.Raw)
+	ms, err := pat.MustSupport()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestMustSupportPresence(t *testing.T) {
 			lab = p
 		}
 	}
-	ms, _ = MustSupport(lab.Raw)
+	ms, _ = lab.MustSupport()
 	json.Unmarshal([]byte(`{"resourceType":"Observation","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"exam"}]}]}`), &r)
 	for _, m := range ms {
 		if m.ID == "Observation.category:us-core" && m.Present(r) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -21,6 +22,14 @@ type MSElement struct {
 	Kind    string   // element | slice | extension
 	Targets []string // for Reference elements: targetProfile canonicals
 	IsRef   bool
+	// Alternatives are element ids of which one suffices (an invariant "a.exists() or
+	// b.exists()" on the parent, such as us-core-6 on DocumentReference attachments).
+	Alternatives []string
+	// NotRequired says why the element is listed but need not appear in data ("" = required):
+	// dataAbsentReason (the stand-in for a missing value, never expected from complete data), or
+	// an optional element inherited unchanged from a parent profile that this profile leaves aside
+	// (the vital-signs component on a body-weight Observation).
+	NotRequired string
 
 	segs []seg
 }
@@ -51,8 +60,10 @@ type elemDef struct {
 }
 
 // MustSupport lists a profile's must-support elements in snapshot order. Elements under a
-// prohibited (max 0) element are left out.
-func MustSupport(sd map[string]any) ([]*MSElement, error) {
+// prohibited (max 0) element are left out. base is the parent profile's StructureDefinition (nil
+// when the parent is a base resource or unknown): top-level elements this profile does not change
+// relative to it are "inherited" (the packages carry no differential, so the snapshots are compared).
+func MustSupport(sd map[string]any, base map[string]any) ([]*MSElement, error) {
 	snap, _ := sd["snapshot"].(map[string]any)
 	els, _ := snap["element"].([]any)
 	if len(els) == 0 {
@@ -76,6 +87,32 @@ func MustSupport(sd map[string]any) ([]*MSElement, error) {
 		defs[d.ID] = &d
 		order = append(order, &d)
 	}
+	diff := changedTops(sd, base)
+	baseURL, _ := sd["baseDefinition"].(string)
+	derived := base != nil
+	alt := map[string][]string{}
+	for _, d := range order {
+		cs, _ := d.raw["constraint"].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			expr, _ := cm["expression"].(string)
+			if m := reOr.FindStringSubmatch(expr); m != nil {
+				a, b := d.ID+"."+m[1], d.ID+"."+m[2]
+				alt[a] = append(alt[a], b)
+				alt[b] = append(alt[b], a)
+			}
+		}
+	}
+	pid, _ := sd["id"].(string)
+	for _, group := range NarrativeChoices[pid] {
+		for _, a := range group {
+			for _, b := range group {
+				if a != b {
+					alt[a] = append(alt[a], b)
+				}
+			}
+		}
+	}
 	var out []*MSElement
 	for _, d := range order {
 		if !d.MustSupport || d.Max == "0" || strings.Count(d.ID, ".") == 0 {
@@ -84,7 +121,19 @@ func MustSupport(sd map[string]any) ([]*MSElement, error) {
 		if prohibited(defs, d.ID) {
 			continue
 		}
-		m := &MSElement{ID: d.ID, Path: d.Path, Kind: "element"}
+		m := &MSElement{ID: d.ID, Path: d.Path, Kind: "element", Alternatives: alt[d.ID]}
+		topOptional := false
+		if td := defs[topElement(d.ID)]; td != nil {
+			min, _ := td.raw["min"].(json.Number)
+			minF, _ := td.raw["min"].(float64)
+			topOptional = (min == "" || min == "0") && minF == 0
+		}
+		switch {
+		case strings.HasSuffix(d.ID, ".dataAbsentReason"):
+			m.NotRequired = "dataAbsentReason stands in for a missing value; complete data never needs it"
+		case derived && !diff[topElement(d.ID)] && topOptional:
+			m.NotRequired = "optional element inherited from " + baseURL + " and not constrained by this profile"
+		}
 		last := d.ID[strings.LastIndex(d.ID, ".")+1:]
 		if strings.Contains(last, ":") {
 			m.Kind = "slice"
@@ -106,6 +155,66 @@ func MustSupport(sd map[string]any) ([]*MSElement, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// changedTops returns the top-level elements ("Type.element") whose subtree differs from the base
+// profile's: new ids (slices), or a changed cardinality, type, fixed/pattern value, binding or
+// slicing. Without a base every top-level element counts as changed.
+func changedTops(sd, base map[string]any) map[string]bool {
+	sig := func(x map[string]any) map[string]string {
+		out := map[string]string{}
+		snap, _ := x["snapshot"].(map[string]any)
+		els, _ := snap["element"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			id, _ := em["id"].(string)
+			keep := map[string]any{}
+			for k, v := range em {
+				switch {
+				case k == "min" || k == "max" || k == "type" || k == "binding" || k == "slicing" || k == "mustSupport",
+					strings.HasPrefix(k, "fixed"), strings.HasPrefix(k, "pattern"):
+					keep[k] = v
+				}
+			}
+			b, _ := json.Marshal(keep)
+			out[id] = string(b)
+		}
+		return out
+	}
+	mine := sig(sd)
+	changed := map[string]bool{}
+	if base == nil {
+		for id := range mine {
+			changed[topElement(id)] = true
+		}
+		return changed
+	}
+	theirs := sig(base)
+	for id, v := range mine {
+		if theirs[id] != v {
+			changed[topElement(id)] = true
+		}
+	}
+	return changed
+}
+
+// NarrativeChoices are must-support alternatives the US Core profile pages state in prose ("the
+// server SHALL support at least one of these elements"), which the packages do not carry as data
+// (narrative is stripped, and no invariant expresses them). Keyed by StructureDefinition id.
+var NarrativeChoices = map[string][][]string{
+	"us-core-encounter": {{"Encounter.reasonCode", "Encounter.reasonReference"}},
+}
+
+var reOr = regexp.MustCompile(`^\(?\s*(\w+)\.exists\(\)\s+or\s+(\w+)\.exists\(\)\s*\)?$`)
+
+// topElement returns "Type.element" of an element id (slice names dropped).
+func topElement(id string) string {
+	parts := splitID(id)
+	if len(parts) < 2 {
+		return id
+	}
+	name, _, _ := strings.Cut(parts[1], ":")
+	return parts[0] + "." + name
 }
 
 func prohibited(defs map[string]*elemDef, id string) bool {

@@ -1,0 +1,977 @@
+package uscore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/search"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// Rules of the issues the specs raise besides checks/search's.
+const (
+	RuleSearchStatus  = "search.status"
+	RuleMissingMatch  = "search.missing-match"
+	RuleSearchType    = "search.bundle-type"
+	RuleFormsDiffer   = "search.reference-forms"
+	RulePostDiffers   = "search.post"
+	RulePagingLost    = "search.paging.lost"
+	RulePagingTotal   = "search.paging.total"
+	RuleRead          = "read"
+	RuleMustSupport   = "must-support"
+	RuleRefResolve    = "reference.resolve"
+	RuleRefTarget     = "reference.target"
+	RuleRevinclude    = "search.revinclude"
+	RuleInclude       = "search.include"
+	searchMaxExamples = 3
+)
+
+var checker = &search.Checker{}
+
+// noSystem is a code system no resource uses: system|code with it must match nothing.
+const noSystem = "urn:pacheck:no-such-system"
+
+// needPool returns the type's data and the profile's resources, or ends the spec: skip without
+// patients or data, error on tool trouble, fail when the server misbehaved while fetching.
+func needPool(pc *profileCtx) (*typeData, []map[string]any) {
+	GinkgoHelper()
+	if len(patients(pc.run)) == 0 {
+		framework.SkipBecause("no patient id is configured for the run, so no US Core data can be searched",
+			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
+	}
+	td := fetchType(pc.run, pc.srv, pc.res.Type)
+	if td.Err != nil {
+		framework.Infra(td.Err)
+	}
+	if len(td.Fail) > 0 {
+		framework.ExpectConformant("fetching "+pc.res.Type, td.Fail)
+	}
+	p := pool(pc.res, pc.prof, td)
+	if len(p) == 0 {
+		skipNoPool(pc, td)
+	}
+	framework.Note("data", "%d %s resource(s) of %s found by %s", len(p), pc.prof.ID, describePatients(pc.run), strings.Join(td.Queries, ", "))
+	return td, p
+}
+
+func rid(r map[string]any) string { s, _ := r["id"].(string); return s }
+
+// comboQuery is a search built from one source resource's values.
+type comboQuery struct {
+	criteria []search.Criterion
+	source   map[string]any
+	pid      string
+}
+
+func (q *comboQuery) values() url.Values { return search.Query(q.criteria...) }
+
+// buildCombo finds the first resource of the pool that has a value for every parameter of the
+// combination and builds the search from its values. why explains a failure to find one.
+func buildCombo(pc *profileCtx, c ig.Combo, td *typeData, pool []map[string]any) (*comboQuery, string) {
+	ctx := context.Background()
+	missing := map[string]int{}
+	for _, r := range pool {
+		q := &comboQuery{source: r, pid: td.PatientOf[rid(r)]}
+		ok := true
+		for _, name := range c.Params {
+			sp := pc.res.Param(name)
+			if sp == nil {
+				return nil, fmt.Sprintf("the combination names %s, which the %s entry of the CapabilityStatement does not declare", name, pc.res.Type)
+			}
+			var val string
+			switch {
+			case name == "patient" && pc.res.Type != "Patient":
+				val = q.pid
+			case name == "_id":
+				val = rid(r)
+			default:
+				vals := search.SearchValues(ctx, nil, r, sp.Param)
+				if len(vals) > 0 {
+					val = vals[0]
+					if sp.Param.Type == "date" && isPeriodValue(r, sp.Param) {
+						val = "ge" + val
+					}
+				}
+			}
+			if val == "" {
+				ok = false
+				missing[name]++
+				break
+			}
+			q.criteria = append(q.criteria, search.Criterion{Param: sp.Param, Values: []string{val}})
+		}
+		if ok {
+			return q, ""
+		}
+	}
+	var parts []string
+	for _, name := range c.Params {
+		if n := missing[name]; n > 0 {
+			expr := ""
+			if sp := pc.res.Param(name); sp != nil {
+				expr = sp.Param.Expression
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s) missing in %d", name, expr, n))
+		}
+	}
+	return nil, fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
+		len(pool), pc.prof.ID, describePatients(pc.run), c.Name(), strings.Join(parts, "; "))
+}
+
+// isPeriodValue reports whether the first value of a date parameter is a Period (searched with ge).
+func isPeriodValue(r map[string]any, p search.Param) bool {
+	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+	if err != nil || len(vs) == 0 {
+		return false
+	}
+	if m, ok := vs[0].V.(map[string]any); ok {
+		_, s := m["start"]
+		_, e := m["end"]
+		return s || e || vs[0].Type == "Period" || vs[0].Type == "Timing"
+	}
+	return false
+}
+
+// runSearch sends the search (GET, or POST _search) with the patient's client and follows the
+// pages. A non-200 first answer is a failure issue; tool trouble ends the spec as an error.
+func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.Pages, issue.List) {
+	GinkgoHelper()
+	c := clientFor(pc.run, pid)
+	if c == nil {
+		framework.Infra(fmt.Errorf("no authorized client for patient %s: the run has no token", pid))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runBudget(pc.run))
+	defer cancel()
+	var first *fhirhttp.Response
+	var err error
+	method := "GET"
+	if post {
+		method = "POST"
+		first, err = c.SearchPost(ctx, pc.res.Type, q)
+	} else {
+		first, err = c.Search(ctx, pc.res.Type, q)
+	}
+	if err != nil {
+		framework.Infra(err)
+	}
+	label := method + " " + pc.res.Type + "?" + q.Encode()
+	if post {
+		label = "POST " + pc.res.Type + "/_search " + q.Encode()
+	}
+	if first.Status != http.StatusOK {
+		return nil, issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.res.Type,
+			Message: fmt.Sprintf("%s: expected HTTP 200 with a searchset Bundle, got %d%s", label, first.Status, outcomeText(first))}}
+	}
+	pages, err := c.Follow(ctx, first)
+	if err != nil {
+		framework.Infra(err)
+	}
+	var out issue.List
+	for _, is := range pages.Issues {
+		if is.Severity == issue.Error {
+			is.Message = label + ": " + is.Message
+			out = append(out, is)
+		}
+	}
+	for i, pg := range pages.Pages {
+		if pg.Resource == nil {
+			continue
+		}
+		if t, _ := pg.Resource["type"].(string); pg.ResourceType() == "Bundle" && t != "searchset" {
+			out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleSearchType, Path: "Bundle.type",
+				Message: fmt.Sprintf("%s: page %d is a Bundle of type %q, expected searchset", label, i+1, t)})
+		}
+	}
+	return pages, out
+}
+
+// outcomeText summarizes an OperationOutcome body for a failure message.
+func outcomeText(r *fhirhttp.Response) string {
+	if r.ResourceType() != "OperationOutcome" {
+		return ""
+	}
+	is, _ := r.Resource["issue"].([]any)
+	for _, x := range is {
+		m, _ := x.(map[string]any)
+		if d, _ := m["diagnostics"].(string); d != "" {
+			if len(d) > 160 {
+				d = d[:160] + "..."
+			}
+			return " (OperationOutcome: " + d + ")"
+		}
+	}
+	return " (OperationOutcome)"
+}
+
+func ids(rs []map[string]any, typ string) []string {
+	var out []string
+	for _, r := range rs {
+		if t, _ := r["resourceType"].(string); t == typ {
+			out = append(out, rid(r))
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// checkResult checks every match against the criteria and that the source resource came back.
+func checkResult(pc *profileCtx, pages *fhirhttp.Pages, criteria []search.Criterion, sourceID, label string) issue.List {
+	matches := pages.Matches()
+	out := checker.Check(context.Background(), pc.res.Type, matches, criteria)
+	for i := range out {
+		if out[i].Severity == issue.Error {
+			out[i].Message = label + ": " + out[i].Message
+		}
+	}
+	if sourceID != "" && !slices.Contains(ids(matches, pc.res.Type), sourceID) {
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: pc.res.Type,
+			Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.res.Type, sourceID, len(ids(matches, pc.res.Type)))})
+	}
+	return out
+}
+
+func specSearch(pc *profileCtx, c ig.Combo) {
+	td, pool := needPool(pc)
+	q, why := buildCombo(pc, c, td, pool)
+	if q == nil {
+		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.res.Type, pc.prof.ID, strings.Join(c.Params, ", ")))
+	}
+	source := rid(q.source)
+	var all issue.List
+	label := "GET " + pc.res.Type + "?" + q.values().Encode()
+	pages, fails := runSearch(pc, q.pid, q.values(), false)
+	all = append(all, fails...)
+	if pages != nil {
+		framework.Note("search", "%s: %d match(es)", label, len(pages.Matches()))
+		all = append(all, checkResult(pc, pages, q.criteria, source, label)...)
+	}
+	// Variants: the other reference form, a token without its system, and the SHALL comparators
+	// of date parameters, each of which must still find the source resource.
+	for i, cr := range q.criteria {
+		for _, v := range variants(pc, cr, q.source) {
+			crit := slices.Clone(q.criteria)
+			crit[i] = v
+			vq := search.Query(crit...)
+			vlabel := "GET " + pc.res.Type + "?" + vq.Encode()
+			vp, vf := runSearch(pc, q.pid, vq, false)
+			all = append(all, vf...)
+			want := source
+			if strings.HasPrefix(v.Values[0], noSystem) {
+				want = "" // a system no code has: nothing may match, nothing must
+			}
+			if vp != nil {
+				all = append(all, checkResult(pc, vp, crit, want, vlabel)...)
+				if cr.Param.Type == "reference" && pages != nil {
+					a, b := ids(pages.Matches(), pc.res.Type), ids(vp.Matches(), pc.res.Type)
+					if !slices.Equal(a, b) {
+						all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleFormsDiffer, Path: cr.Param.Code,
+							Message: fmt.Sprintf("%s returned %d match(es) but %s returned %d: both reference forms must find the same resources", label, len(a), vlabel, len(b))})
+					}
+				}
+			}
+		}
+	}
+	framework.ExpectConformant("search "+c.Name(), all)
+}
+
+// variants returns the alternative criteria the search spec also sends for one criterion.
+func variants(pc *profileCtx, cr search.Criterion, source map[string]any) []search.Criterion {
+	v := cr.Values[0]
+	var out []search.Criterion
+	with := func(val string) search.Criterion {
+		return search.Criterion{Param: cr.Param, Modifier: cr.Modifier, Values: []string{val}}
+	}
+	switch cr.Param.Type {
+	case "reference":
+		if t, id, ok := strings.Cut(v, "/"); ok && t != "" {
+			out = append(out, with(id))
+		} else if len(cr.Param.Targets) > 0 {
+			out = append(out, with(cr.Param.Targets[0]+"/"+v))
+		} else if cr.Param.Code == "patient" {
+			out = append(out, with("Patient/"+v))
+		}
+	case "token":
+		if _, code, ok := strings.Cut(v, "|"); ok && code != "" && cr.Param.Code != "_id" {
+			out = append(out, with(code), with(noSystem+"|"+code))
+		}
+	case "date":
+		sp := pc.res.Param(cr.Param.Code)
+		if sp == nil {
+			break
+		}
+		_, rest := splitComparator(v)
+		day, ok := dayOf(rest)
+		if !ok {
+			break
+		}
+		for _, cmp := range []string{"gt", "ge", "lt", "le"} {
+			if sp.Comparators[cmp] != "SHALL" {
+				continue
+			}
+			switch cmp {
+			case "gt":
+				out = append(out, with("gt"+day.AddDate(0, 0, -2).Format("2006-01-02")))
+			case "lt":
+				out = append(out, with("lt"+day.AddDate(0, 0, 2).Format("2006-01-02")))
+			case "ge":
+				out = append(out, with("ge"+day.AddDate(0, 0, -1).Format("2006-01-02")))
+			case "le":
+				if !strings.HasPrefix(v, "ge") { // an open Period may reach past any le value
+					out = append(out, with("le"+day.AddDate(0, 0, 1).Format("2006-01-02")))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func splitComparator(v string) (string, string) {
+	if len(v) > 2 && v[0] >= 'a' && v[0] <= 'z' && v[1] >= 'a' && v[1] <= 'z' {
+		return v[:2], v[2:]
+	}
+	return "", v
+}
+
+func dayOf(s string) (time.Time, bool) {
+	if len(s) < 10 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("2006-01-02", s[:10])
+	return t, err == nil
+}
+
+func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
+	td, pool := needPool(pc)
+	// The values present in the data, then a code of the element's value set as the other value.
+	var src map[string]any
+	var first string
+	seen := map[string]bool{}
+	var vals []string
+	for _, r := range pool {
+		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+			if !seen[v] {
+				seen[v] = true
+				vals = append(vals, v)
+				if src == nil {
+					src, first = r, v
+				}
+			}
+		}
+	}
+	if src == nil {
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for %s (%s)", len(pool), pc.prof.ID, describePatients(pc.run), sp.Name, sp.Param.Expression),
+			fmt.Sprintf("a %s record with %s", pc.res.Type, sp.Param.Expression))
+	}
+	pid := td.PatientOf[rid(src)]
+	// values of resources of the same patient
+	var others []string
+	for _, r := range td.ByPatient[pid] {
+		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+			if v != first && !slices.Contains(others, v) {
+				others = append(others, v)
+			}
+		}
+	}
+	if len(others) == 0 {
+		others = append(others, otherCode(pc, sp, first))
+	}
+	orVals := append([]string{first}, others[:min(2, len(others))]...)
+	crit := []search.Criterion{{Param: sp.Param, Values: orVals}}
+	if pp := pc.srv.PatientParam(pc.res); pp != "" && pp != sp.Name {
+		psp := pc.srv.AnyParam(pc.res, pp)
+		if psp == nil {
+			psp = &ig.SearchParam{Param: search.Param{Code: pp, Type: "reference"}}
+		}
+		crit = append([]search.Criterion{{Param: psp.Param, Values: []string{pid}}}, crit...)
+	}
+	q := search.Query(crit...)
+	label := "GET " + pc.res.Type + "?" + q.Encode()
+	pages, fails := runSearch(pc, pid, q, false)
+	all := fails
+	if pages != nil {
+		all = append(all, checkResult(pc, pages, crit, rid(src), label)...)
+		// every resource of the patient with any of the values must be found
+		want := map[string]bool{}
+		for _, r := range td.ByPatient[pid] {
+			for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+				if slices.Contains(orVals, v) {
+					want[rid(r)] = true
+				}
+			}
+		}
+		got := ids(pages.Matches(), pc.res.Type)
+		for id := range want {
+			if !slices.Contains(got, id) {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: sp.Name,
+					Message: fmt.Sprintf("%s: %s/%s has one of the values but is not among the matches", label, pc.res.Type, id)})
+			}
+		}
+	}
+	framework.ExpectConformant("multiple-or "+sp.Name, all)
+}
+
+// otherCode returns a code of the parameter's element binding other than v (the value set's first
+// listed code), or "entered-in-error" as a last resort: a value the search must accept.
+func otherCode(pc *profileCtx, sp *ig.SearchParam, v string) string {
+	path := strings.TrimSpace(sp.Param.Expression)
+	snap, _ := pc.prof.Raw["snapshot"].(map[string]any)
+	els, _ := snap["element"].([]any)
+	for _, e := range els {
+		em, _ := e.(map[string]any)
+		if p, _ := em["path"].(string); p != path {
+			continue
+		}
+		b, _ := em["binding"].(map[string]any)
+		vsURL, _ := b["valueSet"].(string)
+		if vsURL == "" {
+			break
+		}
+		if r, ok := pc.srv.Ctx.ResolveType("ValueSet", vsURL); ok {
+			var vs map[string]any
+			if json.Unmarshal(r.Raw, &vs) == nil {
+				for _, code := range valueSetCodes(pc, vs) {
+					if code != v && !strings.HasSuffix(v, "|"+code) {
+						return code
+					}
+				}
+			}
+		}
+	}
+	return "entered-in-error"
+}
+
+func valueSetCodes(pc *profileCtx, vs map[string]any) []string {
+	var out []string
+	comp, _ := vs["compose"].(map[string]any)
+	inc, _ := comp["include"].([]any)
+	for _, x := range inc {
+		im, _ := x.(map[string]any)
+		if cs, ok := im["concept"].([]any); ok {
+			for _, c := range cs {
+				cm, _ := c.(map[string]any)
+				if code, _ := cm["code"].(string); code != "" {
+					out = append(out, code)
+				}
+			}
+			continue
+		}
+		sys, _ := im["system"].(string)
+		if r, ok := pc.srv.Ctx.ResolveType("CodeSystem", sys); ok {
+			var cs map[string]any
+			if json.Unmarshal(r.Raw, &cs) == nil {
+				concepts, _ := cs["concept"].([]any)
+				for _, c := range concepts {
+					cm, _ := c.(map[string]any)
+					if code, _ := cm["code"].(string); code != "" {
+						out = append(out, code)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func specPost(pc *profileCtx, c ig.Combo) {
+	td, pool := needPool(pc)
+	q, why := buildCombo(pc, c, td, pool)
+	if q == nil {
+		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.res.Type, pc.prof.ID, strings.Join(c.Params, ", ")))
+	}
+	get, gf := runSearch(pc, q.pid, q.values(), false)
+	post, pf := runSearch(pc, q.pid, q.values(), true)
+	all := append(gf, pf...)
+	if get != nil && post != nil {
+		a, b := ids(get.Matches(), pc.res.Type), ids(post.Matches(), pc.res.Type)
+		if !slices.Equal(a, b) {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RulePostDiffers, Path: pc.res.Type,
+				Message: fmt.Sprintf("POST %s/_search %s returned %d match(es), GET returned %d: they must return the same resources", pc.res.Type, q.values().Encode(), len(b), len(a))})
+		}
+	}
+	if post != nil {
+		all = append(all, checkResult(pc, post, q.criteria, rid(q.source), "POST "+pc.res.Type+"/_search "+q.values().Encode())...)
+	}
+	framework.ExpectConformant("POST _search", all)
+}
+
+// pagingResult is memoized per resource type: every profile of the type shares the verdict.
+type pagingResult struct {
+	skip, enable string
+	issues       issue.List
+	note         string
+}
+
+func specPaging(pc *profileCtx) {
+	td, _ := needPool(pc)
+	r := memoize(pc.run, "paging:"+pc.res.Type, func() *pagingResult { return paging(pc, td) })
+	if r.skip != "" {
+		framework.SkipBecause(r.skip, r.enable)
+	}
+	framework.Note("paging", "%s", r.note)
+	framework.ExpectConformant("paging", r.issues)
+}
+
+func paging(pc *profileCtx, td *typeData) *pagingResult {
+	// the patient with the most resources of the type
+	best, n := "", 0
+	for _, pid := range patients(pc.run) {
+		if len(td.ByPatient[pid]) > n {
+			best, n = pid, len(td.ByPatient[pid])
+		}
+	}
+	if n < 2 {
+		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.res.Type, describePatients(pc.run), n),
+			enable: fmt.Sprintf("a member with two or more %s resources", pc.res.Type)}
+	}
+	count := (n + 2) / 3 // about three pages
+	pp := pc.srv.PatientParam(pc.res)
+	q := url.Values{pp: {best}, "_count": {fmt.Sprint(count)}}
+	label := "GET " + pc.res.Type + "?" + q.Encode()
+	c := clientFor(pc.run, best)
+	ctx, cancel := context.WithTimeout(context.Background(), runBudget(pc.run))
+	defer cancel()
+	first, err := c.Search(ctx, pc.res.Type, q)
+	res := &pagingResult{}
+	if err != nil {
+		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Message: label + ": " + err.Error()}}
+		return res
+	}
+	if first.Status != http.StatusOK {
+		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.res.Type,
+			Message: fmt.Sprintf("%s: expected HTTP 200, got %d%s", label, first.Status, outcomeText(first))}}
+		return res
+	}
+	pages, err := c.Follow(ctx, first)
+	if err != nil {
+		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Message: label + ": " + err.Error()}}
+		return res
+	}
+	for _, is := range pages.Issues {
+		if is.Rule == fhirhttp.RulePagingDuplicate {
+			is.Severity = issue.Error
+		}
+		if is.Severity == issue.Error {
+			is.Message = label + ": " + is.Message
+			res.issues = append(res.issues, is)
+		}
+	}
+	for i, pg := range pages.Pages {
+		if t, _ := pg.Resource["type"].(string); pg.ResourceType() == "Bundle" && t != "searchset" {
+			res.issues = append(res.issues, issue.Issue{Severity: issue.Error, Rule: RuleSearchType, Path: "Bundle.type",
+				Message: fmt.Sprintf("%s: page %d is a Bundle of type %q, expected searchset", label, i+1, t)})
+		}
+	}
+	got := ids(pages.Matches(), pc.res.Type)
+	want := ids(td.ByPatient[best], pc.res.Type)
+	res.note = fmt.Sprintf("%s: %d page(s), %d distinct match(es); the search without _count found %d", label, len(pages.Pages), len(got), len(want))
+	if !pages.Truncated {
+		var lost []string
+		for _, id := range want {
+			if !slices.Contains(got, id) {
+				lost = append(lost, pc.res.Type+"/"+id)
+			}
+		}
+		if len(lost) > 0 {
+			res.issues = append(res.issues, issue.Issue{Severity: issue.Error, Rule: RulePagingLost, Path: "Bundle.link",
+				Message: fmt.Sprintf("%s: paging reached %d of the %d resources the patient has (missing next link?); not reached: %s",
+					label, len(got), len(want), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
+		}
+		if tot, ok := pages.Pages[0].Resource["total"].(json.Number); ok {
+			if t, err := tot.Int64(); err == nil && int(t) != len(got) {
+				res.issues = append(res.issues, issue.Issue{Severity: issue.Error, Rule: RulePagingTotal, Path: "Bundle.total",
+					Message: fmt.Sprintf("%s: Bundle.total is %d but following the next links gave %d match(es)", label, t, len(got))})
+			}
+		}
+	}
+	if len(pages.Pages) < 2 && len(res.issues) == 0 && n > count {
+		res.note += fmt.Sprintf("; the server ignored _count=%d and returned all matches on one page", count)
+	}
+	return res
+}
+
+func specRead(pc *profileCtx) {
+	td, pool := needPool(pc)
+	var all issue.List
+	n := 0
+	for _, r := range pool {
+		if n >= maxReads {
+			break
+		}
+		n++
+		id := rid(r)
+		rr := readOnce(pc.run, td.PatientOf[id], pc.res.Type, id)
+		if rr.err != nil {
+			framework.Infra(rr.err)
+		}
+		ref := pc.res.Type + "/" + id
+		switch {
+		case rr.resp.Status != http.StatusOK:
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: ref,
+				Message: fmt.Sprintf("GET %s: expected HTTP 200, got %d%s", ref, rr.resp.Status, outcomeText(rr.resp))})
+		case rr.resp.ResourceType() != pc.res.Type || rid(rr.resp.Resource) != id:
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: ref,
+				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, rr.resp.ResourceType(), rid(rr.resp.Resource))})
+		default:
+			if diff := firstDiff(withoutMeta(r), withoutMeta(rr.resp.Resource), pc.res.Type); diff != "" {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: diff,
+					Message:     fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, diff),
+					Diagnostics: ref})
+			}
+		}
+	}
+	framework.Note("read", "%d resource(s) read", n)
+	framework.ExpectConformant("read", all)
+}
+
+func withoutMeta(r map[string]any) map[string]any {
+	out := make(map[string]any, len(r))
+	for k, v := range r {
+		if k != "meta" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// firstDiff returns the path of the first difference between two JSON values ("" when equal).
+func firstDiff(a, b any, path string) string {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok {
+			return path
+		}
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			if d := firstDiff(x[k], y[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return path
+		}
+		for i := range x {
+			if d := firstDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	default:
+		if fmt.Sprint(a) != fmt.Sprint(b) || reflect.TypeOf(a) != reflect.TypeOf(b) {
+			return path
+		}
+		return ""
+	}
+}
+
+func specMustSupport(pc *profileCtx) {
+	_, pool := needPool(pc)
+	ms, err := pc.prof.MustSupport()
+	if err != nil {
+		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
+	}
+	present := map[string]bool{}
+	for _, m := range ms {
+		for _, r := range pool {
+			if m.Present(r) {
+				present[m.ID] = true
+				break
+			}
+		}
+	}
+	var missing, notRequired []string
+	for _, m := range ms {
+		if present[m.ID] {
+			continue
+		}
+		if m.NotRequired != "" {
+			notRequired = append(notRequired, m.ID+": "+m.NotRequired)
+			continue
+		}
+		alt := false
+		for _, a := range m.Alternatives {
+			alt = alt || present[a]
+		}
+		if !alt {
+			missing = append(missing, m.ID)
+		}
+	}
+	if len(notRequired) > 0 {
+		framework.Note("must-support not required in data", "%s", strings.Join(notRequired, "\n"))
+	}
+	framework.Note("must-support", "%d must-support element(s) of %s; %d found across %d resource(s) of %s",
+		len(ms), pc.prof.ID, len(ms)-len(missing), len(pool), describePatients(pc.run))
+	if len(missing) > 0 {
+		var l issue.List
+		for _, id := range missing {
+			l = append(l, issue.Issue{Severity: issue.Error, Rule: RuleMustSupport, Path: id, Profile: pc.prof.URL, ElementID: id,
+				Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s) of %s", id, len(pool), pc.prof.ID, describePatients(pc.run))})
+		}
+		framework.ExpectConformant(fmt.Sprintf("must-support: missing %s", strings.Join(missing, ", ")), l)
+	}
+}
+
+func specReferences(pc *profileCtx) {
+	td, pool := needPool(pc)
+	ms, err := pc.prof.MustSupport()
+	if err != nil {
+		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
+	}
+	type ref struct {
+		elem, ref, pid string
+		targets        []string
+	}
+	var refs []ref
+	seen := map[string]bool{}
+	var refElems []string
+	for _, m := range ms {
+		if !m.IsRef {
+			continue
+		}
+		refElems = append(refElems, m.ID)
+		for _, r := range pool {
+			for _, v := range m.Values(r) {
+				vm, _ := v.(map[string]any)
+				s, _ := vm["reference"].(string)
+				if s == "" || strings.HasPrefix(s, "#") || seen[s] {
+					continue
+				}
+				seen[s] = true
+				refs = append(refs, ref{elem: m.ID, ref: s, pid: td.PatientOf[rid(r)], targets: m.Targets})
+			}
+		}
+	}
+	if len(refs) == 0 {
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s populates a must-support reference (%s) with a literal reference",
+			len(pool), pc.prof.ID, describePatients(pc.run), strings.Join(refElems, ", ")),
+			"a record whose must-support references are literal (Type/id) references")
+	}
+	var all issue.List
+	for i, rf := range refs {
+		if i >= maxReads {
+			break
+		}
+		typ, id := splitRef(rf.ref)
+		if typ == "" {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRefResolve, Path: rf.elem,
+				Message: fmt.Sprintf("%s: reference %q is not a Type/id or absolute URL reference", rf.elem, rf.ref)})
+			continue
+		}
+		rr := readOnce(pc.run, rf.pid, typ, id)
+		if rr.err != nil {
+			framework.Infra(rr.err)
+		}
+		if rr.resp.Status != http.StatusOK || rr.resp.ResourceType() != typ {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRefResolve, Path: rf.elem,
+				Message: fmt.Sprintf("%s: reference %s/%s does not resolve: GET answered %d%s", rf.elem, typ, id, rr.resp.Status, outcomeText(rr.resp))})
+			continue
+		}
+		if len(rf.targets) > 0 {
+			okType := false
+			var allowed []string
+			for _, t := range rf.targets {
+				tt := targetType(pc, t)
+				allowed = append(allowed, tt)
+				okType = okType || tt == typ || tt == "Resource"
+			}
+			if !okType {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRefTarget, Path: rf.elem,
+					Message: fmt.Sprintf("%s: reference to %s, but the element allows %s", rf.elem, typ, strings.Join(allowed, ", "))})
+				continue
+			}
+			all = append(all, conformsToTarget(pc, rr.resp, rf.elem, typ, rf.targets)...)
+		}
+	}
+	framework.Note("references", "%d must-support reference(s) resolved", min(len(refs), maxReads))
+	framework.ExpectConformant("references", all)
+}
+
+// targetType returns the resource type a target profile constrains.
+func targetType(pc *profileCtx, profile string) string {
+	if r, ok := pc.srv.Ctx.ResolveType("StructureDefinition", profile); ok && r.Type != "" {
+		return r.Type
+	}
+	u, _, _ := strings.Cut(profile, "|")
+	return u[strings.LastIndex(u, "/")+1:]
+}
+
+func specRevinclude(pc *profileCtx) {
+	td, pool := needPool(pc)
+	pp := pc.srv.PatientParam(pc.res)
+	var all issue.List
+	found := 0
+	var asked []string
+	for _, pid := range patients(pc.run) {
+		if len(td.ByPatient[pid]) == 0 {
+			continue
+		}
+		q := url.Values{pp: {pid}, "_revinclude": {"Provenance:target"}}
+		asked = append(asked, pc.res.Type+"?"+q.Encode())
+		pages, fails := runSearch(pc, pid, q, false)
+		all = append(all, fails...)
+		if pages == nil {
+			continue
+		}
+		matched := map[string]bool{}
+		for _, id := range ids(pages.Matches(), pc.res.Type) {
+			matched[pc.res.Type+"/"+id] = true
+		}
+		for _, r := range pages.Entries {
+			if t, _ := r["resourceType"].(string); t != "Provenance" {
+				continue
+			}
+			found++
+			targets, _ := r["target"].([]any)
+			hit := false
+			for _, x := range targets {
+				xm, _ := x.(map[string]any)
+				s, _ := xm["reference"].(string)
+				t, id := splitRef(s)
+				hit = hit || matched[t+"/"+id]
+			}
+			if !hit {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "Provenance.target",
+					Message: fmt.Sprintf("%s?%s: Provenance/%s was included but targets none of the matched %s resources", pc.res.Type, q.Encode(), rid(r), pc.res.Type)})
+			}
+		}
+	}
+	if found == 0 && len(all) == 0 {
+		// Does the server hold Provenance for these resources at all?
+		for i, r := range pool {
+			if i >= 5 {
+				break
+			}
+			pid := td.PatientOf[rid(r)]
+			q := url.Values{"target": {pc.res.Type + "/" + rid(r)}}
+			c := clientFor(pc.run, pid)
+			ctx, cancel := pc.run.Ctx()
+			resp, err := c.Search(ctx, "Provenance", q)
+			cancel()
+			if err != nil {
+				framework.Infra(err)
+			}
+			if resp.Status == http.StatusOK && len(fhirhttp.Entries(resp.Resource)) > 0 {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "_revinclude",
+					Message: fmt.Sprintf("Provenance?target=%s/%s finds Provenance, but %s returned none with _revinclude=Provenance:target", pc.res.Type, rid(r), strings.Join(asked, ", "))})
+				break
+			}
+		}
+		if len(all) == 0 {
+			framework.SkipBecause(fmt.Sprintf("no Provenance targets the %s resources of %s (%s returned none, and Provenance?target= found none)",
+				pc.res.Type, describePatients(pc.run), strings.Join(asked, ", ")),
+				fmt.Sprintf("a Provenance whose target is a %s of a tested member", pc.res.Type))
+		}
+	}
+	framework.Note("revinclude", "%d Provenance resource(s) included", found)
+	framework.ExpectConformant("_revinclude=Provenance:target", all)
+}
+
+func specInclude(pc *profileCtx, include string) {
+	td, pool := needPool(pc)
+	parts := strings.Split(include, ":")
+	if len(parts) < 2 || parts[0] != pc.res.Type {
+		framework.SkipBecause(fmt.Sprintf("include %s does not start with %s", include, pc.res.Type), "")
+	}
+	sp := pc.srv.AnyParam(pc.res, parts[1])
+	var expr string
+	if sp != nil {
+		expr = sp.Param.Expression
+	}
+	if expr == "" {
+		framework.SkipBecause(fmt.Sprintf("%s: parameter %s has no expression in the package, so the referenced resources cannot be predicted", include, parts[1]), "")
+	}
+	want := map[string]map[string]bool{} // pid -> expected Type/id
+	for _, r := range pool {
+		vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+		if err != nil {
+			continue
+		}
+		pid := td.PatientOf[rid(r)]
+		for _, v := range vals {
+			vm, _ := v.V.(map[string]any)
+			s, _ := vm["reference"].(string)
+			t, id := splitRef(s)
+			if t == "" || (len(parts) == 3 && t != parts[2]) {
+				continue
+			}
+			if want[pid] == nil {
+				want[pid] = map[string]bool{}
+			}
+			want[pid][t+"/"+id] = true
+		}
+	}
+	if len(want) == 0 {
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference at %s (%s)", len(pool), pc.prof.ID, describePatients(pc.run), parts[1], expr),
+			fmt.Sprintf("a %s whose %s is a reference (not a code or contained resource)", pc.res.Type, parts[1]))
+	}
+	var all issue.List
+	pp := pc.srv.PatientParam(pc.res)
+	pids := make([]string, 0, len(want))
+	for pid := range want {
+		pids = append(pids, pid)
+	}
+	sort.Strings(pids)
+	for _, pid := range pids {
+		q := url.Values{"_include": {include}}
+		if pp != "" && pid != "" {
+			q.Set(pp, pid)
+		} else {
+			var idList []string
+			for _, r := range pool {
+				if td.PatientOf[rid(r)] == pid {
+					idList = append(idList, rid(r))
+				}
+			}
+			q.Set("_id", strings.Join(idList, ","))
+		}
+		pages, fails := runSearch(pc, pid, q, false)
+		all = append(all, fails...)
+		if pages == nil {
+			continue
+		}
+		got := map[string]bool{}
+		for _, r := range pages.Entries {
+			t, _ := r["resourceType"].(string)
+			got[t+"/"+rid(r)] = true
+		}
+		var lost []string
+		for ref := range want[pid] {
+			if !got[ref] {
+				lost = append(lost, ref)
+			}
+		}
+		sort.Strings(lost)
+		if len(lost) > 0 {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleInclude, Path: "_include",
+				Message: fmt.Sprintf("%s?%s: %d referenced resource(s) not included, e.g. %s", pc.res.Type, q.Encode(), len(lost), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
+		}
+	}
+	framework.ExpectConformant("_include="+include, all)
+}

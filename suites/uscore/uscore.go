@@ -1,0 +1,287 @@
+// Package uscore generates the US Core data specs from the IG packages: for every US Core version
+// of the run and every profile of that version's server CapabilityStatement, one spec per SHALL
+// and SHOULD search (combination), plus multiple-or, POST _search, paging, read, profile
+// validation, must-support, reference resolution, _revinclude=Provenance:target and _include
+// specs. Spec ids are addressable by section: uscore-6.1.0/<profile-id>/search/patient+category.
+// Data is fetched once per resource type and shared by every spec that needs it.
+package uscore
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// Area is the suite area name (framework.Run.Suites).
+const Area = "uscore"
+
+// DefaultVersion is tested when the run names none.
+const DefaultVersion = "6.1.0"
+
+// TopVersions get a top-level container each, so their spec ids start with uscore-<version>.
+// Ginkgo fixes top-level containers at init, before the run is known; a version a run asks for
+// that is not listed here (a package added with --package) is still generated, under "uscore/".
+var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
+
+func packageSet(run *framework.Run) (*profiles.Set, error) {
+	if run != nil && run.Profiles != nil {
+		return run.Profiles, nil
+	}
+	return profiles.Embedded()
+}
+
+func wanted(v string) bool {
+	run := framework.Current()
+	if run != nil && !run.Wants(Area) {
+		return false
+	}
+	return slices.Contains(run.Versions("uscore", DefaultVersion), v)
+}
+
+var _ = func() bool {
+	for _, v := range TopVersions {
+		Describe("uscore-"+v, Label("ig:uscore-"+v), func() {
+			if wanted(v) {
+				buildVersion(v)
+			}
+		})
+	}
+	Describe("uscore", func() {
+		run := framework.Current()
+		if run != nil && !run.Wants(Area) {
+			return
+		}
+		for _, v := range run.Versions("uscore", DefaultVersion) {
+			if !slices.Contains(TopVersions, v) {
+				Describe("uscore-"+v, Label("ig:uscore-"+v), func() { buildVersion(v) })
+			}
+		}
+	})
+	return true
+}()
+
+// buildVersion generates the specs of one US Core version from its package.
+func buildVersion(v string) {
+	run := framework.Current()
+	set, err := packageSet(run)
+	var srv *ig.Server
+	if err == nil {
+		srv, err = ig.Load(set, v)
+	}
+	if err != nil {
+		It("package", framework.Req("uscore.profile.conformance"), func() { framework.Infra(err) })
+		return
+	}
+	for _, res := range srv.Resources {
+		for _, p := range res.Profiles {
+			if p.Raw == nil {
+				continue // a profile of another IG the package set does not hold (e.g. SDC)
+			}
+			if !strings.HasPrefix(p.URL, "http://hl7.org/fhir/us/core/") && res.Expectation != "SHALL" {
+				continue
+			}
+			pc := &profileCtx{run: run, srv: srv, res: res, prof: p}
+			Describe(p.ID, Label("profile:"+p.ID, "resource:"+res.Type), func() { buildProfile(pc) })
+		}
+	}
+}
+
+// profileCtx is what a profile's specs share.
+type profileCtx struct {
+	run  *framework.Run
+	srv  *ig.Server
+	res  *ig.Resource
+	prof *ig.Profile
+}
+
+// optional reports whether the profile's specs are SHOULD level (resource or profile not SHALL).
+func (pc *profileCtx) optional() bool {
+	return pc.res.Expectation != "SHALL" || pc.prof.Expectation != "SHALL"
+}
+
+// req labels a spec: the given SHALL requirement ids, or only uscore.optional-resource for a
+// SHOULD resource type or profile, so such specs never fail a SHALL verdict.
+func (pc *profileCtx) req(ids ...string) Labels {
+	if pc.optional() {
+		return framework.Req("uscore.optional-resource")
+	}
+	return framework.Req(ids...)
+}
+
+func (pc *profileCtx) quote(ids ...string) {
+	if pc.optional() {
+		ids = append([]string{"uscore.optional-resource"}, ids...)
+	}
+	framework.Quote(ids...)
+}
+
+var typeReq = map[string]string{
+	"date":      "uscore.search.date",
+	"token":     "uscore.search.token",
+	"reference": "uscore.search.reference",
+	"string":    "uscore.search.string",
+}
+
+func buildProfile(pc *profileCtx) {
+	res := pc.res
+	for _, c := range res.Combos {
+		ids := []string{"uscore.search.should-combination"}
+		if c.Expectation == "SHALL" {
+			ids = []string{"uscore.search.shall-combination", "uscore.search.semantics"}
+			for _, name := range c.Params {
+				if sp := res.Param(name); sp != nil {
+					if id := typeReq[sp.Param.Type]; id != "" && !slices.Contains(ids, id) {
+						ids = append(ids, id)
+					}
+					if sp.Param.Type == "token" && !slices.Contains(ids, "uscore.search.token-system") {
+						ids = append(ids, "uscore.search.token-system")
+					}
+				}
+			}
+		}
+		labels := pc.req(ids...)
+		if c.Expectation != "SHALL" && !pc.optional() {
+			labels = framework.Req(ids...)
+		}
+		It("search/"+c.Name(), labels, func() {
+			framework.Quote(ids...)
+			specSearch(pc, c)
+		})
+	}
+	for _, sp := range res.SearchParams {
+		if sp.MultipleOr != "SHALL" || !inSomeCombo(res, sp.Name) {
+			continue
+		}
+		It("search/multiple-or/"+sp.Name, pc.req("uscore.search.multiple-or"), func() {
+			pc.quote("uscore.search.multiple-or")
+			specMultipleOr(pc, sp)
+		})
+	}
+	if first := firstShall(res); first != nil && pc.srv.PatientParam(res) != "" {
+		It("search/post", pc.req("uscore.search.post"), func() {
+			pc.quote("uscore.search.post")
+			specPost(pc, *first)
+		})
+	}
+	if pc.srv.PatientParam(res) != "" {
+		It("paging", pc.req("uscore.search.paging", "uscore.search.paging-terminates"), func() {
+			pc.quote("uscore.search.paging", "uscore.search.paging-terminates")
+			specPaging(pc)
+		})
+	}
+	if res.Interactions["read"] != "" {
+		It("read", pc.req("uscore.read.matches-search"), func() {
+			pc.quote("uscore.read.matches-search")
+			specRead(pc)
+		})
+	}
+	valIDs := []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"}
+	It("validation", pc.req(valIDs...), func() {
+		pc.quote(valIDs...)
+		specValidation(pc)
+	})
+	It("must-support", pc.req("uscore.profile.must-support"), func() {
+		pc.quote("uscore.profile.must-support")
+		specMustSupport(pc)
+	})
+	It("references", pc.req("uscore.reference.resolvable"), func() {
+		pc.quote("uscore.reference.resolvable")
+		specReferences(pc)
+	})
+	for _, ri := range res.RevIncludes {
+		if ri.Value != "Provenance:target" || (ri.Expectation != "SHALL" && ri.Expectation != "SHOULD") || pc.srv.PatientParam(res) == "" {
+			continue
+		}
+		if pc.srv.Version == "3.1.1" && !hasRevincludeExpectation(pc.srv) {
+			// 3.1.1 lists the revinclude without an expectation; US Core requires it from 4.0.0 on.
+			continue
+		}
+		labels := pc.req("uscore.search.revinclude-provenance")
+		if ri.Expectation != "SHALL" {
+			labels = framework.Req("uscore.search.include-should")
+		}
+		It("revinclude/provenance", labels, func() {
+			pc.quote("uscore.search.revinclude-provenance")
+			specRevinclude(pc)
+		})
+	}
+	for _, in := range res.Includes {
+		if in.Expectation != "SHALL" && in.Expectation != "SHOULD" {
+			continue
+		}
+		id := "uscore.search.include"
+		if strings.HasSuffix(in.Value, ":medication") {
+			id = "uscore.search.include-medication"
+		}
+		labels := pc.req(id)
+		if in.Expectation != "SHALL" {
+			labels = framework.Req("uscore.search.include-should")
+		}
+		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), labels, func() {
+			pc.quote(id)
+			specInclude(pc, in.Value)
+		})
+	}
+}
+
+// hasRevincludeExpectation reports whether the version's CapabilityStatement states an
+// expectation on searchRevInclude (6.1.0 does; 3.1.1 does not).
+func hasRevincludeExpectation(srv *ig.Server) bool {
+	rests, _ := srv.CS["rest"].([]any)
+	for _, r := range rests {
+		rm, _ := r.(map[string]any)
+		rs, _ := rm["resource"].([]any)
+		for _, x := range rs {
+			xm, _ := x.(map[string]any)
+			if _, ok := xm["_searchRevInclude"]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func inSomeCombo(res *ig.Resource, name string) bool {
+	for _, c := range res.Combos {
+		if slices.Contains(c.Params, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstShall(res *ig.Resource) *ig.Combo {
+	for i, c := range res.Combos {
+		if c.Expectation == "SHALL" {
+			return &res.Combos[i]
+		}
+	}
+	return nil
+}
+
+// describePatients names the searched patients for skip messages.
+func describePatients(run *framework.Run) string {
+	ps := patients(run)
+	if len(ps) == 0 {
+		return "no patient"
+	}
+	return "patients " + strings.Join(ps, ", ")
+}
+
+func skipNoPool(pc *profileCtx, td *typeData) {
+	GinkgoHelper()
+	how := strings.Join(td.Queries, ", ")
+	if how == "" {
+		how = "no query (no patient id configured, and no reference to " + pc.res.Type + " found)"
+	}
+	framework.SkipBecause(
+		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile)",
+			pc.res.Type, pc.prof.ID, describePatients(pc.run), len(td.Resources), pc.res.Type, how),
+		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile", pc.res.Type, pc.prof.URL))
+}

@@ -1,0 +1,127 @@
+package uscore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/suites/framework"
+)
+
+// ValidateFunc validates one resource against a profile canonical within an IG package context
+// ("hl7.fhir.us.core#6.1.0") and returns the issues.
+type ValidateFunc func(ctx context.Context, raw []byte, profile, ig string) (issue.List, error)
+
+// NewValidator builds the validator from the run's package set. It is installed by
+// validator_impl.go when pacheck's validator (checks/validate) is part of the build; while it is
+// nil, validation specs are skipped with that reason and reference targets are checked by type.
+var NewValidator func(set *profiles.Set) (ValidateFunc, error)
+
+var (
+	valMu  sync.Mutex
+	valFns = map[*profiles.Set]ValidateFunc{}
+)
+
+func validatorFor(run *framework.Run) (ValidateFunc, error) {
+	if NewValidator == nil {
+		return nil, nil
+	}
+	set, err := packageSet(run)
+	if err != nil {
+		return nil, err
+	}
+	valMu.Lock()
+	defer valMu.Unlock()
+	if f, ok := valFns[set]; ok {
+		return f, nil
+	}
+	f, err := NewValidator(set)
+	if err != nil {
+		return nil, err
+	}
+	valFns[set] = f
+	return f, nil
+}
+
+func specValidation(pc *profileCtx) {
+	_, pool := needPool(pc)
+	val, err := validatorFor(pc.run)
+	if err != nil {
+		framework.Infra(err)
+	}
+	if val == nil {
+		framework.SkipBecause("profile validation needs pacheck's validator (checks/validate), which is not part of this build yet", "")
+	}
+	var all issue.List
+	canonical := pc.prof.URL
+	if pc.prof.SD != nil && pc.prof.SD.Version != "" {
+		canonical = pc.prof.SD.URL + "|" + pc.prof.SD.Version
+	}
+	for _, r := range pool {
+		raw, _ := json.Marshal(r)
+		ctx, cancel := pc.run.Ctx()
+		l, err := val(ctx, raw, canonical, pc.srv.IG)
+		cancel()
+		if err != nil {
+			framework.Infra(err)
+		}
+		ref := pc.res.Type + "/" + rid(r)
+		for _, is := range l {
+			// Findings against other profiles the resource claims (meta.profile) belong to those
+			// profiles' specs; structural and base-resource findings (no profile) stay.
+			if u, _, _ := strings.Cut(is.Profile, "|"); is.Profile != "" && u != pc.prof.URL && !strings.HasPrefix(u, "http://hl7.org/fhir/StructureDefinition/"+pc.res.Type) {
+				continue
+			}
+			is.Path = ref + ": " + is.Path
+			is.Message = ref + ": " + is.Message
+			all = append(all, is)
+		}
+	}
+	framework.Note("validation", "%d resource(s) validated against %s in %s", len(pool), canonical, pc.srv.IG)
+	framework.ExpectConformant("validation against "+pc.prof.ID, all)
+}
+
+// conformsToTarget validates a resolved reference target against the element's target profiles:
+// it must conform to at least one of those of its type. Without the validator only the type is
+// checked (by the caller).
+func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string, targets []string) issue.List {
+	val, err := validatorFor(pc.run)
+	if err != nil || val == nil {
+		return nil
+	}
+	var firstErrs issue.List
+	tried := 0
+	for _, t := range targets {
+		if targetType(pc, t) != typ {
+			continue
+		}
+		if _, ok := pc.srv.Ctx.ResolveType("StructureDefinition", t); !ok {
+			continue
+		}
+		tried++
+		ctx, cancel := pc.run.Ctx()
+		l, err := val(ctx, resp.Body, t, pc.srv.IG)
+		cancel()
+		if err != nil {
+			return nil
+		}
+		if !l.HasErrors() {
+			return nil
+		}
+		if firstErrs == nil {
+			firstErrs = l.Errors()
+		}
+	}
+	if tried == 0 {
+		return nil
+	}
+	ref := typ + "/" + rid(resp.Resource)
+	return issue.List{{Severity: issue.Error, Rule: RuleRefTarget, Path: elem,
+		Message:     fmt.Sprintf("%s: %s conforms to none of the target profiles (%d error(s), first: %s)", elem, ref, len(firstErrs), firstErrs[0].String()),
+		Diagnostics: ref}}
+}
