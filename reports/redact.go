@@ -26,6 +26,8 @@ var (
 	reColon = regexp.MustCompile(`(?i)(^|[\s{,])(` + secretNames + `)(\s*:\s+)([^\s"',}]+)`)
 	// JWS compact serialisations (JWTs: access tokens, id tokens, client assertions).
 	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	// ANSI terminal colour codes (from console-oriented messages).
+	reANSI = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 	// user:password@ in URLs.
 	reUserInfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
 )
@@ -34,12 +36,16 @@ var (
 // Authorization/Proxy-Authorization values, Bearer/Basic credentials, JWTs, URL user info, and the
 // values of access_token, refresh_token, id_token, client_secret, client_assertion, password,
 // code_verifier and token as query/form parameters, JSON members or "name: value" text. It also
-// replaces each byte of invalid UTF-8 with U+FFFD, as encoding/json does. It is idempotent.
+// replaces each byte of invalid UTF-8 with U+FFFD, as encoding/json does, and drops ANSI colour
+// codes. It is idempotent.
 func Redact(s string) string {
 	if s == "" {
 		return s
 	}
 	s = validUTF8(s)
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		s = reANSI.ReplaceAllString(s, "")
+	}
 	// Cheap literal gates first: most evidence (resource JSON) contains no secret-looking word,
 	// and the regular expressions are slow on megabytes of text.
 	lower := strings.ToLower(s)

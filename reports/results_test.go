@@ -168,6 +168,8 @@ func TestRedact(t *testing.T) {
 		{"https://user:pw@host/x", "https://***@host/x"},
 		{"Observation?code=1234-5&patient=1", "Observation?code=1234-5&patient=1"},
 		{"plain text", "plain text"},
+		{"\x1b[31mred\x1b[0m text", "red text"},
+		{"bad \xff byte", "bad \uFFFD byte"},
 	}
 	for _, c := range cases {
 		got := Redact(c.in)

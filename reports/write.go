@@ -296,6 +296,9 @@ func caseText(s Spec, reqs []string) string {
 		if s.Failure.Expected != "" || s.Failure.Actual != "" {
 			fmt.Fprintf(&b, "expected: %s\nactual: %s\n", s.Failure.Expected, s.Failure.Actual)
 		}
+		if s.Failure.Panic != "" {
+			fmt.Fprintf(&b, "panic: %s\n", s.Failure.Panic)
+		}
 		if s.Failure.Location != "" {
 			fmt.Fprintf(&b, "at %s\n", s.Failure.Location)
 		}
