@@ -154,6 +154,9 @@ func TestTerminologyNotChecked(t *testing.T) {
 	// US Core condition code: extensible/required bindings to SNOMED/ICD value sets cannot be expanded
 	raw := `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"0000-0"}]},"category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"bogus"}]}]}`
 	res := validateStr(t, v, raw, ValidateOptions{})
+	if !hasIssue(res.Issues, issue.Error, "code-unknown", "Observation.category[0].coding[0].code") {
+		t.Errorf("bogus code of a local code system: want code-unknown, got %v", res.Issues)
+	}
 	for _, i := range res.Issues {
 		if i.Rule == "binding" && i.Severity == issue.Error && strings.Contains(i.Message, "loinc") {
 			t.Errorf("LOINC code flagged as error without a terminology server: %v", i)

@@ -78,7 +78,7 @@ var externalSystems = map[string]string{
 
 // codeSystem returns the compiled local code system (nil when not in the set).
 func (s *scope) codeSystem(url string) *codeSystem {
-	if v, ok := s.vs.Load("CS|" + url); ok {
+	if v, ok := s.css.Load(url); ok {
 		cs, _ := v.(*codeSystem)
 		return cs
 	}
@@ -144,7 +144,9 @@ func (s *scope) codeSystem(url string) *codeSystem {
 			}
 		}
 	}
-	s.vs.Store("CS|"+url, cs)
+	if cs != nil {
+		s.css.Store(url, cs) // misses are not cached: system URLs come from the input
+	}
 	return cs
 }
 
@@ -438,6 +440,23 @@ func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
 			e := w.sc.expand(b.ValueSet)
 			w.add(issue.Information, "binding", c, "", fmt.Sprintf("binding: not checked: no terminology server (%s; value set %s)", e.why(system), b.ValueSet))
 		}
+	}
+}
+
+// checkCodingSystem checks that a Coding's code exists in its code system when pacheck holds that
+// code system completely (small HL7 and IG code systems); codes of other systems are not checked.
+func (w *walker) checkCodingSystem(c *Elem, obj map[string]any) {
+	sys, _ := obj["system"].(string)
+	code, _ := obj["code"].(string)
+	if sys == "" || code == "" || externalSystems[sys] != "" {
+		return
+	}
+	cs := w.sc.codeSystem(sys)
+	if cs == nil || cs.content != "complete" || len(cs.concepts) == 0 {
+		return
+	}
+	if _, ok := cs.concepts[code]; !ok {
+		w.add(issue.Error, "code-unknown", c, ".code", fmt.Sprintf("code-unknown: code %q is not defined in code system %s", code, sys))
 	}
 }
 

@@ -85,6 +85,7 @@ type scope struct {
 	sds     sync.Map        // canonical -> *sdResult
 	vs      sync.Map        // canonical -> *expansion
 	base    sync.Map        // type code -> *Profile (nil when unknown)
+	css     sync.Map        // code system url -> *codeSystem (nil when not held)
 }
 
 type sdResult struct {

@@ -532,6 +532,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	if typ == "Reference" {
 		w.checkReference(c, obj)
 	}
+	if typ == "Coding" && !w.v.opts.NoTerminology {
+		w.checkCodingSystem(c, obj)
+	}
 	w.constraints(c, obj)
 	if typ == "Extension" && len(c.Children) == 0 && !hasTypeProfile(c, typ) {
 		// an extension not matched by any slice: resolve it by url

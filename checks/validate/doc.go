@@ -1,0 +1,33 @@
+// Rule codes (issue.Issue.Rule) the validator reports; they are stable.
+//
+// Structural layer (checks/validate/structure, or the built-in fallback):
+//
+//	json-syntax, json-duplicate-key, json-depth, json-size, json-encoding, not-a-resource,
+//	resource-type, unknown-element, type, primitive-format, empty, choice-type, element-sibling
+//
+// Profile layer:
+//
+//	cardinality        min/max of an element or of a slice
+//	type               a value's type, a resource type where a specific type is required
+//	fixed, pattern     fixed[x] (exact) and pattern[x] (partial; each pattern array item matched)
+//	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
+//	                   be decided without a terminology server
+//	reference-target   the referenced type is not allowed by targetProfile, or #id not contained
+//	extension-unknown  (warning) an extension whose definition is not loaded
+//	profile-unknown    a meta.profile or requested profile that cannot be resolved (error), or
+//	                   one of a declared-but-missing dependency (warning)
+//	profile-type       the profile constrains another resource type
+//
+// Terminology layer:
+//
+//	binding            required (error) / extensible (warning) bindings against locally
+//	                   expanded value sets; information "not checked: no terminology server"
+//	                   for large external code systems and value sets that are not available
+//	code-unknown       a code that does not exist in a complete local code system
+//
+// Invariants:
+//
+//	invariant:<key>           a failed constraint (error or warning as the constraint says)
+//	invariant-not-evaluated   (information) the FHIRPath engine could not evaluate it;
+//	                          skipped-invariants.txt lists the keys never evaluated, with reasons
+package validate
