@@ -21,7 +21,8 @@
 // [Env] holds %resource, %rootResource and %context (default: the input), caller variables
 // (Vars, used as %name), the hooks Resolver (resolve() of references not found in contained
 // resources or the enclosing Bundle), MemberOf (memberOf()) and ConformsTo (conformsTo()),
-// the Trace writer (trace(); default os.Stderr, never stdout), Now (for now(), today() and
+// the Trace writer (trace(); default os.Stderr, never stdout; R4 invariants such as ref-1
+// and dom-3 call trace(), so validators usually pass io.Discard), Now (for now(), today() and
 // timeOfDay()), Strict (reject paths unknown to the model and concrete choice names, as the
 // official suite's strict mode) and the limits MaxSteps and MaxItems.
 //
@@ -41,7 +42,8 @@
 // steps (Env.MaxSteps, default [DefaultMaxSteps], including bytes of computed strings),
 // bounds every collection (Env.MaxItems, default [DefaultMaxItems]) and honours ctx
 // cancellation; errors from the limits wrap [ErrBudget]. The evaluator does not panic on
-// any input (see FuzzEvaluate); Evaluate still converts an unexpected panic into an error.
+// any input (see FuzzEvaluate and FuzzJSONInput); Evaluate still converts an unexpected
+// panic into an error.
 //
 // # Output
 //
