@@ -169,7 +169,7 @@ type SpecReq struct {
 	Level     string   `json:"level,omitempty"`
 	CFR       []string `json:"cfr,omitempty"`
 	Section   string   `json:"section,omitempty"`
-	Unknown   bool     `json:"unknown,omitempty"` // not in the catalogue
+	Unknown   bool     `json:"unknown,omitempty"` // not in the catalogue (false when there was none)
 }
 
 // Failure is why a spec failed (or errored): Ginkgo's message split into expected vs actual when
@@ -421,7 +421,7 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 			q := SpecReq{ID: v}
 			if req, found := cat.Lookup(v); found {
 				q.Statement, q.Level, q.CFR, q.Section = req.Statement, req.Level, req.CFR, req.Section
-			} else {
+			} else if cat != nil {
 				q.Unknown = true
 			}
 			s.Requirements = append(s.Requirements, q)
