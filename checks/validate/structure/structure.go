@@ -148,7 +148,7 @@ func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
 	maxBytes, maxDepth := v.limits()
 	if len(raw) > maxBytes {
 		return nil, issue.List{{Severity: issue.Error, Rule: RuleSize,
-			Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit of the structural validator; not decoded", len(raw), maxBytes)}}
+			Message: fmt.Sprintf("input is %d bytes, over the %d-byte limit of the structural validator; not decoded (raise Validator.MaxBytes to accept it)", len(raw), maxBytes)}}
 	}
 	root, found, serr := parseJSONKeys(raw, maxDepth, v.core.m.keys)
 	rootName := rootNameOf(root, "")
