@@ -20,6 +20,7 @@ package structure
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/pacheck/pacheck/checks/issue"
@@ -162,7 +163,8 @@ func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
 			rule = RuleDepth
 		}
 		issues = append(issues, issue.Issue{Severity: issue.Error, Rule: rule,
-			Message: fmt.Sprintf("invalid JSON at byte offset %d (line %d, column %d): %s", serr.offset, line, col, serr.msg)})
+			Message:     fmt.Sprintf("invalid JSON at byte offset %d (line %d, column %d): %s", serr.offset, line, col, serr.msg),
+			Diagnostics: "near " + strconv.Quote(snippet(raw, serr.offset))})
 		return nil, issues
 	}
 	issues = append(issues, v.check(root, "", maxDepth)...)
@@ -243,6 +245,15 @@ func sortIssues(l issue.List) {
 		}
 		return l[i].Rule < l[j].Rule
 	})
+}
+
+// snippet is up to 30 bytes either side of off (Diagnostics only: it may quote data).
+func snippet(raw []byte, off int) string {
+	lo, hi := max(off-30, 0), min(off+30, len(raw))
+	if lo > hi {
+		lo = hi
+	}
+	return string(raw[lo:hi])
 }
 
 // depthWithin reports whether v nests at most limit levels (a cyclic value never does).
