@@ -36,6 +36,12 @@ func TestRedact(t *testing.T) {
 		{"jwt anywhere", "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl end", "token *** end"},
 		{"token_type_hint kept", "token=T0K3N&token_type_hint=access_token", "token=***&token_type_hint=access_token"},
 		{"case insensitive", "?Access_Token=ZZZZ", "?Access_Token=***"},
+		{"basic word in text", "Basic information about the plan", "Basic information about the plan"},
+		{"bearer inside a word", "mybearer abcdefghijkl", "mybearer abcdefghijkl"},
+		{"basic credentials", "Authorization: Basic Y2xpZW50OnNlY3JldA==", "Authorization: Basic ***"},
+		{"json spaces", `{ "client_secret" : "s1" , "refresh_token":"r"}`, `{ "client_secret" : "***" , "refresh_token":"***"}`},
+		{"json non-string kept", `{"code": 123}`, `{"code": 123}`},
+		{"fragment", "https://app/cb#code=abc&state=s", "https://app/cb#code=***&state=s"},
 		{"plain text untouched", "the patient has a code of conduct", "the patient has a code of conduct"},
 		{"idempotent", "code=***", "code=***"},
 	}

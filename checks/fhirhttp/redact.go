@@ -25,35 +25,187 @@ var secretHeaders = map[string]bool{
 	"Set-Cookie":          true,
 }
 
-var (
-	keyAlt = `access_token|refresh_token|id_token|client_secret|code_verifier|code|password|client_assertion|token|assertion`
-	// key=value in URLs and form bodies: the key must start the string or follow ? & ; or space.
-	reQuery = regexp.MustCompile(`(?i)(^|[?&;\s])(` + keyAlt + `)=([^&#\s"']*)`)
-	// "key": "value" in JSON (closing quote optional: bodies may be truncated).
-	reJSON = regexp.MustCompile(`(?i)("(?:` + keyAlt + `)"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
-	// JSON "code" only outside FHIR resources (Coding.code is data, not a secret).
-	reJSONNoCode = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|code_verifier|password|client_assertion|token|assertion)"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
-	reBearer     = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*`)
-	// Compact JWS/JWE anywhere (id_tokens, client assertions, JWT access tokens).
-	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)?`)
-)
+// reJWT finds compact JWS/JWE anywhere (id_tokens, client assertions, JWT access tokens).
+var reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)?`)
 
-// Redact masks secrets in s: values of SecretKeys in URL queries, form bodies and JSON, bearer and
-// basic credentials, and compact JWTs. It is idempotent and safe on truncated input. The JSON
-// member "code" is left alone in FHIR resources (text containing "resourceType").
+// Redact masks secrets in s: values of SecretKeys in URL queries and form bodies (key=value after
+// start, ?, #, &, ; or a space) and in JSON ("key": "value"; a cut-off value too), bearer and basic
+// credentials, and compact JWTs. It is idempotent and safe on truncated input. The JSON member
+// "code" is left alone in FHIR resources (text containing "resourceType"): Coding.code is data.
+// Keys match case-insensitively. It scans with strings.Index, not regular expressions, so that
+// large evidence bodies stay cheap.
 func Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	s = reQuery.ReplaceAllString(s, "${1}${2}="+Mask)
-	if strings.Contains(s, `"resourceType"`) {
-		s = reJSONNoCode.ReplaceAllString(s, `${1}"`+Mask+`"`)
-	} else {
-		s = reJSON.ReplaceAllString(s, `${1}"`+Mask+`"`)
+	low := asciiLower(s)
+	fhir := strings.Contains(s, `"resourceType"`)
+	var spans []span
+	for _, k := range SecretKeys {
+		spans = queryValues(s, low, k, spans)
+		if k == "code" && fhir {
+			continue
+		}
+		spans = jsonValues(s, low, k, spans)
 	}
-	s = reBearer.ReplaceAllString(s, "${1} "+Mask)
-	s = reJWT.ReplaceAllString(s, Mask)
-	return s
+	for _, w := range []string{"bearer", "basic"} {
+		spans = credentials(s, low, w, spans)
+	}
+	out := applySpans(s, spans)
+	if strings.Contains(out, "eyJ") {
+		out = reJWT.ReplaceAllString(out, Mask)
+	}
+	return out
+}
+
+// span replaces s[start:end] with repl.
+type span struct {
+	start, end int
+	repl       string
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// queryValues finds key=value with the key at the start or after ? & ; or whitespace.
+func queryValues(s, low, key string, spans []span) []span {
+	pat := key + "="
+	for i := 0; i < len(low); {
+		j := strings.Index(low[i:], pat)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(pat)
+		if j > 0 && !(low[j-1] == '?' || low[j-1] == '&' || low[j-1] == ';' || low[j-1] == '#' || isSpace(low[j-1])) {
+			continue
+		}
+		e := i
+		for e < len(s) && !strings.ContainsRune("&#\"' \t\r\n", rune(s[e])) {
+			e++
+		}
+		spans = append(spans, span{i, e, Mask})
+		i = e
+	}
+	return spans
+}
+
+// jsonValues finds "key" : "value" (the closing quote may be missing in cut-off bodies).
+func jsonValues(s, low, key string, spans []span) []span {
+	pat := `"` + key + `"`
+	for i := 0; i < len(low); {
+		j := strings.Index(low[i:], pat)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(pat)
+		p := i
+		for p < len(s) && isSpace(s[p]) {
+			p++
+		}
+		if p >= len(s) || s[p] != ':' {
+			continue
+		}
+		p++
+		for p < len(s) && isSpace(s[p]) {
+			p++
+		}
+		if p >= len(s) || s[p] != '"' {
+			continue
+		}
+		e := p + 1
+		for e < len(s) && s[e] != '"' {
+			if s[e] == '\\' {
+				e++
+			}
+			e++
+		}
+		if e < len(s) {
+			e++ // closing quote
+		} else {
+			e = len(s)
+		}
+		spans = append(spans, span{p, e, `"` + Mask + `"`})
+		i = e
+	}
+	return spans
+}
+
+func isWordChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+func isTokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+}
+
+// credentials finds "<word> <token>" (word at a word boundary, token of 8 or more token68
+// characters, not all lowercase letters).
+func credentials(s, low, word string, spans []span) []span {
+	for i := 0; i < len(low); {
+		j := strings.Index(low[i:], word)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(word)
+		if j > 0 && isWordChar(low[j-1]) {
+			continue
+		}
+		p := i
+		for p < len(s) && isSpace(s[p]) {
+			p++
+		}
+		if p == i {
+			continue
+		}
+		e := p
+		for e < len(s) && isTokenChar(s[e]) {
+			e++
+		}
+		// Ordinary words ("Basic information") are not credentials: require 8 or more characters
+		// with at least one that is not a lowercase letter.
+		if e-p < 8 || !strings.ContainsFunc(s[p:e], func(r rune) bool { return r < 'a' || r > 'z' }) {
+			continue
+		}
+		for e < len(s) && s[e] == '=' {
+			e++
+		}
+		spans = append(spans, span{i, e, " " + Mask})
+		i = e
+	}
+	return spans
+}
+
+// applySpans replaces non-overlapping spans (earliest first; an overlapping later one is dropped).
+func applySpans(s string, spans []span) string {
+	if len(spans) == 0 {
+		return s
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
+	var b strings.Builder
+	b.Grow(len(s))
+	pos := 0
+	for _, sp := range spans {
+		if sp.start < pos {
+			continue
+		}
+		b.WriteString(s[pos:sp.start])
+		b.WriteString(sp.repl)
+		pos = sp.end
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }
 
 // RedactHeaders copies h with secret headers masked and other values passed through Redact.
