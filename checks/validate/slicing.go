@@ -304,13 +304,27 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 		w.add(issue.Error, "type", c, "", fmt.Sprintf("type: expected a %s resource here (%s), found %s", typ, c.ID, rt))
 	}
 	isContained := c.Name == "contained"
+	// type profiles are alternatives: the first the resource conforms to (else the first)
 	var profs []*Profile
+	var alts []*Profile
 	for _, t := range c.Types {
 		for _, pr := range t.Profiles {
 			if p, err := w.sc.profile(pr); err == nil && p.Type == rt {
-				profs = append(profs, p)
+				alts = append(alts, p)
 			}
 		}
+	}
+	if len(alts) == 1 {
+		profs = alts
+	} else if len(alts) > 1 {
+		pick := alts[0]
+		for _, p := range alts {
+			if w.conforms(obj, p.Canonical) {
+				pick = p
+				break
+			}
+		}
+		profs = append(profs, pick)
 	}
 	if !isContained {
 		for _, mp := range metaProfiles(obj) {

@@ -551,6 +551,21 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		}
 	}
 	def := w.defOf(c, typ)
+	if len(c.Children) == 0 && c.content == nil {
+		// several type profiles are alternatives: use the first the value conforms to
+		for _, t := range c.Types {
+			if t.Code == typ && len(t.Profiles) > 1 {
+				for _, pr := range t.Profiles {
+					if w.conforms(obj, pr) {
+						if p, err := w.sc.profile(pr); err == nil {
+							def = p.Root
+						}
+						break
+					}
+				}
+			}
+		}
+	}
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
 		w.constraints(def, obj)
