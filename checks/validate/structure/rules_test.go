@@ -132,6 +132,10 @@ func testRules(t *testing.T, v *Validator) {
 		{"integer out of range", pat(`"multipleBirthInteger":2147483648`), []want{{RuleFormat, "Patient.multipleBirthInteger"}}},
 		{"format in array", pat(`"name":[{"given":["A","B"],"period":{"start":"2020-1-1"}}]`), []want{{RuleFormat, "Patient.name[0].period.start"}}},
 
+		{"control character in string", pat(`"name":[{"text":"a\u0001b"}]`), []want{{RuleFormat, "Patient.name[0].text"}}},
+		{"tab and newline fine", pat(`"name":[{"text":"a\tb\nc\r"}]`), nil},
+		{"control character late in a long string", pat(`"name":[{"text":"abcdefghijklmnopqrstuvwxyz\u001f"}]`), []want{{RuleFormat, "Patient.name[0].text"}}},
+
 		// empty
 		{"empty string", pat(`"gender":""`), []want{{RuleEmpty, "Patient.gender"}}},
 		{"empty string in array", pat(`"name":[{"given":["A",""]}]`), []want{{RuleEmpty, "Patient.name[0].given[1]"}}},

@@ -466,6 +466,10 @@ func (w *walker) primitive(t *typeDef, v any) {
 			w.reportHere(RuleEmpty, "empty string: FHIR JSON omits an element rather than giving \"\"")
 			return
 		}
+		if t.json == jsonString && hasControl(x) {
+			w.report(RuleFormat, string(w.path), fmt.Sprintf("%s contains a control character (below U+0020 other than tab, CR, LF), which FHIR strings forbid", t.name), quoteValue(v))
+			return
+		}
 		if !w.full {
 			return
 		}
@@ -540,4 +544,23 @@ func plainInteger(s string) bool {
 		}
 	}
 	return true
+}
+
+// hasControl reports a character below U+0020 other than tab, CR and LF (FHIR R4 datatypes: string).
+func hasControl(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		if (x-ones*0x20)&^x&highs != 0 {
+			break // some byte below 0x20: look closer
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\r' && c != '\n' {
+			return true
+		}
+	}
+	return false
 }
