@@ -10,7 +10,8 @@
 //
 //	parser  json-syntax, json-duplicate-key, json-encoding, json-depth, json-size, not-a-resource
 //	walker  resource-type, empty (incl. ele-1 "neither value nor children"), choice-type,
-//	        element-sibling, type for integers written with a fraction or exponent
+//	        element-sibling, type for integers written with a fraction or exponent,
+//	        primitive-format for control characters in strings
 //	schema  unknown-element, type (JSON type; array vs single value), primitive-format (regex, range)
 //
 // When walker and schema report the same location, the walker's finding is kept. With

@@ -25,7 +25,7 @@ const (
 	RuleResourceType = "resource-type"      // resourceType missing, unknown, abstract or not the expected one
 	RuleUnknown      = "unknown-element"    // property not defined for the type
 	RuleType         = "type"               // wrong JSON type, array vs single value, non-whole integer
-	RuleFormat       = "primitive-format"   // primitive regex or integer range
+	RuleFormat       = "primitive-format"   // primitive regex, integer range, control characters
 	RuleEmpty        = "empty"              // "", [], {}, or an element with neither value nor children (ele-1)
 	RuleChoice       = "choice-type"        // valueFoo with a type not allowed, or two value[x] variants
 	RuleSibling      = "element-sibling"    // _x companion rules: no primitive x, unequal arrays, nulls
