@@ -54,6 +54,29 @@ func TestSizeLimit(t *testing.T) {
 	}
 }
 
+// endless is an input that never ends: ValidateReader must stop at the limit.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+func TestValidateReader(t *testing.T) {
+	v := *validator(t)
+	v.MaxBytes = 50 << 20 // a 50 MB limit, and a stream that goes beyond it
+	root, issues, err := v.ValidateReader(endless{})
+	if err != nil || root != nil || len(issues) != 1 || issues[0].Rule != RuleSize {
+		t.Fatalf("endless input: %v %v %v", root, issues, err)
+	}
+	root, issues, err = v.ValidateReader(strings.NewReader(`{"resourceType":"Patient","active":true}`))
+	if err != nil || root == nil || len(issues) != 0 {
+		t.Fatalf("small input: %v %v %v", root, issues, err)
+	}
+}
+
 func TestNewNeedsCore(t *testing.T) {
 	if _, err := New(profiles.NewSet()); err == nil || !strings.Contains(err.Error(), "hl7.fhir.r4.core") {
 		t.Fatalf("New(empty set) error = %v, want one naming hl7.fhir.r4.core", err)

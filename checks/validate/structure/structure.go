@@ -20,6 +20,7 @@ package structure
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"sync"
@@ -174,6 +175,22 @@ func (v *Validator) Validate(raw []byte) (root any, issues issue.List) {
 		sortIssues(issues)
 	}
 	return root, issues
+}
+
+// ValidateReader reads at most MaxBytes+1 bytes from r and validates them: a larger input gets the
+// json-size issue without being read further or decoded. err is only for read errors.
+func (v *Validator) ValidateReader(r io.Reader) (root any, issues issue.List, err error) {
+	maxBytes, _ := v.limits()
+	raw, err := io.ReadAll(io.LimitReader(r, int64(maxBytes)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("structure: reading the resource: %w", err)
+	}
+	if len(raw) > maxBytes {
+		return nil, issue.List{{Severity: issue.Error, Rule: RuleSize,
+			Message: fmt.Sprintf("input is over the %d-byte limit of the structural validator; not decoded (raise Validator.MaxBytes to accept it)", maxBytes)}}, nil
+	}
+	root, issues = v.Validate(raw)
+	return root, issues, nil
 }
 
 // ValidateValue checks an already decoded value (encoding/json with UseNumber shapes) as a FHIR R4
