@@ -140,6 +140,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		errorf(stderr, "verify", "%v", err)
 		return ExitUsage
 	}
+	if *out != "" {
+		if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
+			errorf(stderr, "verify", "--out %s is not empty: give a new or empty folder", *out)
+			return ExitUsage
+		}
+	}
 	var res *reports.Results
 	var err error
 	if *out != "" {

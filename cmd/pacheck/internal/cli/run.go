@@ -106,9 +106,9 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		}
 		known = k
 	}
-	if err := os.MkdirAll(p.run.OutDir, 0o755); err != nil {
-		errorf(stderr, "run", "cannot create the report folder %s: %v", p.run.OutDir, err)
-		return ExitEnvError
+	if err := prepareOutDir(p.run.OutDir); err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitUsage
 	}
 	if p.run.Auth.Mode == "token" {
 		opts := p.run.ClientOptions()
