@@ -338,8 +338,13 @@ func (m *model) structured(t *typeDef, sd *sdJSON) error {
 			el.typ = bb
 		case strings.HasPrefix(e.Type[0].Code, "http://hl7.org/fhirpath/"):
 			// Element.id, Resource.id, Extension.url: JSON attributes; only Extension.url takes a
-			// "_url" sibling (as the official schema has it).
+			// "_url" sibling (as the official schema has it). Resource.id is an id (the R4 SD says
+			// System.String/"string"; the specification's Resource page, the official JSON schema
+			// and the reference validators check it as id).
 			el.sibling = e.Path == "Extension.url"
+			if t.kind == kindResource && owner == t && name == "id" {
+				el.typeName = "id"
+			}
 		default:
 			el.sibling = isPrimitiveName(code)
 		}

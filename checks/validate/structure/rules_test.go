@@ -120,7 +120,10 @@ func testRules(t *testing.T, v *Validator) {
 		{"instant without seconds", obs(`"issued":"2020-01-01T10:00Z"`), []want{{RuleFormat, "Observation.issued"}}},
 		{"instant date only", obs(`"issued":"2020-01-01"`), []want{{RuleFormat, "Observation.issued"}}},
 		{"time bad", obs(`"valueTime":"25:00:00"`), []want{{RuleFormat, "Observation.valueTime"}}},
-		{"id with space", `{"resourceType":"Patient","id":"a b"}`, nil}, // Resource.id is System.String in R4 (the id format is a profile/invariant concern)
+		{"resource id with space", `{"resourceType":"Patient","id":"a b"}`, []want{{RuleFormat, "Patient.id"}}},
+		{"resource id too long", `{"resourceType":"Patient","id":"` + strings.Repeat("a", 65) + `"}`, []want{{RuleFormat, "Patient.id"}}},
+		{"contained id bad", pat(`"contained":[{"resourceType":"Patient","id":"#p"}]`), []want{{RuleFormat, "Patient.contained[0].id"}}},
+		{"element id is a plain string", pat(`"name":[{"id":"a b","family":"x"}]`), nil},
 		{"id type bad", pat(`"extension":[{"url":"http://x","valueId":"a b"}]`), []want{{RuleFormat, "Patient.extension[0].valueId"}}},
 		{"code with double space", pat(`"gender":"ma  le"`), []want{{RuleFormat, "Patient.gender"}}},
 		{"uri with space", pat(`"implicitRules":"http://a b"`), []want{{RuleFormat, "Patient.implicitRules"}}},
