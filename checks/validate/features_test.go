@@ -191,3 +191,21 @@ func TestOwnStructureFallback(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeSyntax(t *testing.T) {
+	for _, tc := range []struct {
+		sys, code string
+		ok        bool
+	}{
+		{"http://loinc.org", "8480-6", true}, {"http://loinc.org", "LA6576-8", true}, {"http://loinc.org", "8480", false},
+		{"http://snomed.info/sct", "38341003", true}, {"http://snomed.info/sct", "abc", false},
+		{"http://hl7.org/fhir/sid/icd-10-cm", "E11.9", true}, {"http://hl7.org/fhir/sid/icd-10-cm", "11.9", false},
+		{"http://unitsofmeasure.org", "{urine specific gravity}", true}, {"http://unitsofmeasure.org", "mm Hg", false},
+		{"http://hl7.org/fhir/sid/ndc", "0069-2587-10", true}, {"http://hl7.org/fhir/sid/ndc", "12", false},
+		{"http://www.nlm.nih.gov/research/umls/rxnorm", "1049640", true}, {"http://www.nlm.nih.gov/research/umls/rxnorm", "x1", false},
+	} {
+		if got := codeSyntax(tc.sys, tc.code) == ""; got != tc.ok {
+			t.Errorf("%s#%s: ok=%v, want %v", tc.sys, tc.code, got, tc.ok)
+		}
+	}
+}

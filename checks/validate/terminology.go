@@ -448,7 +448,11 @@ func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
 func (w *walker) checkCodingSystem(c *Elem, obj map[string]any) {
 	sys, _ := obj["system"].(string)
 	code, _ := obj["code"].(string)
-	if sys == "" || code == "" || externalSystems[sys] != "" {
+	if sys == "" || code == "" {
+		return
+	}
+	if externalSystems[sys] != "" {
+		w.checkCodeSyntax(c, sys, code)
 		return
 	}
 	cs := w.sc.codeSystem(sys)

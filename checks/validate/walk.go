@@ -532,7 +532,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	if typ == "Reference" {
 		w.checkReference(c, obj)
 	}
-	if typ == "Coding" && !w.v.opts.NoTerminology {
+	if (typ == "Coding" || typ == "Quantity") && !w.v.opts.NoTerminology {
 		w.checkCodingSystem(c, obj)
 	}
 	w.constraints(c, obj)
