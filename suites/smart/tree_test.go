@@ -79,7 +79,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"jwt without key", func(s *Settings) { s.AuthMethod = "private_key_jwt" }, "private_key"},
 		{"unknown method", func(s *Settings) { s.AuthMethod = "mtls" }, "token_endpoint_auth"},
 		{"no login", func(s *Settings) { s.Login = Login{} }, "login"},
-		{"bad step", func(s *Settings) { s.Login.Steps = []browser.Step{{URL: "re:(", Actions: []browser.Action{{Click: "#x"}}}} }, "steps"},
+		{"bad step", func(s *Settings) {
+			s.Login.Steps = []browser.Step{{URL: "re:(", Actions: []browser.Action{{Click: "#x"}}}}
+		}, "steps"},
 		{"consent without steps", func(s *Settings) { s.Consent = &Consent{Scope: "offline_access"} }, "consent"},
 		{"extra client bad", func(s *Settings) { s.ExtraClients = []Client{{ClientID: "c", AuthMethod: "client_secret_post"}} }, "extra_clients[0]"},
 	}
