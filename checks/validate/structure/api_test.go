@@ -117,6 +117,19 @@ func TestValidateValue(t *testing.T) {
 		t.Errorf("float64 integer: %v", is)
 	}
 	v.ValidateValue(map[string]any{"resourceType": "Patient", "gender": struct{}{}}, "")
+	for _, odd := range []any{
+		map[string]any{"resourceType": "Patient", "multipleBirthInteger": json.Number("abc")},
+		map[string]any{"resourceType": "Observation", "valueQuantity": map[string]any{"value": json.Number("")}},
+		map[string]any{"resourceType": "Patient", "name": []map[string]any{{"family": "x"}}},
+		map[string]any{"resourceType": "Patient", "name": []any{map[string]string{"family": "x"}}},
+		map[string]any{"resourceType": "Patient", "active": 1},
+	} {
+		for _, eng := range []*Validator{v, walkerOnly(t)} {
+			if is := eng.ValidateValue(odd, ""); len(is) == 0 {
+				t.Errorf("odd value %v: no issue", odd)
+			}
+		}
+	}
 	v.ValidateValue(nil, "")
 	cyc := map[string]any{"resourceType": "Patient"}
 	cyc["foo"] = cyc

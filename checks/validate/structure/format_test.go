@@ -78,3 +78,12 @@ func TestPlainWord(t *testing.T) {
 		}
 	}
 }
+
+func TestValidNumber(t *testing.T) {
+	for s, want := range map[string]bool{"0": true, "-0": true, "1.5e-3": true, "10": true, "1E+2": true,
+		"": false, "-": false, "01": false, "1.": false, ".5": false, "1e": false, "abc": false, "1 ": false, "+1": false} {
+		if got := validNumber(s); got != want {
+			t.Errorf("validNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -36,6 +36,9 @@ func FuzzParseMatchesEncodingJSON(f *testing.F) {
 		if (err != nil) != (serr != nil) {
 			t.Fatalf("%q: encoding/json error %v, ours %v", b, err, serr)
 		}
+		if n, ok := want.(json.Number); ok && !validNumber(string(n)) {
+			t.Fatalf("validNumber(%q) = false for a number encoding/json accepts", n)
+		}
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: decoded %#v, encoding/json %#v", b, got, want)
 		}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // Default limits.
@@ -237,7 +238,7 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 	rt, _ := obj["resourceType"].(string)
 	sch := comp.byType[rt]
 	if sch != nil && (want == "" || want == rt) {
-		if err := sch.Validate(obj); err != nil {
+		if err := safeValidate(sch, obj); err != nil {
 			seen := make(map[string]bool, len(issues))
 			for _, is := range issues {
 				seen[is.Path] = true
@@ -254,6 +255,17 @@ func (v *Validator) check(root any, want string, maxDepth int) issue.List {
 	m.annotate(obj, issues)
 	sortIssues(issues)
 	return issues
+}
+
+// safeValidate runs jsonschema/v5, turning its panics (it panics on a malformed json.Number
+// handed to ValidateValue, for one) into an error.
+func safeValidate(sch *jsonschema.Schema, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("jsonschema/v5 failed on this value (%v); is it decoded JSON (UseNumber shapes)?", r)
+		}
+	}()
+	return sch.Validate(v)
 }
 
 func sortIssues(l issue.List) {

@@ -489,6 +489,10 @@ func (w *walker) primitive(t *typeDef, v any) {
 			}
 		}
 	case json.Number:
+		if !validNumber(string(x)) { // only reachable through ValidateValue
+			w.report(RuleType, string(w.path), "value is a json.Number that is not a JSON number", quoteValue(v))
+			return
+		}
 		if t.json == jsonInteger && !plainInteger(string(x)) {
 			w.report(RuleType, string(w.path), fmt.Sprintf("%s must be a whole number written without fraction or exponent", t.name), "value "+string(x))
 			return
@@ -563,4 +567,46 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// validNumber reports whether s follows the JSON number grammar.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	return i == len(s)
 }
