@@ -293,6 +293,12 @@ func TestUSCoreFaults(t *testing.T) {
 			[]string{v + "us-core-medicationrequest/include/MedicationRequest-medication"}, nil},
 		{"post-search-unsupported", []string{v + "us-core-condition-problems-health-concerns/search/post", v + "us-core-condition-problems-health-concerns/read"},
 			[]string{v + "us-core-condition-problems-health-concerns/search/post"}, nil},
+		{"invariant-broken", []string{v + "us-core-encounter/validation", v + "us-core-encounter/read"},
+			[]string{v + "us-core-encounter/validation"}, nil},
+		{"slicing-broken", []string{v + "us-core-body-weight/validation", v + "us-core-body-weight/read", v + "us-core-observation-lab/validation"},
+			[]string{v + "us-core-body-weight/validation"}, []string{`/search/`}},
+		{"wrong-content-type", []string{"^capability/format-json", "^capability/fhir-version"},
+			[]string{"capability/format-json"}, nil},
 		{"wrong-fhir-version", []string{"^capability/fhir-version", "^capability/rest-server"},
 			[]string{"capability/fhir-version"}, nil},
 		{"metadata-missing-profile", []string{"^capability/uscore-6.1.0/supported-profiles", "^capability/uscore-6.1.0/search-params"},
@@ -304,6 +310,9 @@ func TestUSCoreFaults(t *testing.T) {
 		t.Run(c.fault, func(t *testing.T) {
 			if _, ok := fault.Lookup(c.fault); !ok {
 				t.Skipf("the reference server does not implement fault %s yet", c.fault)
+			}
+			if why := notDetectedYet[c.fault]; why != "" {
+				t.Skip(why)
 			}
 			rs := child(t, c.fault, "6.1.0", "", c.focus...)
 			if len(rs) == 0 {
@@ -344,10 +353,17 @@ func TestUSCoreFaults(t *testing.T) {
 	}
 }
 
+// notDetectedYet names faults whose check lives in another package that does not report them yet.
+var notDetectedYet = map[string]string{
+	"invariant-broken": "checks/validate reports no per-1 violation for an Encounter.period with start after end (verified directly against validate.Validate); the validation spec passes it through once the validator does",
+}
+
 // faultSays is what the must-fail specs' failure must name, where the spec could fail for another
 // reason too (the capability specs, which already fail for the refserverGaps).
 var faultSays = map[string]string{
 	"wrong-fhir-version":            "4.0.1",
+	"wrong-content-type":            "application/fhir+json",
+	"invariant-broken":              "per-1",
 	"metadata-missing-profile":      "us-core-patient",
 	"metadata-missing-search-param": "service-date",
 }

@@ -74,7 +74,7 @@ func specValidation(pc *profileCtx) {
 		for _, is := range l {
 			// Findings against other profiles the resource claims (meta.profile) belong to those
 			// profiles' specs; structural and base-resource findings (no profile) stay.
-			if u, _, _ := strings.Cut(is.Profile, "|"); is.Profile != "" && u != pc.prof.URL && !strings.HasPrefix(u, "http://hl7.org/fhir/StructureDefinition/"+pc.res.Type) {
+			if !relevant(pc, is.Profile) {
 				continue
 			}
 			is.Path = ref + ": " + is.Path
@@ -124,4 +124,37 @@ func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string,
 	return issue.List{{Severity: issue.Error, Rule: RuleRefTarget, Path: elem,
 		Message:     fmt.Sprintf("%s: %s conforms to none of the target profiles (%d error(s), first: %s)", elem, ref, len(firstErrs), firstErrs[0].String()),
 		Diagnostics: ref}}
+}
+
+// relevant reports whether an issue made by profile (canonical, may be empty) belongs to the
+// validation of pc's profile: no profile (structure), a base type or datatype definition
+// (specialization), the profile itself or one of the profiles it derives from.
+func relevant(pc *profileCtx, profile string) bool {
+	if profile == "" {
+		return true
+	}
+	u, _, _ := strings.Cut(profile, "|")
+	if u == pc.prof.URL {
+		return true
+	}
+	r, ok := pc.srv.Ctx.ResolveType("StructureDefinition", profile)
+	if !ok {
+		return false
+	}
+	if r.Derivation == "specialization" || r.Derivation == "" {
+		return true
+	}
+	// ancestors of the tested profile
+	cur := pc.prof.SD
+	for i := 0; cur != nil && i < 10; i++ {
+		if cur.URL == u {
+			return true
+		}
+		next, ok := pc.srv.Ctx.ResolveType("StructureDefinition", cur.BaseDefinition)
+		if !ok {
+			break
+		}
+		cur = next
+	}
+	return false
 }
