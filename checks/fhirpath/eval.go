@@ -220,8 +220,9 @@ func (e *Expression) evaluate(ctx context.Context, input any, env *Env) (Collect
 		}
 		return nil, &EvalError{Expr: e.src, Msg: err.Error()}
 	}
-	if _, shared := e.root.(*literalNode); shared && len(res) > 0 {
-		res = slices.Clone(res) // never hand out the compiled literal's own slice
+	if len(res) > 0 {
+		// never hand out shared slices (compiled literals, shared booleans, the input)
+		res = slices.Clone(res)
 	}
 	return res, nil
 }
@@ -493,14 +494,13 @@ func children(c *evalCtx, in Collection, name string) (Collection, error) {
 		if td != nil {
 			if e := td.element(name); e != nil {
 				if e.choice {
-					for _, t := range e.types {
-						key := name + upperFirst(t)
-						if _, ok := obj[key]; ok || obj["_"+key] != nil {
-							out = appendChild(out, obj, key, t)
+					for i, t := range e.types {
+						if _, ok := obj[e.keys[i]]; ok || obj[e.extKeys[i]] != nil {
+							out = appendChildKey(out, obj, e.keys[i], e.extKeys[i], t)
 						}
 					}
 				} else {
-					out = appendChild(out, obj, name, e.types[0])
+					out = appendChildKey(out, obj, e.keys[0], e.extKeys[0], e.types[0])
 				}
 				continue
 			}
@@ -525,8 +525,12 @@ func children(c *evalCtx, in Collection, name string) (Collection, error) {
 
 // appendChild appends obj[key] (and the matching "_key" primitive extensions) typed as t.
 func appendChild(out Collection, obj map[string]any, key, t string) Collection {
+	return appendChildKey(out, obj, key, "_"+key, t)
+}
+
+func appendChildKey(out Collection, obj map[string]any, key, extKey, t string) Collection {
 	v, hasV := obj[key]
-	ext, hasExt := obj["_"+key]
+	ext, hasExt := obj[extKey]
 	if !hasV && !hasExt {
 		return out
 	}

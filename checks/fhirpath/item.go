@@ -69,11 +69,15 @@ func boolItem(b bool) Item {
 	return falseItem
 }
 
+// Shared single-boolean results: internal results are never modified in place, and
+// Evaluate hands out a copy.
+var trueColl, falseColl = Collection{trueItem}, Collection{falseItem}
+
 func boolColl(b bool) Collection {
 	if b {
-		return Collection{trueItem}
+		return trueColl[:1:1]
 	}
-	return Collection{falseItem}
+	return falseColl[:1:1]
 }
 
 // nodeItem types a JSON value: maps with resourceType are resources; other values are

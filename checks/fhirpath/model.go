@@ -17,9 +17,11 @@ type typeDef struct {
 }
 
 type elemDef struct {
-	name   string
-	types  []string
-	choice bool
+	name    string
+	types   []string
+	choice  bool
+	keys    []string // JSON property per type: name, or name+Type for choice elements
+	extKeys []string // the matching "_" property holding primitive id/extensions
 }
 
 type choiceRef struct {
@@ -85,6 +87,16 @@ func parseModel(text string) *model {
 			for _, t := range types {
 				cur.concrete[e.name+upperFirst(t)] = choiceRef{elem: e, typ: t}
 			}
+		}
+		if e.choice {
+			for _, t := range types {
+				e.keys = append(e.keys, e.name+upperFirst(t))
+			}
+		} else {
+			e.keys = []string{e.name}
+		}
+		for _, k := range e.keys {
+			e.extKeys = append(e.extKeys, "_"+k)
 		}
 		cur.elems[e.name] = e
 	}

@@ -36,9 +36,9 @@ func toBool3(v Collection, what string) (int, error) {
 func bool3(x int) Collection {
 	switch x {
 	case 1:
-		return Collection{trueItem}
+		return boolColl(true)
 	case 0:
-		return Collection{falseItem}
+		return boolColl(false)
 	}
 	return nil
 }
