@@ -136,7 +136,8 @@ func jsonValues(s, low, key string, spans []span) []span {
 			e = len(s)
 		}
 		spans = append(spans, span{p, e, `"` + Mask + `"`})
-		i = e
+		// Resume right after the key, not the value: in broken JSON a value's closing quote can
+		// open the next key.
 	}
 	return spans
 }
@@ -187,7 +188,7 @@ func credentials(s, low, word string, spans []span) []span {
 	return spans
 }
 
-// applySpans replaces non-overlapping spans (earliest first; an overlapping later one is dropped).
+// applySpans replaces the spans, earliest first; overlapping spans are masked as their union.
 func applySpans(s string, spans []span) string {
 	if len(spans) == 0 {
 		return s
@@ -198,6 +199,10 @@ func applySpans(s string, spans []span) string {
 	pos := 0
 	for _, sp := range spans {
 		if sp.start < pos {
+			// Overlap: the union is masked by the earlier replacement.
+			if sp.end > pos {
+				pos = sp.end
+			}
 			continue
 		}
 		b.WriteString(s[pos:sp.start])
