@@ -209,3 +209,22 @@ func TestCodeSyntax(t *testing.T) {
 		}
 	}
 }
+
+func TestReferenceTargetProfile(t *testing.T) {
+	v := embedded(t)
+	obs := `{"resourceType":"Observation","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"]},"status":"final",
+	  "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
+	  "code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"urn:uuid:2d5a1a8e-2a34-4e4b-9d0f-4b2a3d0b1c01"},"effectiveDateTime":"2020-01-01","valueString":"x"}`
+	bundle := func(patient string) string {
+		return `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:2d5a1a8e-2a34-4e4b-9d0f-4b2a3d0b1c01","resource":` + patient +
+			`},{"fullUrl":"urn:uuid:2d5a1a8e-2a34-4e4b-9d0f-4b2a3d0b1c02","resource":` + obs + `}]}`
+	}
+	res := validateStr(t, v, bundle(`{"resourceType":"Patient","id":"p"}`), ValidateOptions{IG: uc6})
+	if !hasIssue(res.Issues, issue.Error, "reference-target", "Bundle.entry[1].resource.ofType(Observation).subject.reference") {
+		t.Errorf("subject is not a US Core Patient: want reference-target, got %v", res.Issues)
+	}
+	res = validateStr(t, v, bundle(patientOK), ValidateOptions{IG: uc6})
+	if hasIssue(res.Issues, issue.Error, "reference-target", "") {
+		t.Errorf("subject is a US Core Patient: %v", res.Issues.Errors())
+	}
+}

@@ -472,8 +472,10 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 	}
 	ref, _ := obj["reference"].(string)
 	var rt string
+	var target map[string]any
 	if ref != "" {
 		if r := w.resolveRef(ref); r != nil {
+			target = r
 			rt, _ = r["resourceType"].(string)
 		} else if ref[0] == '#' {
 			w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: contained reference %s does not match any contained resource", ref))
@@ -499,9 +501,39 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 			return // cannot tell: a target profile we cannot resolve
 		}
 		if tt == "Resource" || tt == rt {
+			w.checkTargetProfiles(c, targets, target, rt)
 			return
 		}
 		allowed = append(allowed, tt)
 	}
 	w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: %s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt))
+}
+
+// checkTargetProfiles checks a resolvable target (contained or in the Bundle) against the
+// element's target profiles of its type: it must conform to one of them.
+func (w *walker) checkTargetProfiles(c *Elem, targets []string, target map[string]any, rt string) {
+	if target == nil || w.quiet > 0 {
+		return
+	}
+	var profs []string
+	for _, t := range targets {
+		p, err := w.sc.profile(t)
+		if err != nil {
+			return
+		}
+		if p.Type == "Resource" || (p.Type == rt && p.URL == "http://hl7.org/fhir/StructureDefinition/"+rt) {
+			return // the base type: nothing more to check
+		}
+		if p.Type == rt {
+			profs = append(profs, t)
+		}
+	}
+	for _, t := range profs {
+		if w.conforms(target, t) {
+			return
+		}
+	}
+	if len(profs) > 0 {
+		w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: the referenced %s does not conform to %s (%s)", rt, strings.Join(profs, " or "), c.ID))
+	}
 }
