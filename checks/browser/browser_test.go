@@ -90,6 +90,14 @@ var consentPage = template.Must(template.New("c").Parse(`<!doctype html><html><b
 func (f *fakeLogin) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("spa") != "" {
+			// The form appears by script, well after the load event.
+			var b strings.Builder
+			loginPage.Execute(&b, map[string]any{"Q": r.URL.RawQuery})
+			fmt.Fprintf(w, `<!doctype html><body><div id=root>Loading…</div><template id=t>%s</template>
+<script>setTimeout(() => { document.getElementById('root').replaceWith(document.getElementById('t').content.cloneNode(true)); }, 1200)</script></body>`, b.String())
+			return
+		}
 		loginPage.Execute(w, map[string]any{"Q": r.URL.RawQuery})
 	})
 	mux.HandleFunc("/formpost", func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +201,8 @@ func TestAuthorize(t *testing.T) {
 	}
 
 	t.Run("default strategy", func(t *testing.T) {
-		res, err := b.Authorize(ctx, authURL, redirect, nil)
+		// The login form is rendered by script after load: the strategy must wait for it.
+		res, err := b.Authorize(ctx, authURL+"&spa=1", redirect, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package browser
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -82,11 +83,24 @@ const analyzeJS = `(() => {
 
 // defaultPage handles one page with the default strategy and returns the page kind.
 func (r *run) defaultPage(lastKind string) (string, error) {
-	ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
-	p, err := chromedp.Run(ctx, chromedp.Evaluate[plan](analyzeJS))
-	cancel()
-	if err != nil {
-		return "", r.fail("default strategy: analyse the page", "", err)
+	// Pages that render their form with script after load get a few seconds to show controls.
+	settle := min(3*time.Second, r.b.opts.StepTimeout)
+	end := time.Now().Add(settle)
+	var p plan
+	for {
+		ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
+		var err error
+		p, err = chromedp.Run(ctx, chromedp.Evaluate[plan](analyzeJS))
+		cancel()
+		if err != nil {
+			return "", r.fail("default strategy: analyse the page", "", err)
+		}
+		if p.Kind != "none" || time.Now().After(end) {
+			break
+		}
+		if _, ok := r.waitCapture(300 * time.Millisecond); ok {
+			return "captured", nil
+		}
 	}
 	var used []string
 	switch p.Kind {
