@@ -168,3 +168,20 @@ func (r *Run) Ctx() (context.Context, context.CancelFunc) {
 	}
 	return context.WithTimeout(context.Background(), d)
 }
+
+// SetPatientClient installs the authorized client for one patient's data. A patient-scoped SMART
+// token reaches one member only, so a run over several members holds one client per patient;
+// PatientClient falls back to the run's main client (which serves the launch patient).
+func (r *Run) SetPatientClient(patientID string, c *fhirhttp.Client) {
+	r.SetValue("patient-client:"+patientID, c.WithRecorder(recordToSpec))
+}
+
+// PatientClient returns the client for a patient's data, or nil when the run has no access.
+func (r *Run) PatientClient(patientID string) *fhirhttp.Client {
+	if v, ok := r.Value("patient-client:" + patientID); ok {
+		if c, ok := v.(*fhirhttp.Client); ok && c != nil {
+			return c
+		}
+	}
+	return r.Client()
+}
