@@ -50,6 +50,7 @@ type typeData struct {
 	PatientOf map[string]string           // id -> the patient whose search or reference found it
 	ByPatient map[string][]map[string]any // patient id -> its resources (patient-searched types)
 	Queries   []string                    // what was asked, for skip messages
+	Indirect  bool                        // found only through references or _revinclude
 	Err       error                       // tool trouble: an error outcome
 	Fail      issue.List                  // server misbehaviour while fetching: a failure
 }
@@ -200,6 +201,10 @@ func fetchType(run *framework.Run, srv *ig.Server, typ string) *typeData {
 	}
 	if pp == "" && len(td.Resources) == 0 && td.Err == nil && res != nil {
 		searchByReference(run, srv, res, td, add)
+	}
+	if len(td.Resources) == 0 && td.Err == nil {
+		collectByRevinclude(run, srv, typ, td, add)
+		td.Indirect = len(td.Resources) > 0
 	}
 	st.mu.Lock()
 	st.types[typ] = td
@@ -368,4 +373,44 @@ func pool(res *ig.Resource, p *ig.Profile, td *typeData) []map[string]any {
 		out = out[:maxPoolSize]
 	}
 	return out
+}
+
+// collectByRevinclude finds resources that only point at others (Provenance) through the
+// _revinclude=<typ>:<param> searches the CapabilityStatement lists: one search per resource type,
+// for the first patient holding data of that type.
+func collectByRevinclude(run *framework.Run, srv *ig.Server, typ string, td *typeData, add func(string, map[string]any)) {
+	ctx, cancel := context.WithTimeout(context.Background(), runBudget(run))
+	defer cancel()
+	for _, r := range srv.Resources {
+		pp := srv.PatientParam(r)
+		if r.Type == typ || pp == "" {
+			continue
+		}
+		for _, ri := range r.RevIncludes {
+			if !strings.HasPrefix(ri.Value, typ+":") {
+				continue
+			}
+			other := fetchType(run, srv, r.Type)
+			for _, pid := range patients(run) {
+				if len(other.ByPatient[pid]) == 0 {
+					continue
+				}
+				c := clientFor(run, pid)
+				if c == nil {
+					return
+				}
+				q := url.Values{pp: {pid}, "_revinclude": {ri.Value}}
+				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
+				pages, err := c.SearchAll(ctx, r.Type, q)
+				if err != nil {
+					td.Err = err
+					return
+				}
+				for _, e := range pages.Entries {
+					add(pid, e)
+				}
+				break
+			}
+		}
+	}
 }

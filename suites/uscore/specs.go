@@ -556,6 +556,11 @@ func specPaging(pc *profileCtx) {
 }
 
 func paging(pc *profileCtx, td *typeData) *pagingResult {
+	if td.Indirect {
+		return &pagingResult{skip: fmt.Sprintf("the %s resources of %s were found only through _revinclude (%s found none), so there is no patient search to page through",
+			pc.res.Type, describePatients(pc.run), pc.res.Type+"?"+pc.srv.PatientParam(pc.res)+"="),
+			enable: fmt.Sprintf("%s resources the server returns for %s?%s=<patient>", pc.res.Type, pc.res.Type, pc.srv.PatientParam(pc.res))}
+	}
 	// the patient with the most resources of the type
 	best, n := "", 0
 	for _, pid := range patients(pc.run) {
