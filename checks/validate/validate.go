@@ -248,7 +248,9 @@ func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateO
 	return res
 }
 
-// declaredMissing reports whether a canonical belongs to a package the context declares but lacks.
+// declaredMissing reports whether a canonical belongs to a package the context declares but lacks,
+// judged by the canonical base that HL7 package ids imply (hl7.fhir.uv.sdc ->
+// http://hl7.org/fhir/uv/sdc/) and a few well-known others.
 func (s *scope) declaredMissing(canonical string) (string, bool) {
 	if len(s.missing) == 0 {
 		return "", false
@@ -256,16 +258,31 @@ func (s *scope) declaredMissing(canonical string) (string, bool) {
 	u := stripVersion(canonical)
 	for _, m := range s.ctx.Missing {
 		id, _, _ := strings.Cut(m, "#")
-		// match by the package's canonical base when known, else by a heuristic on the id
-		parts := strings.Split(id, ".")
-		if len(parts) >= 3 {
-			key := parts[len(parts)-1]
-			if strings.Contains(u, "/"+key+"/") || strings.Contains(u, "/"+key) {
+		for _, base := range packageBases(id) {
+			if strings.HasPrefix(u, base) {
 				return m, true
 			}
 		}
 	}
 	return "", false
+}
+
+func packageBases(id string) []string {
+	switch {
+	case strings.HasPrefix(id, "hl7.fhir."):
+		rest := strings.TrimPrefix(id, "hl7.fhir.")
+		rest = strings.TrimSuffix(rest, ".r4")
+		return []string{"http://hl7.org/fhir/" + strings.ReplaceAll(rest, ".", "/") + "/"}
+	case strings.HasPrefix(id, "hl7.terminology"):
+		return []string{"http://terminology.hl7.org/"}
+	case strings.HasPrefix(id, "ihe."):
+		return []string{"http://profiles.ihe.net/", "https://profiles.ihe.net/"}
+	case strings.HasPrefix(id, "us.nlm.vsac"):
+		return []string{"http://cts.nlm.nih.gov/fhir/"}
+	case strings.HasPrefix(id, "us.cdc.phinvads"):
+		return []string{"http://phinvads.cdc.gov/"}
+	}
+	return nil
 }
 
 func sortedKeys(m map[string]MustSupport) []string {
