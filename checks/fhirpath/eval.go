@@ -201,10 +201,7 @@ func (e *Expression) evaluate(ctx context.Context, input any, env *Env) (Collect
 	if c.trace == nil {
 		c.trace = os.Stderr
 	}
-	c.now = env.Now
-	if c.now.IsZero() {
-		c.now = time.Now()
-	}
+	c.now = env.Now // when zero, now() reads the clock once per evaluation (fnNow)
 	var inItem Item
 	if len(in) == 1 {
 		inItem = in[0]

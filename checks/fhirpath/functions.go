@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -1455,6 +1456,9 @@ func fnTrace(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error
 }
 
 func fnNow(c *evalCtx, s *scope, f Collection, n *callNode) (Collection, error) {
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
 	switch n.name {
 	case "today":
 		return Collection{{k: kDate, v: dateTimeFromGo(c.now, dtDate)}}, nil
