@@ -804,6 +804,9 @@ func specReferences(pc *profileCtx) {
 			}
 		}
 	}
+	if len(refElems) == 0 {
+		framework.SkipBecause(fmt.Sprintf("profile %s has no must-support Reference element, so there is nothing to resolve", pc.prof.ID), "")
+	}
 	if len(refs) == 0 {
 		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s populates a must-support reference (%s) with a literal reference",
 			len(pool), pc.prof.ID, describePatients(pc.run), strings.Join(refElems, ", ")),
