@@ -1,0 +1,158 @@
+// Package carinbb generates the CARIN Consumer Directed Payer Data Exchange (CARIN Blue Button)
+// specs from the IG packages: per version (1.1.0, 2.0.0) and per profile of the c4bb server
+// CapabilityStatement (ExplanationOfBenefit per subtype, Coverage, Patient, Organization,
+// Practitioner, RelatedPerson) the searches, read, validation, must-support and _include specs
+// (suites/carinbb/igspec), and per ExplanationOfBenefit subtype the business rules the profiles
+// cannot express (checks/claims). Spec ids: carinbb-2.0.0/eob-pharmacy/search/patient+type.
+package carinbb
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/claims"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// Area is the suite area name.
+const Area = "carinbb"
+
+// DefaultVersion is tested when the run names none.
+const DefaultVersion = "2.0.0"
+
+// TopVersions get a top-level container each (spec ids start with carinbb-<version>).
+var TopVersions = []string{"1.1.0", "2.0.0"}
+
+// Capability is the CARIN BB server CapabilityStatement canonical.
+const Capability = "http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb"
+
+var reqs = igspec.Reqs{
+	Search:      []string{"carinbb.search.semantics"},
+	Read:        []string{"carinbb.read"},
+	Validation:  []string{"carinbb.profile.conformance"},
+	MustSupport: []string{"carinbb.profile.must-support"},
+	Include:     []string{"carinbb.search.include"},
+}
+
+func wanted(v string) bool {
+	run := framework.Current()
+	if run != nil && !run.Wants(Area) {
+		return false
+	}
+	return slices.Contains(run.Versions(Area, DefaultVersion), v)
+}
+
+// NewIG is the generated-spec description of one CARIN BB version.
+func NewIG(v string) *igspec.IG {
+	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Reqs: reqs, Extra: rules}
+}
+
+var _ = func() bool {
+	for _, v := range TopVersions {
+		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
+			if wanted(v) {
+				NewIG(v).Build()
+			}
+		})
+	}
+	Describe(Area, func() {
+		run := framework.Current()
+		if run != nil && !run.Wants(Area) {
+			return
+		}
+		for _, v := range run.Versions(Area, DefaultVersion) {
+			if !slices.Contains(TopVersions, v) {
+				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { NewIG(v).Build() })
+			}
+		}
+	})
+	return true
+}()
+
+// claimPool is the profile's adjudicated claims (use claim), or the spec is skipped.
+func claimPool(pc *igspec.ProfileCtx) (*igspec.TypeData, []map[string]any) {
+	GinkgoHelper()
+	td, pool := pc.NeedPool()
+	var out []map[string]any
+	for _, r := range pool {
+		if !claims.IsPriorAuth(r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		framework.SkipBecause(fmt.Sprintf("the %d %s resource(s) of %s are all prior authorizations, no adjudicated claim", len(pool), pc.Prof.ID, igspec.DescribePatients(pc.Run)),
+			"an adjudicated claim (use claim) of the member")
+	}
+	return td, out
+}
+
+func isEOBSubtype(p *ig.Profile) bool {
+	return p.Type == "ExplanationOfBenefit" || strings.Contains(p.ID, "ExplanationOfBenefit")
+}
+
+// rules adds the business-rule specs to each ExplanationOfBenefit subtype profile.
+func rules(pc *igspec.ProfileCtx) {
+	if pc.Res.Type != "ExplanationOfBenefit" || !isEOBSubtype(pc.Prof) {
+		return
+	}
+	each := func(name string, ids []string, check func(eob map[string]any) issue.List) {
+		It("rules/"+name, framework.Req(ids...), func() {
+			framework.Quote(ids...)
+			_, pool := claimPool(pc)
+			var all issue.List
+			for _, r := range pool {
+				all = append(all, check(r)...)
+			}
+			framework.Note("rules", "%d claim(s) of %s checked", len(pool), pc.Prof.ID)
+			framework.ExpectConformant(name, all)
+		})
+	}
+	It("rules/insurer-matches-coverage", framework.Req("carinbb.eob.insurer-matches-coverage"), func() {
+		framework.Quote("carinbb.eob.insurer-matches-coverage")
+		td, pool := claimPool(pc)
+		var all issue.List
+		for _, r := range pool {
+			var cov map[string]any
+			if ref := claims.FocalCoverage(r); ref != "" {
+				t, id := igspec.SplitRef(ref)
+				resp, err := pc.ReadOnce(td.PatientOf[igspec.ID(r)], t, id)
+				if err != nil {
+					framework.Infra(err)
+				}
+				if resp.Status == http.StatusOK && resp.ResourceType() == "Coverage" {
+					cov = resp.Resource
+				}
+			}
+			all = append(all, claims.InsurerMatchesCoverage(r, cov)...)
+		}
+		framework.ExpectConformant("insurer matches the focal coverage's payer", all)
+	})
+	each("outcome-complete", []string{"carinbb.eob.outcome-complete"}, claims.OutcomeComplete)
+	each("adjudication", []string{"carinbb.eob.adjudication"}, claims.Adjudication)
+	each("totals-consistent", []string{"carinbb.eob.totals-consistent"}, claims.TotalsConsistent)
+	each("type-coded", []string{"carinbb.eob.type-coded"}, claims.TypeCoded)
+	It("rules/lookback", framework.Req("carinbb.eob.lookback"), func() {
+		framework.Quote("carinbb.eob.lookback")
+		_, pool := claimPool(pc)
+		var all issue.List
+		dated := 0
+		for _, r := range pool {
+			if claims.ServiceDates(r) > 0 {
+				dated++
+			}
+			all = append(all, claims.Lookback(r)...)
+		}
+		if dated == 0 {
+			framework.SkipBecause(fmt.Sprintf("none of the %d %s claim(s) of %s carries a date of service", len(pool), pc.Prof.ID, igspec.DescribePatients(pc.Run)),
+				"claims with billablePeriod or item serviced dates")
+		}
+		framework.ExpectConformant("dates of service from "+claims.LookbackStart, all)
+	})
+}

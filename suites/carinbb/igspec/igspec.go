@@ -1,0 +1,1205 @@
+// Package igspec generates the data specs of a payer IG (CARIN BB, PDex, US Drug Formulary) from
+// its server CapabilityStatement, the way suites/uscore does for US Core: per resource type and
+// profile, one spec per declared search parameter (with result correctness), read, profile
+// validation, must-support, and per _include the included resources being the referenced ones.
+// The suites add their business-rule specs on top, reading the same fetched data (Data).
+// Data is fetched once per run and resource type and shared by the three suites.
+package igspec
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/search"
+	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/uscore"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// Reqs are the requirement ids of each kind of generated spec.
+type Reqs struct {
+	Search, Read, Validation, MustSupport, Include, Revinclude []string
+}
+
+// IG describes one IG version's generated specs.
+type IG struct {
+	Short      string // ig short name in spec ids and labels: carinbb, pdex, formulary
+	Version    string
+	Capability string // server CapabilityStatement canonical
+	Public     bool   // data is public: fetched and searched with no token
+	Reqs       Reqs
+	// Keep selects the (resource, profile) pairs to generate (nil: all resolvable profiles).
+	Keep func(res *ig.Resource, p *ig.Profile) bool
+	// Extra adds IG-specific specs inside a profile's container.
+	Extra func(pc *ProfileCtx)
+	// ExtraLabels are added to a profile's container.
+	ExtraLabels func(p *ig.Profile) []string
+
+	Srv *ig.Server
+}
+
+// ProfileCtx is what one profile's specs share.
+type ProfileCtx struct {
+	IG   *IG
+	Run  *framework.Run
+	Res  *ig.Resource
+	Prof *ig.Profile
+}
+
+// PackageSet is the run's package set or the embedded one.
+func PackageSet(run *framework.Run) (*profiles.Set, error) {
+	if run != nil && run.Profiles != nil {
+		return run.Profiles, nil
+	}
+	return profiles.Embedded()
+}
+
+// Load resolves the IG's CapabilityStatement.
+func (g *IG) Load(run *framework.Run) error {
+	set, err := PackageSet(run)
+	if err != nil {
+		return err
+	}
+	g.Srv, err = ig.LoadCapability(set, g.Capability+"|"+g.Version)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w; add the IG package with --package", g.Short, g.Version, err)
+	}
+	return nil
+}
+
+// ShortName turns a profile id into its section name: C4BB-ExplanationOfBenefit-Pharmacy ->
+// eob-pharmacy, usdf-FormularyDrug -> formularydrug, pdex-priorauthorization -> priorauthorization.
+func ShortName(id string) string {
+	s := id
+	for _, p := range []string{"C4BB-", "usdf-", "pdex-"} {
+		s = strings.TrimPrefix(s, p)
+	}
+	s = strings.ToLower(s)
+	s = strings.Replace(s, "explanationofbenefit", "eob", 1)
+	return s
+}
+
+// Abstract reports whether the profile is abstract (the CARIN BB ExplanationOfBenefit parent).
+func Abstract(p *ig.Profile) bool {
+	a, _ := p.Raw["abstract"].(bool)
+	return a
+}
+
+// Build generates the specs of the IG version (inside the caller's version container).
+func (g *IG) Build() {
+	run := framework.Current()
+	if run == nil {
+		run = &framework.Run{}
+	}
+	if err := g.Load(run); err != nil {
+		It("package", framework.Req(g.Reqs.Validation...), func() { framework.Infra(err) })
+		return
+	}
+	for _, res := range g.Srv.Resources {
+		for _, p := range res.Profiles {
+			if p.Raw == nil || Abstract(p) {
+				continue
+			}
+			if g.Keep != nil && !g.Keep(res, p) {
+				continue
+			}
+			pc := &ProfileCtx{IG: g, Run: run, Res: res, Prof: p}
+			labels := []string{"profile:" + p.ID, "resource:" + res.Type}
+			if g.ExtraLabels != nil {
+				labels = append(labels, g.ExtraLabels(p)...)
+			}
+			Describe(ShortName(p.ID), Label(labels...), func() { pc.build() })
+		}
+	}
+}
+
+// Optional reports whether the resource or profile is below SHALL in the CapabilityStatement.
+func (pc *ProfileCtx) Optional() bool {
+	return pc.Res.Expectation != "SHALL" && pc.Res.Expectation != ""
+}
+
+// Req labels a spec with the ids; for optional resources only the SHOULD-level ids of the IG's
+// optional requirement... payer IGs have none, so the ids stand and the level label comes from
+// the catalogue.
+func (pc *ProfileCtx) Req(ids ...string) Labels { return framework.Req(ids...) }
+
+// Combos returns the searches generated for the resource: _id and the patient parameter alone,
+// every other declared parameter together with the patient parameter (patient+type), or alone
+// for types not searched by patient.
+func (pc *ProfileCtx) Combos() [][]string {
+	pp := pc.PatientParam()
+	var out [][]string
+	for _, sp := range pc.Res.SearchParams {
+		switch {
+		case sp.Name == "_id" || sp.Name == pp || pp == "" || pp == "_id":
+			out = append(out, []string{sp.Name})
+		default:
+			out = append(out, []string{pp, sp.Name})
+		}
+	}
+	return out
+}
+
+// PatientParam is the parameter that scopes the type to a patient ("" when none, or public).
+func (pc *ProfileCtx) PatientParam() string {
+	if pc.IG.Public {
+		return ""
+	}
+	if pc.Res.Type == "Patient" {
+		return "_id"
+	}
+	if pc.Res.Param("patient") != nil {
+		return "patient"
+	}
+	return ""
+}
+
+func (pc *ProfileCtx) build() {
+	g := pc.IG
+	for _, c := range pc.Combos() {
+		c := c
+		It("search/"+strings.Join(c, "+"), pc.Req(g.Reqs.Search...), func() {
+			framework.Quote(g.Reqs.Search...)
+			pc.specSearch(c)
+		})
+	}
+	if pc.Res.Interactions["read"] != "" {
+		It("read", pc.Req(g.Reqs.Read...), func() {
+			framework.Quote(g.Reqs.Read...)
+			pc.specRead()
+		})
+	}
+	It("validation", pc.Req(g.Reqs.Validation...), func() {
+		framework.Quote(g.Reqs.Validation...)
+		pc.specValidation()
+	})
+	It("must-support", pc.Req(g.Reqs.MustSupport...), func() {
+		framework.Quote(g.Reqs.MustSupport...)
+		pc.specMustSupport()
+	})
+	for _, in := range pc.Res.Includes {
+		in := in
+		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.Req(g.Reqs.Include...), func() {
+			framework.Quote(g.Reqs.Include...)
+			pc.specInclude(in.Value)
+		})
+	}
+	if len(g.Reqs.Revinclude) > 0 && pc.PatientParam() != "" {
+		for _, ri := range pc.Res.RevIncludes {
+			if ri.Value == "Provenance:target" {
+				It("revinclude/provenance", pc.Req(g.Reqs.Revinclude...), func() {
+					framework.Quote(g.Reqs.Revinclude...)
+					pc.specRevinclude()
+				})
+			}
+		}
+	}
+	if g.Extra != nil {
+		g.Extra(pc)
+	}
+}
+
+// ---- data ----
+
+// TypeData is what was fetched for one resource type.
+type TypeData struct {
+	Type      string
+	Resources []map[string]any
+	PatientOf map[string]string
+	Queries   []string
+	Err       error
+	Fail      issue.List
+}
+
+type store struct {
+	mu    sync.Mutex
+	types map[string]*TypeData
+	reads map[string]*fhirhttp.Response
+	memo  map[string]any
+}
+
+func getStore(run *framework.Run, public bool) *store {
+	key := "igspec.store"
+	if public {
+		key += ".public"
+	}
+	if v, ok := run.Value(key); ok {
+		return v.(*store)
+	}
+	s := &store{types: map[string]*TypeData{}, reads: map[string]*fhirhttp.Response{}, memo: map[string]any{}}
+	run.SetValue(key, s)
+	return s
+}
+
+// Memo runs f once per run and key.
+func Memo[T any](run *framework.Run, key string, f func() T) T {
+	st := getStore(run, false)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if v, ok := st.memo[key]; ok {
+		return v.(T)
+	}
+	v := f()
+	st.memo[key] = v
+	return v
+}
+
+// Patients are the run's patient ids, deduplicated.
+func Patients(run *framework.Run) []string {
+	var out []string
+	for _, p := range run.Patients {
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DescribePatients names the searched patients for skip messages.
+func DescribePatients(run *framework.Run) string {
+	ps := Patients(run)
+	if len(ps) == 0 {
+		return "no patient"
+	}
+	return "patients " + strings.Join(ps, ", ")
+}
+
+// ClientFor is the client for a patient's data (uscore's per-patient client, else the run's),
+// or the public client for public IGs.
+func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
+	if pc.IG.Public {
+		c, err := pc.Run.PublicClient()
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	return ClientFor(pc.Run, pid)
+}
+
+// ClientFor is the authorized client of a patient.
+func ClientFor(run *framework.Run, pid string) *fhirhttp.Client {
+	if v, ok := run.Value(uscore.PatientClientKey(pid)); ok {
+		if c, ok := v.(*fhirhttp.Client); ok && c != nil {
+			return c
+		}
+	}
+	return run.Client()
+}
+
+func budget(run *framework.Run) time.Duration {
+	if d := run.Limits.RequestTimeout * 20; d > 0 {
+		return d
+	}
+	return 5 * time.Minute
+}
+
+// Fetch fetches the resources of a type: by patient for patient-searched types, the whole type
+// for public IGs, else by reading the references to the type found in the IG's patient-searched
+// types.
+func (pc *ProfileCtx) Fetch(typ string) *TypeData {
+	g, run := pc.IG, pc.Run
+	st := getStore(run, g.Public)
+	st.mu.Lock()
+	if td, ok := st.types[typ]; ok {
+		st.mu.Unlock()
+		return td
+	}
+	st.mu.Unlock()
+	td := &TypeData{Type: typ, PatientOf: map[string]string{}}
+	ctx, cancel := context.WithTimeout(context.Background(), budget(run))
+	defer cancel()
+	add := func(pid string, r map[string]any) {
+		if rt, _ := r["resourceType"].(string); rt != typ || ID(r) == "" {
+			return
+		}
+		if _, dup := td.PatientOf[ID(r)]; dup {
+			return
+		}
+		td.PatientOf[ID(r)] = pid
+		td.Resources = append(td.Resources, r)
+	}
+	search := func(pid string, q url.Values) {
+		c := pc.ClientFor(pid)
+		if c == nil {
+			td.Err = fmt.Errorf("no client for patient %s: the run has no token (configure auth, or install one per patient)", pid)
+			return
+		}
+		td.Queries = append(td.Queries, typ+"?"+q.Encode())
+		pages, err := c.SearchAll(ctx, typ, q)
+		if err != nil {
+			td.Err = err
+			return
+		}
+		if len(pages.Pages) > 0 && pages.Pages[0].Status != http.StatusOK {
+			td.Fail = append(td.Fail, issue.Issue{Severity: issue.Error, Rule: "search.status", Path: typ,
+				Message: fmt.Sprintf("GET %s?%s: expected HTTP 200, got %d%s", typ, q.Encode(), pages.Pages[0].Status, OutcomeText(pages.Pages[0]))})
+			return
+		}
+		for _, is := range pages.Issues {
+			if is.Severity == issue.Error {
+				is.Message = typ + "?" + q.Encode() + ": " + is.Message
+				td.Fail = append(td.Fail, is)
+			}
+		}
+		for _, r := range pages.Matches() {
+			add(pid, r)
+		}
+	}
+	res := g.Srv.Resource(typ)
+	pp := ""
+	if res != nil {
+		pp = (&ProfileCtx{IG: g, Run: run, Res: res}).PatientParam()
+	}
+	switch {
+	case g.Public:
+		search("", url.Values{})
+	case pp == "" && typ == "Provenance":
+		// Provenance is found through the types that revinclude it.
+		for _, r := range g.Srv.Resources {
+			if !pc.keeps(r) || !slices.ContainsFunc(r.RevIncludes, func(e ig.Expect) bool { return e.Value == "Provenance:target" }) {
+				continue
+			}
+			rp := (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam()
+			if rp == "" {
+				continue
+			}
+			for _, pid := range Patients(run) {
+				c := pc.ClientFor(pid)
+				if c == nil {
+					td.Err = fmt.Errorf("no client for patient %s: the run has no token", pid)
+					break
+				}
+				q := url.Values{rp: {pid}, "_revinclude": {"Provenance:target"}}
+				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
+				pages, err := c.SearchAll(ctx, r.Type, q)
+				if err != nil {
+					td.Err = err
+					break
+				}
+				for _, e := range pages.Entries {
+					add(pid, e)
+				}
+			}
+		}
+	case pp != "":
+		for _, pid := range Patients(run) {
+			if search(pid, url.Values{pp: {pid}}); td.Err != nil {
+				break
+			}
+		}
+	default:
+		// referenced types: read the references found in the patient-searched types
+		type rf struct{ pid, id string }
+		var refs []rf
+		seen := map[string]bool{}
+		for _, r := range g.Srv.Resources {
+			if r.Type == typ {
+				continue
+			}
+			if (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam() == "" {
+				continue
+			}
+			other := pc.Fetch(r.Type)
+			for _, o := range other.Resources {
+				for _, s := range ReferencesIn(o) {
+					t, id := SplitRef(s)
+					if t == typ && id != "" && !seen[id] {
+						seen[id] = true
+						refs = append(refs, rf{other.PatientOf[ID(o)], id})
+					}
+				}
+			}
+		}
+		sort.SliceStable(refs, func(i, j int) bool { return refs[i].id < refs[j].id })
+		if len(refs) > maxReads {
+			refs = refs[:maxReads]
+		}
+		for _, r := range refs {
+			td.Queries = append(td.Queries, typ+"/"+r.id)
+			resp, err := pc.ReadOnce(r.pid, typ, r.id)
+			if err != nil {
+				td.Err = err
+				break
+			}
+			if resp.Status == http.StatusOK && resp.Resource != nil {
+				add(r.pid, resp.Resource)
+			}
+		}
+	}
+	st.mu.Lock()
+	st.types[typ] = td
+	st.mu.Unlock()
+	return td
+}
+
+const maxReads = 40
+
+// keeps reports whether the IG generates specs for some profile of the resource type.
+func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
+	for _, p := range r.Profiles {
+		if p.Raw != nil && (pc.IG.Keep == nil || pc.IG.Keep(r, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadOnce reads Type/id once per run.
+func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) {
+	st := getStore(pc.Run, pc.IG.Public)
+	key := typ + "/" + id
+	st.mu.Lock()
+	if r, ok := st.reads[key]; ok {
+		st.mu.Unlock()
+		return r, nil
+	}
+	st.mu.Unlock()
+	c := pc.ClientFor(pid)
+	if c == nil {
+		return nil, fmt.Errorf("no client for patient %s: the run has no token", pid)
+	}
+	ctx, cancel := pc.Run.Ctx()
+	defer cancel()
+	resp, err := c.Read(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	st.reads[key] = resp
+	st.mu.Unlock()
+	return resp, nil
+}
+
+// ID returns a resource's id.
+func ID(r map[string]any) string { s, _ := r["id"].(string); return s }
+
+// Claims reports whether r claims the profile in meta.profile: the canonical without a version,
+// or with version when version is not empty and the claim names one (a claim of another IG
+// version's profile is not a claim of this one).
+func Claims(r map[string]any, profileURL, version string) bool {
+	base, _, _ := strings.Cut(profileURL, "|")
+	meta, _ := r["meta"].(map[string]any)
+	ps, _ := meta["profile"].([]any)
+	for _, p := range ps {
+		if s, ok := p.(string); ok {
+			u, v, hasV := strings.Cut(s, "|")
+			if u == base && (!hasV || version == "" || v == version) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// claimedVersions lists the versions of the profile that resources claim (for skip messages).
+func claimedVersions(rs []map[string]any, profileURL string) []string {
+	var out []string
+	for _, r := range rs {
+		meta, _ := r["meta"].(map[string]any)
+		ps, _ := meta["profile"].([]any)
+		for _, p := range ps {
+			s, _ := p.(string)
+			if u, v, ok := strings.Cut(s, "|"); ok && u == profileURL && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func (pc *ProfileCtx) profVersion() string {
+	if pc.Prof.SD != nil {
+		return pc.Prof.SD.Version
+	}
+	return ""
+}
+
+// Pool returns the fetched resources claiming the profile; with a single profile for the type
+// and no resource claiming any, all of them.
+func (pc *ProfileCtx) Pool(td *TypeData) []map[string]any {
+	var out []map[string]any
+	for _, r := range td.Resources {
+		if Claims(r, pc.Prof.URL, pc.profVersion()) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 && len(pc.Res.Profiles) == 1 {
+		any := false
+		for _, r := range td.Resources {
+			any = any || Claims(r, pc.Prof.URL, "")
+		}
+		if !any {
+			out = td.Resources
+		}
+	}
+	return out
+}
+
+// NeedPool returns the type's data and the profile's resources, or ends the spec.
+func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
+	GinkgoHelper()
+	if !pc.IG.Public && len(Patients(pc.Run)) == 0 {
+		framework.SkipBecause(fmt.Sprintf("no patient id is configured for the run, so no %s data can be searched", pc.IG.Short),
+			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
+	}
+	td := pc.Fetch(pc.Res.Type)
+	if td.Err != nil {
+		framework.Infra(td.Err)
+	}
+	if len(td.Fail) > 0 {
+		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
+	}
+	p := pc.Pool(td)
+	if len(p) == 0 {
+		who := DescribePatients(pc.Run)
+		if pc.IG.Public {
+			who = "the public endpoint"
+		}
+		how := strings.Join(td.Queries, ", ")
+		if how == "" {
+			how = "no query (no reference to " + pc.Res.Type + " found in the searched data)"
+		}
+		other := ""
+		if vs := claimedVersions(td.Resources, pc.Prof.URL); len(vs) > 0 {
+			other = fmt.Sprintf("; resources claim it at version %s, not %s", strings.Join(vs, ", "), pc.profVersion())
+		}
+		framework.SkipBecause(fmt.Sprintf("no %s claiming %s|%s was found for %s (%d %s resource(s) found by %s%s)",
+			pc.Res.Type, pc.Prof.ID, pc.profVersion(), who, len(td.Resources), pc.Res.Type, how, other),
+			fmt.Sprintf("a %s that claims %s in meta.profile", pc.Res.Type, pc.Prof.URL))
+	}
+	framework.Note("data", "%d %s resource(s) found by %s", len(p), pc.Prof.ID, strings.Join(td.Queries, ", "))
+	return td, p
+}
+
+// OutcomeText summarizes an OperationOutcome body for a failure message.
+func OutcomeText(r *fhirhttp.Response) string {
+	if r == nil || r.ResourceType() != "OperationOutcome" {
+		return ""
+	}
+	is, _ := r.Resource["issue"].([]any)
+	for _, x := range is {
+		m, _ := x.(map[string]any)
+		if d, _ := m["diagnostics"].(string); d != "" {
+			if len(d) > 160 {
+				d = d[:160] + "..."
+			}
+			return " (OperationOutcome: " + d + ")"
+		}
+	}
+	return " (OperationOutcome)"
+}
+
+// ReferencesIn lists every literal Reference.reference in a resource (contained ones aside).
+func ReferencesIn(v any) []string {
+	var out []string
+	var walk func(x any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, y := range t {
+				if k == "contained" {
+					continue
+				}
+				if s, ok := y.(string); ok && k == "reference" && !strings.HasPrefix(s, "#") {
+					out = append(out, s)
+					continue
+				}
+				walk(y)
+			}
+		case []any:
+			for _, y := range t {
+				walk(y)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// SplitRef returns type and id of "Type/id", "Type/id/_history/v" or an absolute URL.
+func SplitRef(ref string) (string, string) {
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+	}
+	parts := strings.Split(strings.TrimRight(ref, "/"), "/")
+	if len(parts) < 2 {
+		return "", ""
+	}
+	t, id := parts[len(parts)-2], parts[len(parts)-1]
+	if t == "" || t[0] < 'A' || t[0] > 'Z' {
+		return "", ""
+	}
+	return t, id
+}
+
+// ---- search ----
+
+var checker = &search.Checker{}
+
+// RunSearch sends a GET search with the patient's client and follows the pages; a non-200
+// answer is a failure issue, tool trouble an error outcome.
+func (pc *ProfileCtx) RunSearch(pid, typ string, q url.Values) (*fhirhttp.Pages, issue.List) {
+	GinkgoHelper()
+	c := pc.ClientFor(pid)
+	if c == nil {
+		framework.Infra(fmt.Errorf("no client for patient %s: the run has no token", pid))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget(pc.Run))
+	defer cancel()
+	first, err := c.Search(ctx, typ, q)
+	if err != nil {
+		framework.Infra(err)
+	}
+	label := "GET " + typ + "?" + q.Encode()
+	if first.Status != http.StatusOK {
+		return nil, issue.List{{Severity: issue.Error, Rule: "search.status", Path: typ,
+			Message: fmt.Sprintf("%s: expected HTTP 200 with a searchset Bundle, got %d%s", label, first.Status, OutcomeText(first))}}
+	}
+	pages, err := c.Follow(ctx, first)
+	if err != nil {
+		framework.Infra(err)
+	}
+	var out issue.List
+	for _, is := range pages.Issues {
+		if is.Severity == issue.Error {
+			is.Message = label + ": " + is.Message
+			out = append(out, is)
+		}
+	}
+	return pages, out
+}
+
+func ids(rs []map[string]any, typ string) []string {
+	var out []string
+	for _, r := range rs {
+		if t, _ := r["resourceType"].(string); t == typ {
+			out = append(out, ID(r))
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func isPeriodValue(r map[string]any, p search.Param) bool {
+	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+	if err != nil || len(vs) == 0 {
+		return false
+	}
+	if m, ok := vs[0].V.(map[string]any); ok {
+		_, s := m["start"]
+		_, e := m["end"]
+		return s || e || vs[0].Type == "Period"
+	}
+	return false
+}
+
+func (pc *ProfileCtx) param(name string) *ig.SearchParam {
+	if sp := pc.IG.Srv.AnyParam(pc.Res, name); sp != nil && sp.Param.Expression != "" {
+		return sp
+	}
+	// A parameter the CapabilityStatement names without a definition in its package context
+	// (PDex's ExplanationOfBenefit insurer is CARIN BB's): any loaded package's definition.
+	if set, err := PackageSet(pc.Run); err == nil {
+		for _, r := range set.Global().All("SearchParameter") {
+			p, err := search.ParamFromJSON(r.Raw)
+			if err != nil || p.Code != name || p.Expression == "" || !strings.Contains(p.Expression, pc.Res.Type+".") {
+				continue
+			}
+			return &ig.SearchParam{Name: name, Type: p.Type, Param: p, Resolved: true}
+		}
+	}
+	return pc.Res.Param(name)
+}
+
+func (pc *ProfileCtx) specSearch(combo []string) {
+	td, pool := pc.NeedPool()
+	ctx := context.Background()
+	type cand struct {
+		crit []search.Criterion
+		src  map[string]any
+		key  string
+	}
+	var best *cand
+	missing := map[string]int{}
+	for _, r := range pool {
+		cd := &cand{src: r}
+		ok := true
+		for _, name := range combo {
+			sp := pc.param(name)
+			if sp == nil || sp.Param.Expression == "" && name != "_id" && name != "patient" {
+				framework.SkipBecause(fmt.Sprintf("parameter %s of %s has no definition with an expression in the package set (%s %s)", name, pc.Res.Type, pc.IG.Short, pc.IG.Version),
+					"the IG's SearchParameter definitions in the package set")
+			}
+			var val string
+			switch {
+			case name == "patient" && pc.Res.Type != "Patient":
+				val = td.PatientOf[ID(r)]
+			case name == "_id":
+				val = ID(r)
+			default:
+				vals := search.SearchValues(ctx, nil, r, sp.Param)
+				if len(vals) > 0 {
+					val = vals[0]
+					if sp.Param.Type == "date" {
+						cd.key = val
+						if isPeriodValue(r, sp.Param) || name == "_lastUpdated" {
+							val = "ge" + val
+						}
+					}
+				}
+			}
+			if val == "" {
+				ok = false
+				missing[name]++
+				break
+			}
+			cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{val}})
+		}
+		if !ok {
+			continue
+		}
+		// for a date, search from the latest value, so an ignored date filter shows
+		if best == nil || cd.key > best.key {
+			best = cd
+		}
+		if cd.key == "" {
+			break
+		}
+	}
+	if best == nil {
+		var parts []string
+		for _, n := range combo {
+			if missing[n] > 0 {
+				parts = append(parts, fmt.Sprintf("%s missing in %d", n, missing[n]))
+			}
+		}
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
+			len(pool), pc.Prof.ID, DescribePatients(pc.Run), strings.Join(combo, "+"), strings.Join(parts, "; ")),
+			fmt.Sprintf("a %s claiming %s with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(combo, ", ")))
+	}
+	pid := td.PatientOf[ID(best.src)]
+	q := search.Query(best.crit...)
+	label := "GET " + pc.Res.Type + "?" + q.Encode()
+	pages, all := pc.RunSearch(pid, pc.Res.Type, q)
+	if pages != nil {
+		matches := pages.Matches()
+		framework.Note("search", "%s: %d match(es)", label, len(matches))
+		for _, is := range checker.Check(ctx, pc.Res.Type, matches, best.crit) {
+			if is.Severity == issue.Error {
+				is.Message = label + ": " + is.Message
+			}
+			all = append(all, is)
+		}
+		if !slices.Contains(ids(matches, pc.Res.Type), ID(best.src)) {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.missing-match", Path: pc.Res.Type,
+				Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.Res.Type, ID(best.src), len(matches))})
+		}
+	}
+	framework.ExpectConformant("search "+strings.Join(combo, "+"), all)
+}
+
+// ---- read ----
+
+func (pc *ProfileCtx) specRead() {
+	td, pool := pc.NeedPool()
+	var all issue.List
+	for i, r := range pool {
+		if i >= maxReads {
+			break
+		}
+		id := ID(r)
+		ref := pc.Res.Type + "/" + id
+		resp, err := pc.ReadOnce(td.PatientOf[id], pc.Res.Type, id)
+		if err != nil {
+			framework.Infra(err)
+		}
+		switch {
+		case resp.Status != http.StatusOK:
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: ref,
+				Message: fmt.Sprintf("GET %s: expected HTTP 200, got %d%s", ref, resp.Status, OutcomeText(resp))})
+		case resp.ResourceType() != pc.Res.Type || ID(resp.Resource) != id:
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: ref,
+				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, resp.ResourceType(), ID(resp.Resource))})
+		default:
+			if d := firstDiff(withoutMeta(r), withoutMeta(resp.Resource), pc.Res.Type); d != "" {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: d,
+					Message: fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, d)})
+			}
+		}
+	}
+	framework.ExpectConformant("read", all)
+}
+
+func withoutMeta(r map[string]any) map[string]any {
+	out := make(map[string]any, len(r))
+	for k, v := range r {
+		if k != "meta" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func firstDiff(a, b any, path string) string {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok {
+			return path
+		}
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		var ks []string
+		for k := range keys {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			if d := firstDiff(x[k], y[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return path
+		}
+		for i := range x {
+			if d := firstDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+		return ""
+	default:
+		if fmt.Sprint(a) != fmt.Sprint(b) || reflect.TypeOf(a) != reflect.TypeOf(b) {
+			return path
+		}
+		return ""
+	}
+}
+
+// ---- validation and must-support ----
+
+var (
+	valMu  sync.Mutex
+	valFns = map[*profiles.Set]uscore.ValidateFunc{}
+)
+
+// Validator returns the profile validator for the run's package set (nil when the build has none).
+func Validator(run *framework.Run) (uscore.ValidateFunc, error) {
+	if uscore.NewValidator == nil {
+		return nil, nil
+	}
+	set, err := PackageSet(run)
+	if err != nil {
+		return nil, err
+	}
+	valMu.Lock()
+	defer valMu.Unlock()
+	if f, ok := valFns[set]; ok {
+		return f, nil
+	}
+	f, err := uscore.NewValidator(set)
+	if err != nil {
+		return nil, err
+	}
+	valFns[set] = f
+	return f, nil
+}
+
+// Validate validates resources against a profile canonical in the IG's package context and
+// returns the findings that belong to that profile (or the base resource).
+func (pc *ProfileCtx) Validate(pool []map[string]any, canonical, igRef string) issue.List {
+	GinkgoHelper()
+	val, err := Validator(pc.Run)
+	if err != nil {
+		framework.Infra(err)
+	}
+	if val == nil {
+		framework.SkipBecause("profile validation needs pacheck's validator (checks/validate), which is not part of this build", "a build with checks/validate")
+	}
+	base, _, _ := strings.Cut(canonical, "|")
+	var all issue.List
+	for _, r := range pool {
+		raw, _ := json.Marshal(r)
+		ctx, cancel := pc.Run.Ctx()
+		l, err := val(ctx, raw, canonical, igRef)
+		cancel()
+		if err != nil {
+			framework.Infra(err)
+		}
+		ref := pc.Res.Type + "/" + ID(r)
+		for _, is := range l {
+			if u, _, _ := strings.Cut(is.Profile, "|"); is.Profile != "" && u != base && !strings.HasPrefix(u, "http://hl7.org/fhir/StructureDefinition/") {
+				continue
+			}
+			is.Path = ref + ": " + is.Path
+			is.Message = ref + ": " + is.Message
+			all = append(all, is)
+		}
+	}
+	return all
+}
+
+func (pc *ProfileCtx) specValidation() {
+	_, pool := pc.NeedPool()
+	canonical := pc.Prof.URL
+	if pc.Prof.SD != nil && pc.Prof.SD.Version != "" {
+		canonical = pc.Prof.SD.URL + "|" + pc.Prof.SD.Version
+	}
+	all := pc.Validate(pool, canonical, pc.IG.Srv.IG)
+	framework.Note("validation", "%d resource(s) validated against %s in %s", len(pool), canonical, pc.IG.Srv.IG)
+	framework.ExpectConformant("validation against "+pc.Prof.ID, all)
+}
+
+func (pc *ProfileCtx) specMustSupport() {
+	_, pool := pc.NeedPool()
+	ms, err := pc.Prof.MustSupport()
+	if err != nil {
+		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
+	}
+	present := map[string]bool{}
+	for _, m := range ms {
+		for _, r := range pool {
+			if m.Present(r) {
+				present[m.ID] = true
+				break
+			}
+		}
+	}
+	var l issue.List
+	var missing, notReq []string
+	for _, m := range ms {
+		if present[m.ID] {
+			continue
+		}
+		if m.NotRequired != "" {
+			notReq = append(notReq, m.ID+": "+m.NotRequired)
+			continue
+		}
+		alt := false
+		for _, a := range m.Alternatives {
+			alt = alt || present[a]
+		}
+		if alt {
+			continue
+		}
+		missing = append(missing, m.ID)
+		l = append(l, issue.Issue{Severity: issue.Error, Rule: "must-support", Path: m.ID, Profile: pc.Prof.URL, ElementID: m.ID,
+			Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s)", m.ID, len(pool), pc.Prof.ID)})
+	}
+	if len(notReq) > 0 {
+		framework.Note("must-support not required in data", "%s", strings.Join(notReq, "\n"))
+	}
+	framework.Note("must-support", "%d must-support element(s) of %s; %d found across %d resource(s)", len(ms), pc.Prof.ID, len(ms)-len(missing), len(pool))
+	framework.ExpectConformant("must-support", l)
+}
+
+// ---- include / revinclude ----
+
+// includeValue is the _include value: the CapabilityStatement's, prefixed with the type when
+// it names only the parameter.
+func (pc *ProfileCtx) includeValue(v string) string {
+	if !strings.Contains(v, ":") {
+		return pc.Res.Type + ":" + v
+	}
+	return v
+}
+
+// includeExprs returns the FHIRPath expressions of an include value (all reference parameters
+// of the other includes for the wildcard).
+func (pc *ProfileCtx) includeExprs(include string) []string {
+	include = pc.includeValue(include)
+	parts := strings.Split(include, ":")
+	if len(parts) < 2 {
+		return nil
+	}
+	if parts[1] == "*" {
+		var out []string
+		for _, in := range pc.Res.Includes {
+			if !strings.HasSuffix(in.Value, ":*") && in.Value != "*" {
+				out = append(out, pc.includeExprs(in.Value)...)
+			}
+		}
+		return out
+	}
+	if sp := pc.param(parts[1]); sp != nil && sp.Param.Expression != "" {
+		return []string{sp.Param.Expression}
+	}
+	return nil
+}
+
+func (pc *ProfileCtx) specInclude(include string) {
+	td, pool := pc.NeedPool()
+	exprs := pc.includeExprs(include)
+	if len(exprs) == 0 {
+		framework.SkipBecause(fmt.Sprintf("%s: the parameter has no definition with an expression in the package set, so the referenced resources cannot be predicted", include),
+			"the SearchParameter definition in a loaded package (--package)")
+	}
+	want := map[string]map[string]bool{} // pid -> Type/id
+	order := []string{}
+	for _, r := range pool {
+		pid := td.PatientOf[ID(r)]
+		for _, expr := range exprs {
+			vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+			if err != nil {
+				continue
+			}
+			for _, v := range vals {
+				vm, _ := v.V.(map[string]any)
+				s, _ := vm["reference"].(string)
+				t, id := SplitRef(s)
+				if t == "" {
+					continue
+				}
+				if want[pid] == nil {
+					want[pid] = map[string]bool{}
+					order = append(order, pid)
+				}
+				want[pid][t+"/"+id] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference for %s", len(pool), pc.Prof.ID, DescribePatients(pc.Run), include),
+			fmt.Sprintf("a %s whose %s element is a literal reference", pc.Res.Type, include))
+	}
+	var all issue.List
+	n := 0
+	for _, pid := range order {
+		q := url.Values{"_include": {pc.includeValue(include)}}
+		if pp := pc.PatientParam(); pp != "" {
+			q.Set(pp, pid)
+		}
+		// restrict to the profile's resources of the patient
+		var idl []string
+		for _, r := range pool {
+			if td.PatientOf[ID(r)] == pid {
+				idl = append(idl, ID(r))
+			}
+		}
+		q.Set("_id", strings.Join(idl, ","))
+		label := "GET " + pc.Res.Type + "?" + q.Encode()
+		pages, fails := pc.RunSearch(pid, pc.Res.Type, q)
+		all = append(all, fails...)
+		if pages == nil {
+			continue
+		}
+		got := map[string]bool{}
+		for _, pg := range pages.Pages {
+			es, _ := pg.Resource["entry"].([]any)
+			for _, e := range es {
+				em, _ := e.(map[string]any)
+				r, _ := em["resource"].(map[string]any)
+				s, _ := em["search"].(map[string]any)
+				if mode, _ := s["mode"].(string); mode == "include" && r != nil {
+					t, _ := r["resourceType"].(string)
+					got[t+"/"+ID(r)] = true
+				}
+			}
+		}
+		var lost, extra []string
+		for k := range want[pid] {
+			if !got[k] {
+				lost = append(lost, k)
+			}
+		}
+		for k := range got {
+			if !want[pid][k] {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(lost)
+		sort.Strings(extra)
+		n += len(got)
+		if len(lost) > 0 {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.include", Path: "_include",
+				Message: fmt.Sprintf("%s: %d referenced resource(s) not included (e.g. %s)", label, len(lost), strings.Join(lost[:min(3, len(lost))], ", "))})
+		}
+		if len(extra) > 0 {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.include", Path: "_include",
+				Message: fmt.Sprintf("%s: %d included resource(s) are not referenced by the matches through %s (e.g. %s)", label, len(extra), include, strings.Join(extra[:min(3, len(extra))], ", "))})
+		}
+	}
+	framework.Note("include", "%d resource(s) included", n)
+	framework.ExpectConformant("_include="+include, all)
+}
+
+func (pc *ProfileCtx) specRevinclude() {
+	td, pool := pc.NeedPool()
+	var all issue.List
+	found := 0
+	var asked []string
+	for _, pid := range Patients(pc.Run) {
+		var idl []string
+		for _, r := range pool {
+			if td.PatientOf[ID(r)] == pid {
+				idl = append(idl, ID(r))
+			}
+		}
+		if len(idl) == 0 {
+			continue
+		}
+		q := url.Values{pc.PatientParam(): {pid}, "_id": {strings.Join(idl, ",")}, "_revinclude": {"Provenance:target"}}
+		asked = append(asked, pc.Res.Type+"?"+q.Encode())
+		pages, fails := pc.RunSearch(pid, pc.Res.Type, q)
+		all = append(all, fails...)
+		if pages == nil {
+			continue
+		}
+		matched := map[string]bool{}
+		for _, id := range ids(pages.Matches(), pc.Res.Type) {
+			matched[pc.Res.Type+"/"+id] = true
+		}
+		for _, r := range pages.Entries {
+			if t, _ := r["resourceType"].(string); t != "Provenance" {
+				continue
+			}
+			found++
+			hit := false
+			ts, _ := r["target"].([]any)
+			for _, x := range ts {
+				xm, _ := x.(map[string]any)
+				s, _ := xm["reference"].(string)
+				t, id := SplitRef(s)
+				hit = hit || matched[t+"/"+id]
+			}
+			if !hit {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "Provenance.target",
+					Message: fmt.Sprintf("%s: Provenance/%s was included but targets none of the matches", pc.Res.Type+"?"+q.Encode(), ID(r))})
+			}
+		}
+	}
+	if found == 0 && len(all) == 0 {
+		all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "_revinclude",
+			Message: fmt.Sprintf("no Provenance was included for the %d %s resource(s) of %s (%s): payer-sourced data must carry Provenance",
+				len(pool), pc.Prof.ID, DescribePatients(pc.Run), strings.Join(asked, ", "))})
+	}
+	framework.Note("revinclude", "%d Provenance resource(s) included", found)
+	framework.ExpectConformant("_revinclude=Provenance:target", all)
+}
+
+// recordToSpec is unused here: clients come from the run or uscore, which record already.
+var _ = evidence.KindNote

@@ -1,0 +1,171 @@
+// Package formulary generates the Da Vinci US Drug Formulary specs from the IG package: per
+// profile of the usdf-server CapabilityStatement (payer InsurancePlan, Formulary, FormularyItem,
+// FormularyDrug, InsurancePlanLocation) the searches, read, validation, must-support and _include
+// specs with no token (suites/carinbb/igspec, public client), the public-access spec, and the
+// link rules (drug tiers and plan links resolve, checks/claims).
+// Spec ids: formulary-2.0.1/formularyitem/search/drug-tier.
+package formulary
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/claims"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/framework"
+)
+
+// Area is the suite area name.
+const Area = "formulary"
+
+// DefaultVersion is tested when the run names none.
+const DefaultVersion = "2.0.1"
+
+// TopVersions get a top-level container each.
+var TopVersions = []string{"2.0.1"}
+
+// Capability is the US Drug Formulary server CapabilityStatement canonical.
+const Capability = "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStatement/usdf-server"
+
+func wanted(v string) bool {
+	run := framework.Current()
+	if run != nil && !run.Wants(Area) {
+		return false
+	}
+	return slices.Contains(run.Versions(Area, DefaultVersion), v)
+}
+
+// NewIG is the generated-spec description of one US Drug Formulary version.
+func NewIG(v string) *igspec.IG {
+	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
+		Reqs: igspec.Reqs{Search: []string{"formulary.search.semantics"}, Read: []string{"formulary.read"}, Validation: []string{"formulary.profile.conformance"},
+			MustSupport: []string{"formulary.profile.must-support"}, Include: []string{"formulary.search.semantics"}},
+		Extra: links}
+}
+
+func build(v string) {
+	g := NewIG(v)
+	It("public-access", framework.Req("formulary.public-access"), func() {
+		framework.Quote("formulary.public-access")
+		publicAccess(g)
+	})
+	g.Build()
+}
+
+var _ = func() bool {
+	for _, v := range TopVersions {
+		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
+			if wanted(v) {
+				build(v)
+			}
+		})
+	}
+	Describe(Area, func() {
+		run := framework.Current()
+		if run != nil && !run.Wants(Area) {
+			return
+		}
+		for _, v := range run.Versions(Area, DefaultVersion) {
+			if !slices.Contains(TopVersions, v) {
+				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
+			}
+		}
+	})
+	return true
+}()
+
+// publicAccess searches every resource type of the CapabilityStatement with no token.
+func publicAccess(g *igspec.IG) {
+	run := framework.Current()
+	if err := g.Load(run); err != nil {
+		framework.Infra(err)
+	}
+	c, err := run.PublicClient()
+	if err != nil {
+		framework.Infra(err)
+	}
+	var all issue.List
+	found := 0
+	for _, r := range g.Srv.Resources {
+		ctx, cancel := run.Ctx()
+		resp, err := c.Search(ctx, r.Type, url.Values{"_count": {"1"}})
+		cancel()
+		if err != nil {
+			framework.Infra(err)
+		}
+		if resp.Status != http.StatusOK {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "formulary.public-access", Path: r.Type,
+				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igspec.OutcomeText(resp))})
+			continue
+		}
+		if resp.ResourceType() == "Bundle" {
+			found++
+		}
+	}
+	framework.Note("public access", "%d of %d formulary resource types searched without a token", found, len(g.Srv.Resources))
+	framework.ExpectConformant("formulary resources without a token", all)
+}
+
+// links adds the link rules: FormularyItem formulary/subject/tier, payer plan formulary/area.
+func links(pc *igspec.ProfileCtx) {
+	resolve := func(ref string) map[string]any {
+		t, id := igspec.SplitRef(ref)
+		if t == "" {
+			return nil
+		}
+		resp, err := pc.ReadOnce("", t, id)
+		if err != nil || resp.Status != http.StatusOK || resp.ResourceType() != t {
+			return nil
+		}
+		return resp.Resource
+	}
+	switch pc.Prof.ID {
+	case "usdf-FormularyItem":
+		It("rules/links", framework.Req("formulary.links-resolve"), func() {
+			framework.Quote("formulary.links-resolve")
+			_, pool := pc.NeedPool()
+			plans := pc.Fetch("InsurancePlan")
+			if plans.Err != nil {
+				framework.Infra(plans.Err)
+			}
+			tiers := map[string]map[string]bool{}
+			for _, p := range plans.Resources {
+				for _, f := range claims.PlanFormularies(p) {
+					if tiers[f] == nil {
+						tiers[f] = map[string]bool{}
+					}
+					for t := range claims.PlanTiers(p) {
+						tiers[f][t] = true
+					}
+				}
+			}
+			var all issue.List
+			for _, r := range pool {
+				all = append(all, claims.FormularyItem(r, resolve, tiers)...)
+			}
+			framework.Note("links", "%d formulary item(s) checked against %d plan formulary link(s)", len(pool), len(tiers))
+			framework.ExpectConformant("formulary item links and drug tiers", all)
+		})
+	case "usdf-PayerInsurancePlan":
+		It("rules/links", framework.Req("formulary.links-resolve"), func() {
+			framework.Quote("formulary.links-resolve")
+			_, pool := pc.NeedPool()
+			var all issue.List
+			n := 0
+			for _, r := range pool {
+				n += len(claims.PlanFormularies(r))
+				all = append(all, claims.PlanLinks(r, resolve)...)
+			}
+			if n == 0 {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: claims.RuleFormularyLinks, Path: "InsurancePlan.coverage.extension:formularyReference",
+					Message: fmt.Sprintf("none of the %d payer plan(s) links a formulary", len(pool))})
+			}
+			framework.ExpectConformant("payer plan links", all)
+		})
+	}
+}

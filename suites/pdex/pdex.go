@@ -1,0 +1,226 @@
+// Package pdex generates the Da Vinci Payer Data Exchange (PDex) specs from the IG package: per
+// PDex profile of the pdex-server CapabilityStatement (Device, MedicationDispense, Provenance,
+// prior authorization) the searches, read, validation, must-support, _include and
+// _revinclude=Provenance:target specs (suites/carinbb/igspec), the Provenance agents rule, and
+// the prior-authorization rules of CMS-0057-F (checks/claims). The prior-authorization specs
+// carry the label prior-auth, so a preset can leave them out (!prior-auth) until 2027.
+// Spec ids: pdex-2.0.0/priorauthorization/rules/denial-reason.
+package pdex
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/pacheck/pacheck/checks/claims"
+	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// Area is the suite area name.
+const Area = "pdex"
+
+// DefaultVersion is tested when the run names none.
+const DefaultVersion = "2.0.0"
+
+// TopVersions get a top-level container each.
+var TopVersions = []string{"2.0.0"}
+
+// Capability is the PDex server CapabilityStatement canonical.
+const Capability = "http://hl7.org/fhir/us/davinci-pdex/CapabilityStatement/pdex-server"
+
+// PriorAuthLabel marks the prior-authorization specs (mandatory from 2027-01-01).
+const PriorAuthLabel = "prior-auth"
+
+func isPDex(p *ig.Profile) bool { return strings.Contains(p.URL, "/davinci-pdex/") }
+
+func isPriorAuth(p *ig.Profile) bool { return strings.Contains(p.ID, "priorauthorization") }
+
+func wanted(v string) bool {
+	run := framework.Current()
+	if run != nil && !run.Wants(Area) {
+		return false
+	}
+	return slices.Contains(run.Versions(Area, DefaultVersion), v)
+}
+
+// NewIGs are the generated-spec descriptions of one PDex version: the PDex clinical profiles,
+// and prior authorization (own requirement ids and the prior-auth label).
+func NewIGs(v string) []*igspec.IG {
+	clinical := &igspec.IG{Short: Area, Version: v, Capability: Capability,
+		Reqs: igspec.Reqs{Search: []string{"pdex.search.semantics"}, Read: []string{"pdex.read"}, Validation: []string{"pdex.profile.conformance"},
+			MustSupport: []string{"pdex.profile.must-support"}, Include: []string{"pdex.search.semantics"}, Revinclude: []string{"pdex.provenance.revinclude"}},
+		Keep:  func(_ *ig.Resource, p *ig.Profile) bool { return isPDex(p) && !isPriorAuth(p) },
+		Extra: provenanceRules,
+	}
+	pa := &igspec.IG{Short: Area, Version: v, Capability: Capability,
+		Reqs: igspec.Reqs{Search: []string{"pdex.priorauth.searchable"}, Read: []string{"pdex.priorauth.searchable"}, Validation: []string{"pdex.priorauth.conformance"},
+			MustSupport: []string{"pdex.priorauth.conformance"}, Include: []string{"pdex.priorauth.searchable"}},
+		Keep:        func(_ *ig.Resource, p *ig.Profile) bool { return isPriorAuth(p) },
+		Extra:       priorAuthRules,
+		ExtraLabels: func(*ig.Profile) []string { return []string{PriorAuthLabel} },
+	}
+	return []*igspec.IG{clinical, pa}
+}
+
+func build(v string) {
+	for _, g := range NewIGs(v) {
+		g.Build()
+	}
+}
+
+var _ = func() bool {
+	for _, v := range TopVersions {
+		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
+			if wanted(v) {
+				build(v)
+			}
+		})
+	}
+	Describe(Area, func() {
+		run := framework.Current()
+		if run != nil && !run.Wants(Area) {
+			return
+		}
+		for _, v := range run.Versions(Area, DefaultVersion) {
+			if !slices.Contains(TopVersions, v) {
+				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
+			}
+		}
+	})
+	return true
+}()
+
+// Provenance agent types (PDex ProvenanceAgentType and FHIR provenance-participant-type).
+var transmitterCodes = []string{"transmitter"}
+var sourceCodes = []string{"author", "source", "informant", "custodian", "assembler", "performer"}
+
+func agentTypes(prov map[string]any) []string {
+	var out []string
+	ags, _ := prov["agent"].([]any)
+	for _, a := range ags {
+		am, _ := a.(map[string]any)
+		for _, c := range claims.Codings(am["type"]) {
+			_, code, _ := strings.Cut(c, "|")
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+func provenanceRules(pc *igspec.ProfileCtx) {
+	if pc.Res.Type != "Provenance" {
+		return
+	}
+	It("rules/agents", framework.Req("pdex.provenance.agents"), func() {
+		framework.Quote("pdex.provenance.agents")
+		_, pool := pc.NeedPool()
+		var all issue.List
+		for _, r := range pool {
+			ts := agentTypes(r)
+			ref := "Provenance/" + igspec.ID(r)
+			if !slices.ContainsFunc(ts, func(c string) bool { return slices.Contains(transmitterCodes, c) }) {
+				all = append(all, issue.Issue{Severity: issue.Error, Rule: "pdex.provenance.agents", Path: "Provenance.agent",
+					Message: fmt.Sprintf("%s: no transmitter agent (the payer that sent the data); agent types: %s", ref, strings.Join(ts, ", "))})
+			}
+			if !slices.ContainsFunc(ts, func(c string) bool { return slices.Contains(sourceCodes, c) }) {
+				all = append(all, issue.Issue{Severity: issue.Warning, Rule: "pdex.provenance.agents", Path: "Provenance.agent",
+					Message: fmt.Sprintf("%s: no author or source agent (where the payer got the data); agent types: %s", ref, strings.Join(ts, ", "))})
+			}
+		}
+		framework.Note("agents", "%d Provenance resource(s) checked", len(pool))
+		framework.ExpectConformant("Provenance agents", all)
+	})
+}
+
+// paPool is the member's prior authorizations, or the spec is skipped with the searches made.
+func paPool(pc *igspec.ProfileCtx) []map[string]any {
+	GinkgoHelper()
+	td, pool := pc.NeedPool()
+	var out []map[string]any
+	for _, r := range pool {
+		if claims.IsPriorAuth(r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		framework.SkipBecause(fmt.Sprintf("no ExplanationOfBenefit with use preauthorization was found for %s (%s)", igspec.DescribePatients(pc.Run), strings.Join(td.Queries, ", ")),
+			"a member with prior authorizations (required in the Patient Access API from 2027-01-01)")
+	}
+	return out
+}
+
+func priorAuthRules(pc *igspec.ProfileCtx) {
+	if !isPriorAuth(pc.Prof) {
+		return
+	}
+	It("rules/review-status", framework.Req("pdex.priorauth.review-status"), func() {
+		framework.Quote("pdex.priorauth.review-status")
+		pool := paPool(pc)
+		var all issue.List
+		decisions := map[string]int{}
+		for _, r := range pool {
+			all = append(all, claims.ReviewStatus(r)...)
+			decisions[claims.Decision(r)]++
+		}
+		framework.Note("decisions", "%d prior authorization(s): %v", len(pool), decisions)
+		framework.ExpectConformant("prior-authorization status and review action", all)
+	})
+	It("rules/denial-reason", framework.Req("pdex.priorauth.denial-reason"), func() {
+		framework.Quote("pdex.priorauth.denial-reason")
+		pool := paPool(pc)
+		var all issue.List
+		denied := 0
+		for _, r := range pool {
+			for _, a := range claims.ItemActions(r) {
+				if a == claims.ActionNotCertified {
+					denied++
+					break
+				}
+			}
+			all = append(all, claims.DenialReason(r)...)
+		}
+		if denied == 0 {
+			framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s has a denied (not certified, X12 306 A3) item", len(pool), igspec.DescribePatients(pc.Run)),
+				"a member with a denied prior authorization")
+		}
+		framework.Note("denied", "%d denied prior authorization(s) checked", denied)
+		framework.ExpectConformant("denial reason", all)
+	})
+	It("rules/decision", framework.Req("pdex.priorauth.decision"), func() {
+		framework.Quote("pdex.priorauth.decision")
+		pool := paPool(pc)
+		var all issue.List
+		for _, r := range pool {
+			all = append(all, claims.DecisionDetails(r)...)
+		}
+		framework.ExpectConformant("decision dates, items and quantities", all)
+	})
+	for _, d := range []string{"pended", "cancelled"} {
+		It("rules/"+d+"-handled", framework.Req("pdex.priorauth.decision"), func() {
+			framework.Quote("pdex.priorauth.decision")
+			pool := paPool(pc)
+			var found []map[string]any
+			for _, r := range pool {
+				if claims.Decision(r) == d {
+					found = append(found, r)
+				}
+			}
+			if len(found) == 0 {
+				framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s is %s", len(pool), igspec.DescribePatients(pc.Run), d),
+					"a member with a "+d+" prior authorization")
+			}
+			var all issue.List
+			for _, r := range found {
+				all = append(all, claims.ReviewStatus(r)...)
+				all = append(all, claims.DecisionDetails(r)...)
+			}
+			framework.Note(d, "%d %s prior authorization(s) checked", len(found), d)
+			framework.ExpectConformant(d+" prior authorizations", all)
+		})
+	}
+}
