@@ -61,6 +61,7 @@ type Elem struct {
 	prim     bool    // every type is a primitive: look for the _name companion
 	required []*Elem // children that must be present (min > 0, or a slice with min > 0)
 	defCache atomic.Pointer[defCacheEntry]
+	tgtCache atomic.Pointer[targetCacheEntry]
 
 	profile *Profile
 }
@@ -76,6 +77,12 @@ type TypeRef struct {
 type Binding struct {
 	Strength string
 	ValueSet string
+	cache    atomic.Pointer[expCacheEntry]
+}
+
+type expCacheEntry struct {
+	sc  *scope
+	exp *expansion
 }
 
 // Constraint is one invariant.

@@ -494,12 +494,23 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 	if rt == "" {
 		return
 	}
-	var allowed []string
-	for _, t := range targets {
-		tt := w.profileType(t)
-		if tt == "" {
-			return // cannot tell: a target profile we cannot resolve
+	tc := c.tgtCache.Load()
+	if tc == nil || tc.sc != w.sc {
+		tc = &targetCacheEntry{sc: w.sc}
+		for _, t := range targets {
+			tt := w.profileType(t)
+			if tt == "" {
+				tc.unknown = true // a target profile we cannot resolve: cannot tell
+			}
+			tc.types = append(tc.types, tt)
 		}
+		c.tgtCache.Store(tc)
+	}
+	if tc.unknown {
+		return
+	}
+	var allowed []string
+	for _, tt := range tc.types {
 		if tt == "Resource" || tt == rt {
 			w.checkTargetProfiles(c, targets, target, rt)
 			return
@@ -536,4 +547,10 @@ func (w *walker) checkTargetProfiles(c *Elem, targets []string, target map[strin
 	if len(profs) > 0 {
 		w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: the referenced %s does not conform to %s (%s)", rt, strings.Join(profs, " or "), c.ID))
 	}
+}
+
+type targetCacheEntry struct {
+	sc      *scope
+	types   []string
+	unknown bool
 }

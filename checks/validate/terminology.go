@@ -394,6 +394,16 @@ func (e *expansion) why(system string) string {
 	return "the value set includes code systems that are not available locally"
 }
 
+// bound returns the expansion of an element's binding, cached on the binding per scope.
+func (w *walker) bound(b *Binding) *expansion {
+	if c := b.cache.Load(); c != nil && c.sc == w.sc {
+		return c.exp
+	}
+	e := w.sc.expand(b.ValueSet)
+	b.cache.Store(&expCacheEntry{sc: w.sc, exp: e})
+	return e
+}
+
 // inValueSet checks a Coding / CodeableConcept / code node against a value set.
 func (w *walker) inValueSet(vs string, n any) membership {
 	e := w.sc.expand(vs)
@@ -470,7 +480,7 @@ func (w *walker) checkCode(c *Elem, code string) {
 	if b.Strength != "required" && b.Strength != "extensible" {
 		return
 	}
-	m := w.sc.expand(b.ValueSet).contains("", code)
+	m := w.bound(b).contains("", code)
 	w.bindingIssue(c, m, "code", "")
 }
 
@@ -486,7 +496,7 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 		if !ok || len(cs) == 0 {
 			return
 		}
-		e := w.sc.expand(b.ValueSet)
+		e := w.bound(b)
 		res := memberNo
 		var sys string
 		for _, x := range cs {
@@ -524,7 +534,7 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 			return
 		}
 		s, _ := obj["system"].(string)
-		m := w.sc.expand(b.ValueSet).contains(s, code)
+		m := w.bound(b).contains(s, code)
 		w.bindingIssue(c, m, "code "+s+"#"+code, s)
 	}
 }

@@ -244,11 +244,17 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 		return
 	}
 	w.depth++
-	defer func() { w.depth-- }()
 	if w.depth > maxDepth {
 		w.add(issue.Error, "json-depth", e, "", "json-depth: nesting deeper than 64 levels")
+		w.depth--
 		return
 	}
+	w.walkProps(obj, def)
+	w.depth--
+}
+
+// walkProps validates the properties of obj against the children of def.
+func (w *walker) walkProps(obj map[string]any, def *Elem) {
 	if w.structural {
 		w.unknownKeys(obj, def)
 	}
