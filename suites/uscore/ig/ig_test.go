@@ -2,6 +2,7 @@ package ig
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,5 +121,60 @@ func TestMustSupportPresence(t *testing.T) {
 	}
 	if !ok {
 		t.Error("laboratory category not counted as the Laboratory slice")
+	}
+}
+
+func TestMustSupportRequiredness(t *testing.T) {
+	set, _ := profiles.Embedded()
+	s, err := Load(set, "6.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(typ, id string) map[string]*MSElement {
+		for _, p := range s.Resource(typ).Profiles {
+			if p.ID == id {
+				ms, err := p.MustSupport()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := map[string]*MSElement{}
+				for _, m := range ms {
+					out[m.ID] = m
+				}
+				return out
+			}
+		}
+		t.Fatalf("no profile %s", id)
+		return nil
+	}
+	weight := find("Observation", "us-core-body-weight")
+	bp := find("Observation", "us-core-blood-pressure")
+	doc := find("DocumentReference", "us-core-documentreference")
+	enc := find("Encounter", "us-core-encounter")
+	cases := []struct {
+		name     string
+		m        *MSElement
+		required bool
+	}{
+		{"body-weight component is inherited, not required", weight["Observation.component"], false},
+		{"body-weight value is required", weight["Observation.value[x]"], true},
+		{"dataAbsentReason is never required", weight["Observation.dataAbsentReason"], false},
+		{"blood-pressure systolic component is required", bp["Observation.component:systolic"], true},
+		{"status is required", bp["Observation.status"], true},
+	}
+	for _, c := range cases {
+		if c.m == nil {
+			t.Errorf("%s: element not listed", c.name)
+			continue
+		}
+		if got := c.m.NotRequired == ""; got != c.required {
+			t.Errorf("%s: required=%v (%s)", c.name, got, c.m.NotRequired)
+		}
+	}
+	if m := doc["DocumentReference.content.attachment.url"]; m == nil || !slices.Contains(m.Alternatives, "DocumentReference.content.attachment.data") {
+		t.Errorf("attachment url/data must be alternatives (us-core-6): %+v", m)
+	}
+	if m := enc["Encounter.reasonReference"]; m == nil || !slices.Contains(m.Alternatives, "Encounter.reasonCode") {
+		t.Errorf("Encounter reasonCode/reasonReference must be alternatives: %+v", m)
 	}
 }
