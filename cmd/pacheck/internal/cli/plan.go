@@ -145,7 +145,14 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		Profiles: set,
 		Limits:   limits,
 		OutDir:   cfg.Out,
-		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token, Extra: cfg},
+		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token},
+	}
+	if cfg.Auth.Mode == "browser" && cfg.Auth.ClientID != "" {
+		s, err := smartSettings(cfg.Auth)
+		if err != nil {
+			return nil, err
+		}
+		run.Auth.Extra = s
 	}
 	return &plan{file: cfg, preset: preset, run: run}, nil
 }

@@ -67,13 +67,13 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		errorf(stderr, "refserver", "%v", err)
 		return ExitUsage
 	}
-	base, err := srv.Start(*addr)
+	_, err = srv.Start(*addr)
 	if err != nil {
 		errorf(stderr, "refserver", "cannot listen on %s: %v", *addr, err)
 		return ExitEnvError
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "pacheck reference server at %s\nFHIR base: %s\n", base, srv.FHIRBase())
+	fmt.Fprintf(stdout, "pacheck reference server\nFHIR base: %s\n", srv.FHIRBase())
 	srv.Auth().WriteSummary(stdout)
 	if len(set) > 0 {
 		var names []string

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/fixtures/refserver"
+	"github.com/pacheck/pacheck/fixtures/refserver/auth"
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/suites/smart"
+)
+
+func init() {
+	register(&command{name: "demo", summary: "run the full suite against the built-in reference server", run: runDemo})
+}
+
+const demoHelp = `Usage: pacheck demo [--out DIR] [--preset NAME] [--members N] [--fault NAME[,NAME]] [--stats]
+
+Starts the reference Patient Access server in-process (synthetic members, SMART login and
+consent pages), runs the preset against it through headless Chromium — unattended — and writes
+the compliance report. With --fault the server breaks the named requirements, to see failures.
+
+Examples:
+  pacheck demo
+  pacheck demo --fault search-date-ignored,pkce-not-verified --out broken-report
+
+Flags:
+`
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("demo", demoHelp, stdout)
+	var f runFlags
+	fs.StringVar(&f.out, "out", "pacheck-report", "report folder")
+	fs.StringVar(&f.preset, "preset", "cms-patient-access", "preset (pacheck presets)")
+	fs.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label-filter expression")
+	fs.Var(&f.focus, "focus", "regular expression on spec ids (repeatable)")
+	fs.BoolVar(&f.stats, "stats", false, "print wall time, spec count and peak memory")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict")
+	fs.BoolVar(&f.verbose, "verbose", false, "print every spec")
+	members := fs.Int("members", 3, "synthetic members")
+	faults := fs.String("fault", "", "comma-separated reference-server faults (pacheck refserver --list-faults)")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	set, err := fault.Parse(*faults)
+	if err != nil {
+		errorf(stderr, "demo", "--fault: %v", err)
+		return ExitUsage
+	}
+	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set})
+	if err != nil {
+		errorf(stderr, "demo", "%v", err)
+		return ExitEnvError
+	}
+	_, err = srv.Start("127.0.0.1:0")
+	if err != nil {
+		errorf(stderr, "demo", "cannot start the reference server: %v", err)
+		return ExitEnvError
+	}
+	defer srv.Close()
+	if !f.quiet {
+		fmt.Fprintf(stdout, "reference server: %s (members %d)\n", srv.FHIRBase(), *members)
+	}
+	f.target = srv.FHIRBase()
+	f.auth = "browser"
+	p, err := f.resolve(true, os.LookupEnv)
+	if err != nil {
+		errorf(stderr, "demo", "%v", err)
+		return ExitUsage
+	}
+	origin := strings.TrimSuffix(srv.FHIRBase(), "/fhir")
+	p.run.Auth.Extra = demoSettings(origin, *members)
+	// Member 1's data is reached through the token of the browser launch. The other members' data
+	// is reached with tokens the in-process server mints for them, so the data suites see every
+	// member without one browser login each.
+	for i := 2; i <= *members; i++ {
+		u := auth.MemberUser(i)
+		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u.Patient, FHIRUser: "Patient/" + u.Patient,
+			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
+		opts := p.run.ClientOptions()
+		opts.TokenSource = fhirhttp.StaticToken(tok)
+		c, err := fhirhttp.New(opts)
+		if err != nil {
+			errorf(stderr, "demo", "%v", err)
+			return ExitEnvError
+		}
+		p.run.SetPatientClient(u.Patient, c)
+		p.run.Patients = append(p.run.Patients, u.Patient)
+	}
+	return execute(ctx, p, &f, stdout, stderr)
+}
+
+// demoSettings registers the reference server's demo clients and members with the SMART suite:
+// a public client with PKCE for the launch, the confidential clients for their own launches and
+// probes, and a second member for the isolation probe.
+func demoSettings(origin string, members int) *smart.Settings {
+	redirect := auth.DefaultRedirectURIs(origin)[0]
+	u1 := auth.MemberUser(1)
+	key := auth.DemoJWTClientKey()
+	s := &smart.Settings{
+		ClientID: "pacheck-public", AuthMethod: "none", RedirectURI: redirect,
+		Login: smart.Login{Username: u1.Username, Password: u1.Password},
+		ExtraClients: []smart.Client{
+			{ClientID: "pacheck-confidential", ClientSecret: "pacheck-demo-secret", AuthMethod: "client_secret_basic"},
+			{ClientID: "pacheck-confidential", ClientSecret: "pacheck-demo-secret", AuthMethod: "client_secret_post"},
+			{ClientID: "pacheck-jwt", PrivateKey: &jose.JSONWebKey{Key: key.Key, KeyID: key.KeyID, Algorithm: key.Algorithm}, AuthMethod: "private_key_jwt"},
+		},
+	}
+	if members >= 2 {
+		u2 := auth.MemberUser(2)
+		s.SecondMember = &smart.Login{Username: u2.Username, Password: u2.Password}
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
+	"github.com/pacheck/pacheck/suites/smart"
+)
+
+// smartSettings turns the run configuration's auth section into the SMART suite's settings.
+func smartSettings(a config.Auth) (*smart.Settings, error) {
+	s := &smart.Settings{ClientID: a.ClientID, ClientSecret: a.ClientSecret, AuthMethod: a.TokenEndpointAuth,
+		RedirectURI: a.RedirectURI, Scopes: strings.Join(a.Scopes, " "), OtherPatient: a.OtherPatient,
+		Login: login(a.Login)}
+	if a.SecondMember != nil {
+		l := login(*a.SecondMember)
+		s.SecondMember = &l
+	}
+	if a.PrivateKey != "" {
+		k, err := readPrivateJWK(a.PrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		s.PrivateKey = k
+		if s.AuthMethod == "" {
+			s.AuthMethod = "private_key_jwt"
+		}
+	}
+	if s.AuthMethod == "" {
+		s.AuthMethod = "none"
+		if s.ClientSecret != "" {
+			s.AuthMethod = "client_secret_basic"
+		}
+	}
+	return s, nil
+}
+
+func login(l config.Login) smart.Login {
+	out := smart.Login{Username: l.Username, Password: l.Password}
+	for _, st := range l.Steps {
+		bs := browser.Step{URL: st.URL}
+		for _, a := range st.Actions {
+			var ba browser.Action
+			switch {
+			case a.Fill != nil:
+				ba = browser.Action{Fill: a.Fill.Selector, Value: a.Fill.Value, Secret: a.Fill.Secret}
+			case a.Select != nil:
+				ba = browser.Action{Select: a.Select.Selector, Value: a.Select.Value}
+			case a.Click != "":
+				ba = browser.Action{Click: a.Click}
+			case a.Check != "":
+				ba = browser.Action{Check: a.Check}
+			case a.Uncheck != "":
+				ba = browser.Action{Uncheck: a.Uncheck}
+			case a.Wait != "":
+				ba = browser.Action{Wait: a.Wait}
+			case a.Screenshot != "":
+				ba = browser.Action{Screenshot: a.Screenshot}
+			}
+			bs.Actions = append(bs.Actions, ba)
+		}
+		out.Steps = append(out.Steps, bs)
+	}
+	return out
+}
+
+// readPrivateJWK reads a private key for private_key_jwt: a JWK (JSON) or a PEM PKCS#8 key.
+func readPrivateJWK(path string) (*jose.JSONWebKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("auth.private_key %s: cannot read it (%v)", path, err)
+	}
+	var k jose.JSONWebKey
+	if json.Valid(b) {
+		if err := k.UnmarshalJSON(b); err != nil {
+			return nil, fmt.Errorf("auth.private_key %s: not a usable JWK (%v)", path, err)
+		}
+	} else {
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, fmt.Errorf("auth.private_key %s: neither a JWK nor a PEM file", path)
+		}
+		pk, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("auth.private_key %s: %v", path, err)
+		}
+		k = jose.JSONWebKey{Key: pk.(crypto.Signer)}
+	}
+	if k.IsPublic() {
+		return nil, fmt.Errorf("auth.private_key %s: holds a public key; give the private key", path)
+	}
+	if k.KeyID == "" {
+		if tp, err := k.Thumbprint(crypto.SHA256); err == nil {
+			k.KeyID = fmt.Sprintf("%x", tp[:8])
+		}
+	}
+	return &k, nil
+}
