@@ -75,8 +75,8 @@ func warnf(rule, path, format string, args ...any) issue.Issue {
 func IsPriorAuth(eob R) bool { u, _ := eob["use"].(string); return u == "preauthorization" }
 
 func list(x any) []any { l, _ := x.([]any); return l }
-func obj(x any) R       { m, _ := x.(map[string]any); return m }
-func str(x any) string  { s, _ := x.(string); return s }
+func obj(x any) R      { m, _ := x.(map[string]any); return m }
+func str(x any) string { s, _ := x.(string); return s }
 
 // Codings returns the codings of a CodeableConcept as system|code strings.
 func Codings(cc any) []string {

@@ -57,6 +57,8 @@ func Decision(eob R) string {
 		has[a] = true
 	}
 	switch {
+	case (len(acts) == 0 || has[""]) && str(eob["outcome"]) == "queued":
+		return "pended" // no review action, but the outcome says the decision is pending
 	case len(acts) == 0 || has[""]:
 		return "unknown"
 	case has[ActionCancelled]:

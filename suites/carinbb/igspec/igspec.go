@@ -696,17 +696,28 @@ func ids(rs []map[string]any, typ string) []string {
 	return slices.Compact(out)
 }
 
-func isPeriodValue(r map[string]any, p search.Param) bool {
+// periodOf returns the start and end (day precision) of the parameter's first value when it is a
+// Period with a start.
+func periodOf(r map[string]any, p search.Param) (string, string, bool) {
 	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
 	if err != nil || len(vs) == 0 {
-		return false
+		return "", "", false
 	}
-	if m, ok := vs[0].V.(map[string]any); ok {
-		_, s := m["start"]
-		_, e := m["end"]
-		return s || e || vs[0].Type == "Period"
+	m, ok := vs[0].V.(map[string]any)
+	if !ok {
+		return "", "", false
 	}
-	return false
+	start, _ := m["start"].(string)
+	end, _ := m["end"].(string)
+	if len(start) < 10 {
+		return "", "", false
+	}
+	if len(end) >= 10 {
+		end = end[:10]
+	} else {
+		end = ""
+	}
+	return start[:10], end, true
 }
 
 func (pc *ProfileCtx) param(name string) *ig.SearchParam {
@@ -757,9 +768,16 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 				if len(vals) > 0 {
 					val = vals[0]
 					if sp.Param.Type == "date" {
+						// bracket the source's date, so resources outside it must not match:
+						// a Period by ge start (and le end), a date or instant by its day
 						cd.key = val
-						if isPeriodValue(r, sp.Param) || name == "_lastUpdated" {
-							val = "ge" + val
+						if start, end, ok := periodOf(r, sp.Param); ok {
+							if end != "" {
+								cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{"le" + end}})
+							}
+							val = "ge" + start
+						} else if len(val) >= 10 {
+							val = val[:10]
 						}
 					}
 				}

@@ -1,0 +1,129 @@
+package carinbb_test
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+)
+
+// TestPayerFaults: each business rule and each kind of check fails on its reference-server
+// fault, and the other specs of the same run still pass (or skip for want of data). Each fault
+// runs in its own child process, focused on the specs it concerns plus a control spec.
+func TestPayerFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fault runs against the reference server take a while")
+	}
+	const c, p, f = "carinbb-2.0.0/", "pdex-2.0.0/", "formulary-2.0.1/"
+	cases := []struct {
+		fault    string
+		focus    []string // regexps on spec ids
+		mustFail []string
+		mayFail  []string // regexps of spec ids allowed to fail too (same kind of check)
+	}{
+		// business rules
+		{"eob-no-adjudication", []string{c + "eob-pharmacy/", c + "coverage/read"},
+			[]string{c + "eob-pharmacy/rules/adjudication", c + "eob-pharmacy/validation"}, []string{`/must-support$`, `/rules/totals-consistent$`}},
+		{"eob-insurer-mismatch", []string{c + "eob-professional-nonclinician/rules/", c + "eob-professional-nonclinician/include/ExplanationOfBenefit-insurer", c + "coverage/read"},
+			[]string{c + "eob-professional-nonclinician/rules/insurer-matches-coverage"}, []string{`/include/`}},
+		{"eob-totals-inconsistent", []string{c + "eob-outpatient-institutional/rules/", c + "coverage/read"},
+			[]string{c + "eob-outpatient-institutional/rules/totals-consistent"}, nil},
+		{"prior-auth-no-status", []string{p + "priorauthorization/", p + "device/read"},
+			[]string{p + "priorauthorization/rules/review-status", p + "priorauthorization/rules/pended-handled", p + "priorauthorization/rules/cancelled-handled"},
+			[]string{`/validation$`, `/must-support$`, `/rules/decision$`}},
+		{"prior-auth-denied-no-reason", []string{p + "priorauthorization/rules/", p + "priorauthorization/read"},
+			[]string{p + "priorauthorization/rules/denial-reason"}, nil},
+		{"formulary-behind-auth", []string{f + "public-access", f + "formularydrug/", p + "device/read"},
+			[]string{f + "public-access", f + "formularydrug/search/_id", f + "formularydrug/read"}, []string{`^formulary-2\.0\.1/`}},
+		// kinds of check
+		{"search-token-ignored", []string{c + "eob-pharmacy/search/", c + "eob-pharmacy/read"},
+			[]string{c + "eob-pharmacy/search/patient+type"}, []string{`/search/`}},
+		{"search-date-ignored", []string{c + "eob-inpatient-institutional/search/", c + "eob-inpatient-institutional/read"},
+			[]string{c + "eob-inpatient-institutional/search/patient+service-date", c + "eob-inpatient-institutional/search/patient+_lastUpdated"}, []string{`/search/`}},
+		{"read-mismatch", []string{c + "eob-pharmacy/read", c + "eob-pharmacy/search/_id$"},
+			[]string{c + "eob-pharmacy/read"}, nil},
+		{"must-support-dropped", []string{c + "patient/must-support", c + "patient/read"},
+			[]string{c + "patient/must-support"}, []string{`/validation$`}},
+		{"include-ignored", []string{c + "eob-pharmacy/include/", c + "eob-pharmacy/read"},
+			[]string{c + "eob-pharmacy/include/ExplanationOfBenefit-patient", c + "eob-pharmacy/include/ExplanationOfBenefit-coverage", c + "eob-pharmacy/include/ExplanationOfBenefit-*"}, []string{`/include/`}},
+		{"revinclude-ignored", []string{p + "device/revinclude", p + "medicationdispense/revinclude", p + "device/read"},
+			[]string{p + "device/revinclude/provenance", p + "medicationdispense/revinclude/provenance"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fault, func(t *testing.T) {
+			if _, ok := fault.Lookup(tc.fault); !ok {
+				t.Skipf("the reference server does not implement fault %s yet", tc.fault)
+			}
+			rs := child(t, tc.fault, "2.0.0", "", anchor(tc.focus)...)
+			if len(rs) == 0 {
+				t.Fatalf("no spec ran for focus %v", tc.focus)
+			}
+			for _, id := range tc.mustFail {
+				r, ok := rs[id]
+				switch {
+				case !ok:
+					t.Errorf("%s did not run (ran: %v)", id, keys(rs))
+				case r.Outcome != "fail":
+					t.Errorf("%s: %s, want fail (%s)", id, r.Outcome, firstLine(r.Failure, 300))
+				default:
+					t.Logf("%s fails: %s", id, firstLine(r.Failure, 200))
+				}
+			}
+			passed := 0
+			for id, r := range rs {
+				if r.Outcome == "pass" {
+					passed++
+				}
+				if r.Outcome == "pass" || r.Outcome == "skip" || contains(tc.mustFail, id) {
+					continue
+				}
+				if _, gap := gapFor(id); gap {
+					continue
+				}
+				may := false
+				for _, re := range tc.mayFail {
+					may = may || regexp.MustCompile(re).MatchString(id)
+				}
+				if !may {
+					t.Errorf("with fault %s, %s (unrelated) is %s: %s", tc.fault, id, r.Outcome, firstLine(r.Failure, 300))
+				}
+			}
+			if passed == 0 {
+				t.Errorf("with fault %s no spec of the run passed (the control spec must): %v", tc.fault, keys(rs))
+			}
+		})
+	}
+}
+
+// anchor turns spec-id prefixes into focus regexps anchored at the start.
+func anchor(ps []string) []string {
+	var out []string
+	for _, p := range ps {
+		q := regexp.QuoteMeta(strings.TrimSuffix(p, "$"))
+		if strings.HasSuffix(p, "$") {
+			q += "$"
+		}
+		out = append(out, "^"+q)
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]specResult) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
