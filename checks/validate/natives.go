@@ -70,6 +70,62 @@ var nativeInvariants = map[string]nativeFn{
 		}
 		return true
 	},
+	// obs-6
+	"dataAbsentReason.empty() or value.empty()": func(_ *walker, m map[string]any) bool {
+		_, dar := m["dataAbsentReason"]
+		return !dar || !hasChoice(m, "value")
+	},
+	// us-core-2, vs-2
+	"(component.empty() and hasMember.empty()) implies (dataAbsentReason.exists() or value.exists())": func(_ *walker, m map[string]any) bool {
+		_, comp := m["component"]
+		_, hm := m["hasMember"]
+		_, dar := m["dataAbsentReason"]
+		return comp || hm || dar || hasChoice(m, "value")
+	},
+	// us-core-3
+	"value.ofType(Quantity).system.empty() or value.ofType(Quantity).system = 'http://unitsofmeasure.org'": func(_ *walker, m map[string]any) bool {
+		q, _ := m["valueQuantity"].(map[string]any)
+		sys, ok := q["system"]
+		return !ok || sys == "http://unitsofmeasure.org"
+	},
+	// sqty-1
+	"comparator.empty()": func(_ *walker, m map[string]any) bool {
+		_, ok := m["comparator"]
+		return !ok
+	},
+	// obs-3
+	"low.exists() or high.exists() or text.exists()": func(_ *walker, m map[string]any) bool {
+		_, l := m["low"]
+		_, h := m["high"]
+		_, t := m["text"]
+		return l || h || t
+	},
+	// obs-7
+	"value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()": func(w *walker, m map[string]any) bool {
+		if !hasChoice(m, "value") {
+			return true
+		}
+		var res map[string]any
+		if f := len(w.frames); f > 0 {
+			res = w.frames[f-1].res
+		}
+		rc, _ := res["code"].(map[string]any)
+		rcs, _ := rc["coding"].([]any)
+		comps, _ := m["component"].([]any)
+		for _, c := range comps {
+			cm, _ := c.(map[string]any)
+			cc, _ := cm["code"].(map[string]any)
+			ccs, _ := cc["coding"].([]any)
+			for _, x := range ccs {
+				for _, y := range rcs {
+					if jsonEqual(x, y) {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	},
 	// dom-6
 	"text.`div`.exists()": func(_ *walker, m map[string]any) bool {
 		t, _ := m["text"].(map[string]any)

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/pacheck/pacheck/checks/fhirpath"
@@ -18,6 +19,16 @@ func TestNativeInvariantsAgree(t *testing.T) {
 		{"reference": "#c1"}, {"reference": "#nope"}, {"reference": "Patient/1"},
 		{"code": "mg"}, {"code": "mg", "system": "http://unitsofmeasure.org"}, {"unit": "mg"},
 		{"resourceType": "Patient", "text": map[string]any{"div": "<div/>"}},
+		{"resourceType": "Observation", "status": "final", "code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}}},
+		{"resourceType": "Observation", "valueString": "x", "dataAbsentReason": map[string]any{"text": "x"}, "code": map[string]any{"text": "a"}},
+		{"resourceType": "Observation", "valueQuantity": map[string]any{"value": json.Number("1"), "system": "http://unitsofmeasure.org"}, "code": map[string]any{"text": "a"}},
+		{"resourceType": "Observation", "valueQuantity": map[string]any{"value": json.Number("1"), "system": "http://example.org"}, "code": map[string]any{"text": "a"}},
+		{"resourceType": "Observation", "hasMember": []any{map[string]any{"reference": "Observation/1"}}, "code": map[string]any{"text": "a"}},
+		{"resourceType": "Observation", "valueString": "x", "code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}},
+			"component": []any{map[string]any{"code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}}}}},
+		{"resourceType": "Observation", "valueString": "x", "code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}},
+			"component": []any{map[string]any{"code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "2-8"}}}}}},
+		{"low": map[string]any{"value": json.Number("1")}}, {"text": "x"}, {"comparator": "<"},
 		{"resourceType": "Patient", "contained": []any{map[string]any{"resourceType": "Organization", "id": "c1", "meta": map[string]any{"versionId": "1"}}}},
 		{"resourceType": "Patient", "contained": []any{map[string]any{"resourceType": "Organization", "id": "c1", "contained": []any{map[string]any{"resourceType": "Patient"}}}}},
 		{"resourceType": "Patient", "contained": []any{map[string]any{"resourceType": "Organization", "id": "c1", "meta": map[string]any{"security": []any{map[string]any{"code": "x"}}}}}},
