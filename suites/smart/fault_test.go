@@ -78,13 +78,12 @@ var lifecycleSpecs = []string{"launch/code-single-use", "token/refresh", "token/
 var batches = [][]string{
 	{auth.FaultStateAltered, auth.FaultTokenNoExpiresIn, auth.FaultTokenCacheControl, auth.FaultIDTokenBadSignature,
 		auth.FaultIDTokenNoFHIRUser, auth.FaultSMARTConfigS256Missing, auth.FaultExpiredTokenAccepted,
-		auth.FaultInvalidTokenAccepted, auth.FaultTokenInQueryAccepted, "compartment-leak"},
+		auth.FaultInvalidTokenAccepted, auth.FaultTokenInQueryAccepted, "compartment-leak",
+		auth.FaultCodeReusable, auth.FaultRevokedTokenAccepted, auth.FaultIntrospectionAlwaysActive, auth.FaultRefreshScopeWidening},
 	{auth.FaultStateDropped, auth.FaultTokenNoPatient, auth.FaultTokenTypeWrong, auth.FaultIDTokenUnsigned,
-		auth.FaultIDTokenWrongAud, auth.FaultSMARTConfigMissingField},
-	{auth.FaultCodeReusable, auth.FaultRevokedTokenAccepted, auth.FaultIntrospectionAlwaysActive, auth.FaultRefreshScopeWidening},
+		auth.FaultIDTokenWrongAud, auth.FaultSMARTConfigMissingField, auth.FaultRefreshDisabled, auth.FaultGranularScopeIgnored},
 	{auth.FaultRedirectURINotChecked, auth.FaultAudNotChecked, auth.FaultUnknownClientAccepted, auth.FaultPKCEPlainAccepted,
 		auth.FaultPKCENotVerified},
-	{auth.FaultRefreshDisabled, auth.FaultGranularScopeIgnored},
 	{auth.FaultScopeNotEnforced, auth.FaultBadClientSecretAccepted, auth.FaultClientAssertionNotVerified, auth.FaultConsentIgnored},
 }
 

@@ -205,6 +205,16 @@ func (s *session) probeResourceScope() *outcome {
 			o.fail(ruleScopeLeak, "Condition search with only Observation access granted: expected refusal (403) or no Condition, got HTTP 200 with %d Condition(s)", n)
 		} else {
 			l.ev.note("resource-level scopes", "Condition search answered HTTP %d with %d Condition(s)", cond.Status, n)
+			if cond.Status == http.StatusOK && len(o.issues) == 0 {
+				// An empty answer proves enforcement only if the member has Conditions at all.
+				if m := s.main(); m.token != nil && m.token.OK() {
+					full, err := s.tokenClient(m.token, l.ev).Search(ctx, "Condition", url.Values{"patient": {p}})
+					if err == nil && countType(full, "Condition") == 0 {
+						o.skip = "the member has no Condition even with the main launch's token, so an empty answer does not show the scope enforced"
+						o.enable = "a member with Condition records"
+					}
+				}
+			}
 		}
 		return o
 	}).(*outcome)
@@ -249,6 +259,16 @@ func (s *session) probeGranularScope() *outcome {
 			o.fail(ruleScopeLeak, "Observation search without category under a laboratory-only granular scope: expected refusal or only laboratory results, got %d Observation(s) of other categories", n)
 		} else {
 			l.ev.note("granular scope", "unrestricted Observation search answered HTTP %d with no Observation outside laboratory", open.Status)
+			if len(o.issues) == 0 {
+				// The absence of other categories proves the restriction only if the member has some.
+				if m := s.main(); m.token != nil && m.token.OK() {
+					full, err := s.tokenClient(m.token, l.ev).Search(ctx, "Observation", url.Values{"patient": {p}})
+					if err == nil && full.Status == http.StatusOK && countOtherCategory(full) == 0 {
+						o.skip = "the member has no Observation outside the laboratory category, so the granular restriction cannot be shown"
+						o.enable = "a member with vital-signs or other non-laboratory Observations"
+					}
+				}
+			}
 		}
 		return o
 	}).(*outcome)

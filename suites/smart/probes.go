@@ -59,7 +59,10 @@ func launchTrouble(l *launch, what string) *outcome {
 	case l.infra != nil:
 		o.infra = fmt.Errorf("%s: %w", what, l.infra)
 	case l.browserErr != nil:
-		o.fail(ruleLaunch, "%s: the authorization did not end with a redirect to the redirect_uri: %v", what, l.browserErr)
+		// A browser step failed: the steps or the page are at odds, which the tool cannot judge.
+		o.infra = fmt.Errorf("%s: the browser could not complete the sign-in: %w", what, l.browserErr)
+	case l.redirectErr != nil:
+		o.fail(ruleLaunch, "%s: the redirect to the redirect_uri carried neither code nor error", what)
 	case l.redirect != nil && l.redirect.Error != "":
 		o.issues = append(o.issues, oauth.CheckRedirect(l.redirect, l.req.State, "")...)
 	case l.redirect == nil || l.redirect.Code == "":

@@ -230,10 +230,11 @@ type launch struct {
 	redirect *oauth.Redirect
 	// browserErr is a failed browser step (or a redirect without code/error); infra is tool trouble
 	// before any conformance question could be asked (no Chromium, no endpoint, transport error).
-	browserErr error
-	infra      error
-	token      *oauth.TokenResponse
-	ev         *sink
+	browserErr  error
+	redirectErr error // the captured redirect carries neither code nor error: the server's fault
+	infra       error
+	token       *oauth.TokenResponse
+	ev          *sink
 }
 
 // code returns the authorization code ("" when none was issued).
@@ -346,7 +347,7 @@ func (s *session) doLaunch(ls launchSpec) *launch {
 		s.addSensitive(l.redirect.Code)
 	}
 	if err != nil {
-		l.browserErr = err
+		l.redirectErr = err
 		return l
 	}
 	if !ls.exchange || l.redirect.Code == "" {

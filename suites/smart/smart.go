@@ -72,6 +72,9 @@ func prepare(_ context.Context, r *framework.Run) error {
 	case m.browserErr != nil:
 		sum.Error = m.browserErr.Error()
 		return fmt.Errorf("smart: standalone launch: %w", m.browserErr)
+	case m.redirectErr != nil:
+		sum.Error = m.redirectErr.Error()
+		return fmt.Errorf("smart: standalone launch: %w", m.redirectErr)
 	case m.redirect == nil || m.redirect.Code == "":
 		e := ""
 		if m.redirect != nil {
@@ -234,6 +237,9 @@ func needMain() (*session, *launch) {
 	m := s.main()
 	if m.infra != nil {
 		framework.Infra(fmt.Errorf("standalone launch: %w", m.infra))
+	}
+	if m.browserErr != nil {
+		framework.Infra(fmt.Errorf("standalone launch: the browser could not complete the sign-in: %w", m.browserErr))
 	}
 	if m.token == nil || !m.token.OK() {
 		framework.SkipBecause("the standalone launch did not yield an access token (see the launch/standalone spec)", "a working standalone launch")

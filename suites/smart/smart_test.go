@@ -132,6 +132,9 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 			Scopes: []string{"launch/patient", "patient/*.rs"}, ExpiresAt: time.Now().Add(-time.Hour)}),
 	}
 	switch variant {
+	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
+		set.Login.Steps = []browser.Step{{URL: `/no-such-page`, Actions: []browser.Action{{Click: "#nothing"}}}}
+		set.OtherPatient = u2.Patient
 	case "steps":
 		set.Login.Steps = loginSteps(u1.Username, u1.Password)
 		set.SecondMember = &Login{Steps: loginSteps(u2.Username, u2.Password)}
@@ -353,5 +356,35 @@ func noSecrets(t *testing.T, dir string, log []byte, secrets []string) {
 	})
 	if files < 3 {
 		t.Errorf("only %d files in the output folder", files)
+	}
+}
+
+// TestBrokenStepsAreErrors: when the configured steps do not fit the pages, the specs that need a
+// launch end as errors (tool/config trouble), the others still judge the server.
+func TestBrokenStepsAreErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	want := map[string]string{
+		p + "discovery/well-known":       "pass",
+		p + "launch/standalone":          "error",
+		p + "token/type-bearer":          "error",
+		p + "probes/wrong-pkce-verifier": "error",
+		p + "probes/missing-token":       "pass",
+		p + "probes/bad-aud":             "pass",
+	}
+	var ids []string
+	for id := range want {
+		ids = append(ids, id)
+	}
+	res, _ := runChild(t, childJob{Variant: "badsteps", Focus: focusFor(ids)})
+	if res.PrepareErr == "" || !strings.Contains(res.PrepareErr, "no step") {
+		t.Errorf("prepare error %q, want one naming the unmatched step", res.PrepareErr)
+	}
+	for id, w := range want {
+		if res.Outcomes[id] != w {
+			t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+		}
 	}
 }
