@@ -551,7 +551,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
-			if w.first && w.quiet == 0 {
+			if w.first && w.quiet == 0 && c.Name == "modifierExtension" {
+				w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: modifier extension %s is not defined in the loaded packages; a modifier cannot be ignored", url))
+			} else if w.first && w.quiet == 0 {
 				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
 			}
 		}
