@@ -18,6 +18,8 @@ import (
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/internal/shared"
+	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/carinbb"
 	"github.com/pacheck/pacheck/suites/formulary"
 	"github.com/pacheck/pacheck/suites/framework"
@@ -47,6 +49,24 @@ func TestHelperRun(t *testing.T) {
 	}
 	run := &framework.Run{Target: os.Getenv("PACHECK_TEST_TARGET"), Suites: areas,
 		IGs: map[string][]string{carinbb.Area: strings.Split(os.Getenv("PACHECK_TEST_CARINBB"), ",")}, OutDir: t.TempDir()}
+	if v := os.Getenv("PACHECK_TEST_PDEX"); v != "" {
+		run.IGs[pdex.Area] = strings.Split(v, ",")
+	}
+	if extra := os.Getenv("PACHECK_TEST_PACKAGES"); extra != "" {
+		emb, err := profiles.Embedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := profiles.NewSet(emb.Packages()...)
+		for _, path := range strings.Split(extra, ",") {
+			p, err := profiles.Load(path, profiles.LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			set.Add(p)
+		}
+		run.Profiles = set
+	}
 	framework.Set(run)
 	base, err := fhirhttp.New(run.ClientOptions())
 	if err != nil {
@@ -124,6 +144,11 @@ func startServer(t *testing.T, faults ...string) (string, string) {
 // child runs the payer suites in a child process and returns spec id -> result.
 func child(t *testing.T, faultName, carinVersions, labels string, focus ...string) map[string]specResult {
 	t.Helper()
+	return childEnv(t, faultName, carinVersions, labels, nil, focus...)
+}
+
+func childEnv(t *testing.T, faultName, carinVersions, labels string, env []string, focus ...string) map[string]specResult {
+	t.Helper()
 	var faults []string
 	if faultName != "" {
 		faults = []string{faultName}
@@ -134,6 +159,7 @@ func child(t *testing.T, faultName, carinVersions, labels string, focus ...strin
 	cmd.Env = append(os.Environ(), "PACHECK_TEST_CHILD=1", "PACHECK_TEST_TARGET="+base, "PACHECK_TEST_TOKENS="+toks,
 		"PACHECK_TEST_OUT="+out, "PACHECK_TEST_CARINBB="+carinVersions, "PACHECK_TEST_LABELS="+labels,
 		"PACHECK_TEST_FOCUS="+strings.Join(focus, "\n"))
+	cmd.Env = append(cmd.Env, env...)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child run failed: %v\n%s", err, tail(string(b), 4000))
@@ -261,3 +287,45 @@ func TestPayerSuitesAgainstRefserverClean(t *testing.T) {
 }
 
 var _ = regexp.MustCompile
+
+// TestPriorAuthPDex210: with the PDex 2.1.0 ci-build loaded (../shared), the prior-authorization
+// specs are generated for 2.1.0 too and validate the reference server's prior authorizations
+// against that version's profile; the label filter prior-auth selects only them.
+func TestPriorAuthPDex210(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs against the reference server")
+	}
+	pkg := shared.Require(t, "fhir-packages/source-builds/hl7.fhir.us.davinci-pdex.r4-2.1.0-cibuild.tgz")
+	rs := childEnv(t, "", "2.0.0", "prior-auth", []string{"PACHECK_TEST_PDEX=2.0.0,2.1.0", "PACHECK_TEST_PACKAGES=" + pkg})
+	n := 0
+	for id, r := range rs {
+		if !strings.Contains(id, "/priorauthorization/") {
+			t.Errorf("label filter prior-auth ran %s", id)
+		}
+		if strings.HasPrefix(id, "pdex-2.1.0/") {
+			n++
+		}
+		t.Logf("%s %s: %s", r.Outcome, id, firstLine(r.Failure, 300))
+	}
+	if n == 0 {
+		t.Fatalf("no pdex-2.1.0 spec ran: %v", keys(rs))
+	}
+	// The reference server's prior authorizations claim the 2.0.0 profile; 2.1.0 requires its own
+	// versioned claim in meta.profile (the supportedProfile slice). That must be the only finding:
+	// the content conforms to 2.1.0.
+	r := rs["pdex-2.1.0/priorauthorization/validation"]
+	if r.Outcome == "fail" {
+		for _, line := range strings.Split(r.Failure, "\n")[1:] {
+			if !strings.Contains(line, "meta.profile") {
+				t.Errorf("pdex-2.1.0/priorauthorization/validation: a finding other than the 2.0.0 meta.profile claim: %s", line)
+			}
+		}
+	} else if r.Outcome != "pass" {
+		t.Errorf("pdex-2.1.0/priorauthorization/validation: %s: %s", r.Outcome, firstLine(r.Failure, 600))
+	}
+	for _, id := range []string{"review-status", "denial-reason", "decision", "pended-handled", "cancelled-handled"} {
+		if r := rs["pdex-2.1.0/priorauthorization/rules/"+id]; r.Outcome != "pass" {
+			t.Errorf("pdex-2.1.0/priorauthorization/rules/%s: %s: %s", id, r.Outcome, firstLine(r.Failure, 300))
+		}
+	}
+}

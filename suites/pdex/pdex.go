@@ -27,8 +27,10 @@ const Area = "pdex"
 // DefaultVersion is tested when the run names none.
 const DefaultVersion = "2.0.0"
 
-// TopVersions get a top-level container each.
-var TopVersions = []string{"2.0.0"}
+// TopVersions get a top-level container each. 2.1.0 (updated for CMS-0057-F) is generated when a
+// run asks for it and its package is loaded (--package; a ci-build is in ../shared/fhir-packages/
+// source-builds under the id hl7.fhir.us.davinci-pdex.r4).
+var TopVersions = []string{"2.0.0", "2.1.0"}
 
 // Capability is the PDex server CapabilityStatement canonical.
 const Capability = "http://hl7.org/fhir/us/davinci-pdex/CapabilityStatement/pdex-server"
@@ -57,7 +59,7 @@ func NewIGs(v string) []*igspec.IG {
 		Keep:  func(_ *ig.Resource, p *ig.Profile) bool { return isPDex(p) && !isPriorAuth(p) },
 		Extra: provenanceRules,
 	}
-	pa := &igspec.IG{Short: Area, Version: v, Capability: Capability,
+	pa := &igspec.IG{Short: Area, Version: v, Capability: Capability, AnyVersion: true,
 		Reqs: igspec.Reqs{Search: []string{"pdex.priorauth.searchable"}, Read: []string{"pdex.priorauth.searchable"}, Validation: []string{"pdex.priorauth.conformance"},
 			MustSupport: []string{"pdex.priorauth.conformance"}, Include: []string{"pdex.priorauth.searchable"}},
 		Keep:        func(_ *ig.Resource, p *ig.Profile) bool { return isPriorAuth(p) },

@@ -42,6 +42,9 @@ type IG struct {
 	Version    string
 	Capability string // server CapabilityStatement canonical
 	Public     bool   // data is public: fetched and searched with no token
+	// AnyVersion takes resources claiming the profile at any version (prior authorizations
+	// claiming the 2.0.0 profile are checked against 2.1.0, the version updated for CMS-0057-F).
+	AnyVersion bool
 	Reqs       Reqs
 	// Keep selects the (resource, profile) pairs to generate (nil: all resolvable profiles).
 	Keep func(res *ig.Resource, p *ig.Profile) bool
@@ -524,7 +527,7 @@ func claimedVersions(rs []map[string]any, profileURL string) []string {
 }
 
 func (pc *ProfileCtx) profVersion() string {
-	if pc.Prof.SD != nil {
+	if pc.Prof.SD != nil && !pc.IG.AnyVersion {
 		return pc.Prof.SD.Version
 	}
 	return ""
@@ -579,8 +582,12 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 		if vs := claimedVersions(td.Resources, pc.Prof.URL); len(vs) > 0 {
 			other = fmt.Sprintf("; resources claim it at version %s, not %s", strings.Join(vs, ", "), pc.profVersion())
 		}
-		framework.SkipBecause(fmt.Sprintf("no %s claiming %s|%s was found for %s (%d %s resource(s) found by %s%s)",
-			pc.Res.Type, pc.Prof.ID, pc.profVersion(), who, len(td.Resources), pc.Res.Type, how, other),
+		vid := pc.Prof.ID
+		if v := pc.profVersion(); v != "" {
+			vid += "|" + v
+		}
+		framework.SkipBecause(fmt.Sprintf("no %s claiming %s was found for %s (%d %s resource(s) found by %s%s)",
+			pc.Res.Type, vid, who, len(td.Resources), pc.Res.Type, how, other),
 			fmt.Sprintf("a %s that claims %s in meta.profile", pc.Res.Type, pc.Prof.URL))
 	}
 	framework.Note("data", "%d %s resource(s) found by %s", len(p), pc.Prof.ID, strings.Join(td.Queries, ", "))
@@ -988,7 +995,7 @@ func (pc *ProfileCtx) specValidation() {
 		canonical = pc.Prof.SD.URL + "|" + pc.Prof.SD.Version
 	}
 	all := pc.Validate(pool, canonical, pc.IG.Srv.IG)
-	framework.Note("validation", "%d resource(s) validated against %s in %s", len(pool), canonical, pc.IG.Srv.IG)
+	framework.Note("validation", "%d resource(s) validated against %s in %s%s", len(pool), canonical, pc.IG.Srv.IG, pc.versionNote(pool))
 	framework.ExpectConformant("validation against "+pc.Prof.ID, all)
 }
 
@@ -1221,3 +1228,20 @@ func (pc *ProfileCtx) specRevinclude() {
 
 // recordToSpec is unused here: clients come from the run or uscore, which record already.
 var _ = evidence.KindNote
+
+// versionNote says when the validated resources claim the profile at another version.
+func (pc *ProfileCtx) versionNote(pool []map[string]any) string {
+	if pc.Prof.SD == nil {
+		return ""
+	}
+	var other []string
+	for _, v := range claimedVersions(pool, pc.Prof.URL) {
+		if v != pc.Prof.SD.Version {
+			other = append(other, v)
+		}
+	}
+	if len(other) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (the resources claim version %s; validated against %s, the version under test)", strings.Join(other, ", "), pc.Prof.SD.Version)
+}
