@@ -17,13 +17,15 @@ import (
 )
 
 // Payer tokens are usually scoped to one member, so a run over several members needs one client
-// per patient. PatientClientKey is the run value (framework.Run.SetValue) holding the authorized
-// *fhirhttp.Client of one patient; without it the run's Client() is used for every patient.
+// per patient: framework.Run.SetPatientClient installs them and Run.PatientClient falls back to the
+// run's Client(). PatientClientKey is the older run value this package also honours (other suites
+// read it).
 func PatientClientKey(patientID string) string { return "uscore.patient-client:" + patientID }
 
-// SetPatientClient installs the authorized client of one patient, recording its exchanges into
-// the running spec as evidence.
+// SetPatientClient installs the authorized client of one patient (framework.Run.SetPatientClient
+// plus PatientClientKey), recording its exchanges into the running spec as evidence.
 func SetPatientClient(run *framework.Run, patientID string, c *fhirhttp.Client) {
+	run.SetPatientClient(patientID, c)
 	run.SetValue(PatientClientKey(patientID), c.WithRecorder(recordToSpec))
 }
 
@@ -39,7 +41,7 @@ func clientFor(run *framework.Run, patientID string) *fhirhttp.Client {
 			return c
 		}
 	}
-	return run.Client()
+	return run.PatientClient(patientID)
 }
 
 // typeData is everything fetched for one resource type across the run's patients. It is fetched

@@ -57,7 +57,7 @@ func TestHelperRun(t *testing.T) {
 		}
 		run.Patients = append(run.Patients, pid)
 		c := base.WithToken(fhirhttp.StaticToken(tok))
-		uscore.SetPatientClient(run, pid, c)
+		run.SetPatientClient(pid, c) // as the CLI does (framework API)
 		if run.Client() == nil {
 			run.SetClient(c)
 		}
