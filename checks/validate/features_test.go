@@ -228,3 +228,19 @@ func TestReferenceTargetProfile(t *testing.T) {
 		t.Errorf("subject is a US Core Patient: %v", res.Issues.Errors())
 	}
 }
+
+func TestDiscriminatorFromAncestorPattern(t *testing.T) {
+	parent := &Elem{ID: "Observation.category", Name: "category"}
+	slice := &Elem{ID: "Observation.category:x", Name: "category", SliceName: "x",
+		Pattern: map[string]any{"coding": []any{map[string]any{"system": "http://s", "code": "c"}}}}
+	_ = parent
+	for _, tc := range []struct {
+		path string
+		want any
+	}{{"coding.code", "c"}, {"coding.system", "http://s"}} {
+		x := expectFor(slice, Discriminator{Type: "value", Path: tc.path})
+		if !x.known || x.pattern != tc.want {
+			t.Errorf("%s: %+v, want pattern %v", tc.path, x, tc.want)
+		}
+	}
+}

@@ -491,7 +491,13 @@ func expectFor(s *Elem, d Discriminator) sliceDisc {
 	x := sliceDisc{kind: d.Type}
 	e := s
 	segs := parseSegs(d.Path)
+	// an ancestor's pattern/fixed value also fixes the values below it
+	var anc any
+	ancAt := -1
 	for i, sg := range segs {
+		if v := firstNonNil(e.Pattern, e.Fixed); v != nil && sg.kind == segName {
+			anc, ancAt = v, i
+		}
 		switch sg.kind {
 		case segThis:
 		case segName:
@@ -510,7 +516,7 @@ func expectFor(s *Elem, d Discriminator) sliceDisc {
 				return x
 			}
 			if c == nil {
-				return x
+				return fromAncestor(x, anc, segs, ancAt, d.Type)
 			}
 			e = c
 		case segExt:
@@ -555,6 +561,8 @@ func expectFor(s *Elem, d Discriminator) sliceDisc {
 			x.fixed, x.known = e.Fixed, true
 		} else if e.Pattern != nil {
 			x.pattern, x.known = e.Pattern, true
+		} else if anc != nil {
+			return fromAncestor(x, anc, segs, ancAt, d.Type)
 		} else if e.Binding != nil && e.Binding.Strength == "required" {
 			x.vs, x.known = e.Binding.ValueSet, true
 		}
@@ -596,4 +604,29 @@ func stripVersion(c string) string {
 		return c[:i]
 	}
 	return c
+}
+
+func firstNonNil(a, b any) any {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// fromAncestor derives a value/pattern expectation from an ancestor's pattern: the values at the
+// rest of the path inside it.
+func fromAncestor(x sliceDisc, anc any, segs []pathSeg, at int, typ string) sliceDisc {
+	if anc == nil || (typ != "value" && typ != "pattern") {
+		return x
+	}
+	for _, sg := range segs[at:] {
+		if sg.kind != segName {
+			return x
+		}
+	}
+	vals := valuesAt(anc, segs[at:], nil)
+	if len(vals) == 1 {
+		x.pattern, x.known = vals[0], true
+	}
+	return x
 }
