@@ -34,11 +34,13 @@ var TopVersions = []string{"1.1.0", "2.0.0"}
 const Capability = "http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb"
 
 var reqs = igspec.Reqs{
-	Search:      []string{"carinbb.search.semantics"},
-	Read:        []string{"carinbb.read"},
-	Validation:  []string{"carinbb.profile.conformance"},
-	MustSupport: []string{"carinbb.profile.must-support"},
-	Include:     []string{"carinbb.search.include"},
+	Search:       []string{"carinbb.search.semantics"},
+	Read:         []string{"carinbb.read"},
+	Validation:   []string{"carinbb.profile.conformance"},
+	MustSupport:  []string{"carinbb.profile.must-support"},
+	Include:      []string{"carinbb.search.include"},
+	SearchShould: []string{"carinbb.search.should"},
+	Optional:     []string{"carinbb.optional-resource"},
 }
 
 func wanted(v string) bool {

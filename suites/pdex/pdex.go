@@ -55,13 +55,15 @@ func wanted(v string) bool {
 func NewIGs(v string) []*igspec.IG {
 	clinical := &igspec.IG{Short: Area, Version: v, Capability: Capability,
 		Reqs: igspec.Reqs{Search: []string{"pdex.search.semantics"}, Read: []string{"pdex.read"}, Validation: []string{"pdex.profile.conformance"},
-			MustSupport: []string{"pdex.profile.must-support"}, Include: []string{"pdex.search.semantics"}, Revinclude: []string{"pdex.provenance.revinclude"}},
+			MustSupport: []string{"pdex.profile.must-support"}, Include: []string{"pdex.search.semantics"}, Revinclude: []string{"pdex.provenance.revinclude"},
+			SearchShould: []string{"pdex.search.should"}, SearchMay: []string{"pdex.search.may"}},
 		Keep:  func(_ *ig.Resource, p *ig.Profile) bool { return isPDex(p) && !isPriorAuth(p) },
 		Extra: provenanceRules,
 	}
 	pa := &igspec.IG{Short: Area, Version: v, Capability: Capability, AnyVersion: true,
 		Reqs: igspec.Reqs{Search: []string{"pdex.priorauth.searchable"}, Read: []string{"pdex.priorauth.searchable"}, Validation: []string{"pdex.priorauth.conformance"},
-			MustSupport: []string{"pdex.priorauth.conformance"}, Include: []string{"pdex.priorauth.searchable"}},
+			MustSupport: []string{"pdex.priorauth.conformance"}, Include: []string{"pdex.priorauth.searchable"},
+			SearchShould: []string{"pdex.search.should"}, SearchMay: []string{"pdex.search.may"}},
 		Keep:        func(_ *ig.Resource, p *ig.Profile) bool { return isPriorAuth(p) },
 		Extra:       priorAuthRules,
 		ExtraLabels: func(*ig.Profile) []string { return []string{PriorAuthLabel} },

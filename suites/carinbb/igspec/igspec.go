@@ -34,6 +34,12 @@ import (
 // Reqs are the requirement ids of each kind of generated spec.
 type Reqs struct {
 	Search, Read, Validation, MustSupport, Include, Revinclude []string
+	// SearchShould and SearchMay label searches whose parameters the CapabilityStatement lists
+	// as SHOULD or MAY (nil: the Search ids).
+	SearchShould, SearchMay []string
+	// Optional labels every spec of a resource type the CapabilityStatement lists below SHALL,
+	// so such specs never fail a SHALL verdict (nil: the ids of each kind).
+	Optional []string
 }
 
 // IG describes one IG version's generated specs.
@@ -136,10 +142,42 @@ func (pc *ProfileCtx) Optional() bool {
 	return pc.Res.Expectation != "SHALL" && pc.Res.Expectation != ""
 }
 
-// Req labels a spec with the ids; for optional resources only the SHOULD-level ids of the IG's
-// optional requirement... payer IGs have none, so the ids stand and the level label comes from
-// the catalogue.
-func (pc *ProfileCtx) Req(ids ...string) Labels { return framework.Req(ids...) }
+// Req labels a spec with the ids, or with the IG's optional-resource ids when the resource type
+// is below SHALL in the CapabilityStatement.
+func (pc *ProfileCtx) Req(ids ...string) Labels { return framework.Req(pc.ReqIDs(ids...)...) }
+
+// ReqIDs are the requirement ids a spec of this profile carries for ids.
+func (pc *ProfileCtx) ReqIDs(ids ...string) []string {
+	if pc.Optional() && len(pc.IG.Reqs.Optional) > 0 {
+		return pc.IG.Reqs.Optional
+	}
+	return ids
+}
+
+// searchReqs are the ids of a search: by the weakest expectation among its parameters.
+func (pc *ProfileCtx) searchReqs(combo []string) []string {
+	r := pc.IG.Reqs
+	weakest := "SHALL"
+	for _, name := range combo {
+		if sp := pc.Res.Param(name); sp != nil {
+			switch sp.Expectation {
+			case "SHOULD":
+				if weakest == "SHALL" {
+					weakest = "SHOULD"
+				}
+			case "MAY":
+				weakest = "MAY"
+			}
+		}
+	}
+	switch {
+	case weakest == "SHOULD" && r.SearchShould != nil:
+		return r.SearchShould
+	case weakest == "MAY" && r.SearchMay != nil:
+		return r.SearchMay
+	}
+	return r.Search
+}
 
 // Combos returns the searches generated for the resource: _id and the patient parameter alone,
 // every other declared parameter together with the patient parameter (patient+type), or alone
@@ -176,29 +214,30 @@ func (pc *ProfileCtx) build() {
 	g := pc.IG
 	for _, c := range pc.Combos() {
 		c := c
-		It("search/"+strings.Join(c, "+"), pc.Req(g.Reqs.Search...), func() {
-			framework.Quote(g.Reqs.Search...)
+		ids := pc.searchReqs(c)
+		It("search/"+strings.Join(c, "+"), pc.Req(ids...), func() {
+			framework.Quote(pc.ReqIDs(ids...)...)
 			pc.specSearch(c)
 		})
 	}
 	if pc.Res.Interactions["read"] != "" {
 		It("read", pc.Req(g.Reqs.Read...), func() {
-			framework.Quote(g.Reqs.Read...)
+			framework.Quote(pc.ReqIDs(g.Reqs.Read...)...)
 			pc.specRead()
 		})
 	}
 	It("validation", pc.Req(g.Reqs.Validation...), func() {
-		framework.Quote(g.Reqs.Validation...)
+		framework.Quote(pc.ReqIDs(g.Reqs.Validation...)...)
 		pc.specValidation()
 	})
 	It("must-support", pc.Req(g.Reqs.MustSupport...), func() {
-		framework.Quote(g.Reqs.MustSupport...)
+		framework.Quote(pc.ReqIDs(g.Reqs.MustSupport...)...)
 		pc.specMustSupport()
 	})
 	for _, in := range pc.Res.Includes {
 		in := in
 		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.Req(g.Reqs.Include...), func() {
-			framework.Quote(g.Reqs.Include...)
+			framework.Quote(pc.ReqIDs(g.Reqs.Include...)...)
 			pc.specInclude(in.Value)
 		})
 	}
@@ -206,7 +245,7 @@ func (pc *ProfileCtx) build() {
 		for _, ri := range pc.Res.RevIncludes {
 			if ri.Value == "Provenance:target" {
 				It("revinclude/provenance", pc.Req(g.Reqs.Revinclude...), func() {
-					framework.Quote(g.Reqs.Revinclude...)
+					framework.Quote(pc.ReqIDs(g.Reqs.Revinclude...)...)
 					pc.specRevinclude()
 				})
 			}
