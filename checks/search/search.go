@@ -532,6 +532,14 @@ func matchReference(v Value, sv, typeMod string, targets []string) (bool, string
 	if ref == "" {
 		return false, ""
 	}
+	if _, isCanonical := v.V.(string); isCanonical {
+		// canonical: url or url|version, matched on the URL (and version when searched)
+		ru, rv, _ := strings.Cut(ref, "|")
+		su, sv2, hasV := strings.Cut(sv, "|")
+		if ru == su && (!hasV || sv2 == rv) {
+			return true, ""
+		}
+	}
 	if strings.HasPrefix(ref, "#") {
 		return false, ""
 	}

@@ -35,6 +35,7 @@ var (
 	pat       = `{"resourceType":"Patient","id":"p1","active":true,"gender":"female","birthDate":"1980-07",
 	  "name":[{"family":"Chalmérs","given":["Peter","James"]}],"address":[{"line":["1 Main St"],"city":"Boston","state":"MA"}],
 	  "extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"ombCategory","valueCoding":{"system":"urn:oid:2.16.840.1.113883.6.238","code":"2106-3"}}]}]}`
+	qr   = `{"resourceType":"QuestionnaireResponse","id":"qr1","questionnaire":"http://example.org/Questionnaire/q1|2.0"}`
 	cond = `{"resourceType":"Condition","id":"c1","onsetPeriod":{"start":"2019-05-01","end":"2019-06-01"},"clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]}}`
 )
 
@@ -55,6 +56,7 @@ func TestMatch(t *testing.T) {
 	valq := Param{Code: "value-quantity", Type: "quantity", Expression: "(Observation.value as Quantity)"}
 	id := Param{Code: "_id", Type: "token"}
 	address := Param{Code: "address", Type: "string", Expression: "Patient.address"}
+	questionnaire := Param{Code: "questionnaire", Type: "reference", Expression: "QuestionnaireResponse.questionnaire"}
 
 	cases := []struct {
 		name, res string
@@ -126,6 +128,10 @@ func TestMatch(t *testing.T) {
 		{"reference absolute target", obsPeriod, patient, "patient", "Patient/p2", true},
 		{"reference wrong", obs, patient, "patient", "Patient/p2", false},
 		{"reference wrong type", obs, patient, "patient", "Group/p1", false},
+		{"canonical reference", qr, questionnaire, "questionnaire", "http://example.org/Questionnaire/q1", true},
+		{"canonical reference versioned", qr, questionnaire, "questionnaire", "http://example.org/Questionnaire/q1|2.0", true},
+		{"canonical reference other version", qr, questionnaire, "questionnaire", "http://example.org/Questionnaire/q1|1.0", false},
+		{"canonical reference other", qr, questionnaire, "questionnaire", "http://example.org/Questionnaire/q2", false},
 
 		{"string prefix", pat, name, "name", "chal", true},
 		{"string accent-insensitive", pat, name, "name", "CHALMERS", true},
@@ -196,7 +202,8 @@ func TestSearchValuesRoundTrip(t *testing.T) {
 		{Code: "value-quantity", Type: "quantity", Expression: "Observation.value.as(Quantity)"},
 	}
 	ch := &Checker{}
-	for _, r := range []map[string]any{res(t, obs), res(t, obsPeriod)} {
+	ps = append(ps, Param{Code: "questionnaire", Type: "reference", Expression: "QuestionnaireResponse.questionnaire"})
+	for _, r := range []map[string]any{res(t, obs), res(t, obsPeriod), res(t, qr)} {
 		for _, p := range ps {
 			for _, v := range SearchValues(context.Background(), nil, r, p) {
 				if m := ch.Match(context.Background(), r, NewCriterion(p, p.Code, v)); !m.Match || m.NotChecked != "" {

@@ -101,8 +101,9 @@ func SearchValues(ctx context.Context, ev Evaluator, res map[string]any, p Param
 			switch x := v.V.(type) {
 			case map[string]any:
 				ref, _ = x["reference"].(string)
-			case string:
-				ref = x
+			case string: // a canonical: searched by its URL (url|version keeps its bar)
+				add(strings.NewReplacer(`\`, `\\`, `,`, `\,`, `$`, `\$`).Replace(x))
+				continue
 			}
 			if ref == "" || strings.HasPrefix(ref, "#") {
 				continue

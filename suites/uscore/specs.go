@@ -327,6 +327,9 @@ func variants(pc *profileCtx, cr search.Criterion, source map[string]any) []sear
 	}
 	switch cr.Param.Type {
 	case "reference":
+		if strings.Contains(v, "://") {
+			break // an absolute URL or canonical has one form
+		}
 		if t, id, ok := strings.Cut(v, "/"); ok && t != "" {
 			out = append(out, with(id))
 		} else if len(cr.Param.Targets) > 0 {
