@@ -451,7 +451,7 @@ func (pc *ProfileCtx) Fetch(typ string) *TypeData {
 		var refs []rf
 		seen := map[string]bool{}
 		for _, r := range g.Srv.Resources {
-			if r.Type == typ {
+			if r.Type == typ || !pc.keeps(r) {
 				continue
 			}
 			if (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam() == "" {
