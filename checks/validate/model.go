@@ -22,8 +22,11 @@ type Profile struct {
 	Root      *Elem
 	// MustSupport lists the must-support elements in snapshot order; Elem.msIndex indexes it.
 	MustSupport []*Elem
-	byID        map[string]*Elem
-	pkg         *profiles.Package
+	// Orphans are snapshot elements whose parent or sliced element the snapshot lacks; they
+	// cannot apply and are left out of the tree.
+	Orphans []string
+	byID    map[string]*Elem
+	pkg     *profiles.Package
 }
 
 // Elem is one compiled ElementDefinition.
@@ -198,7 +201,11 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 				b = p.byID[parentID+"."+name] // a re-slice whose parent slice is not in the snapshot
 			}
 			if b == nil {
-				return nil, fmt.Errorf("StructureDefinition %s: element %s has no base element %s", p.Canonical, e.ID, base)
+				// a slice of an element the snapshot does not list (seen in a few published
+				// profiles): it cannot apply to anything, so it is kept out of the tree
+				p.Orphans = append(p.Orphans, e.ID)
+				p.byID[e.ID] = e
+				continue
 			}
 			b.Slices = append(b.Slices, e)
 			p.byID[e.ID] = e
@@ -206,7 +213,9 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 		}
 		parent := p.byID[parentID]
 		if parent == nil {
-			return nil, fmt.Errorf("StructureDefinition %s: element %s has no parent %s", p.Canonical, e.ID, parentID)
+			p.Orphans = append(p.Orphans, e.ID)
+			p.byID[e.ID] = e
+			continue
 		}
 		parent.Children = append(parent.Children, e)
 		p.byID[e.ID] = e
@@ -281,11 +290,8 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 	return p, nil
 }
 
-// splitID splits an element id at its last '.' outside slice names.
+// splitID splits an element id at its last '.' (slice names containing '.' are not supported).
 func splitID(id string) (parent, last string) {
-	// slice names may contain '.', so find the last '.' that is not inside a ":name" segment.
-	// A segment starts after '.'; slice names end at the next '.', so we accept that ambiguity
-	// except for known patterns: pick the last '.' whose following text up to ':' has no '/'.
 	i := strings.LastIndexByte(id, '.')
 	if i < 0 {
 		return "", id

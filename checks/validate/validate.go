@@ -284,12 +284,3 @@ func packageBases(id string) []string {
 	}
 	return nil
 }
-
-func sortedKeys(m map[string]MustSupport) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
