@@ -110,6 +110,9 @@ func (s *session) neededCapabilities() []string {
 		case oauth.AuthSecretBasic, oauth.AuthSecretPost:
 			cp = "client-confidential-symmetric"
 		case oauth.AuthPrivateKey:
+			if s.version == "1.0.0" {
+				continue // SMART 1.0 defines no asymmetric client capability
+			}
 			cp = "client-confidential-asymmetric"
 		}
 		if !contains(need, cp) {

@@ -41,6 +41,7 @@ type childJob struct {
 	Result      string   `json:"result"`
 	LabelFilter string   `json:"labelFilter"`
 	Focus       []string `json:"focus"`
+	SMART       string   `json:"smart"` // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
 }
 
 type childResult struct {
@@ -170,8 +171,13 @@ func TestHelperRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1, Faults: fs, BaseURL: "http://" + ln.Addr().String(),
-		Logger: slog.New(slog.NewTextHandler(logf, nil))})
+	cfg := refserver.Config{Members: 3, Seed: 1, Faults: fs, BaseURL: "http://" + ln.Addr().String(),
+		Logger: slog.New(slog.NewTextHandler(logf, nil))}
+	version := "2.0.0"
+	if job.SMART == "1.0.0" {
+		cfg.SMARTVersion, version = "1.0", "1.0.0"
+	}
+	srv, err := refserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +187,7 @@ func TestHelperRun(t *testing.T) {
 	defer hs.Close()
 
 	set := settingsFor(job.Variant, srv)
-	run := &framework.Run{Target: srv.FHIRBase(), Suites: []string{Area}, IGs: map[string][]string{"smart": {"2.0.0"}},
+	run := &framework.Run{Target: srv.FHIRBase(), Suites: []string{Area}, IGs: map[string][]string{"smart": {version}},
 		OutDir: job.OutDir, Auth: framework.Auth{Mode: "browser", Extra: set}}
 	framework.Set(run)
 	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}}
@@ -385,6 +391,34 @@ func TestBrokenStepsAreErrors(t *testing.T) {
 	for id, w := range want {
 		if res.Outcomes[id] != w {
 			t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+		}
+	}
+}
+
+// TestSMARTv1: against the reference server in SMART 1.0 mode, the 1.0.0 specs that need no extra
+// sign-in pass (v1 scopes, the CapabilityStatement oauth-uris extension required).
+func TestSMARTv1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	var ids []string
+	for _, c := range cheap {
+		if c != "discovery/s256-required" && c != "probes/pkce-plain-refused" { // 2.0-only requirements
+			ids = append(ids, "smart-1.0.0/"+c)
+		}
+	}
+	res, _ := runChild(t, childJob{Variant: "faults", SMART: "1.0.0", Focus: focusFor(ids)})
+	t.Logf("SMART 1.0 run: %d specs in %.0fs", len(res.Outcomes), res.Seconds)
+	if res.PrepareErr != "" {
+		t.Errorf("prepare: %s", res.PrepareErr)
+	}
+	if len(res.Outcomes) != len(ids) {
+		t.Errorf("%d specs ran, want %d", len(res.Outcomes), len(ids))
+	}
+	for id, o := range res.Outcomes {
+		if o != "pass" {
+			t.Errorf("%s: %s: %s", id, o, res.Failures[id])
 		}
 	}
 }
