@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"hash/crc32"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -178,6 +179,12 @@ func makeMutants(t testing.TB, v *Validator, ig string, raw []byte) []mutant {
 		}
 		all = append(all, found{p, e, val, typ})
 	})
+	// start the search for each kind at a different element per example, so the mutants spread
+	// over many elements rather than the first one of each profile
+	if len(all) > 1 {
+		k := int(crc32.ChecksumIEEE(raw) % uint32(len(all)))
+		all = append(all[k:], all[:k]...)
+	}
 	baseMin := func(e *Elem) bool {
 		b := base.byID[strings.Replace(e.Path, e.profile.Type, rt, 1)]
 		return b != nil && b.Min >= 1
