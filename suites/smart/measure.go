@@ -465,6 +465,10 @@ func (s *session) probeExpiredToken() *outcome {
 	if s.set != nil {
 		tok = s.set.ExpiredToken
 	}
+	if tok == "" && s.set == nil {
+		return &outcome{skip: "no expired access token is available (the run performs no launch)",
+			enable: "auth: browser with smart expired_token, or max_expiry_wait ≥ the token lifetime"}
+	}
 	if tok == "" {
 		m := s.main()
 		if s.set != nil && m.token != nil && m.token.ExpiresIn > 0 && time.Duration(m.token.ExpiresIn)*time.Second <= s.set.MaxExpiryWait {

@@ -189,6 +189,12 @@ func TestHelperRun(t *testing.T) {
 	set := settingsFor(job.Variant, srv)
 	run := &framework.Run{Target: srv.FHIRBase(), Suites: []string{Area}, IGs: map[string][]string{"smart": {version}},
 		OutDir: job.OutDir, Auth: framework.Auth{Mode: "browser", Extra: set}}
+	if job.Variant == "token" {
+		u1 := auth.MemberUser(1)
+		run.Auth = framework.Auth{Mode: "token", Token: srv.Auth().MintToken(auth.Grant{ClientID: auth.PublicClientID,
+			Patient: u1.Patient, FHIRUser: u1.FHIRUser, Scopes: []string{"launch/patient", "patient/*.rs"}})}
+		run.Patients = []string{u1.Patient}
+	}
 	framework.Set(run)
 	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -419,6 +425,40 @@ func TestSMARTv1(t *testing.T) {
 	for id, o := range res.Outcomes {
 		if o != "pass" {
 			t.Errorf("%s: %s: %s", id, o, res.Failures[id])
+		}
+	}
+}
+
+// TestTokenMode: with a given bearer token the suite performs no launch: the launch specs skip
+// saying why, and the checks that need no launch still judge the server.
+func TestTokenMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child run")
+	}
+	t.Parallel()
+	res, _ := runChild(t, childJob{Variant: "token"})
+	want := map[string]string{
+		p + "discovery/well-known":     "pass",
+		p + "discovery/s256-required":  "pass",
+		p + "launch/standalone":        "skip",
+		p + "token/type-bearer":        "skip",
+		p + "probes/missing-token":     "pass",
+		p + "probes/garbage-token":     "pass",
+		p + "probes/expired-token":     "skip",
+		p + "probes/token-in-query":    "pass",
+		p + "probes/other-member-data": "skip",
+	}
+	if res.PrepareErr != "" {
+		t.Errorf("prepare: %s", res.PrepareErr)
+	}
+	for id, w := range want {
+		if res.Outcomes[id] != w {
+			t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+		}
+	}
+	for id, o := range res.Outcomes {
+		if o == "fail" || o == "error" {
+			t.Errorf("%s: %s in token mode: %s", id, o, firstLine(res.Failures[id]))
 		}
 	}
 }
