@@ -244,3 +244,12 @@ func TestDiscriminatorFromAncestorPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateValueChecksStructure(t *testing.T) {
+	v := embedded(t)
+	root := map[string]any{"resourceType": "Patient", "nmae": "x", "active": "yes"}
+	res := v.ValidateValue(context.Background(), root, ValidateOptions{})
+	if !hasIssue(res.Issues, issue.Error, ruleUnknown, "Patient.nmae") || !hasIssue(res.Issues, issue.Error, "type", "Patient.active") {
+		t.Errorf("ValidateValue must run the structural checks: %v", res.Issues)
+	}
+}

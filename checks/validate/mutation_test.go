@@ -2,10 +2,10 @@ package validate
 
 import (
 	"bytes"
-	"hash/crc32"
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"regexp"
 	"sort"
 	"strings"

@@ -12,6 +12,7 @@ import (
 // itself; when it does not, the profile walker checks them in its first pass.
 type structural interface {
 	decode(raw []byte) (any, issue.List)
+	check(root any) issue.List // structural checks of an already decoded value
 	owns() bool
 }
 
@@ -31,12 +32,14 @@ type structureLayer struct{ v *structure.Validator }
 
 func (s structureLayer) decode(raw []byte) (any, issue.List) { return s.v.Validate(raw) }
 func (s structureLayer) owns() bool                          { return true }
+func (s structureLayer) check(root any) issue.List           { return s.v.ValidateValue(root, "") }
 
 // stdDecoder is the fallback: pacheck's own single-pass decoder; the walker checks structure.
 type stdDecoder struct{}
 
 func (stdDecoder) decode(raw []byte) (any, issue.List) { return decodeJSON(raw) }
 func (stdDecoder) owns() bool                          { return false }
+func (stdDecoder) check(any) issue.List                { return nil }
 
 // maxInputBytes is the largest single resource the structural layer decodes.
 const maxInputBytes = 512 << 20

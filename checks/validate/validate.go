@@ -202,7 +202,7 @@ func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOpti
 		}
 		return res
 	}
-	res := v.ValidateValue(ctx, root, vopts)
+	res := v.validateValue(ctx, root, vopts)
 	if len(iss) > 0 {
 		res.Issues = append(iss, res.Issues...)
 		sort.SliceStable(res.Issues, func(i, j int) bool { return res.Issues[i].Path < res.Issues[j].Path })
@@ -210,8 +210,19 @@ func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOpti
 	return res
 }
 
-// ValidateValue validates an already-decoded resource (map[string]any with json.Number numbers).
+// ValidateValue validates an already-decoded resource (map[string]any with json.Number numbers,
+// as encoding/json with UseNumber gives), structural checks included.
 func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateOptions) Result {
+	iss := v.structv.check(root)
+	res := v.validateValue(ctx, root, vopts)
+	if len(iss) > 0 {
+		res.Issues = append(iss, res.Issues...)
+		sort.SliceStable(res.Issues, func(i, j int) bool { return res.Issues[i].Path < res.Issues[j].Path })
+	}
+	return res
+}
+
+func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateOptions) Result {
 	var res Result
 	obj, ok := root.(map[string]any)
 	if !ok {
