@@ -198,19 +198,7 @@ func firstLine(s string, n int) string {
 // about the reference server (to report to its owner), not pacheck false positives. Each must
 // fail for exactly this reason; once fixed, the entry must go (the test says so).
 // A key ending in "/" covers every spec under it.
-var refserverGaps = map[string]string{
-	// The reference server serves the formulary's InsurancePlanLocation (Location) only with a
-	// token, although US Drug Formulary lists it among the public formulary resources.
-	"formulary-2.0.1/insuranceplanlocation/":         "401",
-	"formulary-2.0.1/public-access":                  "GET Location?_count=1 without a token",
-	"formulary-2.0.1/payerinsuranceplan/rules/links": "coverage area Location/plan-area-1 does not resolve",
-	// Must-support slices the synthetic claims never populate.
-	"carinbb-2.0.0/eob-pharmacy/must-support":                  "rejectreason",
-	"carinbb-2.0.0/eob-oral/must-support":                      "additionalbodysite",
-	"carinbb-2.0.0/eob-professional-nonclinician/must-support": "patientweight",
-	"carinbb-2.0.0/eob-outpatient-institutional/must-support":  "adjudicationamounttype.amount",
-	"pdex-2.0.0/priorauthorization/must-support":               "previousAuthorizationNumber",
-}
+var refserverGaps = map[string]string{}
 
 func gapFor(id string) (string, bool) {
 	if w, ok := refserverGaps[id]; ok {
