@@ -702,6 +702,11 @@ var checker = &search.Checker{}
 // answer is a failure issue, tool trouble an error outcome.
 func (pc *ProfileCtx) RunSearch(pid, typ string, q url.Values) (*fhirhttp.Pages, issue.List) {
 	GinkgoHelper()
+	return pc.runSearch(pid, typ, q, "GET "+typ+"?"+q.Encode())
+}
+
+func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*fhirhttp.Pages, issue.List) {
+	GinkgoHelper()
 	c := pc.ClientFor(pid)
 	if c == nil {
 		framework.Infra(fmt.Errorf("no client for patient %s: the run has no token", pid))
@@ -712,7 +717,6 @@ func (pc *ProfileCtx) RunSearch(pid, typ string, q url.Values) (*fhirhttp.Pages,
 	if err != nil {
 		framework.Infra(err)
 	}
-	label := "GET " + typ + "?" + q.Encode()
 	if first.Status != http.StatusOK {
 		return nil, issue.List{{Severity: issue.Error, Rule: "search.status", Path: typ,
 			Message: fmt.Sprintf("%s: expected HTTP 200 with a searchset Bundle, got %d%s", label, first.Status, OutcomeText(first))}}
@@ -859,8 +863,18 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 	}
 	pid := td.PatientOf[ID(best.src)]
 	q := search.Query(best.crit...)
-	label := "GET " + pc.Res.Type + "?" + q.Encode()
-	pages, all := pc.RunSearch(pid, pc.Res.Type, q)
+	// failure messages are PHI-free: string values (names, addresses) are replaced; the
+	// evidence keeps the real URL
+	var safe []string
+	for _, c := range best.crit {
+		v := strings.Join(c.Values, ",")
+		if c.Param.Type == "string" {
+			v = "<text>"
+		}
+		safe = append(safe, c.Param.Code+"="+v)
+	}
+	label := "GET " + pc.Res.Type + "?" + strings.Join(safe, "&")
+	pages, all := pc.runSearch(pid, pc.Res.Type, q, label)
 	if pages != nil {
 		matches := pages.Matches()
 		framework.Note("search", "%s: %d match(es)", label, len(matches))
