@@ -25,7 +25,6 @@ import (
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/pdex"
 	"github.com/pacheck/pacheck/suites/runner"
-	"github.com/pacheck/pacheck/suites/uscore"
 )
 
 // The payer suites (carinbb, pdex, formulary) are tested together from this package: one test
@@ -79,7 +78,7 @@ func TestHelperRun(t *testing.T) {
 		}
 		run.Patients = append(run.Patients, pid)
 		c := base.WithToken(fhirhttp.StaticToken(tok))
-		uscore.SetPatientClient(run, pid, c)
+		run.SetPatientClient(pid, c)
 		if run.Client() == nil {
 			run.SetClient(c)
 		}

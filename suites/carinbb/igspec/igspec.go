@@ -321,8 +321,8 @@ func DescribePatients(run *framework.Run) string {
 	return "patients " + strings.Join(ps, ", ")
 }
 
-// ClientFor is the client for a patient's data (uscore's per-patient client, else the run's),
-// or the public client for public IGs.
+// ClientFor is the client for a patient's data (see the package function), or the public
+// client for public IGs.
 func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 	if pc.IG.Public {
 		c, err := pc.Run.PublicClient()
@@ -334,14 +334,16 @@ func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 	return ClientFor(pc.Run, pid)
 }
 
-// ClientFor is the authorized client of a patient.
+// ClientFor is the authorized client of a patient: the run's per-patient client
+// (framework.Run.SetPatientClient, or the one installed with uscore.SetPatientClient), else the
+// run's main client.
 func ClientFor(run *framework.Run, pid string) *fhirhttp.Client {
 	if v, ok := run.Value(uscore.PatientClientKey(pid)); ok {
 		if c, ok := v.(*fhirhttp.Client); ok && c != nil {
 			return c
 		}
 	}
-	return run.Client()
+	return run.PatientClient(pid)
 }
 
 func budget(run *framework.Run) time.Duration {
