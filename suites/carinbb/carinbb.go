@@ -89,7 +89,7 @@ func claimPool(pc *igspec.ProfileCtx) (*igspec.TypeData, []map[string]any) {
 		}
 	}
 	if len(out) == 0 {
-		framework.SkipBecause(fmt.Sprintf("the %d %s resource(s) of %s are all prior authorizations, no adjudicated claim", len(pool), pc.Prof.ID, igspec.DescribePatients(pc.Run)),
+		framework.SkipBecause(fmt.Sprintf("the %d %s resource(s) of %s are all prior authorizations, no adjudicated claim", len(pool), pc.Prof.ID, pc.Who()),
 			"an adjudicated claim (use claim) of the member")
 	}
 	return td, out
@@ -152,7 +152,7 @@ func rules(pc *igspec.ProfileCtx) {
 			all = append(all, claims.Lookback(r)...)
 		}
 		if dated == 0 {
-			framework.SkipBecause(fmt.Sprintf("none of the %d %s claim(s) of %s carries a date of service", len(pool), pc.Prof.ID, igspec.DescribePatients(pc.Run)),
+			framework.SkipBecause(fmt.Sprintf("none of the %d %s claim(s) of %s carries a date of service", len(pool), pc.Prof.ID, pc.Who()),
 				"claims with billablePeriod or item serviced dates")
 		}
 		framework.ExpectConformant("dates of service from "+claims.LookbackStart, all)

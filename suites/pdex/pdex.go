@@ -152,7 +152,7 @@ func paPool(pc *igspec.ProfileCtx) []map[string]any {
 		}
 	}
 	if len(out) == 0 {
-		framework.SkipBecause(fmt.Sprintf("no ExplanationOfBenefit with use preauthorization was found for %s (%s)", igspec.DescribePatients(pc.Run), strings.Join(td.Queries, ", ")),
+		framework.SkipBecause(fmt.Sprintf("no ExplanationOfBenefit with use preauthorization was found for %s (%s)", pc.Who(), strings.Join(td.Queries, ", ")),
 			"a member with prior authorizations (required in the Patient Access API from 2027-01-01)")
 	}
 	return out
@@ -189,7 +189,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 			all = append(all, claims.DenialReason(r)...)
 		}
 		if denied == 0 {
-			framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s has a denied (not certified, X12 306 A3) item", len(pool), igspec.DescribePatients(pc.Run)),
+			framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s has a denied (not certified, X12 306 A3) item", len(pool), pc.Who()),
 				"a member with a denied prior authorization")
 		}
 		framework.Note("denied", "%d denied prior authorization(s) checked", denied)
@@ -215,7 +215,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 				}
 			}
 			if len(found) == 0 {
-				framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s is %s", len(pool), igspec.DescribePatients(pc.Run), d),
+				framework.SkipBecause(fmt.Sprintf("none of the %d prior authorization(s) of %s is %s", len(pool), pc.Who(), d),
 					"a member with a "+d+" prior authorization")
 			}
 			var all issue.List

@@ -312,6 +312,14 @@ func Patients(run *framework.Run) []string {
 	return out
 }
 
+// Who names whose data was searched, for messages: the patients, or the public endpoint.
+func (pc *ProfileCtx) Who() string {
+	if pc.IG.Public {
+		return "the public endpoint"
+	}
+	return DescribePatients(pc.Run)
+}
+
 // DescribePatients names the searched patients for skip messages.
 func DescribePatients(run *framework.Run) string {
 	ps := Patients(run)
@@ -611,10 +619,7 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	}
 	p := pc.Pool(td)
 	if len(p) == 0 {
-		who := DescribePatients(pc.Run)
-		if pc.IG.Public {
-			who = "the public endpoint"
-		}
+		who := pc.Who()
 		how := strings.Join(td.Queries, ", ")
 		if how == "" {
 			how = "no query (no reference to " + pc.Res.Type + " found in the searched data)"
@@ -860,7 +865,7 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 			}
 		}
 		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
-			len(pool), pc.Prof.ID, DescribePatients(pc.Run), strings.Join(combo, "+"), strings.Join(parts, "; ")),
+			len(pool), pc.Prof.ID, pc.Who(), strings.Join(combo, "+"), strings.Join(parts, "; ")),
 			fmt.Sprintf("a %s claiming %s with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(combo, ", ")))
 	}
 	pid := td.PatientOf[ID(best.src)]
@@ -1163,7 +1168,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 		}
 	}
 	if len(want) == 0 {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference for %s", len(pool), pc.Prof.ID, DescribePatients(pc.Run), include),
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference for %s", len(pool), pc.Prof.ID, pc.Who(), include),
 			fmt.Sprintf("a %s whose %s element is a literal reference", pc.Res.Type, include))
 	}
 	var all issue.List
@@ -1277,7 +1282,7 @@ func (pc *ProfileCtx) specRevinclude() {
 	if found == 0 && len(all) == 0 {
 		all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "_revinclude",
 			Message: fmt.Sprintf("no Provenance was included for the %d %s resource(s) of %s (%s): payer-sourced data must carry Provenance",
-				len(pool), pc.Prof.ID, DescribePatients(pc.Run), strings.Join(asked, ", "))})
+				len(pool), pc.Prof.ID, pc.Who(), strings.Join(asked, ", "))})
 	}
 	framework.Note("revinclude", "%d Provenance resource(s) included", found)
 	framework.ExpectConformant("_revinclude=Provenance:target", all)
