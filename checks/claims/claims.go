@@ -261,7 +261,8 @@ func Adjudication(eob R) issue.List {
 }
 
 // TotalsConsistent checks, per amount category, that the total equals the sum of the line
-// amounts when every line reports the category (warnings: a SHOULD rule).
+// amounts when every line reports the category. The requirement is SHOULD: the issues are errors
+// so the SHOULD spec fails visibly, and its level keeps it out of SHALL verdicts.
 func TotalsConsistent(eob R) issue.List {
 	items := list(eob["item"])
 	if len(items) == 0 {
