@@ -153,7 +153,11 @@ func childEnv(t *testing.T, faultName, carinVersions, labels string, env []strin
 		faults = []string{faultName}
 	}
 	base, toks := startServer(t, faults...)
-	out := filepath.Join(t.TempDir(), "results.json")
+	return runChild(t, base, toks, filepath.Join(t.TempDir(), "results.json"), carinVersions, labels, env, focus...)
+}
+
+func runChild(t *testing.T, base, toks, out, carinVersions, labels string, env []string, focus ...string) map[string]specResult {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRun$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "PACHECK_TEST_CHILD=1", "PACHECK_TEST_TARGET="+base, "PACHECK_TEST_TOKENS="+toks,
 		"PACHECK_TEST_OUT="+out, "PACHECK_TEST_CARINBB="+carinVersions, "PACHECK_TEST_LABELS="+labels,
