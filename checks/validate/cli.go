@@ -32,6 +32,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&pkgs, "package", "add a FHIR package (.tgz, package folder, or id#version from ~/.fhir/packages); repeatable")
 	format := fs.String("format", "text", "output format: "+strings.Join(Formats, " | "))
 	workers := fs.Int("j", runtime.GOMAXPROCS(0), "parallel validations")
+	jsonSchema := fs.Bool("json-schema", false, "check the structural rules with jsonschema/v5 and the generated R4 schema (same findings, slower)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] FILE|DIR...")
 		fs.PrintDefaults()
@@ -66,7 +67,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		set.Add(pkg)
 	}
-	v, err := New(set, Options{})
+	v, err := New(set, Options{JSONSchema: *jsonSchema})
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -44,7 +44,7 @@ func (stdDecoder) check(any) issue.List                { return nil }
 // maxInputBytes is the largest single resource the structural layer decodes.
 const maxInputBytes = 512 << 20
 
-func newStructural(set *profiles.Set, own bool) (structural, error) {
+func newStructural(set *profiles.Set, own, jsonSchema bool) (structural, error) {
 	if own {
 		return stdDecoder{}, nil
 	}
@@ -53,6 +53,9 @@ func newStructural(set *profiles.Set, own bool) (structural, error) {
 		return nil, err
 	}
 	sv.Engine = structure.EngineWalker
+	if jsonSchema {
+		sv.Engine = structure.EngineSchema
+	}
 	sv.MaxBytes = maxInputBytes
 	return structureLayer{v: sv}, nil
 }
