@@ -178,3 +178,75 @@ func TestMustSupportRequiredness(t *testing.T) {
 		t.Errorf("Encounter reasonCode/reasonReference must be alternatives: %+v", m)
 	}
 }
+
+// Extensions on a primitive live in its "_name" sibling; must-support presence must look there.
+func TestMustSupportPrimitiveExtensions(t *testing.T) {
+	set, _ := profiles.Embedded()
+	s, err := Load(set, "6.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qr *Profile
+	for _, p := range s.Resource("QuestionnaireResponse").Profiles {
+		qr = p
+	}
+	ms, err := qr.MustSupport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.Unmarshal([]byte(`{"resourceType":"QuestionnaireResponse","questionnaire":"http://example.org/Questionnaire/q",
+	  "_questionnaire":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/display","valueString":"Q"},
+	    {"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-extension-questionnaire-uri","valueUri":"http://example.org/q"}]}}`), &r)
+	present := 0
+	for _, m := range ms {
+		if strings.HasPrefix(m.ID, "QuestionnaireResponse.questionnaire.extension:") {
+			if !m.Present(r) {
+				t.Errorf("%s not found in _questionnaire", m.ID)
+			}
+			present++
+		}
+	}
+	if present == 0 {
+		t.Fatal("the profile lists no questionnaire extension slices: test data out of date")
+	}
+	delete(r, "_questionnaire")
+	for _, m := range ms {
+		if strings.HasPrefix(m.ID, "QuestionnaireResponse.questionnaire.extension:") && m.Present(r) {
+			t.Errorf("%s present without any extension", m.ID)
+		}
+	}
+}
+
+func TestIGConflictNotRequired(t *testing.T) {
+	set, _ := profiles.Embedded()
+	for _, v := range []string{"3.1.1", "6.1.0"} {
+		s, err := Load(set, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range s.Resource("Observation").Profiles {
+			if p.ID != "us-core-pulse-oximetry" {
+				continue
+			}
+			ms, err := p.MustSupport()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if strings.HasPrefix(m.ID, "Observation.component:FlowRate") {
+					found = true
+					if m.NotRequired == "" {
+						t.Errorf("%s %s: NotRequired = %q", v, m.ID, m.NotRequired)
+					}
+				} else if strings.HasPrefix(m.NotRequired, "IG conflict") {
+					t.Errorf("%s %s wrongly marked as an IG conflict", v, m.ID)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no FlowRate must-support element found", v)
+		}
+	}
+}

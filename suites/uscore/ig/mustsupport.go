@@ -133,6 +133,8 @@ func MustSupport(sd map[string]any, base map[string]any) ([]*MSElement, error) {
 			m.NotRequired = "dataAbsentReason stands in for a missing value; complete data never needs it"
 		case derived && !diff[topElement(d.ID)] && topOptional:
 			m.NotRequired = "optional element inherited from " + baseURL + " and not constrained by this profile"
+		default:
+			m.NotRequired = igConflict(fmt.Sprint(sd["url"]), d.ID)
 		}
 		last := d.ID[strings.LastIndex(d.ID, ".")+1:]
 		if strings.Contains(last, ":") {
@@ -478,8 +480,15 @@ func (m *MSElement) Values(res map[string]any) []any {
 						add(k, x)
 					}
 				}
-			} else if x, ok := cm[s.name]; ok {
-				add(s.name, x)
+			} else {
+				if x, ok := cm[s.name]; ok {
+					add(s.name, x)
+				}
+				// A primitive's id and extensions live in its "_name" sibling (FHIR JSON), so
+				// must-support paths such as questionnaire.extension:url continue there.
+				if x, ok := cm["_"+s.name]; ok {
+					add(s.name, x)
+				}
 			}
 		}
 		cur = next
@@ -539,4 +548,22 @@ func absent(v any) bool {
 		}
 	}
 	return false
+}
+
+// igConflicts are must-support elements that no data can populate without breaking another rule
+// of the same IG, reviewed one by one. They are listed, never required, and the spec says why.
+var igConflicts = []struct{ profile, element, reason string }{
+	{"/us-core-pulse-oximetry", "Observation.component:FlowRate",
+		"IG conflict: the FlowRate component fixes its unit to L/min, but the component value is bound " +
+			"(required) to ucum-vitals-common, which has no L/min (US Core 3.1.1 itself; in 6.1.0 through " +
+			"the R4 vitalsigns profile it derives from), so any FlowRate value fails validation"},
+}
+
+func igConflict(profileURL, elementID string) string {
+	for _, c := range igConflicts {
+		if strings.HasSuffix(profileURL, c.profile) && (elementID == c.element || strings.HasPrefix(elementID, c.element+".")) {
+			return c.reason
+		}
+	}
+	return ""
 }
