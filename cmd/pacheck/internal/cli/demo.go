@@ -13,6 +13,7 @@ import (
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/smart"
 )
 
@@ -53,7 +54,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		errorf(stderr, "demo", "--fault: %v", err)
 		return ExitUsage
 	}
-	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set})
+	preset, err := profiles.LookupPreset(f.preset)
+	if err != nil {
+		errorf(stderr, "demo", "%v", err)
+		return ExitUsage
+	}
+	// The server behaves as the SMART version the preset tests.
+	smartVersion, scopes := "2.0", []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}
+	if v := preset.IGs["smart"]; len(v) > 0 && strings.HasPrefix(v[0], "1.") {
+		smartVersion, scopes = "1.0", []string{"launch/patient", "openid", "fhirUser", "patient/*.read"}
+	}
+	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set, SMARTVersion: smartVersion})
 	if err != nil {
 		errorf(stderr, "demo", "%v", err)
 		return ExitEnvError
@@ -82,7 +93,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for i := 2; i <= *members; i++ {
 		u := auth.MemberUser(i)
 		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u.Patient, FHIRUser: "Patient/" + u.Patient,
-			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
+			Scopes: scopes})
 		opts := p.run.ClientOptions()
 		opts.TokenSource = fhirhttp.StaticToken(tok)
 		c, err := fhirhttp.New(opts)
