@@ -28,7 +28,7 @@ func TestRunWithTokenAgainstRefserver(t *testing.T) {
 	t.Setenv("PACHECK_TEST_TOKEN", tok)
 	out := filepath.Join(t.TempDir(), "report")
 	code, stdout, stderr := run("run", "--target", srv.FHIRBase(), "--auth", "token", "--token-env", "PACHECK_TEST_TOKEN",
-		"--preset", "cms-patient-access", "--label-filter", "!smart && level:SHALL", "--patient", "member-2", "--out", out)
+		"--preset", "cms-patient-access", "--label-filter", "!smart && level:SHALL", "--patient", "member-1", "--out", out)
 	t.Logf("stdout:\n%s\nstderr:\n%s", tail(stdout, 40), stderr)
 	for _, f := range []string{"index.html", "results.json", "junit.xml", "summary.md", "pacheck-evidence.tar.gz"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
@@ -45,8 +45,8 @@ func TestRunWithTokenAgainstRefserver(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Counts.Total < 100 || res.Counts.Pass == 0 {
-		t.Errorf("counts %+v: expected hundreds of specs with passes", res.Counts)
+	if res.Counts.Total < 100 || res.Counts.Pass < res.Counts.Total/2 {
+		t.Errorf("counts %+v: expected hundreds of specs, most of them passing", res.Counts)
 	}
 	if code != ExitOK || res.Counts.Fail != 0 || res.Counts.Error != 0 {
 		t.Errorf("exit %d with %+v: the reference server must be conformant", code, res.Counts)
