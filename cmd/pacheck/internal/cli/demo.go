@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
@@ -86,7 +88,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	origin := strings.TrimSuffix(srv.FHIRBase(), "/fhir")
-	p.run.Auth.Extra = demoSettings(origin, *members)
+	settings := demoSettings(origin, *members)
+	u1 := auth.MemberUser(1)
+	settings.ExpiredToken = srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u1.Patient,
+		FHIRUser: "Patient/" + u1.Patient, Scopes: scopes, ExpiresAt: time.Now().Add(-time.Hour)})
+	p.run.Auth.Extra = settings
 	// Member 1's data is reached through the token of the browser launch. The other members' data
 	// is reached with tokens the in-process server mints for them, so the data suites see every
 	// member without one browser login each.
@@ -123,6 +129,13 @@ func demoSettings(origin string, members int) *smart.Settings {
 			{ClientID: "pacheck-jwt", PrivateKey: &jose.JSONWebKey{Key: key.Key, KeyID: key.KeyID, Algorithm: key.Algorithm}, AuthMethod: "private_key_jwt"},
 		},
 	}
+	// The consent launch signs in and unticks offline_access on the server's consent page.
+	s.Consent = &smart.Consent{Scope: "offline_access", Steps: []browser.Step{
+		{URL: `/auth/authorize\?`, Once: true, Actions: []browser.Action{
+			{Fill: "#username", Value: u1.Username}, {Fill: "#password", Value: u1.Password, Secret: true}, {Click: "#sign-in"}}},
+		{URL: `/auth/authorize$`, Actions: []browser.Action{
+			{Uncheck: `input[name=grant][value="offline_access"]`}, {Screenshot: "consent"}, {Click: "#approve"}}},
+	}}
 	if members >= 2 {
 		u2 := auth.MemberUser(2)
 		s.SecondMember = &smart.Login{Username: u2.Username, Password: u2.Password}

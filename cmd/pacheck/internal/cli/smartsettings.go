@@ -31,17 +31,38 @@ func smartSettings(a config.Auth) (*smart.Settings, error) {
 			return nil, err
 		}
 		s.PrivateKey = k
-		if s.AuthMethod == "" {
-			s.AuthMethod = "private_key_jwt"
-		}
 	}
-	if s.AuthMethod == "" {
-		s.AuthMethod = "none"
-		if s.ClientSecret != "" {
-			s.AuthMethod = "client_secret_basic"
+	s.AuthMethod = authMethod(s.AuthMethod, s.ClientSecret, s.PrivateKey != nil)
+	s.ExpiredToken = a.ExpiredToken
+	for _, c := range a.ExtraClients {
+		sc := smart.Client{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURI: c.RedirectURI}
+		if c.PrivateKey != "" {
+			k, err := readPrivateJWK(c.PrivateKey)
+			if err != nil {
+				return nil, err
+			}
+			sc.PrivateKey = k
 		}
+		sc.AuthMethod = authMethod(c.TokenEndpointAuth, c.ClientSecret, sc.PrivateKey != nil)
+		s.ExtraClients = append(s.ExtraClients, sc)
 	}
-	return s, nil
+	if a.Consent != nil {
+		s.Consent = &smart.Consent{Scope: a.Consent.Scope, Steps: login(config.Login{Steps: a.Consent.Steps}).Steps}
+	}
+	return s, s.Validate()
+}
+
+// authMethod picks the token endpoint authentication a client's credentials imply.
+func authMethod(given, secret string, hasKey bool) string {
+	switch {
+	case given != "":
+		return given
+	case hasKey:
+		return "private_key_jwt"
+	case secret != "":
+		return "client_secret_basic"
+	}
+	return "none"
 }
 
 func login(l config.Login) smart.Login {

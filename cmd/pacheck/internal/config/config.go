@@ -50,6 +50,27 @@ type Auth struct {
 	// not see. Without either the cross-member probes are skipped, saying so.
 	SecondMember *Login `yaml:"second_member"`
 	OtherPatient string `yaml:"other_patient"`
+	// ExtraClients are further registered clients, launched once each with their negative probes.
+	ExtraClients []Client `yaml:"extra_clients"`
+	// Consent drives one launch that declines Scope on the consent page (Steps must untick it).
+	Consent *Consent `yaml:"consent"`
+	// ExpiredToken is an expired access token of the target, for the expired-token probe.
+	ExpiredToken string `yaml:"expired_token"`
+}
+
+// Client is a registered SMART client.
+type Client struct {
+	ClientID          string `yaml:"client_id"`
+	ClientSecret      string `yaml:"client_secret"`
+	PrivateKey        string `yaml:"private_key"`
+	TokenEndpointAuth string `yaml:"token_endpoint_auth"`
+	RedirectURI       string `yaml:"redirect_uri"`
+}
+
+// Consent is a launch that declines one scope.
+type Consent struct {
+	Scope string `yaml:"scope"`
+	Steps []Step `yaml:"steps"`
 }
 
 // Login is a member's credentials and, optionally, explicit browser steps.
@@ -114,6 +135,10 @@ func (f *File) Secrets() []string {
 	}
 	add(f.Auth.Token)
 	add(f.Auth.ClientSecret)
+	add(f.Auth.ExpiredToken)
+	for _, c := range f.Auth.ExtraClients {
+		add(c.ClientSecret)
+	}
 	add(f.Auth.Login.Password)
 	if f.Auth.SecondMember != nil {
 		add(f.Auth.SecondMember.Password)
@@ -129,10 +154,14 @@ func (f *File) Secrets() []string {
 }
 
 func secondSteps(f *File) []Step {
-	if f.Auth.SecondMember == nil {
-		return nil
+	var out []Step
+	if f.Auth.SecondMember != nil {
+		out = append(out, f.Auth.SecondMember.Steps...)
 	}
-	return f.Auth.SecondMember.Steps
+	if f.Auth.Consent != nil {
+		out = append(out, f.Auth.Consent.Steps...)
+	}
+	return out
 }
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

@@ -13,7 +13,8 @@ func env(m map[string]string) func(string) (string, bool) {
 
 func TestExampleParses(t *testing.T) {
 	vars := map[string]string{"PACHECK_TOKEN": "t0k", "PACHECK_CLIENT_SECRET": "s3cret", "MEMBER_USERNAME": "u",
-		"MEMBER_PASSWORD": "pw", "MEMBER2_USERNAME": "u2", "MEMBER2_PASSWORD": "pw2"}
+		"MEMBER_PASSWORD": "pw", "MEMBER2_USERNAME": "u2", "MEMBER2_PASSWORD": "pw2",
+		"PACHECK_CLIENT2_SECRET": "s2", "PACHECK_EXPIRED_TOKEN": "expired-tok"}
 	f, err := Parse("example.yaml", []byte(Example), env(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +26,10 @@ func TestExampleParses(t *testing.T) {
 		t.Fatalf("example not fully decoded: %+v", f)
 	}
 	secrets := strings.Join(f.Secrets(), ",")
-	for _, s := range []string{"t0k", "s3cret", "pw", "pw2"} {
+	if len(f.Auth.ExtraClients) != 1 || f.Auth.Consent == nil || f.Auth.Consent.Scope != "offline_access" {
+		t.Fatalf("extra_clients/consent not decoded: %+v", f.Auth)
+	}
+	for _, s := range []string{"t0k", "s3cret", "pw", "pw2", "s2", "expired-tok"} {
 		if !strings.Contains(secrets, s) {
 			t.Errorf("Secrets() misses %q", s)
 		}

@@ -42,6 +42,21 @@ auth:
     username: ${MEMBER2_USERNAME}
     password: ${MEMBER2_PASSWORD}
   other_patient: "patient-999"
+  # Further registered clients: each is launched once, with its own negative probes.
+  extra_clients:
+    - client_id: my-confidential-app
+      client_secret: ${PACHECK_CLIENT2_SECRET}
+      token_endpoint_auth: client_secret_post
+      redirect_uri: https://app.example.com/callback
+  # One launch that declines a scope on the consent page: the token must not carry it.
+  consent:
+    scope: offline_access
+    steps:
+      - url: "/consent"
+        actions:
+          - uncheck: "input[value='offline_access']"
+          - click: "#approve"
+  expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
 
 # Patient ids to examine besides the launch patient.
 patients: ["patient-123"]
