@@ -9,38 +9,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
-// Payer tokens are usually scoped to one member, so a run over several members needs one client
-// per patient: framework.Run.SetPatientClient installs them and Run.PatientClient falls back to the
-// run's Client(). PatientClientKey is the older run value this package also honours (other suites
-// read it).
-func PatientClientKey(patientID string) string { return "uscore.patient-client:" + patientID }
-
-// SetPatientClient installs the authorized client of one patient (framework.Run.SetPatientClient
-// plus PatientClientKey), recording its exchanges into the running spec as evidence.
-func SetPatientClient(run *framework.Run, patientID string, c *fhirhttp.Client) {
-	run.SetPatientClient(patientID, c)
-	run.SetValue(PatientClientKey(patientID), c.WithRecorder(recordToSpec))
-}
-
-func recordToSpec(ex evidence.Exchange) {
-	defer func() { _ = recover() }() // outside a running spec there is nowhere to attach it
-	framework.Evidence(&evidence.Entry{Kind: evidence.KindHTTP, Title: ex.Method + " " + ex.URL, Exchange: &ex})
-}
-
-// clientFor returns the client for a patient's data, or nil when the run has no access.
+// clientFor returns the client for a patient's data (payer tokens are usually scoped to one
+// member, so a run over several members holds one client per patient: framework.Run.
+// SetPatientClient), or nil when the run has no access.
 func clientFor(run *framework.Run, patientID string) *fhirhttp.Client {
-	if v, ok := run.Value(PatientClientKey(patientID)); ok {
-		if c, ok := v.(*fhirhttp.Client); ok && c != nil {
-			return c
-		}
-	}
 	return run.PatientClient(patientID)
 }
 

@@ -343,14 +343,8 @@ func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 }
 
 // ClientFor is the authorized client of a patient: the run's per-patient client
-// (framework.Run.SetPatientClient, or the one installed with uscore.SetPatientClient), else the
-// run's main client.
+// (framework.Run.SetPatientClient), else the run's main client.
 func ClientFor(run *framework.Run, pid string) *fhirhttp.Client {
-	if v, ok := run.Value(uscore.PatientClientKey(pid)); ok {
-		if c, ok := v.(*fhirhttp.Client); ok && c != nil {
-			return c
-		}
-	}
 	return run.PatientClient(pid)
 }
 
