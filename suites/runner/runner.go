@@ -64,8 +64,8 @@ func configs(o Options, dryRun bool) (types.SuiteConfig, types.ReporterConfig) {
 	sc.RandomSeed = 1 // deterministic order: reports diff cleanly run to run
 	sc.RandomizeAllSpecs = false
 	sc.LabelFilter = o.LabelFilter
-	sc.FocusStrings = o.Focus
-	sc.SkipStrings = o.Skip
+	sc.FocusStrings = specIDPatterns(o.Focus)
+	sc.SkipStrings = specIDPatterns(o.Skip)
 	sc.DryRun = dryRun
 	sc.Timeout = o.Timeout
 	if sc.Timeout <= 0 {
@@ -191,4 +191,14 @@ func ExitCode(r types.Report, strict bool) int {
 		}
 	}
 	return code
+}
+
+// specIDPatterns lets focus and skip regexps be written against spec ids (parts joined by "/"),
+// while Ginkgo matches them against the spec's full text (the same parts joined by spaces).
+func specIDPatterns(res []string) []string {
+	out := make([]string, len(res))
+	for i, re := range res {
+		out[i] = strings.ReplaceAll(re, "/", " ")
+	}
+	return out
 }

@@ -73,3 +73,10 @@ func TestExitCodeLevels(t *testing.T) {
 		t.Error("a SHALL failure must give exit 1")
 	}
 }
+
+func TestFocusBySpecID(t *testing.T) {
+	got := specIDPatterns([]string{"uscore-6.1.0/us-core-patient/search", "^smart"})
+	if got[0] != "uscore-6.1.0 us-core-patient search" || got[1] != "^smart" {
+		t.Fatalf("specIDPatterns = %q", got)
+	}
+}

@@ -159,6 +159,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		return ExitEnvError
 	}
 	code := exitCode(res, p.file.Strict)
+	if res.Counts.Total == 0 {
+		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
+		return ExitUsage
+	}
 	if err := kr.Err(); err != nil {
 		fmt.Fprintf(stderr, "pacheck run: %v\n", err)
 		if code == ExitOK {
