@@ -193,12 +193,17 @@ func ExitCode(r types.Report, strict bool) int {
 	return code
 }
 
-// specIDPatterns lets focus and skip regexps be written against spec ids (parts joined by "/"),
-// while Ginkgo matches them against the spec's full text (the same parts joined by spaces).
+// specIDPatterns lets focus and skip regexps be written against spec ids (parts joined by "/",
+// anchored at the id's start), while Ginkgo matches them against the spec's full text: the suite
+// description, then the same parts joined by spaces (some parts contain "/" themselves).
 func specIDPatterns(res []string) []string {
 	out := make([]string, len(res))
 	for i, re := range res {
-		out[i] = strings.ReplaceAll(re, "/", " ")
+		re = strings.ReplaceAll(re, "/", "[ /]")
+		if strings.HasPrefix(re, "^") {
+			re = "^pacheck " + re[1:]
+		}
+		out[i] = re
 	}
 	return out
 }

@@ -76,7 +76,7 @@ func TestExitCodeLevels(t *testing.T) {
 
 func TestFocusBySpecID(t *testing.T) {
 	got := specIDPatterns([]string{"uscore-6.1.0/us-core-patient/search", "^smart"})
-	if got[0] != "uscore-6.1.0 us-core-patient search" || got[1] != "^smart" {
+	if got[0] != "uscore-6.1.0[ /]us-core-patient[ /]search" || got[1] != "^pacheck smart" {
 		t.Fatalf("specIDPatterns = %q", got)
 	}
 }
