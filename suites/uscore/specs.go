@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pacheck/pacheck/checks/jsondiff"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -664,7 +664,7 @@ func specRead(pc *profileCtx) {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: ref,
 				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, rr.resp.ResourceType(), rid(rr.resp.Resource))})
 		default:
-			if diff := firstDiff(withoutMeta(r), withoutMeta(rr.resp.Resource), pc.res.Type); diff != "" {
+			if diff := jsondiff.FirstDiff(jsondiff.WithoutMeta(r), jsondiff.WithoutMeta(rr.resp.Resource), pc.res.Type); diff != "" {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: diff,
 					Message:     fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, diff),
 					Diagnostics: ref})
@@ -673,61 +673,6 @@ func specRead(pc *profileCtx) {
 	}
 	framework.Note("read", "%d resource(s) read", n)
 	framework.ExpectConformant("read", all)
-}
-
-func withoutMeta(r map[string]any) map[string]any {
-	out := make(map[string]any, len(r))
-	for k, v := range r {
-		if k != "meta" {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// firstDiff returns the path of the first difference between two JSON values ("" when equal).
-func firstDiff(a, b any, path string) string {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok {
-			return path
-		}
-		keys := map[string]bool{}
-		for k := range x {
-			keys[k] = true
-		}
-		for k := range y {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
-			if d := firstDiff(x[k], y[k], path+"."+k); d != "" {
-				return d
-			}
-		}
-		return ""
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return path
-		}
-		for i := range x {
-			if d := firstDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-		return ""
-	default:
-		if fmt.Sprint(a) != fmt.Sprint(b) || reflect.TypeOf(a) != reflect.TypeOf(b) {
-			return path
-		}
-		return ""
-	}
 }
 
 func specMustSupport(pc *profileCtx) {

@@ -10,9 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pacheck/pacheck/checks/jsondiff"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -916,67 +916,13 @@ func (pc *ProfileCtx) specRead() {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: ref,
 				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, resp.ResourceType(), ID(resp.Resource))})
 		default:
-			if d := firstDiff(withoutMeta(r), withoutMeta(resp.Resource), pc.Res.Type); d != "" {
+			if d := jsondiff.FirstDiff(jsondiff.WithoutMeta(r), jsondiff.WithoutMeta(resp.Resource), pc.Res.Type); d != "" {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: d,
 					Message: fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, d)})
 			}
 		}
 	}
 	framework.ExpectConformant("read", all)
-}
-
-func withoutMeta(r map[string]any) map[string]any {
-	out := make(map[string]any, len(r))
-	for k, v := range r {
-		if k != "meta" {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func firstDiff(a, b any, path string) string {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok {
-			return path
-		}
-		keys := map[string]bool{}
-		for k := range x {
-			keys[k] = true
-		}
-		for k := range y {
-			keys[k] = true
-		}
-		var ks []string
-		for k := range keys {
-			ks = append(ks, k)
-		}
-		sort.Strings(ks)
-		for _, k := range ks {
-			if d := firstDiff(x[k], y[k], path+"."+k); d != "" {
-				return d
-			}
-		}
-		return ""
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return path
-		}
-		for i := range x {
-			if d := firstDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-		return ""
-	default:
-		if fmt.Sprint(a) != fmt.Sprint(b) || reflect.TypeOf(a) != reflect.TypeOf(b) {
-			return path
-		}
-		return ""
-	}
 }
 
 // ---- validation and must-support ----
