@@ -253,3 +253,35 @@ func TestValidateValueChecksStructure(t *testing.T) {
 		t.Errorf("ValidateValue must run the structural checks: %v", res.Issues)
 	}
 }
+
+// The R4 bp profile discriminates component:SystolicBP by code.coding.code, whose fixed value sits
+// in the nested coding slice SBPCode: the slice must still be recognised.
+func TestDiscriminatorThroughNestedSlice(t *testing.T) {
+	v := embedded(t)
+	comp := func(code string) string {
+		return `{"code":{"coding":[{"system":"http://loinc.org","code":"` + code + `"}]},"valueQuantity":{"value":80,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}`
+	}
+	obs := func(comps ...string) string {
+		return `{"resourceType":"Observation","status":"final",
+		  "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
+		  "code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"subject":{"reference":"Patient/p"},"effectiveDateTime":"2020-01-01",
+		  "component":[` + strings.Join(comps, ",") + `]}`
+	}
+	opts := ValidateOptions{IG: "hl7.fhir.r4.core#4.0.1", Profiles: []string{"http://hl7.org/fhir/StructureDefinition/bp"}}
+	res := validateStr(t, v, obs(comp("8480-6"), comp("8462-4")), opts)
+	if errs := res.Issues.Errors(); len(errs) > 0 {
+		t.Errorf("both components present: %v", errs)
+	}
+	res = validateStr(t, v, obs(comp("8480-6")), opts)
+	found := false
+	for _, e := range res.Issues.Errors() {
+		if e.Rule == "cardinality" && strings.Contains(e.Message, "DiastolicBP") {
+			found = true
+		} else if strings.Contains(e.Message, "SystolicBP") {
+			t.Errorf("systolic present but reported: %s", e.Message)
+		}
+	}
+	if !found {
+		t.Errorf("diastolic missing: want a cardinality error naming DiastolicBP, got %v", res.Issues)
+	}
+}

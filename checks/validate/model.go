@@ -494,9 +494,12 @@ func parseSegs(p string) []pathSeg {
 
 // expectFor computes what slice s expects at discriminator d, from the slice's own subtree.
 func expectFor(s *Elem, d Discriminator) sliceDisc {
+	return expectSegs(s, d, parseSegs(d.Path))
+}
+
+func expectSegs(s *Elem, d Discriminator, segs []pathSeg) sliceDisc {
 	x := sliceDisc{kind: d.Type}
 	e := s
-	segs := parseSegs(d.Path)
 	// an ancestor's pattern/fixed value also fixes the values below it
 	var anc any
 	ancAt := -1
@@ -523,6 +526,11 @@ func expectFor(s *Elem, d Discriminator) sliceDisc {
 			}
 			if c == nil {
 				return fromAncestor(x, anc, segs, ancAt, d.Type)
+			}
+			if len(c.Slices) > 0 && i < len(segs)-1 && anc == nil && (d.Type == "value" || d.Type == "pattern") {
+				if xs, ok := fromRequiredSlice(c, d, segs[i+1:]); ok {
+					return xs
+				}
 			}
 			e = c
 		case segExt:
@@ -603,6 +611,29 @@ func expectFor(s *Elem, d Discriminator) sliceDisc {
 		x.known = len(x.profiles) > 0
 	}
 	return x
+}
+
+// fromRequiredSlice handles a discriminator path that runs through a sliced element whose fixed
+// value sits in one of its slices, not in the element itself (R4 bp: component:SystolicBP is
+// discriminated by code.coding.code, fixed in the coding slice SBPCode). When the unsliced element
+// fixes nothing there, the one required slice (min >= 1) that does decides; two such slices are
+// ambiguous and decide nothing.
+func fromRequiredSlice(c *Elem, d Discriminator, rest []pathSeg) (sliceDisc, bool) {
+	if expectSegs(c, d, rest).known {
+		return sliceDisc{}, false
+	}
+	var found sliceDisc
+	n := 0
+	for _, sl := range c.Slices {
+		if sl.Min < 1 {
+			continue
+		}
+		if xs := expectSegs(sl, d, rest); xs.known && (xs.fixed != nil || xs.pattern != nil) {
+			found = xs
+			n++
+		}
+	}
+	return found, n == 1
 }
 
 func stripVersion(c string) string {
