@@ -269,6 +269,9 @@ func newProgress(w io.Writer, quiet, verbose bool) *progress {
 }
 
 func (p *progress) spec(done int, s types.SpecReport) {
+	if s.State.Is(types.SpecStateSkipped) && s.Failure.IsZero() {
+		return // not selected by the preset, labels or focus: not a result (reports count it apart)
+	}
 	o := runner.Outcome(s)
 	p.outcome[o]++
 	if o == "fail" || o == "error" {
