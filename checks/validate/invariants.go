@@ -108,7 +108,7 @@ func (w *walker) initEnv() {
 			if it, ok := r.(fhirpath.Item); ok {
 				r = it.JSON()
 			}
-			if _, err := w.sc.profile(profile); err != nil {
+			if _, err := w.tsc.profile(profile); err != nil {
 				return false, fmt.Errorf("conformsTo(%s): unknown profile", profile)
 			}
 			return w.conforms(r, profile), nil

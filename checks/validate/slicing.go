@@ -205,7 +205,7 @@ func (w *walker) profileType(canonical string) string {
 	if !strings.Contains(canonical, "/") {
 		return canonical
 	}
-	if p, err := w.sc.profile(canonical); err == nil {
+	if p, err := w.tsc.profile(canonical); err == nil {
 		return p.Type
 	}
 	return ""
@@ -253,9 +253,11 @@ func (w *walker) nav(v any, segs []pathSeg, out []any) []any {
 	return out
 }
 
-// conforms reports whether value v conforms to profile canonical (no errors), quietly.
+// conforms reports whether value v conforms to profile canonical (no errors), quietly. The
+// canonical comes from the profile being walked (a type, target or slice profile, conformsTo()),
+// so it resolves in that profile's scope.
 func (w *walker) conforms(v any, canonical string) bool {
-	p, err := w.sc.profile(canonical)
+	p, err := w.tsc.profile(canonical)
 	if err != nil {
 		return false
 	}
@@ -278,7 +280,7 @@ func (w *walker) conforms(v any, canonical string) bool {
 		}
 		w.resourceBody(m, p)
 	} else {
-		w.constraints(p.Root, m)
+		w.leave(w.enterConstraints(p.Root, m))
 		w.complexNode(m, p.Root, p.Root)
 	}
 	ok = w.errCount == before
@@ -309,7 +311,7 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	var alts []*Profile
 	for _, t := range c.Types {
 		for _, pr := range t.Profiles {
-			if p, err := w.sc.profile(pr); err == nil && p.Type == rt {
+			if p, err := w.tsc.profile(pr); err == nil && p.Type == rt {
 				alts = append(alts, p)
 			}
 		}
@@ -373,7 +375,7 @@ func containsProfile(ps []*Profile, p *Profile) bool {
 
 func (w *walker) resourceBodyNested(obj map[string]any, p *Profile, contained bool) {
 	w.frames = append(w.frames, frame{res: obj, contained: contained, bundle: p.Type == "Bundle"})
-	w.constraints(p.Root, obj)
+	w.leave(w.enterConstraints(p.Root, obj))
 	w.complexNode(obj, p.Root, p.Root)
 	w.frames = w.frames[:len(w.frames)-1]
 }
@@ -495,8 +497,8 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 		return
 	}
 	tc := c.tgtCache.Load()
-	if tc == nil || tc.sc != w.sc {
-		tc = &targetCacheEntry{sc: w.sc}
+	if tc == nil || tc.sc != w.tsc {
+		tc = &targetCacheEntry{sc: w.tsc}
 		for _, t := range targets {
 			tt := w.profileType(t)
 			if tt == "" {
@@ -528,7 +530,7 @@ func (w *walker) checkTargetProfiles(c *Elem, targets []string, target map[strin
 	}
 	var profs []string
 	for _, t := range targets {
-		p, err := w.sc.profile(t)
+		p, err := w.tsc.profile(t)
 		if err != nil {
 			return
 		}

@@ -394,19 +394,20 @@ func (e *expansion) why(system string) string {
 	return "the value set includes code systems that are not available locally"
 }
 
-// bound returns the expansion of an element's binding, cached on the binding per scope.
+// bound returns the expansion of an element's binding, cached on the binding per scope. Value
+// sets and code systems resolve in the scope of the profile being walked (w.tsc).
 func (w *walker) bound(b *Binding) *expansion {
-	if c := b.cache.Load(); c != nil && c.sc == w.sc {
+	if c := b.cache.Load(); c != nil && c.sc == w.tsc {
 		return c.exp
 	}
-	e := w.sc.expand(b.ValueSet)
-	b.cache.Store(&expCacheEntry{sc: w.sc, exp: e})
+	e := w.tsc.expand(b.ValueSet)
+	b.cache.Store(&expCacheEntry{sc: w.tsc, exp: e})
 	return e
 }
 
 // inValueSet checks a Coding / CodeableConcept / code node against a value set.
 func (w *walker) inValueSet(vs string, n any) membership {
-	e := w.sc.expand(vs)
+	e := w.tsc.expand(vs)
 	switch x := n.(type) {
 	case string:
 		return e.contains("", x)
@@ -447,7 +448,7 @@ func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
 		w.add(sev, "binding", c, "", fmt.Sprintf("binding: %s is not in the %s value set %s (%s)", what, b.Strength, b.ValueSet, c.ID))
 	case memberUnknown:
 		if b.Strength == "required" && w.quiet == 0 {
-			e := w.sc.expand(b.ValueSet)
+			e := w.tsc.expand(b.ValueSet)
 			w.add(issue.Information, "binding", c, "", fmt.Sprintf("binding: not checked: no terminology server (%s; value set %s)", e.why(system), b.ValueSet))
 		}
 	}
@@ -465,7 +466,7 @@ func (w *walker) checkCodingSystem(c *Elem, obj map[string]any) {
 		w.checkCodeSyntax(c, sys, code)
 		return
 	}
-	cs := w.sc.codeSystem(sys)
+	cs := w.tsc.codeSystem(sys)
 	if cs == nil || cs.content != "complete" || len(cs.concepts) == 0 {
 		return
 	}

@@ -69,9 +69,11 @@ type Validator struct {
 	mu       sync.Mutex
 	contexts map[string]*scope
 	compiled sync.Map // *profiles.Resource -> *compiledEntry
-	terms    *terminology
-	inv      invariantEngine
-	structv  structural
+	// pkgScopes maps a package to its own package context (profileScope).
+	pkgScopes sync.Map // *profiles.Package -> *scope
+	terms     *terminology
+	inv       invariantEngine
+	structv   structural
 	// resourceTypes are the R4 resource type names.
 	resourceTypes map[string]bool
 }
@@ -91,6 +93,9 @@ type scope struct {
 	vs      sync.Map        // canonical -> *expansion
 	base    sync.Map        // type code -> *Profile (nil when unknown)
 	css     sync.Map        // code system url -> *codeSystem (nil when not held)
+	// pkgs are the packages whose canonicals this scope resolves to first: the context's
+	// packages, or for the whole set the highest version of each package id.
+	pkgs map[*profiles.Package]bool
 }
 
 type sdResult struct {
@@ -148,13 +153,52 @@ func (v *Validator) scope(ig string) (*scope, error) {
 		}
 		ctx = c
 	}
-	s := &scope{v: v, ctx: ctx, missing: map[string]bool{}}
+	s := &scope{v: v, ctx: ctx, missing: map[string]bool{}, pkgs: map[*profiles.Package]bool{}}
+	if ig == "" {
+		best := map[string]*profiles.Package{}
+		for _, p := range v.set.Packages() {
+			if b := best[p.ID]; b == nil || profiles.CompareVersions(p.Version, b.Version) > 0 {
+				best[p.ID] = p
+			}
+		}
+		for _, p := range best {
+			s.pkgs[p] = true
+		}
+	} else {
+		for _, p := range ctx.Packages() {
+			s.pkgs[p] = true
+		}
+	}
 	for _, m := range ctx.Missing {
 		id, _, _ := strings.Cut(m, "#")
 		s.missing[id] = true
 	}
 	v.contexts[ig] = s
 	return s, nil
+}
+
+// profileScope is the scope in which the canonicals a profile of package p refers to (value sets,
+// code systems, type and target profiles) resolve, when the walk is in scope cur inside a
+// validation in context sc: cur or sc when they hold p (a package of the context resolves as the
+// context says), else p's own package context. So a CARIN BB 1.1.0 profile claimed in the US Core
+// 6.1.0 or CARIN BB 2.0.0 context checks its codes against CARIN BB 1.1.0's code systems.
+func (v *Validator) profileScope(p *profiles.Package, cur, sc *scope) *scope {
+	if p == nil || cur.pkgs[p] {
+		return cur
+	}
+	if cur != sc && sc.pkgs[p] {
+		return sc
+	}
+	if ps, ok := v.pkgScopes.Load(p); ok {
+		return ps.(*scope)
+	}
+	if q, ok := v.set.Package(p.Ref()); ok && q == p {
+		if s, err := v.scope(p.Ref()); err == nil {
+			v.pkgScopes.Store(p, s)
+			return s
+		}
+	}
+	return sc // a package outside the set (not expected): the validation context
 }
 
 // profile resolves and compiles a StructureDefinition by canonical (url or url|version).

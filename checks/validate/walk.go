@@ -17,8 +17,12 @@ const maxDepth = 64
 // walker holds the state of one validation; walkers are pooled so steady-state validation does
 // not allocate per-resource scaffolding.
 type walker struct {
-	v      *Validator
-	sc     *scope
+	v  *Validator
+	sc *scope // the validation's package context: meta.profile claims resolve here
+	// tsc is the scope in which the profile being walked (tprof) resolves the canonicals it
+	// refers to: its bindings' value sets, code systems, type and target profiles (profileScope).
+	tsc    *scope
+	tprof  *Profile
 	ctx    context.Context
 	issues issue.List
 	path   []byte
@@ -53,7 +57,7 @@ var walkerPool = sync.Pool{New: func() any {
 
 func getWalker(v *Validator, sc *scope, ctx context.Context) *walker {
 	w := walkerPool.Get().(*walker)
-	w.v, w.sc, w.ctx = v, sc, ctx
+	w.v, w.sc, w.tsc, w.tprof, w.ctx = v, sc, sc, nil, ctx
 	return w
 }
 
@@ -64,9 +68,22 @@ func putWalker(w *walker) {
 	w.depth, w.quiet, w.errCount = 0, 0, 0
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
 	clear(w.noted)
-	w.v, w.sc, w.ctx = nil, nil, nil
+	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
 	walkerPool.Put(w)
 }
+
+// enter makes p the profile being walked, switching the terminology/profile scope to the one p
+// resolves in; leave restores the previous state.
+func (w *walker) enter(p *Profile) (*scope, *Profile) {
+	tsc, tprof := w.tsc, w.tprof
+	if p != nil && p != tprof {
+		w.tprof = p
+		w.tsc = w.v.profileScope(p.pkg, tsc, w.sc)
+	}
+	return tsc, tprof
+}
+
+func (w *walker) leave(tsc *scope, tprof *Profile) { w.tsc, w.tprof = tsc, tprof }
 
 func (w *walker) add(sev issue.Severity, rule string, e *Elem, suffix, msg string) {
 	if sev == issue.Error {
@@ -192,9 +209,17 @@ func metaProfiles(obj map[string]any) []string {
 // resourceBody walks a resource object against a profile root (path already pushed).
 func (w *walker) resourceBody(obj map[string]any, p *Profile) {
 	w.frames = append(w.frames, frame{res: obj, bundle: p.Type == "Bundle"})
-	w.constraints(p.Root, obj)
+	w.leave(w.enterConstraints(p.Root, obj))
 	w.complexNode(obj, p.Root, p.Root)
 	w.frames = w.frames[:len(w.frames)-1]
+}
+
+// enterConstraints evaluates the invariants of a profile root in the profile's own scope and
+// returns the state to restore.
+func (w *walker) enterConstraints(root *Elem, obj any) (*scope, *Profile) {
+	tsc, tprof := w.enter(root.profile)
+	w.constraints(root, obj)
+	return tsc, tprof
 }
 
 // defOf returns the element whose children describe a value of element e with type typ.
@@ -205,11 +230,11 @@ func (w *walker) defOf(e *Elem, typ string) *Elem {
 	if e.content != nil {
 		return e.content
 	}
-	if dc := e.defCache.Load(); dc != nil && dc.sc == w.sc && dc.typ == typ {
+	if dc := e.defCache.Load(); dc != nil && dc.sc == w.tsc && dc.typ == typ {
 		return dc.def
 	}
 	d := w.defOfSlow(e, typ)
-	e.defCache.Store(&defCacheEntry{sc: w.sc, typ: typ, def: d})
+	e.defCache.Store(&defCacheEntry{sc: w.tsc, typ: typ, def: d})
 	return d
 }
 
@@ -223,7 +248,7 @@ func (w *walker) defOfSlow(e *Elem, typ string) *Elem {
 	for _, t := range e.Types {
 		if t.Code == typ && len(t.Profiles) > 0 {
 			for _, pr := range t.Profiles {
-				if p, err := w.sc.profile(pr); err == nil {
+				if p, err := w.tsc.profile(pr); err == nil {
 					return p.Root
 				}
 			}
@@ -232,7 +257,7 @@ func (w *walker) defOfSlow(e *Elem, typ string) *Elem {
 	if typ == "" {
 		return nil
 	}
-	if p := w.sc.baseType(typ); p != nil {
+	if p := w.tsc.baseType(typ); p != nil {
 		return p.Root
 	}
 	return nil
@@ -249,7 +274,13 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 		w.depth--
 		return
 	}
-	w.walkProps(obj, def)
+	if def.profile != w.tprof {
+		tsc, tprof := w.enter(def.profile)
+		w.walkProps(obj, def)
+		w.leave(tsc, tprof)
+	} else {
+		w.walkProps(obj, def)
+	}
 	w.depth--
 }
 
@@ -546,8 +577,8 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		// an extension not matched by any slice: resolve it by url
 		url, _ := obj["url"].(string)
 		if url != "" {
-			if p, err := w.sc.profile(url); err == nil && p.Type == "Extension" {
-				w.constraints(p.Root, obj)
+			if p, err := w.tsc.profile(url); err == nil && p.Type == "Extension" {
+				w.leave(w.enterConstraints(p.Root, obj))
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
@@ -565,7 +596,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 			if t.Code == typ && len(t.Profiles) > 1 {
 				for _, pr := range t.Profiles {
 					if w.conforms(obj, pr) {
-						if p, err := w.sc.profile(pr); err == nil {
+						if p, err := w.tsc.profile(pr); err == nil {
 							def = p.Root
 						}
 						break
@@ -576,7 +607,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
-		w.constraints(def, obj)
+		w.leave(w.enterConstraints(def, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
 			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("fixed: value must equal %s of %s", def.FixedName, def.ID))
 		}
