@@ -108,6 +108,14 @@ func TestSemantics(t *testing.T) {
 		{"empty", "{} xor true", nil, "[]"},
 		{"empty", "({} | {}).count()", nil, "[integer:0]"},
 		{"empty", "(1 | 2) + 1", nil, "error"},
+		// singleton evaluation of collections where a Boolean is expected (FHIRPath §4.5): one
+		// non-Boolean item is true, none is empty, several are an error (US Core pd-1 "telecom or
+		// endpoint" relies on the contrary; checks/validate evaluates its corrected text)
+		{"singleton", "Patient.name.first() or false", patient, "[boolean:true]"},
+		{"singleton", "Patient.foo or false", patient, "[]"},
+		{"singleton", "Patient.name or false", patient, "error"},
+		{"singleton", "Patient.name or true", patient, "error"},
+		{"singleton", "Patient.name.exists() or false", patient, "[boolean:true]"},
 		// choice types
 		{"choice", "Observation.value.unit", obs, "[string:lbs]"},
 		{"choice", "Observation.valueQuantity.unit", obs, "[string:lbs]"},

@@ -27,7 +27,10 @@
 //
 // Invariants:
 //
-//	invariant:<key>           a failed constraint (error or warning as the constraint says)
+//	invariant:<key>           a failed constraint (error or warning as the constraint says); a few
+//	                          published expressions that are not valid FHIRPath for the data they
+//	                          mean to accept are evaluated in their publisher's corrected form
+//	                          (correctedExpressions: US Core pd-1)
 //	invariant-not-evaluated   (information) the FHIRPath engine could not evaluate it;
 //	                          skipped-invariants.txt lists the keys never evaluated, with reasons
 package validate

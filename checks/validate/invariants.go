@@ -30,6 +30,19 @@ var SkippedInvariants = func() map[string]string {
 	return m
 }()
 
+// correctedExpressions maps published invariant expressions that are not valid FHIRPath for every
+// instance they are meant to accept to the publisher's own correction, which is evaluated instead.
+// Only texts whose intent is documented (an xpath, or a later version of the same invariant) are
+// listed; the engine itself stays strict.
+var correctedExpressions = map[string]string{
+	// pd-1 (US Core 3.1.1 to 6.1.0, Da Vinci HRex 1.0.0 PractitionerRole): "telecom or endpoint".
+	// FHIRPath's singleton evaluation of collections makes 'or' an error when telecom has two or more
+	// items (the usual case), and the result is empty, which is no failure, when neither is present:
+	// as published it can never fail. Its xpath exists(f:telecom) or exists(f:endpoint) and US Core
+	// 7.0.0's expression (this replacement) say what it means.
+	"telecom or endpoint": "telecom.exists() or endpoint.exists()",
+}
+
 type invariantEngine interface {
 	compile(c *Constraint)
 	eval(w *walker, c *Constraint, node any) (bool, error)
@@ -44,13 +57,17 @@ func (fhirpathEngine) compile(c *Constraint) {
 		c.skip = why
 		return
 	}
-	if fn, ok := nativeInvariants[c.Expression]; ok {
+	expr := c.Expression
+	if fix, ok := correctedExpressions[expr]; ok {
+		expr = fix
+	}
+	if fn, ok := nativeInvariants[expr]; ok {
 		c.native = fn
 	}
-	if fn, ok := nativePrechecks[c.Expression]; ok {
+	if fn, ok := nativePrechecks[expr]; ok {
 		c.precheck = fn
 	}
-	x, err := fhirpath.CompileCached(c.Expression)
+	x, err := fhirpath.CompileCached(expr)
 	if err != nil {
 		c.skip = "does not compile: " + err.Error()
 		return
