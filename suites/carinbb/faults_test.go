@@ -2,11 +2,11 @@ package carinbb_test
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/suites/internal/suitetest"
 )
 
 // TestPayerFaults: each business rule and each kind of check fails on its reference-server
@@ -64,38 +64,10 @@ func TestPayerFaults(t *testing.T) {
 			if len(rs) == 0 {
 				t.Fatalf("no spec ran for focus %v", tc.focus)
 			}
-			for _, id := range tc.mustFail {
-				r, ok := rs[id]
-				switch {
-				case !ok:
-					t.Errorf("%s did not run (ran: %v)", id, keys(rs))
-				case r.Outcome != "fail":
-					t.Errorf("%s: %s, want fail (%s)", id, r.Outcome, firstLine(r.Failure, 300))
-				default:
-					t.Logf("%s fails: %s", id, firstLine(r.Failure, 200))
-				}
-			}
-			passed := 0
-			for id, r := range rs {
-				if r.Outcome == "pass" {
-					passed++
-				}
-				if r.Outcome == "pass" || r.Outcome == "skip" || contains(tc.mustFail, id) {
-					continue
-				}
-				if _, gap := gapFor(id); gap {
-					continue
-				}
-				may := false
-				for _, re := range tc.mayFail {
-					may = may || regexp.MustCompile(re).MatchString(id)
-				}
-				if !may {
-					t.Errorf("with fault %s, %s (unrelated) is %s: %s", tc.fault, id, r.Outcome, firstLine(r.Failure, 300))
-				}
-			}
+			suitetest.ExpectFail(t, rs, tc.mustFail, "")
+			passed := suitetest.ExpectOthersPass(t, "fault "+tc.fault, rs, tc.mustFail, tc.mayFail, refserverGaps)
 			if passed == 0 {
-				t.Errorf("with fault %s no spec of the run passed (the control spec must): %v", tc.fault, keys(rs))
+				t.Errorf("with fault %s no spec of the run passed (the control spec must): %v", tc.fault, suitetest.Keys(rs))
 			}
 		})
 	}
@@ -111,23 +83,5 @@ func anchor(ps []string) []string {
 		}
 		out = append(out, "^"+q)
 	}
-	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func keys(m map[string]specResult) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

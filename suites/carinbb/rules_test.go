@@ -6,14 +6,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/fixtures/refserver"
-	"github.com/pacheck/pacheck/fixtures/refserver/auth"
+	"github.com/pacheck/pacheck/suites/internal/suitetest"
 )
 
 // The reference server has no fault for some business rules (outcome, claim type, look-back,
@@ -76,13 +75,7 @@ func startMutated(t *testing.T, mut mutation) (string, string) {
 	})}
 	go hs.Serve(ln) //nolint:errcheck
 	t.Cleanup(func() { hs.Close() })
-	var toks []string
-	for _, m := range srv.Dataset().Members {
-		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-test", Patient: m.ID, FHIRUser: "Patient/" + m.ID,
-			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.read"}, ExpiresAt: time.Now().Add(time.Hour)})
-		toks = append(toks, m.ID+"="+tok)
-	}
-	return srv.FHIRBase(), strings.Join(toks, ",")
+	return srv.FHIRBase(), suitetest.Tokens(srv)
 }
 
 func isType(r map[string]any, t string) bool { rt, _ := r["resourceType"].(string); return rt == t }
@@ -174,22 +167,8 @@ func TestPayerRulesOnMutatedData(t *testing.T) {
 			if must == nil { // the focused rule spec
 				must = []string{strings.TrimSuffix(tc.focus[0], "$")}
 			}
-			for _, id := range must {
-				r, ok := rs[id]
-				switch {
-				case !ok:
-					t.Errorf("%s did not run (ran: %v)", id, keys(rs))
-				case r.Outcome != "fail":
-					t.Errorf("%s: %s, want fail (%s)", id, r.Outcome, firstLine(r.Failure, 300))
-				default:
-					t.Logf("%s fails: %s", id, firstLine(r.Failure, 200))
-				}
-			}
-			for id, r := range rs {
-				if r.Outcome != "pass" && r.Outcome != "skip" && !contains(must, id) {
-					t.Errorf("with mutation %s, %s (unrelated) is %s: %s", tc.name, id, r.Outcome, firstLine(r.Failure, 300))
-				}
-			}
+			suitetest.ExpectFail(t, rs, must, "")
+			suitetest.ExpectOthersPass(t, "mutation "+tc.name, rs, must, nil, nil)
 		})
 	}
 }
@@ -197,5 +176,5 @@ func TestPayerRulesOnMutatedData(t *testing.T) {
 // childAt runs the payer suites in a child process against base.
 func childAt(t *testing.T, base, toks string, focus ...string) map[string]specResult {
 	t.Helper()
-	return runChild(t, base, toks, filepath.Join(t.TempDir(), "results.json"), "2.0.0", "", nil, focus...)
+	return suitetest.Child(t, base, toks, options("2.0.0", "", focus))
 }

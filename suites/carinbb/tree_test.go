@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/suitetest"
 	"github.com/pacheck/pacheck/suites/runner"
 )
 
@@ -22,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite testdata/spec-counts.txt")
 // cms-patient-access preset's filter "!prior-auth" leaves them out; the fault table names
 // existing specs. The spec counts per IG are printed and stored in testdata/spec-counts.txt.
 func TestSpecTree(t *testing.T) {
-	if os.Getenv("PACHECK_TEST_CHILD") == "1" {
+	if suitetest.IsChild() {
 		t.Skip("child process")
 	}
 	rep, err := runner.List(runner.Options{Run: &framework.Run{Suites: areas,

@@ -1,165 +1,37 @@
 package uscore_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/onsi/ginkgo/v2/types"
-
-	"github.com/pacheck/pacheck/checks/fhirhttp"
-	"github.com/pacheck/pacheck/fixtures/refserver"
-	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
 	_ "github.com/pacheck/pacheck/suites/capability"
-	"github.com/pacheck/pacheck/suites/framework"
-	"github.com/pacheck/pacheck/suites/runner"
+	"github.com/pacheck/pacheck/suites/internal/suitetest"
 	"github.com/pacheck/pacheck/suites/uscore"
 )
 
-// specResult is what the child writes for each spec.
-type specResult struct {
-	ID      string   `json:"id"`
-	Outcome string   `json:"outcome"`
-	Level   string   `json:"level"`
-	Labels  []string `json:"labels"`
-	Failure string   `json:"failure,omitempty"`
-}
+type specResult = suitetest.Result
 
 // TestHelperRun is the child process: one Ginkgo run per process, so each run re-executes the
-// test binary with PACHECK_TEST_CHILD=1. It runs the uscore and capability suites against
-// PACHECK_TEST_TARGET with one token per patient (PACHECK_TEST_TOKENS: id=token,...) and writes
-// the outcome of every spec to PACHECK_TEST_OUT as JSON.
-func TestHelperRun(t *testing.T) {
-	if os.Getenv("PACHECK_TEST_CHILD") != "1" {
-		t.Skip("child-process helper: run by TestUSCore* with PACHECK_TEST_CHILD=1")
-	}
-	target := os.Getenv("PACHECK_TEST_TARGET")
-	run := &framework.Run{Target: target, Suites: []string{uscore.Area, "capability"},
-		IGs:    map[string][]string{"uscore": strings.Split(os.Getenv("PACHECK_TEST_VERSIONS"), ",")},
-		OutDir: t.TempDir()}
-	framework.Set(run)
-	base, err := fhirhttp.New(run.ClientOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range strings.Split(os.Getenv("PACHECK_TEST_TOKENS"), ",") {
-		pid, tok, ok := strings.Cut(kv, "=")
-		if !ok {
-			continue
-		}
-		run.Patients = append(run.Patients, pid)
-		c := base.WithToken(fhirhttp.StaticToken(tok))
-		run.SetPatientClient(pid, c) // as the CLI does (framework API)
-		if run.Client() == nil {
-			run.SetClient(c)
-		}
-	}
-	var focus []string
-	if f := os.Getenv("PACHECK_TEST_FOCUS"); f != "" {
-		focus = strings.Split(f, "\n") // spec-id regexps: the runner maps them onto Ginkgo's text
-	}
-	rep, err := runner.Run(runner.Options{Run: run, Focus: focus, LabelFilter: os.Getenv("PACHECK_TEST_LABELS"), Timeout: 10 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []specResult
-	for _, s := range rep.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		if s.State == types.SpecStateSkipped && s.Failure.Message == "" {
-			continue // filtered out by focus or labels: not part of this run
-		}
-		out = append(out, specResult{ID: runner.SpecID(s), Outcome: runner.Outcome(s), Level: runner.Level(s),
-			Labels: s.Labels(), Failure: s.Failure.Message})
-	}
-	b, _ := json.MarshalIndent(out, "", " ")
-	if err := os.WriteFile(os.Getenv("PACHECK_TEST_OUT"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+// test binary (suitetest). It runs the uscore and capability suites against the reference server
+// with one token per patient.
+func TestHelperRun(t *testing.T) { suitetest.Helper(t, uscore.Area, "capability") }
 
-// startServer starts the reference server with 3 members and the faults, and mints one token per
-// member (the server's test helper; the HTTP flow itself is covered by refserver/auth tests).
-func startServer(t *testing.T, faults ...string) (string, string) {
-	t.Helper()
-	fs := fault.Set{}
-	for _, f := range faults {
-		if _, ok := fault.Lookup(f); !ok {
-			t.Fatalf("the reference server has no fault %q", f)
-		}
-		fs[f] = true
-	}
-	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1, Faults: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var toks []string
-	for _, m := range srv.Dataset().Members {
-		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-test", Patient: m.ID, FHIRUser: "Patient/" + m.ID,
-			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.read"}, ExpiresAt: time.Now().Add(time.Hour)})
-		toks = append(toks, m.ID+"="+tok)
-	}
-	return base, strings.Join(toks, ",")
-}
-
-// child runs the suites in a child process and returns spec id -> result.
+// child runs the suites in a child process against the reference server with the fault ("" for
+// none) and returns spec id -> result.
 func child(t *testing.T, faultName, versions, labels string, focus ...string) map[string]specResult {
 	t.Helper()
-	var faults []string
-	if faultName != "" {
-		faults = []string{faultName}
-	}
-	base, toks := startServer(t, faults...)
-	out := filepath.Join(t.TempDir(), "results.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRun$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "PACHECK_TEST_CHILD=1", "PACHECK_TEST_TARGET="+base, "PACHECK_TEST_TOKENS="+toks,
-		"PACHECK_TEST_OUT="+out, "PACHECK_TEST_FAULT="+faultName, "PACHECK_TEST_VERSIONS="+versions,
-		"PACHECK_TEST_LABELS="+labels, "PACHECK_TEST_FOCUS="+strings.Join(focus, "\n"))
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child run failed: %v\n%s", err, tail(string(b), 4000))
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("child wrote no results: %v\n%s", err, tail(string(b), 4000))
-	}
-	var rs []specResult
-	if err := json.Unmarshal(data, &rs); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]specResult{}
-	for _, r := range rs {
-		m[r.ID] = r
-	}
-	return m
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
+	return suitetest.ChildWithFault(t, faultName, suitetest.Options{
+		IGs: map[string][]string{uscore.Area: strings.Split(versions, ",")}, Labels: labels, Focus: focus})
 }
 
 // refserverGaps are SHALL specs the reference server's synthetic data or CapabilityStatement
 // does not satisfy yet: a real finding about the reference server (reported to its owner), not a
 // pacheck false positive. Each must fail for exactly this reason; once the data is fixed the
 // spec passes and the entry must go (the test says so).
-var refserverGaps = map[string]string{}
+var refserverGaps = suitetest.Gaps{}
 
 func TestUSCoreAgainstRefserverClean(t *testing.T) {
 	if testing.Short() {
@@ -167,20 +39,7 @@ func TestUSCoreAgainstRefserverClean(t *testing.T) {
 	}
 	rs := child(t, "", "3.1.1,6.1.0", "")
 	for _, v := range []string{"3.1.1", "6.1.0"} {
-		counts := map[string]int{}
-		levels := map[string]int{}
-		n := 0
-		for id, r := range rs {
-			if !strings.HasPrefix(id, "uscore-"+v+"/") {
-				continue
-			}
-			n++
-			counts[r.Outcome]++
-			levels[r.Level]++
-			if r.Level == "SHALL" && (r.Outcome == "fail" || r.Outcome == "error") && !knownGap(t, id, r) {
-				t.Errorf("%s: %s: %s", id, r.Outcome, firstLine(r.Failure, 600))
-			}
-		}
+		n, counts, levels := suitetest.Tally(t, rs, "uscore-"+v+"/", refserverGaps)
 		fmt.Printf("US Core %s: %d specs (SHALL %d, SHOULD %d): pass %d, fail %d, skip %d, error %d\n",
 			v, n, levels["SHALL"], levels["SHOULD"], counts["pass"], counts["fail"], counts["skip"], counts["error"])
 		if n < 150 {
@@ -191,8 +50,8 @@ func TestUSCoreAgainstRefserverClean(t *testing.T) {
 		}
 	}
 	for id, r := range rs {
-		if strings.HasPrefix(id, "capability/") && r.Outcome != "pass" && r.Level == "SHALL" && !knownGap(t, id, r) {
-			t.Errorf("%s: %s: %s", id, r.Outcome, firstLine(r.Failure, 400))
+		if strings.HasPrefix(id, "capability/") && r.Outcome != "pass" && r.Level == "SHALL" && !refserverGaps.Known(t, id, r) {
+			t.Errorf("%s: %s: %s", id, r.Outcome, suitetest.FirstLine(r.Failure, 400))
 		}
 	}
 	for id := range refserverGaps {
@@ -203,31 +62,11 @@ func TestUSCoreAgainstRefserverClean(t *testing.T) {
 	var skips []string
 	for id, r := range rs {
 		if r.Outcome == "skip" || (r.Outcome == "fail" && r.Level != "SHALL") {
-			skips = append(skips, fmt.Sprintf("%s %s: %s", r.Outcome, id, firstLine(r.Failure, 200)))
+			skips = append(skips, fmt.Sprintf("%s %s: %s", r.Outcome, id, suitetest.FirstLine(r.Failure, 200)))
 		}
 	}
 	sort.Strings(skips)
 	t.Logf("not passing (SHOULD failures and skips):\n%s", strings.Join(skips, "\n"))
-}
-
-func knownGap(t *testing.T, id string, r specResult) bool {
-	want, ok := refserverGaps[id]
-	if !ok {
-		return false
-	}
-	if r.Outcome != "fail" || !strings.Contains(r.Failure, want) {
-		t.Errorf("%s: known reference-server gap %q, but the spec is %s: %s", id, want, r.Outcome, firstLine(r.Failure, 300))
-	}
-	t.Logf("known reference-server gap: %s (%s)", id, want)
-	return true
-}
-
-func firstLine(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " | ")
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // TestUSCoreFaults: each reference-server fault makes the specs of its kind of check fail, and the
@@ -299,37 +138,8 @@ func TestUSCoreFaults(t *testing.T) {
 			if len(rs) == 0 {
 				t.Fatalf("no spec ran for focus %v", c.focus)
 			}
-			for _, id := range c.mustFail {
-				r, ok := rs[id]
-				switch {
-				case !ok:
-					t.Errorf("%s did not run (ran: %v)", id, keys(rs))
-				case r.Outcome != "fail":
-					t.Errorf("%s: %s, want fail (%s)", id, r.Outcome, firstLine(r.Failure, 300))
-				case faultSays[c.fault] != "" && !strings.Contains(r.Failure, faultSays[c.fault]):
-					t.Errorf("%s fails, but not for %q: %s", id, faultSays[c.fault], firstLine(r.Failure, 300))
-				}
-			}
-			for id, r := range rs {
-				if r.Outcome == "pass" || r.Outcome == "skip" || contains(c.mustFail, id) {
-					continue
-				}
-				if _, gap := refserverGaps[id]; gap {
-					continue // fails without the fault too (see refserverGaps)
-				}
-				may := false
-				for _, re := range c.mayFail {
-					may = may || regexp.MustCompile(re).MatchString(id)
-				}
-				if !may {
-					t.Errorf("with fault %s, %s (unrelated) is %s: %s", c.fault, id, r.Outcome, firstLine(r.Failure, 300))
-				}
-			}
-			for _, id := range c.mustFail {
-				if r := rs[id]; r.Outcome == "fail" {
-					t.Logf("%s fails: %s", id, firstLine(r.Failure, 200))
-				}
-			}
+			suitetest.ExpectFail(t, rs, c.mustFail, faultSays[c.fault])
+			suitetest.ExpectOthersPass(t, "fault "+c.fault, rs, c.mustFail, c.mayFail, refserverGaps)
 		})
 	}
 }
@@ -345,22 +155,4 @@ var faultSays = map[string]string{
 	"invariant-broken":              "ait-1",
 	"metadata-missing-profile":      "us-core-patient",
 	"metadata-missing-search-param": "service-date",
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func keys(m map[string]specResult) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
