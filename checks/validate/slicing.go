@@ -10,16 +10,32 @@ import (
 // sliced assigns each value of a sliced element to a slice, checks slicing rules and per-slice
 // cardinality, and validates each value against its slice (or the base element).
 func (w *walker) sliced(c *Elem, items, unds []any, arr bool, typ string) {
+	w.sliceGroup(c, items, unds, nil, arr, typ)
+}
+
+// sliceGroup slices the values of c (all of them when sel is nil, else those at the indices in sel)
+// among the slices of c. A slice that is itself sliced (a re-slice, "a/b" in element ids) gets its
+// values sliced again the same way, to any depth: its slicing rules and its re-slices'
+// cardinality apply among the values of that slice.
+func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ string) {
 	count := max(len(items), len(unds))
+	if sel != nil {
+		count = len(sel)
+	}
 	sl := c.Slicing
 	nc := len(w.counts)
 	ns := len(c.Slices)
 	for range 2 * ns {
 		w.counts = append(w.counts, 0)
 	}
+	nd := len(w.deferred)
 	last := -1
 	unmatched := false
-	for i := 0; i < count; i++ {
+	for k := 0; k < count; k++ {
+		i := k
+		if sel != nil {
+			i = sel[k]
+		}
 		var it, u any
 		if i < len(items) {
 			it = items[i]
@@ -55,17 +71,29 @@ func (w *walker) sliced(c *Elem, items, unds []any, arr bool, typ string) {
 			}
 			last = si
 			w.counts[nc+si]++
-			s := c.Slices[si]
-			if s.Slicing != nil && len(s.Slices) > 0 {
-				// re-slicing: match within the slice
-				if ri := w.matchSlice(s, it, typ); ri >= 0 {
-					s = s.Slices[ri]
-				}
-			}
 			w.markMS(c, it, u)
-			w.item(s, it, u, typ)
+			if s := c.Slices[si]; s.Slicing != nil && len(s.Slices) > 0 {
+				// re-sliced: its values are sliced among its re-slices below
+				w.deferred = append(w.deferred, si, i)
+			} else {
+				w.item(s, it, u, typ)
+			}
 		}
 		w.pop(m)
+	}
+	if len(w.deferred) > nd {
+		for si, s := range c.Slices {
+			var sub []int
+			for j := nd; j < len(w.deferred); j += 2 {
+				if w.deferred[j] == si {
+					sub = append(sub, w.deferred[j+1])
+				}
+			}
+			if len(sub) > 0 {
+				w.sliceGroup(s, items, unds, sub, arr, typ)
+			}
+		}
+		w.deferred = w.deferred[:nd]
 	}
 	for si, s := range c.Slices {
 		n := w.counts[nc+si]

@@ -35,7 +35,8 @@ type walker struct {
 	msProfile   *Profile
 	noted       map[string]bool
 	counts      []int
-	quiet       int // >0 while probing a slice/profile match: only count errors
+	deferred    []int // (slice index, value index) pairs of re-sliced values, per sliceGroup
+	quiet       int   // >0 while probing a slice/profile match: only count errors
 	errCount    int
 	rootRes     map[string]any
 	env         fhirpath.Env
@@ -66,6 +67,7 @@ func putWalker(w *walker) {
 	w.path = w.path[:0]
 	w.frames = w.frames[:0]
 	w.depth, w.quiet, w.errCount = 0, 0, 0
+	w.counts, w.deferred = w.counts[:0], w.deferred[:0]
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
 	clear(w.noted)
 	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
