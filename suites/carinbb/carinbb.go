@@ -18,6 +18,7 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -123,8 +124,8 @@ func rules(pc *igspec.ProfileCtx) {
 		for _, r := range pool {
 			var cov map[string]any
 			if ref := claims.FocalCoverage(r); ref != "" {
-				t, id := igspec.SplitRef(ref)
-				resp, err := pc.ReadOnce(td.PatientOf[igspec.ID(r)], t, id)
+				t, id := igdata.SplitRef(ref)
+				resp, err := pc.ReadOnce(td.PatientOf[igdata.ID(r)], t, id)
 				if err != nil {
 					framework.Infra(err)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 )
 
 // Area is the suite area name.
@@ -100,7 +101,7 @@ func publicAccess(g *igspec.IG) {
 		}
 		if resp.Status != http.StatusOK {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: "formulary.public-access", Path: r.Type,
-				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igspec.OutcomeText(resp))})
+				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igdata.OutcomeText(resp))})
 			continue
 		}
 		if resp.ResourceType() == "Bundle" {
@@ -114,7 +115,7 @@ func publicAccess(g *igspec.IG) {
 // links adds the link rules: FormularyItem formulary/subject/tier, payer plan formulary/area.
 func links(pc *igspec.ProfileCtx) {
 	resolve := func(ref string) map[string]any {
-		t, id := igspec.SplitRef(ref)
+		t, id := igdata.SplitRef(ref)
 		if t == "" {
 			return nil
 		}

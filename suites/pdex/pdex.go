@@ -18,6 +18,7 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -126,7 +127,7 @@ func provenanceRules(pc *igspec.ProfileCtx) {
 		var all issue.List
 		for _, r := range pool {
 			ts := agentTypes(r)
-			ref := "Provenance/" + igspec.ID(r)
+			ref := "Provenance/" + igdata.ID(r)
 			if !slices.ContainsFunc(ts, func(c string) bool { return slices.Contains(transmitterCodes, c) }) {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: "pdex.provenance.agents", Path: "Provenance.agent",
 					Message: fmt.Sprintf("%s: no transmitter agent (the payer that sent the data); agent types: %s", ref, strings.Join(ts, ", "))})

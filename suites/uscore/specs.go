@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pacheck/pacheck/checks/jsondiff"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,19 +17,20 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/search"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
 // Rules of the issues the specs raise besides checks/search's.
 const (
-	RuleSearchStatus  = "search.status"
+	RuleSearchStatus  = igdata.RuleSearchStatus
 	RuleMissingMatch  = "search.missing-match"
 	RuleSearchType    = "search.bundle-type"
 	RuleFormsDiffer   = "search.reference-forms"
 	RulePostDiffers   = "search.post"
 	RulePagingLost    = "search.paging.lost"
 	RulePagingTotal   = "search.paging.total"
-	RuleRead          = "read"
+	RuleRead          = igdata.RuleRead
 	RuleMustSupport   = "must-support"
 	RuleRefResolve    = "reference.resolve"
 	RuleRefTarget     = "reference.target"
@@ -46,9 +46,9 @@ const noSystem = "urn:pacheck:no-such-system"
 
 // needPool returns the type's data and the profile's resources, or ends the spec: skip without
 // patients or data, error on tool trouble, fail when the server misbehaved while fetching.
-func needPool(pc *profileCtx) (*typeData, []map[string]any) {
+func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
 	GinkgoHelper()
-	if len(patients(pc.run)) == 0 {
+	if len(igdata.Patients(pc.run)) == 0 {
 		framework.SkipBecause("no patient id is configured for the run, so no US Core data can be searched",
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
 	}
@@ -63,11 +63,9 @@ func needPool(pc *profileCtx) (*typeData, []map[string]any) {
 	if len(p) == 0 {
 		skipNoPool(pc, td)
 	}
-	framework.Note("data", "%d %s resource(s) of %s found by %s", len(p), pc.prof.ID, describePatients(pc.run), strings.Join(td.Queries, ", "))
+	framework.Note("data", "%d %s resource(s) of %s found by %s", len(p), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(td.Queries, ", "))
 	return td, p
 }
-
-func rid(r map[string]any) string { s, _ := r["id"].(string); return s }
 
 // comboQuery is a search built from one source resource's values.
 type comboQuery struct {
@@ -80,11 +78,11 @@ func (q *comboQuery) values() url.Values { return search.Query(q.criteria...) }
 
 // buildCombo finds the first resource of the pool that has a value for every parameter of the
 // combination and builds the search from its values. why explains a failure to find one.
-func buildCombo(pc *profileCtx, c ig.Combo, td *typeData, pool []map[string]any) (*comboQuery, string) {
+func buildCombo(pc *profileCtx, c ig.Combo, td *igdata.TypeData, pool []map[string]any) (*comboQuery, string) {
 	ctx := context.Background()
 	missing := map[string]int{}
 	for _, r := range pool {
-		q := &comboQuery{source: r, pid: td.PatientOf[rid(r)]}
+		q := &comboQuery{source: r, pid: td.PatientOf[igdata.ID(r)]}
 		ok := true
 		for _, name := range c.Params {
 			sp := pc.res.Param(name)
@@ -96,7 +94,7 @@ func buildCombo(pc *profileCtx, c ig.Combo, td *typeData, pool []map[string]any)
 			case name == "patient" && pc.res.Type != "Patient":
 				val = q.pid
 			case name == "_id":
-				val = rid(r)
+				val = igdata.ID(r)
 			default:
 				vals := search.SearchValues(ctx, nil, r, sp.Param)
 				if len(vals) > 0 {
@@ -128,7 +126,7 @@ func buildCombo(pc *profileCtx, c ig.Combo, td *typeData, pool []map[string]any)
 		}
 	}
 	return nil, fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
-		len(pool), pc.prof.ID, describePatients(pc.run), c.Name(), strings.Join(parts, "; "))
+		len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), c.Name(), strings.Join(parts, "; "))
 }
 
 // isPeriodValue reports whether the first value of a date parameter is a Period (searched with ge).
@@ -153,38 +151,13 @@ func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.P
 	if c == nil {
 		framework.Infra(fmt.Errorf("no authorized client for patient %s: the run has no token", pid))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), runBudget(pc.run))
-	defer cancel()
-	var first *fhirhttp.Response
-	var err error
-	method := "GET"
-	if post {
-		method = "POST"
-		first, err = c.SearchPost(ctx, pc.res.Type, q)
-	} else {
-		first, err = c.Search(ctx, pc.res.Type, q)
-	}
-	if err != nil {
-		framework.Infra(err)
-	}
-	label := method + " " + pc.res.Type + "?" + redactQuery(pc, q)
+	label := "GET " + pc.res.Type + "?" + redactQuery(pc, q)
 	if post {
 		label = "POST " + pc.res.Type + "/_search " + redactQuery(pc, q)
 	}
-	if first.Status != http.StatusOK {
-		return nil, issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.res.Type,
-			Message: fmt.Sprintf("%s: expected HTTP 200 with a searchset Bundle, got %d%s", label, first.Status, outcomeText(first))}}
-	}
-	pages, err := c.Follow(ctx, first)
-	if err != nil {
-		framework.Infra(err)
-	}
-	var out issue.List
-	for _, is := range pages.Issues {
-		if is.Severity == issue.Error {
-			is.Message = label + ": " + is.Message
-			out = append(out, is)
-		}
+	pages, out := igdata.Search(pc.run, c, pc.res.Type, q, post, label)
+	if pages == nil {
+		return nil, out
 	}
 	for i, pg := range pages.Pages {
 		if pg.Resource == nil {
@@ -198,35 +171,6 @@ func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.P
 	return pages, out
 }
 
-// outcomeText summarizes an OperationOutcome body for a failure message.
-func outcomeText(r *fhirhttp.Response) string {
-	if r.ResourceType() != "OperationOutcome" {
-		return ""
-	}
-	is, _ := r.Resource["issue"].([]any)
-	for _, x := range is {
-		m, _ := x.(map[string]any)
-		if d, _ := m["diagnostics"].(string); d != "" {
-			if len(d) > 160 {
-				d = d[:160] + "..."
-			}
-			return " (OperationOutcome: " + d + ")"
-		}
-	}
-	return " (OperationOutcome)"
-}
-
-func ids(rs []map[string]any, typ string) []string {
-	var out []string
-	for _, r := range rs {
-		if t, _ := r["resourceType"].(string); t == typ {
-			out = append(out, rid(r))
-		}
-	}
-	sort.Strings(out)
-	return slices.Compact(out)
-}
-
 // checkResult checks every match against the criteria and that the source resource came back.
 func checkResult(pc *profileCtx, pages *fhirhttp.Pages, criteria []search.Criterion, sourceID, label string) issue.List {
 	matches := pages.Matches()
@@ -236,9 +180,9 @@ func checkResult(pc *profileCtx, pages *fhirhttp.Pages, criteria []search.Criter
 			out[i].Message = label + ": " + out[i].Message
 		}
 	}
-	if sourceID != "" && !slices.Contains(ids(matches, pc.res.Type), sourceID) {
+	if sourceID != "" && !slices.Contains(igdata.IDs(matches, pc.res.Type), sourceID) {
 		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: pc.res.Type,
-			Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.res.Type, sourceID, len(ids(matches, pc.res.Type)))})
+			Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.res.Type, sourceID, len(igdata.IDs(matches, pc.res.Type)))})
 	}
 	return out
 }
@@ -249,7 +193,7 @@ func specSearch(pc *profileCtx, c ig.Combo) {
 	if q == nil {
 		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.res.Type, pc.prof.ID, strings.Join(c.Params, ", ")))
 	}
-	source := rid(q.source)
+	source := igdata.ID(q.source)
 	var all issue.List
 	label := "GET " + pc.res.Type + "?" + safeQuery(q.criteria)
 	pages, fails := runSearch(pc, q.pid, q.values(), false)
@@ -275,7 +219,7 @@ func specSearch(pc *profileCtx, c ig.Combo) {
 			if vp != nil {
 				all = append(all, checkResult(pc, vp, crit, want, vlabel)...)
 				if cr.Param.Type == "reference" && pages != nil {
-					a, b := ids(pages.Matches(), pc.res.Type), ids(vp.Matches(), pc.res.Type)
+					a, b := igdata.IDs(pages.Matches(), pc.res.Type), igdata.IDs(vp.Matches(), pc.res.Type)
 					if !slices.Equal(a, b) {
 						all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleFormsDiffer, Path: cr.Param.Code,
 							Message: fmt.Sprintf("%s returned %d match(es) but %s returned %d: both reference forms must find the same resources", label, len(a), vlabel, len(b))})
@@ -406,10 +350,10 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 		}
 	}
 	if src == nil {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for %s (%s)", len(pool), pc.prof.ID, describePatients(pc.run), sp.Name, sp.Param.Expression),
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), sp.Name, sp.Param.Expression),
 			fmt.Sprintf("a %s record with %s", pc.res.Type, sp.Param.Expression))
 	}
-	pid := td.PatientOf[rid(src)]
+	pid := td.PatientOf[igdata.ID(src)]
 	// values of resources of the same patient
 	var others []string
 	for _, r := range td.ByPatient[pid] {
@@ -436,17 +380,17 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 	pages, fails := runSearch(pc, pid, q, false)
 	all := fails
 	if pages != nil {
-		all = append(all, checkResult(pc, pages, crit, rid(src), label)...)
+		all = append(all, checkResult(pc, pages, crit, igdata.ID(src), label)...)
 		// every resource of the patient with any of the values must be found
 		want := map[string]bool{}
 		for _, r := range td.ByPatient[pid] {
 			for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
 				if slices.Contains(orVals, v) {
-					want[rid(r)] = true
+					want[igdata.ID(r)] = true
 				}
 			}
 		}
-		got := ids(pages.Matches(), pc.res.Type)
+		got := igdata.IDs(pages.Matches(), pc.res.Type)
 		for id := range want {
 			if !slices.Contains(got, id) {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: sp.Name,
@@ -529,14 +473,14 @@ func specPost(pc *profileCtx, c ig.Combo) {
 	post, pf := runSearch(pc, q.pid, q.values(), true)
 	all := append(gf, pf...)
 	if get != nil && post != nil {
-		a, b := ids(get.Matches(), pc.res.Type), ids(post.Matches(), pc.res.Type)
+		a, b := igdata.IDs(get.Matches(), pc.res.Type), igdata.IDs(post.Matches(), pc.res.Type)
 		if !slices.Equal(a, b) {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RulePostDiffers, Path: pc.res.Type,
 				Message: fmt.Sprintf("POST %s/_search %s returned %d match(es), GET returned %d: they must return the same resources", pc.res.Type, safeQuery(q.criteria), len(b), len(a))})
 		}
 	}
 	if post != nil {
-		all = append(all, checkResult(pc, post, q.criteria, rid(q.source), "POST "+pc.res.Type+"/_search "+safeQuery(q.criteria))...)
+		all = append(all, checkResult(pc, post, q.criteria, igdata.ID(q.source), "POST "+pc.res.Type+"/_search "+safeQuery(q.criteria))...)
 	}
 	framework.ExpectConformant("POST _search", all)
 }
@@ -550,7 +494,7 @@ type pagingResult struct {
 
 func specPaging(pc *profileCtx) {
 	td, _ := needPool(pc)
-	r := memoize(pc.run, "paging:"+pc.res.Type, func() *pagingResult { return paging(pc, td) })
+	r := igdata.Memo(store(pc.run), "paging:"+pc.res.Type, func() *pagingResult { return paging(pc, td) })
 	if r.skip != "" {
 		framework.SkipBecause(r.skip, r.enable)
 	}
@@ -558,21 +502,21 @@ func specPaging(pc *profileCtx) {
 	framework.ExpectConformant("paging", r.issues)
 }
 
-func paging(pc *profileCtx, td *typeData) *pagingResult {
+func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 	if td.Indirect {
 		return &pagingResult{skip: fmt.Sprintf("the %s resources of %s were found only through _revinclude (%s found none), so there is no patient search to page through",
-			pc.res.Type, describePatients(pc.run), pc.res.Type+"?"+pc.srv.PatientParam(pc.res)+"="),
+			pc.res.Type, igdata.DescribePatients(pc.run), pc.res.Type+"?"+pc.srv.PatientParam(pc.res)+"="),
 			enable: fmt.Sprintf("%s resources the server returns for %s?%s=<patient>", pc.res.Type, pc.res.Type, pc.srv.PatientParam(pc.res))}
 	}
 	// the patient with the most resources of the type
 	best, n := "", 0
-	for _, pid := range patients(pc.run) {
+	for _, pid := range igdata.Patients(pc.run) {
 		if len(td.ByPatient[pid]) > n {
 			best, n = pid, len(td.ByPatient[pid])
 		}
 	}
 	if n < 2 {
-		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.res.Type, describePatients(pc.run), n),
+		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.res.Type, igdata.DescribePatients(pc.run), n),
 			enable: fmt.Sprintf("a member with two or more %s resources", pc.res.Type)}
 	}
 	count := (n + 2) / 3 // about three pages
@@ -580,7 +524,7 @@ func paging(pc *profileCtx, td *typeData) *pagingResult {
 	q := url.Values{pp: {best}, "_count": {fmt.Sprint(count)}}
 	label := "GET " + pc.res.Type + "?" + q.Encode()
 	c := clientFor(pc.run, best)
-	ctx, cancel := context.WithTimeout(context.Background(), runBudget(pc.run))
+	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(pc.run))
 	defer cancel()
 	first, err := c.Search(ctx, pc.res.Type, q)
 	res := &pagingResult{}
@@ -590,7 +534,7 @@ func paging(pc *profileCtx, td *typeData) *pagingResult {
 	}
 	if first.Status != http.StatusOK {
 		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.res.Type,
-			Message: fmt.Sprintf("%s: expected HTTP 200, got %d%s", label, first.Status, outcomeText(first))}}
+			Message: fmt.Sprintf("%s: expected HTTP 200, got %d%s", label, first.Status, igdata.OutcomeText(first))}}
 		return res
 	}
 	pages, err := c.Follow(ctx, first)
@@ -613,8 +557,8 @@ func paging(pc *profileCtx, td *typeData) *pagingResult {
 				Message: fmt.Sprintf("%s: page %d is a Bundle of type %q, expected searchset", label, i+1, t)})
 		}
 	}
-	got := ids(pages.Matches(), pc.res.Type)
-	want := ids(td.ByPatient[best], pc.res.Type)
+	got := igdata.IDs(pages.Matches(), pc.res.Type)
+	want := igdata.IDs(td.ByPatient[best], pc.res.Type)
 	res.note = fmt.Sprintf("%s: %d page(s), %d distinct match(es); the search without _count found %d", label, len(pages.Pages), len(got), len(want))
 	if !pages.Truncated {
 		var lost []string
@@ -650,26 +594,12 @@ func specRead(pc *profileCtx) {
 			break
 		}
 		n++
-		id := rid(r)
-		rr := readOnce(pc.run, td.PatientOf[id], pc.res.Type, id)
-		if rr.err != nil {
-			framework.Infra(rr.err)
+		id := igdata.ID(r)
+		resp, err := readOnce(pc.run, td.PatientOf[id], pc.res.Type, id)
+		if err != nil {
+			framework.Infra(err)
 		}
-		ref := pc.res.Type + "/" + id
-		switch {
-		case rr.resp.Status != http.StatusOK:
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: ref,
-				Message: fmt.Sprintf("GET %s: expected HTTP 200, got %d%s", ref, rr.resp.Status, outcomeText(rr.resp))})
-		case rr.resp.ResourceType() != pc.res.Type || rid(rr.resp.Resource) != id:
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: ref,
-				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, rr.resp.ResourceType(), rid(rr.resp.Resource))})
-		default:
-			if diff := jsondiff.FirstDiff(jsondiff.WithoutMeta(r), jsondiff.WithoutMeta(rr.resp.Resource), pc.res.Type); diff != "" {
-				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRead, Path: diff,
-					Message:     fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, diff),
-					Diagnostics: ref})
-			}
-		}
+		all = append(all, igdata.CheckRead(pc.res.Type, id, r, resp)...)
 	}
 	framework.Note("read", "%d resource(s) read", n)
 	framework.ExpectConformant("read", all)
@@ -681,42 +611,17 @@ func specMustSupport(pc *profileCtx) {
 	if err != nil {
 		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
 	}
-	present := map[string]bool{}
-	for _, m := range ms {
-		for _, r := range pool {
-			if m.Present(r) {
-				present[m.ID] = true
-				break
-			}
-		}
-	}
-	var missing, notRequired []string
-	for _, m := range ms {
-		if present[m.ID] {
-			continue
-		}
-		if m.NotRequired != "" {
-			notRequired = append(notRequired, m.ID+": "+m.NotRequired)
-			continue
-		}
-		alt := false
-		for _, a := range m.Alternatives {
-			alt = alt || present[a]
-		}
-		if !alt {
-			missing = append(missing, m.ID)
-		}
-	}
+	missing, notRequired := igdata.MustSupportGaps(ms, pool)
 	if len(notRequired) > 0 {
 		framework.Note("must-support not required in data", "%s", strings.Join(notRequired, "\n"))
 	}
 	framework.Note("must-support", "%d must-support element(s) of %s; %d found across %d resource(s) of %s",
-		len(ms), pc.prof.ID, len(ms)-len(missing), len(pool), describePatients(pc.run))
+		len(ms), pc.prof.ID, len(ms)-len(missing), len(pool), igdata.DescribePatients(pc.run))
 	if len(missing) > 0 {
 		var l issue.List
 		for _, id := range missing {
 			l = append(l, issue.Issue{Severity: issue.Error, Rule: RuleMustSupport, Path: id, Profile: pc.prof.URL, ElementID: id,
-				Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s) of %s", id, len(pool), pc.prof.ID, describePatients(pc.run))})
+				Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s) of %s", id, len(pool), pc.prof.ID, igdata.DescribePatients(pc.run))})
 		}
 		framework.ExpectConformant(fmt.Sprintf("must-support: missing %s", strings.Join(missing, ", ")), l)
 	}
@@ -748,7 +653,7 @@ func specReferences(pc *profileCtx) {
 					continue
 				}
 				seen[s] = true
-				refs = append(refs, ref{elem: m.ID, ref: s, pid: td.PatientOf[rid(r)], targets: m.Targets})
+				refs = append(refs, ref{elem: m.ID, ref: s, pid: td.PatientOf[igdata.ID(r)], targets: m.Targets})
 			}
 		}
 	}
@@ -757,7 +662,7 @@ func specReferences(pc *profileCtx) {
 	}
 	if len(refs) == 0 {
 		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s populates a must-support reference (%s) with a literal reference",
-			len(pool), pc.prof.ID, describePatients(pc.run), strings.Join(refElems, ", ")),
+			len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(refElems, ", ")),
 			"a record whose must-support references are literal (Type/id) references")
 	}
 	var all issue.List
@@ -765,19 +670,19 @@ func specReferences(pc *profileCtx) {
 		if i >= maxReads {
 			break
 		}
-		typ, id := splitRef(rf.ref)
+		typ, id := igdata.SplitRef(rf.ref)
 		if typ == "" {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRefResolve, Path: rf.elem,
 				Message: fmt.Sprintf("%s: reference %q is not a Type/id or absolute URL reference", rf.elem, rf.ref)})
 			continue
 		}
-		rr := readOnce(pc.run, rf.pid, typ, id)
-		if rr.err != nil {
-			framework.Infra(rr.err)
+		resp, err := readOnce(pc.run, rf.pid, typ, id)
+		if err != nil {
+			framework.Infra(err)
 		}
-		if rr.resp.Status != http.StatusOK || rr.resp.ResourceType() != typ {
+		if resp.Status != http.StatusOK || resp.ResourceType() != typ {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRefResolve, Path: rf.elem,
-				Message: fmt.Sprintf("%s: reference %s/%s does not resolve: GET answered %d%s", rf.elem, typ, id, rr.resp.Status, outcomeText(rr.resp))})
+				Message: fmt.Sprintf("%s: reference %s/%s does not resolve: GET answered %d%s", rf.elem, typ, id, resp.Status, igdata.OutcomeText(resp))})
 			continue
 		}
 		if len(rf.targets) > 0 {
@@ -793,7 +698,7 @@ func specReferences(pc *profileCtx) {
 					Message: fmt.Sprintf("%s: reference to %s, but the element allows %s", rf.elem, typ, strings.Join(allowed, ", "))})
 				continue
 			}
-			all = append(all, conformsToTarget(pc, rr.resp, rf.elem, typ, rf.targets)...)
+			all = append(all, conformsToTarget(pc, resp, rf.elem, typ, rf.targets)...)
 		}
 	}
 	framework.Note("references", "%d must-support reference(s) resolved", min(len(refs), maxReads))
@@ -815,7 +720,7 @@ func specRevinclude(pc *profileCtx) {
 	var all issue.List
 	found := 0
 	var asked []string
-	for _, pid := range patients(pc.run) {
+	for _, pid := range igdata.Patients(pc.run) {
 		if len(td.ByPatient[pid]) == 0 {
 			continue
 		}
@@ -826,27 +731,11 @@ func specRevinclude(pc *profileCtx) {
 		if pages == nil {
 			continue
 		}
-		matched := map[string]bool{}
-		for _, id := range ids(pages.Matches(), pc.res.Type) {
-			matched[pc.res.Type+"/"+id] = true
-		}
-		for _, r := range pages.Entries {
-			if t, _ := r["resourceType"].(string); t != "Provenance" {
-				continue
-			}
-			found++
-			targets, _ := r["target"].([]any)
-			hit := false
-			for _, x := range targets {
-				xm, _ := x.(map[string]any)
-				s, _ := xm["reference"].(string)
-				t, id := splitRef(s)
-				hit = hit || matched[t+"/"+id]
-			}
-			if !hit {
-				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "Provenance.target",
-					Message: fmt.Sprintf("%s?%s: Provenance/%s was included but targets none of the matched %s resources", pc.res.Type, q.Encode(), rid(r), pc.res.Type)})
-			}
+		n, stray := igdata.IncludedProvenance(pages, pc.res.Type)
+		found += n
+		for _, id := range stray {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "Provenance.target",
+				Message: fmt.Sprintf("%s?%s: Provenance/%s was included but targets none of the matched %s resources", pc.res.Type, q.Encode(), id, pc.res.Type)})
 		}
 	}
 	if found == 0 && len(all) == 0 {
@@ -855,8 +744,8 @@ func specRevinclude(pc *profileCtx) {
 			if i >= 5 {
 				break
 			}
-			pid := td.PatientOf[rid(r)]
-			q := url.Values{"target": {pc.res.Type + "/" + rid(r)}}
+			pid := td.PatientOf[igdata.ID(r)]
+			q := url.Values{"target": {pc.res.Type + "/" + igdata.ID(r)}}
 			c := clientFor(pc.run, pid)
 			ctx, cancel := pc.run.Ctx()
 			resp, err := c.Search(ctx, "Provenance", q)
@@ -866,13 +755,13 @@ func specRevinclude(pc *profileCtx) {
 			}
 			if resp.Status == http.StatusOK && len(fhirhttp.Entries(resp.Resource)) > 0 {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "_revinclude",
-					Message: fmt.Sprintf("Provenance?target=%s/%s finds Provenance, but %s returned none with _revinclude=Provenance:target", pc.res.Type, rid(r), strings.Join(asked, ", "))})
+					Message: fmt.Sprintf("Provenance?target=%s/%s finds Provenance, but %s returned none with _revinclude=Provenance:target", pc.res.Type, igdata.ID(r), strings.Join(asked, ", "))})
 				break
 			}
 		}
 		if len(all) == 0 {
 			framework.SkipBecause(fmt.Sprintf("no Provenance targets the %s resources of %s (%s returned none, and Provenance?target= found none)",
-				pc.res.Type, describePatients(pc.run), strings.Join(asked, ", ")),
+				pc.res.Type, igdata.DescribePatients(pc.run), strings.Join(asked, ", ")),
 				fmt.Sprintf("a Provenance whose target is a %s of a tested member", pc.res.Type))
 		}
 	}
@@ -900,11 +789,11 @@ func specInclude(pc *profileCtx, include string) {
 		if err != nil {
 			continue
 		}
-		pid := td.PatientOf[rid(r)]
+		pid := td.PatientOf[igdata.ID(r)]
 		for _, v := range vals {
 			vm, _ := v.V.(map[string]any)
 			s, _ := vm["reference"].(string)
-			t, id := splitRef(s)
+			t, id := igdata.SplitRef(s)
 			if t == "" || (len(parts) == 3 && t != parts[2]) {
 				continue
 			}
@@ -915,7 +804,7 @@ func specInclude(pc *profileCtx, include string) {
 		}
 	}
 	if len(want) == 0 {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference at %s (%s)", len(pool), pc.prof.ID, describePatients(pc.run), parts[1], expr),
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference at %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), parts[1], expr),
 			fmt.Sprintf("a %s whose %s is a reference (not a code or contained resource)", pc.res.Type, parts[1]))
 	}
 	var all issue.List
@@ -932,8 +821,8 @@ func specInclude(pc *profileCtx, include string) {
 		} else {
 			var idList []string
 			for _, r := range pool {
-				if td.PatientOf[rid(r)] == pid {
-					idList = append(idList, rid(r))
+				if td.PatientOf[igdata.ID(r)] == pid {
+					idList = append(idList, igdata.ID(r))
 				}
 			}
 			q.Set("_id", strings.Join(idList, ","))
@@ -946,7 +835,7 @@ func specInclude(pc *profileCtx, include string) {
 		got := map[string]bool{}
 		for _, r := range pages.Entries {
 			t, _ := r["resourceType"].(string)
-			got[t+"/"+rid(r)] = true
+			got[t+"/"+igdata.ID(r)] = true
 		}
 		var lost []string
 		for ref := range want[pid] {

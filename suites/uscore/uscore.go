@@ -13,8 +13,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -28,13 +28,6 @@ const DefaultVersion = "6.1.0"
 // Ginkgo fixes top-level containers at init, before the run is known; a version a run asks for
 // that is not listed here (a package added with --package) is still generated, under "uscore/".
 var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
-
-func packageSet(run *framework.Run) (*profiles.Set, error) {
-	if run != nil && run.Profiles != nil {
-		return run.Profiles, nil
-	}
-	return profiles.Embedded()
-}
 
 func wanted(v string) bool {
 	run := framework.Current()
@@ -69,7 +62,7 @@ var _ = func() bool {
 // buildVersion generates the specs of one US Core version from its package.
 func buildVersion(v string) {
 	run := framework.Current()
-	set, err := packageSet(run)
+	set, err := igdata.PackageSet(run)
 	var srv *ig.Server
 	if err == nil {
 		srv, err = ig.Load(set, v)
@@ -265,16 +258,7 @@ func firstShall(res *ig.Resource) *ig.Combo {
 	return nil
 }
 
-// describePatients names the searched patients for skip messages.
-func describePatients(run *framework.Run) string {
-	ps := patients(run)
-	if len(ps) == 0 {
-		return "no patient"
-	}
-	return "patients " + strings.Join(ps, ", ")
-}
-
-func skipNoPool(pc *profileCtx, td *typeData) {
+func skipNoPool(pc *profileCtx, td *igdata.TypeData) {
 	GinkgoHelper()
 	how := strings.Join(td.Queries, ", ")
 	if how == "" {
@@ -282,6 +266,6 @@ func skipNoPool(pc *profileCtx, td *typeData) {
 	}
 	framework.SkipBecause(
 		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile)",
-			pc.res.Type, pc.prof.ID, describePatients(pc.run), len(td.Resources), pc.res.Type, how),
+			pc.res.Type, pc.prof.ID, igdata.DescribePatients(pc.run), len(td.Resources), pc.res.Type, how),
 		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile", pc.res.Type, pc.prof.URL))
 }

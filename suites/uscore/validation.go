@@ -1,56 +1,19 @@
 package uscore
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 )
-
-// ValidateFunc validates one resource against a profile canonical within an IG package context
-// ("hl7.fhir.us.core#6.1.0") and returns the issues.
-type ValidateFunc func(ctx context.Context, raw []byte, profile, ig string) (issue.List, error)
-
-// NewValidator builds the validator from the run's package set. It is installed by
-// validator_impl.go when pacheck's validator (checks/validate) is part of the build; while it is
-// nil, validation specs are skipped with that reason and reference targets are checked by type.
-var NewValidator func(set *profiles.Set) (ValidateFunc, error)
-
-var (
-	valMu  sync.Mutex
-	valFns = map[*profiles.Set]ValidateFunc{}
-)
-
-func validatorFor(run *framework.Run) (ValidateFunc, error) {
-	if NewValidator == nil {
-		return nil, nil
-	}
-	set, err := packageSet(run)
-	if err != nil {
-		return nil, err
-	}
-	valMu.Lock()
-	defer valMu.Unlock()
-	if f, ok := valFns[set]; ok {
-		return f, nil
-	}
-	f, err := NewValidator(set)
-	if err != nil {
-		return nil, err
-	}
-	valFns[set] = f
-	return f, nil
-}
 
 func specValidation(pc *profileCtx) {
 	_, pool := needPool(pc)
-	val, err := validatorFor(pc.run)
+	val, err := igdata.Validator(pc.run)
 	if err != nil {
 		framework.Infra(err)
 	}
@@ -70,7 +33,7 @@ func specValidation(pc *profileCtx) {
 		if err != nil {
 			framework.Infra(err)
 		}
-		ref := pc.res.Type + "/" + rid(r)
+		ref := pc.res.Type + "/" + igdata.ID(r)
 		for _, is := range l {
 			// Findings against other profiles the resource claims (meta.profile) belong to those
 			// profiles' specs; structural and base-resource findings (no profile) stay.
@@ -90,7 +53,7 @@ func specValidation(pc *profileCtx) {
 // it must conform to at least one of those of its type. Without the validator only the type is
 // checked (by the caller).
 func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string, targets []string) issue.List {
-	val, err := validatorFor(pc.run)
+	val, err := igdata.Validator(pc.run)
 	if err != nil || val == nil {
 		return nil
 	}
@@ -120,7 +83,7 @@ func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string,
 	if tried == 0 {
 		return nil
 	}
-	ref := typ + "/" + rid(resp.Resource)
+	ref := typ + "/" + igdata.ID(resp.Resource)
 	return issue.List{{Severity: issue.Error, Rule: RuleRefTarget, Path: elem,
 		Message:     fmt.Sprintf("%s: %s conforms to none of the target profiles (%d error(s), first: %s)", elem, ref, len(firstErrs), firstErrs[0].String()),
 		Diagnostics: ref}}

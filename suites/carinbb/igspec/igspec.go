@@ -10,14 +10,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pacheck/pacheck/checks/jsondiff"
-	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -25,9 +21,8 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/search"
-	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
-	"github.com/pacheck/pacheck/suites/uscore"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -70,17 +65,9 @@ type ProfileCtx struct {
 	Prof *ig.Profile
 }
 
-// PackageSet is the run's package set or the embedded one.
-func PackageSet(run *framework.Run) (*profiles.Set, error) {
-	if run != nil && run.Profiles != nil {
-		return run.Profiles, nil
-	}
-	return profiles.Embedded()
-}
-
 // Load resolves the IG's CapabilityStatement.
 func (g *IG) Load(run *framework.Run) error {
-	set, err := PackageSet(run)
+	set, err := igdata.PackageSet(run)
 	if err != nil {
 		return err
 	}
@@ -259,57 +246,15 @@ func (pc *ProfileCtx) build() {
 // ---- data ----
 
 // TypeData is what was fetched for one resource type.
-type TypeData struct {
-	Type      string
-	Resources []map[string]any
-	PatientOf map[string]string
-	Queries   []string
-	Err       error
-	Fail      issue.List
-}
+type TypeData = igdata.TypeData
 
-type store struct {
-	mu    sync.Mutex
-	types map[string]*TypeData
-	reads map[string]*fhirhttp.Response
-	memo  map[string]any
-}
-
-func getStore(run *framework.Run, public bool) *store {
+// store is the run's store of the payer suites (one for the public IGs, one for the others).
+func store(run *framework.Run, public bool) *igdata.Store {
 	key := "igspec.store"
 	if public {
 		key += ".public"
 	}
-	if v, ok := run.Value(key); ok {
-		return v.(*store)
-	}
-	s := &store{types: map[string]*TypeData{}, reads: map[string]*fhirhttp.Response{}, memo: map[string]any{}}
-	run.SetValue(key, s)
-	return s
-}
-
-// Memo runs f once per run and key.
-func Memo[T any](run *framework.Run, key string, f func() T) T {
-	st := getStore(run, false)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if v, ok := st.memo[key]; ok {
-		return v.(T)
-	}
-	v := f()
-	st.memo[key] = v
-	return v
-}
-
-// Patients are the run's patient ids, deduplicated.
-func Patients(run *framework.Run) []string {
-	var out []string
-	for _, p := range run.Patients {
-		if p != "" && !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
+	return igdata.StoreOf(run, key)
 }
 
 // Who names whose data was searched, for messages: the patients, or the public endpoint.
@@ -317,20 +262,11 @@ func (pc *ProfileCtx) Who() string {
 	if pc.IG.Public {
 		return "the public endpoint"
 	}
-	return DescribePatients(pc.Run)
+	return igdata.DescribePatients(pc.Run)
 }
 
-// DescribePatients names the searched patients for skip messages.
-func DescribePatients(run *framework.Run) string {
-	ps := Patients(run)
-	if len(ps) == 0 {
-		return "no patient"
-	}
-	return "patients " + strings.Join(ps, ", ")
-}
-
-// ClientFor is the client for a patient's data (see the package function), or the public
-// client for public IGs.
+// ClientFor is the authorized client of a patient (the run's per-patient client,
+// framework.Run.SetPatientClient, else its main client), or the public client for public IGs.
 func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 	if pc.IG.Public {
 		c, err := pc.Run.PublicClient()
@@ -339,73 +275,28 @@ func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 		}
 		return c
 	}
-	return ClientFor(pc.Run, pid)
-}
-
-// ClientFor is the authorized client of a patient: the run's per-patient client
-// (framework.Run.SetPatientClient), else the run's main client.
-func ClientFor(run *framework.Run, pid string) *fhirhttp.Client {
-	return run.PatientClient(pid)
-}
-
-func budget(run *framework.Run) time.Duration {
-	if d := run.Limits.RequestTimeout * 20; d > 0 {
-		return d
-	}
-	return 5 * time.Minute
+	return pc.Run.PatientClient(pid)
 }
 
 // Fetch fetches the resources of a type: by patient for patient-searched types, the whole type
 // for public IGs, else by reading the references to the type found in the IG's patient-searched
 // types.
 func (pc *ProfileCtx) Fetch(typ string) *TypeData {
+	return store(pc.Run, pc.IG.Public).TypeOnce(typ, func() *TypeData { return pc.fetchNow(typ) })
+}
+
+func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 	g, run := pc.IG, pc.Run
-	st := getStore(run, g.Public)
-	st.mu.Lock()
-	if td, ok := st.types[typ]; ok {
-		st.mu.Unlock()
-		return td
-	}
-	st.mu.Unlock()
-	td := &TypeData{Type: typ, PatientOf: map[string]string{}}
-	ctx, cancel := context.WithTimeout(context.Background(), budget(run))
+	td := igdata.NewTypeData(typ)
+	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(run))
 	defer cancel()
-	add := func(pid string, r map[string]any) {
-		if rt, _ := r["resourceType"].(string); rt != typ || ID(r) == "" {
-			return
-		}
-		if _, dup := td.PatientOf[ID(r)]; dup {
-			return
-		}
-		td.PatientOf[ID(r)] = pid
-		td.Resources = append(td.Resources, r)
-	}
 	search := func(pid string, q url.Values) {
 		c := pc.ClientFor(pid)
 		if c == nil {
 			td.Err = fmt.Errorf("no client for patient %s: the run has no token (configure auth, or install one per patient)", pid)
 			return
 		}
-		td.Queries = append(td.Queries, typ+"?"+q.Encode())
-		pages, err := c.SearchAll(ctx, typ, q)
-		if err != nil {
-			td.Err = err
-			return
-		}
-		if len(pages.Pages) > 0 && pages.Pages[0].Status != http.StatusOK {
-			td.Fail = append(td.Fail, issue.Issue{Severity: issue.Error, Rule: "search.status", Path: typ,
-				Message: fmt.Sprintf("GET %s?%s: expected HTTP 200, got %d%s", typ, q.Encode(), pages.Pages[0].Status, OutcomeText(pages.Pages[0]))})
-			return
-		}
-		for _, is := range pages.Issues {
-			if is.Severity == issue.Error {
-				is.Message = typ + "?" + q.Encode() + ": " + is.Message
-				td.Fail = append(td.Fail, is)
-			}
-		}
-		for _, r := range pages.Matches() {
-			add(pid, r)
-		}
+		td.SearchAll(ctx, c, pid, q, true)
 	}
 	res := g.Srv.Resource(typ)
 	pp := ""
@@ -425,7 +316,7 @@ func (pc *ProfileCtx) Fetch(typ string) *TypeData {
 			if rp == "" {
 				continue
 			}
-			for _, pid := range Patients(run) {
+			for _, pid := range igdata.Patients(run) {
 				c := pc.ClientFor(pid)
 				if c == nil {
 					td.Err = fmt.Errorf("no client for patient %s: the run has no token", pid)
@@ -439,21 +330,19 @@ func (pc *ProfileCtx) Fetch(typ string) *TypeData {
 					break
 				}
 				for _, e := range pages.Entries {
-					add(pid, e)
+					td.Add(pid, e)
 				}
 			}
 		}
 	case pp != "":
-		for _, pid := range Patients(run) {
+		for _, pid := range igdata.Patients(run) {
 			if search(pid, url.Values{pp: {pid}}); td.Err != nil {
 				break
 			}
 		}
 	default:
 		// referenced types: read the references found in the patient-searched types
-		type rf struct{ pid, id string }
-		var refs []rf
-		seen := map[string]bool{}
+		var others []*TypeData
 		for _, r := range g.Srv.Resources {
 			if r.Type == typ || !pc.keeps(r) {
 				continue
@@ -461,36 +350,10 @@ func (pc *ProfileCtx) Fetch(typ string) *TypeData {
 			if (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam() == "" {
 				continue
 			}
-			other := pc.Fetch(r.Type)
-			for _, o := range other.Resources {
-				for _, s := range ReferencesIn(o) {
-					t, id := SplitRef(s)
-					if t == typ && id != "" && !seen[id] {
-						seen[id] = true
-						refs = append(refs, rf{other.PatientOf[ID(o)], id})
-					}
-				}
-			}
+			others = append(others, pc.Fetch(r.Type))
 		}
-		sort.SliceStable(refs, func(i, j int) bool { return refs[i].id < refs[j].id })
-		if len(refs) > maxReads {
-			refs = refs[:maxReads]
-		}
-		for _, r := range refs {
-			td.Queries = append(td.Queries, typ+"/"+r.id)
-			resp, err := pc.ReadOnce(r.pid, typ, r.id)
-			if err != nil {
-				td.Err = err
-				break
-			}
-			if resp.Status == http.StatusOK && resp.Resource != nil {
-				add(r.pid, resp.Resource)
-			}
-		}
+		td.ReadAll(igdata.Referenced(typ, others, maxReads), pc.ReadOnce)
 	}
-	st.mu.Lock()
-	st.types[typ] = td
-	st.mu.Unlock()
 	return td
 }
 
@@ -506,67 +369,17 @@ func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
 	return false
 }
 
-// ReadOnce reads Type/id once per run.
+// ReadOnce reads Type/id once per run (a failed read is made again when asked again).
 func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) {
-	st := getStore(pc.Run, pc.IG.Public)
-	key := typ + "/" + id
-	st.mu.Lock()
-	if r, ok := st.reads[key]; ok {
-		st.mu.Unlock()
-		return r, nil
-	}
-	st.mu.Unlock()
-	c := pc.ClientFor(pid)
-	if c == nil {
-		return nil, fmt.Errorf("no client for patient %s: the run has no token", pid)
-	}
-	ctx, cancel := pc.Run.Ctx()
-	defer cancel()
-	resp, err := c.Read(ctx, typ, id)
-	if err != nil {
-		return nil, err
-	}
-	st.mu.Lock()
-	st.reads[key] = resp
-	st.mu.Unlock()
-	return resp, nil
-}
-
-// ID returns a resource's id.
-func ID(r map[string]any) string { s, _ := r["id"].(string); return s }
-
-// Claims reports whether r claims the profile in meta.profile: the canonical without a version,
-// or with version when version is not empty and the claim names one (a claim of another IG
-// version's profile is not a claim of this one).
-func Claims(r map[string]any, profileURL, version string) bool {
-	base, _, _ := strings.Cut(profileURL, "|")
-	meta, _ := r["meta"].(map[string]any)
-	ps, _ := meta["profile"].([]any)
-	for _, p := range ps {
-		if s, ok := p.(string); ok {
-			u, v, hasV := strings.Cut(s, "|")
-			if u == base && (!hasV || version == "" || v == version) {
-				return true
-			}
+	return store(pc.Run, pc.IG.Public).ReadOnce(typ, id, false, func() (*fhirhttp.Response, error) {
+		c := pc.ClientFor(pid)
+		if c == nil {
+			return nil, fmt.Errorf("no client for patient %s: the run has no token", pid)
 		}
-	}
-	return false
-}
-
-// claimedVersions lists the versions of the profile that resources claim (for skip messages).
-func claimedVersions(rs []map[string]any, profileURL string) []string {
-	var out []string
-	for _, r := range rs {
-		meta, _ := r["meta"].(map[string]any)
-		ps, _ := meta["profile"].([]any)
-		for _, p := range ps {
-			s, _ := p.(string)
-			if u, v, ok := strings.Cut(s, "|"); ok && u == profileURL && !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
+		ctx, cancel := pc.Run.Ctx()
+		defer cancel()
+		return c.Read(ctx, typ, id)
+	})
 }
 
 func (pc *ProfileCtx) profVersion() string {
@@ -577,30 +390,15 @@ func (pc *ProfileCtx) profVersion() string {
 }
 
 // Pool returns the fetched resources claiming the profile; with a single profile for the type
-// and no resource claiming any, all of them.
+// and no resource claiming it, all of them.
 func (pc *ProfileCtx) Pool(td *TypeData) []map[string]any {
-	var out []map[string]any
-	for _, r := range td.Resources {
-		if Claims(r, pc.Prof.URL, pc.profVersion()) {
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 && len(pc.Res.Profiles) == 1 {
-		any := false
-		for _, r := range td.Resources {
-			any = any || Claims(r, pc.Prof.URL, "")
-		}
-		if !any {
-			out = td.Resources
-		}
-	}
-	return out
+	return igdata.Pool(td.Resources, pc.Prof.URL, pc.profVersion(), len(pc.Res.Profiles) == 1)
 }
 
 // NeedPool returns the type's data and the profile's resources, or ends the spec.
 func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	GinkgoHelper()
-	if !pc.IG.Public && len(Patients(pc.Run)) == 0 {
+	if !pc.IG.Public && len(igdata.Patients(pc.Run)) == 0 {
 		framework.SkipBecause(fmt.Sprintf("no patient id is configured for the run, so no %s data can be searched", pc.IG.Short),
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
 	}
@@ -619,7 +417,7 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 			how = "no query (no reference to " + pc.Res.Type + " found in the searched data)"
 		}
 		other := ""
-		if vs := claimedVersions(td.Resources, pc.Prof.URL); len(vs) > 0 {
+		if vs := igdata.ClaimedVersions(td.Resources, pc.Prof.URL); len(vs) > 0 {
 			other = fmt.Sprintf("; resources claim it at version %s, not %s", strings.Join(vs, ", "), pc.profVersion())
 		}
 		vid := pc.Prof.ID
@@ -632,67 +430,6 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	}
 	framework.Note("data", "%d %s resource(s) found by %s", len(p), pc.Prof.ID, strings.Join(td.Queries, ", "))
 	return td, p
-}
-
-// OutcomeText summarizes an OperationOutcome body for a failure message.
-func OutcomeText(r *fhirhttp.Response) string {
-	if r == nil || r.ResourceType() != "OperationOutcome" {
-		return ""
-	}
-	is, _ := r.Resource["issue"].([]any)
-	for _, x := range is {
-		m, _ := x.(map[string]any)
-		if d, _ := m["diagnostics"].(string); d != "" {
-			if len(d) > 160 {
-				d = d[:160] + "..."
-			}
-			return " (OperationOutcome: " + d + ")"
-		}
-	}
-	return " (OperationOutcome)"
-}
-
-// ReferencesIn lists every literal Reference.reference in a resource (contained ones aside).
-func ReferencesIn(v any) []string {
-	var out []string
-	var walk func(x any)
-	walk = func(x any) {
-		switch t := x.(type) {
-		case map[string]any:
-			for k, y := range t {
-				if k == "contained" {
-					continue
-				}
-				if s, ok := y.(string); ok && k == "reference" && !strings.HasPrefix(s, "#") {
-					out = append(out, s)
-					continue
-				}
-				walk(y)
-			}
-		case []any:
-			for _, y := range t {
-				walk(y)
-			}
-		}
-	}
-	walk(v)
-	return out
-}
-
-// SplitRef returns type and id of "Type/id", "Type/id/_history/v" or an absolute URL.
-func SplitRef(ref string) (string, string) {
-	if i := strings.Index(ref, "/_history/"); i >= 0 {
-		ref = ref[:i]
-	}
-	parts := strings.Split(strings.TrimRight(ref, "/"), "/")
-	if len(parts) < 2 {
-		return "", ""
-	}
-	t, id := parts[len(parts)-2], parts[len(parts)-1]
-	if t == "" || t[0] < 'A' || t[0] > 'Z' {
-		return "", ""
-	}
-	return t, id
 }
 
 // ---- search ----
@@ -712,39 +449,7 @@ func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*f
 	if c == nil {
 		framework.Infra(fmt.Errorf("no client for patient %s: the run has no token", pid))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), budget(pc.Run))
-	defer cancel()
-	first, err := c.Search(ctx, typ, q)
-	if err != nil {
-		framework.Infra(err)
-	}
-	if first.Status != http.StatusOK {
-		return nil, issue.List{{Severity: issue.Error, Rule: "search.status", Path: typ,
-			Message: fmt.Sprintf("%s: expected HTTP 200 with a searchset Bundle, got %d%s", label, first.Status, OutcomeText(first))}}
-	}
-	pages, err := c.Follow(ctx, first)
-	if err != nil {
-		framework.Infra(err)
-	}
-	var out issue.List
-	for _, is := range pages.Issues {
-		if is.Severity == issue.Error {
-			is.Message = label + ": " + is.Message
-			out = append(out, is)
-		}
-	}
-	return pages, out
-}
-
-func ids(rs []map[string]any, typ string) []string {
-	var out []string
-	for _, r := range rs {
-		if t, _ := r["resourceType"].(string); t == typ {
-			out = append(out, ID(r))
-		}
-	}
-	sort.Strings(out)
-	return slices.Compact(out)
+	return igdata.Search(pc.Run, c, typ, q, false, label)
 }
 
 // periodOf returns the start and end (day precision) of the parameter's first value when it is a
@@ -777,7 +482,7 @@ func (pc *ProfileCtx) param(name string) *ig.SearchParam {
 	}
 	// A parameter the CapabilityStatement names without a definition in its package context
 	// (PDex's ExplanationOfBenefit insurer is CARIN BB's): any loaded package's definition.
-	if set, err := PackageSet(pc.Run); err == nil {
+	if set, err := igdata.PackageSet(pc.Run); err == nil {
 		for _, r := range set.Global().All("SearchParameter") {
 			p, err := search.ParamFromJSON(r.Raw)
 			if err != nil || p.Code != name || p.Expression == "" || !strings.Contains(p.Expression, pc.Res.Type+".") {
@@ -811,9 +516,9 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 			var val string
 			switch {
 			case name == "patient" && pc.Res.Type != "Patient":
-				val = td.PatientOf[ID(r)]
+				val = td.PatientOf[igdata.ID(r)]
 			case name == "_id":
-				val = ID(r)
+				val = igdata.ID(r)
 			default:
 				vals := search.SearchValues(ctx, nil, r, sp.Param)
 				if len(vals) > 0 {
@@ -862,7 +567,7 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 			len(pool), pc.Prof.ID, pc.Who(), strings.Join(combo, "+"), strings.Join(parts, "; ")),
 			fmt.Sprintf("a %s claiming %s with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(combo, ", ")))
 	}
-	pid := td.PatientOf[ID(best.src)]
+	pid := td.PatientOf[igdata.ID(best.src)]
 	q := search.Query(best.crit...)
 	// failure messages are PHI-free: string values (names, addresses) are replaced; the
 	// evidence keeps the real URL
@@ -885,9 +590,9 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 			}
 			all = append(all, is)
 		}
-		if !slices.Contains(ids(matches, pc.Res.Type), ID(best.src)) {
+		if !slices.Contains(igdata.IDs(matches, pc.Res.Type), igdata.ID(best.src)) {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.missing-match", Path: pc.Res.Type,
-				Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.Res.Type, ID(best.src), len(matches))})
+				Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.Res.Type, igdata.ID(best.src), len(matches))})
 		}
 	}
 	framework.ExpectConformant("search "+strings.Join(combo, "+"), all)
@@ -902,63 +607,23 @@ func (pc *ProfileCtx) specRead() {
 		if i >= maxReads {
 			break
 		}
-		id := ID(r)
-		ref := pc.Res.Type + "/" + id
+		id := igdata.ID(r)
 		resp, err := pc.ReadOnce(td.PatientOf[id], pc.Res.Type, id)
 		if err != nil {
 			framework.Infra(err)
 		}
-		switch {
-		case resp.Status != http.StatusOK:
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: ref,
-				Message: fmt.Sprintf("GET %s: expected HTTP 200, got %d%s", ref, resp.Status, OutcomeText(resp))})
-		case resp.ResourceType() != pc.Res.Type || ID(resp.Resource) != id:
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: ref,
-				Message: fmt.Sprintf("GET %s: returned %s/%s", ref, resp.ResourceType(), ID(resp.Resource))})
-		default:
-			if d := jsondiff.FirstDiff(jsondiff.WithoutMeta(r), jsondiff.WithoutMeta(resp.Resource), pc.Res.Type); d != "" {
-				all = append(all, issue.Issue{Severity: issue.Error, Rule: "read", Path: d,
-					Message: fmt.Sprintf("GET %s differs from the resource the search returned, first at %s", ref, d)})
-			}
-		}
+		all = append(all, igdata.CheckRead(pc.Res.Type, id, r, resp)...)
 	}
 	framework.ExpectConformant("read", all)
 }
 
 // ---- validation and must-support ----
 
-var (
-	valMu  sync.Mutex
-	valFns = map[*profiles.Set]uscore.ValidateFunc{}
-)
-
-// Validator returns the profile validator for the run's package set (nil when the build has none).
-func Validator(run *framework.Run) (uscore.ValidateFunc, error) {
-	if uscore.NewValidator == nil {
-		return nil, nil
-	}
-	set, err := PackageSet(run)
-	if err != nil {
-		return nil, err
-	}
-	valMu.Lock()
-	defer valMu.Unlock()
-	if f, ok := valFns[set]; ok {
-		return f, nil
-	}
-	f, err := uscore.NewValidator(set)
-	if err != nil {
-		return nil, err
-	}
-	valFns[set] = f
-	return f, nil
-}
-
 // Validate validates resources against a profile canonical in the IG's package context and
 // returns the findings that belong to that profile (or the base resource).
 func (pc *ProfileCtx) Validate(pool []map[string]any, canonical, igRef string) issue.List {
 	GinkgoHelper()
-	val, err := Validator(pc.Run)
+	val, err := igdata.Validator(pc.Run)
 	if err != nil {
 		framework.Infra(err)
 	}
@@ -975,7 +640,7 @@ func (pc *ProfileCtx) Validate(pool []map[string]any, canonical, igRef string) i
 		if err != nil {
 			framework.Infra(err)
 		}
-		ref := pc.Res.Type + "/" + ID(r)
+		ref := pc.Res.Type + "/" + igdata.ID(r)
 		for _, is := range l {
 			if u, _, _ := strings.Cut(is.Profile, "|"); is.Profile != "" && u != base && !strings.HasPrefix(u, "http://hl7.org/fhir/StructureDefinition/") {
 				continue
@@ -1005,35 +670,11 @@ func (pc *ProfileCtx) specMustSupport() {
 	if err != nil {
 		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
 	}
-	present := map[string]bool{}
-	for _, m := range ms {
-		for _, r := range pool {
-			if m.Present(r) {
-				present[m.ID] = true
-				break
-			}
-		}
-	}
+	missing, notReq := igdata.MustSupportGaps(ms, pool)
 	var l issue.List
-	var missing, notReq []string
-	for _, m := range ms {
-		if present[m.ID] {
-			continue
-		}
-		if m.NotRequired != "" {
-			notReq = append(notReq, m.ID+": "+m.NotRequired)
-			continue
-		}
-		alt := false
-		for _, a := range m.Alternatives {
-			alt = alt || present[a]
-		}
-		if alt {
-			continue
-		}
-		missing = append(missing, m.ID)
-		l = append(l, issue.Issue{Severity: issue.Error, Rule: "must-support", Path: m.ID, Profile: pc.Prof.URL, ElementID: m.ID,
-			Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s)", m.ID, len(pool), pc.Prof.ID)})
+	for _, id := range missing {
+		l = append(l, issue.Issue{Severity: issue.Error, Rule: "must-support", Path: id, Profile: pc.Prof.URL, ElementID: id,
+			Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s)", id, len(pool), pc.Prof.ID)})
 	}
 	if len(notReq) > 0 {
 		framework.Note("must-support not required in data", "%s", strings.Join(notReq, "\n"))
@@ -1086,7 +727,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 	want := map[string]map[string]bool{} // pid -> Type/id
 	order := []string{}
 	for _, r := range pool {
-		pid := td.PatientOf[ID(r)]
+		pid := td.PatientOf[igdata.ID(r)]
 		for _, expr := range exprs {
 			vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
 			if err != nil {
@@ -1095,7 +736,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 			for _, v := range vals {
 				vm, _ := v.V.(map[string]any)
 				s, _ := vm["reference"].(string)
-				t, id := SplitRef(s)
+				t, id := igdata.SplitRef(s)
 				if t == "" {
 					continue
 				}
@@ -1121,8 +762,8 @@ func (pc *ProfileCtx) specInclude(include string) {
 		// restrict to the profile's resources of the patient
 		var idl []string
 		for _, r := range pool {
-			if td.PatientOf[ID(r)] == pid {
-				idl = append(idl, ID(r))
+			if td.PatientOf[igdata.ID(r)] == pid {
+				idl = append(idl, igdata.ID(r))
 			}
 		}
 		q.Set("_id", strings.Join(idl, ","))
@@ -1141,7 +782,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 				s, _ := em["search"].(map[string]any)
 				if mode, _ := s["mode"].(string); mode == "include" && r != nil {
 					t, _ := r["resourceType"].(string)
-					got[t+"/"+ID(r)] = true
+					got[t+"/"+igdata.ID(r)] = true
 				}
 			}
 		}
@@ -1179,11 +820,11 @@ func (pc *ProfileCtx) specRevinclude() {
 	var all issue.List
 	found := 0
 	var asked []string
-	for _, pid := range Patients(pc.Run) {
+	for _, pid := range igdata.Patients(pc.Run) {
 		var idl []string
 		for _, r := range pool {
-			if td.PatientOf[ID(r)] == pid {
-				idl = append(idl, ID(r))
+			if td.PatientOf[igdata.ID(r)] == pid {
+				idl = append(idl, igdata.ID(r))
 			}
 		}
 		if len(idl) == 0 {
@@ -1196,27 +837,11 @@ func (pc *ProfileCtx) specRevinclude() {
 		if pages == nil {
 			continue
 		}
-		matched := map[string]bool{}
-		for _, id := range ids(pages.Matches(), pc.Res.Type) {
-			matched[pc.Res.Type+"/"+id] = true
-		}
-		for _, r := range pages.Entries {
-			if t, _ := r["resourceType"].(string); t != "Provenance" {
-				continue
-			}
-			found++
-			hit := false
-			ts, _ := r["target"].([]any)
-			for _, x := range ts {
-				xm, _ := x.(map[string]any)
-				s, _ := xm["reference"].(string)
-				t, id := SplitRef(s)
-				hit = hit || matched[t+"/"+id]
-			}
-			if !hit {
-				all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "Provenance.target",
-					Message: fmt.Sprintf("%s: Provenance/%s was included but targets none of the matches", pc.Res.Type+"?"+q.Encode(), ID(r))})
-			}
+		n, stray := igdata.IncludedProvenance(pages, pc.Res.Type)
+		found += n
+		for _, id := range stray {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "Provenance.target",
+				Message: fmt.Sprintf("%s: Provenance/%s was included but targets none of the matches", pc.Res.Type+"?"+q.Encode(), id)})
 		}
 	}
 	if found == 0 && len(all) == 0 {
@@ -1237,7 +862,7 @@ func (pc *ProfileCtx) versionNote(pool []map[string]any) string {
 		return ""
 	}
 	var other []string
-	for _, v := range claimedVersions(pool, pc.Prof.URL) {
+	for _, v := range igdata.ClaimedVersions(pool, pc.Prof.URL) {
 		if v != pc.Prof.SD.Version {
 			other = append(other, v)
 		}
