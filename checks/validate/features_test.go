@@ -285,3 +285,52 @@ func TestDiscriminatorThroughNestedSlice(t *testing.T) {
 		t.Errorf("diastolic missing: want a cardinality error naming DiastolicBP, got %v", res.Issues)
 	}
 }
+
+// TestMustSupportThroughSlices: a value in a slice is a value of the sliced element, so it populates
+// the must-support children of the unsliced element too (component.code through
+// component:systolic.code), also when the snapshot lists no children for the slice
+// (Organization.identifier.system through identifier:NPI).
+func TestMustSupportThroughSlices(t *testing.T) {
+	v := embedded(t)
+	in := func(xs []string, x string) bool {
+		for _, y := range xs {
+			if y == x {
+				return true
+			}
+		}
+		return false
+	}
+	comp := func(code, val string) string {
+		return `{"code":{"coding":[{"system":"http://loinc.org","code":"` + code + `"}]},"valueQuantity":{"value":` + val + `,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}}`
+	}
+	bp := `{"resourceType":"Observation","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure"]},"status":"final",
+	  "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
+	  "code":{"coding":[{"system":"http://loinc.org","code":"85354-9"}]},"subject":{"reference":"Patient/1"},"effectiveDateTime":"2020-01-01",
+	  "component":[` + comp("8480-6", "120") + `,` + comp("8462-4", "80") + `]}`
+	org := `{"resourceType":"Organization","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization"]},"active":true,"name":"A",
+	  "identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1063494177"}]}`
+	for _, tc := range []struct {
+		raw     string
+		present []string
+	}{
+		{bp, []string{"Observation.component", "Observation.component.code", "Observation.component.value[x]", "Observation.component:systolic", "Observation.component:systolic.code"}},
+		{org, []string{"Organization.identifier", "Organization.identifier.system", "Organization.identifier.value", "Organization.identifier:NPI"}},
+	} {
+		res := validateStr(t, v, tc.raw, ValidateOptions{IG: uc6})
+		if res.Issues.HasErrors() {
+			t.Errorf("%s: %v", res.ResourceType, res.Issues.Errors())
+		}
+		if len(res.Profiles) != 1 {
+			t.Fatalf("%s: profiles %v", res.ResourceType, res.Profiles)
+		}
+		ms := res.MustSupport[res.Profiles[0]]
+		for _, id := range tc.present {
+			if !in(ms.Present, id) {
+				t.Errorf("%s: must-support %s should be present: %+v", res.ResourceType, id, ms)
+			}
+		}
+		if res.ResourceType == "Observation" && !in(ms.Missing, "Observation.component.dataAbsentReason") {
+			t.Errorf("component.dataAbsentReason is not populated but not listed missing: %+v", ms)
+		}
+	}
+}

@@ -49,6 +49,10 @@ type Elem struct {
 	Constraints []*Constraint
 	MustSupport bool
 	msIndex     int
+	// msAlso are the must-support indexes of the unsliced (or less deeply sliced) elements a value
+	// of this slice element also populates: a value in component:systolic.code is a value of
+	// component.code too.
+	msAlso []int
 
 	Children []*Elem
 	byName   map[string]*Elem
@@ -56,6 +60,7 @@ type Elem struct {
 
 	Slicing *Slicing
 	Slices  []*Elem
+	sliceOf *Elem       // for a slice: the element it slices (a slice, for a re-slice)
 	discs   []sliceDisc // for a slice: the expected values of its parent's discriminators
 
 	contentRef string
@@ -208,6 +213,7 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 				continue
 			}
 			b.Slices = append(b.Slices, e)
+			e.sliceOf = b
 			p.byID[e.ID] = e
 			continue
 		}
@@ -269,6 +275,18 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 			p.MustSupport = append(p.MustSupport, e)
 		}
 	}
+	if len(p.MustSupport) > 0 {
+		for id, e := range p.byID {
+			if !strings.Contains(id, ":") {
+				continue
+			}
+			for _, alt := range unslicedIDs(id) {
+				if a := p.byID[alt]; a != nil && a != e && a.MustSupport && a != p.Root {
+					e.msAlso = append(e.msAlso, a.msIndex)
+				}
+			}
+		}
+	}
 	for _, e := range p.byID {
 		if eng != nil {
 			for _, c := range e.Constraints {
@@ -288,6 +306,41 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 		}
 	}
 	return p, nil
+}
+
+// unslicedIDs lists the ids of the elements a value of element id also belongs to: the id with any
+// of its slice names removed or, for a re-slice (name:a/b), cut back to a parent slice (name:a).
+// At most 64 variants are listed.
+func unslicedIDs(id string) []string {
+	segs := strings.Split(id, ".")
+	out := []string{""}
+	for i, sg := range segs {
+		opts := []string{sg}
+		if name, slice, ok := strings.Cut(sg, ":"); ok {
+			opts = append(opts, name)
+			for j := strings.LastIndexByte(slice, '/'); j > 0; j = strings.LastIndexByte(slice, '/') {
+				slice = slice[:j]
+				opts = append(opts, name+":"+slice)
+			}
+		}
+		var next []string
+		for _, o := range out {
+			for _, x := range opts {
+				if len(next) < 64 {
+					if i > 0 {
+						next = append(next, o+"."+x)
+					} else {
+						next = append(next, x)
+					}
+				}
+			}
+		}
+		out = next
+	}
+	if len(out) > 0 && out[0] == id {
+		out = out[1:]
+	}
+	return out
 }
 
 // splitID splits an element id at its last '.' (slice names containing '.' are not supported).

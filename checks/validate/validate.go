@@ -51,11 +51,24 @@ type Result struct {
 	// Profiles are the canonicals (url|version) the resource was validated against.
 	Profiles []string
 	Issues   issue.List
-	// MustSupport per profile canonical.
+	// MustSupport per profile canonical (url|version), for each profile in Profiles; nil with
+	// Options.NoMustSupport. See MustSupport for what it covers.
 	MustSupport map[string]MustSupport
 }
 
 // MustSupport lists the must-support element ids of one profile the resource populates or misses.
+//
+// It covers the elements of that profile's own snapshot with mustSupport true, at any depth
+// (Patient.name.family, Observation.component:systolic.code), slices included, in snapshot order;
+// the profile root is left out. An element is present when the top-level resource has a value
+// for it that is not only a data-absent-reason extension. A value in a slice is a value of the
+// sliced element too, so it also makes present the unsliced element and its children
+// (component:systolic.code counts for component.code).
+//
+// It does not cover: must-support flags of other profiles the walk steps into (type profiles
+// such as extension or datatype profiles, target profiles), resources nested in the resource
+// (contained resources, Bundle entries: their profiles are validated but not tallied here), and
+// values seen only while probing which slice or type profile a value matches.
 type MustSupport struct {
 	Present []string `json:"present"`
 	Missing []string `json:"missing"`

@@ -232,6 +232,16 @@ func (w *walker) defOf(e *Elem, typ string) *Elem {
 	if e.content != nil {
 		return e.content
 	}
+	// a slice whose children the snapshot leaves out: the sliced element's children apply to its
+	// values too (they are values of that element), unless the slice names its own type profile
+	for b := e.sliceOf; b != nil && !hasTypeProfile(e, typ); b = b.sliceOf {
+		if len(b.Children) > 0 {
+			return b
+		}
+		if b.content != nil {
+			return b.content
+		}
+	}
 	if dc := e.defCache.Load(); dc != nil && dc.sc == w.tsc && dc.typ == typ {
 		return dc.def
 	}
@@ -477,13 +487,18 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 
 // markMS records a populated must-support element.
 func (w *walker) markMS(e *Elem, it, u any) {
-	if w.msProfile == nil || !e.MustSupport || e.profile != w.msProfile || w.quiet > 0 {
+	if w.msProfile == nil || (!e.MustSupport && len(e.msAlso) == 0) || e.profile != w.msProfile || w.quiet > 0 {
 		return
 	}
 	if isDAROnly(it, u) {
 		return
 	}
-	w.ms[e.msIndex] = true
+	if e.MustSupport {
+		w.ms[e.msIndex] = true
+	}
+	for _, i := range e.msAlso {
+		w.ms[i] = true
+	}
 }
 
 const darURL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
