@@ -25,6 +25,11 @@
 //	                   for large external code systems and value sets that are not available
 //	code-unknown       a code that does not exist in a complete local code system
 //
+// Canonicals resolve in the package context given by ValidateOptions.IG, except that a profile
+// refers to value sets, code systems, type and target profiles in its own package: the validation
+// context when it holds the profile's package, else that package's own context (a CARIN BB 1.1.0
+// claim is checked against CARIN BB 1.1.0's code systems in the US Core 6.1.0 context).
+//
 // Invariants:
 //
 //	invariant:<key>           a failed constraint (error or warning as the constraint says); a few

@@ -51,8 +51,8 @@ type Result struct {
 	// Profiles are the canonicals (url|version) the resource was validated against.
 	Profiles []string
 	Issues   issue.List
-	// MustSupport per profile canonical (url|version), for each profile in Profiles; nil with
-	// Options.NoMustSupport. See MustSupport for what it covers.
+	// MustSupport per profile canonical (url|version), for each profile in Profiles that has
+	// must-support elements; nil with Options.NoMustSupport. See MustSupport for what it covers.
 	MustSupport map[string]MustSupport
 }
 
