@@ -57,7 +57,7 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 	fs.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label-filter expression, e.g. 'level:SHALL'")
 	fs.Var(&f.focus, "focus", "regular expression on spec ids (repeatable)")
 	fs.Var(&f.packages, "package", "extra FHIR package .tgz or folder (repeatable)")
-	fs.Var(&f.patients, "patient", "patient id to examine besides the launch patient (repeatable)")
+	fs.Var(&f.patients, "patient", "patient id to examine besides the launch patient (repeatable); with --auth token and none given, the patient GET Patient returns")
 	fs.StringVar(&f.knownIssues, "known-issues", "", "YAML of accepted deviations (spec id, reason, expires)")
 	fs.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the evidence bundle")
 	fs.BoolVar(&f.strict, "strict", false, "SHOULD-level failures fail the run too")
@@ -119,6 +119,20 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 			return ExitUsage
 		}
 		p.run.SetClient(c)
+		if len(p.run.Patients) == 0 {
+			dctx, cancel := context.WithTimeout(ctx, p.run.Limits.RequestTimeout)
+			id, err := discoverPatient(dctx, c)
+			cancel()
+			switch {
+			case err != nil && !f.quiet:
+				fmt.Fprintf(stderr, "pacheck run: no --patient given and none found: %v\n", err)
+			case err == nil:
+				p.run.Patients = []string{id}
+				if !f.quiet {
+					fmt.Fprintf(stderr, "pacheck run: no --patient given: examining patient %s, the one the token opens (GET Patient)\n", id)
+				}
+			}
+		}
 	}
 	if err := framework.Prepare(ctx, p.run); err != nil && !f.quiet {
 		fmt.Fprintf(stderr, "pacheck run: preparation: %v (the specs that need it will report it)\n", err)

@@ -13,7 +13,7 @@ import (
 
 // TestRunWithTokenAgainstRefserver is the one full run of this test binary (Ginkgo allows one per
 // process): `pacheck run --auth token` against the reference server must be conformant and write
-// every report file.
+// every report file. It names no --patient: the patient is found with the token (GET Patient).
 func TestRunWithTokenAgainstRefserver(t *testing.T) {
 	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1})
 	if err != nil {
@@ -28,8 +28,12 @@ func TestRunWithTokenAgainstRefserver(t *testing.T) {
 	t.Setenv("PACHECK_TEST_TOKEN", tok)
 	out := filepath.Join(t.TempDir(), "report")
 	code, stdout, stderr := run("run", "--target", srv.FHIRBase(), "--auth", "token", "--token-env", "PACHECK_TEST_TOKEN",
-		"--preset", "cms-patient-access", "--label-filter", "!smart && level:SHALL", "--patient", "member-1", "--out", out)
+		"--preset", "cms-patient-access", "--label-filter", "!smart && level:SHALL", "--out", out)
 	t.Logf("stdout:\n%s\nstderr:\n%s", tail(stdout, 40), stderr)
+	// no --patient: the run examines the patient the token opens
+	if !strings.Contains(stderr, "examining patient member-1") {
+		t.Errorf("stderr does not say which patient was found with the token: %q", stderr)
+	}
 	for _, f := range []string{"index.html", "results.json", "junit.xml", "summary.md", "pacheck-evidence.tar.gz"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
