@@ -32,6 +32,10 @@ const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAM
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
 summary.md and pacheck-evidence.tar.gz to --out.
 
+With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
+in turn, in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets
+targets.json, summary.md and index.html, and the exit code is the worst: 3 > 2 > 1 > 0.
+
 Exit codes:
   0  conformant: every SHALL spec that ran passed (skips are listed with their reasons)
   1  non-conformance found (SHOULD-level failures count only with --strict)
@@ -42,6 +46,7 @@ Examples:
   pacheck run --config pacheck.yaml
   pacheck run --target https://fhir.example.org/r4 --preset public
   pacheck run --target https://fhir.example.org/r4 --auth token --token-env FHIR_TOKEN
+  pacheck run --targets endpoints.txt --preset public --out spot-check
 
 Flags:
 `
@@ -70,12 +75,16 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := runFlagSet("run", runHelp, stdout, &f)
+	m := bindMultiFlags(fs.FlagSet, &f)
 	if code, ok := parse(fs.FlagSet, args, stderr); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		errorf(stderr, "run", "unexpected argument %q (flags only; see 'pacheck help run')", fs.Arg(0))
 		return ExitUsage
+	}
+	if code, done := m.dispatch(ctx, fs.FlagSet, &f, stdout, stderr); done {
+		return code
 	}
 	p, err := f.resolve(true, os.LookupEnv)
 	if err != nil {

@@ -1,0 +1,502 @@
+package cli
+
+// `pacheck run --targets FILE` (or several --target): the same preset and flags against each target.
+// Ginkgo allows one RunSpecs per process, so each target runs in a child process, the current
+// binary re-executed as `run --target URL --out OUT/SLUG <the other flags>`, one after another.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// childExecutable is the binary re-executed for each target (tests may point it elsewhere).
+var childExecutable = os.Executable
+
+const (
+	defaultTargetTimeout = 30 * time.Minute
+	maxTargetsFileBytes  = 1 << 20
+	maxTargets           = 1000
+	childStopGrace       = 10 * time.Second // SIGTERM, then SIGKILL after this long
+)
+
+// targetsFlag replaces run's --target: repeatable; the last value stays in runFlags.target, so a
+// single --target behaves as before.
+type targetsFlag struct {
+	f   *runFlags
+	all []string
+}
+
+func (t *targetsFlag) String() string {
+	if t == nil {
+		return ""
+	}
+	return strings.Join(t.all, ",")
+}
+
+func (t *targetsFlag) Set(v string) error {
+	t.all = append(t.all, v)
+	t.f.target = v
+	return nil
+}
+
+// multiFlags are the flags of a run against several targets.
+type multiFlags struct {
+	file    string
+	targets *targetsFlag
+	timeout time.Duration
+}
+
+// bindMultiFlags makes --target repeatable and adds --targets and --target-timeout to run's flags.
+func bindMultiFlags(fs *flag.FlagSet, f *runFlags) *multiFlags {
+	m := &multiFlags{targets: &targetsFlag{f: f}}
+	if tf := fs.Lookup("target"); tf != nil {
+		tf.Value = m.targets
+		tf.Usage = "FHIR base URL under test (repeat it to test several, as --targets does)"
+	}
+	fs.StringVar(&m.file, "targets", "", "file of FHIR base URLs, one a line (# comments): each runs in its own process")
+	fs.DurationVar(&m.timeout, "target-timeout", defaultTargetTimeout, "time limit of each target's run with --targets (default 30m; it is then stopped)")
+	return m
+}
+
+// dispatch runs the several-target mode when it was asked for; done is false for a plain run.
+func (m *multiFlags) dispatch(ctx context.Context, fs *flag.FlagSet, f *runFlags, stdout, stderr io.Writer) (code int, done bool) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if m.file == "" && len(m.targets.all) < 2 {
+		if set["target-timeout"] {
+			errorf(stderr, "run", "--target-timeout applies to --targets or several --target only")
+			return ExitUsage, true
+		}
+		return 0, false
+	}
+	return runMulti(ctx, fs, f, m, stdout, stderr), true
+}
+
+// target is one URL of the list with where it came from (file:line or --target).
+type target struct {
+	URL    string
+	Source string
+	Slug   string
+}
+
+// parseTargets reads a targets file: one FHIR base URL a line; blank lines and # comments (whole
+// line, or after whitespace) are ignored. Every error names file:line.
+func parseTargets(name string, r io.Reader) ([]target, error) {
+	var out []target
+	seen := map[string]string{}
+	sc := bufio.NewScanner(io.LimitReader(r, maxTargetsFileBytes+1))
+	sc.Buffer(make([]byte, 64*1024), maxTargetsFileBytes+1)
+	n, size := 0, 0
+	for sc.Scan() {
+		n++
+		size += len(sc.Bytes()) + 1
+		if size > maxTargetsFileBytes {
+			return nil, fmt.Errorf("%s: larger than %d bytes: is it a list of URLs?", name, maxTargetsFileBytes)
+		}
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if i := strings.Index(line, "#"); i == 0 {
+			continue
+		} else if i > 0 && (line[i-1] == ' ' || line[i-1] == '\t') {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line == "" {
+			continue
+		}
+		src := fmt.Sprintf("%s:%d", name, n)
+		if f := strings.Fields(line); len(f) > 1 {
+			return nil, fmt.Errorf("%s: %q holds %d words: give one URL per line", src, shorten(line), len(f))
+		}
+		u, err := checkTargetURL(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", src, err)
+		}
+		if prev, ok := seen[u]; ok {
+			return nil, fmt.Errorf("%s: %q is already listed at %s", src, u, prev)
+		}
+		seen[u] = src
+		if len(out) == maxTargets {
+			return nil, fmt.Errorf("%s: more than %d targets", src, maxTargets)
+		}
+		out = append(out, target{URL: u, Source: src})
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, n+1, maxTargetsFileBytes)
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no target URL in it (one FHIR base URL a line; # starts a comment)", name)
+	}
+	return out, nil
+}
+
+// checkTargetURL accepts an http(s) FHIR base URL without credentials, query or fragment and
+// returns it without a trailing slash. Errors quote the URL (credentials redacted).
+func checkTargetURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%q is not an http(s) URL", shorten(redactURL(s, u)))
+	}
+	switch {
+	case u.User != nil:
+		return "", fmt.Errorf("%q carries credentials: give a token with --token-env instead", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", fmt.Errorf("%q has a query: give the FHIR base URL", shorten(s))
+	case u.Fragment != "":
+		return "", fmt.Errorf("%q has a fragment: give the FHIR base URL", shorten(s))
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+func redactURL(s string, u *url.URL) string {
+	if u != nil && u.User != nil {
+		return u.Redacted()
+	}
+	if i := strings.Index(s, "@"); i >= 0 { // unparseable: never echo what may be a password
+		return "…" + s[i:]
+	}
+	return s
+}
+
+func shorten(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// reservedNames are the files the several-target run writes next to the targets' folders.
+var reservedNames = map[string]bool{"targets.json": true, "summary.md": true, "index.html": true}
+
+// assignSlugs names each target's folder host[-port][-path], sanitized, unique; SLUG.log is its log.
+func assignSlugs(ts []target) {
+	taken := map[string]bool{}
+	for k := range reservedNames {
+		taken[k] = true
+	}
+	for i := range ts {
+		base := slugOf(ts[i].URL)
+		s := base
+		for n := 2; taken[s] || taken[s+".log"]; n++ {
+			s = fmt.Sprintf("%s-%d", base, n)
+		}
+		taken[s], taken[s+".log"] = true, true
+		ts[i].Slug = s
+	}
+}
+
+func slugOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "target"
+	}
+	s := u.Hostname()
+	if p := u.Port(); p != "" {
+		s += "-" + p
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		s += "-" + p
+	}
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_'
+		if !ok {
+			if !dash {
+				b.WriteByte('-')
+			}
+			dash = true
+			continue
+		}
+		b.WriteRune(r)
+		dash = false
+	}
+	out := b.String()
+	if len(out) > 80 {
+		out = out[:80]
+	}
+	out = strings.Trim(out, "-._")
+	if out == "" {
+		return "target"
+	}
+	return out
+}
+
+// childArgs are the flags passed through to each target's run: every flag set on the command
+// line except the target and report folder ones, in --name=value form. Tokens are never flags
+// (--token-env names a variable the children inherit), so none reaches a command line.
+func childArgs(fs *flag.FlagSet) []string {
+	skip := map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true}
+	var args []string
+	fs.Visit(func(fl *flag.Flag) {
+		if skip[fl.Name] {
+			return
+		}
+		if m, ok := fl.Value.(*multi); ok {
+			for _, v := range *m {
+				args = append(args, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		args = append(args, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return args
+}
+
+// targetResult is one target's line of targets.json.
+type targetResult struct {
+	URL      string  `json:"url"`
+	Folder   string  `json:"folder"`
+	Log      string  `json:"log,omitempty"` // FOLDER.log: the run's own output
+	ExitCode int     `json:"exitCode"`
+	Verdict  string  `json:"verdict"` // conformant, non-conformant, incomplete (errors), error, not run
+	Counts   *counts `json:"counts,omitempty"`
+	Report   string  `json:"report,omitempty"` // FOLDER/index.html when the run wrote it
+	Error    string  `json:"error,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	// ResultsVerdict is results.json's verdict (pass, fail, error); informative, the exit code
+	// also weighs --strict and known issues.
+	ResultsVerdict string `json:"resultsVerdict,omitempty"`
+}
+
+type counts struct {
+	Total int `json:"total"`
+	Pass  int `json:"pass"`
+	Fail  int `json:"fail"`
+	Skip  int `json:"skip"`
+	Error int `json:"error"`
+	Known int `json:"known"`
+}
+
+func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags, stdout, stderr io.Writer) int {
+	if m.file != "" && len(m.targets.all) > 0 {
+		errorf(stderr, "run", "--targets and --target together: give every URL in one place")
+		return ExitUsage
+	}
+	if m.timeout <= 0 {
+		errorf(stderr, "run", "--target-timeout %v: give a positive duration, e.g. 30m", m.timeout)
+		return ExitUsage
+	}
+	var ts []target
+	if m.file != "" {
+		fh, err := os.Open(m.file)
+		if err != nil {
+			errorf(stderr, "run", "--targets %s: %v", m.file, unwrapPathErr(err))
+			return ExitUsage
+		}
+		ts, err = parseTargets(m.file, fh)
+		fh.Close()
+		if err != nil {
+			errorf(stderr, "run", "%v", err)
+			return ExitUsage
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, s := range m.targets.all {
+			u, err := checkTargetURL(s)
+			if err != nil {
+				errorf(stderr, "run", "--target %v", err)
+				return ExitUsage
+			}
+			if seen[u] {
+				errorf(stderr, "run", "--target %q is given twice", u)
+				return ExitUsage
+			}
+			seen[u] = true
+			ts = append(ts, target{URL: u, Source: "--target"})
+		}
+	}
+	// The rest of the configuration is checked once, before anything runs.
+	f.target = ts[0].URL
+	p, err := f.resolve(true, os.LookupEnv)
+	if err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitUsage
+	}
+	out := p.file.Out
+	assignSlugs(ts)
+	if err := prepareMultiOut(out); err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitUsage
+	}
+	exe, err := childExecutable()
+	if err != nil {
+		errorf(stderr, "run", "cannot find pacheck's own executable to run each target: %v", err)
+		return ExitEnvError
+	}
+	pass := childArgs(fs)
+	start := time.Now()
+	results := make([]targetResult, len(ts))
+	for i, t := range ts {
+		r := &results[i]
+		*r = targetResult{URL: t.URL, Folder: t.Slug, Log: t.Slug + ".log"}
+		fmt.Fprintf(stdout, "[%d/%d] %s: ", i+1, len(ts), t.URL)
+		if ctx.Err() != nil {
+			r.ExitCode, r.Verdict, r.Error, r.Log = ExitEnvError, "not run", "not run: interrupted", ""
+		} else {
+			args := append([]string{"run"}, pass...)
+			args = append(args, "--target="+t.URL, "--out="+filepath.Join(out, t.Slug))
+			runTarget(ctx, exe, args, m.timeout, out, r)
+		}
+		fmt.Fprintln(stdout, targetLine(r, out))
+	}
+	worst := ExitOK
+	for _, r := range results {
+		worst = max(worst, r.ExitCode)
+	}
+	sum := multiSummary{Version: Version, Preset: p.preset.Name, Start: start.UTC(), End: time.Now().UTC(),
+		ExitCode: worst, Verdict: overallWord(worst), Targets: results}
+	if err := sum.write(out); err != nil {
+		errorf(stderr, "run", "writing the combined report: %v", err)
+		return ExitEnvError
+	}
+	var nOK, nFail, nErr int
+	for _, r := range results {
+		switch r.ExitCode {
+		case ExitOK:
+			nOK++
+		case ExitNonConf:
+			nFail++
+		default:
+			nErr++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d targets, %d conformant, %d non-conformant, %d with errors; report: %s\n",
+		strings.ToUpper(overallWord(worst)), len(ts), nOK, nFail, nErr, filepath.Join(out, "index.html"))
+	return worst
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func overallWord(code int) string {
+	switch code {
+	case ExitOK:
+		return "conformant"
+	case ExitNonConf:
+		return "non-conformant"
+	default:
+		return "incomplete (errors)"
+	}
+}
+
+// runTarget runs one child and fills r. A child that wrote no results.json is an error for its
+// target, whatever it exited with.
+func runTarget(ctx context.Context, exe string, args []string, timeout time.Duration, out string, r *targetResult) {
+	start := time.Now()
+	defer func() { r.Seconds = float64(time.Since(start).Milliseconds()) / 1000 }()
+	logf, err := os.Create(filepath.Join(out, r.Log))
+	if err != nil {
+		r.ExitCode, r.Verdict, r.Error = ExitEnvError, "error", fmt.Sprintf("cannot write the log: %v", err)
+		return
+	}
+	defer logf.Close()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var tail tailBuffer
+	cmd := exec.CommandContext(cctx, exe, args...)
+	cmd.Stdout = logf
+	cmd.Stderr = io.MultiWriter(logf, &tail)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its browser too is stopped with it
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = childStopGrace
+	err = cmd.Run()
+	if cmd.Process != nil && cctx.Err() != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever of its group is left
+	}
+	code := -1
+	if cmd.ProcessState != nil {
+		code = cmd.ProcessState.ExitCode()
+	}
+	var errLine string
+	switch {
+	case errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		errLine = fmt.Sprintf("stopped: the run took longer than --target-timeout %v", timeout)
+		code = ExitEnvError
+	case ctx.Err() != nil:
+		errLine = "stopped: interrupted"
+		code = ExitEnvError
+	case code < 0 || code > ExitEnvError:
+		errLine = fmt.Sprintf("the run ended abnormally: %v", err)
+		code = ExitEnvError
+	}
+	if errLine == "" && code >= ExitUsage {
+		errLine = tail.lastLine()
+	}
+	folder := filepath.Join(out, r.Folder)
+	c, v, rerr := readChildResults(filepath.Join(folder, "results.json"))
+	switch {
+	case rerr != nil && code <= ExitNonConf:
+		code = ExitEnvError
+		errLine = fmt.Sprintf("exited %d but %v", cmd.ProcessState.ExitCode(), rerr)
+	case rerr != nil && errLine == "":
+		errLine = fmt.Sprintf("exit %d and %v", code, rerr)
+	}
+	r.ExitCode, r.Counts, r.ResultsVerdict, r.Error = code, c, v, errLine
+	if errLine == "" && code >= ExitUsage && c == nil {
+		r.Error = fmt.Sprintf("exit %d (see %s)", code, r.Log)
+	}
+	switch {
+	case rerr != nil:
+		r.Verdict = "error"
+	default:
+		r.Verdict = verdictWord(code)
+	}
+	if _, err := os.Stat(filepath.Join(folder, "index.html")); err == nil {
+		r.Report = r.Folder + "/index.html"
+	}
+}
+
+// tailBuffer keeps the last 8 KiB written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 8<<10 {
+		t.b = t.b[len(t.b)-8<<10:]
+	}
+	return len(p), nil
+}
+
+// lastLine is the child's last "pacheck ..." line (its one-line error), else its last line.
+func (t *tailBuffer) lastLine() string {
+	lines := strings.Split(strings.TrimSpace(string(bytes.ToValidUTF8(t.b, []byte("?")))), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "pacheck ") {
+			return shorten(strings.TrimSpace(lines[i]))
+		}
+	}
+	return shorten(strings.TrimSpace(lines[len(lines)-1]))
+}
+
+func targetLine(r *targetResult, out string) string {
+	s := fmt.Sprintf("%s, exit %d", strings.ToUpper(r.Verdict), r.ExitCode)
+	if c := r.Counts; c != nil {
+		s += fmt.Sprintf(": %d specs, %d passed, %d failed, %d skipped, %d errors, %d known", c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
+	}
+	if r.Error != "" {
+		s += ": " + r.Error
+	}
+	if r.Report != "" {
+		s += "; report: " + filepath.Join(out, r.Report)
+	}
+	return s
+}
