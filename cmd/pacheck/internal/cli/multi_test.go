@@ -259,4 +259,3 @@ func TestRunTargetsChildFailures(t *testing.T) {
 		})
 	}
 }
-
