@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pacheck/pacheck/checks/evidence"
@@ -84,7 +85,9 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	prefix := ru.String()
 
 	tabCtx, tabCancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	defer tabCancel()
+	// Closing the tab and its browser context takes a while; the result does not wait for it
+	// (Close does).
+	defer b.closeTab(tabCancel)
 	deadline := time.Now().Add(b.opts.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -122,6 +125,7 @@ type run struct {
 	secrets  []string // values to mask wherever they might show
 	masked   []string // selectors of non-password fields holding secrets on the current page
 	lastShot *evidence.File
+	pageShot bool // a screenshot of the current page was taken
 	pageURL  string
 }
 
@@ -278,15 +282,19 @@ func (r *run) screenshot(label string) *evidence.File {
 		sels, _ := json.Marshal(r.masked)
 		_, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { for (const s of `+string(sels)+`) { const e = document.querySelector(s); if (e) e.style.webkitTextSecurity = 'disc'; } return true; })()`))
 	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	yes := true
+	shot, err := chromedp.Call(ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng,
+		FromSurface: &yes, OptimizeForSpeed: &yes}) // PNG encoded for speed: larger files, less CPU
 	if err != nil {
 		return nil
 	}
+	png := shot.Data
 	f, err := r.b.saveScreenshot(png, label, fhirhttp.Redact(r.pageURL))
 	if err != nil || f == nil {
 		return nil
 	}
 	r.lastShot = f
+	r.pageShot = true
 	return f
 }
 
@@ -331,8 +339,9 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 			}
 			continue // navigated under us: handle the new page
 		}
+		r.pageShot = false
 		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: fmt.Sprintf("page %d loaded", page),
-			Text: "page: " + fhirhttp.Redact(cur), Screenshot: r.screenshot(fmt.Sprintf("page %d", page))})
+			Text: "page: " + fhirhttp.Redact(cur)})
 
 		if len(steps) > 0 {
 			idx := -1
@@ -364,6 +373,13 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 				return r.res, err
 			}
 			lastKind = kind
+		}
+		if !r.pageShot {
+			// Steps without a click or screenshot action: the page still gets its screenshot.
+			if _, ok := r.takeCapture(); !ok {
+				label := fmt.Sprintf("page %d after its steps", page)
+				r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(cur), Screenshot: r.screenshot(label)})
+			}
 		}
 		if u, ok := r.waitProgress(cur, mark); ok {
 			return r.finish(u)
@@ -592,7 +608,11 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 	case "screenshot":
 		text = "screenshot " + arg
 	}
-	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + text, Screenshot: r.screenshot(label)})
+	e := evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + text}
+	if verb == "screenshot" {
+		e.Screenshot = r.screenshot(label)
+	}
+	r.evidence(e)
 	return nil
 }
 

@@ -2,7 +2,9 @@
 // login and consent pages and captures the OAuth redirect by request interception, so the
 // redirect_uri never has to resolve. Login steps are data (Step); without steps a default
 // strategy finds the username/password inputs and the approve button. Every step leaves
-// evidence: URL, what was typed (secrets masked) and a PNG screenshot.
+// evidence: URL and what was typed (secrets masked); every page the member sees leaves a PNG
+// screenshot, taken just before the page is submitted (so it shows the filled form), plus one
+// per explicit screenshot action and one when a step fails.
 package browser
 
 import (
@@ -66,6 +68,23 @@ type Browser struct {
 	mu     sync.Mutex
 	seq    int
 	closed bool
+	tabs   sync.WaitGroup // tabs still closing
+}
+
+// closeTab closes a finished tab (and its incognito browser context) in the background; Close
+// waits for it.
+func (b *Browser) closeTab(cancel context.CancelFunc) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		cancel()
+		return
+	}
+	b.tabs.Add(1)
+	go func() {
+		defer b.tabs.Done()
+		cancel()
+	}()
 }
 
 // FindChromium returns the browser binary Launch would use.
@@ -186,6 +205,7 @@ func (b *Browser) Close() error {
 	}
 	b.closed = true
 	b.mu.Unlock()
+	b.tabs.Wait()
 	cctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	_ = chromedp.Cancel(cctx)
 	cancel()

@@ -134,6 +134,9 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 			if target == "" {
 				target = p.User
 			}
+			label := "default strategy: submit the login form"
+			r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label,
+				Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + strings.Join(used, "; "), Screenshot: r.screenshot(label)})
 			ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
 			err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(target), "\r"))
 			cancel()
@@ -185,8 +188,9 @@ func (r *run) fill(label, sel, val string, secret bool) error {
 	if secret {
 		shown = fhirhttp.Mask + " (secret)"
 	}
+	// No screenshot here: the one taken before the form is submitted shows every filled field.
 	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label,
-		Text: "page: " + fhirhttp.Redact(r.pageURL) + "\ntyped " + shown, Screenshot: r.screenshot(label)})
+		Text: "page: " + fhirhttp.Redact(r.pageURL) + "\ntyped " + shown})
 	return nil
 }
 
