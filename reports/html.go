@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -284,21 +286,62 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 		}
 	}
 
-	// Embedded data.
-	jd := jsData{Reqs: map[string]jsReq{}}
-	for _, q := range r.Requirements {
-		jd.Reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note}
-	}
+	// The requirement ids the specs name (the filter list), known before the data is streamed.
 	reqSet := map[string]bool{}
-	budget := opts.InlineBudget
 	for _, s := range r.Specs {
+		for _, q := range s.Requirements {
+			reqSet[q.ID] = true
+		}
+	}
+	for id := range reqSet {
+		d.Reqs = append(d.Reqs, id)
+	}
+	sort.Strings(d.Reqs)
+
+	// The page is rendered around a marker that the embedded data then replaces: the data (all
+	// the evidence, screenshots inlined) is encoded spec by spec straight into w, never held whole.
+	var mb [12]byte
+	if _, err := rand.Read(mb[:]); err != nil {
+		return err
+	}
+	marker := "pacheck-data-" + hex.EncodeToString(mb[:])
+	d.Data = template.JS(marker)
+	var page bytes.Buffer
+	if err := reportTmpl.Execute(&page, d); err != nil {
+		return err
+	}
+	head, tail, ok := bytes.Cut(page.Bytes(), []byte(marker))
+	if !ok || bytes.Contains(tail, []byte(marker)) {
+		return fmt.Errorf("reports: the report template must embed the data exactly once")
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if err := writeData(w, r, opts, sink); err != nil {
+		return err
+	}
+	_, err := w.Write(tail)
+	return err
+}
+
+// writeData writes the page's embedded JSON ({"specs":[...],"reqs":{...}}) as json.Marshal of a
+// jsData would: <, >, & escaped as \u003c ... so </script> cannot occur.
+func writeData(w io.Writer, r *Results, opts Options, sink *fileSink) error {
+	reqs := map[string]jsReq{}
+	for _, q := range r.Requirements {
+		reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note}
+	}
+	if _, err := io.WriteString(w, `{"specs":[`); err != nil {
+		return err
+	}
+	budget := opts.InlineBudget
+	for i, s := range r.Specs {
 		js := jsSpec{ID: s.ID, O: s.Outcome, G: s.Group, Level: s.Level, Profiles: s.Profiles, Res: s.Resources,
 			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output}
 		for _, q := range s.Requirements {
 			js.Reqs = append(js.Reqs, q.ID)
-			reqSet[q.ID] = true
-			if _, ok := jd.Reqs[q.ID]; !ok {
-				jd.Reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Unknown: q.Unknown}
+			if _, ok := reqs[q.ID]; !ok {
+				reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Unknown: q.Unknown}
 			}
 		}
 		for _, e := range s.Evidence {
@@ -325,21 +368,31 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 			}
 			js.Ev = append(js.Ev, je)
 		}
-		jd.Specs = append(jd.Specs, js)
+		b, err := json.Marshal(js)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			if _, err := io.WriteString(w, ","); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
 	}
-	if jd.Specs == nil {
-		jd.Specs = []jsSpec{}
-	}
-	for id := range reqSet {
-		d.Reqs = append(d.Reqs, id)
-	}
-	sort.Strings(d.Reqs)
-	raw, err := json.Marshal(jd) // escapes <, >, &, U+2028, U+2029
+	b, err := json.Marshal(reqs)
 	if err != nil {
 		return err
 	}
-	d.Data = template.JS(raw)
-	return reportTmpl.Execute(w, d)
+	if _, err := io.WriteString(w, `],"reqs":`); err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "}")
+	return err
 }
 
 // clipBody keeps up to limit bytes of a body inline (within the budget); the whole body goes to
