@@ -515,6 +515,10 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 			best, n = pid, len(td.ByPatient[pid])
 		}
 	}
+	if n < 2 && pc.res.Type == "Patient" {
+		return &pagingResult{skip: fmt.Sprintf("a search for Patient by %s finds one Patient per member (%s), so there is nothing to page through", pc.srv.PatientParam(pc.res), igdata.DescribePatients(pc.run)),
+			enable: "access that opens two or more Patient records in one search (e.g. a proxy for several members)"}
+	}
 	if n < 2 {
 		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.res.Type, igdata.DescribePatients(pc.run), n),
 			enable: fmt.Sprintf("a member with two or more %s resources", pc.res.Type)}
@@ -804,8 +808,12 @@ func specInclude(pc *profileCtx, include string) {
 		}
 	}
 	if len(want) == 0 {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference at %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), parts[1], expr),
-			fmt.Sprintf("a %s whose %s is a reference (not a code or contained resource)", pc.res.Type, parts[1]))
+		what, enable := "a literal reference", "a reference (not a code or contained resource)"
+		if len(parts) == 3 {
+			what, enable = "a literal reference to a "+parts[2], "a literal reference to a "+parts[2]
+		}
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has %s at %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), what, parts[1], expr),
+			fmt.Sprintf("a %s whose %s is %s", pc.res.Type, parts[1], enable))
 	}
 	var all issue.List
 	pp := pc.srv.PatientParam(pc.res)

@@ -17,9 +17,6 @@ func specValidation(pc *profileCtx) {
 	if err != nil {
 		framework.Infra(err)
 	}
-	if val == nil {
-		framework.SkipBecause("profile validation needs pacheck's validator (checks/validate), which is not part of this build yet", "")
-	}
 	var all issue.List
 	canonical := pc.prof.URL
 	if pc.prof.SD != nil && pc.prof.SD.Version != "" {
@@ -50,12 +47,11 @@ func specValidation(pc *profileCtx) {
 }
 
 // conformsToTarget validates a resolved reference target against the element's target profiles:
-// it must conform to at least one of those of its type. Without the validator only the type is
-// checked (by the caller).
+// it must conform to at least one of those of its type.
 func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string, targets []string) issue.List {
 	val, err := igdata.Validator(pc.run)
-	if err != nil || val == nil {
-		return nil
+	if err != nil {
+		framework.Infra(err)
 	}
 	var firstErrs issue.List
 	tried := 0
@@ -71,7 +67,7 @@ func conformsToTarget(pc *profileCtx, resp *fhirhttp.Response, elem, typ string,
 		l, err := val(ctx, resp.Body, t, pc.srv.IG)
 		cancel()
 		if err != nil {
-			return nil
+			framework.Infra(err)
 		}
 		if !l.HasErrors() {
 			return nil

@@ -13,11 +13,6 @@ import (
 // ("hl7.fhir.us.core#6.1.0") and returns the issues.
 type ValidateFunc func(ctx context.Context, raw []byte, profile, ig string) (issue.List, error)
 
-// NewValidator builds the validator from a package set. It is installed by validator_impl.go
-// when pacheck's validator (checks/validate) is part of the build; while it is nil, validation
-// specs are skipped with that reason and reference targets are checked by type.
-var NewValidator func(set *profiles.Set) (ValidateFunc, error)
-
 // PackageSet is the run's package set, or the embedded one.
 func PackageSet(run *framework.Run) (*profiles.Set, error) {
 	if run != nil && run.Profiles != nil {
@@ -31,12 +26,8 @@ var (
 	valFns = map[*profiles.Set]ValidateFunc{}
 )
 
-// Validator returns the profile validator for the run's package set, built once per set (nil
-// when the build has none).
+// Validator returns the profile validator for the run's package set, built once per set.
 func Validator(run *framework.Run) (ValidateFunc, error) {
-	if NewValidator == nil {
-		return nil, nil
-	}
 	set, err := PackageSet(run)
 	if err != nil {
 		return nil, err
@@ -46,7 +37,7 @@ func Validator(run *framework.Run) (ValidateFunc, error) {
 	if f, ok := valFns[set]; ok {
 		return f, nil
 	}
-	f, err := NewValidator(set)
+	f, err := newValidator(set)
 	if err != nil {
 		return nil, err
 	}
