@@ -183,10 +183,12 @@ func buildProfile(pc *profileCtx) {
 		pc.quote("uscore.profile.must-support")
 		specMustSupport(pc)
 	})
-	It("references", pc.req("uscore.reference.resolvable"), func() {
-		pc.quote("uscore.reference.resolvable")
-		specReferences(pc)
-	})
+	if hasMSReference(pc.prof) {
+		It("references", pc.req("uscore.reference.resolvable"), func() {
+			pc.quote("uscore.reference.resolvable")
+			specReferences(pc)
+		})
+	}
 	for _, ri := range res.RevIncludes {
 		if ri.Value != "Provenance:target" || (ri.Expectation != "SHALL" && ri.Expectation != "SHOULD") || pc.srv.PatientParam(res) == "" {
 			continue
@@ -268,4 +270,20 @@ func skipNoPool(pc *profileCtx, td *igdata.TypeData) {
 		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile)",
 			pc.res.Type, pc.prof.ID, igdata.DescribePatients(pc.run), len(td.Resources), pc.res.Type, how),
 		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile", pc.res.Type, pc.prof.URL))
+}
+
+// hasMSReference reports whether the profile has a must-support Reference element, the only
+// thing the references spec resolves (a profile such as us-core-patient has none: no spec).
+// A profile whose must-support list cannot be computed keeps the spec, which reports why.
+func hasMSReference(p *ig.Profile) bool {
+	ms, err := p.MustSupport()
+	if err != nil {
+		return true
+	}
+	for _, m := range ms {
+		if m.IsRef {
+			return true
+		}
+	}
+	return false
 }
