@@ -135,7 +135,7 @@ func (s *session) authorizeProbe(name, what string, mutate func(*oauth.AuthReque
 		o.infra = err
 		return o
 	}
-	res, err := br.AuthorizeAs(ctx, u, capture, credsOf(s.set.Login), s.set.Login.Steps)
+	res, err := s.authorize(ctx, br, u, capture, s.set.Login)
 	if res != nil {
 		k.add(res.Evidence...)
 	}

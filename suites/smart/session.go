@@ -39,6 +39,7 @@ type session struct {
 	brMu  sync.Mutex
 	br    *browser.Browser
 	brErr error
+	slots chan struct{} // one per sign-in allowed at once
 
 	// sensitive lists every secret value the suite handled (tests check none leaks).
 	sensMu    sync.Mutex
@@ -46,8 +47,9 @@ type session struct {
 }
 
 type memoCell struct {
-	once sync.Once
-	val  any
+	once   sync.Once
+	val    any
+	panicV any // a panic of the computation, raised again in every caller
 }
 
 var sessMu sync.Mutex
@@ -98,6 +100,7 @@ func sessionOf(run *framework.Run) *session {
 			s.setErr = errors.Join(s.setErr, err)
 		}
 	}
+	s.slots = make(chan struct{}, s.parallel())
 	run.SetValue(sessionKey, s)
 	return s
 }
@@ -136,8 +139,37 @@ func (s *session) once(key string, f func() any) any {
 		s.memo[key] = c
 	}
 	s.mu.Unlock()
-	c.once.Do(func() { c.val = f() })
+	c.once.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				c.panicV = p
+			}
+		}()
+		c.val = f()
+	})
+	if c.panicV != nil {
+		panic(c.panicV)
+	}
 	return c.val
+}
+
+// parallel is how many sign-ins may run at once.
+func (s *session) parallel() int {
+	if s.set == nil || s.set.Browser.Parallel < 1 {
+		return 1
+	}
+	return s.set.Browser.Parallel
+}
+
+// authorize signs in through the browser, waiting for a free slot (Settings.Browser.Parallel).
+func (s *session) authorize(ctx context.Context, br *browser.Browser, u, capture string, login Login) (*browser.Result, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("smart: waiting for a browser slot: %w", ctx.Err())
+	}
+	defer func() { <-s.slots }()
+	return br.AuthorizeAs(ctx, u, capture, credsOf(login), login.Steps)
 }
 
 // sink collects the evidence of one computation (HTTP exchanges, browser steps, notes).
@@ -322,10 +354,9 @@ func (s *session) doLaunch(ls launchSpec) *launch {
 		l.infra = err
 		return l
 	}
-	creds := browser.Credentials{Username: ls.login.Username, Password: ls.login.Password}
 	l.ev.note("launch "+ls.name, "client %s (%s), scope %q, redirect_uri %s; login %s", l.client.ClientID, l.client.method(),
 		scope, l.client.RedirectURI, loginDesc(ls.login))
-	res, err := br.AuthorizeAs(ctx, u, capture, creds, ls.login.Steps)
+	res, err := s.authorize(ctx, br, u, capture, ls.login)
 	if res != nil {
 		l.result = res
 		l.ev.add(res.Evidence...)

@@ -170,7 +170,9 @@ func spec(v, name string, ids []string, body func()) {
 	if !appliesTo(v, ids...) {
 		return
 	}
-	It(name, framework.Req(ids...), func() {
+	labels := framework.Req(ids...)
+	declare(v, name, labels)
+	It(name, labels, func() {
 		framework.Quote(ids...)
 		body()
 	})
@@ -179,14 +181,16 @@ func spec(v, name string, ids []string, body func()) {
 func ids(x ...string) []string { return x }
 
 func buildVersion(v string) {
-	Describe("discovery", func() { discoverySpecs(v) })
-	Describe("launch", func() { launchSpecs(v) })
-	Describe("token", func() { tokenSpecs(v) })
-	Describe("id-token", func() { idTokenSpecs(v) })
-	Describe("introspection", func() { introspectionSpecs(v) })
-	Describe("revocation", func() { revocationSpecs(v) })
-	Describe("scopes", func() { scopeSpecs(v) })
-	Describe("probes", func() { probeSpecs(v) })
+	for _, sec := range []struct {
+		name  string
+		specs func(string)
+	}{{"discovery", discoverySpecs}, {"launch", launchSpecs}, {"token", tokenSpecs}, {"id-token", idTokenSpecs},
+		{"introspection", introspectionSpecs}, {"revocation", revocationSpecs}, {"scopes", scopeSpecs}, {"probes", probeSpecs}} {
+		Describe(sec.name, func() {
+			section = sec.name
+			sec.specs(v)
+		})
+	}
 }
 
 // attach adds stored evidence to the running spec.

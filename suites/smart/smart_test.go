@@ -42,6 +42,7 @@ type childJob struct {
 	LabelFilter string   `json:"labelFilter"`
 	Focus       []string `json:"focus"`
 	SMART       string   `json:"smart"` // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
+	Parallel    int      `json:"parallel"` // Settings.Browser.Parallel
 }
 
 type childResult struct {
@@ -187,6 +188,7 @@ func TestHelperRun(t *testing.T) {
 	defer hs.Close()
 
 	set := settingsFor(job.Variant, srv)
+	set.Browser.Parallel = job.Parallel
 	run := &framework.Run{Target: srv.FHIRBase(), Suites: []string{Area}, IGs: map[string][]string{"smart": {version}},
 		OutDir: job.OutDir, Auth: framework.Auth{Mode: "browser", Extra: set}}
 	if job.Variant == "token" {
@@ -311,10 +313,42 @@ func TestReferenceServerDefaultStrategy(t *testing.T) {
 	t.Logf("default strategy run: %d specs in %.0fs", len(res.Outcomes), res.Seconds)
 	expectAllPass(t, res)
 	shots, _ := filepath.Glob(filepath.Join(out, "browser", "*.png"))
-	if len(shots) < 10 {
-		t.Errorf("expected a screenshot per browser step, found %d", len(shots))
+	if len(shots) < 20 {
+		t.Errorf("expected a screenshot per page of each sign-in, found %d", len(shots))
 	}
 	noSecrets(t, out, log, res.Secrets)
+}
+
+// TestReferenceServerParallel: with sign-ins run ahead of the specs, several at once, every spec
+// still passes and no secret leaks.
+func TestReferenceServerParallel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	out := t.TempDir()
+	res, log := runChild(t, childJob{Variant: "default", OutDir: out, Parallel: 4})
+	t.Logf("parallel sign-ins run: %d specs in %.0fs", len(res.Outcomes), res.Seconds)
+	expectAllPass(t, res)
+	noSecrets(t, out, log, res.Secrets)
+}
+
+// TestParallelSignsInOnlyForSelectedSpecs: the sign-ins that run ahead are those of the specs
+// the focus selects (here the main launch and one probe: a login and a consent page each).
+func TestParallelSignsInOnlyForSelectedSpecs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	out := t.TempDir()
+	res, _ := runChild(t, childJob{Variant: "default", OutDir: out, Parallel: 4, Focus: focusFor([]string{p + "probes/wrong-pkce-verifier"})})
+	if len(res.Outcomes) != 1 || res.Outcomes[p+"probes/wrong-pkce-verifier"] != "pass" {
+		t.Errorf("outcomes %v", res.Outcomes)
+	}
+	shots, _ := filepath.Glob(filepath.Join(out, "browser", "*.png"))
+	if len(shots) != 4 {
+		t.Errorf("%d screenshots, want 4 (two sign-ins, a login and a consent page each)", len(shots))
+	}
 }
 
 func TestReferenceServerExplicitSteps(t *testing.T) {

@@ -1,0 +1,69 @@
+package smart
+
+import (
+	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+func TestSelectedSpecs(t *testing.T) {
+	n := 0
+	mk := func(texts []string, labels ...string) declaredSpec {
+		i := n
+		n++
+		return declaredSpec{texts: texts, labels: labels, need: func(s *session) { s.memo[texts[2]] = &memoCell{val: i} }}
+	}
+	specs := []declaredSpec{
+		mk([]string{"smart-2.0.0", "probes", "bad-aud"}, "ig:smart-2.0.0", "req:smart.authorize.aud", "level:SHALL"),
+		mk([]string{"smart-2.0.0", "scopes", "granular"}, "ig:smart-2.0.0", "req:smart.scopes.granular", "level:SHOULD"),
+		mk([]string{"smart-1.0.0", "probes", "bad-aud"}, "ig:smart-1.0.0", "req:smart.authorize.aud", "level:SHALL"),
+	}
+	run := func(cfg types.SuiteConfig, focus bool) (names []string, ok bool) {
+		fs, ok := selectedSpecs("pacheck", cfg, focus, specs)
+		for _, f := range fs {
+			s := &session{memo: map[string]*memoCell{}}
+			f(s)
+			for k := range s.memo {
+				names = append(names, k)
+			}
+		}
+		return names, ok
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   types.SuiteConfig
+		focus bool
+		want  int
+		ok    bool
+	}{
+		{"everything", types.SuiteConfig{}, false, 3, true},
+		{"label", types.SuiteConfig{LabelFilter: "level:SHALL"}, false, 2, true},
+		{"label and version", types.SuiteConfig{LabelFilter: "level:SHALL && ig:smart-2.0.0"}, false, 1, true},
+		{"focus on text", types.SuiteConfig{FocusStrings: []string{`smart-2\.0\.0 scopes`}}, false, 1, true},
+		{"skip", types.SuiteConfig{SkipStrings: []string{`bad-aud$`}}, false, 1, true},
+		{"focus anchored at the suite name", types.SuiteConfig{FocusStrings: []string{`^pacheck smart-1`}}, false, 1, true},
+		{"programmatic focus: no prediction", types.SuiteConfig{}, true, 0, false},
+		{"file filter: no prediction", types.SuiteConfig{FocusFiles: []string{"x.go"}}, false, 0, false},
+	} {
+		got, ok := run(tc.cfg, tc.focus)
+		if len(got) != tc.want || ok != tc.ok {
+			t.Errorf("%s: selected %v (ok %v), want %d (ok %v)", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestOnceKeepsPanics: a computation that panics (for instance ahead of its spec, in the
+// background) panics again in every caller, so the spec reports it.
+func TestOnceKeepsPanics(t *testing.T) {
+	s := &session{memo: map[string]*memoCell{}}
+	for i := range 2 {
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Errorf("call %d: recovered %v, want boom", i, p)
+				}
+			}()
+			s.once("k", func() any { panic("boom") })
+		}()
+	}
+}
