@@ -123,6 +123,9 @@ func demoSettings(origin string, members int) *smart.Settings {
 	s := &smart.Settings{
 		ClientID: "pacheck-public", AuthMethod: "none", RedirectURI: redirect,
 		Login: smart.Login{Username: u1.Username, Password: u1.Password},
+		// The reference server takes a member's sign-ins concurrently: the suite's sign-ins run
+		// ahead of its specs, several at once.
+		Browser: smart.BrowserOptions{Parallel: 4},
 		ExtraClients: []smart.Client{
 			{ClientID: "pacheck-confidential", ClientSecret: "pacheck-demo-secret", AuthMethod: "client_secret_basic"},
 			{ClientID: "pacheck-confidential", ClientSecret: "pacheck-demo-secret", AuthMethod: "client_secret_post"},
