@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pacheck/pacheck/reports"
 )
 
 // childExecutable is the binary re-executed for each target (tests may point it elsewhere).
@@ -272,14 +274,8 @@ type targetResult struct {
 	ResultsVerdict string `json:"resultsVerdict,omitempty"`
 }
 
-type counts struct {
-	Total int `json:"total"`
-	Pass  int `json:"pass"`
-	Fail  int `json:"fail"`
-	Skip  int `json:"skip"`
-	Error int `json:"error"`
-	Known int `json:"known"`
-}
+// counts are a child's results.json counts.
+type counts = reports.Counts
 
 func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags, stdout, stderr io.Writer) int {
 	if m.file != "" && len(m.targets.all) > 0 {
