@@ -2,6 +2,7 @@ package smart
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -18,8 +19,9 @@ import (
 // at once, so the browser works while earlier specs are judged and other suites run. Specs still
 // call the same memoized computation: a result does not depend on whether it was computed ahead,
 // and a spec the prediction misses computes on demand as before. The prediction applies the run's
-// label filter and focus/skip expressions the way Ginkgo does; when it cannot (programmatic focus,
-// file or semantic-version filters) nothing is computed ahead.
+// label filter and focus/skip expressions the way Ginkgo does, and queues them in Ginkgo's run
+// order; when it cannot (programmatic focus, file or semantic-version filters) nothing is
+// computed ahead.
 
 // needs maps "<section>/<spec>" to the computation the spec judges. The preconditions mirror the
 // specs' own skips, so nothing is computed that a selected spec would not use.
@@ -77,6 +79,7 @@ func lifecycleIfIntrospection(s *session) {
 type declaredSpec struct {
 	texts  []string // container texts, then the spec's own
 	labels []string // its own and its containers'
+	order  int      // its section's place in buildVersion
 	need   func(*session)
 }
 
@@ -84,9 +87,27 @@ var (
 	declMu   sync.Mutex
 	declared []declaredSpec
 	declIDs  = map[string]bool{}
-	// section is the text of the Describe being built (the tree is built on one goroutine).
-	section string
+	// section is the Describe being built and its place (the tree is built on one goroutine).
+	section      string
+	sectionOrder int
 )
+
+func inSection(order int, name string) { section, sectionOrder = name, order }
+
+// runOrder sorts specs as Ginkgo runs them: by version container, section, then name (the
+// specs of a section share one code location, so Ginkgo orders them by text).
+func runOrder(specs []declaredSpec) {
+	sort.SliceStable(specs, func(i, j int) bool {
+		a, b := specs[i], specs[j]
+		if a.texts[0] != b.texts[0] {
+			return a.texts[0] < b.texts[0]
+		}
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		return a.texts[2] < b.texts[2]
+	})
+}
 
 // declare records a spec while the tree is built.
 func declare(v, name string, labels Labels) {
@@ -103,10 +124,10 @@ func declare(v, name string, labels Labels) {
 	}
 	declIDs[id] = true
 	all := append([]string{"ig:smart-" + v, "area:smart"}, labels...)
-	declared = append(declared, declaredSpec{texts: texts, labels: all, need: need})
+	declared = append(declared, declaredSpec{texts: texts, labels: all, order: sectionOrder, need: need})
 }
 
-// selectedSpecs returns the needs of the declared specs that cfg selects, in declaration order;
+// selectedSpecs returns the needs of the declared specs that cfg selects, in their order;
 // ok is false when the selection cannot be predicted.
 func selectedSpecs(description string, cfg types.SuiteConfig, programmaticFocus bool, specs []declaredSpec) (out []func(*session), ok bool) {
 	if programmaticFocus || len(cfg.FocusFiles) > 0 || len(cfg.SkipFiles) > 0 || cfg.SemVerFilter != "" {
@@ -165,6 +186,7 @@ var _ = ReportBeforeSuite(func(r types.Report) {
 	declMu.Lock()
 	specs := append([]declaredSpec(nil), declared...)
 	declMu.Unlock()
+	runOrder(specs)
 	todo, ok := selectedSpecs(r.SuiteDescription, r.SuiteConfig, r.SuiteHasProgrammaticFocus, specs)
 	if !ok || len(todo) == 0 {
 		return

@@ -1,6 +1,7 @@
 package smart
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -65,5 +66,22 @@ func TestOnceKeepsPanics(t *testing.T) {
 			}()
 			s.once("k", func() any { panic("boom") })
 		}()
+	}
+}
+
+func TestRunOrder(t *testing.T) {
+	d := func(v string, order int, section, name string) declaredSpec {
+		return declaredSpec{texts: []string{"smart-" + v, section, name}, order: order}
+	}
+	specs := []declaredSpec{d("2.0.0", 7, "probes", "bad-aud"), d("2.0.0", 1, "launch", "standalone"), d("1.0.0", 7, "probes", "x"),
+		d("2.0.0", 1, "launch", "code-single-use"), d("2.0.0", 6, "scopes", "granular")}
+	runOrder(specs)
+	var got []string
+	for _, s := range specs {
+		got = append(got, s.texts[0]+"/"+s.texts[2])
+	}
+	want := "smart-1.0.0/x smart-2.0.0/code-single-use smart-2.0.0/standalone smart-2.0.0/granular smart-2.0.0/bad-aud"
+	if strings.Join(got, " ") != want {
+		t.Errorf("order %v, want %s", got, want)
 	}
 }

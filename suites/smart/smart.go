@@ -181,16 +181,16 @@ func spec(v, name string, ids []string, body func()) {
 func ids(x ...string) []string { return x }
 
 func buildVersion(v string) {
-	for _, sec := range []struct {
-		name  string
-		specs func(string)
-	}{{"discovery", discoverySpecs}, {"launch", launchSpecs}, {"token", tokenSpecs}, {"id-token", idTokenSpecs},
-		{"introspection", introspectionSpecs}, {"revocation", revocationSpecs}, {"scopes", scopeSpecs}, {"probes", probeSpecs}} {
-		Describe(sec.name, func() {
-			section = sec.name
-			sec.specs(v)
-		})
-	}
+	// One Describe per line: Ginkgo orders specs by code location (then by text), so the
+	// sections run in this order, each spec's specs by name (spec() declares them all on one line).
+	Describe("discovery", func() { inSection(0, "discovery"); discoverySpecs(v) })
+	Describe("launch", func() { inSection(1, "launch"); launchSpecs(v) })
+	Describe("token", func() { inSection(2, "token"); tokenSpecs(v) })
+	Describe("id-token", func() { inSection(3, "id-token"); idTokenSpecs(v) })
+	Describe("introspection", func() { inSection(4, "introspection"); introspectionSpecs(v) })
+	Describe("revocation", func() { inSection(5, "revocation"); revocationSpecs(v) })
+	Describe("scopes", func() { inSection(6, "scopes"); scopeSpecs(v) })
+	Describe("probes", func() { inSection(7, "probes"); probeSpecs(v) })
 }
 
 // attach adds stored evidence to the running spec.

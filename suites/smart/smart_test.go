@@ -41,7 +41,7 @@ type childJob struct {
 	Result      string   `json:"result"`
 	LabelFilter string   `json:"labelFilter"`
 	Focus       []string `json:"focus"`
-	SMART       string   `json:"smart"` // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
+	SMART       string   `json:"smart"`    // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
 	Parallel    int      `json:"parallel"` // Settings.Browser.Parallel
 }
 
