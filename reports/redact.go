@@ -47,24 +47,24 @@ func Redact(s string) string {
 		s = reANSI.ReplaceAllString(s, "")
 	}
 	// Cheap literal gates first: most evidence (resource JSON) contains no secret-looking word,
-	// and the regular expressions are slow on megabytes of text.
-	lower := strings.ToLower(s)
-	if strings.Contains(lower, "authorization") {
-		s = reAuthHeader.ReplaceAllString(s, "${1}"+Mask)
+	// and the regular expressions are slow on megabytes of text. Neither the gates nor a pattern
+	// that finds nothing copies the text.
+	if containsFold(s, "authorization") {
+		s = replace(reAuthHeader, s, "${1}"+Mask)
 	}
-	if strings.Contains(lower, "bearer") || strings.Contains(lower, "basic") {
-		s = reBearer.ReplaceAllString(s, "${1} "+Mask)
+	if containsFold(s, "bearer") || containsFold(s, "basic") {
+		s = replace(reBearer, s, "${1} "+Mask)
 	}
 	if strings.Contains(s, "eyJ") {
-		s = reJWT.ReplaceAllString(s, Mask)
+		s = replace(reJWT, s, Mask)
 	}
-	if containsAny(lower, "token", "secret", "assertion", "password", "verifier") {
-		s = reParam.ReplaceAllString(s, "${1}="+Mask)
-		s = reJSON.ReplaceAllString(s, `${1}"`+Mask+`"`)
-		s = reColon.ReplaceAllString(s, "${1}${2}${3}"+Mask)
+	if containsFold(s, "token") || containsFold(s, "secret") || containsFold(s, "assertion") || containsFold(s, "password") || containsFold(s, "verifier") {
+		s = replace(reParam, s, "${1}="+Mask)
+		s = replace(reJSON, s, `${1}"`+Mask+`"`)
+		s = replace(reColon, s, "${1}${2}${3}"+Mask)
 	}
 	if strings.Contains(s, "@") && strings.Contains(s, "://") {
-		s = reUserInfo.ReplaceAllString(s, "${1}"+Mask+"@")
+		s = replace(reUserInfo, s, "${1}"+Mask+"@")
 	}
 	return s
 }
@@ -87,9 +87,20 @@ func validUTF8(s string) string {
 	return b.String()
 }
 
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
+// replace is re.ReplaceAllString that returns s itself (no copy) when re does not match.
+func replace(re *regexp.Regexp, s, repl string) string {
+	if !re.MatchString(s) {
+		return s
+	}
+	return re.ReplaceAllString(s, repl)
+}
+
+// containsFold reports whether s contains word (lower-case ASCII) in any letter case, without
+// building a lower-case copy of s.
+func containsFold(s, word string) bool {
+	n := len(word)
+	for i := 0; i+n <= len(s); i++ {
+		if s[i]|0x20 == word[0] && strings.EqualFold(s[i:i+n], word) {
 			return true
 		}
 	}
