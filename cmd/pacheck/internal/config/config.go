@@ -56,6 +56,9 @@ type Auth struct {
 	Consent *Consent `yaml:"consent"`
 	// ExpiredToken is an expired access token of the target, for the expired-token probe.
 	ExpiredToken string `yaml:"expired_token"`
+	// ParallelSignIns is how many browser sign-ins may run at once (default 1: some servers refuse
+	// a member's concurrent sign-ins).
+	ParallelSignIns int `yaml:"parallel_sign_ins"`
 }
 
 // Client is a registered SMART client.
@@ -267,6 +270,9 @@ func (f *File) check(name string, root *yaml.Node) error {
 	if f.Auth.Mode == "token" && f.Auth.Token == "" {
 		return fmt.Errorf("%s: auth.mode is token but auth.token is empty (set it to ${YOUR_TOKEN_VARIABLE})", at("auth"))
 	}
+	if f.Auth.ParallelSignIns < 0 || f.Auth.ParallelSignIns > maxParallelSignIns {
+		return fmt.Errorf("%s: auth.parallel_sign_ins %d: use 1 to %d", at("auth"), f.Auth.ParallelSignIns, maxParallelSignIns)
+	}
 	if f.Auth.RedirectURI != "" {
 		if u, err := url.Parse(f.Auth.RedirectURI); err != nil || u.Scheme == "" || u.Host == "" {
 			return fmt.Errorf("%s: auth.redirect_uri %q is not an absolute URL", at("auth"), f.Auth.RedirectURI)
@@ -295,6 +301,9 @@ func (f *File) check(name string, root *yaml.Node) error {
 	}
 	return nil
 }
+
+// maxParallelSignIns bounds the browser contexts a run opens at once.
+const maxParallelSignIns = 8
 
 func (a Action) count() int {
 	n := 0

@@ -45,6 +45,7 @@ func TestErrorClasses(t *testing.T) {
 		{"bad URL", "target: ftp://x\n", `cfg.yaml:1: target "ftp://x" is not an http(s) URL`},
 		{"bad duration", "limits:\n  request_timeout: soon\n", `line 2: "soon" is not a duration`},
 		{"bad mode", "auth:\n  mode: magic\n", `cfg.yaml:1: auth.mode "magic"`},
+		{"too many sign-ins", "auth:\n  parallel_sign_ins: 50\n", `cfg.yaml:1: auth.parallel_sign_ins 50: use 1 to 8`},
 		{"unknown preset", "preset: nope\n", `cfg.yaml:1: unknown preset "nope"`},
 		{"unknown suite", "suites: [smart, nope]\n", `unknown suite "nope"`},
 		{"empty", "", "the file is empty"},

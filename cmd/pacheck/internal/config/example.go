@@ -57,6 +57,7 @@ auth:
           - uncheck: "input[value='offline_access']"
           - click: "#approve"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
+  parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
 
 # Patient ids to examine besides the launch patient.
 patients: ["patient-123"]
