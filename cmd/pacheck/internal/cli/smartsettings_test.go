@@ -8,7 +8,8 @@ import (
 
 func TestSmartSettingsParallelSignIns(t *testing.T) {
 	for _, n := range []int{0, 3} {
-		s, err := smartSettings(config.Auth{Mode: "browser", ClientID: "app", ParallelSignIns: n})
+		s, err := smartSettings(config.Auth{Mode: "browser", ClientID: "app", RedirectURI: "http://127.0.0.1:9/cb", ParallelSignIns: n,
+			Login: config.Login{Username: "member", Password: "pw"}})
 		if err != nil {
 			t.Fatal(err)
 		}
