@@ -90,6 +90,49 @@ type groupRow struct {
 	Bar    []barSeg
 }
 
+// cfrRows totals the requirements per regulation citation, sorted by citation, and lists the
+// untested requirements. A citation's status is its specs' worst outcome, except that a
+// citation whose specs all passed is "partial" when a requirement citing it is untested or a spec
+// skipped: an auditor must not read "pass" for a paragraph that was only partly tested.
+func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo) {
+	byCFR := map[string]*cfrRow{}
+	for _, q := range reqs {
+		for _, c := range q.CFR {
+			row := byCFR[c]
+			if row == nil {
+				row = &cfrRow{Citation: c}
+				byCFR[c] = row
+			}
+			row.Reqs = append(row.Reqs, q)
+			if q.Counts.Total == 0 {
+				row.Untested++
+			}
+			row.Counts.Total += q.Counts.Total
+			row.Counts.Pass += q.Counts.Pass
+			row.Counts.Fail += q.Counts.Fail
+			row.Counts.Error += q.Counts.Error
+			row.Counts.Skip += q.Counts.Skip
+			row.Counts.Known += q.Counts.Known
+		}
+		if q.Counts.Total == 0 {
+			untested = append(untested, q)
+		}
+	}
+	for _, row := range byCFR {
+		row.Status = requirementStatus(row.Counts)
+		if row.Status == string(Pass) && (row.Untested > 0 || row.Counts.Skip > 0) {
+			row.Status = StatusPartial
+		}
+		rows = append(rows, *row)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Citation < rows[j].Citation })
+	return rows, untested
+}
+
+// StatusPartial is a regulation citation whose specs that ran all passed while some of its
+// requirements are untested or some specs skipped.
+const StatusPartial = "partial"
+
 type cfrRow struct {
 	Citation string
 	Reqs     []RequirementInfo
@@ -247,35 +290,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	}
 	d.Groups = rows(groups)
 	d.Profiles = rows(profs)
-	// Per regulation paragraph.
-	byCFR := map[string]*cfrRow{}
-	for _, q := range r.Requirements {
-		for _, c := range q.CFR {
-			row := byCFR[c]
-			if row == nil {
-				row = &cfrRow{Citation: c}
-				byCFR[c] = row
-			}
-			row.Reqs = append(row.Reqs, q)
-			if q.Counts.Total == 0 {
-				row.Untested++
-			}
-			row.Counts.Total += q.Counts.Total
-			row.Counts.Pass += q.Counts.Pass
-			row.Counts.Fail += q.Counts.Fail
-			row.Counts.Error += q.Counts.Error
-			row.Counts.Skip += q.Counts.Skip
-			row.Counts.Known += q.Counts.Known
-		}
-		if q.Counts.Total == 0 {
-			d.Untested = append(d.Untested, q)
-		}
-	}
-	for _, row := range byCFR {
-		row.Status = requirementStatus(row.Counts)
-		d.CFR = append(d.CFR, *row)
-	}
-	sort.Slice(d.CFR, func(i, j int) bool { return d.CFR[i].Citation < d.CFR[j].Citation })
+	d.CFR, d.Untested = cfrRows(r.Requirements)
 	if len(r.Run.Config) > 0 {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)

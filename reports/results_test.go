@@ -403,3 +403,30 @@ func BenchmarkRedact(b *testing.B) {
 		Redact(body)
 	}
 }
+
+func TestCFRRowsPartial(t *testing.T) {
+	req := func(id string, c Counts, cfr ...string) RequirementInfo {
+		q := RequirementInfo{Counts: c}
+		q.ID, q.CFR = id, cfr
+		return q
+	}
+	rows, untested := cfrRows([]RequirementInfo{
+		req("a", Counts{Total: 2, Pass: 2}, "P-all-pass", "P-with-untested", "P-with-skip", "P-with-fail"),
+		req("b", Counts{}, "P-with-untested"),
+		req("c", Counts{Total: 2, Pass: 1, Skip: 1}, "P-with-skip"),
+		req("d", Counts{Total: 1, Fail: 1}, "P-with-fail"),
+		req("e", Counts{}, "P-only-untested"),
+	})
+	want := map[string]string{"P-all-pass": "pass", "P-with-untested": "partial", "P-with-skip": "partial", "P-with-fail": "fail", "P-only-untested": "untested"}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if r.Status != want[r.Citation] {
+			t.Errorf("%s: status %q, want %q", r.Citation, r.Status, want[r.Citation])
+		}
+	}
+	if len(untested) != 2 {
+		t.Errorf("untested %v, want b and e", untested)
+	}
+}
