@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/pacheck/pacheck/reports"
 )
 
 // Specs the preset or focus did not select are skipped by Ginkgo with no reason; the console must not
@@ -32,5 +34,22 @@ func TestProgressIgnoresUnselectedSpecs(t *testing.T) {
 	}
 	if p.outcome["skip"] != 1 {
 		t.Errorf("skip count = %d, want 1", p.outcome["skip"])
+	}
+}
+
+func TestErrorDigest(t *testing.T) {
+	refused := "error: GET http://127.0.0.1:1/fhir/metadata: connection refused"
+	res := &reports.Results{Counts: reports.Counts{Total: 4, Error: 3, Pass: 1}, Specs: []reports.Spec{
+		{ID: "a", Outcome: reports.Error, Reason: refused},
+		{ID: "b", Outcome: reports.Error, Reason: "error: timeout"},
+		{ID: "c", Outcome: reports.Error, Reason: refused},
+		{ID: "d", Outcome: reports.Pass},
+	}}
+	want := "most frequent error (2 of 3 errors): GET http://127.0.0.1:1/fhir/metadata: connection refused"
+	if got := errorDigest(res); got != want {
+		t.Errorf("errorDigest = %q, want %q", got, want)
+	}
+	if got := errorDigest(&reports.Results{Specs: []reports.Spec{{Outcome: reports.Pass}}}); got != "" {
+		t.Errorf("no errors: %q, want empty", got)
 	}
 }

@@ -195,6 +195,9 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	c := res.Counts
 	fmt.Fprintf(stdout, "%s: %d specs, %d passed, %d failed, %d skipped, %d errors, %d known\n",
 		strings.ToUpper(verdictWord(code)), c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
+	if line := errorDigest(res); line != "" {
+		fmt.Fprintln(stdout, line)
+	}
 	if !f.quiet {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(p.run.OutDir, "index.html"))
 	}
@@ -321,4 +324,28 @@ func (p *progress) finish() {
 	if p.tty && !p.quiet && !p.verbose {
 		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", 121)+"\r")
 	}
+}
+
+// errorDigest names the most frequent error reason, so that a run against an unreachable or
+// misconfigured target says why in one line instead of only counting errors ("" when none).
+func errorDigest(res *reports.Results) string {
+	n := map[string]int{}
+	best := ""
+	for _, s := range res.Specs {
+		if s.Outcome != reports.Error || s.Reason == "" {
+			continue
+		}
+		n[s.Reason]++
+		if best == "" || n[s.Reason] > n[best] {
+			best = s.Reason
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	line := strings.TrimPrefix(best, "error: ")
+	if r := []rune(line); len(r) > 300 {
+		line = string(r[:300]) + "…"
+	}
+	return fmt.Sprintf("most frequent error (%d of %d errors): %s", n[best], res.Counts.Error, line)
 }
