@@ -17,6 +17,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/reports"
 	"github.com/pacheck/pacheck/suites/framework"
 )
 
@@ -136,10 +137,7 @@ func checkTree() error {
 }
 
 // SpecID is a spec's addressable id: its container texts and its own text joined by "/".
-func SpecID(s types.SpecReport) string {
-	parts := append(append([]string{}, s.ContainerHierarchyTexts...), s.LeafNodeText)
-	return strings.Join(parts, "/")
-}
+func SpecID(s types.SpecReport) string { return reports.SpecID(s) }
 
 // Outcome classifies a spec with pacheck's four honest outcomes.
 func Outcome(s types.SpecReport) string {
@@ -201,7 +199,8 @@ func specIDPatterns(res []string) []string {
 	for i, re := range res {
 		re = strings.ReplaceAll(re, "/", "[ /]")
 		if strings.HasPrefix(re, "^") {
-			re = "^pacheck " + re[1:]
+			// " +": an unnamed group container adds a second space (see SpecID)
+			re = "^pacheck +" + re[1:]
 		}
 		out[i] = re
 	}

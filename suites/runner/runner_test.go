@@ -2,6 +2,7 @@ package runner
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -76,7 +77,19 @@ func TestExitCodeLevels(t *testing.T) {
 
 func TestFocusBySpecID(t *testing.T) {
 	got := specIDPatterns([]string{"uscore-6.1.0/us-core-patient/search", "^smart"})
-	if got[0] != "uscore-6.1.0[ /]us-core-patient[ /]search" || got[1] != "^pacheck smart" {
+	if got[0] != "uscore-6.1.0[ /]us-core-patient[ /]search" || got[1] != "^pacheck +smart" {
 		t.Fatalf("specIDPatterns = %q", got)
+	}
+	// an anchored id matches the full text of a spec in a top-level version container and in the
+	// unnamed group of versions a run adds (an extra space), and its id leaves the group out
+	re := regexp.MustCompile(specIDPatterns([]string{"^uscore-5.0.1/us-core-patient/read"})[0])
+	for _, text := range []string{"pacheck uscore-5.0.1 us-core-patient read", "pacheck  uscore-5.0.1 us-core-patient read"} {
+		if !re.MatchString(text) {
+			t.Errorf("%q does not match %q", re, text)
+		}
+	}
+	sr := types.SpecReport{ContainerHierarchyTexts: []string{"", "uscore-5.0.1", "us-core-patient"}, LeafNodeText: "read"}
+	if id := SpecID(sr); id != "uscore-5.0.1/us-core-patient/read" {
+		t.Errorf("SpecID = %q", id)
 	}
 }
