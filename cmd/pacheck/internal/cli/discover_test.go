@@ -11,14 +11,7 @@ import (
 )
 
 func TestDiscoverPatient(t *testing.T) {
-	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startRefserver(t, refserver.Config{Members: 3, Seed: 1})
 	client := func(tok string) *fhirhttp.Client {
 		c, err := fhirhttp.New(fhirhttp.Options{BaseURL: srv.FHIRBase(), TokenSource: fhirhttp.StaticToken(tok)})
 		if err != nil {

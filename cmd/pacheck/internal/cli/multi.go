@@ -354,7 +354,7 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 		worst = max(worst, r.ExitCode)
 	}
 	sum := multiSummary{Version: Version, Preset: p.preset.Name, Start: start.UTC(), End: time.Now().UTC(),
-		ExitCode: worst, Verdict: overallWord(worst), Targets: results}
+		ExitCode: worst, Verdict: verdictWord(worst), Targets: results}
 	if err := sum.write(out); err != nil {
 		errorf(stderr, "run", "writing the combined report: %v", err)
 		return ExitEnvError
@@ -371,7 +371,7 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 		}
 	}
 	fmt.Fprintf(stdout, "%s: %d targets, %d conformant, %d non-conformant, %d with errors; report: %s\n",
-		strings.ToUpper(overallWord(worst)), len(ts), nOK, nFail, nErr, filepath.Join(out, "index.html"))
+		strings.ToUpper(verdictWord(worst)), len(ts), nOK, nFail, nErr, filepath.Join(out, "index.html"))
 	return worst
 }
 
@@ -381,17 +381,6 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func overallWord(code int) string {
-	switch code {
-	case ExitOK:
-		return "conformant"
-	case ExitNonConf:
-		return "non-conformant"
-	default:
-		return "incomplete (errors)"
-	}
 }
 
 // runTarget runs one child and fills r. A child that wrote no results.json is an error for its

@@ -153,15 +153,7 @@ func readTargetsJSON(t *testing.T, out string) targetsFile {
 func TestRunTargetsAgainstTwoRefservers(t *testing.T) {
 	var bases []string
 	for _, faults := range []fault.Set{nil, {"wrong-fhir-version": true}} {
-		srv, err := refserver.New(refserver.Config{Members: 1, Seed: 1, Faults: faults})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := srv.Start("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		bases = append(bases, srv.FHIRBase())
+		bases = append(bases, startRefserver(t, refserver.Config{Members: 1, Seed: 1, Faults: faults}).FHIRBase())
 	}
 	t.Setenv(childEnv, "1")
 	dir := t.TempDir()

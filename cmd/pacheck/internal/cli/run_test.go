@@ -15,14 +15,7 @@ import (
 // process): `pacheck run --auth token` against the reference server must be conformant and write
 // every report file. It names no --patient: the patient is found with the token (GET Patient).
 func TestRunWithTokenAgainstRefserver(t *testing.T) {
-	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startRefserver(t, refserver.Config{Members: 3, Seed: 1})
 	tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: "member-1", FHIRUser: "Patient/member-1",
 		Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
 	t.Setenv("PACHECK_TEST_TOKEN", tok)
