@@ -18,7 +18,19 @@ const (
 	ErrorEntryName = "pacheck.error"
 	// RequirementEntryName carries the quoted requirement (statement, level, IG section) as text.
 	RequirementEntryName = "pacheck.requirement"
+	// BrokenEntryName carries, on a failed spec, the requirement ids ([]string) that its failing
+	// issues break. A failed spec without it is taken to break every requirement it cites.
+	BrokenEntryName = "pacheck.broken"
+	// BlockedEntryName marks an errored spec as blocked by a root cause it depends on (discovery,
+	// sign-in, token, patient read, a probe's baseline); its value is a Blocked.
+	BlockedEntryName = "pacheck.blocked"
 )
+
+// Blocked names the root cause that kept a spec from running.
+type Blocked struct {
+	Cause  string `json:"cause"`  // spec id or step of the root cause, e.g. "smart-2.0.0/launch/standalone"
+	Reason string `json:"reason"` // one line: why the root cause failed (PHI-free, redacted)
+}
 
 // Kinds of evidence.
 const (

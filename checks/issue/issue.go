@@ -27,6 +27,9 @@ type Issue struct {
 	Profile     string   `json:"profile,omitempty"`     // canonical URL (|version) of the profile that made the rule
 	ElementID   string   `json:"elementId,omitempty"`   // ElementDefinition.id in that profile
 	Diagnostics string   `json:"diagnostics,omitempty"` // may quote server data
+	// Requirement is the one requirement id (profiles/requirements) this finding breaks, when
+	// known; a failed spec marks failed only the requirements its error issues name.
+	Requirement string `json:"requirement,omitempty"`
 }
 
 func (i Issue) String() string {
