@@ -39,10 +39,30 @@ var Outcomes = []Outcome{Pass, Fail, Error, Skip, Known}
 
 // Verdicts of a run.
 const (
-	VerdictPass  = "pass"
-	VerdictFail  = "fail"
-	VerdictError = "error"
+	VerdictPass  = "pass"  // CONFORMANT: every selected SHALL requirement ran and passed
+	VerdictFail  = "fail"  // NON-CONFORMANT: a selected SHALL requirement failed
+	VerdictError = "error" // the run itself failed (Run.Errors): nothing can be concluded
+	// VerdictIncomplete: nothing failed, but some selected SHALL requirement did not run or
+	// errored (Results.Incomplete says which and what would enable it).
+	VerdictIncomplete = "incomplete"
 )
+
+// Missing is a selected SHALL requirement that did not run, or errored, in a run that is
+// otherwise conformant.
+type Missing struct {
+	Requirement string `json:"requirement"`
+	Status      string `json:"status"`                // skip or error
+	Reason      string `json:"reason"`                // the first skip or error reason of its specs
+	WouldEnable string `json:"wouldEnable,omitempty"` // what data or configuration would run it
+}
+
+// RootCause is one failure many specs depended on; those specs end as errors blocked by it.
+type RootCause struct {
+	Cause   string   `json:"cause"`
+	Reason  string   `json:"reason"`
+	Blocked int      `json:"blocked"`
+	Specs   []string `json:"specs,omitempty"`
+}
 
 // RunMeta is what the caller knows about the run that Ginkgo does not.
 type RunMeta struct {
@@ -70,6 +90,10 @@ type Results struct {
 	Specs         []Spec            `json:"specs"`
 	Requirements  []RequirementInfo `json:"requirements"`
 	KnownIssues   []KnownIssue      `json:"knownIssues,omitempty"`
+	// Incomplete lists the selected SHALL requirements that did not run (verdict incomplete).
+	Incomplete []Missing `json:"incomplete,omitempty"`
+	// RootCauses groups the specs that were blocked by one failure they depended on.
+	RootCauses []RootCause `json:"rootCauses,omitempty"`
 }
 
 // Run is the run metadata.
@@ -144,22 +168,26 @@ type Spec struct {
 	// timedout) or, for a suite-level node, its state prefixed by the node type.
 	State string `json:"state"`
 	// Reason is the one-line reason for skip and error outcomes.
-	Reason       string           `json:"reason,omitempty"`
-	Requirements []SpecReq        `json:"requirements,omitempty"`
-	Level        string           `json:"level,omitempty"`
-	IG           string           `json:"ig,omitempty"` // from the ig: label, e.g. uscore-6.1.0
-	Group        string           `json:"group"`        // IG, else requirement area, else first id segment
-	Profiles     []string         `json:"profiles,omitempty"`
-	Resources    []string         `json:"resources,omitempty"`
-	Labels       []string         `json:"labels,omitempty"`
-	Failure      *Failure         `json:"failure,omitempty"`
-	Known        *KnownIssue      `json:"known,omitempty"`
-	Location     string           `json:"location,omitempty"` // file:line of the spec
-	Start        time.Time        `json:"start"`
-	DurationMS   int64            `json:"durationMs"`
-	Quotes       []string         `json:"quotes,omitempty"` // pacheck.requirement entries
-	Evidence     []evidence.Entry `json:"evidence,omitempty"`
-	Output       string           `json:"output,omitempty"` // captured GinkgoWriter output, redacted, bounded
+	Reason       string    `json:"reason,omitempty"`
+	Requirements []SpecReq `json:"requirements,omitempty"`
+	Level        string    `json:"level,omitempty"`
+	IG           string    `json:"ig,omitempty"` // from the ig: label, e.g. uscore-6.1.0
+	Group        string    `json:"group"`        // IG, else requirement area, else first id segment
+	Profiles     []string  `json:"profiles,omitempty"`
+	Resources    []string  `json:"resources,omitempty"`
+	Labels       []string  `json:"labels,omitempty"`
+	Failure      *Failure  `json:"failure,omitempty"`
+	// Broken are the requirement ids the failure breaks (from its issues); empty on a failed spec
+	// means every requirement it cites.
+	Broken     []string          `json:"broken,omitempty"`
+	Blocked    *evidence.Blocked `json:"blocked,omitempty"` // the root cause that kept an error spec from running
+	Known      *KnownIssue       `json:"known,omitempty"`
+	Location   string            `json:"location,omitempty"` // file:line of the spec
+	Start      time.Time         `json:"start"`
+	DurationMS int64             `json:"durationMs"`
+	Quotes     []string          `json:"quotes,omitempty"` // pacheck.requirement entries
+	Evidence   []evidence.Entry  `json:"evidence,omitempty"`
+	Output     string            `json:"output,omitempty"` // captured GinkgoWriter output, redacted, bounded
 }
 
 // SpecReq is a requirement a spec tests, copied from the catalogue.
