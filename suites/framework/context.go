@@ -43,6 +43,10 @@ type Auth struct {
 	Token string
 	// Extra carries mode-specific settings (client ids, login steps...) owned by the SMART suite.
 	Extra any
+	// AllowedOrigins are origins (scheme://host[:port]) beyond the target's and the discovered
+	// authorization endpoint's that the browser may navigate to and discovered endpoints may use
+	// (config auth.allowed_origins), e.g. a separate identity provider.
+	AllowedOrigins []string
 }
 
 // Limits bound every interaction with the target.
@@ -51,6 +55,13 @@ type Limits struct {
 	MaxBodyBytes   int64
 	MaxPages       int
 	MaxRedirects   int
+	// Deadline bounds the whole run (0: sized from the selection by the CLI).
+	Deadline time.Duration
+	// RetryAttempts and RetryMaxWait bound the retries of 429/503 answers (0: client defaults).
+	RetryAttempts int
+	RetryMaxWait  time.Duration
+	// MaxLatency is the 95th-percentile response time capability.http.available accepts (0: default).
+	MaxLatency time.Duration
 }
 
 // DefaultLimits are used where a run sets none.
