@@ -165,6 +165,10 @@ func Expectf(ok bool, rule, expected, actual string) {
 // browser missing, timeout), so nothing is known about conformance.
 func Infra(err error) {
 	GinkgoHelper()
+	if b, ok := blockedBy(err); ok {
+		Block(b)
+		return
+	}
 	msg := "error: " + err.Error()
 	AddReportEntry(evidence.ErrorEntryName, msg, ReportEntryVisibilityAlways)
 	Fail(msg)
