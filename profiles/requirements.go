@@ -17,7 +17,7 @@ import (
 // requirementFiles holds the requirements catalogue: one YAML list per area
 // (requirements/<area>.yaml). Every *.yaml file in the folder is part of it.
 //
-//go:embed requirements/*.yaml
+//go:embed requirements/*.yaml requirements/rules/*.yaml
 var requirementFiles embed.FS
 
 // Requirement levels.
@@ -267,4 +267,195 @@ func reqKindName(n *yaml.Node) string {
 		return "an alias"
 	}
 	return "a document"
+}
+
+// RuleMapping is one entry of the rule -> requirement map (requirements/rules/*.yaml): the
+// requirements an error issue with the rule code may break, most specific first.
+type RuleMapping struct {
+	// Rule is a rule code (issue.Issue.Rule) or a prefix ending in "*".
+	Rule string `yaml:"rule" json:"rule"`
+	// Requirements are the candidate ids; an issue breaks the first one its spec cites.
+	Requirements []string `yaml:"requirements" json:"requirements"`
+	// Why quotes the words of the requirement statement the rule checks.
+	Why string `yaml:"why" json:"why"`
+	// Source is "<file>:<line>" of the entry.
+	Source string `yaml:"-" json:"source"`
+}
+
+// RuleMap attributes a failing issue to the one requirement it breaks, by its rule code and the
+// requirements the failing spec cites.
+type RuleMap struct {
+	exact    map[string]*RuleMapping
+	prefixes []*RuleMapping // longest prefix first
+}
+
+var ruleKeys = map[string]bool{"rule": true, "requirements": true, "why": true}
+
+// rulePattern is a rule code ([a-z0-9] words joined by . - : _) or such a prefix ending in "*".
+var rulePattern = regexp.MustCompile(`^([a-z0-9][a-z0-9.:_-]*)?\*?$`)
+
+var (
+	rulesOnce sync.Once
+	rulesMap  *RuleMap
+	rulesErr  error
+)
+
+// Rules returns the embedded rule -> requirement map (profiles/requirements/rules/*.yaml),
+// checked against the embedded catalogue. It is loaded once and shared.
+func Rules() (*RuleMap, error) {
+	rulesOnce.Do(func() {
+		cat, err := Requirements()
+		if err != nil {
+			rulesErr = err
+			return
+		}
+		sub, err := fs.Sub(requirementFiles, "requirements/rules")
+		if err != nil {
+			rulesErr = fmt.Errorf("rule map: %w", err)
+			return
+		}
+		rulesMap, rulesErr = LoadRules(sub, "profiles/requirements/rules", cat)
+	})
+	return rulesMap, rulesErr
+}
+
+// LoadRules reads every *.yaml file at the root of fsys as part of the rule map. Decoding is
+// strict: unknown or duplicate keys, a rule given twice, a malformed rule, an entry without
+// requirements or why, and a requirement id the catalogue cat does not hold are errors naming
+// file:line.
+func LoadRules(fsys fs.FS, prefix string, cat *Catalogue) (*RuleMap, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("rule map: %w", err)
+	}
+	sort.Strings(names)
+	m := &RuleMap{exact: map[string]*RuleMapping{}}
+	seen := map[string]string{}
+	for _, name := range names {
+		file := path.Join(prefix, name)
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("rule map: read %s: %w", file, err)
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if doc.Kind == 0 {
+			continue
+		}
+		list := doc.Content[0]
+		if list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+			continue
+		}
+		if list.Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("%s:%d: expected a list of rule mappings (- rule: ...), got %s", file, list.Line, reqKindName(list))
+		}
+		for _, item := range list.Content {
+			at := fmt.Sprintf("%s:%d", file, item.Line)
+			if item.Kind != yaml.MappingNode {
+				return nil, fmt.Errorf("%s: expected a mapping (rule, requirements, why), got %s", at, reqKindName(item))
+			}
+			keys := map[string]bool{}
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				k := item.Content[i]
+				if !ruleKeys[k.Value] {
+					return nil, fmt.Errorf("%s:%d: unknown key %q; allowed: rule, requirements, why", file, k.Line, k.Value)
+				}
+				if keys[k.Value] {
+					return nil, fmt.Errorf("%s:%d: key %q given twice", file, k.Line, k.Value)
+				}
+				keys[k.Value] = true
+			}
+			var r RuleMapping
+			if err := item.Decode(&r); err != nil {
+				return nil, fmt.Errorf("%s: %w", at, err)
+			}
+			r.Source = at
+			switch {
+			case r.Rule == "":
+				return nil, fmt.Errorf("%s: missing rule", at)
+			case !rulePattern.MatchString(r.Rule):
+				return nil, fmt.Errorf("%s: rule %q must be a lowercase rule code or a prefix ending in \"*\"", at, r.Rule)
+			case len(r.Requirements) == 0:
+				return nil, fmt.Errorf("%s: rule %q: no requirements; list the ids it breaks, most specific first", at, r.Rule)
+			case strings.TrimSpace(r.Why) == "":
+				return nil, fmt.Errorf("%s: rule %q: missing why (the words of the requirement statement it checks)", at, r.Rule)
+			}
+			if prev, dup := seen[r.Rule]; dup {
+				return nil, fmt.Errorf("%s: rule %q given twice (first at %s)", at, r.Rule, prev)
+			}
+			seen[r.Rule] = at
+			for i, id := range r.Requirements {
+				if _, ok := cat.Lookup(id); !ok {
+					return nil, fmt.Errorf("%s: rule %q: requirement %q is not in the catalogue (profiles/requirements/*.yaml)", at, r.Rule, id)
+				}
+				if slices.Contains(r.Requirements[:i], id) {
+					return nil, fmt.Errorf("%s: rule %q: requirement %q listed twice", at, r.Rule, id)
+				}
+			}
+			rp := &r
+			if p, ok := strings.CutSuffix(r.Rule, "*"); ok {
+				rp.Rule = p + "*"
+				m.prefixes = append(m.prefixes, rp)
+			} else {
+				m.exact[r.Rule] = rp
+			}
+		}
+	}
+	sort.SliceStable(m.prefixes, func(i, j int) bool { return len(m.prefixes[i].Rule) > len(m.prefixes[j].Rule) })
+	return m, nil
+}
+
+// Lookup returns the mapping that decides for the rule code: its exact entry, else the entry of
+// the longest matching prefix.
+func (m *RuleMap) Lookup(rule string) (RuleMapping, bool) {
+	if m == nil {
+		return RuleMapping{}, false
+	}
+	if r, ok := m.exact[rule]; ok {
+		return *r, true
+	}
+	for _, r := range m.prefixes {
+		if strings.HasPrefix(rule, strings.TrimSuffix(r.Rule, "*")) {
+			return *r, true
+		}
+	}
+	return RuleMapping{}, false
+}
+
+// All returns every mapping: exact rules sorted, then prefixes longest first.
+func (m *RuleMap) All() []RuleMapping {
+	if m == nil {
+		return nil
+	}
+	var out []RuleMapping
+	for _, r := range m.exact {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
+	for _, r := range m.prefixes {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// Attribute returns the requirement an error issue with the rule breaks in a spec citing the
+// requirement ids cited: the only one when the spec cites one, else the first candidate of the
+// rule's mapping that the spec cites. ok is false when the rule names no requirement the spec
+// cites (a bug in the spec or in the map).
+func (m *RuleMap) Attribute(rule string, cited []string) (id string, ok bool) {
+	if len(cited) == 1 {
+		return cited[0], true
+	}
+	r, found := m.Lookup(rule)
+	if !found {
+		return "", false
+	}
+	for _, id := range r.Requirements {
+		if slices.Contains(cited, id) {
+			return id, true
+		}
+	}
+	return "", false
 }

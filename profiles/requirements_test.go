@@ -144,3 +144,131 @@ func TestLoadRequirementsAreas(t *testing.T) {
 		t.Error("Lookup exposes internal state")
 	}
 }
+
+func TestRulesEmbedded(t *testing.T) {
+	m, err := Rules()
+	if err != nil {
+		t.Fatalf("embedded rule map: %v", err)
+	}
+	if len(m.All()) < 20 {
+		t.Fatalf("rule map has %d entries, want at least 20", len(m.All()))
+	}
+	for _, r := range m.All() {
+		if !strings.HasPrefix(r.Source, "profiles/requirements/rules/") {
+			t.Errorf("%s: source %q", r.Rule, r.Source)
+		}
+	}
+}
+
+// The specs that cite several requirements, with the rules their checks emit: each rule must
+// name one requirement the spec cites, so no failure of theirs is unmapped.
+func TestRulesAttributeMultiRequirementSpecs(t *testing.T) {
+	m, err := Rules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uscoreValidation := []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"}
+	uscoreSearch := []string{"uscore.search.shall-combination", "uscore.search.semantics", "uscore.search.date", "uscore.search.token", "uscore.search.token-system", "uscore.search.reference", "uscore.search.string"}
+	uscoreSearchDate := []string{"uscore.search.shall-combination", "uscore.search.semantics", "uscore.search.date", "uscore.search.reference"}
+	paging := []string{"uscore.search.paging", "uscore.search.paging-terminates"}
+	for _, tc := range []struct {
+		name  string
+		cited []string
+		rule  string
+		want  string
+	}{
+		{"us core cardinality", uscoreValidation, "cardinality", "uscore.profile.cardinality"},
+		{"us core binding", uscoreValidation, "binding", "uscore.profile.binding"},
+		{"us core unknown code", uscoreValidation, "code-unknown", "uscore.profile.binding"},
+		{"us core slicing", uscoreValidation, "slicing", "uscore.profile.slicing"},
+		{"us core invariant", uscoreValidation, "invariant:us-core-8", "uscore.profile.invariant"},
+		{"us core base invariant", uscoreValidation, "invariant:ait-1", "uscore.profile.invariant"},
+		{"us core type", uscoreValidation, "type", "uscore.profile.conformance"},
+		{"us core fixed", uscoreValidation, "fixed", "uscore.profile.conformance"},
+		{"us core pattern", uscoreValidation, "pattern", "uscore.profile.conformance"},
+		{"us core reference target", uscoreValidation, "reference-target", "uscore.profile.conformance"},
+		{"us core unknown element", uscoreValidation, "unknown-element", "uscore.profile.conformance"},
+		{"us core unknown profile", uscoreValidation, "profile-unknown", "uscore.profile.conformance"},
+		{"carin bb binding", []string{"carinbb.profile.conformance"}, "binding", "carinbb.profile.conformance"},
+		{"search status", uscoreSearch, "search.status", "uscore.search.shall-combination"},
+		{"search bundle type", uscoreSearch, "search.bundle-type", "uscore.search.shall-combination"},
+		{"search date", uscoreSearchDate, "search-semantics:date", "uscore.search.date"},
+		{"search token", uscoreSearch, "search-semantics:token", "uscore.search.token"},
+		{"search token system", uscoreSearch, "search-semantics:token-system", "uscore.search.token-system"},
+		{"search reference", uscoreSearch, "search-semantics:reference", "uscore.search.reference"},
+		{"search string", uscoreSearch, "search-semantics:string", "uscore.search.string"},
+		{"search other type", uscoreSearch, "search-semantics:quantity", "uscore.search.semantics"},
+		{"search generic", uscoreSearch, "search-semantics", "uscore.search.semantics"},
+		{"search missing match", uscoreSearch, "search.missing-match", "uscore.search.semantics"},
+		{"search reference forms", uscoreSearchDate, "search.reference-forms", "uscore.search.reference"},
+		{"paging lost", paging, "search.paging.lost", "uscore.search.paging"},
+		{"paging total", paging, "search.paging.total", "uscore.search.paging"},
+		{"paging status", paging, "search.status", "uscore.search.paging"},
+		{"paging page status", paging, "search.paging.status", "uscore.search.paging"},
+		{"paging loop", paging, "search.paging.loop", "uscore.search.paging-terminates"},
+		{"paging duplicate", paging, "search.paging.duplicate", "uscore.search.paging-terminates"},
+		{"paging max pages", paging, "search.paging.max-pages", "uscore.search.paging-terminates"},
+		{"format", []string{"capability.format-json", "capability.http.content-type"}, "capability.format-json", "capability.format-json"},
+		{"content type", []string{"capability.format-json", "capability.http.content-type"}, "capability.http.content-type", "capability.http.content-type"},
+		{"declared profiles", []string{"capability.supported-profiles", "capability.search-params"}, "capability.supported-profiles", "capability.supported-profiles"},
+		{"declared search", []string{"capability.supported-profiles", "capability.search-params"}, "capability.search-params", "capability.search-params"},
+		{"isolation", []string{"smart.token.patient-context", "uscore.access.patient-compartment"}, "isolation.other-member-data", "uscore.access.patient-compartment"},
+		{"single citation", []string{"smart.pkce.verifier"}, "probe.accepted", "smart.pkce.verifier"},
+	} {
+		got, ok := m.Attribute(tc.rule, tc.cited)
+		if !ok || got != tc.want {
+			t.Errorf("%s: Attribute(%q) = %q, %v; want %q", tc.name, tc.rule, got, ok, tc.want)
+		}
+	}
+	// A rule that names no requirement the spec cites is reported, not guessed.
+	for _, tc := range []struct {
+		rule  string
+		cited []string
+	}{
+		{"search.paging.loop", []string{"uscore.search.shall-combination", "uscore.search.semantics"}},
+		{"no-such-rule.anywhere", []string{"smart.token.patient-context", "uscore.access.patient-compartment"}},
+		{"search.status", uscoreValidation},
+	} {
+		if got, ok := m.Attribute(tc.rule, tc.cited); ok {
+			t.Errorf("Attribute(%q, %v) = %q; want unmapped", tc.rule, tc.cited, got)
+		}
+	}
+}
+
+func TestLoadRulesErrors(t *testing.T) {
+	cat, err := Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := "- rule: cardinality\n  requirements: [uscore.profile.cardinality]\n  why: required elements present\n"
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown id", "- rule: binding\n  requirements: [uscore.profile.nope]\n  why: x\n", `rules.yaml:1: rule "binding": requirement "uscore.profile.nope" is not in the catalogue`},
+		{"unknown key", "- rule: binding\n  requirement: [uscore.profile.binding]\n", `rules.yaml:2: unknown key "requirement"`},
+		{"no requirements", "- rule: binding\n  why: x\n", `rule "binding": no requirements`},
+		{"no why", "- rule: binding\n  requirements: [uscore.profile.binding]\n", `rule "binding": missing why`},
+		{"duplicate rule", good + good, `rules.yaml:4: rule "cardinality" given twice (first at x/rules.yaml:1)`},
+		{"bad rule", "- rule: Bad Rule\n  requirements: [uscore.profile.binding]\n  why: x\n", `rule "Bad Rule" must be a lowercase rule code`},
+		{"id twice", "- rule: binding\n  requirements: [uscore.profile.binding, uscore.profile.binding]\n  why: x\n", `requirement "uscore.profile.binding" listed twice`},
+		{"not a list", "rule: binding\n", "expected a list of rule mappings"},
+	} {
+		_, err := LoadRules(fstest.MapFS{"rules.yaml": {Data: []byte(tc.yaml)}}, "x", cat)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.want)
+		}
+	}
+	m, err := LoadRules(fstest.MapFS{"rules.yaml": {Data: []byte(good + "- rule: \"card*\"\n  requirements: [uscore.profile.conformance]\n  why: y\n")}}, "x", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := m.Lookup("cardinality"); r.Rule != "cardinality" {
+		t.Errorf("exact rule does not win over a prefix: %+v", r)
+	}
+	if r, _ := m.Lookup("cardx"); r.Rule != "card*" {
+		t.Errorf("prefix not matched: %+v", r)
+	}
+	if _, ok := m.Lookup("binding"); ok {
+		t.Error("Lookup of an unmapped rule succeeded")
+	}
+}
