@@ -68,6 +68,9 @@ type Exchange struct {
 	ResponseBody    string              `json:"responseBody,omitempty"` // may be cut: see Truncated
 	Truncated       bool                `json:"truncated,omitempty"`
 	Error           string              `json:"error,omitempty"` // transport error, when there was no response
+	// Attempt numbers the tries of one request (1 first; 2 and on are retries of a transient
+	// fault: 429, 503, a dropped connection). 0 when the recorder does not count.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // File is a large payload written beside the report (screenshots, full bodies).

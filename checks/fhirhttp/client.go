@@ -36,6 +36,14 @@ const (
 	DefaultMaxRedirects    = 5
 	DefaultMaxPages        = 20
 	DefaultMaxEvidenceBody = 256 << 10
+	// DefaultConnectTimeout bounds the TCP connect (and the TLS handshake) of the default Transport.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultMaxResponseHeaderBytes bounds the response headers the default Transport accepts.
+	DefaultMaxResponseHeaderBytes = 1 << 20
+	// MaxEvidenceHeaderValue and MaxEvidenceHeaders bound the headers kept in an evidence.Exchange
+	// (each value, and all names and values together); what is cut marks the exchange Truncated.
+	MaxEvidenceHeaderValue = 8 << 10
+	MaxEvidenceHeaders     = 64 << 10
 	FHIRJSON               = "application/fhir+json"
 )
 
@@ -76,8 +84,18 @@ type Options struct {
 	// RetryUnauthorized retries a 401 once after invalidating the TokenSource (see Do).
 	RetryUnauthorized bool
 	Transport         http.RoundTripper // default: a clone of http.DefaultTransport (proxies from the environment apply)
-	UserAgent         string            // default "pacheck/<Version>"
-	Accept            string            // default application/fhir+json
+	// Bounds of the default Transport (ignored when Transport is set).
+	ConnectTimeout         time.Duration // TCP connect (default 10s)
+	ResponseHeaderTimeout  time.Duration // from the request written to the response headers (default Timeout)
+	MaxResponseHeaderBytes int64         // response header bytes (default 1 MiB)
+	// Retry bounds the retries of transient faults (429, 503, resets on GET/HEAD).
+	Retry RetryPolicy
+	// Observer, when set, sees every logical request (one per Do, retries included).
+	Observer *Observations
+	// Breaker, when set, makes requests to the BaseURL origin fail fast once it looks dead.
+	Breaker   *Breaker
+	UserAgent string // default "pacheck/<Version>"
+	Accept    string // default application/fhir+json
 }
 
 // Client is safe for concurrent use.
@@ -87,6 +105,9 @@ type Client struct {
 	origins map[string]bool
 	hc      *http.Client
 	secrets *Secrets
+	// sleep waits between attempts and now reads the clock (for Retry-After dates); tests replace them.
+	sleep func(context.Context, time.Duration) error
+	now   func() time.Time
 }
 
 // TransportError is a tool-side failure: no usable HTTP response was obtained.
@@ -118,6 +139,11 @@ type Response struct {
 	Resource map[string]any // the body decoded with UseNumber when it is a JSON object
 	JSONErr  error          // why Resource is nil although the body looked like JSON
 	Duration time.Duration
+	// RedirectRefused, on a 3xx, says why the redirect was not followed (a body or a query
+	// credential would have gone to another origin); the redirect itself is the data.
+	RedirectRefused string
+	// Attempts is how many attempts the request took (retries of transient faults included).
+	Attempts int
 }
 
 // ContentType returns the media type without parameters.
@@ -152,7 +178,10 @@ func New(opts Options) (*Client, error) {
 	}
 	base, err := url.Parse(opts.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("fhirhttp: BaseURL %q is not an absolute http(s) URL", Redact(opts.BaseURL))
+		return nil, fmt.Errorf("fhirhttp: BaseURL %q is not an absolute http(s) URL", Redact(StripUserinfo(opts.BaseURL)))
+	}
+	if base.User != nil {
+		return nil, fmt.Errorf("fhirhttp: BaseURL %q has user:password@ in it; pacheck never sends URL credentials, give the base without them and a token (auth)", Redact(StripUserinfo(opts.BaseURL)))
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
@@ -181,19 +210,47 @@ func New(opts Options) (*Client, error) {
 	if opts.Accept == "" {
 		opts.Accept = FHIRJSON
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.ResponseHeaderTimeout <= 0 {
+		opts.ResponseHeaderTimeout = opts.Timeout
+	}
+	if opts.MaxResponseHeaderBytes <= 0 {
+		opts.MaxResponseHeaderBytes = DefaultMaxResponseHeaderBytes
+	}
+	switch {
+	case opts.Retry.MaxAttempts == 0:
+		opts.Retry.MaxAttempts = DefaultRetryAttempts
+	case opts.Retry.MaxAttempts < 0:
+		opts.Retry.MaxAttempts = 1
+	}
+	switch {
+	case opts.Retry.MaxWait == 0:
+		opts.Retry.MaxWait = DefaultRetryMaxWait
+	case opts.Retry.MaxWait < 0:
+		opts.Retry.MaxWait = 0
+	}
 	if opts.Transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+		t.DialContext = (&net.Dialer{Timeout: opts.ConnectTimeout}).DialContext
+		t.TLSHandshakeTimeout = opts.ConnectTimeout
+		t.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
+		t.MaxResponseHeaderBytes = opts.MaxResponseHeaderBytes
 		opts.Transport = t
 	}
-	c := &Client{opts: opts, base: base, origins: map[string]bool{Origin(base): true}, secrets: opts.Secrets}
+	c := &Client{opts: opts, base: base, origins: map[string]bool{Origin(base): true}, secrets: opts.Secrets,
+		sleep: sleepCtx, now: time.Now}
 	if c.secrets == nil {
 		c.secrets = &Secrets{}
 	}
 	for _, o := range opts.TokenOrigins {
 		u, err := url.Parse(o)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("fhirhttp: TokenOrigins entry %q is not scheme://host[:port]", o)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("fhirhttp: TokenOrigins entry %q is not scheme://host[:port]", Redact(StripUserinfo(o)))
+		}
+		if c.downgrade(u) {
+			return nil, fmt.Errorf("fhirhttp: TokenOrigins entry %q is plain http while BaseURL is https; a token never goes over plain http", Redact(StripUserinfo(o)))
 		}
 		c.origins[Origin(u)] = true
 	}
@@ -254,24 +311,73 @@ func (c *Client) Resolve(ref string) (*url.URL, error) {
 	return abs, nil
 }
 
-// TokenAllowed reports whether the bearer token may be sent to u.
-func (c *Client) TokenAllowed(u *url.URL) bool { return c.origins[Origin(u)] }
+// TokenAllowed reports whether the bearer token may be sent to u: one of the token origins, and
+// never plain http when the target is https.
+func (c *Client) TokenAllowed(u *url.URL) bool { return c.origins[Origin(u)] && !c.downgrade(u) }
 
 // Do sends req, following redirects within the bounds, and returns the final response.
+//
+// Transient faults are retried within Options.Retry (see RetryPolicy); every attempt is recorded
+// as evidence with its Attempt number, and the logical request is reported once to
+// Options.Observer. A tripped Options.Breaker refuses requests to the target at once.
 //
 // With Options.RetryUnauthorized, a 401 to a request that carried the TokenSource's token is retried
 // once after calling the source's Invalidate method (oauth.RefreshingSource has one), so a token
 // that expired early is refreshed mid-run.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	resp, err := c.do(ctx, req)
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	u, err := c.Resolve(req.URL)
+	if err != nil {
+		return nil, &TransportError{Method: method, URL: c.secrets.Redact(StripUserinfo(req.URL)), Err: err}
+	}
+	stripUserinfo(u)
+	origin := Origin(u)
+	onTarget := origin == Origin(c.base)
+	if onTarget {
+		if err := c.opts.Breaker.check(origin); err != nil {
+			return nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: err}
+		}
+	}
+	if c.downgrade(u) && carriesCredentials(req.Header, req.Body, u) {
+		return nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()),
+			Err: fmt.Errorf("%w: the target is https but this URL is plain http, so its credentials (Authorization, cookie, body or query token) are not sent; the server must publish https URLs", ErrInsecure)}
+	}
+	var lg logical
+	resp, err := c.attempts(ctx, method, u, req, &lg)
 	if err == nil && resp.Status == http.StatusUnauthorized && c.opts.RetryUnauthorized && !req.NoToken &&
 		c.opts.TokenSource != nil && req.Header.Get("Authorization") == "" && c.TokenAllowed(mustParse(resp.URL)) {
 		if inv, ok := c.opts.TokenSource.(interface{ Invalidate() }); ok {
 			inv.Invalidate()
-			return c.do(ctx, req)
+			resp, err = c.attempts(ctx, method, u, req, &lg)
 		}
 	}
+	if lg.sent {
+		failed := err != nil || (resp != nil && transientStatus(resp.Status))
+		c.opts.Observer.Observe(lg.latencies, lg.attempts, lg.retried, failed)
+		if onTarget {
+			if lg.answered {
+				c.opts.Breaker.answered(origin)
+			} else if err != nil {
+				c.opts.Breaker.missed(origin, rootCause(err, c.opts.Timeout))
+			}
+		}
+	}
+	if resp != nil {
+		resp.Attempts = lg.attempts
+	}
 	return resp, err
+}
+
+// logical accumulates what one Do saw across its attempts.
+type logical struct {
+	sent      bool // some attempt reached the network
+	answered  bool // some attempt got a response (any status)
+	retried   bool
+	attempts  int
+	latencies []time.Duration
 }
 
 func mustParse(s string) *url.URL {
@@ -282,49 +388,112 @@ func mustParse(s string) *url.URL {
 	return u
 }
 
-func (c *Client) do(ctx context.Context, req *Request) (*Response, error) {
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	u, err := c.Resolve(req.URL)
-	if err != nil {
-		return nil, &TransportError{Method: method, URL: Redact(req.URL), Err: err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
-	body := req.Body
-	first := Origin(u)
-	for hop := 0; ; hop++ {
-		resp, next, err := c.once(ctx, method, u, req, body, Origin(u) == first)
-		if err != nil || next == nil || req.NoRedirect {
+// attempts runs req until it gets an answer that is not a transient fault, or the RetryPolicy
+// says stop; it returns the last answer.
+func (c *Client) attempts(ctx context.Context, method string, u *url.URL, req *Request, lg *logical) (*Response, error) {
+	var waited time.Duration
+	for n := 1; ; n++ {
+		lg.attempts++
+		resp, st, took, err := c.attempt(ctx, method, u, req, lg.attempts)
+		lg.sent = lg.sent || st.sent
+		if st.answered {
+			lg.answered = true
+			lg.latencies = append(lg.latencies, took)
+		}
+		wait, ok := c.retryWait(method, resp, err, n)
+		if !ok || n >= c.opts.Retry.MaxAttempts {
 			return resp, err
 		}
+		left := c.opts.Retry.MaxWait - waited
+		if wait > left {
+			return resp, err // the server asks for longer than the budget: give up now, its answer is the data
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return resp, err
+		}
+		waited += wait
+		lg.retried = true
+	}
+}
+
+// retryWait says whether an answer is a transient fault worth another attempt, and how long to
+// wait first (Retry-After when the server gave one, else a short exponential backoff).
+func (c *Client) retryWait(method string, resp *Response, err error, n int) (time.Duration, bool) {
+	backoff := 250 * time.Millisecond << (n - 1)
+	switch {
+	case err == nil && resp != nil && transientStatus(resp.Status):
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			return d, true
+		}
+		return backoff, true
+	case err != nil && (method == http.MethodGet || method == http.MethodHead) && isReset(err):
+		return backoff, true
+	}
+	return 0, false
+}
+
+func transientStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// hopState tells what one hop (or attempt) reached: the network at all, and any response (even
+// one cut for a limit).
+type hopState struct{ sent, answered bool }
+
+// attempt sends req once, following redirects, all within Options.Timeout; took is the time to
+// the full answer.
+func (c *Client) attempt(ctx context.Context, method string, u *url.URL, req *Request, attempt int) (*Response, hopState, time.Duration, error) {
+	var st hopState
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	body := req.Body
+	first := Origin(u)
+	cur := u
+	for hop := 0; ; hop++ {
+		r, next, hs, err := c.once(ctx, method, cur, req, body, Origin(cur) == first, attempt)
+		st.sent, st.answered = st.sent || hs.sent, st.answered || hs.answered
+		if err != nil || next == nil || req.NoRedirect {
+			return r, st, time.Since(start), err
+		}
+		if why := refuseRedirect(r.Status, first, cur, next, body); why != "" {
+			r.RedirectRefused = why
+			return r, st, time.Since(start), nil
+		}
 		if hop >= c.opts.MaxRedirects {
-			return nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()),
+			return nil, st, time.Since(start), &TransportError{Method: method, URL: c.secrets.Redact(cur.String()),
 				Err: fmt.Errorf("%w: more than %d (MaxRedirects); the server redirects in a loop or too deep", ErrTooManyRedirects, c.opts.MaxRedirects)}
 		}
-		switch resp.Status {
+		switch r.Status {
 		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
 			if method != http.MethodGet && method != http.MethodHead {
 				method, body = http.MethodGet, nil
 			}
 		}
-		u = next
+		cur = next
 	}
 }
+
+// causeErr is a one-line message that still unwraps to its causes (for errors.Is).
+type causeErr struct {
+	msg    string
+	causes []error
+}
+
+func (e *causeErr) Error() string   { return e.msg }
+func (e *causeErr) Unwrap() []error { return e.causes }
 
 // once performs one hop; next is the redirect target when the response is a followable redirect.
 // sameOrigin tells whether u has the origin of the URL the caller asked for: headers the caller set
 // (Authorization for client_secret_basic, cookies) go only there.
-func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Request, body []byte, sameOrigin bool) (*Response, *url.URL, error) {
+func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Request, body []byte, sameOrigin bool, attempt int) (*Response, *url.URL, hopState, error) {
 	var rdr io.Reader
 	if body != nil {
 		rdr = bytes.NewReader(body)
 	}
 	hr, err := http.NewRequestWithContext(ctx, method, u.String(), rdr)
 	if err != nil {
-		return nil, nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: err}
+		return nil, nil, hopState{}, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: err}
 	}
 	for k, vs := range req.Header {
 		for _, v := range vs {
@@ -339,12 +508,13 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 		// Credentials the caller set were meant for the origin it asked for: a redirect to another
 		// origin never carries them (the TokenSource bearer below goes only to token origins).
 		hr.Header.Del("Authorization")
+		hr.Header.Del("Proxy-Authorization")
 		hr.Header.Del("Cookie")
 	}
 	if c.TokenAllowed(u) && c.opts.TokenSource != nil && !req.NoToken && hr.Header.Get("Authorization") == "" {
 		tok, err := c.opts.TokenSource.Token()
 		if err != nil {
-			return nil, nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: fmt.Errorf("%w: %s", ErrToken, c.secrets.Redact(err.Error()))}
+			return nil, nil, hopState{}, &TransportError{Method: method, URL: c.secrets.Redact(u.String()), Err: fmt.Errorf("%w: %s", ErrToken, c.secrets.Redact(err.Error()))}
 		}
 		c.secrets.Add(tok.AccessToken, tok.RefreshToken)
 		hr.Header.Set("Authorization", "Bearer "+tok.AccessToken)
@@ -356,11 +526,13 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 	}
 
 	ex := evidence.Exchange{
-		Time:           time.Now().UTC(),
-		Method:         method,
-		URL:            c.secrets.Redact(u.String()),
-		RequestHeaders: RedactHeaders(hr.Header),
+		Time:    time.Now().UTC(),
+		Method:  method,
+		URL:     c.secrets.Redact(u.String()),
+		Attempt: attempt,
 	}
+	var clipped bool
+	ex.RequestHeaders, clipped = c.evidenceHeaders(hr.Header)
 	if body != nil {
 		ex.RequestBody, _ = c.evidenceBody(body)
 	}
@@ -368,34 +540,56 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 	hresp, err := c.hc.Do(hr)
 	if err != nil {
 		ex.DurationMS = time.Since(start).Milliseconds()
-		msg := err.Error()
+		var cause error = err
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			msg = ue.Err.Error()
+			cause = ue.Err
 		}
-		if ctx.Err() != nil {
+		msg := cause.Error()
+		causes := []error{cause}
+		answered := false
+		var ne net.Error
+		switch {
+		case ctx.Err() != nil:
 			msg = fmt.Sprintf("no response within %s (Timeout): %s", c.opts.Timeout, msg)
+			causes = append(causes, ErrTimeout)
+		case errors.As(cause, &ne) && ne.Timeout():
+			msg = fmt.Sprintf("no response headers within %s (ResponseHeaderTimeout): %s", c.opts.ResponseHeaderTimeout, msg)
+			causes = append(causes, ErrTimeout)
+		case strings.Contains(msg, "server response headers exceeded"):
+			msg = fmt.Sprintf("response headers exceed %d bytes (MaxResponseHeaderBytes); the server sends oversized headers", c.opts.MaxResponseHeaderBytes)
+			causes = append(causes, ErrHeaderTooLarge)
+			answered = true
 		}
 		ex.Error = c.secrets.Redact(msg)
+		ex.Truncated = ex.Truncated || clipped
 		c.record(ex)
-		return nil, nil, &TransportError{Method: method, URL: ex.URL, Err: errors.New(ex.Error)}
+		return nil, nil, hopState{sent: true, answered: answered}, &TransportError{Method: method, URL: ex.URL, Err: &causeErr{msg: ex.Error, causes: causes}}
 	}
 	defer hresp.Body.Close()
 	data, rerr := io.ReadAll(io.LimitReader(hresp.Body, c.opts.MaxBodyBytes+1))
 	ex.DurationMS = time.Since(start).Milliseconds()
 	ex.Status = hresp.StatusCode
-	ex.ResponseHeaders = RedactHeaders(hresp.Header)
-	ex.ResponseBody, ex.Truncated = c.evidenceBody(data)
+	var hclipped, bclipped bool
+	ex.ResponseHeaders, hclipped = c.evidenceHeaders(hresp.Header)
+	ex.ResponseBody, bclipped = c.evidenceBody(data)
+	ex.Truncated = clipped || hclipped || bclipped
 	if rerr != nil {
-		ex.Error = c.secrets.Redact("reading body: " + rerr.Error())
+		causes := []error{rerr}
+		msg := "reading body: " + rerr.Error()
+		if ctx.Err() != nil {
+			msg = fmt.Sprintf("body not complete within %s (Timeout) after %d bytes; the server sends too slowly", c.opts.Timeout, len(data))
+			causes = append(causes, ErrTimeout)
+		}
+		ex.Error = c.secrets.Redact(msg)
 		c.record(ex)
-		return nil, nil, &TransportError{Method: method, URL: ex.URL, Err: errors.New(ex.Error)}
+		return nil, nil, hopState{true, true}, &TransportError{Method: method, URL: ex.URL, Err: &causeErr{msg: ex.Error, causes: causes}}
 	}
 	if int64(len(data)) > c.opts.MaxBodyBytes {
 		ex.Truncated = true
 		ex.Error = fmt.Sprintf("response body exceeds %d bytes (MaxBodyBytes)", c.opts.MaxBodyBytes)
 		c.record(ex)
-		return nil, nil, &TransportError{Method: method, URL: ex.URL,
+		return nil, nil, hopState{true, true}, &TransportError{Method: method, URL: ex.URL,
 			Err: fmt.Errorf("%w: more than %d bytes (MaxBodyBytes); raise the limit or narrow the query", ErrBodyTooLarge, c.opts.MaxBodyBytes)}
 	}
 	c.record(ex)
@@ -407,15 +601,15 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		loc := hresp.Header.Get("Location")
 		if loc == "" {
-			return resp, nil, nil
+			return resp, nil, hopState{true, true}, nil
 		}
 		next, err := u.Parse(loc)
-		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return resp, nil, nil // not followable: the redirect itself is the data
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
+			return resp, nil, hopState{true, true}, nil // not followable: the redirect itself is the data
 		}
-		return resp, next, nil
+		return resp, stripUserinfo(next), hopState{true, true}, nil
 	}
-	return resp, nil, nil
+	return resp, nil, hopState{true, true}, nil
 }
 
 func (c *Client) record(ex evidence.Exchange) {

@@ -194,9 +194,20 @@ func TestCallerAuthorizationDroppedOnCrossOriginRedirect(t *testing.T) {
 	}))
 	defer as.Close()
 	c := newClient(t, "http://fhir.invalid/fhir", Options{})
-	_, err := c.Do(context.Background(), &Request{Method: "POST", URL: as.URL + "/token",
+	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: as.URL + "/token",
 		Header: http.Header{"Authorization": {"Basic Y2xpZW50OnNlY3JldA=="}}, Body: []byte("a=b")})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "unset" {
+		t.Errorf("a 307 with a body was followed to another origin (Authorization %q)", got)
+	}
+	if resp.Status != http.StatusTemporaryRedirect || resp.RedirectRefused == "" {
+		t.Errorf("want the 307 returned as data with RedirectRefused, got %d %q", resp.Status, resp.RedirectRefused)
+	}
+	// Without a body the redirect is followed, and the caller's Authorization stays behind.
+	if _, err := c.Do(context.Background(), &Request{URL: as.URL + "/token",
+		Header: http.Header{"Authorization": {"Basic Y2xpZW50OnNlY3JldA=="}}}); err != nil {
 		t.Fatal(err)
 	}
 	if got != "" {

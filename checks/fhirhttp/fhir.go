@@ -202,7 +202,7 @@ func (c *Client) Follow(ctx context.Context, first *Response) (*Pages, error) {
 		if prev, ok := seenURL[normURL(next)]; ok {
 			p.Issues = append(p.Issues, issue.Issue{Severity: issue.Error, Rule: RulePagingLoop, Path: "Bundle.link",
 				Message:     fmt.Sprintf("search page %d: next link points back to page %d; paging never ends", page, prev),
-				Diagnostics: Redact(next)})
+				Diagnostics: Redact(StripUserinfo(next))})
 			return p, nil
 		}
 		if page >= c.opts.MaxPages {
