@@ -6,6 +6,7 @@ package framework
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,17 +123,92 @@ func Quote(ids ...string) {
 }
 
 // ExpectConformant attaches the issues as evidence and fails the spec when any is an error,
-// quoting each as "rule: message @ path". Warnings and information never fail a spec.
+// quoting each as "rule: message @ path". Warnings and information never fail a spec. Before it
+// fails, each error issue is attributed to the one requirement it breaks (see Attribute) and the
+// spec records those ids (evidence.BrokenEntryName), so only they are marked failed.
 func ExpectConformant(title string, issues issue.List) {
 	GinkgoHelper()
-	if len(issues) > 0 {
-		Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: title, Issues: issues})
-	}
 	errs := issues.Errors()
 	if len(errs) == 0 {
+		if len(issues) > 0 {
+			Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: title, Issues: issues})
+		}
 		return
 	}
+	attributed := slices.Clone(issues)
+	broken := attributeRunning(attributed)
+	Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: title, Issues: attributed})
+	AddReportEntry(evidence.BrokenEntryName, broken, ReportEntryVisibilityNever)
 	Fail(FormatFailure(title, errs))
+}
+
+// CitedRequirements are the requirement ids the running spec cites (its req:<id> labels), in
+// label order. Outside a running spec it is empty.
+func CitedRequirements() []string {
+	var out []string
+	for _, l := range CurrentSpecReport().Labels() {
+		if id, ok := strings.CutPrefix(l, "req:"); ok && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// attributeRunning attributes the error issues in place for the running spec, notes each rule
+// the map could not place, and returns the broken requirement ids.
+func attributeRunning(issues issue.List) []string {
+	broken, unmapped := Attribute(issues, CitedRequirements())
+	for _, u := range unmapped {
+		Note("attribution", "unmapped rule %s: it names no requirement this spec cites; attributed to %s (fix the spec's requirements or profiles/requirements/rules)", u.Rule, u.To)
+	}
+	return broken
+}
+
+// Unmapped is a rule that named no requirement its spec cites, and where its issues went.
+type Unmapped struct {
+	Rule string
+	To   string // the spec's first SHALL requirement (else its first)
+}
+
+// Attribute sets Requirement on each error issue that has none: the one requirement the spec
+// citing cited breaks, from the rule map (profiles.Rules) — the only cited id when the spec
+// cites one, else the rule's candidate the spec cites. An issue whose rule names no cited
+// requirement goes to the spec's first SHALL requirement and is listed in unmapped: a bug in the
+// spec or the map, made visible instead of guessed. It returns the broken ids in first-seen
+// order; an issue a check attributed itself keeps its requirement.
+func Attribute(issues issue.List, cited []string) (broken []string, unmapped []Unmapped) {
+	m, _ := profiles.Rules()
+	for i := range issues {
+		is := &issues[i]
+		if is.Severity != issue.Error {
+			continue
+		}
+		if is.Requirement == "" && len(cited) > 0 {
+			id, ok := m.Attribute(is.Rule, cited)
+			if !ok {
+				id = firstShall(cited)
+				if !slices.ContainsFunc(unmapped, func(u Unmapped) bool { return u.Rule == is.Rule }) {
+					unmapped = append(unmapped, Unmapped{Rule: is.Rule, To: id})
+				}
+			}
+			is.Requirement = id
+		}
+		if is.Requirement != "" && !slices.Contains(broken, is.Requirement) {
+			broken = append(broken, is.Requirement)
+		}
+	}
+	return broken, unmapped
+}
+
+// firstShall is the first SHALL requirement among ids, else the first id.
+func firstShall(ids []string) string {
+	c, _ := Catalogue()
+	for _, id := range ids {
+		if r, ok := c.Lookup(id); ok && r.Level == profiles.LevelShall {
+			return id
+		}
+	}
+	return ids[0]
 }
 
 // FormatFailure renders error issues the way a failed spec shows them: at most 20 lines, the
@@ -153,12 +229,19 @@ func FormatFailure(title string, errs issue.List) string {
 	return b.String()
 }
 
-// Expectf fails the spec with "expected ..., got ..." when ok is false.
+// Expectf fails the spec with "rule: expected ..., got ..." when ok is false. The finding is
+// attributed and recorded like an ExpectConformant issue.
 func Expectf(ok bool, rule, expected, actual string) {
 	GinkgoHelper()
-	if !ok {
-		Fail(fmt.Sprintf("%s: expected %s, got %s", rule, expected, actual))
+	if ok {
+		return
 	}
+	msg := fmt.Sprintf("expected %s, got %s", expected, actual)
+	l := issue.List{{Severity: issue.Error, Rule: rule, Message: msg}}
+	broken := attributeRunning(l)
+	Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: rule, Issues: l})
+	AddReportEntry(evidence.BrokenEntryName, broken, ReportEntryVisibilityNever)
+	Fail(rule + ": " + msg)
 }
 
 // Infra ends the spec as an ERROR: the tool or the environment failed (target unreachable,
