@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
@@ -96,6 +98,46 @@ func TestChecks(t *testing.T) {
 	for _, c := range cases {
 		if got := rules(c.got); got != c.want {
 			t.Errorf("%s: rules %q, want %q (%v)", c.name, got, c.want, c.got)
+		}
+	}
+}
+
+func TestAvailabilityVerdicts(t *testing.T) {
+	ms := func(ds ...int) []time.Duration {
+		var out []time.Duration
+		for _, d := range ds {
+			out = append(out, time.Duration(d)*time.Millisecond)
+		}
+		return out
+	}
+	cases := []struct {
+		name      string
+		o         fhirhttp.ObservationSummary
+		available bool
+	}{
+		{"healthy", fhirhttp.ObservationSummary{Requests: 400, Attempts: 400}, true},
+		{"one retry in 400", fhirhttp.ObservationSummary{Requests: 400, Attempts: 401, Retried: 1}, true},
+		{"every 4th answered 503", fhirhttp.ObservationSummary{Requests: 400, Attempts: 500, Retried: 100}, false},
+		{"failures after retries", fhirhttp.ObservationSummary{Requests: 100, Attempts: 100, Failed: 5}, false},
+		{"nothing observed", fhirhttp.ObservationSummary{}, true},
+	}
+	for _, c := range cases {
+		if got := AvailabilityVerdict(c.o) == ""; got != c.available {
+			t.Errorf("%s: available = %v, want %v (%q)", c.name, got, c.available, AvailabilityVerdict(c.o))
+		}
+	}
+	lat := []struct {
+		name string
+		l    []time.Duration
+		ok   bool
+	}{
+		{"fast", ms(10, 20, 30, 40, 50), true},
+		{"one slow outlier in 40", append(ms(make([]int, 39)...), 9*time.Second), true},
+		{"all slow", ms(2100, 2200, 2050, 2300), false},
+	}
+	for _, c := range lat {
+		if got := LatencyVerdict(fhirhttp.ObservationSummary{Latencies: c.l}, DefaultMaxLatency) == ""; got != c.ok {
+			t.Errorf("%s: within bound = %v, want %v", c.name, got, c.ok)
 		}
 	}
 }

@@ -36,3 +36,72 @@ func blockedBy(err error) (evidence.Blocked, bool) {
 	}
 	return evidence.Blocked{}, false
 }
+
+// Keys of the root causes a run records (Run.SetRootCause): the steps many specs depend on.
+const (
+	// RootDiscovery: the SMART discovery documents could not be read.
+	RootDiscovery = "discovery"
+	// RootSignIn: the standalone launch that yields the run's token (browser sign-in, code or
+	// token exchange) failed; every spec that needs that token or another sign-in is blocked.
+	RootSignIn = "sign-in"
+	// RootTargetDown: the target stopped answering (the transport's breaker opened).
+	RootTargetDown = "target-down"
+)
+
+// SetRootCause records the root cause of key. The first record wins: the spec or step that hit
+// the failure first is the one every dependant names. It reports whether b was stored.
+func (r *Run) SetRootCause(key string, b evidence.Blocked) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.roots[key]; ok {
+		return false
+	}
+	if r.roots == nil {
+		r.roots = map[string]evidence.Blocked{}
+	}
+	r.roots[key] = b
+	return true
+}
+
+// RootCause returns the root cause recorded under key.
+func (r *Run) RootCause(key string) (evidence.Blocked, bool) {
+	if r == nil {
+		return evidence.Blocked{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.roots[key]
+	return b, ok
+}
+
+// RootCauses returns every recorded root cause, by key.
+func (r *Run) RootCauses() map[string]evidence.Blocked {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]evidence.Blocked, len(r.roots))
+	for k, v := range r.roots {
+		out[k] = v
+	}
+	return out
+}
+
+// BlockedBy returns a *BlockedError for the first of keys that has a root cause, or nil.
+func (r *Run) BlockedBy(keys ...string) error {
+	for _, k := range keys {
+		if b, ok := r.RootCause(k); ok {
+			return &BlockedError{Cause: b.Cause, Reason: b.Reason}
+		}
+	}
+	return nil
+}
+
+// NoAccess is the error of a spec that needs an authorized client for patientID and has none:
+// blocked by the target being down or the failed sign-in when the run recorded one (so hundreds
+// of data specs name the one cause), otherwise a plain error saying what to configure. Data
+// suites end the spec with Infra(run.NoAccess(pid)).
+func (r *Run) NoAccess(patientID string) error {
+	if err := r.BlockedBy(RootTargetDown, RootSignIn); err != nil {
+		return fmt.Errorf("no authorized client for patient %s: %w", patientID, err)
+	}
+	return fmt.Errorf("no authorized client for patient %s: the run has no token (configure auth, or install one per patient)", patientID)
+}

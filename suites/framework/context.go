@@ -2,6 +2,8 @@ package framework
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -34,6 +36,12 @@ type Run struct {
 	public *fhirhttp.Client
 	client *fhirhttp.Client
 	values map[string]any
+	roots  map[string]evidence.Blocked
+	obs    *fhirhttp.Observations
+
+	ctxMu  sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // Auth is the access configuration of a run.
@@ -118,10 +126,11 @@ func recordToSpec(ex evidence.Exchange) {
 
 // PublicClient is a client with no token, recording into the running spec.
 func (r *Run) PublicClient() (*fhirhttp.Client, error) {
+	opts := r.clientOptions()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.public == nil {
-		c, err := fhirhttp.New(r.clientOptions())
+		c, err := fhirhttp.New(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -171,13 +180,85 @@ func (r *Run) SetValue(key string, v any) {
 	r.values[key] = v
 }
 
-// Ctx is the context specs use for network calls: bounded by the request timeout times a margin.
+// ErrDeadline is the cause of the run context when Limits.Deadline passed.
+var ErrDeadline = errors.New("the run's deadline passed")
+
+// SetContext makes ctx the parent of every network call of the run, bounded by Limits.Deadline
+// counted from now: cancelling ctx (an interrupt) or passing the deadline ends what is in flight,
+// and the specs still to run end as errors naming the deadline (see DeadlineErr). Call it once,
+// before Prepare; without it the run context starts at the first use, from Background.
+func (r *Run) SetContext(ctx context.Context) {
+	r.ctxMu.Lock()
+	defer r.ctxMu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.ctx, r.cancel = r.bound(ctx)
+}
+
+func (r *Run) bound(parent context.Context) (context.Context, context.CancelFunc) {
+	if d := r.Limits.Deadline; d > 0 {
+		return context.WithDeadlineCause(parent, time.Now().Add(d),
+			fmt.Errorf("%w (%s; raise limits.deadline or --deadline)", ErrDeadline, d))
+	}
+	return context.WithCancel(parent)
+}
+
+// Context is the run context (see SetContext).
+func (r *Run) Context() context.Context {
+	r.ctxMu.Lock()
+	defer r.ctxMu.Unlock()
+	if r.ctx == nil {
+		r.ctx, r.cancel = r.bound(context.Background())
+	}
+	return r.ctx
+}
+
+// Stop cancels the run context (the CLI calls it when the run is over or interrupted).
+func (r *Run) Stop() {
+	r.ctxMu.Lock()
+	defer r.ctxMu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// DeadlineErr returns a one-line error when the run context is over (deadline passed or run
+// interrupted), nil while it is live. The runner ends every spec that starts afterwards with it.
+func (r *Run) DeadlineErr() error {
+	ctx := r.Context()
+	if ctx.Err() == nil {
+		return nil
+	}
+	if c := context.Cause(ctx); c != nil && errors.Is(c, ErrDeadline) {
+		return fmt.Errorf("not run: %w", c)
+	}
+	return fmt.Errorf("not run: the run was interrupted (%w)", context.Cause(ctx))
+}
+
+// Ctx is the context specs use for network calls: the run context bounded by the request
+// timeout times a margin.
 func (r *Run) Ctx() (context.Context, context.CancelFunc) {
 	d := r.Limits.RequestTimeout * 4
 	if d <= 0 {
 		d = 2 * time.Minute
 	}
-	return context.WithTimeout(context.Background(), d)
+	return context.WithTimeout(r.Context(), d)
+}
+
+// Observations is what every client of the run observed of the target's availability (shared
+// by the public, authorized, per-patient and SMART/OAuth clients through ClientOptions).
+func (r *Run) Observations() *fhirhttp.Observations {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.observationsLocked()
+}
+
+func (r *Run) observationsLocked() *fhirhttp.Observations {
+	if r.obs == nil {
+		r.obs = &fhirhttp.Observations{}
+	}
+	return r.obs
 }
 
 // SetPatientClient installs the authorized client for one patient's data. A patient-scoped SMART

@@ -55,6 +55,16 @@ var _ = ginkgo.ReportAfterEach(func(r types.SpecReport) {
 	}
 })
 
+// A spec that starts after the run's deadline passed (or the run was interrupted) ends at once
+// as an error naming the deadline, instead of each waiting for its own timeout.
+var _ = ginkgo.BeforeEach(func() {
+	if run := framework.Current(); run != nil {
+		if err := run.DeadlineErr(); err != nil {
+			framework.Infra(err)
+		}
+	}
+})
+
 // testingT adapts Ginkgo's failure signal; the verdict is read from the report, not from it.
 type testingT struct{ failed bool }
 
@@ -69,6 +79,10 @@ func configs(o Options, dryRun bool) (types.SuiteConfig, types.ReporterConfig) {
 	sc.SkipStrings = specIDPatterns(o.Skip)
 	sc.DryRun = dryRun
 	sc.Timeout = o.Timeout
+	if sc.Timeout <= 0 && o.Run != nil && o.Run.Limits.Deadline > 0 {
+		// the run context ends the specs at the deadline; Ginkgo's own limit is the backstop
+		sc.Timeout = o.Run.Limits.Deadline + time.Minute
+	}
 	if sc.Timeout <= 0 {
 		sc.Timeout = 30 * time.Minute
 	}
@@ -94,6 +108,7 @@ func Run(o Options) (types.Report, error) {
 		return types.Report{}, errors.New("runner: no run context")
 	}
 	framework.Set(o.Run)
+	o.Run.Context() // the deadline counts from here unless the caller set the run context earlier
 	if err := checkTree(); err != nil {
 		return types.Report{}, err
 	}

@@ -1,0 +1,98 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pacheck/pacheck/checks/evidence"
+)
+
+func TestRootCausesAndNoAccess(t *testing.T) {
+	signIn := evidence.Blocked{Cause: "smart-2.0.0/launch/standalone", Reason: "the browser could not get past the sign-in"}
+	down := evidence.Blocked{Cause: "target", Reason: "no answer"}
+	cases := []struct {
+		name    string
+		roots   map[string]evidence.Blocked
+		blocked bool
+		cause   string
+	}{
+		{"no root cause: plain error saying what to configure", nil, false, ""},
+		{"failed sign-in", map[string]evidence.Blocked{RootSignIn: signIn}, true, signIn.Cause},
+		{"target down wins over the sign-in", map[string]evidence.Blocked{RootSignIn: signIn, RootTargetDown: down}, true, down.Cause},
+		{"discovery alone does not explain a missing token", map[string]evidence.Blocked{RootDiscovery: signIn}, false, ""},
+	}
+	for _, c := range cases {
+		r := &Run{}
+		for k, v := range c.roots {
+			r.SetRootCause(k, v)
+		}
+		err := r.NoAccess("member-1")
+		b, ok := blockedBy(err)
+		if ok != c.blocked || b.Cause != c.cause {
+			t.Errorf("%s: blocked %v by %q, want %v by %q (%v)", c.name, ok, b.Cause, c.blocked, c.cause, err)
+		}
+		if !strings.Contains(err.Error(), "member-1") {
+			t.Errorf("%s: %q does not name the patient", c.name, err)
+		}
+		if !c.blocked && !strings.Contains(err.Error(), "configure auth") {
+			t.Errorf("%s: %q does not say what to configure", c.name, err)
+		}
+	}
+}
+
+func TestFirstRootCauseWins(t *testing.T) {
+	r := &Run{}
+	if !r.SetRootCause(RootSignIn, evidence.Blocked{Cause: "first"}) || r.SetRootCause(RootSignIn, evidence.Blocked{Cause: "second"}) {
+		t.Fatal("SetRootCause: want the first record stored and the second refused")
+	}
+	if b, _ := r.RootCause(RootSignIn); b.Cause != "first" {
+		t.Errorf("root cause %q, want first", b.Cause)
+	}
+	if len(r.RootCauses()) != 1 {
+		t.Errorf("RootCauses = %v", r.RootCauses())
+	}
+}
+
+func TestRunDeadline(t *testing.T) {
+	cases := []struct {
+		name     string
+		deadline time.Duration
+		cancel   bool
+		want     string // "" while live
+	}{
+		{"live", time.Hour, false, ""},
+		{"no deadline", 0, false, ""},
+		{"deadline passed", time.Nanosecond, false, "deadline"},
+		{"interrupted", time.Hour, true, "interrupted"},
+	}
+	for _, c := range cases {
+		r := &Run{Limits: Limits{Deadline: c.deadline, RequestTimeout: time.Minute}}
+		parent, cancel := context.WithCancel(context.Background())
+		r.SetContext(parent)
+		if c.cancel {
+			cancel()
+		}
+		if c.want == "deadline" {
+			<-r.Context().Done()
+		}
+		err := r.DeadlineErr()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: DeadlineErr = %v, want nil", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: DeadlineErr = %v, want one naming %q", c.name, err, c.want)
+		}
+		ctx, done := r.Ctx()
+		if (c.want != "") != (ctx.Err() != nil) {
+			t.Errorf("%s: spec context err %v, want it done only when the run is over", c.name, ctx.Err())
+		}
+		if c.want == "deadline" && !errors.Is(context.Cause(r.Context()), ErrDeadline) {
+			t.Errorf("%s: cause %v, want ErrDeadline", c.name, context.Cause(r.Context()))
+		}
+		done()
+		cancel()
+	}
+}
