@@ -65,9 +65,10 @@ func NewAuthRequest(endpoint, clientID, redirectURI, scope, aud string) *AuthReq
 // URL builds the authorization URL (response_type=code ...).
 func (a *AuthRequest) URL() (string, error) {
 	u, err := url.Parse(a.Endpoint)
-	if err != nil || !u.IsAbs() {
-		return "", fmt.Errorf("oauth: authorization_endpoint %q is not an absolute URL", fhirhttp.Redact(a.Endpoint))
+	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("oauth: authorization_endpoint %q is not an absolute http(s) URL; the browser opens nothing else (fix the smart-configuration)", fhirhttp.Redact(fhirhttp.StripUserinfo(a.Endpoint)))
 	}
+	u.User = nil // a server-supplied user:pass@ never reaches the browser
 	q := u.Query()
 	q.Set("response_type", "code")
 	q.Set("client_id", a.ClientID)

@@ -39,6 +39,9 @@ func (c *Client) Introspect(ctx context.Context, endpoint, token, bearer string)
 		if c.HTTP == nil {
 			return nil, errors.New("oauth: Client.HTTP is nil")
 		}
+		if err := VetField("introspection_endpoint", c.target(), endpoint, c.AllowedOrigins); err != nil {
+			return nil, err
+		}
 		c.HTTP.Secrets().Add(token, bearer)
 		h := http.Header{"Accept": {"application/json"}, "Content-Type": {"application/x-www-form-urlencoded"}, "Authorization": {"Bearer " + bearer}}
 		resp, err = c.HTTP.Do(ctx, &fhirhttp.Request{Method: http.MethodPost, URL: endpoint, Header: h, Body: []byte(form.Encode()), NoToken: true})

@@ -29,6 +29,9 @@ type Launch struct {
 // error in the redirect); what the server answered is in the Launch for the checks (CheckRedirect,
 // CheckTokenResponse, VerifyIDToken). The Launch is returned as far as it got, also with an error.
 func (c *Client) StandaloneLaunch(ctx context.Context, cfg *SMARTConfig, scope, aud string, authorize AuthorizeFunc) (*Launch, error) {
+	if err := c.VetLaunch(cfg); err != nil {
+		return nil, err
+	}
 	req, err := c.AuthRequest(cfg, scope, aud)
 	if err != nil {
 		return nil, err
@@ -51,4 +54,25 @@ func (c *Client) StandaloneLaunch(ctx context.Context, cfg *SMARTConfig, scope, 
 	c.HTTP.Secrets().Add(l.Redirect.Code)
 	l.Token, err = c.Exchange(ctx, l.Redirect.Code, req.Verifier)
 	return l, err
+}
+
+// VetLaunch refuses a launch whose endpoints may not receive the member's credentials or the
+// client's: cfg's authorization_endpoint and the client's token endpoint, vetted with VetField
+// against the client's Target and AllowedOrigins. Call it before driving a browser to the
+// authorization endpoint; StandaloneLaunch does. The other endpoints are vetted when used (token
+// requests, introspection, revocation) or all at once with SMARTConfig.VetEndpoints.
+func (c *Client) VetLaunch(cfg *SMARTConfig) error {
+	if cfg == nil || cfg.AuthorizationEndpoint == "" {
+		return fmt.Errorf("oauth: no authorization_endpoint in the smart-configuration")
+	}
+	var errs []error
+	if err := VetField("authorization_endpoint", c.target(), cfg.AuthorizationEndpoint, c.AllowedOrigins); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TokenEndpoint != "" {
+		if err := VetField("token_endpoint", c.target(), c.TokenEndpoint, c.AllowedOrigins); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return joinErrors(errs)
 }

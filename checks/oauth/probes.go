@@ -147,6 +147,9 @@ const (
 func ProbeFHIRToken(ctx context.Context, hc *fhirhttp.Client, ref, token, what string) (issue.List, *fhirhttp.Response, error) {
 	h := http.Header{}
 	if token != "" {
+		if err := tokenTarget(hc, ref); err != nil {
+			return nil, nil, err
+		}
 		hc.Secrets().Add(token)
 		h.Set("Authorization", "Bearer "+token)
 	}
@@ -161,19 +164,42 @@ func ProbeFHIRToken(ctx context.Context, hc *fhirhttp.Client, ref, token, what s
 // Authorization header and expects it refused (HTTP 401), as servers that do not support
 // query-string tokens must.
 func ProbeQueryToken(ctx context.Context, hc *fhirhttp.Client, ref, token string) (issue.List, *fhirhttp.Response, error) {
-	u, err := hc.Resolve(ref)
-	if err != nil {
+	if err := tokenTarget(hc, ref); err != nil {
 		return nil, nil, err
 	}
+	u, _ := hc.Resolve(ref)
 	hc.Secrets().Add(token)
 	q := u.Query()
 	q.Set("access_token", token)
 	u.RawQuery = q.Encode()
-	resp, err := hc.Do(ctx, &fhirhttp.Request{URL: u.String(), NoToken: true})
+	// A redirect is judged as the answer, never followed: the token in the query would go with it.
+	resp, err := hc.Do(ctx, &fhirhttp.Request{URL: u.String(), NoToken: true, NoRedirect: true})
 	if err != nil {
 		return nil, nil, err
 	}
 	return checkUnauthorized(resp, "access token in the query string"), resp, nil
+}
+
+// tokenTarget refuses a probe that would put the access token on a URL outside the client's
+// token origins (another origin, or plain http for an https target).
+func tokenTarget(hc *fhirhttp.Client, ref string) error {
+	u, err := hc.Resolve(ref)
+	if err != nil {
+		return err
+	}
+	if !hc.TokenAllowed(u) {
+		return fmt.Errorf("oauth: refused to send the access token to %s: it goes only to the target's origin %s (https when the target is https); probe a URL there",
+			fhirhttp.Redact(fhirhttp.StripUserinfo(u.String())), fhirhttp.Origin(mustURL(hc.Base())))
+	}
+	return nil
+}
+
+func mustURL(s string) *url.URL {
+	u, _ := url.Parse(s)
+	if u == nil {
+		u = &url.URL{}
+	}
+	return u
 }
 
 func checkUnauthorized(resp *fhirhttp.Response, what string) issue.List {

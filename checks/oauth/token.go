@@ -44,6 +44,11 @@ type Client struct {
 	PrivateKey *jose.JSONWebKey
 	SigningAlg jose.SignatureAlgorithm
 	Now        func() time.Time
+	// Target is the FHIR base URL the discovered endpoints are vetted against (default HTTP.Base()).
+	Target string
+	// AllowedOrigins, when not empty, are the only origins besides the target's that may receive
+	// credentials (config auth.allowed_origins); see VetEndpoint.
+	AllowedOrigins []string
 }
 
 func (c *Client) now() time.Time {
@@ -147,6 +152,9 @@ func (c *Client) postAuthenticated(ctx context.Context, endpoint string, form ur
 	}
 	if endpoint == "" {
 		return nil, errors.New("oauth: endpoint is empty; check the smart-configuration")
+	}
+	if err := VetEndpoint(c.target(), endpoint, c.AllowedOrigins); err != nil {
+		return nil, err
 	}
 	h := http.Header{"Accept": {"application/json"}}
 	if err := c.authenticate(form, h, endpoint); err != nil {
