@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/pacheck/pacheck/fixtures/hostile"
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
 )
@@ -15,17 +16,22 @@ func init() {
 	register(&command{name: "refserver", summary: "run the reference Patient Access server (SMART + FHIR, fault modes)", run: runRefserver})
 }
 
-const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]]
+const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]] [--hostile NAME[,NAME]]
 
 Serves a conformant Patient Access API with synthetic members: SMART App Launch authorization
 (login and consent pages) and a FHIR R4 API (US Core, CARIN BB, PDex, US Drug Formulary).
 --fault switches on named faults, each breaking exactly one requirement; --list-faults prints
-them (name, requirement ids, description, tab-separated). Serves until interrupted.
+them (name, requirement ids, description, tab-separated). --hostile makes the server behave as an
+attacker's would (file: endpoints, redirects that carry credentials to a second loopback origin,
+escapes, bombs, stalls); the attacker origin's URL is printed and it records every request.
+--list-hostile prints the modes (name, protection attacked, description, tab-separated).
+Serves until interrupted.
 
 Examples:
   pacheck refserver --addr 127.0.0.1:0 --members 3
   pacheck refserver --fault pkce-not-verified,search-date-ignored
   pacheck refserver --list-faults
+  pacheck refserver --hostile token-endpoint-307,next-link-elsewhere
 
 Flags:
 `
@@ -37,6 +43,8 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Int64("seed", 1, "generator seed (same seed, same data)")
 	faults := fs.String("fault", "", "comma-separated fault names")
 	list := fs.Bool("list-faults", false, "print the fault catalogue and exit")
+	hostileModes := fs.String("hostile", "", "comma-separated hostile modes (--list-hostile)")
+	listHostile := fs.Bool("list-hostile", false, "print the hostile modes and exit")
 	authFile := fs.String("auth-file", "", "YAML file of SMART clients and member logins")
 	smartVersion := fs.String("smart-version", "2.0", "SMART App Launch behaviour: 2.0 or 1.0")
 	verbose := fs.Bool("verbose", false, "log one line per request (never tokens or bodies)")
@@ -49,6 +57,12 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return ExitOK
 	}
+	if *listHostile {
+		for _, m := range hostile.Modes() {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", m.Name, m.Attacks, m.Description)
+		}
+		return ExitOK
+	}
 	if *members < 1 || *members > 100000 {
 		errorf(stderr, "refserver", "--members %d: use 1 to 100000", *members)
 		return ExitUsage
@@ -58,9 +72,17 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		errorf(stderr, "refserver", "--fault: %v", err)
 		return ExitUsage
 	}
+	modes, err := hostile.Parse(*hostileModes)
+	if err != nil {
+		errorf(stderr, "refserver", "--hostile: %v", err)
+		return ExitUsage
+	}
 	cfg := refserver.Config{Members: *members, Seed: *seed, Faults: set, AuthFile: *authFile, SMARTVersion: *smartVersion}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if len(modes) > 0 {
+		return serveHostile(ctx, hostile.Config{Ref: cfg, Modes: modes}, *addr, stdout, stderr)
 	}
 	srv, err := refserver.New(cfg)
 	if err != nil {
@@ -82,6 +104,25 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintf(stdout, "  faults on: %s\n", strings.Join(names, ", "))
 	}
+	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
+	<-ctx.Done()
+	return ExitOK
+}
+
+// serveHostile serves the reference server with hostile modes until ctx ends.
+func serveHostile(ctx context.Context, cfg hostile.Config, addr string, stdout, stderr io.Writer) int {
+	srv, err := hostile.New(cfg)
+	if err != nil {
+		errorf(stderr, "refserver", "%v", err)
+		return ExitUsage
+	}
+	if _, err := srv.Start(addr); err != nil {
+		errorf(stderr, "refserver", "cannot start the hostile server on %s: %v", addr, err)
+		return ExitEnvError
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "pacheck reference server, HOSTILE (for testing clients only)\nFHIR base: %s\n", srv.FHIRBase())
+	srv.WriteSummary(stdout)
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
 	<-ctx.Done()
 	return ExitOK
