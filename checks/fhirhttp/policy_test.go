@@ -117,10 +117,14 @@ func TestCredentialsNeverCrossRedirects(t *testing.T) {
 			func(string) *Request { return &Request{URL: "Patient/1"} },
 			func(int) bool { return true }},
 		{"caller Basic header on GET", Options{},
-			func(string) *Request { return &Request{URL: "Patient/1", Header: http.Header{"Authorization": {basic}}} },
+			func(string) *Request {
+				return &Request{URL: "Patient/1", Header: http.Header{"Authorization": {basic}}}
+			},
 			func(int) bool { return true }},
 		{"cookie", Options{},
-			func(string) *Request { return &Request{URL: "Patient/1", Header: http.Header{"Cookie": {"sid=" + secCookie}}} },
+			func(string) *Request {
+				return &Request{URL: "Patient/1", Header: http.Header{"Cookie": {"sid=" + secCookie}}}
+			},
 			func(int) bool { return true }},
 		{"client_secret_basic token request", Options{},
 			func(string) *Request {
