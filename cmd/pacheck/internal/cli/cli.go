@@ -17,8 +17,37 @@ const (
 	ExitOK       = 0 // conformant / success
 	ExitNonConf  = 1 // non-conformance found (or validation errors)
 	ExitUsage    = 2 // usage or configuration error
-	ExitEnvError = 3 // environment or tool error: target unreachable, browser missing...
+	ExitEnvError = 3 // environment or tool error: target unreachable, browser missing, deadline, signal
+	// ExitIncomplete: nothing failed, but some selected SHALL requirement did not run or errored
+	// (--allow-incomplete maps it to ExitOK; the console and the report still say INCOMPLETE).
+	ExitIncomplete = 4
 )
+
+// exitRank orders exit codes from best to worst, for the one code of a run over several targets:
+// 3 > 2 > 1 > 4 > 0. A known failure outranks missing coverage; a usage or environment error
+// outranks both, since nothing is known about that target.
+func exitRank(code int) int {
+	switch code {
+	case ExitOK:
+		return 0
+	case ExitIncomplete:
+		return 1
+	case ExitNonConf:
+		return 2
+	case ExitUsage:
+		return 3
+	default:
+		return 4
+	}
+}
+
+// worseExit is the worse of two exit codes by exitRank.
+func worseExit(a, b int) int {
+	if exitRank(b) > exitRank(a) {
+		return b
+	}
+	return a
+}
 
 // Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3").
 var Version = "dev"
@@ -127,7 +156,8 @@ func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func errorf(stderr io.Writer, cmd, format string, args ...any) {
-	fmt.Fprintf(stderr, "pacheck %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	// Messages quote server answers and file contents: nothing in them may drive the terminal.
+	fmt.Fprintf(stderr, "pacheck %s: %s\n", cmd, termSafe(fmt.Sprintf(format, args...), false))
 }
 
 // flagSetWrap lets helpers return a FlagSet with the shared run flags bound.

@@ -264,13 +264,13 @@ type targetResult struct {
 	Folder   string  `json:"folder"`
 	Log      string  `json:"log,omitempty"` // FOLDER.log: the run's own output
 	ExitCode int     `json:"exitCode"`
-	Verdict  string  `json:"verdict"` // conformant, non-conformant, incomplete (errors), error, not run
+	Verdict  string  `json:"verdict"` // conformant, non-conformant, incomplete, usage error, error, not run
 	Counts   *counts `json:"counts,omitempty"`
 	Report   string  `json:"report,omitempty"` // FOLDER/index.html when the run wrote it
 	Error    string  `json:"error,omitempty"`
 	Seconds  float64 `json:"seconds"`
-	// ResultsVerdict is results.json's verdict (pass, fail, error); informative, the exit code
-	// also weighs --strict and known issues.
+	// ResultsVerdict is results.json's verdict (pass, fail, incomplete, error); informative, the
+	// exit code also weighs --strict, --allow-incomplete and known issues.
 	ResultsVerdict string `json:"resultsVerdict,omitempty"`
 }
 
@@ -349,29 +349,34 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 		}
 		fmt.Fprintln(stdout, targetLine(r, out))
 	}
-	worst := ExitOK
+	worst, allowed := ExitOK, ""
 	for _, r := range results {
-		worst = max(worst, r.ExitCode)
+		worst = worseExit(worst, r.ExitCode)
+		if r.ExitCode == ExitOK && r.ResultsVerdict == reports.VerdictIncomplete {
+			allowed = reports.VerdictIncomplete // --allow-incomplete: exit 0, still said
+		}
 	}
 	sum := multiSummary{Version: Version, Preset: p.preset.Name, Start: start.UTC(), End: time.Now().UTC(),
-		ExitCode: worst, Verdict: verdictWord(worst), Targets: results}
+		ExitCode: worst, Verdict: verdictWord(worst, allowed), Targets: results}
 	if err := sum.write(out); err != nil {
 		errorf(stderr, "run", "writing the combined report: %v", err)
 		return ExitEnvError
 	}
-	var nOK, nFail, nErr int
+	var nOK, nFail, nInc, nErr int
 	for _, r := range results {
-		switch r.ExitCode {
-		case ExitOK:
+		switch {
+		case r.ExitCode == ExitIncomplete || r.ExitCode == ExitOK && r.ResultsVerdict == reports.VerdictIncomplete:
+			nInc++
+		case r.ExitCode == ExitOK:
 			nOK++
-		case ExitNonConf:
+		case r.ExitCode == ExitNonConf:
 			nFail++
 		default:
 			nErr++
 		}
 	}
-	fmt.Fprintf(stdout, "%s: %d targets, %d conformant, %d non-conformant, %d with errors; report: %s\n",
-		strings.ToUpper(verdictWord(worst)), len(ts), nOK, nFail, nErr, filepath.Join(out, "index.html"))
+	fmt.Fprintf(stdout, "%s: %d targets, %d conformant, %d non-conformant, %d incomplete, %d with errors; report: %s\n",
+		strings.ToUpper(verdictWord(worst, allowed)), len(ts), nOK, nFail, nInc, nErr, filepath.Join(out, "index.html"))
 	return worst
 }
 
@@ -419,31 +424,31 @@ func runTarget(ctx context.Context, exe string, args []string, timeout time.Dura
 	case ctx.Err() != nil:
 		errLine = "stopped: interrupted"
 		code = ExitEnvError
-	case code < 0 || code > ExitEnvError:
+	case code < 0 || code > ExitIncomplete:
 		errLine = fmt.Sprintf("the run ended abnormally: %v", err)
 		code = ExitEnvError
 	}
-	if errLine == "" && code >= ExitUsage {
+	if errLine == "" && (code == ExitUsage || code == ExitEnvError) {
 		errLine = tail.lastLine()
 	}
 	folder := filepath.Join(out, r.Folder)
 	c, v, rerr := readChildResults(filepath.Join(folder, "results.json"))
 	switch {
-	case rerr != nil && code <= ExitNonConf:
+	case rerr != nil && (code == ExitOK || code == ExitNonConf || code == ExitIncomplete):
 		code = ExitEnvError
 		errLine = fmt.Sprintf("exited %d but %v", cmd.ProcessState.ExitCode(), rerr)
 	case rerr != nil && errLine == "":
 		errLine = fmt.Sprintf("exit %d and %v", code, rerr)
 	}
 	r.ExitCode, r.Counts, r.ResultsVerdict, r.Error = code, c, v, errLine
-	if errLine == "" && code >= ExitUsage && c == nil {
+	if errLine == "" && (code == ExitUsage || code == ExitEnvError) && c == nil {
 		r.Error = fmt.Sprintf("exit %d (see %s)", code, r.Log)
 	}
 	switch {
 	case rerr != nil:
 		r.Verdict = "error"
 	default:
-		r.Verdict = verdictWord(code)
+		r.Verdict = verdictWord(code, v)
 	}
 	if _, err := os.Stat(filepath.Join(folder, "index.html")); err == nil {
 		r.Report = r.Folder + "/index.html"
@@ -478,7 +483,7 @@ func targetLine(r *targetResult, out string) string {
 		s += fmt.Sprintf(": %d specs, %d passed, %d failed, %d skipped, %d errors, %d known", c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
 	}
 	if r.Error != "" {
-		s += ": " + r.Error
+		s += ": " + termSafe(r.Error, false) // the child's last line may quote its target
 	}
 	if r.Report != "" {
 		s += "; report: " + filepath.Join(out, r.Report)

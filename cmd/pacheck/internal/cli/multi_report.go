@@ -98,7 +98,7 @@ type multiSummary struct {
 	Preset   string         `json:"preset"`
 	Start    time.Time      `json:"start"`
 	End      time.Time      `json:"end"`
-	ExitCode int            `json:"exitCode"` // the worst of the targets' (3 > 2 > 1 > 0)
+	ExitCode int            `json:"exitCode"` // the worst of the targets' (3 > 2 > 1 > 4 > 0)
 	Verdict  string         `json:"verdict"`
 	Targets  []targetResult `json:"targets"`
 }
@@ -131,7 +131,7 @@ func mdCell(s string) string {
 func (s *multiSummary) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# pacheck: %d targets, %s\n\n", len(s.Targets), s.Verdict)
-	fmt.Fprintf(&b, "Preset `%s`, pacheck %s, %s to %s. Exit code %d (the worst of the targets': 3 > 2 > 1 > 0).\n\n",
+	fmt.Fprintf(&b, "Preset `%s`, pacheck %s, %s to %s. Exit code %d (the worst of the targets': 3 > 2 > 1 > 4 > 0).\n\n",
 		mdCell(s.Preset), mdCell(s.Version), s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), s.ExitCode)
 	b.WriteString("| # | target | verdict | exit | specs | pass | fail | skip | error | known | report |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -178,14 +178,14 @@ var multiPage = template.Must(template.New("targets").Funcs(template.FuncMap{
 body{font:15px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}
 table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.35em .6em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.n{text-align:right}.url{font-family:ui-monospace,monospace;word-break:break-all}
-.ok{color:#0a6b2d;font-weight:600}.fail{color:#b3261e;font-weight:600}.err{color:#8a5300;font-weight:600}
+.ok{color:#0a6b2d;font-weight:600}.inc{color:#6b4f00;font-weight:600}.fail{color:#b3261e;font-weight:600}.err{color:#8a5300;font-weight:600}
 .msg{color:#555;font-size:90%}
 </style>
 </head>
 <body>
 <h1>pacheck: {{len .Targets}} targets, <span class="{{class .ExitCode}}">{{.Verdict}}</span></h1>
 <p>Preset <code>{{.Preset}}</code>, pacheck {{.Version}}, {{time .Start}} to {{time .End}}.
-Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error &gt; 2 usage or configuration error &gt; 1 non-conformant &gt; 0 conformant).</p>
+Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error &gt; 2 usage or configuration error &gt; 1 non-conformant &gt; 4 incomplete &gt; 0 conformant).</p>
 <table>
 <thead><tr><th>#</th><th>target</th><th>verdict</th><th>exit</th><th>specs</th><th>pass</th><th>fail</th><th>skip</th><th>error</th><th>known</th><th>report</th></tr></thead>
 <tbody>
@@ -209,6 +209,8 @@ func verdictClass(code int) string {
 		return "ok"
 	case ExitNonConf:
 		return "fail"
+	case ExitIncomplete:
+		return "inc"
 	default:
 		return "err"
 	}

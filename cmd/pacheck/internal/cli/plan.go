@@ -15,7 +15,8 @@ import (
 type runFlags struct {
 	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, signKey string
 	focus, packages, patients                                                      multi
-	strict, quiet, verbose, stats                                                  bool
+	strict, quiet, verbose, stats, allowIncomplete                                 bool
+	deadline                                                                       time.Duration
 }
 
 // plan is a resolved run: the config with flags and preset applied.
@@ -23,6 +24,8 @@ type plan struct {
 	file   *config.File
 	preset profiles.Preset
 	run    *framework.Run
+	// allowIncomplete maps an INCOMPLETE run to exit 0 (--allow-incomplete).
+	allowIncomplete bool
 }
 
 // resolve merges config file, flags and preset into a run context. err is a usage error.
@@ -137,6 +140,12 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 	if cfg.Limits.MaxRedirects > 0 {
 		limits.MaxRedirects = cfg.Limits.MaxRedirects
 	}
+	if f.deadline < 0 {
+		return nil, fmt.Errorf("--deadline %v: give a positive duration, e.g. 20m", f.deadline)
+	}
+	if f.deadline > 0 {
+		limits.Deadline = f.deadline
+	}
 	run := &framework.Run{
 		Target:   strings.TrimRight(cfg.Target, "/"),
 		Suites:   suites,
@@ -154,5 +163,5 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		}
 		run.Auth.Extra = s
 	}
-	return &plan{file: cfg, preset: preset, run: run}, nil
+	return &plan{file: cfg, preset: preset, run: run, allowIncomplete: f.allowIncomplete}, nil
 }

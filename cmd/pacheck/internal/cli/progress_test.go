@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/reports"
 )
 
@@ -51,5 +53,170 @@ func TestErrorDigest(t *testing.T) {
 	}
 	if got := errorDigest(&reports.Results{Specs: []reports.Spec{{Outcome: reports.Pass}}}); got != "" {
 		t.Errorf("no errors: %q, want empty", got)
+	}
+}
+
+// Specs blocked by one root cause are counted, not listed: the first names the cause once.
+func TestProgressCountsBlockedSpecs(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	p.total = 5
+	blocked := func(text string) types.SpecReport {
+		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: types.SpecStateFailed,
+			Failure: types.Failure{Message: "error: blocked by smart-2.0.0/launch/standalone: login page"},
+			ReportEntries: types.ReportEntries{
+				{Name: evidence.BlockedEntryName, Value: types.WrapEntryValue(evidence.Blocked{Cause: "smart-2.0.0/launch/standalone", Reason: "the browser could not get past the login page"})},
+				{Name: evidence.ErrorEntryName, Value: types.WrapEntryValue("error: blocked")},
+			}}
+	}
+	for i, text := range []string{"first-blocked", "second-blocked", "third-blocked"} {
+		p.spec(i+1, blocked(text))
+	}
+	p.spec(4, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "real-failure", State: types.SpecStateFailed, Failure: types.Failure{Message: "expected 200"}})
+	got := out.String()
+	if n := strings.Count(got, "BLOCKED by smart-2.0.0/launch/standalone: the browser could not get past the login page"); n != 1 {
+		t.Errorf("root cause printed %d times, want once:\n%s", n, got)
+	}
+	for _, id := range []string{"first-blocked", "second-blocked", "third-blocked"} {
+		if strings.Contains(got, id) {
+			t.Errorf("blocked spec %s listed one by one:\n%s", id, got)
+		}
+	}
+	if !strings.Contains(got, "FAIL  real-failure") {
+		t.Errorf("the unblocked failure is not listed:\n%s", got)
+	}
+	if p.blocked != 3 || p.failed != 1 || p.outcome["error"] != 3 {
+		t.Errorf("blocked %d failed %d errors %d, want 3, 1, 3", p.blocked, p.failed, p.outcome["error"])
+	}
+}
+
+// On a terminal the live line shows done/total and the blocked counter.
+func TestProgressLineShowsTotal(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	p.tty, p.total, p.blocked = true, 863, 700
+	p.spec(120, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "x\x1b]0;pwned\x07", State: types.SpecStatePassed})
+	got := out.String()
+	if !strings.Contains(got, "[120/863 done, 0 failed, 700 blocked, ") {
+		t.Errorf("progress line %q lacks done/total and blocked", got)
+	}
+	if strings.ContainsAny(got, "\x1b\x07") {
+		t.Errorf("progress line %q carries control characters from the spec id", got)
+	}
+}
+
+func TestTermSafe(t *testing.T) {
+	for _, c := range []struct {
+		name, in, want string
+		keepNL         bool
+	}{
+		{"plain", "GET /fhir/Patient/123: HTTP 200 — ok ✓", "GET /fhir/Patient/123: HTTP 200 — ok ✓", false},
+		{"window title OSC 0 with BEL", "id\x1b]0;owned\x07end", `id\x1b]0;owned\x07end`, false},
+		{"screen clear", "a\x1b[2Jb\x1b[H", `a\x1b[2Jb\x1b[H`, false},
+		{"OSC 52 clipboard write", "\x1b]52;c;Y3VybCBldmlsLnNofHNo\x1b\\", `\x1b]52;c;Y3VybCBldmlsLnNofHNo\x1b\`, false},
+		{"carriage return overwrite", "FAIL\rPASS", `FAIL\x0dPASS`, false},
+		{"C1 CSI as a character", "a\u009b2Jb\u0085", `a\u009b2Jb\u0085`, false},
+		{"C1 CSI as a raw byte", "a\x9b2Jb", `a\x9b2Jb`, false},
+		{"DEL and NUL", "a\x7fb\x00c", `a\x7fb\x00c`, false},
+		{"bidi override", "admin\u202egnp.exe", `admin\u202egnp.exe`, false},
+		{"newline escaped in a one-line message", "line1\nline2", `line1\x0aline2`, false},
+		{"newline kept in a stream", "line1\nline2\tx\x1b[31m", "line1\nline2\tx\\x1b[31m", true},
+	} {
+		got := termSafe(c.in, c.keepNL)
+		if got != c.want {
+			t.Errorf("%s: termSafe(%q) = %q, want %q", c.name, c.in, got, c.want)
+		}
+		for _, r := range got {
+			if (r < 0x20 && r != '\t' && !(r == '\n' && c.keepNL)) || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+				t.Errorf("%s: control character %U left in %q", c.name, r, got)
+			}
+		}
+	}
+}
+
+// The verbose stream is escaped even when an escape sequence or a UTF-8 character is split
+// across writes.
+func TestTermWriterSplitWrites(t *testing.T) {
+	var out bytes.Buffer
+	w := &termWriter{w: &out}
+	in := "ok ✓\n\x1b]0;title\x07 é\n"
+	for i := 0; i < len(in); i++ { // one byte a write: splits ✓ and é
+		if n, err := w.Write([]byte{in[i]}); n != 1 || err != nil {
+			t.Fatalf("Write: %d %v", n, err)
+		}
+	}
+	w.Flush()
+	if want := "ok ✓\n\\x1b]0;title\\x07 é\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	w.Write([]byte("cut \xe2\x9c")) // a rune that never completes
+	w.Flush()
+	if got := out.String(); got != `cut \xe2\x9c` {
+		t.Errorf("unfinished rune: %q", got)
+	}
+}
+
+// After the verdict the console lists each missing SHALL requirement with what would enable it
+// and each root cause once with its count, never the blocked specs one by one.
+func TestPrintVerdictIncompleteAndRootCauses(t *testing.T) {
+	res := &reports.Results{Verdict: reports.VerdictIncomplete,
+		Counts: reports.Counts{Total: 715, Pass: 1, Skip: 2, Error: 712},
+		Incomplete: []reports.Missing{
+			{Requirement: "smart.isolation.cross-member", Status: "skip", Reason: "no second member configured", WouldEnable: "auth.second_member in the config"},
+			{Requirement: "smart.client.confidential", Status: "error", Reason: "token endpoint: \x1b[2Jconnection reset\nsecond line"},
+		},
+		RootCauses: []reports.RootCause{{Cause: "smart-2.0.0/launch/standalone", Reason: "the browser could not get past the login page", Blocked: 712}},
+	}
+	for i := 0; i < 712; i++ {
+		res.Specs = append(res.Specs, reports.Spec{ID: fmt.Sprintf("uscore/spec-%d", i), Outcome: reports.Error,
+			Reason: "error: blocked by smart-2.0.0/launch/standalone: login", Blocked: &evidence.Blocked{Cause: "smart-2.0.0/launch/standalone"}})
+	}
+	for _, c := range []struct {
+		name    string
+		code    int
+		quiet   bool
+		want    []string
+		notWant []string
+	}{
+		{"incomplete", ExitIncomplete, false, []string{
+			"INCOMPLETE: 715 specs, 1 passed, 0 failed, 2 skipped, 712 errors, 0 known\n",
+			"2 selected SHALL requirements did not run:\n",
+			"  smart.isolation.cross-member (skip): no second member configured; would run with: auth.second_member in the config\n",
+			`  smart.client.confidential (error): token endpoint: \x1b[2Jconnection reset …` + "\n",
+			"root cause: smart-2.0.0/launch/standalone — the browser could not get past the login page: 712 specs blocked\n",
+		}, []string{"most frequent error", "uscore/spec-", "\x1b", "second line"}},
+		{"allowed", ExitOK, false, []string{"INCOMPLETE: 715 specs", "(exit 0: incomplete allowed)", "root cause: "}, nil},
+		{"quiet", ExitIncomplete, true, []string{"INCOMPLETE: 715 specs"}, []string{"root cause", "did not run"}},
+	} {
+		var out bytes.Buffer
+		printVerdict(&out, res, c.code, c.quiet)
+		got := out.String()
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: output lacks %q:\n%s", c.name, w, got)
+			}
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: output has %q:\n%s", c.name, w, got)
+			}
+		}
+		if n := strings.Count(got, "\n"); n > 10 {
+			t.Errorf("%s: %d lines for one root cause and two requirements", c.name, n)
+		}
+	}
+}
+
+// The list of missing requirements is bounded; the report has them all.
+func TestPrintVerdictBoundsTheList(t *testing.T) {
+	res := &reports.Results{Verdict: reports.VerdictIncomplete}
+	for i := 0; i < 50; i++ {
+		res.Incomplete = append(res.Incomplete, reports.Missing{Requirement: fmt.Sprintf("req.%d", i), Status: "skip", Reason: "r"})
+	}
+	var out bytes.Buffer
+	printVerdict(&out, res, ExitIncomplete, false)
+	if got := out.String(); !strings.Contains(got, "… and 30 more") || strings.Contains(got, "req.20 ") {
+		t.Errorf("50 missing requirements not bounded to %d lines:\n%s", maxListed, got)
 	}
 }

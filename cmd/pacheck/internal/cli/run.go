@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/reports"
@@ -30,21 +33,24 @@ func init() {
 const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAME] [flags]
 
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
-summary.md and pacheck-evidence.tar.gz to --out.
+summary.md and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran).
 
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
-in turn, in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets
-targets.json, summary.md and index.html, and the exit code is the worst: 3 > 2 > 1 > 0.
+in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
+summary.md and index.html, and the exit code is the worst: 3 > 2 > 1 > 4 > 0.
 
 Exit codes:
-  0  conformant: every SHALL spec that ran passed (skips are listed with their reasons)
-  1  non-conformance found (SHOULD-level failures count only with --strict)
+  0  CONFORMANT: every selected SHALL requirement ran and passed
+  1  NON-CONFORMANT: a SHALL requirement failed (SHOULD failures count only with --strict)
   2  usage or configuration error
-  3  environment or tool error: target unreachable, browser missing, a check could not finish
+  3  environment or tool error: target unreachable, browser missing, --deadline reached, signal
+  4  INCOMPLETE: nothing failed, but a selected SHALL requirement did not run or errored
+     (listed with what would enable it; --allow-incomplete exits 0 and still says INCOMPLETE)
+The whole run is bounded by --deadline (default 2m + 2s per selected spec).
 
 Examples:
   pacheck run --config pacheck.yaml
-  pacheck run --target https://fhir.example.org/r4 --preset public
+  pacheck run --target https://fhir.example.org/r4 --preset public --deadline 10m
   pacheck run --target https://fhir.example.org/r4 --auth token --token-env FHIR_TOKEN
   pacheck run --targets endpoints.txt --preset public --out spot-check
 
@@ -65,6 +71,8 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 	fs.Var(&f.patients, "patient", "patient id to examine besides the launch patient (repeatable); with --auth token and none given, the patient GET Patient returns")
 	fs.StringVar(&f.knownIssues, "known-issues", "", "YAML of accepted deviations (spec id, reason, expires)")
 	fs.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the evidence bundle")
+	fs.DurationVar(&f.deadline, "deadline", 0, "time limit of the whole run (limits.deadline; default 2m + 2s per selected spec)")
+	fs.BoolVar(&f.allowIncomplete, "allow-incomplete", false, "exit 0 instead of 4 when the run is INCOMPLETE (allow_incomplete)")
 	fs.BoolVar(&f.strict, "strict", false, "SHOULD-level failures fail the run too")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict")
 	fs.BoolVar(&f.verbose, "verbose", false, "print every spec and Ginkgo's own output")
@@ -119,6 +127,13 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitUsage
 	}
+	// limit bounds the whole run from start; 0 until the selection is known sizes it.
+	limit := p.run.Limits.Deadline
+	rctx, cancel := ctx, context.CancelFunc(func() {})
+	if limit > 0 {
+		rctx, cancel = context.WithDeadline(ctx, start.Add(limit))
+	}
+	defer cancel()
 	if p.run.Auth.Mode == "token" {
 		opts := p.run.ClientOptions()
 		opts.TokenSource = fhirhttp.StaticToken(p.run.Auth.Token)
@@ -129,34 +144,67 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		}
 		p.run.SetClient(c)
 		if len(p.run.Patients) == 0 {
-			dctx, cancel := context.WithTimeout(ctx, p.run.Limits.RequestTimeout)
+			dctx, cancel := context.WithTimeout(rctx, p.run.Limits.RequestTimeout)
 			id, err := discoverPatient(dctx, c)
 			cancel()
 			switch {
 			case err != nil && !f.quiet:
-				fmt.Fprintf(stderr, "pacheck run: no --patient given and none found: %v\n", err)
+				fmt.Fprintf(stderr, "pacheck run: no --patient given and none found: %s\n", termSafe(err.Error(), false))
 			case err == nil:
 				p.run.Patients = []string{id}
 				if !f.quiet {
-					fmt.Fprintf(stderr, "pacheck run: no --patient given: examining patient %s, the one the token opens (GET Patient)\n", id)
+					fmt.Fprintf(stderr, "pacheck run: no --patient given: examining patient %s, the one the token opens (GET Patient)\n", termSafe(id, false))
 				}
 			}
 		}
 	}
-	if err := framework.Prepare(ctx, p.run); err != nil && !f.quiet {
-		fmt.Fprintf(stderr, "pacheck run: preparation: %v (the specs that need it will report it)\n", err)
+	if err := framework.Prepare(rctx, p.run); err != nil && !f.quiet && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "pacheck run: preparation: %s (the specs that need it will report it)\n", termSafe(err.Error(), false))
+	}
+	// The selection, counted without running anything: the progress line's total and the
+	// default deadline. It builds the spec tree once more (about a second for the full preset).
+	sel, err := runner.List(runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus})
+	if err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitEnvError
+	}
+	total := sel.PreRunStats.SpecsThatWillRun
+	limitSource := "--deadline or limits.deadline"
+	if limit == 0 {
+		limit, limitSource = defaultDeadline(total), fmt.Sprintf("the default for %d specs; raise it with --deadline or limits.deadline", total)
+	}
+	// Ginkgo's suite timeout ends the run at the deadline: the running spec ends as an error, the
+	// rest are reported not run, the browser is still closed and the report written. A run
+	// interrupted or out of time before its specs start still goes through Ginkgo for that.
+	remaining := time.Until(start.Add(limit))
+	if remaining <= 0 || ctx.Err() != nil {
+		remaining = time.Nanosecond
 	}
 	prog := newProgress(stdout, f.quiet, f.verbose)
-	var ginkgoOut io.Writer
+	prog.total = total
+	var ginkgoOut *termWriter
+	opts := runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus,
+		Verbose: f.verbose, Progress: prog.spec, Timeout: remaining}
 	if f.verbose {
-		ginkgoOut = stdout
+		ginkgoOut = &termWriter{w: stdout}
+		opts.Output = ginkgoOut
 	}
-	rep, err := runner.Run(runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus,
-		Output: ginkgoOut, Verbose: f.verbose, Progress: prog.spec})
+	rep, err := runner.Run(opts)
+	if ginkgoOut != nil {
+		ginkgoOut.Flush()
+	}
 	prog.finish()
 	if err != nil {
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
+	}
+	// Why the run stopped early, if it did, in the report's run errors and on the console.
+	var stopped string
+	switch {
+	case ctx.Err() != nil:
+		stopped = "interrupted by a signal: the specs not yet run were not run; the report shows what ran"
+	case slices.Contains(rep.SpecialSuiteFailureReasons, "Suite Timeout Elapsed") || time.Since(start) >= limit:
+		stopped = fmt.Sprintf("the run reached its deadline of %v (%s): the specs not yet run were not run; the report shows what ran", limit, limitSource)
 	}
 	cat, err := profiles.Requirements()
 	if err != nil {
@@ -172,6 +220,11 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
+	if stopped != "" {
+		res.Run.Errors = append(res.Run.Errors, stopped)
+		res.Verdict = reports.VerdictError
+		errorf(stderr, "run", "%s", stopped)
+	}
 	kr := reports.ApplyKnownIssues(res, known, time.Now())
 	if err := reports.WriteAll(p.run.OutDir, res, reports.Options{}); err != nil {
 		errorf(stderr, "run", "writing the report: %v", err)
@@ -181,57 +234,147 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "writing the evidence bundle: %v", err)
 		return ExitEnvError
 	}
-	code := exitCode(res, p.file.Strict)
+	code := exitCode(res, p.file.Strict, p.allowIncomplete)
+	if stopped != "" {
+		code = ExitEnvError
+	}
 	if res.Counts.Total == 0 {
 		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
 		return ExitUsage
 	}
 	if err := kr.Err(); err != nil {
-		fmt.Fprintf(stderr, "pacheck run: %v\n", err)
-		if code == ExitOK {
+		fmt.Fprintf(stderr, "pacheck run: %s\n", termSafe(err.Error(), false))
+		if code == ExitOK || code == ExitIncomplete {
 			code = ExitNonConf
 		}
 	}
-	c := res.Counts
-	fmt.Fprintf(stdout, "%s: %d specs, %d passed, %d failed, %d skipped, %d errors, %d known\n",
-		strings.ToUpper(verdictWord(code)), c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
-	if line := errorDigest(res); line != "" {
-		fmt.Fprintln(stdout, line)
-	}
+	printVerdict(stdout, res, code, f.quiet)
 	if !f.quiet {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(p.run.OutDir, "index.html"))
 	}
 	if f.stats {
-		printStats(stdout, start, c.Total)
+		printStats(stdout, start, res.Counts.Total)
 	}
 	return code
 }
 
-func verdictWord(code int) string {
+// defaultDeadline sizes the whole-run deadline from the selection: 2 minutes for discovery and
+// the sign-in, then 2 s a spec, well above what a responsive server needs (the demo's 863 specs
+// take about 25 s) and small enough that a server answering each request slowly ends in minutes.
+func defaultDeadline(specs int) time.Duration {
+	return 2*time.Minute + time.Duration(specs)*2*time.Second
+}
+
+// verdictWord is the console and targets.json word for a run's outcome. resultsVerdict
+// (results.json's verdict, "" when unknown) tells an INCOMPLETE run that --allow-incomplete
+// mapped to exit 0 from a conformant one.
+func verdictWord(code int, resultsVerdict string) string {
 	switch code {
 	case ExitOK:
+		if resultsVerdict == reports.VerdictIncomplete {
+			return "incomplete"
+		}
 		return "conformant"
 	case ExitNonConf:
 		return "non-conformant"
+	case ExitIncomplete:
+		return "incomplete"
+	case ExitUsage:
+		return "usage error"
 	default:
-		return "incomplete (errors)"
+		return "error"
 	}
 }
 
-// exitCode: errors dominate (nothing is known), then SHALL failures (or any failure when strict).
-func exitCode(r *reports.Results, strict bool) int {
-	code := ExitOK
+// exitCode derives the exit code from the results' verdict. A failure counts when its spec is
+// SHALL-level, or any failure with strict; known deviations are not failures. INCOMPLETE exits 4,
+// or 0 with allowIncomplete.
+func exitCode(r *reports.Results, strict, allowIncomplete bool) int {
+	if r.Verdict == reports.VerdictError || len(r.Run.Errors) > 0 {
+		return ExitEnvError
+	}
 	for _, s := range r.Specs {
-		switch s.Outcome {
-		case reports.Error:
-			code = ExitEnvError
-		case reports.Fail:
-			if code == ExitOK && (strict || s.Level == "" || s.Level == "SHALL") {
-				code = ExitNonConf
-			}
+		if s.Outcome == reports.Fail && (strict || s.Level == "" || s.Level == "SHALL") {
+			return ExitNonConf
 		}
 	}
-	return code
+	incomplete := r.Verdict == reports.VerdictIncomplete || len(r.Incomplete) > 0
+	if !incomplete && r.Verdict == "" {
+		// results without a verdict (not from FromGinkgo/Recount): an errored spec means some
+		// requirement did not run
+		for _, s := range r.Specs {
+			incomplete = incomplete || s.Outcome == reports.Error
+		}
+	}
+	switch {
+	case incomplete && !allowIncomplete:
+		return ExitIncomplete
+	default:
+		return ExitOK
+	}
+}
+
+// maxListed bounds the requirements and root causes printed after the verdict; the report has all.
+const maxListed = 20
+
+// printVerdict prints the verdict line and, unless quiet, what explains it: each selected SHALL
+// requirement that did not run with what would enable it, each root cause once with the number of
+// specs it blocked, and the most frequent other error.
+func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
+	c := res.Counts
+	line := fmt.Sprintf("%s: %d specs, %d passed, %d failed, %d skipped, %d errors, %d known",
+		strings.ToUpper(verdictWord(code, res.Verdict)), c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
+	if code == ExitOK && res.Verdict == reports.VerdictIncomplete {
+		line += " (exit 0: incomplete allowed)"
+	}
+	fmt.Fprintln(w, line)
+	if quiet {
+		return
+	}
+	if n := len(res.Incomplete); n > 0 {
+		fmt.Fprintf(w, "%d selected SHALL %s did not run:\n", n, plural(n, "requirement", "requirements"))
+		for i, m := range res.Incomplete {
+			if i == maxListed {
+				fmt.Fprintf(w, "  … and %d more (summary.md lists them all)\n", n-maxListed)
+				break
+			}
+			l := fmt.Sprintf("  %s (%s): %s", m.Requirement, m.Status, oneLine(m.Reason))
+			if m.WouldEnable != "" {
+				l += "; would run with: " + oneLine(m.WouldEnable)
+			}
+			fmt.Fprintln(w, termSafe(l, false))
+		}
+	}
+	for i, rc := range res.RootCauses {
+		if i == maxListed {
+			fmt.Fprintf(w, "… and %d more root causes (see the report)\n", len(res.RootCauses)-maxListed)
+			break
+		}
+		fmt.Fprintln(w, termSafe(fmt.Sprintf("root cause: %s — %s: %d %s blocked", rc.Cause, oneLine(rc.Reason), rc.Blocked,
+			plural(rc.Blocked, "spec", "specs")), false))
+	}
+	if l := errorDigest(res); l != "" {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// oneLine keeps the first line of a reason, at most 300 characters.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i]) + " …"
+	}
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
+	}
+	return s
 }
 
 func configMap(p *plan) map[string]any {
@@ -273,14 +416,18 @@ func printStats(w io.Writer, start time.Time, specs int) {
 		time.Since(start).Seconds(), specs, ru.Maxrss/1024, ms.HeapInuse>>20)
 }
 
-// progress prints a live line on a terminal and plain lines elsewhere.
+// progress prints a live line on a terminal and plain lines elsewhere. Specs blocked by a root
+// cause are counted, not listed: the first of each cause prints one line naming it.
 type progress struct {
 	w       io.Writer
 	tty     bool
 	quiet   bool
 	verbose bool
 	start   time.Time
+	total   int // specs the run selects (0: unknown)
 	failed  int
+	blocked int
+	causes  map[string]bool
 	outcome map[string]int
 }
 
@@ -291,28 +438,47 @@ func newProgress(w io.Writer, quiet, verbose bool) *progress {
 			tty = true
 		}
 	}
-	return &progress{w: w, tty: tty, quiet: quiet, verbose: verbose, start: time.Now(), outcome: map[string]int{}}
+	return &progress{w: w, tty: tty, quiet: quiet, verbose: verbose, start: time.Now(), causes: map[string]bool{}, outcome: map[string]int{}}
 }
 
 func (p *progress) spec(done int, s types.SpecReport) {
 	if s.State.Is(types.SpecStateSkipped) && s.Failure.IsZero() {
-		return // not selected by the preset, labels or focus: not a result (reports count it apart)
+		return // not selected by the preset, labels or focus, or not run: not a result here
 	}
 	o := runner.Outcome(s)
 	p.outcome[o]++
-	if o == "fail" || o == "error" {
+	b, blocked := blockedBy(s)
+	switch {
+	case blocked:
+		p.blocked++
+	case o == "fail" || o == "error":
 		p.failed++
 	}
 	if p.quiet {
 		return
 	}
-	id := runner.SpecID(s)
+	id := termSafe(runner.SpecID(s), false)
 	if p.tty && !p.verbose {
-		line := fmt.Sprintf("\r[%d done, %d failed, %.0fs] %s", done, p.failed, time.Since(p.start).Seconds(), id)
-		if len(line) > 120 {
-			line = line[:120]
+		n := fmt.Sprint(done)
+		if p.total > 0 {
+			n = fmt.Sprintf("%d/%d", done, p.total)
+		}
+		line := fmt.Sprintf("\r[%s done, %d failed", n, p.failed)
+		if p.blocked > 0 {
+			line += fmt.Sprintf(", %d blocked", p.blocked)
+		}
+		line += fmt.Sprintf(", %.0fs] %s", time.Since(p.start).Seconds(), id)
+		if r := []rune(line); len(r) > 120 {
+			line = string(r[:120])
 		}
 		fmt.Fprintf(p.w, "%-121s", line)
+		return
+	}
+	if blocked {
+		if !p.causes[b.Cause] {
+			p.causes[b.Cause] = true
+			fmt.Fprintln(p.w, termSafe(fmt.Sprintf("BLOCKED by %s: %s (the specs it blocks are counted after the verdict, not listed)", b.Cause, oneLine(b.Reason)), false))
+		}
 		return
 	}
 	if o != "pass" || p.verbose {
@@ -326,13 +492,33 @@ func (p *progress) finish() {
 	}
 }
 
+// blockedBy returns the root cause a spec's pacheck.blocked entry names, if it has one.
+func blockedBy(s types.SpecReport) (evidence.Blocked, bool) {
+	for _, e := range s.ReportEntries {
+		if e.Name != evidence.BlockedEntryName {
+			continue
+		}
+		switch v := e.GetRawValue().(type) {
+		case evidence.Blocked:
+			return v, true
+		case *evidence.Blocked:
+			if v != nil {
+				return *v, true
+			}
+		}
+		return evidence.Blocked{Cause: "an earlier failure", Reason: e.StringRepresentation()}, true
+	}
+	return evidence.Blocked{}, false
+}
+
 // errorDigest names the most frequent error reason, so that a run against an unreachable or
 // misconfigured target says why in one line instead of only counting errors ("" when none).
+// Specs blocked by a root cause the console already printed are left out.
 func errorDigest(res *reports.Results) string {
 	n := map[string]int{}
 	best := ""
 	for _, s := range res.Specs {
-		if s.Outcome != reports.Error || s.Reason == "" {
+		if s.Outcome != reports.Error || s.Reason == "" || (s.Blocked != nil && len(res.RootCauses) > 0) {
 			continue
 		}
 		n[s.Reason]++
@@ -343,9 +529,88 @@ func errorDigest(res *reports.Results) string {
 	if best == "" {
 		return ""
 	}
-	line := strings.TrimPrefix(best, "error: ")
-	if r := []rune(line); len(r) > 300 {
-		line = string(r[:300]) + "…"
+	line := oneLine(strings.TrimPrefix(best, "error: "))
+	return termSafe(fmt.Sprintf("most frequent error (%d of %d errors): %s", n[best], res.Counts.Error, line), false)
+}
+
+// termSafe returns s with every character a terminal could act on shown escaped instead: C0
+// controls except tab (and newline when keepNewlines: the line structure is ours), DEL, C1
+// controls, bytes that are not UTF-8, and the bidirectional overrides that reorder what is shown.
+// Everything that reaches the console from the server or the run goes through it, so a server
+// cannot set the window title (OSC 0), clear the screen (CSI 2J), write the clipboard (OSC 52) or
+// overwrite a line with a carriage return.
+func termSafe(s string, keepNewlines bool) string {
+	clean := true
+	for i := 0; i < len(s) && clean; {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		clean = !unsafeRune(r, n, keepNewlines)
+		i += n
 	}
-	return fmt.Sprintf("most frequent error (%d of %d errors): %s", n[best], res.Counts.Error, line)
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case !unsafeRune(r, n, keepNewlines):
+			b.WriteString(s[i : i+n])
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune, size int, keepNewlines bool) bool {
+	switch {
+	case r == utf8.RuneError && size == 1: // not UTF-8: a lone 0x9b is CSI to some terminals
+		return true
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings and isolates
+		return true
+	}
+	return false
+}
+
+// termWriter passes a stream (Ginkgo's --verbose output, which quotes server text) to a terminal
+// through termSafe, keeping newlines. A UTF-8 sequence split across writes is held until whole.
+type termWriter struct {
+	w       io.Writer
+	pending []byte
+}
+
+func (t *termWriter) Write(p []byte) (int, error) {
+	buf := append(t.pending, p...)
+	cut := len(buf)
+	for i := len(buf) - 1; i >= 0 && i >= len(buf)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(buf[i]) {
+			if !utf8.FullRune(buf[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	t.pending = append([]byte(nil), buf[cut:]...)
+	if _, err := io.WriteString(t.w, termSafe(string(buf[:cut]), true)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes what an unfinished UTF-8 sequence held back, escaped.
+func (t *termWriter) Flush() {
+	if len(t.pending) > 0 {
+		io.WriteString(t.w, termSafe(string(t.pending), true))
+		t.pending = nil
+	}
 }
