@@ -5,9 +5,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
+	"github.com/pacheck/pacheck/suites/framework"
 )
 
 // disc is the stored discovery: smart-configuration, CapabilityStatement, OpenID configuration, JWKS.
@@ -43,6 +45,8 @@ func (s *session) discovery() *disc {
 		cfg, err := oauth.FetchSMARTConfig(ctx, hc, s.run.Target)
 		if err != nil {
 			d.infra = err
+			b := s.discoveryBlock(d)
+			s.run.SetRootCause(framework.RootDiscovery, evidence.Blocked{Cause: b.Cause, Reason: b.Reason})
 			return d
 		}
 		d.cfg = cfg

@@ -54,9 +54,10 @@ var untested = map[string]string{
 	auth.FaultCodeNoExpiry: "proving it needs holding a code past its lifetime (60 s on the reference server); not worth a minute of every run",
 }
 
-// maySkip lists specs a fault legitimately turns into skips (they depend on what it breaks).
-var maySkip = map[string][]string{
-	auth.FaultRefreshDisabled: {p + "token/refresh-narrowing", p + "token/refresh-widening-refused"},
+// mayBlock lists specs a fault legitimately blocks: they depend on the baseline it breaks and
+// end as errors naming the spec that reports it.
+var mayBlock = map[string]map[string]string{
+	auth.FaultRefreshDisabled: {p + "token/refresh-narrowing": p + "token/refresh", p + "token/refresh-widening-refused": p + "token/refresh"},
 }
 
 // cheap specs need no browser login beyond the main launch (isolation uses other_patient in
@@ -147,7 +148,7 @@ func TestFaults(t *testing.T) {
 
 func runBatch(t *testing.T, i int, faults []string) {
 	want := map[string]string{} // spec id -> fault
-	skipOK := map[string]bool{}
+	blockOK := map[string]string{} // spec id -> the cause it may name
 	ids := map[string]bool{}
 	for _, c := range cheap {
 		ids[p+c] = true
@@ -161,8 +162,8 @@ func runBatch(t *testing.T, i int, faults []string) {
 				lifecycle = lifecycle || id == p+l
 			}
 		}
-		for _, id := range maySkip[f] {
-			skipOK[id] = true
+		for id, cause := range mayBlock[f] {
+			blockOK[id] = cause
 		}
 	}
 	if lifecycle {
@@ -185,7 +186,7 @@ func runBatch(t *testing.T, i int, faults []string) {
 		switch {
 		case expected && o != "fail":
 			t.Errorf("fault %s: spec %s: outcome %s, want fail", f, id, o)
-		case !expected && o == "skip" && skipOK[id]:
+		case !expected && o == "error" && blockOK[id] != "" && res.Blocked[id].Cause == blockOK[id]:
 		case !expected && o != "pass":
 			t.Errorf("batch %v: spec %s: outcome %s, want pass (only the faults' own specs may fail): %s", faults, id, o, firstLine(res.Failures[id]))
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
+	"github.com/pacheck/pacheck/suites/framework"
 )
 
 // tokenClient is a FHIR client carrying the access token of t, recording into k.
@@ -33,14 +34,17 @@ type lifecycle struct {
 	introActive, introRevoked, introGarbage *oauth.Introspection
 	introErr                                error
 	// revocation
-	revoke        *oauth.TokenResponse
-	revokedProbe  issue.List
-	revokeErr     error
-	replay        issue.List
-	replayErr     error
-	latest        *oauth.TokenResponse
-	introspection bool // endpoint known
-	revocation    bool
+	revoke       *oauth.TokenResponse
+	revokedProbe issue.List
+	revokeErr    error
+	revokeRef    string
+	// preRevokeStatus is the status of reading revokeRef with the token before revoking it.
+	preRevokeStatus int
+	replay          issue.List
+	replayErr       error
+	latest          *oauth.TokenResponse
+	introspection   bool // endpoint known
+	revocation      bool
 }
 
 func (s *session) lifecycle() *lifecycle {
@@ -112,12 +116,18 @@ func (s *session) lifecycle() *lifecycle {
 		}
 		if d.revokeEndpoint != "" {
 			lc.revocation = true
-			lc.revoke, lc.revokeErr = l.oc.Revoke(ctx, d.revokeEndpoint, lc.latest.AccessToken, "access_token")
+			ref := "Patient"
+			if p := l.patient(); p != "" {
+				ref = "Patient/" + p
+			}
+			lc.revokeRef = ref
+			if resp, err := l.oc.HTTP.WithToken(fhirhttp.StaticToken(lc.latest.AccessToken)).Get(ctx, ref); err != nil {
+				lc.revokeErr = err
+			} else {
+				lc.preRevokeStatus = resp.Status
+				lc.revoke, lc.revokeErr = l.oc.Revoke(ctx, d.revokeEndpoint, lc.latest.AccessToken, "access_token")
+			}
 			if lc.revokeErr == nil {
-				ref := "Patient"
-				if p := l.patient(); p != "" {
-					ref = "Patient/" + p
-				}
 				lc.revokedProbe, _, lc.revokeErr = oauth.ProbeFHIRToken(ctx, l.oc.HTTP, ref, lc.latest.AccessToken, "a revoked access token")
 				if lc.introspection && lc.introErr == nil {
 					lc.introRevoked, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, lc.latest.AccessToken, bearer)
@@ -366,11 +376,11 @@ func (s *session) probeIsolation() *outcome {
 	return s.once("probe:isolation", func() any {
 		o := &outcome{}
 		m := s.main()
-		if t := s.tokenTrouble(m, "main launch"); t != nil {
-			return t
+		if b := s.fhirBaseline(); b.refused() != nil {
+			return b.refused()
 		}
 		k := &sink{}
-		o.ev = []*sink{k}
+		o.ev = []*sink{s.fhirBaseline().ev, k}
 		other := s.set.OtherPatient
 		if other == "" && s.set.SecondMember != nil {
 			l := s.doLaunch(launchSpec{name: "second member", client: s.set.MainClient(), login: *s.set.SecondMember, exchange: true})
@@ -435,11 +445,69 @@ func (s *session) probeRef() string {
 	return "Patient"
 }
 
+// fhirBase is the positive case of the FHIR-side token probes (missing, garbage, expired,
+// query-string token, another member's data): the run's valid token reads the probe reference.
+// Without it, a server that refuses every request would pass them all.
+type fhirBase struct {
+	token  string
+	status int
+	out    *outcome // non-nil: the baseline did not hold (blocked, skip or error)
+	ev     *sink
+}
+
+// refused returns the outcome of a probe whose baseline did not hold, or nil.
+func (b *fhirBase) refused() *outcome { return b.out }
+
+func (s *session) fhirBaseline() *fhirBase {
+	return s.once("fhir:baseline", func() any {
+		b := &fhirBase{ev: &sink{}}
+		cause := s.specID("token/patient-context")
+		switch {
+		case s.set != nil:
+			m := s.main()
+			if m.root != nil {
+				b.out = &outcome{infra: m.root}
+				return b
+			}
+			b.token = m.token.AccessToken
+		case s.run.Auth.Token != "":
+			b.token, cause = s.run.Auth.Token, "the run's given access token"
+		default:
+			b.out = &outcome{skip: "the run has no valid access token, so a refusal cannot be told from a server that refuses every request",
+				enable: "auth: browser with the SMART client settings, or auth: token"}
+			return b
+		}
+		if s.base == nil {
+			b.out = &outcome{infra: errNoTarget}
+			return b
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		ref := s.probeRef()
+		resp, err := s.http(b.ev).WithToken(fhirhttp.StaticToken(b.token)).Get(ctx, ref)
+		if err != nil {
+			b.out = &outcome{infra: fmt.Errorf("baseline read with the valid token: %w", err), ev: []*sink{b.ev}}
+			return b
+		}
+		b.status = resp.Status
+		if resp.Status != http.StatusOK {
+			b.out = &outcome{ev: []*sink{b.ev}, infra: &framework.BlockedError{Cause: cause,
+				Reason: fmt.Sprintf("GET %s with the valid access token answered HTTP %d, so a refused invalid token shows nothing", ref, resp.Status)}}
+			return b
+		}
+		b.ev.note("baseline", "GET %s with the valid access token answered HTTP 200; the probe sends the same request with a deviating token", ref)
+		return b
+	}).(*fhirBase)
+}
+
 func (s *session) fhirProbe(key, token, what string) *outcome {
 	return s.once(key, func() any {
+		if b := s.fhirBaseline(); b.refused() != nil {
+			return b.refused()
+		}
 		o := &outcome{}
 		k := &sink{}
-		o.ev = []*sink{k}
+		o.ev = []*sink{s.fhirBaseline().ev, k}
 		if s.base == nil {
 			o.infra = errNoTarget
 			return o
@@ -473,12 +541,15 @@ func (s *session) probeExpiredToken() *outcome {
 		m := s.main()
 		if s.set != nil && m.token != nil && m.token.ExpiresIn > 0 && time.Duration(m.token.ExpiresIn)*time.Second <= s.set.MaxExpiryWait {
 			return s.once("fhir:expired-wait", func() any {
+				if b := s.fhirBaseline(); b.refused() != nil {
+					return b.refused()
+				}
 				time.Sleep(time.Until(m.token.Expiry().Add(2 * time.Second)))
 				ctx, cancel := s.ctx()
 				defer cancel()
 				k := &sink{}
 				iss, _, err := oauth.ProbeFHIRToken(ctx, s.http(k), s.probeRef(), m.token.AccessToken, "an expired access token")
-				return &outcome{issues: iss, infra: err, ev: []*sink{k}}
+				return &outcome{issues: iss, infra: err, ev: []*sink{s.fhirBaseline().ev, k}}
 			}).(*outcome)
 		}
 		return &outcome{skip: "no expired access token is available (the launch's tokens live longer than the configured wait)",
@@ -489,21 +560,14 @@ func (s *session) probeExpiredToken() *outcome {
 
 func (s *session) probeQueryToken() *outcome {
 	return s.once("fhir:query", func() any {
-		tok := ""
-		if s.set != nil {
-			if m := s.main(); m.token != nil {
-				tok = m.token.AccessToken
-			}
-		} else {
-			tok = s.run.Auth.Token
-		}
-		if tok == "" {
-			return &outcome{skip: "no live access token (no launch and no given token)", enable: "auth: browser with client settings, or auth: token"}
+		b := s.fhirBaseline()
+		if b.refused() != nil {
+			return b.refused()
 		}
 		k := &sink{}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(s.run.Context(), time.Minute)
 		defer cancel()
-		iss, _, err := oauth.ProbeQueryToken(ctx, s.http(k), s.probeRef(), tok)
-		return &outcome{issues: iss, infra: err, ev: []*sink{k}}
+		iss, _, err := oauth.ProbeQueryToken(ctx, s.http(k), s.probeRef(), b.token)
+		return &outcome{issues: iss, infra: err, ev: []*sink{b.ev, k}}
 	}).(*outcome)
 }

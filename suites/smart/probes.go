@@ -22,6 +22,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
+	"github.com/pacheck/pacheck/suites/framework"
 )
 
 var errNoTarget = errors.New("smart: the run has no target FHIR base URL")
@@ -56,6 +57,8 @@ const (
 func launchTrouble(l *launch, what string) *outcome {
 	o := &outcome{ev: []*sink{l.ev}}
 	switch {
+	case l.blocked != nil:
+		o.infra = l.blocked // reported once by its own spec; the dependant names it
 	case l.infra != nil:
 		o.infra = fmt.Errorf("%s: %w", what, l.infra)
 	case l.browserErr != nil:
@@ -82,9 +85,15 @@ func (s *session) authorizeProbe(name, what string, mutate func(*oauth.AuthReque
 	o := &outcome{}
 	k := &sink{}
 	o.ev = append(o.ev, k)
+	// Baseline: the same request without the deviation got a code (the main launch). A refusal
+	// means nothing when the regular request fails too.
+	if m := s.main(); m.signInFailed {
+		o.infra = m.root
+		return o
+	}
 	d := s.discovery()
 	if d.infra != nil {
-		o.infra = d.infra
+		o.infra = s.discoveryBlock(d)
 		return o
 	}
 	main := s.set.MainClient()
@@ -340,12 +349,43 @@ func (s *session) clientLaunch(method string) (*launch, bool) {
 	}).(*launch), true
 }
 
+// clientBaseline is the positive case of a client-authentication probe: the launch of client c
+// with its right credentials yielded a token (the confidential-* launch spec judges it). Without
+// it, a server that refuses the client whatever it sends would pass the probe.
+func (s *session) clientBaseline(c Client) *framework.BlockedError {
+	l, ok := s.clientLaunch(c.method())
+	if !ok {
+		return nil
+	}
+	if l.blocked != nil {
+		return l.blocked
+	}
+	if l == s.main() {
+		return l.root
+	}
+	if t := s.tokenTrouble(l, "launch"); t != nil {
+		name := map[string]string{oauth.AuthSecretBasic: "confidential-symmetric-basic", oauth.AuthSecretPost: "confidential-symmetric-post",
+			oauth.AuthPrivateKey: "confidential-asymmetric"}[c.method()]
+		why := "the launch with the client's registered credentials yielded no token"
+		if t.infra != nil {
+			why += ": " + t.infra.Error()
+		} else if len(t.issues) > 0 {
+			why += ": " + t.issues[0].Message
+		}
+		return &framework.BlockedError{Cause: s.specID("launch/" + name), Reason: s.oneLine(why)}
+	}
+	return nil
+}
+
 func (s *session) probeBadSecret() *outcome {
 	return s.once("probe:bad-secret", func() any {
 		c, ok := s.clientWith(oauth.AuthSecretBasic, oauth.AuthSecretPost)
 		if !ok {
 			return &outcome{skip: "no confidential symmetric client (client_secret_basic/post) is configured",
 				enable: "a client with a client_secret in the run configuration (client or extra_clients)"}
+		}
+		if be := s.clientBaseline(c); be != nil {
+			return &outcome{infra: be}
 		}
 		l := s.doLaunch(launchSpec{name: "bad client secret", client: c, login: s.set.Login})
 		if t := launchTrouble(l, "launch for the bad client secret probe"); t != nil {
@@ -370,6 +410,9 @@ func (s *session) probeBadAssertion() *outcome {
 		if !ok {
 			return &outcome{skip: "no confidential asymmetric client (private_key_jwt) is configured",
 				enable: "a client with a private_key in the run configuration (client or extra_clients)"}
+		}
+		if be := s.clientBaseline(c); be != nil {
+			return &outcome{infra: be}
 		}
 		l := s.doLaunch(launchSpec{name: "bad client assertion", client: c, login: s.set.Login})
 		if t := launchTrouble(l, "launch for the bad client assertion probe"); t != nil {

@@ -207,7 +207,7 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 	if s.set != nil && s.set.Browser.Timeout > 0 {
 		d = s.set.Browser.Timeout + 2*time.Minute
 	}
-	return context.WithTimeout(context.Background(), d)
+	return context.WithTimeout(s.run.Context(), d)
 }
 
 // browser returns the run's Chromium, starting it on first use. It is closed by closeBrowser
@@ -265,8 +265,16 @@ type launch struct {
 	browserErr  error
 	redirectErr error // the captured redirect carries neither code nor error: the server's fault
 	infra       error
-	token       *oauth.TokenResponse
-	ev          *sink
+	// blocked: the launch was not tried because a step it depends on failed earlier in the run
+	// (discovery, or the main launch's sign-in / token exchange), so the step is not repeated.
+	blocked *framework.BlockedError
+	token   *oauth.TokenResponse
+	ev      *sink
+	// Main launch only: root is the root cause its failure leaves for every dependant (nil when
+	// it yielded a token); signInFailed says no code was issued (so no launch of any client is
+	// tried again), as opposed to a failed token exchange (only the main client's launches).
+	root         *framework.BlockedError
+	signInFailed bool
 }
 
 // code returns the authorization code ("" when none was issued).
@@ -318,11 +326,17 @@ func (s *session) doLaunch(ls launchSpec) *launch {
 	if l.client.RedirectURI == "" {
 		l.client.RedirectURI = s.set.RedirectURI
 	}
+	if ls.name != "main" {
+		if be := s.launchBlocked(l.client); be != nil {
+			l.blocked = be
+			return l
+		}
+	}
 	ctx, cancel := s.ctx()
 	defer cancel()
 	d := s.discovery()
 	if d.infra != nil {
-		l.infra = d.infra
+		l.blocked = s.discoveryBlock(d)
 		return l
 	}
 	l.oc = s.oauthClient(l.client, d.tokenEndpoint, l.ev)
@@ -415,11 +429,81 @@ func (s *session) scopes() string {
 // aud is the FHIR base URL without a trailing slash.
 func (s *session) aud() string { return strings.TrimRight(s.run.Target, "/") }
 
-// main is the main launch (done by the preparer, or on first need).
+// main is the main launch (done by the preparer, or on first need). When it fails, its root
+// cause is recorded for the run (framework.RootSignIn): the data suites' specs and every SMART
+// spec that needs a sign-in name it instead of repeating the sign-in.
 func (s *session) main() *launch {
 	return s.once("launch:main", func() any {
-		return s.doLaunch(launchSpec{name: "main", client: s.set.MainClient(), login: s.set.Login, exchange: true})
+		l := s.doLaunch(launchSpec{name: "main", client: s.set.MainClient(), login: s.set.Login, exchange: true})
+		l.root, l.signInFailed = s.mainRoot(l)
+		if l.root != nil {
+			s.run.SetRootCause(framework.RootSignIn, evidence.Blocked{Cause: l.root.Cause, Reason: l.root.Reason})
+		}
+		return l
 	}).(*launch)
+}
+
+// specID is the id of a spec of the session's SMART version (the one whose specs report the
+// shared launches' own failures).
+func (s *session) specID(section string) string { return "smart-" + s.version + "/" + section }
+
+// mainRoot classifies the main launch's failure (nil when it yielded a token).
+func (s *session) mainRoot(l *launch) (*framework.BlockedError, bool) {
+	standalone := s.specID("launch/standalone")
+	var why string
+	switch {
+	case l.blocked != nil:
+		return l.blocked, true
+	case l.infra != nil:
+		why = "the standalone launch could not run: " + l.infra.Error()
+	case l.browserErr != nil:
+		why = "the browser could not get past the sign-in: " + l.browserErr.Error()
+	case l.redirectErr != nil:
+		why = "the redirect to the redirect_uri carried neither code nor error"
+	case l.redirect == nil || l.redirect.Code == "":
+		e := ""
+		if l.redirect != nil {
+			e = l.redirect.Error
+		}
+		why = fmt.Sprintf("the authorization server issued no code (error %q)", e)
+	case l.token == nil || !l.token.OK():
+		status, e := 0, ""
+		if l.token != nil {
+			status, e = l.token.Status, l.token.Error
+		}
+		return &framework.BlockedError{Cause: standalone, Reason: s.oneLine(fmt.Sprintf("the token exchange answered HTTP %d (error %q)", status, e))}, false
+	default:
+		return nil, false
+	}
+	return &framework.BlockedError{Cause: standalone, Reason: s.oneLine(why)}, true
+}
+
+// oneLine redacts msg and keeps its first line (root-cause reasons are one line, secret-free).
+func (s *session) oneLine(msg string) string {
+	msg = s.secrets.Redact(msg)
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// launchBlocked returns the root cause that keeps a launch with client c from being tried: no
+// launch when the main sign-in issued no code, no launch of the main client when its token
+// exchange failed (the probes and auxiliary launches would only repeat the failed step).
+func (s *session) launchBlocked(c Client) *framework.BlockedError {
+	m := s.main()
+	if m.root == nil {
+		return nil
+	}
+	if m.signInFailed || (c.ClientID == m.client.ClientID && c.method() == m.client.method()) {
+		return m.root
+	}
+	return nil
+}
+
+// discoveryBlock is the root cause of a launch that could not start because discovery failed.
+func (s *session) discoveryBlock(d *disc) *framework.BlockedError {
+	return &framework.BlockedError{Cause: s.specID("discovery/well-known"), Reason: s.oneLine("discovery failed: " + d.infra.Error())}
 }
 
 func contains(ss []string, s string) bool {

@@ -66,6 +66,9 @@ func prepare(_ context.Context, r *framework.Run) error {
 		sum.Discovery = d.cfg.Raw
 	}
 	switch {
+	case m.blocked != nil:
+		sum.Error = m.blocked.Error()
+		return fmt.Errorf("smart: standalone launch: %w", m.blocked)
 	case m.infra != nil:
 		sum.Error = m.infra.Error()
 		return fmt.Errorf("smart: standalone launch: %w", m.infra)
@@ -103,7 +106,7 @@ func prepare(_ context.Context, r *framework.Run) error {
 	// The data suites' client: token refreshed automatically, exchanges recorded into the running spec.
 	oc := *m.oc
 	oc.HTTP = s.base.WithRecorder(recordToSpec)
-	ts := oc.NewTokenSource(context.Background(), t, 0, func(nt *oauth.TokenResponse) { s.noteToken(nt) })
+	ts := oc.NewTokenSource(r.Context(), t, 0, func(nt *oauth.TokenResponse) { s.noteToken(nt) })
 	opts := withSecrets(r.ClientOptions(), s.secrets)
 	opts.TokenSource = ts
 	c, err := fhirhttp.New(opts)
@@ -233,33 +236,31 @@ func needBrowser() *session {
 	return s
 }
 
-// needMain returns the main launch with a token, or ends the spec: an error when the tool could
-// not launch, a skip (pointing at the launch spec) when the server's launch failed.
+// needMain returns the main launch with a token, or ends the spec as an error blocked by the
+// launch's root cause (reported once, by launch/standalone or discovery/well-known).
 func needMain() (*session, *launch) {
 	GinkgoHelper()
 	s := needBrowser()
 	m := s.main()
-	if m.infra != nil {
-		framework.Infra(fmt.Errorf("standalone launch: %w", m.infra))
-	}
-	if m.browserErr != nil {
-		framework.Infra(fmt.Errorf("standalone launch: the browser could not complete the sign-in: %w", m.browserErr))
-	}
-	if m.token == nil || !m.token.OK() {
-		framework.SkipBecause("the standalone launch did not yield an access token (see the launch/standalone spec)", "a working standalone launch")
+	if m.root != nil {
+		framework.Infra(m.root)
 	}
 	framework.Note("launch", "judged on the stored result of the main standalone launch (client %s); its browser steps and screenshots are attached to launch/standalone", m.client.ClientID)
 	return s, m
 }
 
-// needDiscovery returns the stored discovery, or ends the spec.
-func needDiscovery() (*session, *disc) {
+// needDiscovery returns the stored discovery, or ends the spec: the discovery/well-known spec
+// of the session's version reports a failed fetch, every other spec is blocked by it.
+func needDiscovery(v string, own bool) (*session, *disc) {
 	GinkgoHelper()
 	s := current()
 	d := s.discovery()
 	attach(d.ev)
 	if d.infra != nil {
-		framework.Infra(d.infra)
+		if own && v == s.version || s.base == nil {
+			framework.Infra(d.infra)
+		}
+		framework.Infra(s.discoveryBlock(d))
 	}
 	return s, d
 }

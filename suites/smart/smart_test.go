@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
@@ -51,13 +53,20 @@ type childResult struct {
 	PrepareErr string            `json:"prepareErr"`
 	Secrets    []string          `json:"secrets"` // every token, code, secret and password of the run
 	Seconds    float64           `json:"seconds"`
+	// Authorizations counts the authorization requests the server received (each sign-in
+	// starts with one), so a test can show a failed sign-in is not repeated.
+	Authorizations int                        `json:"authorizations"`
+	Blocked        map[string]evidence.Blocked `json:"blocked"` // spec id -> root cause it names
+	RootCauses     map[string]evidence.Blocked `json:"rootCauses"`
 }
 
 // tokenSniffer records every secret value the token endpoint hands out, independently of the suite.
 type tokenSniffer struct {
-	mu   sync.Mutex
-	vals []string
-	next http.Handler
+	mu           sync.Mutex
+	vals         []string
+	next         http.Handler
+	authorizeURL *regexp.Regexp
+	authorizes   int
 }
 
 type capture struct {
@@ -68,6 +77,11 @@ type capture struct {
 func (c *capture) Write(b []byte) (int, error) { c.buf.Write(b); return c.ResponseWriter.Write(b) }
 
 func (t *tokenSniffer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && t.authorizeURL != nil && t.authorizeURL.MatchString(r.URL.Path+"?"+r.URL.RawQuery) && r.URL.Query().Get("response_type") != "" {
+		t.mu.Lock()
+		t.authorizes++
+		t.mu.Unlock()
+	}
 	if !strings.HasSuffix(r.URL.Path, "/token") {
 		if strings.HasSuffix(r.URL.Path, "/authorize") {
 			// codes are in the Location of the redirect: capture them after the fact
@@ -134,6 +148,11 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 			Scopes: []string{"launch/patient", "patient/*.rs"}, ExpiresAt: time.Now().Add(-time.Hour)}),
 	}
 	switch variant {
+	case "wrongpass": // the member's password is wrong: the sign-in cannot get past the login page
+		set.Login.Password = "not-the-password"
+		set.OtherPatient = u2.Patient
+	case "minimal": // one member, no confidential client, no consent steps
+		set.ExtraClients, set.Consent = nil, nil
 	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
 		set.Login.Steps = []browser.Step{{URL: `/no-such-page`, Actions: []browser.Action{{Click: "#nothing"}}}}
 		set.OtherPatient = u2.Patient
@@ -182,7 +201,7 @@ func TestHelperRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sniff := &tokenSniffer{next: srv.Handler()}
+	sniff := &tokenSniffer{next: srv.Handler(), authorizeURL: regexp.MustCompile(`/authorize\?`)}
 	hs := &http.Server{Handler: sniff}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
@@ -198,7 +217,7 @@ func TestHelperRun(t *testing.T) {
 		run.Patients = []string{u1.Patient}
 	}
 	framework.Set(run)
-	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}}
+	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}, Blocked: map[string]evidence.Blocked{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := framework.Prepare(ctx, run); err != nil {
@@ -222,12 +241,19 @@ func TestHelperRun(t *testing.T) {
 		if s.Failure.Message != "" {
 			res.Failures[id] = s.Failure.Message
 		}
+		for _, e := range s.ReportEntries {
+			if b, ok := e.Value.GetRawValue().(evidence.Blocked); ok && e.Name == evidence.BlockedEntryName {
+				res.Blocked[id] = b
+			}
+		}
 	}
+	res.RootCauses = run.RootCauses()
 	if b, err := json.MarshalIndent(report, "", " "); err == nil {
 		_ = os.WriteFile(filepath.Join(job.OutDir, "report.json"), b, 0o644)
 	}
 	sniff.mu.Lock()
 	res.Secrets = append(res.Secrets, sniff.vals...)
+	res.Authorizations = sniff.authorizes
 	sniff.mu.Unlock()
 	res.Secrets = append(res.Secrets, sessionOf(run).Sensitive()...)
 	res.Secrets = append(res.Secrets, auth.ConfidentialClientSecret, "demo-pass-1", "demo-pass-2", set.ExpiredToken)
@@ -412,13 +438,14 @@ func TestBrokenStepsAreErrors(t *testing.T) {
 		t.Skip("runs headless Chromium")
 	}
 	t.Parallel()
+	// The probes are blocked too: without a working launch, a refusal would show nothing.
 	want := map[string]string{
 		p + "discovery/well-known":       "pass",
 		p + "launch/standalone":          "error",
 		p + "token/type-bearer":          "error",
 		p + "probes/wrong-pkce-verifier": "error",
-		p + "probes/missing-token":       "pass",
-		p + "probes/bad-aud":             "pass",
+		p + "probes/missing-token":       "error",
+		p + "probes/bad-aud":             "error",
 	}
 	var ids []string
 	for id := range want {
@@ -431,6 +458,9 @@ func TestBrokenStepsAreErrors(t *testing.T) {
 	for id, w := range want {
 		if res.Outcomes[id] != w {
 			t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+		}
+		if b, blocked := res.Blocked[id]; w == "error" && id != p+"launch/standalone" && (!blocked || b.Cause != p+"launch/standalone") {
+			t.Errorf("%s: blocked by %q, want blocked by the launch (%s)", id, b.Cause, firstLine(res.Failures[id]))
 		}
 	}
 }

@@ -1,0 +1,106 @@
+package smart
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pacheck/pacheck/suites/framework"
+)
+
+// TestWrongPasswordOneRootCause: a sign-in that cannot get past the login page is one root
+// cause. launch/standalone reports it; every spec that needs a sign-in, a token or a probe
+// baseline ends as an error blocked by it; no spec signs in again (the server sees one
+// authorization request); the discovery specs, which need no sign-in, still judge the server.
+func TestWrongPasswordOneRootCause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	res, _ := runChild(t, childJob{Variant: "wrongpass", Parallel: 4})
+	t.Logf("wrong password run: %d specs in %.0fs, %d authorization request(s)", len(res.Outcomes), res.Seconds, res.Authorizations)
+	cause := p + "launch/standalone"
+	if o := res.Outcomes[cause]; o != "error" && o != "fail" {
+		t.Errorf("%s: outcome %q, want it to report the failed sign-in (%s)", cause, o, firstLine(res.Failures[cause]))
+	}
+	if _, blocked := res.Blocked[cause]; blocked {
+		t.Errorf("%s: the root cause's own spec is blocked", cause)
+	}
+	root, ok := res.RootCauses[framework.RootSignIn]
+	if !ok || root.Cause != cause || root.Reason == "" {
+		t.Errorf("run root cause %+v (recorded %v), want one naming %s with its reason", root, ok, cause)
+	}
+	if res.Authorizations != 1 {
+		t.Errorf("the server received %d authorization requests, want 1: a failed sign-in must not be retried", res.Authorizations)
+	}
+	blocked := 0
+	for id, o := range res.Outcomes {
+		switch {
+		case id == cause:
+		case strings.HasPrefix(id, p+"discovery/"):
+			if o != "pass" {
+				t.Errorf("%s: %s, want pass (discovery needs no sign-in): %s", id, o, firstLine(res.Failures[id]))
+			}
+		case o == "skip":
+			// a spec whose precondition is about the configuration, not the sign-in
+			if !strings.Contains(res.Failures[id], "; to enable: ") {
+				t.Errorf("%s: skipped without saying what would enable it: %s", id, res.Failures[id])
+			}
+		default:
+			b, ok := res.Blocked[id]
+			if o != "error" || !ok || b.Cause != cause {
+				t.Errorf("%s: %s blocked by %q, want error blocked by %s (%s)", id, o, b.Cause, cause, firstLine(res.Failures[id]))
+				continue
+			}
+			if !strings.HasPrefix(res.Failures[id], "error: blocked by "+cause+": ") {
+				t.Errorf("%s: message %q, want \"error: blocked by %s: <reason>\"", id, firstLine(res.Failures[id]), cause)
+			}
+			blocked++
+		}
+	}
+	// Every spec but the six discovery specs and the launch itself needs the sign-in.
+	if want := len(res.Outcomes) - 7; blocked < want-2 || blocked < 25 {
+		t.Errorf("%d specs blocked by the failed sign-in, want about %d", blocked, want)
+	}
+	t.Logf("%d specs blocked by %s: %s", blocked, cause, root.Reason)
+}
+
+// TestMinimalSettingsSkipWithReasons: one member, no confidential client and no consent steps:
+// the specs that need them skip, each with the exact reason and what would enable it, and the
+// rest still pass.
+func TestMinimalSettingsSkipWithReasons(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	needs := map[string]string{
+		p + "launch/confidential-symmetric-basic": "client_secret_basic",
+		p + "launch/confidential-symmetric-post":  "client_secret_post",
+		p + "launch/confidential-asymmetric":      "private_key_jwt",
+		p + "probes/bad-client-secret":            "client_secret",
+		p + "probes/bad-client-assertion":         "private_key",
+		p + "probes/other-member-data":            "second_member",
+		p + "scopes/consent-decline":              "consent",
+	}
+	ids := []string{p + "discovery/well-known", p + "launch/standalone", p + "probes/missing-token"}
+	for id := range needs {
+		ids = append(ids, id)
+	}
+	res, _ := runChild(t, childJob{Variant: "minimal", Focus: focusFor(ids)})
+	if len(res.Outcomes) != len(ids) {
+		t.Errorf("%d specs ran, want %d", len(res.Outcomes), len(ids))
+	}
+	for id, o := range res.Outcomes {
+		enable, needed := needs[id]
+		switch {
+		case !needed && o != "pass":
+			t.Errorf("%s: %s, want pass: %s", id, o, firstLine(res.Failures[id]))
+		case needed && o != "skip":
+			t.Errorf("%s: %s, want skip: %s", id, o, firstLine(res.Failures[id]))
+		case needed:
+			reason, what, ok := strings.Cut(res.Failures[id], "; to enable: ")
+			if !ok || reason == "" || !strings.Contains(what, enable) {
+				t.Errorf("%s: skip message %q, want the reason and \"; to enable: …%s…\"", id, res.Failures[id], enable)
+			}
+		}
+	}
+}
