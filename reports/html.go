@@ -53,6 +53,8 @@ var CSP = "default-src 'none'; script-src " + scriptHash + "; style-src 'unsafe-
 
 type htmlData struct {
 	Title     string
+	Label     string // CONFORMANT, NON-CONFORMANT, INCOMPLETE, ERROR
+	Sentence  string // what the verdict means for this run
 	CSP       string
 	CSS       template.CSS
 	JS        template.JS
@@ -113,6 +115,7 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 			row.Counts.Error += q.Counts.Error
 			row.Counts.Skip += q.Counts.Skip
 			row.Counts.Known += q.Counts.Known
+			row.Counts.NotJudged += q.Counts.NotJudged
 		}
 		if q.Counts.Total == 0 {
 			untested = append(untested, q)
@@ -142,21 +145,23 @@ type cfrRow struct {
 }
 
 type jsSpec struct {
-	ID       string       `json:"id"`
-	O        Outcome      `json:"o"`
-	G        string       `json:"g"`
-	Reqs     []string     `json:"reqs,omitempty"`
-	Level    string       `json:"lvl,omitempty"`
-	Profiles []string     `json:"prof,omitempty"`
-	Res      []string     `json:"res,omitempty"`
-	Reason   string       `json:"reason,omitempty"`
-	Fail     *Failure     `json:"fail,omitempty"`
-	Known    *KnownIssue  `json:"known,omitempty"`
-	Loc      string       `json:"loc,omitempty"`
-	Dur      int64        `json:"dur"`
-	Quotes   []string     `json:"quotes,omitempty"`
-	Ev       []jsEvidence `json:"ev,omitempty"`
-	Out      string       `json:"out,omitempty"`
+	ID       string            `json:"id"`
+	O        Outcome           `json:"o"`
+	G        string            `json:"g"`
+	Reqs     []string          `json:"reqs,omitempty"`
+	Level    string            `json:"lvl,omitempty"`
+	Profiles []string          `json:"prof,omitempty"`
+	Res      []string          `json:"res,omitempty"`
+	Reason   string            `json:"reason,omitempty"`
+	Fail     *Failure          `json:"fail,omitempty"`
+	Known    *KnownIssue       `json:"known,omitempty"`
+	Broken   []string          `json:"broken,omitempty"` // failed specs: the requirements broken; the other cited ones are not judged
+	Blk      *evidence.Blocked `json:"blk,omitempty"`
+	Loc      string            `json:"loc,omitempty"`
+	Dur      int64             `json:"dur"`
+	Quotes   []string          `json:"quotes,omitempty"`
+	Ev       []jsEvidence      `json:"ev,omitempty"`
+	Out      string            `json:"out,omitempty"`
 }
 
 type jsEvidence struct {
@@ -260,7 +265,7 @@ func (f *fileSink) image(file *evidence.File, limit int64) (dataURI, note string
 }
 
 func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
-	d := htmlData{Title: opts.Title, CSP: CSP, CSS: template.CSS(reportCSS), JS: template.JS(reportJS), R: r}
+	d := htmlData{Title: opts.Title, Label: VerdictLabel(r.Verdict), Sentence: verdictSentence(r), CSP: CSP, CSS: template.CSS(reportCSS), JS: template.JS(reportJS), R: r}
 	total := r.Counts.Total
 	// Donut: circumference of r=15.9155 is 100, so dash lengths are percentages.
 	start := 25.0
@@ -352,7 +357,14 @@ func writeData(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	budget := opts.InlineBudget
 	for i, s := range r.Specs {
 		js := jsSpec{ID: s.ID, O: s.Outcome, G: s.Group, Level: s.Level, Profiles: s.Profiles, Res: s.Resources,
-			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output}
+			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Blk: s.Blocked, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output}
+		if s.Outcome == Fail || s.Outcome == Known {
+			for _, a := range attribute(s) {
+				if !a.notJudged {
+					js.Broken = append(js.Broken, a.id)
+				}
+			}
+		}
 		for _, q := range s.Requirements {
 			js.Reqs = append(js.Reqs, q.ID)
 			if _, ok := reqs[q.ID]; !ok {

@@ -68,11 +68,11 @@ func TestApplyKnownIssues(t *testing.T) {
 		verdict     string
 		errContains string
 	}{
-		{"applies to a failure", []KnownIssue{{Spec: failID, Reason: "r", Expires: "2026-12-31"}}, 1, 0, 0, Known, VerdictError, ""},
-		{"expires at the end of its day", []KnownIssue{{Spec: failID, Reason: "r", Expires: "2026-11-27"}}, 1, 0, 0, Known, VerdictError, ""},
+		{"applies to a failure", []KnownIssue{{Spec: failID, Reason: "r", Expires: "2026-12-31"}}, 1, 0, 0, Known, VerdictFail, ""},
+		{"expires at the end of its day", []KnownIssue{{Spec: failID, Reason: "r", Expires: "2026-11-27"}}, 1, 0, 0, Known, VerdictFail, ""},
 		{"expired yesterday", []KnownIssue{{Spec: failID, Reason: "r", Expires: "2026-11-26", Source: "k.yaml:3"}}, 0, 1, 0, Fail, VerdictError, "k.yaml:3"},
-		{"never hides an error", []KnownIssue{{Spec: errID, Reason: "r", Expires: "2026-12-31"}}, 0, 0, 1, Fail, VerdictError, ""},
-		{"unknown spec", []KnownIssue{{Spec: "no/such", Reason: "r", Expires: "2026-12-31"}}, 0, 0, 1, Fail, VerdictError, ""},
+		{"never hides an error", []KnownIssue{{Spec: errID, Reason: "r", Expires: "2026-12-31"}}, 0, 0, 1, Fail, VerdictFail, ""},
+		{"unknown spec", []KnownIssue{{Spec: "no/such", Reason: "r", Expires: "2026-12-31"}}, 0, 0, 1, Fail, VerdictFail, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

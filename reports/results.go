@@ -18,8 +18,10 @@ import (
 	"github.com/pacheck/pacheck/profiles"
 )
 
-// SchemaVersion is the version of the results.json format documented in SCHEMA.md.
-const SchemaVersion = "1"
+// SchemaVersion is the version of the results.json format documented in SCHEMA.md. Version 2
+// changed the meaning of the verdict (incomplete; error only for run errors) and of requirement
+// status (per-requirement attribution); ReadJSON still reads version 1.
+const SchemaVersion = "2"
 
 // Outcome of one spec.
 type Outcome string
@@ -51,9 +53,10 @@ const (
 // otherwise conformant.
 type Missing struct {
 	Requirement string `json:"requirement"`
-	Status      string `json:"status"`                // skip or error
+	Status      string `json:"status"`                // skip, error or not-judged
 	Reason      string `json:"reason"`                // the first skip or error reason of its specs
 	WouldEnable string `json:"wouldEnable,omitempty"` // what data or configuration would run it
+	Spec        string `json:"spec,omitempty"`        // the spec the reason is from
 }
 
 // RootCause is one failure many specs depended on; those specs end as errors blocked by it.
@@ -124,6 +127,9 @@ type Counts struct {
 	Skip  int `json:"skip"`
 	Error int `json:"error"`
 	Known int `json:"known"`
+	// NotJudged (requirement counts only): specs that cite the requirement and failed (or are
+	// known failures) on another requirement; they ran but did not show this one met or broken.
+	NotJudged int `json:"notJudged,omitempty"`
 }
 
 // Add counts one outcome.
@@ -215,7 +221,7 @@ type RequirementInfo struct {
 	profiles.Requirement
 	Counts Counts   `json:"counts"`
 	Specs  []string `json:"specs,omitempty"`
-	Status string   `json:"status"` // pass, fail, error, skip, known, untested
+	Status string   `json:"status"` // pass, fail, error, skip, known, not-judged, untested
 }
 
 // Limits for what goes into results.
@@ -282,11 +288,16 @@ func FromGinkgo(report types.Report, meta RunMeta, cat *profiles.Catalogue) (*Re
 				r.Run.Warnings = append(r.Run.Warnings, fmt.Sprintf("spec %q names requirement %q, which is not in the catalogue", s.ID, q.ID))
 			}
 		}
+		if sr.LeafNodeType.Is(suiteNodes) && s.Outcome == Error {
+			// A failed suite node ([BeforeSuite] ...) breaks the run itself, not one requirement.
+			r.Run.Errors = append(r.Run.Errors, fmt.Sprintf("%s failed: %s", s.ID, s.Reason))
+		}
 		r.Specs = append(r.Specs, s)
 	}
 	if r.Specs == nil {
 		r.Specs = []Spec{}
 	}
+	r.Run.Warnings = append(r.Run.Warnings, legacyFailureWarnings(r.Specs, cat)...)
 	r.Recount(cat)
 	if r.Counts.Total > 0 && r.Counts.Pass == 0 {
 		r.Run.Warnings = append(r.Run.Warnings, "no spec passed: the run shows nothing about conformance")
@@ -317,12 +328,18 @@ func (r *Results) Recount(cat *profiles.Catalogue) {
 		r.Requirements = append(r.Requirements, RequirementInfo{Requirement: q})
 	}
 	for _, s := range r.Specs {
-		for _, q := range s.Requirements {
-			i, ok := idx[q.ID]
+		for _, a := range attribute(s) {
+			i, ok := idx[a.id]
 			if !ok {
 				continue
 			}
-			r.Requirements[i].Counts.Add(s.Outcome)
+			c := &r.Requirements[i].Counts
+			if a.notJudged {
+				c.Total++
+				c.NotJudged++
+			} else {
+				c.Add(s.Outcome)
+			}
 			r.Requirements[i].Specs = append(r.Requirements[i].Specs, s.ID)
 		}
 	}
@@ -332,20 +349,19 @@ func (r *Results) Recount(cat *profiles.Catalogue) {
 	if r.Requirements == nil {
 		r.Requirements = []RequirementInfo{}
 	}
-	switch {
-	case r.Counts.Error > 0 || len(r.Run.Errors) > 0:
-		r.Verdict = VerdictError
-	case r.Counts.Fail > 0:
-		r.Verdict = VerdictFail
-	default:
-		r.Verdict = VerdictPass
-	}
+	r.judge()
 }
+
+// Requirement statuses beyond the outcomes.
+const (
+	StatusUntested  = "untested"   // no spec of the run cites it
+	StatusNotJudged = "not-judged" // its only specs failed on other requirements
+)
 
 func requirementStatus(c Counts) string {
 	switch {
 	case c.Total == 0:
-		return "untested"
+		return StatusUntested
 	case c.Fail > 0:
 		return string(Fail)
 	case c.Error > 0:
@@ -354,6 +370,10 @@ func requirementStatus(c Counts) string {
 		return string(Known)
 	case c.Pass > 0:
 		return string(Pass)
+	case c.Skip > 0:
+		return string(Skip)
+	case c.NotJudged > 0:
+		return StatusNotJudged
 	}
 	return string(Skip)
 }
@@ -424,6 +444,7 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 		s.ID = "(unnamed spec)"
 	}
 	var errReason string
+	var broken []string
 	for _, e := range sr.ReportEntries {
 		switch e.Name {
 		case evidence.EntryName:
@@ -437,6 +458,12 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 			errReason = Redact(entryText(e.Value))
 		case evidence.RequirementEntryName:
 			s.Quotes = append(s.Quotes, Redact(entryText(e.Value)))
+		case evidence.BrokenEntryName:
+			broken = append(broken, decodeBroken(e.Value)...)
+		case evidence.BlockedEntryName:
+			if b, ok := decodeBlocked(e.Value); ok {
+				s.Blocked = &b
+			}
 		}
 	}
 	for _, l := range s.Labels {
@@ -499,6 +526,7 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 		s.Reason = "pending: the spec is marked pending in the suite and was not run"
 	case sr.State.Is(types.SpecStateFailed) && errReason == "" && !suiteNode:
 		s.Outcome = Fail
+		s.Broken = brokenRequirements(broken, s.Evidence)
 	default: // failed with a pacheck.error entry, a failed suite node, panicked, interrupted, aborted, timed out, invalid
 		s.Outcome = Error
 		switch {
@@ -509,6 +537,11 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 		default:
 			s.Reason = sr.State.String()
 		}
+	}
+	if s.Outcome != Error {
+		s.Blocked = nil // only an error can be "blocked by" a root cause
+	} else if s.Blocked != nil {
+		s.Blocked.Cause, s.Blocked.Reason = Redact(s.Blocked.Cause), Redact(s.Blocked.Reason)
 	}
 	return s, true
 }

@@ -18,7 +18,7 @@ func TestWriteJSONStreams(t *testing.T) {
 	for i := range rt.NumField() {
 		fields = append(fields, rt.Field(i).Tag.Get("json"))
 	}
-	want := []string{"schemaVersion", "run", "verdict", "counts", "specs", "requirements", "knownIssues,omitempty"}
+	want := []string{"schemaVersion", "run", "verdict", "counts", "specs", "requirements", "knownIssues,omitempty", "incomplete,omitempty", "rootCauses,omitempty"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Fatalf("Results fields %v; WriteJSON writes %v: update it", fields, want)
 	}

@@ -154,6 +154,14 @@ func WriteJSON(w io.Writer, r *Results) error {
 		put(`,"knownIssues":`)
 		val(r.KnownIssues)
 	}
+	if len(r.Incomplete) > 0 {
+		put(`,"incomplete":`)
+		val(r.Incomplete)
+	}
+	if len(r.RootCauses) > 0 {
+		put(`,"rootCauses":`)
+		val(r.RootCauses)
+	}
 	put("}\n")
 	return err
 }
@@ -165,8 +173,9 @@ func ReadJSON(rd io.Reader) (*Results, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("results.json: %w", err)
 	}
-	if r.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("results.json: schemaVersion %q, this pacheck reads %q", r.SchemaVersion, SchemaVersion)
+	// Version 1 has the same fields; only its verdict and requirement statuses meant less.
+	if r.SchemaVersion != SchemaVersion && r.SchemaVersion != "1" {
+		return nil, fmt.Errorf("results.json: schemaVersion %q, this pacheck reads \"1\" and %q; use the pacheck that wrote it", r.SchemaVersion, SchemaVersion)
 	}
 	return &r, nil
 }
@@ -241,38 +250,41 @@ func seconds(ms int64) string { return fmt.Sprintf("%d.%03d", ms/1000, ms%1000) 
 // written as skipped with the known-issue reason; errors as <error>, failures as <failure>.
 // Only PHI-free text goes here: failure messages and reasons, never evidence.
 func WriteJUnit(w io.Writer, r *Results) error {
-	out := junitSuites{Name: "pacheck " + r.Run.Target, Time: seconds(r.Run.DurationMS)}
+	// Every text is stripped of control characters: most are not allowed in XML 1.0, and the rest
+	// would reach a CI console.
+	x := PlainText
+	out := junitSuites{Name: x("pacheck " + r.Run.Target), Time: seconds(r.Run.DurationMS)}
 	byGroup := map[string]*junitSuite{}
 	var order []string
 	var groupMS = map[string]int64{}
 	for _, s := range r.Specs {
 		g, ok := byGroup[s.Group]
 		if !ok {
-			g = &junitSuite{Name: s.Group, Package: "pacheck." + s.Group}
+			g = &junitSuite{Name: x(s.Group), Package: x("pacheck." + s.Group)}
 			if !r.Run.Start.IsZero() {
 				g.Timestamp = r.Run.Start.UTC().Format("2006-01-02T15:04:05")
 			}
 			byGroup[s.Group] = g
 			order = append(order, s.Group)
 		}
-		tc := junitTestCase{Name: s.ID, Classname: "pacheck." + s.Group, Time: seconds(s.DurationMS)}
+		tc := junitTestCase{Name: x(s.ID), Classname: x("pacheck." + s.Group), Time: seconds(s.DurationMS)}
 		reqs := reqIDs(s)
 		switch s.Outcome {
 		case Fail:
-			tc.Failure = &junitMessage{Message: firstLine(failMessage(s)), Type: "non-conformance", Text: caseText(s, reqs)}
+			tc.Failure = &junitMessage{Message: x(firstLine(failMessage(s))), Type: "non-conformance", Text: x(caseText(s, reqs))}
 			g.Failures++
 		case Error:
-			tc.Error = &junitMessage{Message: firstLine(s.Reason), Type: "error", Text: caseText(s, reqs)}
+			tc.Error = &junitMessage{Message: x(firstLine(s.Reason)), Type: "error", Text: x(caseText(s, reqs))}
 			g.Errors++
 		case Skip:
-			tc.Skipped = &junitMessage{Message: firstLine(s.Reason), Text: s.Reason}
+			tc.Skipped = &junitMessage{Message: x(firstLine(s.Reason)), Text: x(s.Reason)}
 			g.Skipped++
 		case Known:
 			msg := "known issue"
 			if s.Known != nil {
 				msg = fmt.Sprintf("known issue (expires %s): %s", s.Known.Expires, s.Known.Reason)
 			}
-			tc.Skipped = &junitMessage{Message: firstLine(msg), Type: "known", Text: msg + "\n\n" + caseText(s, reqs)}
+			tc.Skipped = &junitMessage{Message: x(firstLine(msg)), Type: "known", Text: x(msg + "\n\n" + caseText(s, reqs))}
 			g.Skipped++
 		}
 		g.Tests++
@@ -284,8 +296,8 @@ func WriteJUnit(w io.Writer, r *Results) error {
 		g.ID = i
 		g.Time = seconds(groupMS[name])
 		g.Properties = &junitProps{Props: []junitProp{
-			{Name: "pacheck.target", Value: r.Run.Target},
-			{Name: "pacheck.version", Value: r.Run.PacheckVersion},
+			{Name: "pacheck.target", Value: x(r.Run.Target)},
+			{Name: "pacheck.version", Value: x(r.Run.PacheckVersion)},
 			{Name: "pacheck.verdict", Value: r.Verdict},
 		}}
 		out.Suites = append(out.Suites, *g)
@@ -299,7 +311,7 @@ func WriteJUnit(w io.Writer, r *Results) error {
 		rs := junitSuite{Name: "pacheck-run", Package: "pacheck.run", ID: len(order), Time: "0.000"}
 		for i, e := range r.Run.Errors {
 			rs.Cases = append(rs.Cases, junitTestCase{Name: fmt.Sprintf("run error %d", i+1), Classname: "pacheck.run", Time: "0.000",
-				Error: &junitMessage{Message: firstLine(e), Type: "run-error", Text: e}})
+				Error: &junitMessage{Message: x(firstLine(e)), Type: "run-error", Text: x(e)}})
 			rs.Tests++
 			rs.Errors++
 		}
@@ -353,20 +365,31 @@ func caseText(s Spec, reqs []string) string {
 			fmt.Fprintf(&b, "at %s\n", s.Failure.Location)
 		}
 	}
-	if len(reqs) > 0 {
+	if (s.Outcome == Fail || s.Outcome == Known) && len(s.Requirements)+len(s.Broken) > 0 {
+		fmt.Fprintf(&b, "requirements broken: %s\n", brokenText(s))
+	} else if len(reqs) > 0 {
 		fmt.Fprintf(&b, "requirements: %s\n", strings.Join(reqs, ", "))
+	}
+	if s.Blocked != nil {
+		fmt.Fprintf(&b, "blocked by: %s\n", s.Blocked.Cause)
 	}
 	return b.String()
 }
 
 // ---- summary.md ----
 
+// maxRootCauseSpecs bounds the spec ids summary.md lists under one root cause.
+const maxRootCauseSpecs = 100
+
 // WriteSummary writes summary.md, sized for a CI step summary: verdict, counts, per-group table,
-// up to 50 failures and errors, known issues, run errors and warnings.
+// the SHALL requirements not shown met with what would enable them, root causes with their
+// blocked specs, up to 50 failures and other errors, known issues, run errors and warnings.
+// Server-controlled text is stripped of control characters and escaped.
 func WriteSummary(w io.Writer, r *Results) error {
 	var b strings.Builder
-	icon := map[string]string{VerdictPass: "✅", VerdictFail: "❌", VerdictError: "⚠️"}[r.Verdict]
-	fmt.Fprintf(&b, "# %s pacheck: %s\n\n", icon, strings.ToUpper(r.Verdict))
+	icon := map[string]string{VerdictPass: "✅", VerdictFail: "❌", VerdictIncomplete: "🟡", VerdictError: "⚠️"}[r.Verdict]
+	fmt.Fprintf(&b, "# %s pacheck: %s\n\n", icon, VerdictLabel(r.Verdict))
+	fmt.Fprintf(&b, "%s\n\n", verdictSentence(r))
 	fmt.Fprintf(&b, "Target `%s` · pacheck %s · %s · %s\n\n", mdCode(r.Run.Target), mdText(r.Run.PacheckVersion),
 		r.Run.Start.UTC().Format("2006-01-02 15:04:05Z"), seconds(r.Run.DurationMS)+" s")
 	c := r.Counts
@@ -402,12 +425,44 @@ func WriteSummary(w io.Writer, r *Results) error {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.Incomplete) > 0 {
+		fmt.Fprintf(&b, "## SHALL requirements not shown met (%d)\n\n", len(r.Incomplete))
+		for _, m := range r.Incomplete {
+			fmt.Fprintf(&b, "- %s (%s): %s", missingName(m), mdText(m.Status), mdText(firstLine(m.Reason)))
+			if m.WouldEnable != "" {
+				fmt.Fprintf(&b, " — **to enable:** %s", mdText(firstLine(m.WouldEnable)))
+			}
+			if m.Spec != "" {
+				fmt.Fprintf(&b, " (spec `%s`)", mdCode(m.Spec))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(r.RootCauses) > 0 {
+		b.WriteString("## Root causes\n\n| root cause | reason | blocked specs |\n|---|---|---:|\n")
+		for _, rc := range r.RootCauses {
+			fmt.Fprintf(&b, "| `%s` | %s | %d |\n", mdCode(rc.Cause), mdText(firstLine(rc.Reason)), rc.Blocked)
+		}
+		b.WriteString("\n")
+		for _, rc := range r.RootCauses {
+			fmt.Fprintf(&b, "<details><summary>%d specs blocked by %s</summary>\n\n", rc.Blocked, mdText(rc.Cause))
+			for i, id := range rc.Specs {
+				if i == maxRootCauseSpecs {
+					fmt.Fprintf(&b, "- … %d more in results.json / index.html\n", len(rc.Specs)-i)
+					break
+				}
+				fmt.Fprintf(&b, "- `%s`\n", mdCode(id))
+			}
+			b.WriteString("\n</details>\n\n")
+		}
+	}
 	const maxList = 50
 	listed := 0
 	for _, o := range []Outcome{Error, Fail} {
 		first := true
 		for _, s := range r.Specs {
-			if s.Outcome != o {
+			if s.Outcome != o || s.Blocked != nil { // blocked specs are listed under their root cause
 				continue
 			}
 			if first {
@@ -424,11 +479,11 @@ func WriteSummary(w io.Writer, r *Results) error {
 				continue
 			}
 			listed++
-			msg := s.Reason
+			msg, reqs := s.Reason, strings.Join(reqIDs(s), ", ")
 			if o == Fail {
-				msg = failMessage(s)
+				msg, reqs = failMessage(s), brokenText(s)
 			}
-			fmt.Fprintf(&b, "- `%s` %s — %s\n", mdCode(s.ID), mdText(strings.Join(reqIDs(s), ", ")), mdText(firstLine(msg)))
+			fmt.Fprintf(&b, "- `%s` %s — %s\n", mdCode(s.ID), mdText(reqs), mdText(firstLine(msg)))
 		}
 		if !first {
 			b.WriteString("\n")
@@ -454,13 +509,59 @@ func WriteSummary(w io.Writer, r *Results) error {
 	return err
 }
 
+func missingName(m Missing) string {
+	if m.Requirement == "" {
+		return "spec `" + mdCode(m.Spec) + "`"
+	}
+	return "`" + mdCode(m.Requirement) + "`"
+}
+
+// brokenText names the requirements a failed spec broke, and the ones it cites but did not judge.
+func brokenText(s Spec) string {
+	var broke, other []string
+	for _, a := range attribute(s) {
+		if a.notJudged {
+			other = append(other, a.id)
+		} else {
+			broke = append(broke, a.id)
+		}
+	}
+	t := strings.Join(broke, ", ")
+	if len(other) > 0 {
+		t += " (not judged: " + strings.Join(other, ", ") + ")"
+	}
+	return t
+}
+
+// verdictSentence says in one line what the verdict means for this run.
+func verdictSentence(r *Results) string {
+	switch r.Verdict {
+	case VerdictPass:
+		if r.Counts.Pass == 0 {
+			return "No failure, no error — but no spec passed: nothing was shown to conform."
+		}
+		s := "Every SHALL requirement the run selected ran and passed."
+		if r.Counts.Known > 0 {
+			s += fmt.Sprintf(" %d known failures are listed below.", r.Counts.Known)
+		}
+		return s
+	case VerdictFail:
+		return "The target does not meet at least one SHALL requirement."
+	case VerdictIncomplete:
+		return fmt.Sprintf("Nothing failed, but %d SHALL requirements the run selected did not run, errored or were not judged; each is listed below with what would enable it.", len(r.Incomplete))
+	case VerdictError:
+		return "The run itself failed (see the run errors): nothing can be concluded."
+	}
+	return ""
+}
+
 var mdEscaper = strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "&", "&amp;",
 	"*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "\n", " ", "\r", " ")
 
-// mdText escapes text for a Markdown table cell or list item.
-func mdText(s string) string { return mdEscaper.Replace(s) }
+// mdText strips control characters and escapes text for a Markdown table cell or list item.
+func mdText(s string) string { return mdEscaper.Replace(PlainText(s)) }
 
-// mdCode makes s safe inside single backticks.
-func mdCode(s string) string {
-	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
-}
+var mdCodeEscaper = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|")
+
+// mdCode strips control characters and makes s safe inside single backticks.
+func mdCode(s string) string { return mdCodeEscaper.Replace(PlainText(s)) }

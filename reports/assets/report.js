@@ -6,7 +6,7 @@
   var specs = D.specs || [], reqs = D.reqs || {};
   var PAGE = 200;
   var state = { outcomes: {}, group: '', req: '', text: '', shown: 0 };
-  var filtered = [];
+  var filtered = [], items = [];
   var list = document.getElementById('spec-list');
   var info = document.getElementById('shown-info');
   var more = document.getElementById('show-more');
@@ -50,24 +50,59 @@
     if (state.text && hay(s).indexOf(state.text) < 0) { return false; }
     return true;
   }
+  // Specs blocked by one root cause are one item (a row with a count that expands to them), at
+  // the place of the first of them.
+  function group(list) {
+    var out = [], byCause = {};
+    list.forEach(function (s) {
+      if (!s.blk) { out.push(s); return; }
+      var k = (s.blk.cause || '') + '\n' + (s.blk.reason || '');
+      var g = byCause[k];
+      if (!g) { g = byCause[k] = { rc: s.blk, specs: [] }; out.push(g); }
+      g.specs.push(s);
+    });
+    return out;
+  }
   function apply() {
     filtered = specs.filter(matches);
+    items = group(filtered);
     state.shown = 0;
     while (list.firstChild) { list.removeChild(list.firstChild); }
     renderMore();
   }
   function renderMore() {
-    var end = Math.min(filtered.length, state.shown + PAGE);
+    var end = Math.min(items.length, state.shown + PAGE);
     var frag = document.createDocumentFragment();
-    for (var i = state.shown; i < end; i++) { frag.appendChild(row(filtered[i])); }
+    for (var i = state.shown; i < end; i++) { frag.appendChild(items[i].rc ? groupRow(items[i]) : row(items[i])); }
     list.appendChild(frag);
     state.shown = end;
-    info.textContent = 'Showing ' + end + ' of ' + filtered.length + ' matching specs (' + specs.length + ' in total).';
-    more.hidden = end >= filtered.length;
+    info.textContent = items.length === filtered.length ?
+      'Showing ' + end + ' of ' + filtered.length + ' matching specs (' + specs.length + ' in total).' :
+      'Showing ' + end + ' of ' + items.length + ' rows for ' + filtered.length + ' matching specs (' + specs.length + ' in total; the specs blocked by one root cause share a row).';
+    more.hidden = end >= items.length;
+  }
+
+  function groupRow(g) {
+    var d = el('details', 'rcgroup o-error');
+    d.setAttribute('data-outcome', 'error');
+    var sum = add(d, el('summary'));
+    add(sum, el('span', 'badge b-error', 'error'));
+    add(sum, el('span', 'sid', 'blocked by ' + g.rc.cause));
+    add(sum, el('span', 'count-blocked', g.specs.length + ' specs'));
+    if (g.rc.reason) { add(sum, el('span', 'sline', firstLine(g.rc.reason))); }
+    d.addEventListener('toggle', function () {
+      if (d.open && !d._done) {
+        d._done = true;
+        var box = add(d, el('div', 'rc-list'));
+        g.specs.forEach(function (s) { box.appendChild(row(s)); });
+      }
+    });
+    return d;
   }
 
   function row(s) {
     var d = el('details', 'spec o-' + s.o);
+    d._spec = s;
     d.setAttribute('data-outcome', s.o);
     d.setAttribute('data-group', s.g);
     var sum = add(d, el('summary'));
@@ -111,11 +146,18 @@
     var box = el('div', 'detail');
     add(box, kv([['Spec', s.id], ['Outcome', s.o], ['IG / area', s.g], ['Level', s.lvl], ['Profiles', (s.prof || []).join(', ')],
       ['Resources', (s.res || []).join(', ')], ['Duration', s.dur + ' ms'], ['Location', s.loc]]));
-    if (s.reqs && s.reqs.length) {
+    var all = (s.reqs || []).slice();
+    (s.broken || []).forEach(function (id) { if (all.indexOf(id) < 0) { all.push(id); } });
+    if (all.length) {
       add(box, el('h4', '', 'Requirements'));
-      s.reqs.forEach(function (id) {
+      all.forEach(function (id) {
         var q = reqs[id] || { unknown: true };
         var p = add(box, el('div', 'req'));
+        if (s.o === 'fail' || s.o === 'known') {
+          var broke = (s.broken || []).indexOf(id) >= 0;
+          add(p, el('span', 'badge ' + (broke ? 'b-' + s.o : 'b-not-judged'), broke ? 'broken' : 'not judged'));
+          add(p, el('span', '', ' '));
+        }
         add(p, el('span', 'rid', id));
         add(p, el('span', '', ' (' + (q.level || '?') + ') '));
         add(p, el('span', '', q.unknown ? 'not in the requirements catalogue' : q.statement));
@@ -125,6 +167,10 @@
       });
     }
     (s.quotes || []).forEach(function (q) { add(box, pre(q, 'quote')); });
+    if (s.blk) {
+      add(box, el('h4', '', 'Blocked by a root cause'));
+      add(box, kv([['Root cause', s.blk.cause], ['Why it failed', s.blk.reason]]));
+    }
     if (s.reason && s.o !== 'fail') {
       add(box, el('h4', '', s.o === 'error' ? 'Error (tool or environment)' : 'Reason'));
       add(box, pre(s.reason));
@@ -223,7 +269,7 @@
   more.addEventListener('click', renderMore);
   document.getElementById('expand-all').addEventListener('click', function () {
     Array.prototype.forEach.call(list.querySelectorAll('details.spec'), function (d) {
-      if (!d._done) { d._done = true; d.appendChild(detail(filtered[Array.prototype.indexOf.call(list.children, d)])); }
+      if (!d._done) { d._done = true; d.appendChild(detail(d._spec)); }
       d.open = true;
     });
   });
@@ -233,7 +279,7 @@
   window.addEventListener('beforeprint', function () {
     Array.prototype.forEach.call(list.querySelectorAll('details.spec'), function (d) {
       if (!d.open && (d.getAttribute('data-outcome') === 'fail' || d.getAttribute('data-outcome') === 'error')) {
-        if (!d._done) { d._done = true; d.appendChild(detail(filtered[Array.prototype.indexOf.call(list.children, d)])); }
+        if (!d._done) { d._done = true; d.appendChild(detail(d._spec)); }
         d.open = true;
       }
     });
