@@ -147,7 +147,7 @@ func TestFaults(t *testing.T) {
 }
 
 func runBatch(t *testing.T, i int, faults []string) {
-	want := map[string]string{} // spec id -> fault
+	want := map[string]string{}    // spec id -> fault
 	blockOK := map[string]string{} // spec id -> the cause it may name
 	ids := map[string]bool{}
 	for _, c := range cheap {

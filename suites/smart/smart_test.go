@@ -55,7 +55,7 @@ type childResult struct {
 	Seconds    float64           `json:"seconds"`
 	// Authorizations counts the authorization requests the server received (each sign-in
 	// starts with one), so a test can show a failed sign-in is not repeated.
-	Authorizations int                        `json:"authorizations"`
+	Authorizations int                         `json:"authorizations"`
 	Blocked        map[string]evidence.Blocked `json:"blocked"` // spec id -> root cause it names
 	RootCauses     map[string]evidence.Blocked `json:"rootCauses"`
 }
