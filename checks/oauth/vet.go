@@ -49,7 +49,7 @@ func VetField(field, target, endpoint string, allowed []string) error {
 		return fmt.Errorf("oauth: target %q is not an absolute http(s) URL; give the FHIR base URL", fhirhttp.Redact(fhirhttp.StripUserinfo(target)))
 	}
 	u, err := url.Parse(strings.TrimSpace(endpoint))
-	if err != nil || !u.IsAbs() || u.Host == "" {
+	if err != nil || !u.IsAbs() {
 		return refuse("not an absolute URL", "the server must publish absolute https URLs in its smart-configuration")
 	}
 	switch strings.ToLower(u.Scheme) {
@@ -60,6 +60,9 @@ func VetField(field, target, endpoint string, allowed []string) error {
 		}
 	default:
 		return refuse(fmt.Sprintf("scheme %q is not http(s)", u.Scheme), "the server must publish https URLs; pacheck opens nothing else")
+	}
+	if u.Host == "" {
+		return refuse("no host", "the server must publish absolute https URLs in its smart-configuration")
 	}
 	if len(allowed) == 0 {
 		return nil
