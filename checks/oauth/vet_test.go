@@ -199,7 +199,10 @@ func TestTokenCallsVetted(t *testing.T) {
 					_, err := c.Introspect(context.Background(), attacker.URL+"/introspect", vetToken, vetToken)
 					return err
 				},
-				"revoke": func() error { _, err := c.Revoke(context.Background(), attacker.URL+"/revoke", vetToken, ""); return err },
+				"revoke": func() error {
+					_, err := c.Revoke(context.Background(), attacker.URL+"/revoke", vetToken, "")
+					return err
+				},
 			}
 			for name, call := range calls {
 				if err := call(); !errors.Is(err, ErrEndpointRefused) {
