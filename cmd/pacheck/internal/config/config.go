@@ -10,11 +10,13 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/profiles"
 )
 
@@ -33,6 +35,9 @@ type File struct {
 	Out         string              `yaml:"out"`
 	KnownIssues string              `yaml:"known_issues"`
 	Packages    []string            `yaml:"packages"`
+	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
+	// requirement did not run) as success for the exit status.
+	AllowIncomplete bool `yaml:"allow_incomplete"`
 }
 
 // Auth is how the run obtains access to the target.
@@ -59,6 +64,9 @@ type Auth struct {
 	// ParallelSignIns is how many browser sign-ins may run at once (default 1: some servers refuse
 	// a member's concurrent sign-ins).
 	ParallelSignIns int `yaml:"parallel_sign_ins"`
+	// AllowedOrigins are further origins (scheme://host[:port]) the browser may visit and
+	// discovered endpoints may use, e.g. a separate identity provider.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // Client is a registered SMART client.
@@ -113,6 +121,14 @@ type Limits struct {
 	MaxPages       int      `yaml:"max_pages"`
 	MaxBodyBytes   int64    `yaml:"max_body_bytes"`
 	MaxRedirects   int      `yaml:"max_redirects"`
+	// Deadline bounds the whole run (0: sized from the selection).
+	Deadline Duration `yaml:"deadline"`
+	// Retries is how many attempts a 429/503 answer gets (0: the client's default).
+	Retries int `yaml:"retries"`
+	// RetryMaxWait caps the wait before a retry (Retry-After included).
+	RetryMaxWait Duration `yaml:"retry_max_wait"`
+	// MaxLatency is the 95th-percentile response time capability.http.available accepts.
+	MaxLatency Duration `yaml:"max_latency"`
 }
 
 // Duration reads "30s", "2m".
@@ -169,11 +185,18 @@ func secondSteps(f *File) []Step {
 
 var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// Load reads and checks a config file.
+// MaxFileBytes bounds a config file: a path such as /dev/zero or a huge file fails at once.
+const MaxFileBytes = safefile.SmallLimit
+
+// Load reads and checks a config file. Only a regular file of at most MaxFileBytes is read.
 func Load(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: cannot read it (%v)", path, errors.Unwrap(err))
+		var tl *safefile.TooLargeError
+		if errors.As(err, &tl) {
+			return nil, fmt.Errorf("config %v; a configuration is a few KiB: check the path", err)
+		}
+		return nil, fmt.Errorf("config: cannot read it (%v); give a YAML file (see `pacheck config example`)", err)
 	}
 	return Parse(path, b, os.LookupEnv)
 }
@@ -245,9 +268,21 @@ func cleanYAMLError(err error) string {
 }
 
 func (f *File) check(name string, root *yaml.Node) error {
+	// at names the line of a key, dotted for nested keys ("limits.retries"); the nearest
+	// enclosing key that exists when the key itself is absent.
 	at := func(key string) string {
-		if n := find(root.Content[0], key); n != nil {
-			return fmt.Sprintf("%s:%d", name, n.Line)
+		line := 0
+		m := root.Content[0]
+		for _, k := range strings.Split(key, ".") {
+			n := find(m, k)
+			if n == nil {
+				break
+			}
+			line = n.Line
+			m = valueOf(m, k)
+		}
+		if line > 0 {
+			return fmt.Sprintf("%s:%d", name, line)
 		}
 		return name
 	}
@@ -278,6 +313,31 @@ func (f *File) check(name string, root *yaml.Node) error {
 			return fmt.Errorf("%s: auth.redirect_uri %q is not an absolute URL", at("auth"), f.Auth.RedirectURI)
 		}
 	}
+	for _, o := range f.Auth.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("%s: auth.allowed_origins %q: %v", at("auth.allowed_origins"), o, err)
+		}
+	}
+	if valueOf(valueOf(root.Content[0], "limits"), "retries") != nil && (f.Limits.Retries < 1 || f.Limits.Retries > maxRetries) {
+		return fmt.Errorf("%s: limits.retries %d: use 1 to %d attempts (1: no retry)", at("limits.retries"), f.Limits.Retries, maxRetries)
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+		max time.Duration
+	}{
+		{"deadline", f.Limits.Deadline, 24 * time.Hour},
+		{"retry_max_wait", f.Limits.RetryMaxWait, 10 * time.Minute},
+		{"max_latency", f.Limits.MaxLatency, 10 * time.Minute},
+		{"request_timeout", f.Limits.RequestTimeout, time.Hour},
+	} {
+		if time.Duration(d.v) > d.max {
+			return fmt.Errorf("%s: limits.%s %v: use at most %v", at("limits."+d.key), d.key, time.Duration(d.v), d.max)
+		}
+	}
+	if f.Limits.MaxPages < 0 || f.Limits.MaxBodyBytes < 0 || f.Limits.MaxRedirects < 0 {
+		return fmt.Errorf("%s: limits: max_pages, max_body_bytes and max_redirects cannot be negative", at("limits"))
+	}
 	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
 		if _, err := regexp.Compile(s.URL); err != nil {
 			return fmt.Errorf("%s: login step url %q is not a regular expression (%v)", at("auth"), s.URL, err)
@@ -297,6 +357,34 @@ func (f *File) check(name string, root *yaml.Node) error {
 	for ig := range f.IGs {
 		if !known[ig] {
 			return fmt.Errorf("%s: unknown IG %q under igs (known: smart, uscore, carinbb, pdex, formulary)", at("igs"), ig)
+		}
+	}
+	return nil
+}
+
+// maxRetries bounds limits.retries: a hostile server answering 429 forever must not stall a run.
+const maxRetries = 10
+
+// checkOrigin accepts scheme://host[:port] with scheme http or https and nothing else: no path,
+// query, fragment or userinfo, so the value compares exactly with a request's origin.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL (%v); write scheme://host[:port], e.g. https://login.example.org", errors.Unwrap(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("not an http(s) origin; write scheme://host[:port], e.g. https://login.example.org")
+	case u.Host == "" || u.Hostname() == "":
+		return errors.New("no host; write scheme://host[:port], e.g. https://login.example.org")
+	case u.User != nil:
+		return errors.New("user info is not part of an origin; write scheme://host[:port]")
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#"):
+		return errors.New("an origin has no path, query or fragment; write scheme://host[:port]")
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not 1 to 65535", p)
 		}
 	}
 	return nil
@@ -324,7 +412,23 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// valueOf returns the value node of key in mapping m, or nil.
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
 func find(m *yaml.Node, key string) *yaml.Node {
+	if m == nil {
+		return nil
+	}
 	if m.Kind != yaml.MappingNode {
 		return nil
 	}

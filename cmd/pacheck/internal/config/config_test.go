@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -21,6 +23,10 @@ func TestExampleParses(t *testing.T) {
 	}
 	if f.Auth.ClientSecret != "s3cret" || f.Auth.Login.Steps[0].Actions[1].Fill.Value != "pw" {
 		t.Fatalf("substitution did not happen: %+v", f.Auth)
+	}
+	if f.Limits.Deadline != Duration(45*time.Minute) || f.Limits.Retries != 3 || f.Limits.RetryMaxWait != Duration(30*time.Second) ||
+		f.Limits.MaxLatency != Duration(2*time.Second) || len(f.Auth.AllowedOrigins) != 1 || f.AllowIncomplete {
+		t.Fatalf("new keys not decoded: limits %+v, origins %v, allow_incomplete %v", f.Limits, f.Auth.AllowedOrigins, f.AllowIncomplete)
 	}
 	if f.Limits.MaxPages != 20 || f.Auth.SecondMember == nil {
 		t.Fatalf("example not fully decoded: %+v", f)
@@ -50,6 +56,23 @@ func TestErrorClasses(t *testing.T) {
 		{"unknown suite", "suites: [smart, nope]\n", `unknown suite "nope"`},
 		{"empty", "", "the file is empty"},
 		{"syntax", "target: [\n", "cfg.yaml: "},
+		{"origin with path", "auth:\n  allowed_origins: [https://idp.example.org/login]\n", `cfg.yaml:2: auth.allowed_origins "https://idp.example.org/login": an origin has no path`},
+		{"origin not http", "auth:\n  allowed_origins: [\"file:///etc\"]\n", `not an http(s) origin`},
+		{"origin no host", "auth:\n  allowed_origins: [\"https://\"]\n", `no host`},
+		{"origin userinfo", "auth:\n  allowed_origins: [\"https://u:p@idp.example.org\"]\n", `user info is not part of an origin`},
+		{"origin query", "auth:\n  allowed_origins: [\"https://idp.example.org?x=1\"]\n", `no path, query or fragment`},
+		{"origin bad port", "auth:\n  allowed_origins: [\"https://idp.example.org:99999\"]\n", `port "99999" is not 1 to 65535`},
+		{"origin list of maps", "auth:\n  allowed_origins: [{a: b}]\n", `cannot unmarshal`},
+		{"retries zero", "limits:\n  retries: 0\n", `cfg.yaml:2: limits.retries 0: use 1 to 10`},
+		{"retries huge", "limits:\n  retries: 1000\n", `limits.retries 1000: use 1 to 10`},
+		{"retries text", "limits:\n  retries: many\n", `cannot unmarshal text`},
+		{"deadline bad", "limits:\n  deadline: tomorrow\n", `"tomorrow" is not a duration`},
+		{"deadline negative", "limits:\n  deadline: -5m\n", `"-5m" is not a duration`},
+		{"deadline huge", "limits:\n  deadline: 100h\n", `cfg.yaml:2: limits.deadline 100h0m0s: use at most 24h0m0s`},
+		{"retry wait huge", "limits:\n  retry_max_wait: 1h\n", `limits.retry_max_wait 1h0m0s: use at most 10m0s`},
+		{"latency mapping", "limits:\n  max_latency: {a: 1}\n", `is not a duration`},
+		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
+		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},
 		{"two actions", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - {click: a, wait: b}\n", "exactly one of"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,9 +87,52 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
+func TestNewKeysAccepted(t *testing.T) {
+	f, err := Parse("c.yaml", []byte("auth:\n  allowed_origins: [\"https://idp.example.org\", \"http://127.0.0.1:8080\", \"https://x.org/\"]\nlimits:\n  retries: 1\n  deadline: 10m\nallow_incomplete: true\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Auth.AllowedOrigins) != 3 || f.Limits.Retries != 1 || f.Limits.Deadline != Duration(10*time.Minute) || !f.AllowIncomplete {
+		t.Fatalf("decoded %+v", f)
+	}
+	// Unset keys stay zero: the CLI applies its defaults.
+	f, err = Parse("c.yaml", []byte("target: https://x.org/fhir\n"), env(nil))
+	if err != nil || f.Limits.Retries != 0 || f.Limits.Deadline != 0 || f.AllowIncomplete {
+		t.Fatalf("defaults %+v, %v", f, err)
+	}
+}
+
+// TestLoadRefusesNonRegularAndHuge: a device, a FIFO, a folder or an oversize file fails at once
+// with one line naming the file (a FIFO without a writer would block a plain open forever).
+func TestLoadRefusesNonRegularAndHuge(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte("target: https://x.org/fhir\n"+strings.Repeat("# padding\n", MaxFileBytes/10+1)), 0o644)
+	for _, c := range []struct{ name, path, want string }{
+		{"device", "/dev/zero", "config: cannot read it (/dev/zero is a device, not a regular file"},
+		{"fifo", fifo, "fifo.yaml is a FIFO (named pipe), not a regular file"},
+		{"folder", dir, "is a folder, not a regular file"},
+		{"oversize", big, "big.yaml is 1048607 bytes, over the 1 MiB limit; a configuration is a few KiB"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(c.path)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
 func TestUnreadableFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "missing.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "missing.yaml: cannot read it") {
+	if err == nil || !strings.Contains(err.Error(), "cannot read it (") || !strings.Contains(err.Error(), "missing.yaml: no such file") {
 		t.Fatalf("error = %v", err)
 	}
 	dir := t.TempDir()

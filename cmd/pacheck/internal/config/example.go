@@ -58,6 +58,10 @@ auth:
           - click: "#approve"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
   parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
+  # Origins (scheme://host[:port]) besides the target's and its authorization server's that the
+  # browser may visit and discovered endpoints may use, e.g. a separate identity provider.
+  # Credentials are never sent to any other origin.
+  allowed_origins: [https://login.example-payer.com]
 
 # Patient ids to examine besides the launch patient.
 patients: ["patient-123"]
@@ -79,8 +83,15 @@ limits:
   max_pages: 20
   max_body_bytes: 20971520
   max_redirects: 5
+  deadline: 45m            # the whole run; by default sized from what is selected
+  retries: 3               # attempts for a 429 or 503 answer (1: no retry; at most 10)
+  retry_max_wait: 30s      # longest wait before a retry, Retry-After included
+  max_latency: 2s          # 95th-percentile response time capability.http.available accepts
 
 out: pacheck-report                  # report folder
 known_issues: known-issues.yaml      # accepted deviations: spec id, reason, expiry date
 packages: [extra/my-ig-1.0.0.tgz]    # FHIR packages to add to the embedded ones
+# true: accept an incomplete verdict (nothing failed, but some selected SHALL requirement did not
+# run) as success for the exit status; by default it is not, since conformance was not shown.
+allow_incomplete: false
 `
