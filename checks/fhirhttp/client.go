@@ -1,6 +1,14 @@
-// Package fhirhttp is a bounded, origin-pinned HTTP client for untrusted FHIR and OAuth servers.
-// Every exchange is recorded (redacted) as an evidence.Exchange; bodies, times, redirects and pages
-// are bounded; a bearer token is only ever sent to the target origin(s).
+// Package fhirhttp is a bounded, origin-pinned HTTP client for untrusted FHIR and OAuth servers,
+// and the one transport policy every pacheck request follows (FHIR, OAuth token, introspection,
+// revocation, JWKS, discovery, paging). Every attempt is recorded (redacted, headers and bodies
+// clipped) as an evidence.Exchange; connect, headers, body, redirects, pages and header size are
+// bounded. Credentials go only to the exact origin (scheme + host + port) they were meant for: the
+// bearer token to the target origin(s), a caller's Authorization or Cookie header and a request
+// body to the origin the caller addressed (a 307/308 to another origin is returned, not followed),
+// never a credential over plain http when the target is https, never a URL carrying a credential
+// in its query through a redirect; user:pass@ in any URL is never used. Transient faults (429,
+// 503, resets on GET/HEAD) are retried within Options.Retry; an optional Breaker fails fast on a
+// dead target.
 //
 // Errors: a *TransportError means the tool got no usable response (network, timeout, limits,
 // token source): suites report it as an "error" outcome. Any HTTP response, whatever its status,
@@ -71,7 +79,7 @@ func StaticToken(tok string) oauth2.TokenSource {
 // Options configures a Client. Zero values take the defaults.
 type Options struct {
 	BaseURL         string        // FHIR base, e.g. https://example.org/fhir (required)
-	Timeout         time.Duration // per request, covering redirects and the body (default 30s)
+	Timeout         time.Duration // per attempt, covering redirects and the whole body (default 30s)
 	MaxBodyBytes    int64         // per response (default 20 MiB)
 	MaxRedirects    int           // default 5; negative means follow none
 	MaxPages        int           // bound for SearchAll/Follow (default 20)
@@ -84,6 +92,8 @@ type Options struct {
 	// RetryUnauthorized retries a 401 once after invalidating the TokenSource (see Do).
 	RetryUnauthorized bool
 	Transport         http.RoundTripper // default: a clone of http.DefaultTransport (proxies from the environment apply)
+	UserAgent         string            // default "pacheck/<Version>"
+	Accept            string            // default application/fhir+json
 	// Bounds of the default Transport (ignored when Transport is set).
 	ConnectTimeout         time.Duration // TCP connect (default 10s)
 	ResponseHeaderTimeout  time.Duration // from the request written to the response headers (default Timeout)
@@ -93,9 +103,7 @@ type Options struct {
 	// Observer, when set, sees every logical request (one per Do, retries included).
 	Observer *Observations
 	// Breaker, when set, makes requests to the BaseURL origin fail fast once it looks dead.
-	Breaker   *Breaker
-	UserAgent string // default "pacheck/<Version>"
-	Accept    string // default application/fhir+json
+	Breaker *Breaker
 }
 
 // Client is safe for concurrent use.
