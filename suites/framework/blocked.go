@@ -3,10 +3,13 @@ package framework
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/reports"
 )
 
 // BlockedError is the error of a step many specs depend on (discovery, sign-in, token, patient
@@ -28,13 +31,52 @@ func Block(b evidence.Blocked) {
 	Fail("error: " + msg)
 }
 
-// blockedBy reports whether err is (or wraps) a *BlockedError.
+// blockedBy reports whether err is (or wraps) a *BlockedError, or is the refusal of a tripped
+// breaker (fhirhttp.ErrTargetDown): the first spec that meets the dead target reports it, every
+// later one is blocked by that spec.
 func blockedBy(err error) (evidence.Blocked, bool) {
 	var be *BlockedError
 	if errors.As(err, &be) {
 		return evidence.Blocked{Cause: be.Cause, Reason: be.Reason}, true
 	}
+	if errors.Is(err, fhirhttp.ErrTargetDown) {
+		if run := Current(); run != nil {
+			b := run.targetDownCause(err)
+			if b.Cause != currentSpecID() {
+				return b, true
+			}
+		}
+	}
 	return evidence.Blocked{}, false
+}
+
+// targetDownCause returns the RootTargetDown cause, recording it first (named after the running
+// spec, or "target" outside one) when there is none yet.
+func (r *Run) targetDownCause(err error) evidence.Blocked {
+	if b, ok := r.RootCause(RootTargetDown); ok {
+		return b
+	}
+	reason := err.Error()
+	if i := strings.Index(reason, "target "); i > 0 {
+		reason = reason[i:] // "target <origin> unreachable after N attempts: <cause>", without the request
+	}
+	cause := currentSpecID()
+	if cause == "" {
+		cause = "target"
+	}
+	r.SetRootCause(RootTargetDown, evidence.Blocked{Cause: cause, Reason: reason})
+	b, _ := r.RootCause(RootTargetDown)
+	return b
+}
+
+// currentSpecID is the id of the running spec ("" outside one).
+func currentSpecID() (id string) {
+	defer func() {
+		if recover() != nil {
+			id = ""
+		}
+	}()
+	return reports.SpecID(CurrentSpecReport())
 }
 
 // Keys of the root causes a run records (Run.SetRootCause): the steps many specs depend on.
@@ -100,6 +142,10 @@ func (r *Run) BlockedBy(keys ...string) error {
 // of data specs name the one cause), otherwise a plain error saying what to configure. Data
 // suites end the spec with Infra(run.NoAccess(pid)).
 func (r *Run) NoAccess(patientID string) error {
+	if down := r.TargetDown(); down != nil {
+		// Infra reports the first spec that meets the dead target and blocks the rest by it.
+		return fmt.Errorf("no authorized client for patient %s: %w", patientID, down)
+	}
 	if err := r.BlockedBy(RootTargetDown, RootSignIn); err != nil {
 		return fmt.Errorf("no authorized client for patient %s: %w", patientID, err)
 	}

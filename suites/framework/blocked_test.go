@@ -3,11 +3,13 @@ package framework
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
 )
 
 func TestRootCausesAndNoAccess(t *testing.T) {
@@ -94,5 +96,62 @@ func TestRunDeadline(t *testing.T) {
 		}
 		done()
 		cancel()
+	}
+}
+
+// TestDeadTargetOneRootCause: against a closed port the run's shared breaker trips after its
+// threshold; every later request fails at once, and the errors are blocked by one root cause.
+func TestDeadTargetOneRootCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	r := &Run{Target: "http://" + addr + "/fhir", Limits: DefaultLimits}
+	prev := Current()
+	Set(r)
+	defer func() {
+		curMu.Lock()
+		cur = prev
+		curMu.Unlock()
+	}()
+	pub, err := r.PublicClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorized, err := fhirhttp.New(r.ClientOptions()) // another client of the run: same breaker
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	for i := range fhirhttp.DefaultBreakerThreshold + 3 {
+		c := pub
+		if i%2 == 1 {
+			c = authorized
+		}
+		_, err := c.Metadata(context.Background())
+		errs = append(errs, err)
+	}
+	if r.TargetDown() == nil {
+		t.Fatal("TargetDown() = nil after every request was refused")
+	}
+	for i, err := range errs {
+		_, blocked := blockedBy(err)
+		tripped := i >= fhirhttp.DefaultBreakerThreshold
+		if err == nil || errors.Is(err, fhirhttp.ErrTargetDown) != tripped || blocked != tripped {
+			t.Errorf("request %d: err %v, blocked %v; want ErrTargetDown and blocked only after the threshold", i+1, err, blocked)
+		}
+	}
+	b, ok := r.RootCause(RootTargetDown)
+	if !ok || !strings.Contains(b.Reason, "unreachable") || strings.Contains(b.Reason, "GET ") {
+		t.Errorf("root cause %+v, want one naming the unreachable target (not the request)", b)
+	}
+	if err := r.NoAccess("member-1"); !errors.Is(err, fhirhttp.ErrTargetDown) {
+		t.Errorf("NoAccess = %v, want it to carry the dead target", err)
+	}
+	// the requests the breaker refuses never reach the network and are not observed
+	if o := r.Observations().Snapshot(); o.Requests != fhirhttp.DefaultBreakerThreshold || o.Failed != o.Requests {
+		t.Errorf("observations %+v, want the %d refused requests of both clients, all failed", o, fhirhttp.DefaultBreakerThreshold)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -32,12 +33,13 @@ type Run struct {
 	// Auth describes how the run obtains access; the SMART suite reads the details.
 	Auth Auth
 
-	mu     sync.Mutex
-	public *fhirhttp.Client
-	client *fhirhttp.Client
-	values map[string]any
-	roots  map[string]evidence.Blocked
-	obs    *fhirhttp.Observations
+	mu      sync.Mutex
+	public  *fhirhttp.Client
+	client  *fhirhttp.Client
+	values  map[string]any
+	roots   map[string]evidence.Blocked
+	obs     *fhirhttp.Observations
+	breaker *fhirhttp.Breaker
 
 	ctxMu  sync.Mutex
 	ctx    context.Context
@@ -154,13 +156,41 @@ func (r *Run) Client() *fhirhttp.Client {
 	return r.client
 }
 
+// clientOptions are the options of every client the run makes (public, authorized, per-patient,
+// SMART/OAuth): the same bounds, retries, observations and breaker, so one run judges one target.
 func (r *Run) clientOptions() fhirhttp.Options {
+	r.mu.Lock()
+	obs := r.observationsLocked()
+	if r.breaker == nil {
+		r.breaker = &fhirhttp.Breaker{}
+	}
+	br := r.breaker
+	r.mu.Unlock()
 	return fhirhttp.Options{BaseURL: r.Target, Timeout: r.Limits.RequestTimeout, MaxBodyBytes: r.Limits.MaxBodyBytes,
-		MaxRedirects: r.Limits.MaxRedirects, MaxPages: r.Limits.MaxPages}
+		MaxRedirects: r.Limits.MaxRedirects, MaxPages: r.Limits.MaxPages,
+		Retry:    fhirhttp.RetryPolicy{MaxAttempts: r.Limits.RetryAttempts, MaxWait: r.Limits.RetryMaxWait},
+		Observer: obs, Breaker: br}
 }
 
-// ClientOptions are the bounded client options of this run.
+// ClientOptions are the bounded client options of this run. Clients built from them share the
+// run's Observations and Breaker.
 func (r *Run) ClientOptions() fhirhttp.Options { return r.clientOptions() }
+
+// TargetDown returns the breaker's root cause (wrapping fhirhttp.ErrTargetDown) once the target
+// answered none of the run's first requests, or nil.
+func (r *Run) TargetDown() error {
+	r.mu.Lock()
+	br := r.breaker
+	r.mu.Unlock()
+	if br == nil || r.Target == "" {
+		return nil
+	}
+	u, err := url.Parse(r.Target)
+	if err != nil {
+		return nil
+	}
+	return br.Down(fhirhttp.Origin(u))
+}
 
 // Value and SetValue share data between specs of one run (e.g. the launch result).
 func (r *Run) Value(key string) (any, bool) {
