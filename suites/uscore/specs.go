@@ -171,10 +171,48 @@ func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.P
 	return pages, out
 }
 
+// semanticIssues checks the matches against one criterion and names in each mismatch's rule the
+// search requirement it breaks: search-semantics:<parameter type>, and for a system|code token
+// that the resource would match without its system, search-semantics:token-system (the system
+// was ignored, not the code).
+func semanticIssues(typ string, matches []map[string]any, c search.Criterion) issue.List {
+	ctx := context.Background()
+	out := checker.Check(ctx, typ, matches, []search.Criterion{c})
+	var codeOnly map[string]bool // paths of the matches that miss the code itself
+	if c.Param.Type == "token" && c.Modifier == "" {
+		bare := c
+		bare.Values = nil
+		for _, v := range c.Values {
+			if sys, code, ok := strings.Cut(v, "|"); ok && sys != "" {
+				bare.Values = append(bare.Values, code)
+			}
+		}
+		if len(bare.Values) == len(c.Values) {
+			codeOnly = map[string]bool{}
+			for _, is := range checker.Check(ctx, typ, matches, []search.Criterion{bare}) {
+				codeOnly[is.Path] = true
+			}
+		}
+	}
+	for i := range out {
+		if out[i].Rule != search.Rule {
+			continue
+		}
+		out[i].Rule = search.Rule + ":" + c.Param.Type
+		if codeOnly != nil && !codeOnly[out[i].Path] {
+			out[i].Rule = search.Rule + ":token-system"
+		}
+	}
+	return out
+}
+
 // checkResult checks every match against the criteria and that the source resource came back.
 func checkResult(pc *profileCtx, pages *fhirhttp.Pages, criteria []search.Criterion, sourceID, label string) issue.List {
 	matches := pages.Matches()
-	out := checker.Check(context.Background(), pc.res.Type, matches, criteria)
+	var out issue.List
+	for _, c := range criteria {
+		out = append(out, semanticIssues(pc.res.Type, matches, c)...)
+	}
 	for i := range out {
 		if out[i].Severity == issue.Error {
 			out[i].Message = label + ": " + out[i].Message

@@ -100,20 +100,23 @@ func (pc *profileCtx) optional() bool {
 	return pc.res.Expectation != "SHALL" || pc.prof.Expectation != "SHALL"
 }
 
-// req labels a spec: the given SHALL requirement ids, or only uscore.optional-resource for a
-// SHOULD resource type or profile, so such specs never fail a SHALL verdict.
-func (pc *profileCtx) req(ids ...string) Labels {
+// ids are the requirement ids a spec of the profile cites, in its labels and its quote alike:
+// the given ids, or only uscore.optional-resource for a SHOULD resource type or profile, so such
+// specs never fail a SHALL verdict.
+func (pc *profileCtx) ids(ids ...string) []string {
 	if pc.optional() {
-		return framework.Req("uscore.optional-resource")
+		return []string{"uscore.optional-resource"}
 	}
-	return framework.Req(ids...)
+	return ids
 }
 
-func (pc *profileCtx) quote(ids ...string) {
-	if pc.optional() {
-		ids = append([]string{"uscore.optional-resource"}, ids...)
-	}
-	framework.Quote(ids...)
+// it declares a spec citing ids: the same list labels it (framework.Req) and is quoted when it
+// runs (framework.Quote), so the two cannot disagree.
+func it(name string, ids []string, body func()) {
+	It(name, framework.Req(ids...), func() {
+		framework.Quote(ids...)
+		body()
+	})
 }
 
 var typeReq = map[string]string{
@@ -140,56 +143,28 @@ func buildProfile(pc *profileCtx) {
 				}
 			}
 		}
-		labels := pc.req(ids...)
-		if c.Expectation != "SHALL" && !pc.optional() {
-			labels = framework.Req(ids...)
-		}
-		It("search/"+c.Name(), labels, func() {
-			framework.Quote(ids...)
-			specSearch(pc, c)
-		})
+		it("search/"+c.Name(), pc.ids(ids...), func() { specSearch(pc, c) })
 	}
 	for _, sp := range res.SearchParams {
 		if sp.MultipleOr != "SHALL" || !inSomeCombo(res, sp.Name) {
 			continue
 		}
-		It("search/multiple-or/"+sp.Name, pc.req("uscore.search.multiple-or"), func() {
-			pc.quote("uscore.search.multiple-or")
-			specMultipleOr(pc, sp)
-		})
+		it("search/multiple-or/"+sp.Name, pc.ids("uscore.search.multiple-or"), func() { specMultipleOr(pc, sp) })
 	}
 	if first := firstShall(res); first != nil && pc.srv.PatientParam(res) != "" {
-		It("search/post", pc.req("uscore.search.post"), func() {
-			pc.quote("uscore.search.post")
-			specPost(pc, *first)
-		})
+		it("search/post", pc.ids("uscore.search.post"), func() { specPost(pc, *first) })
 	}
 	if pc.srv.PatientParam(res) != "" {
-		It("paging", pc.req("uscore.search.paging", "uscore.search.paging-terminates"), func() {
-			pc.quote("uscore.search.paging", "uscore.search.paging-terminates")
-			specPaging(pc)
-		})
+		it("paging", pc.ids("uscore.search.paging", "uscore.search.paging-terminates"), func() { specPaging(pc) })
 	}
 	if res.Interactions["read"] != "" {
-		It("read", pc.req("uscore.read.matches-search"), func() {
-			pc.quote("uscore.read.matches-search")
-			specRead(pc)
-		})
+		it("read", pc.ids("uscore.read.matches-search"), func() { specRead(pc) })
 	}
 	valIDs := []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"}
-	It("validation", pc.req(valIDs...), func() {
-		pc.quote(valIDs...)
-		specValidation(pc)
-	})
-	It("must-support", pc.req("uscore.profile.must-support"), func() {
-		pc.quote("uscore.profile.must-support")
-		specMustSupport(pc)
-	})
+	it("validation", pc.ids(valIDs...), func() { specValidation(pc) })
+	it("must-support", pc.ids("uscore.profile.must-support"), func() { specMustSupport(pc) })
 	if hasMSReference(pc.prof) {
-		It("references", pc.req("uscore.reference.resolvable"), func() {
-			pc.quote("uscore.reference.resolvable")
-			specReferences(pc)
-		})
+		it("references", pc.ids("uscore.reference.resolvable"), func() { specReferences(pc) })
 	}
 	for _, ri := range res.RevIncludes {
 		if ri.Value != "Provenance:target" || (ri.Expectation != "SHALL" && ri.Expectation != "SHOULD") || pc.srv.PatientParam(res) == "" {
@@ -199,31 +174,28 @@ func buildProfile(pc *profileCtx) {
 			// 3.1.1 lists the revinclude without an expectation; US Core requires it from 4.0.0 on.
 			continue
 		}
-		labels := pc.req("uscore.search.revinclude-provenance")
+		ids := pc.ids("uscore.search.revinclude-provenance")
 		if ri.Expectation != "SHALL" {
-			labels = framework.Req("uscore.search.include-should")
+			ids = []string{"uscore.search.include-should"}
 		}
-		It("revinclude/provenance", labels, func() {
-			pc.quote("uscore.search.revinclude-provenance")
-			specRevinclude(pc)
-		})
+		it("revinclude/provenance", ids, func() { specRevinclude(pc) })
 	}
 	for _, in := range res.Includes {
 		if in.Expectation != "SHALL" && in.Expectation != "SHOULD" {
 			continue
 		}
-		id := "uscore.search.include"
-		if strings.HasSuffix(in.Value, ":medication") {
-			id = "uscore.search.include-medication"
+		// _include=...:medication is a SHALL of the medication-list guidance whatever the
+		// CapabilityStatement's expectation; other includes follow the CapabilityStatement.
+		var ids []string
+		switch {
+		case strings.HasSuffix(in.Value, ":medication"):
+			ids = pc.ids("uscore.search.include-medication")
+		case in.Expectation == "SHALL":
+			ids = pc.ids("uscore.search.include")
+		default:
+			ids = []string{"uscore.search.include-should"}
 		}
-		labels := pc.req(id)
-		if in.Expectation != "SHALL" {
-			labels = framework.Req("uscore.search.include-should")
-		}
-		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), labels, func() {
-			pc.quote(id)
-			specInclude(pc, in.Value)
-		})
+		it("include/"+strings.ReplaceAll(in.Value, ":", "-"), ids, func() { specInclude(pc, in.Value) })
 	}
 }
 
