@@ -96,6 +96,10 @@ func (s *session) authorizeProbe(name, what string, mutate func(*oauth.AuthReque
 		o.infra = s.discoveryBlock(d)
 		return o
 	}
+	if err := s.vetEndpoints(d); err != nil {
+		o.infra = err
+		return o
+	}
 	main := s.set.MainClient()
 	req := oauth.NewAuthRequest(d.authorizeEndpoint, main.ClientID, main.RedirectURI, s.scopes(), s.aud())
 	mutate(req)

@@ -1,6 +1,7 @@
 package smart
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,5 +103,34 @@ func TestMinimalSettingsSkipWithReasons(t *testing.T) {
 				t.Errorf("%s: skip message %q, want the reason and \"; to enable: …%s…\"", id, res.Failures[id], enable)
 			}
 		}
+	}
+}
+
+// TestRefusedEndpointBlocksWithoutBrowsing: an authorization_endpoint the run may not use
+// (file:///etc/passwd) refuses the launch before the browser opens anything: no authorization
+// request, no screenshot, launch/standalone names the refusal, its dependants are blocked by it.
+func TestRefusedEndpointBlocksWithoutBrowsing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child run")
+	}
+	t.Parallel()
+	out := t.TempDir()
+	ids := []string{p + "discovery/well-known", p + "launch/standalone", p + "token/type-bearer", p + "probes/unknown-client-id",
+		p + "probes/wrong-pkce-verifier", p + "probes/missing-token", p + "launch/confidential-symmetric-basic"}
+	res, _ := runChild(t, childJob{Variant: "fileauth", OutDir: out, Focus: focusFor(ids)})
+	cause := p + "launch/standalone"
+	if o, msg := res.Outcomes[cause], res.Failures[cause]; o != "error" || !strings.Contains(msg, "refused before any credential is sent") {
+		t.Errorf("%s: %s %q, want an error naming the refused endpoint", cause, o, firstLine(msg))
+	}
+	for _, id := range ids[2:] {
+		if b := res.Blocked[id]; res.Outcomes[id] != "error" || b.Cause != cause {
+			t.Errorf("%s: %s blocked by %q, want blocked by %s (%s)", id, res.Outcomes[id], b.Cause, cause, firstLine(res.Failures[id]))
+		}
+	}
+	if res.Authorizations != 0 {
+		t.Errorf("%d authorization requests reached the server", res.Authorizations)
+	}
+	if shots, _ := filepath.Glob(filepath.Join(out, "browser", "*.png")); len(shots) > 0 {
+		t.Errorf("%d screenshots taken of a refused endpoint", len(shots))
 	}
 }

@@ -220,7 +220,8 @@ func (s *session) browser(ctx context.Context) (*browser.Browser, error) {
 	}
 	o := browser.Options{ExecPath: s.set.Browser.ExecPath, StepTimeout: s.set.Browser.StepTimeout,
 		Timeout: s.set.Browser.Timeout, LaunchTimeout: s.set.Browser.LaunchTimeout, IgnoreCertErrors: s.set.Browser.IgnoreCertErrors,
-		Credentials: browser.Credentials{Username: s.set.Login.Username, Password: s.set.Login.Password}}
+		Credentials:    browser.Credentials{Username: s.set.Login.Username, Password: s.set.Login.Password},
+		AllowedOrigins: s.run.Auth.AllowedOrigins, Target: s.run.Target}
 	if s.run.OutDir != "" {
 		o.EvidenceDir = filepath.Join(s.run.OutDir, "browser")
 		o.EvidencePrefix = "browser"
@@ -313,7 +314,8 @@ func (s *session) oauthClient(c Client, tokenEndpoint string, k *sink) *oauth.Cl
 		c.RedirectURI = s.set.RedirectURI
 	}
 	oc := &oauth.Client{HTTP: s.http(k), TokenEndpoint: tokenEndpoint, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		AuthMethod: c.method(), RedirectURI: c.RedirectURI, PrivateKey: c.PrivateKey}
+		AuthMethod: c.method(), RedirectURI: c.RedirectURI, PrivateKey: c.PrivateKey,
+		Target: s.run.Target, AllowedOrigins: s.run.Auth.AllowedOrigins}
 	if c.PrivateKey != nil && c.PrivateKey.Algorithm != "" {
 		oc.SigningAlg = jose.SignatureAlgorithm(c.PrivateKey.Algorithm)
 	}
@@ -342,6 +344,10 @@ func (s *session) doLaunch(ls launchSpec) *launch {
 	l.oc = s.oauthClient(l.client, d.tokenEndpoint, l.ev)
 	if d.authorizeEndpoint == "" {
 		l.infra = errors.New("smart: no authorization endpoint in the smart-configuration nor in the CapabilityStatement oauth-uris")
+		return l
+	}
+	if err := s.vetEndpoints(d); err != nil {
+		l.infra = err // refused before the browser opens or any credential is sent
 		return l
 	}
 	scope := ls.scope
@@ -441,6 +447,21 @@ func (s *session) main() *launch {
 		}
 		return l
 	}).(*launch)
+}
+
+// vetEndpoints refuses discovered endpoints that may not receive the member's or the client's
+// credentials (not http(s), plain http for an https target, an origin auth.allowed_origins does
+// not list), before any sign-in or token request.
+func (s *session) vetEndpoints(d *disc) error {
+	for _, f := range [][2]string{{"authorization_endpoint", d.authorizeEndpoint}, {"token_endpoint", d.tokenEndpoint}} {
+		if f[1] == "" {
+			continue
+		}
+		if err := oauth.VetField(f[0], s.run.Target, f[1], s.run.Auth.AllowedOrigins); err != nil {
+			return fmt.Errorf("smart: %w", err) // the first refusal: one line
+		}
+	}
+	return nil
 }
 
 // specID is the id of a spec of the session's SMART version (the one whose specs report the

@@ -151,6 +151,8 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 	case "wrongpass": // the member's password is wrong: the sign-in cannot get past the login page
 		set.Login.Password = "not-the-password"
 		set.OtherPatient = u2.Patient
+	case "fileauth": // the smart-configuration names file:///etc/passwd as authorization_endpoint
+		set.OtherPatient = u2.Patient
 	case "minimal": // one member, no confidential client, no consent steps
 		set.ExtraClients, set.Consent = nil, nil
 	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
@@ -166,6 +168,32 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 	}
 	return set
 }
+
+// fileAuthorize makes the smart-configuration name a local file as its authorization_endpoint.
+func fileAuthorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/.well-known/smart-configuration") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		cw := &capture{ResponseWriter: discardWriter{h: http.Header{}}}
+		next.ServeHTTP(cw, r)
+		var m map[string]any
+		if err := json.Unmarshal(cw.buf.Bytes(), &m); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		m["authorization_endpoint"] = "file:///etc/passwd"
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(m)
+	})
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // TestHelperRun is the child process body; it does nothing in a normal test run.
 func TestHelperRun(t *testing.T) {
@@ -201,7 +229,11 @@ func TestHelperRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sniff := &tokenSniffer{next: srv.Handler(), authorizeURL: regexp.MustCompile(`/authorize\?`)}
+	var h http.Handler = srv.Handler()
+	if job.Variant == "fileauth" {
+		h = fileAuthorize(h)
+	}
+	sniff := &tokenSniffer{next: h, authorizeURL: regexp.MustCompile(`/authorize\?`)}
 	hs := &http.Server{Handler: sniff}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
