@@ -19,6 +19,12 @@ var ErrTargetDown = errors.New("target unreachable")
 // disarms it for good: a live server that sometimes drops a connection is judged by the specs,
 // not cut off. Share one between the clients of a run through Options.Breaker. The zero value is
 // ready; safe for concurrent use.
+//
+// It also stops retries that do not help: after Threshold consecutive requests to an origin that
+// still ended in a 429/503 (or a dropped connection) once their retries were spent, further
+// requests to it get one attempt each, until one gets another answer. A throttling storm then
+// costs one round trip per request, not the whole retry budget. A Client without a Breaker keeps
+// this state for itself.
 type Breaker struct {
 	Threshold int // default DefaultBreakerThreshold
 
@@ -30,6 +36,7 @@ type breakerState struct {
 	answered bool  // some response was received from the origin
 	misses   int   // consecutive requests without any response
 	down     error // set once tripped
+	futile   int   // consecutive requests still transient after their retries
 }
 
 // targetDown is the root cause a tripped Breaker reports.
@@ -113,4 +120,24 @@ func (b *Breaker) Down(origin string) error {
 		origin = u
 	}
 	return b.check(origin)
+}
+
+// retriesFutile reports whether retries to origin are suspended (see Breaker).
+func (b *Breaker) retriesFutile(origin string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state(origin).futile >= b.threshold()
+}
+
+// transient records how a request to origin ended: still a transient fault after its retries
+// (stillTransient), or anything else, which re-enables retries.
+func (b *Breaker) transient(origin string, stillTransient bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state(origin)
+	if stillTransient {
+		s.futile++
+	} else {
+		s.futile = 0
+	}
 }

@@ -116,6 +116,8 @@ type Client struct {
 	// sleep waits between attempts and now reads the clock (for Retry-After dates); tests replace them.
 	sleep func(context.Context, time.Duration) error
 	now   func() time.Time
+	// throttle suspends futile retries (Options.Breaker, or one of the client's own).
+	throttle *Breaker
 }
 
 // TransportError is a tool-side failure: no usable HTTP response was obtained.
@@ -248,7 +250,10 @@ func New(opts Options) (*Client, error) {
 		opts.Transport = t
 	}
 	c := &Client{opts: opts, base: base, origins: map[string]bool{Origin(base): true}, secrets: opts.Secrets,
-		sleep: sleepCtx, now: time.Now}
+		sleep: sleepCtx, now: time.Now, throttle: opts.Breaker}
+	if c.throttle == nil {
+		c.throttle = &Breaker{}
+	}
 	if c.secrets == nil {
 		c.secrets = &Secrets{}
 	}
@@ -353,7 +358,10 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &TransportError{Method: method, URL: c.secrets.Redact(u.String()),
 			Err: fmt.Errorf("%w: the target is https but this URL is plain http, so its credentials (Authorization, cookie, body or query token) are not sent; the server must publish https URLs", ErrInsecure)}
 	}
-	var lg logical
+	lg := logical{maxAttempts: c.opts.Retry.MaxAttempts}
+	if c.throttle.retriesFutile(origin) {
+		lg.maxAttempts = 1
+	}
 	resp, err := c.attempts(ctx, method, u, req, &lg)
 	if err == nil && resp.Status == http.StatusUnauthorized && c.opts.RetryUnauthorized && !req.NoToken &&
 		c.opts.TokenSource != nil && req.Header.Get("Authorization") == "" && c.TokenAllowed(mustParse(resp.URL)) {
@@ -364,6 +372,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	}
 	if lg.sent {
 		failed := err != nil || (resp != nil && transientStatus(resp.Status))
+		c.throttle.transient(origin, (err == nil && failed) || (err != nil && isReset(err)))
 		c.opts.Observer.Observe(lg.latencies, lg.attempts, lg.retried, failed)
 		if onTarget {
 			if lg.answered {
@@ -381,11 +390,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 
 // logical accumulates what one Do saw across its attempts.
 type logical struct {
-	sent      bool // some attempt reached the network
-	answered  bool // some attempt got a response (any status)
-	retried   bool
-	attempts  int
-	latencies []time.Duration
+	maxAttempts int
+	sent        bool // some attempt reached the network
+	answered    bool // some attempt got a response (any status)
+	retried     bool
+	attempts    int
+	latencies   []time.Duration
 }
 
 func mustParse(s string) *url.URL {
@@ -409,7 +419,7 @@ func (c *Client) attempts(ctx context.Context, method string, u *url.URL, req *R
 			lg.latencies = append(lg.latencies, took)
 		}
 		wait, ok := c.retryWait(method, resp, err, n)
-		if !ok || n >= c.opts.Retry.MaxAttempts {
+		if !ok || n >= lg.maxAttempts {
 			return resp, err
 		}
 		left := c.opts.Retry.MaxWait - waited
