@@ -2,6 +2,7 @@ package fhirhttp
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -23,15 +24,25 @@ func BenchmarkRedactEvidenceBody(b *testing.B) {
 	}
 }
 
-// FuzzRedact: Redact never panics, is idempotent, and never lets a value after access_token= or
-// "password": survive.
+// FuzzRedact: Redact never panics, is idempotent (also on arbitrary text), and never lets a value
+// after access_token=, "password":, an Authorization scheme or in URL user info survive.
 func FuzzRedact(f *testing.F) {
-	for _, s := range []string{"code=abc&state=s", `{"password":"p\"w"}`, "Bearer abcdefgh1", `{"access_token":"x`, "eyJa.eyJb.c", "", "a=b;token=", `"code":`} {
+	for _, s := range []string{"code=abc&state=s", `{"password":"p\"w"}`, "Bearer abcdefgh1", `{"access_token":"x`, "eyJa.eyJb.c", "", "a=b;token=",
+		`"code":`, "code_verifier: 3 error(s)", "Authorization: Basic ", "set-cookie: a=b", "https://u:p@h/x", "token: hunter22", "(password: P@ss!)"} {
 		f.Add(s, "S3cretValue9")
 	}
 	f.Fuzz(func(t *testing.T, prefix, secret string) {
-		if strings.ContainsAny(secret, "&#\"' \t\r\n\\*") || secret == "" {
+		if out := Redact(prefix); Redact(out) != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", prefix, out, Redact(out))
+		}
+		if strings.ContainsAny(secret, "&#\"' \t\r\n\\*@/?}") || secret == "" {
 			return
+		}
+		if out := Redact(prefix + "\nAuthorization: Bearer " + secret); strings.Contains(out, "Bearer "+secret) {
+			t.Fatalf("credential survived: %q", out)
+		}
+		if out := Redact(prefix + " https://" + secret + "@host/"); strings.Contains(out, "//"+secret+"@") {
+			t.Fatalf("user info survived: %q", out)
 		}
 		for _, in := range []string{prefix + "?access_token=" + secret, prefix + ` {"password": "` + secret + `"}`} {
 			out := Redact(in)
@@ -43,4 +54,25 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkEvidenceHeadersHostile measures keeping the evidence of a response whose headers fill
+// the whole DefaultMaxResponseHeaderBytes (1 MiB: one huge value and a thousand small ones).
+func BenchmarkEvidenceHeadersHostile(b *testing.B) {
+	h := http.Header{"X-Huge": {strings.Repeat("a", 512<<10)}, "Content-Type": {"application/fhir+json"}}
+	for i := 0; i < 1000; i++ {
+		h.Set(fmt.Sprintf("X-H%04d", i), strings.Repeat("b", 500))
+	}
+	c, err := New(Options{BaseURL: "https://fhir.example.org/r4"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.secrets.Add("access-token-value-1")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if out, clipped := c.evidenceHeaders(h); !clipped || len(out) == 0 {
+			b.Fatal("not clipped")
+		}
+	}
 }
