@@ -96,7 +96,7 @@ type Options struct {
 	Accept            string            // default application/fhir+json
 	// Bounds of the default Transport (ignored when Transport is set).
 	ConnectTimeout         time.Duration // TCP connect (default 10s)
-	ResponseHeaderTimeout  time.Duration // from the request written to the response headers (default Timeout)
+	ResponseHeaderTimeout  time.Duration // from the request written to the response headers (default: only Timeout bounds them)
 	MaxResponseHeaderBytes int64         // response header bytes (default 1 MiB)
 	// Retry bounds the retries of transient faults (429, 503, resets on GET/HEAD).
 	Retry RetryPolicy
@@ -223,8 +223,8 @@ func New(opts Options) (*Client, error) {
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = DefaultConnectTimeout
 	}
-	if opts.ResponseHeaderTimeout <= 0 {
-		opts.ResponseHeaderTimeout = opts.Timeout
+	if opts.ResponseHeaderTimeout < 0 || opts.ResponseHeaderTimeout >= opts.Timeout {
+		opts.ResponseHeaderTimeout = 0 // Timeout already bounds the headers
 	}
 	if opts.MaxResponseHeaderBytes <= 0 {
 		opts.MaxResponseHeaderBytes = DefaultMaxResponseHeaderBytes
@@ -567,12 +567,19 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, req *Reque
 		causes := []error{cause}
 		answered := false
 		var ne net.Error
+		var op *net.OpError
 		switch {
 		case ctx.Err() != nil:
 			msg = fmt.Sprintf("no response within %s (Timeout): %s", c.opts.Timeout, msg)
 			causes = append(causes, ErrTimeout)
-		case errors.As(cause, &ne) && ne.Timeout():
+		case errors.As(cause, &op) && op.Op == "dial" && op.Timeout(), strings.Contains(msg, "TLS handshake timeout"):
+			msg = fmt.Sprintf("no connection within %s (ConnectTimeout): %s", c.opts.ConnectTimeout, msg)
+			causes = append(causes, ErrTimeout)
+		case errors.As(cause, &ne) && ne.Timeout() && c.opts.ResponseHeaderTimeout > 0:
 			msg = fmt.Sprintf("no response headers within %s (ResponseHeaderTimeout): %s", c.opts.ResponseHeaderTimeout, msg)
+			causes = append(causes, ErrTimeout)
+		case errors.As(cause, &ne) && ne.Timeout():
+			msg = "timed out: " + msg
 			causes = append(causes, ErrTimeout)
 		case strings.Contains(msg, "server response headers exceeded"):
 			msg = fmt.Sprintf("response headers exceed %d bytes (MaxResponseHeaderBytes); the server sends oversized headers", c.opts.MaxResponseHeaderBytes)

@@ -88,6 +88,13 @@ func rootCause(err error, timeout time.Duration) string {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, ErrTimeout):
+		// The limit that was hit, without the low-level detail: "no response within 30s (Timeout)".
+		var ce *causeErr
+		if errors.As(err, &ce) {
+			if head, _, ok := strings.Cut(ce.msg, ": "); ok {
+				return head
+			}
+		}
 		return fmt.Sprintf("no response within %s (Timeout)", timeout)
 	case isReset(err):
 		return "connection reset"
