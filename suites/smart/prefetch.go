@@ -172,8 +172,8 @@ func selectedSpecs(description string, cfg types.SuiteConfig, programmaticFocus 
 // Start the selected specs' computations once the tree is built and the selection is known.
 var _ = ReportBeforeSuite(func(r types.Report) {
 	run := framework.Current()
-	if run == nil {
-		return
+	if run == nil || r.SuiteConfig.DryRun {
+		return // a listing runs nothing, so nothing is computed ahead
 	}
 	v, ok := run.Value(sessionKey)
 	if !ok {
