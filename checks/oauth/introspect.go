@@ -30,7 +30,7 @@ func (c *Client) Introspect(ctx context.Context, endpoint, token, bearer string)
 	var err error
 	if bearer == "" {
 		var t *TokenResponse
-		t, err = c.postAuthenticated(ctx, endpoint, form)
+		t, err = c.postAuthenticated(ctx, "introspection_endpoint", endpoint, form)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func (c *Client) Revoke(ctx context.Context, endpoint, token, hint string) (*Tok
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	return c.postAuthenticated(ctx, endpoint, form)
+	return c.postAuthenticated(ctx, "revocation_endpoint", endpoint, form)
 }
 
 // CheckRevoke checks a revocation answer: HTTP 200 (RFC 7009 2.2).

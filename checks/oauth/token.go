@@ -143,17 +143,17 @@ func (c *Client) Refresh(ctx context.Context, refreshToken, scope string) (*Toke
 // TokenRequest POSTs form to the token endpoint with the client's authentication applied. err is a
 // transport or configuration error; any HTTP answer is returned as data.
 func (c *Client) TokenRequest(ctx context.Context, form url.Values) (*TokenResponse, error) {
-	return c.postAuthenticated(ctx, c.TokenEndpoint, form)
+	return c.postAuthenticated(ctx, "token_endpoint", c.TokenEndpoint, form)
 }
 
-func (c *Client) postAuthenticated(ctx context.Context, endpoint string, form url.Values) (*TokenResponse, error) {
+func (c *Client) postAuthenticated(ctx context.Context, field, endpoint string, form url.Values) (*TokenResponse, error) {
 	if c.HTTP == nil {
 		return nil, errors.New("oauth: Client.HTTP is nil")
 	}
 	if endpoint == "" {
-		return nil, errors.New("oauth: endpoint is empty; check the smart-configuration")
+		return nil, fmt.Errorf("oauth: %s is empty; check the smart-configuration", field)
 	}
-	if err := VetEndpoint(c.target(), endpoint, c.AllowedOrigins); err != nil {
+	if err := VetField(field, c.target(), endpoint, c.AllowedOrigins); err != nil {
 		return nil, err
 	}
 	h := http.Header{"Accept": {"application/json"}}

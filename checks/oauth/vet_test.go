@@ -204,9 +204,11 @@ func TestTokenCallsVetted(t *testing.T) {
 					return err
 				},
 			}
+			fields := map[string]string{"exchange": "token_endpoint", "refresh": "token_endpoint", "introspect": "introspection_endpoint",
+				"introspect with bearer": "introspection_endpoint", "revoke": "revocation_endpoint"}
 			for name, call := range calls {
-				if err := call(); !errors.Is(err, ErrEndpointRefused) {
-					t.Errorf("%s: want ErrEndpointRefused, got %v", name, err)
+				if err := call(); !errors.Is(err, ErrEndpointRefused) || !strings.Contains(err.Error(), fields[name]) {
+					t.Errorf("%s: want ErrEndpointRefused naming %s, got %v", name, fields[name], err)
 				}
 			}
 			hits, log := attacker.report()
