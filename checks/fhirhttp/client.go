@@ -311,17 +311,21 @@ func (c *Client) WithRecorder(r Recorder) *Client {
 	return &cp
 }
 
-// Resolve makes ref absolute against the base URL.
+// Resolve makes ref absolute against the base URL, without any user:pass@ (never used).
 func (c *Client) Resolve(ref string) (*url.URL, error) {
 	u, err := url.Parse(ref)
 	if err != nil {
-		return nil, fmt.Errorf("fhirhttp: bad URL %q: %w", Redact(ref), err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text quotes the URL whole, password included
+		}
+		return nil, fmt.Errorf("fhirhttp: bad URL %q: %w", Redact(StripUserinfo(ref)), err)
 	}
 	abs := c.base.ResolveReference(u)
 	if abs.Scheme != "http" && abs.Scheme != "https" {
-		return nil, fmt.Errorf("fhirhttp: URL %q is not http(s)", Redact(ref))
+		return nil, fmt.Errorf("fhirhttp: URL %q is not http(s)", Redact(StripUserinfo(ref)))
 	}
-	return abs, nil
+	return stripUserinfo(abs), nil
 }
 
 // TokenAllowed reports whether the bearer token may be sent to u: one of the token origins, and
@@ -346,7 +350,6 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &TransportError{Method: method, URL: c.secrets.Redact(StripUserinfo(req.URL)), Err: err}
 	}
-	stripUserinfo(u)
 	origin := Origin(u)
 	onTarget := origin == Origin(c.base)
 	if onTarget {

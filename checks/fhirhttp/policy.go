@@ -53,18 +53,32 @@ func stripUserinfo(u *url.URL) *url.URL {
 	return u
 }
 
-// StripUserinfo returns s without user information (user:pass@), for evidence and messages; s is
-// returned unchanged when it does not parse as a URL.
+// StripUserinfo returns s without user information (user:pass@), for evidence and messages. A
+// string that does not parse as a URL loses whatever precedes the last "@" of its authority.
 func StripUserinfo(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if u, err := url.Parse(s); err == nil {
+		if u.User == nil {
+			return s
+		}
+		u.User = nil
+		return u.String()
+	}
+	i := strings.Index(s, "://")
+	if i < 0 {
 		return s
 	}
-	u.User = nil
-	return u.String()
+	auth := s[i+3:]
+	if end := strings.IndexAny(auth, "/?#"); end >= 0 {
+		auth = auth[:end]
+	}
+	at := strings.LastIndexByte(auth, '@')
+	if at < 0 {
+		return s
+	}
+	return s[:i+3] + s[i+3+at+1:]
 }
 
 // parseOrigin normalises "scheme://host[:port]" (or any absolute URL) to Origin form.

@@ -354,3 +354,27 @@ func TestUserinfoIgnored(t *testing.T) {
 		t.Errorf("BaseURL with userinfo: want an error without the password, got %v", err)
 	}
 }
+
+// TestBadURLKeepsPassword: a URL that does not parse is reported without its password.
+func TestBadURLKeepsPassword(t *testing.T) {
+	c := newClient(t, "https://fhir.example.org/r4", Options{})
+	_, err := c.Get(context.Background(), "https://user:"+secUserinfo+"@bad host/x")
+	if !IsTransport(err) || strings.Contains(err.Error(), secUserinfo) {
+		t.Errorf("want a transport error without the password, got %v", err)
+	}
+}
+
+func TestStripUserinfo(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://u:p@h.example/x?y=1", "https://h.example/x?y=1"},
+		{"https://h.example/x?email=a@b", "https://h.example/x?email=a@b"},
+		{"https://u:p@bad host/x", "https://bad host/x"},
+		{"https://u:p@x@bad host/x@y", "https://bad host/x@y"},
+		{"mailto:a@b", "mailto:a@b"},
+		{"no url @ all", "no url @ all"},
+	} {
+		if got := StripUserinfo(tc.in); got != tc.want {
+			t.Errorf("StripUserinfo(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
