@@ -8,8 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Exit codes, documented in `pacheck help run`.
@@ -77,6 +80,22 @@ Examples:
 
 Run 'pacheck help <command>' for a command's flags.
 `
+
+// SignalContext is cancelled by the first SIGINT or SIGTERM: a run then stops its specs, closes
+// the browser (removing its profile), writes the report of what ran and exits 3. After that first
+// signal the default action is restored, so a second one ends the process at once (outside the
+// spec run, where Ginkgo counts interrupts itself: the third ends it without cleanup).
+func SignalContext(stderr io.Writer) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		if context.Cause(ctx) != context.Canceled { // a signal, not stop()
+			fmt.Fprintln(stderr, "pacheck: interrupted: stopping, closing the browser and writing the report of what ran")
+		}
+		stop()
+	}()
+	return ctx, stop
+}
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {

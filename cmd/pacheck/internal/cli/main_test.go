@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,7 +19,7 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "1":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := SignalContext(os.Stderr)
 		code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
@@ -28,6 +27,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "pacheck run: simulated: the target could not be reached")
 		os.Exit(ExitEnvError)
 	case "exit0-no-results": // claims success but wrote nothing
+		os.Exit(ExitOK)
+	case "incomplete", "incomplete-allowed": // wrote an incomplete report; exit 4, or 0 as --allow-incomplete does
+		for _, a := range os.Args[1:] {
+			if out, ok := strings.CutPrefix(a, "--out="); ok {
+				os.MkdirAll(out, 0o755)
+				os.WriteFile(filepath.Join(out, "results.json"), []byte(`{"verdict":"incomplete","counts":{"total":3,"pass":2,"skip":1}}`), 0o644)
+			}
+		}
+		if os.Getenv(childEnv) == "incomplete" {
+			os.Exit(ExitIncomplete)
+		}
 		os.Exit(ExitOK)
 	case "hang":
 		time.Sleep(10 * time.Minute)

@@ -163,11 +163,12 @@ func TestRunTargetsAgainstTwoRefservers(t *testing.T) {
 	code, stdout, stderr := run("run", "--targets", list, "--preset", "public", "--out", out)
 	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	if code != ExitNonConf {
-		t.Errorf("exit %d, want 1 (one target non-conformant)", code)
+		t.Errorf("exit %d, want 1 (one target non-conformant, which outranks one incomplete)", code)
 	}
+	// The conformant server is served over http: its TLS requirement cannot run, so it is INCOMPLETE.
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[0], "CONFORMANT, exit 0") || !strings.Contains(lines[1], "NON-CONFORMANT, exit 1") ||
-		!strings.HasPrefix(lines[2], "NON-CONFORMANT: 2 targets, 1 conformant, 1 non-conformant, 0 with errors") {
+	if len(lines) != 3 || !strings.Contains(lines[0], "INCOMPLETE, exit 4") || !strings.Contains(lines[1], "NON-CONFORMANT, exit 1") ||
+		!strings.HasPrefix(lines[2], "NON-CONFORMANT: 2 targets, 0 conformant, 1 non-conformant, 1 incomplete, 0 with errors") {
 		t.Errorf("stdout is not one line per target and a final line:\n%s", stdout)
 	}
 	tf := readTargetsJSON(t, out)
@@ -177,7 +178,7 @@ func TestRunTargetsAgainstTwoRefservers(t *testing.T) {
 	for i, want := range []struct {
 		code    int
 		verdict string
-	}{{ExitOK, "conformant"}, {ExitNonConf, "non-conformant"}} {
+	}{{ExitIncomplete, "incomplete"}, {ExitNonConf, "non-conformant"}} {
 		tr := tf.Targets[i]
 		if tr.URL != bases[i] || tr.ExitCode != want.code || tr.Verdict != want.verdict || tr.Counts == nil || tr.Counts.Total < 10 {
 			t.Errorf("target %d: %+v; want %s, exit %d, counts", i+1, tr, want.verdict, want.code)
@@ -245,8 +246,36 @@ func TestRunTargetsChildFailures(t *testing.T) {
 					t.Errorf("target %+v: want exit 3, verdict error, error %q, no counts or report", tr, c.wantErr)
 				}
 			}
-			if !strings.Contains(stdout, "ERROR, exit 3: "+c.wantErr) || !strings.Contains(stdout, "INCOMPLETE (ERRORS): 2 targets, 0 conformant, 0 non-conformant, 2 with errors") {
+			if !strings.Contains(stdout, "ERROR, exit 3: "+c.wantErr) || !strings.Contains(stdout, "ERROR: 2 targets, 0 conformant, 0 non-conformant, 0 incomplete, 2 with errors") {
 				t.Errorf("stdout:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// TestRunTargetsIncomplete: INCOMPLETE targets (exit 4) make the several-target run exit 4 and say
+// so per target; with --allow-incomplete a child exits 0 but is still counted and shown incomplete.
+func TestRunTargetsIncomplete(t *testing.T) {
+	for _, c := range []struct {
+		mode     string
+		wantCode int
+		wantLine string
+	}{
+		{"incomplete", ExitIncomplete, "INCOMPLETE, exit 4: 3 specs"},
+		{"incomplete-allowed", ExitOK, "INCOMPLETE, exit 0: 3 specs"},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			t.Setenv(childEnv, c.mode)
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := run("run", "--target", "http://127.0.0.1:9/fhir", "--target", "http://127.0.0.1:10/fhir",
+				"--preset", "public", "--out", out)
+			if code != c.wantCode || strings.Count(stdout, c.wantLine) != 2 ||
+				!strings.Contains(stdout, "INCOMPLETE: 2 targets, 0 conformant, 0 non-conformant, 2 incomplete, 0 with errors") {
+				t.Errorf("exit %d, want %d\nstdout %s\nstderr %s", code, c.wantCode, stdout, stderr)
+			}
+			tf := readTargetsJSON(t, out)
+			if tf.ExitCode != c.wantCode || tf.Verdict != "incomplete" || len(tf.Targets) != 2 || tf.Targets[0].Verdict != "incomplete" {
+				t.Errorf("targets.json: %+v", tf)
 			}
 		})
 	}

@@ -140,12 +140,18 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 	if cfg.Limits.MaxRedirects > 0 {
 		limits.MaxRedirects = cfg.Limits.MaxRedirects
 	}
+	if cfg.Limits.Deadline > 0 {
+		limits.Deadline = time.Duration(cfg.Limits.Deadline)
+	}
 	if f.deadline < 0 {
 		return nil, fmt.Errorf("--deadline %v: give a positive duration, e.g. 20m", f.deadline)
 	}
 	if f.deadline > 0 {
 		limits.Deadline = f.deadline
 	}
+	limits.RetryAttempts = cfg.Limits.Retries // 0: the client's default
+	limits.RetryMaxWait = time.Duration(cfg.Limits.RetryMaxWait)
+	limits.MaxLatency = time.Duration(cfg.Limits.MaxLatency)
 	run := &framework.Run{
 		Target:   strings.TrimRight(cfg.Target, "/"),
 		Suites:   suites,
@@ -154,7 +160,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		Profiles: set,
 		Limits:   limits,
 		OutDir:   cfg.Out,
-		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token},
+		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token, AllowedOrigins: cfg.Auth.AllowedOrigins},
 	}
 	if cfg.Auth.Mode == "browser" && cfg.Auth.ClientID != "" {
 		s, err := smartSettings(cfg.Auth)
@@ -163,5 +169,5 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		}
 		run.Auth.Extra = s
 	}
-	return &plan{file: cfg, preset: preset, run: run, allowIncomplete: f.allowIncomplete}, nil
+	return &plan{file: cfg, preset: preset, run: run, allowIncomplete: f.allowIncomplete || cfg.AllowIncomplete}, nil
 }

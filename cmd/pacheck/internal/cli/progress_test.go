@@ -220,3 +220,22 @@ func TestPrintVerdictBoundsTheList(t *testing.T) {
 		t.Errorf("50 missing requirements not bounded to %d lines:\n%s", maxListed, got)
 	}
 }
+
+// After the deadline or an interrupt the runner ends every remaining spec at once: one line says
+// why, the rest are counted.
+func TestProgressCountsSpecsNotRun(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	for i := 0; i < 300; i++ {
+		p.spec(i+1, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: fmt.Sprintf("spec-%d", i), State: types.SpecStateFailed,
+			Failure:       types.Failure{Message: "error: not run: the run's deadline passed (5s; raise limits.deadline or --deadline)"},
+			ReportEntries: types.ReportEntries{{Name: evidence.ErrorEntryName, Value: types.WrapEntryValue("x")}}})
+	}
+	got := out.String()
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "NOT RUN: the run's deadline passed (5s; raise limits.deadline or --deadline)") {
+		t.Errorf("300 specs not run printed as:\n%s", got)
+	}
+	if p.notRun != 300 || p.failed != 0 {
+		t.Errorf("notRun %d failed %d, want 300 and 0", p.notRun, p.failed)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -127,13 +128,14 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitUsage
 	}
-	// limit bounds the whole run from start; 0 until the selection is known sizes it.
-	limit := p.run.Limits.Deadline
-	rctx, cancel := ctx, context.CancelFunc(func() {})
-	if limit > 0 {
-		rctx, cancel = context.WithDeadline(ctx, start.Add(limit))
-	}
-	defer cancel()
+	// The run context is the parent of every network call of the run: cancelled by a signal
+	// (ctx), or when the whole-run deadline passes. An explicit deadline counts from here (the
+	// framework bounds the context with it); the default one is sized once the selection is known.
+	base, stopBase := context.WithCancelCause(ctx)
+	defer stopBase(nil)
+	p.run.SetContext(base)
+	defer p.run.Stop()
+	rctx := p.run.Context()
 	if p.run.Auth.Mode == "token" {
 		opts := p.run.ClientOptions()
 		opts.TokenSource = fhirhttp.StaticToken(p.run.Auth.Token)
@@ -169,27 +171,30 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		return ExitEnvError
 	}
 	total := sel.PreRunStats.SpecsThatWillRun
-	limitSource := "--deadline or limits.deadline"
+	limit, limitSource := p.run.Limits.Deadline, "--deadline or limits.deadline"
 	if limit == 0 {
 		limit, limitSource = defaultDeadline(total), fmt.Sprintf("the default for %d specs; raise it with --deadline or limits.deadline", total)
+		t := time.AfterFunc(time.Until(start.Add(limit)), func() {
+			stopBase(fmt.Errorf("%w (%v; raise limits.deadline or --deadline)", framework.ErrDeadline, limit))
+		})
+		defer t.Stop()
 	}
-	// Ginkgo's suite timeout ends the run at the deadline: the running spec ends as an error, the
-	// rest are reported not run, the browser is still closed and the report written. A run
-	// interrupted or out of time before its specs start still goes through Ginkgo for that.
-	remaining := time.Until(start.Add(limit))
-	if remaining <= 0 || ctx.Err() != nil {
-		remaining = time.Nanosecond
-	}
+	// At the deadline or on a signal, the run context ends what is in flight and the runner ends
+	// every later spec at once as not run; the browser is still closed and the report written.
+	// Ginkgo's suite timeout is the backstop for work that ignores the run context: it abandons
+	// it deadlineGrace after the deadline.
+	backstop := max(time.Until(start.Add(limit)), 0) + deadlineGrace
 	prog := newProgress(stdout, f.quiet, f.verbose)
 	prog.total = total
 	var ginkgoOut *termWriter
 	opts := runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus,
-		Verbose: f.verbose, Progress: prog.spec, Timeout: remaining}
+		Verbose: f.verbose, Progress: prog.spec, Timeout: backstop}
 	if f.verbose {
 		ginkgoOut = &termWriter{w: stdout}
 		opts.Output = ginkgoOut
 	}
 	rep, err := runner.Run(opts)
+	cause := context.Cause(rctx) // before Stop: why the run context ended, if it did
 	if ginkgoOut != nil {
 		ginkgoOut.Flush()
 	}
@@ -203,7 +208,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	switch {
 	case ctx.Err() != nil:
 		stopped = "interrupted by a signal: the specs not yet run were not run; the report shows what ran"
-	case slices.Contains(rep.SpecialSuiteFailureReasons, "Suite Timeout Elapsed") || time.Since(start) >= limit:
+	case errors.Is(cause, framework.ErrDeadline) || slices.Contains(rep.SpecialSuiteFailureReasons, "Suite Timeout Elapsed"):
 		stopped = fmt.Sprintf("the run reached its deadline of %v (%s): the specs not yet run were not run; the report shows what ran", limit, limitSource)
 	}
 	cat, err := profiles.Requirements()
@@ -238,7 +243,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	if stopped != "" {
 		code = ExitEnvError
 	}
-	if res.Counts.Total == 0 {
+	if res.Counts.Total == 0 && stopped == "" {
 		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
 		return ExitUsage
 	}
@@ -257,6 +262,9 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	}
 	return code
 }
+
+// deadlineGrace is how long work in flight at the deadline may take to notice it.
+const deadlineGrace = 15 * time.Second
 
 // defaultDeadline sizes the whole-run deadline from the selection: 2 minutes for discovery and
 // the sign-in, then 2 s a spec, well above what a responsive server needs (the demo's 863 specs
@@ -286,32 +294,29 @@ func verdictWord(code int, resultsVerdict string) string {
 	}
 }
 
-// exitCode derives the exit code from the results' verdict. A failure counts when its spec is
-// SHALL-level, or any failure with strict; known deviations are not failures. INCOMPLETE exits 4,
-// or 0 with allowIncomplete.
+// exitCode derives the exit code from the results' verdict: error 3, fail 1 (or any failed spec
+// with strict), incomplete 4 (0 with allowIncomplete), pass 0. Known deviations are not failures.
+// Results without a verdict (not from reports.FromGinkgo or Recount) are judged by their specs.
 func exitCode(r *reports.Results, strict, allowIncomplete bool) int {
 	if r.Verdict == reports.VerdictError || len(r.Run.Errors) > 0 {
 		return ExitEnvError
 	}
-	for _, s := range r.Specs {
-		if s.Outcome == reports.Fail && (strict || s.Level == "" || s.Level == "SHALL") {
-			return ExitNonConf
-		}
+	if r.Verdict == reports.VerdictFail {
+		return ExitNonConf
 	}
 	incomplete := r.Verdict == reports.VerdictIncomplete || len(r.Incomplete) > 0
-	if !incomplete && r.Verdict == "" {
-		// results without a verdict (not from FromGinkgo/Recount): an errored spec means some
-		// requirement did not run
-		for _, s := range r.Specs {
-			incomplete = incomplete || s.Outcome == reports.Error
+	for _, s := range r.Specs {
+		switch {
+		case s.Outcome == reports.Fail && (strict || r.Verdict == "" && (s.Level == "" || s.Level == "SHALL")):
+			return ExitNonConf
+		case s.Outcome == reports.Error && r.Verdict == "":
+			incomplete = true // some requirement did not run
 		}
 	}
-	switch {
-	case incomplete && !allowIncomplete:
+	if incomplete && !allowIncomplete {
 		return ExitIncomplete
-	default:
-		return ExitOK
 	}
+	return ExitOK
 }
 
 // maxListed bounds the requirements and root causes printed after the verdict; the report has all.
@@ -331,7 +336,7 @@ func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
 	if quiet {
 		return
 	}
-	if n := len(res.Incomplete); n > 0 {
+	if n := len(res.Incomplete); n > 0 && res.Verdict == reports.VerdictIncomplete {
 		fmt.Fprintf(w, "%d selected SHALL %s did not run:\n", n, plural(n, "requirement", "requirements"))
 		for i, m := range res.Incomplete {
 			if i == maxListed {
@@ -427,6 +432,7 @@ type progress struct {
 	total   int // specs the run selects (0: unknown)
 	failed  int
 	blocked int
+	notRun  int // ended at once after the deadline or an interrupt
 	causes  map[string]bool
 	outcome map[string]int
 }
@@ -448,9 +454,12 @@ func (p *progress) spec(done int, s types.SpecReport) {
 	o := runner.Outcome(s)
 	p.outcome[o]++
 	b, blocked := blockedBy(s)
+	notRun := o == "error" && strings.HasPrefix(s.Failure.Message, notRunPrefix)
 	switch {
 	case blocked:
 		p.blocked++
+	case notRun:
+		p.notRun++
 	case o == "fail" || o == "error":
 		p.failed++
 	}
@@ -467,11 +476,21 @@ func (p *progress) spec(done int, s types.SpecReport) {
 		if p.blocked > 0 {
 			line += fmt.Sprintf(", %d blocked", p.blocked)
 		}
+		if p.notRun > 0 {
+			line += fmt.Sprintf(", %d not run", p.notRun)
+		}
 		line += fmt.Sprintf(", %.0fs] %s", time.Since(p.start).Seconds(), id)
 		if r := []rune(line); len(r) > 120 {
 			line = string(r[:120])
 		}
 		fmt.Fprintf(p.w, "%-121s", line)
+		return
+	}
+	if notRun {
+		if p.notRun == 1 {
+			fmt.Fprintln(p.w, termSafe("NOT RUN: "+oneLine(strings.TrimPrefix(s.Failure.Message, notRunPrefix))+
+				" (the specs still to run end at once; counted after the verdict, not listed)", false))
+		}
 		return
 	}
 	if blocked {
@@ -491,6 +510,10 @@ func (p *progress) finish() {
 		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", 121)+"\r")
 	}
 }
+
+// notRunPrefix starts the error of a spec the runner ended at once because the run's deadline
+// passed or the run was interrupted (framework.Run.DeadlineErr).
+const notRunPrefix = "error: not run: "
 
 // blockedBy returns the root cause a spec's pacheck.blocked entry names, if it has one.
 func blockedBy(s types.SpecReport) (evidence.Blocked, bool) {
