@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 )
 
@@ -15,29 +16,38 @@ const Mask = "***"
 
 var (
 	secretNames = `access_token|refresh_token|id_token|client_secret|client_assertion|password|code_verifier|token`
-	// Authorization: Bearer x / "authorization": "Basic y" / Proxy-Authorization=...
-	reAuthHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)[^"\r\n,}]*`)
-	reBearer     = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
+	// Authorization: Bearer x / "authorization": "Basic y" / Proxy-Authorization=... The name
+	// starts a field (not "pdex-priorauthorization: 2 error(s)"); group 3 is the value, to the
+	// end of the line or JSON string (Digest parameters are comma-separated).
+	reAuthHeader = regexp.MustCompile(`(?i)(^|[\s"'{,;])((?:proxy-)?authorization"?\s*[:=]\s*"?)([^"\r\n}]*)`)
+	// Cookie: a=b / Set-Cookie: a=b; HttpOnly (group 3 is the value).
+	reCookieHeader = regexp.MustCompile(`(?i)(^|[\s"'{,;])((?:set-)?cookie"?\s*:\s*"?)([^"\r\n}]*)`)
+	// Bearer/Basic credentials (group 3), masked only when they look like one.
+	reBearer = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`)
 	// access_token=xyz in URLs, form bodies, logs.
 	reParam = regexp.MustCompile(`(?i)\b(` + secretNames + `)=([^&\s"'#<>]*)`)
 	// "access_token": "xyz" in JSON.
 	reJSON = regexp.MustCompile(`(?i)("(?:` + secretNames + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
-	// access_token: xyz in YAML-ish text.
-	reColon = regexp.MustCompile(`(?i)(^|[\s{,])(` + secretNames + `)(\s*:\s+)([^\s"',}]+)`)
+	// access_token: xyz in YAML-ish text (group 4 is the value), masked only when the value looks
+	// like a secret: "code_verifier: 3 error(s)" stays.
+	reColon = regexp.MustCompile(`(?i)(^|[\s{,(])(` + secretNames + `)(\s*:\s+)([^\s"',})]+)`)
 	// JWS compact serialisations (JWTs: access tokens, id tokens, client assertions).
 	reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 	// ANSI terminal colour codes (from console-oriented messages).
 	reANSI = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
-	// user:password@ in URLs.
-	reUserInfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
+	// user:password@ (or a token as the user) in URLs.
+	reUserInfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@"'<>]+@`)
 )
 
-// Redact masks secrets in free text defensively, even when a client already redacted them:
-// Authorization/Proxy-Authorization values, Bearer/Basic credentials, JWTs, URL user info, and the
-// values of access_token, refresh_token, id_token, client_secret, client_assertion, password,
-// code_verifier and token as query/form parameters, JSON members or "name: value" text. It also
-// replaces each byte of invalid UTF-8 with U+FFFD, as encoding/json does, and drops ANSI colour
-// codes. It is idempotent.
+// Redact masks secrets in free text by what they are, even when a client already redacted them,
+// and leaves ordinary words and numbers readable ("code_verifier: 3 error(s)", "no access token:
+// expected HTTP 401", "Basic information"). Masked: Authorization/Proxy-Authorization values
+// (a scheme such as Bearer, or a token-like word), Cookie/Set-Cookie values, Bearer/Basic
+// credentials (8 or more token characters, not a plain word), JWTs, URL user info, and the values
+// of access_token, refresh_token, id_token, client_secret, client_assertion, password,
+// code_verifier and token as query/form parameters and JSON members (always) or as "name: value"
+// text (when the value looks like a secret: fhirhttp.LooksSecret). It also replaces each byte of
+// invalid UTF-8 with U+FFFD, as encoding/json does, and drops ANSI colour codes. It is idempotent.
 func Redact(s string) string {
 	if s == "" {
 		return s
@@ -50,10 +60,13 @@ func Redact(s string) string {
 	// and the regular expressions are slow on megabytes of text. Neither the gates nor a pattern
 	// that finds nothing copies the text.
 	if containsFold(s, "authorization") {
-		s = replace(reAuthHeader, s, "${1}"+Mask)
+		s = maskGroup(reAuthHeader, s, 3, authValueSecret)
+	}
+	if containsFold(s, "cookie") {
+		s = maskGroup(reCookieHeader, s, 3, func(v string) bool { return strings.Contains(v, "=") })
 	}
 	if containsFold(s, "bearer") || containsFold(s, "basic") {
-		s = replace(reBearer, s, "${1} "+Mask)
+		s = maskGroup(reBearer, s, 3, fhirhttp.CredentialLike)
 	}
 	if strings.Contains(s, "eyJ") {
 		s = replace(reJWT, s, Mask)
@@ -61,12 +74,55 @@ func Redact(s string) string {
 	if containsFold(s, "token") || containsFold(s, "secret") || containsFold(s, "assertion") || containsFold(s, "password") || containsFold(s, "verifier") {
 		s = replace(reParam, s, "${1}="+Mask)
 		s = replace(reJSON, s, `${1}"`+Mask+`"`)
-		s = replace(reColon, s, "${1}${2}${3}"+Mask)
+		s = maskGroup(reColon, s, 4, fhirhttp.LooksSecret)
 	}
 	if strings.Contains(s, "@") && strings.Contains(s, "://") {
 		s = replace(reUserInfo, s, "${1}"+Mask+"@")
 	}
 	return s
+}
+
+// maskGroup replaces submatch g of each match of re with Mask where secret says so; s itself is
+// returned (no copy) when nothing is masked.
+func maskGroup(re *regexp.Regexp, s string, g int, secret func(string) bool) string {
+	ms := re.FindAllStringSubmatchIndex(s, -1)
+	var b strings.Builder
+	pos := 0
+	for _, m := range ms {
+		st, en := m[2*g], m[2*g+1]
+		if st < 0 || st == en || !secret(s[st:en]) {
+			continue
+		}
+		if pos == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[pos:st])
+		b.WriteString(Mask)
+		pos = en
+	}
+	if pos == 0 {
+		return s
+	}
+	b.WriteString(s[pos:])
+	return b.String()
+}
+
+// authValueSecret: an Authorization value is a credential when it starts with a scheme or holds a
+// token-like word ("Authorization: 2 error(s)" is a message, not a header).
+func authValueSecret(v string) bool {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return false
+	}
+	if fhirhttp.IsAuthScheme(f[0]) {
+		return true
+	}
+	for _, w := range f {
+		if fhirhttp.LooksSecret(w) {
+			return true
+		}
+	}
+	return false
 }
 
 func validUTF8(s string) string {

@@ -28,12 +28,19 @@ var secretHeaders = map[string]bool{
 // reJWT finds compact JWS/JWE anywhere (id_tokens, client assertions, JWT access tokens).
 var reJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)?`)
 
-// Redact masks secrets in s: values of SecretKeys in URL queries and form bodies (key=value after
-// start, ?, #, &, ; or a space) and in JSON ("key": "value"; a cut-off value too), bearer and basic
-// credentials, and compact JWTs. It is idempotent and safe on truncated input. The JSON member
-// "code" is left alone in FHIR resources (text containing "resourceType"): Coding.code is data.
-// Keys match case-insensitively. It scans with strings.Index, not regular expressions, so that
-// large evidence bodies stay cheap.
+// Redact masks secrets in s by what they are, and leaves messages readable ("code_verifier: 3
+// error(s)", "no access token: expected HTTP 401", "Basic information"):
+//   - values of SecretKeys in URL queries and form bodies (key=value after start, ?, #, &, ; or a
+//     space) and in JSON ("key": "value"; a cut-off value too), always;
+//   - "key: value" text (not for "code") when the value looks like a secret (LooksSecret);
+//   - Authorization/Proxy-Authorization text: the credential after a scheme word, or a token-like
+//     value; Cookie/Set-Cookie text whose value holds name=value pairs;
+//   - bearer and basic credentials (CredentialLike), compact JWTs, URL user info.
+//
+// It is idempotent and safe on truncated input. The JSON member "code" is left alone in FHIR
+// resources (text containing "resourceType"): Coding.code is data. Keys match
+// case-insensitively. It scans with strings.Index, one pass per key, not regular expressions, so
+// that large evidence bodies stay cheap.
 func Redact(s string) string {
 	if s == "" {
 		return s
@@ -42,15 +49,14 @@ func Redact(s string) string {
 	fhir := strings.Contains(s, `"resourceType"`)
 	var spans []span
 	for _, k := range SecretKeys {
-		spans = queryValues(s, low, k, spans)
-		if k == "code" && fhir {
-			continue
-		}
-		spans = jsonValues(s, low, k, spans)
+		spans = keyValues(s, low, k, k == "code" && fhir, k != "code", spans)
 	}
 	for _, w := range []string{"bearer", "basic"} {
 		spans = credentials(s, low, w, spans)
 	}
+	spans = headerText(s, low, "authorization", spans)
+	spans = headerText(s, low, "cookie", spans)
+	spans = userInfo(s, spans)
 	out := applySpans(s, spans)
 	if strings.Contains(out, "eyJ") {
 		out = reJWT.ReplaceAllString(out, Mask)
@@ -76,70 +82,270 @@ func asciiLower(s string) string {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// queryValues finds key=value with the key at the start or after ? & ; or whitespace.
-func queryValues(s, low, key string, spans []span) []span {
-	pat := key + "="
+// keyValues finds, for each occurrence of key: key=value (the key at the start or after ? & ; #
+// or whitespace), "key" : "value" (unless skipJSON; the closing quote may be missing in cut-off
+// bodies) and, when text is set, key: value text whose value looks like a secret.
+func keyValues(s, low, key string, skipJSON, text bool, spans []span) []span {
 	for i := 0; i < len(low); {
-		j := strings.Index(low[i:], pat)
+		j := strings.Index(low[i:], key)
 		if j < 0 {
 			break
 		}
 		j += i
-		i = j + len(pat)
-		if j > 0 && !(low[j-1] == '?' || low[j-1] == '&' || low[j-1] == ';' || low[j-1] == '#' || isSpace(low[j-1])) {
-			continue
+		a := j + len(key)
+		i = a
+		var before byte
+		if j > 0 {
+			before = low[j-1]
 		}
-		e := i
-		for e < len(s) && !strings.ContainsRune("&#\"' \t\r\n", rune(s[e])) {
+		switch {
+		case a < len(s) && s[a] == '=':
+			if j > 0 && !(before == '?' || before == '&' || before == ';' || before == '#' || isSpace(before)) {
+				continue
+			}
+			e := a + 1
+			for e < len(s) && !strings.ContainsRune("&#\"' \t\r\n", rune(s[e])) {
+				e++
+			}
+			spans = append(spans, span{a + 1, e, Mask})
+			i = e
+		case before == '"' && a < len(s) && s[a] == '"':
+			if skipJSON {
+				continue
+			}
+			if sp, ok := jsonValue(s, a+1); ok {
+				spans = append(spans, sp)
+			}
+			// Resume right after the key, not the value: in broken JSON a value's closing quote
+			// can open the next key.
+		case text && (j == 0 || isSpace(before) || before == '{' || before == ',' || before == '('):
+			if sp, ok := textValue(s, a); ok {
+				spans = append(spans, sp)
+			}
+		}
+	}
+	return spans
+}
+
+// jsonValue masks the string value after a JSON member name that ended at p: ws ':' ws '"'.
+func jsonValue(s string, p int) (span, bool) {
+	for p < len(s) && isSpace(s[p]) {
+		p++
+	}
+	if p >= len(s) || s[p] != ':' {
+		return span{}, false
+	}
+	p++
+	for p < len(s) && isSpace(s[p]) {
+		p++
+	}
+	if p >= len(s) || s[p] != '"' {
+		return span{}, false
+	}
+	e := p + 1
+	for e < len(s) && s[e] != '"' {
+		if s[e] == '\\' {
 			e++
 		}
-		spans = append(spans, span{i, e, Mask})
+		e++
+	}
+	if e < len(s) {
+		e++ // closing quote
+	} else {
+		e = len(s)
+	}
+	return span{p, e, `"` + Mask + `"`}, true
+}
+
+// textValue masks the value of "name: value" text after a name that ended at p, when the value
+// looks like a secret.
+func textValue(s string, p int) (span, bool) {
+	for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+		p++
+	}
+	if p >= len(s) || s[p] != ':' {
+		return span{}, false
+	}
+	p++
+	v := p
+	for v < len(s) && isSpace(s[v]) {
+		v++
+	}
+	if v == p {
+		return span{}, false // "key:value" is a URN or a path, not a label
+	}
+	e := v
+	for e < len(s) && !isSpace(s[e]) && !strings.ContainsRune("\"',})", rune(s[e])) {
+		e++
+	}
+	if e == v || !LooksSecret(s[v:e]) {
+		return span{}, false
+	}
+	return span{v, e, Mask}, true
+}
+
+// IsAuthScheme reports whether word (any case) is an HTTP authentication scheme: in
+// Authorization text, what follows one is a credential.
+func IsAuthScheme(word string) bool { return authSchemes[strings.ToLower(word)] }
+
+var authSchemes = map[string]bool{"bearer": true, "basic": true, "digest": true, "negotiate": true, "ntlm": true,
+	"dpop": true, "hawk": true, "mac": true, "aws4-hmac-sha256": true, "apikey": true, "token": true, "oauth": true}
+
+// headerText finds "Authorization: value" or "Cookie: value" text (also Proxy-Authorization,
+// Set-Cookie and JSON members of those names). An Authorization value keeps its scheme word and
+// loses the rest; without a scheme it is masked when a word of it looks like a secret. A Cookie
+// value is masked when it holds name=value pairs.
+func headerText(s, low, name string, spans []span) []span {
+	for i := 0; i < len(low); {
+		j := strings.Index(low[i:], name)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(name)
+		b := j // where the header name starts
+		if name == "authorization" && strings.HasSuffix(low[:j], "proxy-") {
+			b -= len("proxy-")
+		} else if name == "cookie" && strings.HasSuffix(low[:j], "set-") {
+			b -= len("set-")
+		}
+		if b > 0 && !(isSpace(low[b-1]) || strings.IndexByte(`"'{,;`, low[b-1]) >= 0) {
+			continue
+		}
+		p := i
+		if p < len(s) && s[p] == '"' {
+			p++
+		}
+		for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+			p++
+		}
+		if p >= len(s) || (s[p] != ':' && !(s[p] == '=' && name == "authorization")) {
+			continue
+		}
+		p++
+		for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+			p++
+		}
+		if p < len(s) && s[p] == '"' {
+			p++
+		}
+		e := p
+		for e < len(s) && s[e] != '"' && s[e] != '\r' && s[e] != '\n' && s[e] != '}' {
+			e++
+		}
+		v := s[p:e]
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if name == "cookie" {
+			if strings.Contains(v, "=") {
+				spans = append(spans, span{p, e, Mask})
+			}
+			continue
+		}
+		w, rest, _ := strings.Cut(v, " ")
+		switch {
+		case IsAuthScheme(w):
+			if strings.TrimSpace(rest) != "" {
+				spans = append(spans, span{p + len(w), e, " " + Mask})
+			}
+		case anyField(v, LooksSecret):
+			spans = append(spans, span{p, e, Mask})
+		}
 		i = e
 	}
 	return spans
 }
 
-// jsonValues finds "key" : "value" (the closing quote may be missing in cut-off bodies).
-func jsonValues(s, low, key string, spans []span) []span {
-	pat := `"` + key + `"`
-	for i := 0; i < len(low); {
-		j := strings.Index(low[i:], pat)
+func anyField(v string, f func(string) bool) bool {
+	for _, w := range strings.Fields(v) {
+		if f(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// userInfo finds the user info of URLs (scheme://user:password@host) and masks it.
+func userInfo(s string, spans []span) []span {
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], "://")
 		if j < 0 {
 			break
 		}
-		j += i
-		i = j + len(pat)
-		p := i
-		for p < len(s) && isSpace(s[p]) {
-			p++
-		}
-		if p >= len(s) || s[p] != ':' {
-			continue
-		}
-		p++
-		for p < len(s) && isSpace(s[p]) {
-			p++
-		}
-		if p >= len(s) || s[p] != '"' {
-			continue
-		}
-		e := p + 1
-		for e < len(s) && s[e] != '"' {
-			if s[e] == '\\' {
-				e++
-			}
+		p := i + j + 3
+		i = p
+		e := p
+		for e < len(s) && !isSpace(s[e]) && strings.IndexByte(`/?#"'<>\`, s[e]) < 0 {
 			e++
 		}
-		if e < len(s) {
-			e++ // closing quote
-		} else {
-			e = len(s)
+		if at := strings.LastIndexByte(s[p:e], '@'); at > 0 && s[p:p+at] != Mask {
+			spans = append(spans, span{p, p + at, Mask})
 		}
-		spans = append(spans, span{p, e, `"` + Mask + `"`})
-		// Resume right after the key, not the value: in broken JSON a value's closing quote can
-		// open the next key.
+		i = e
 	}
 	return spans
+}
+
+// LooksSecret judges the value of a "name: value" text: a secret is a token-like string, not a
+// count, a date, a word or words joined by -_./ ("3", "expected", "invalid_grant",
+// "us-core-patient"). Letters with digits (hunter2, tokens), symbols (P@ss!), long runs of
+// letters (opaque tokens) and mixed-case runs (base64) are secrets; a value with brackets is
+// prose ("error(s)") and one with '*' is already masked.
+func LooksSecret(v string) bool {
+	v = strings.TrimRight(v, ".,;:")
+	if len(v) < 6 {
+		return false
+	}
+	var letters, digits, seps, other int
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c >= 0x80:
+			letters++
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '-' || c == '_' || c == '.' || c == '/' || c == ':':
+			seps++
+		case c == '(' || c == ')' || c == '[' || c == ']' || c == '*':
+			return false
+		default:
+			other++
+		}
+	}
+	switch {
+	case letters > 0 && digits > 0:
+		return true
+	case letters == 0:
+		return other > 0 || len(v) >= 16
+	case other > 0:
+		return true
+	case seps > 0:
+		return len(v) >= 32
+	}
+	return len(v) >= 20 || (len(v) >= 8 && !plainWord(v))
+}
+
+// CredentialLike judges what follows Bearer or Basic: a credential has 8 or more characters and
+// is not a plain word ("Bearer tokens", "Basic information", "Basic Authentication").
+func CredentialLike(v string) bool { return len(v) >= 8 && !plainWord(v) }
+
+// plainWord: ASCII letters only, all lower case, all upper case or capitalised.
+func plainWord(v string) bool {
+	if v == "" {
+		return false
+	}
+	upperAfterFirst, lower := false, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z':
+			lower = true
+		case 'A' <= c && c <= 'Z':
+			upperAfterFirst = upperAfterFirst || i > 0
+		default:
+			return false
+		}
+	}
+	return !(upperAfterFirst && lower)
 }
 
 func isWordChar(c byte) bool {
@@ -150,8 +356,8 @@ func isTokenChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
 }
 
-// credentials finds "<word> <token>" (word at a word boundary, token of 8 or more token68
-// characters, not all lowercase letters).
+// credentials finds "<word> <token>" (word at a word boundary, token of token68 characters that
+// is CredentialLike).
 func credentials(s, low, word string, spans []span) []span {
 	for i := 0; i < len(low); {
 		j := strings.Index(low[i:], word)
@@ -174,9 +380,7 @@ func credentials(s, low, word string, spans []span) []span {
 		for e < len(s) && isTokenChar(s[e]) {
 			e++
 		}
-		// Ordinary words ("Basic information") are not credentials: require 8 or more characters
-		// with at least one that is not a lowercase letter.
-		if e-p < 8 || !strings.ContainsFunc(s[p:e], func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if !CredentialLike(s[p:e]) { // "Basic information" is not a credential
 			continue
 		}
 		for e < len(s) && s[e] == '=' {
