@@ -2,16 +2,25 @@ package validate
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/profiles"
 )
 
@@ -33,6 +42,8 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: "+strings.Join(Formats, " | "))
 	workers := fs.Int("j", runtime.GOMAXPROCS(0), "parallel validations")
 	jsonSchema := fs.Bool("json-schema", false, "check the structural rules with jsonschema/v5 and the generated R4 schema (same findings, slower)")
+	maxRes := byteSize(DefaultMaxResourceBytes)
+	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] FILE|DIR...")
 		fs.PrintDefaults()
@@ -100,7 +111,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*workers = 1
 	}
 	type job struct {
-		in  Input
+		in  cliInput
 		res chan FileResult
 	}
 	jobs := make(chan job, *workers*4)
@@ -111,13 +122,14 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.res <- validateInput(ctx, v, j.in, vo)
+				j.res <- validateCLIInput(ctx, v, j.in, vo)
 			}
 		}()
 	}
 	var readErr error
 	go func() {
-		readErr = ReadInputs(fs.Args(), func(in Input) error {
+		ir := inputReader{limit: int64(maxRes), stream: streamThreshold}
+		readErr = ir.readAll(fs.Args(), func(in cliInput) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -156,10 +168,703 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// validateCLIInput validates one input; for a streamed Bundle it puts entry issues at their
+// Bundle paths and drops what the stub resources caused.
+func validateCLIInput(ctx context.Context, v *Validator, in cliInput, vo ValidateOptions) FileResult {
+	if in.syntax != "" {
+		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: in.syntax}}}
+	}
+	if in.entry >= 0 {
+		// --profile names what the file is; an entry is judged by its own meta.profile.
+		r := validateInput(ctx, v, in.Input, ValidateOptions{IG: vo.IG})
+		for i := range r.Issues {
+			r.Issues[i].Path = entryPath(in.entry, r.ResourceType, r.Issues[i].Path)
+		}
+		return r
+	}
+	if in.shell != nil {
+		return validateShell(ctx, v, in.Path, in.shell, vo)
+	}
+	return validateInput(ctx, v, in.Input, vo)
+}
+
+// byteSize is a flag value in bytes: 1048576, 512KiB, 64MiB, 1GiB.
+type byteSize int64
+
+func (b *byteSize) String() string { return safefile.Bytes(int64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	num, mul := strings.TrimSpace(s), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mul = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || n > (1<<40)/mul {
+		return fmt.Errorf("%q is not a size such as 64MiB or 1GiB", s)
+	}
+	*b = byteSize(n * mul)
+	return nil
+}
+
 func validateInput(ctx context.Context, v *Validator, in Input, vo ValidateOptions) FileResult {
 	if in.Err != nil {
 		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: "input", Message: "input: " + in.Err.Error()}}}
 	}
 	r := v.Validate(ctx, in.Raw, vo)
 	return FileResult{Path: in.Path, ResourceType: r.ResourceType, Profiles: r.Profiles, Issues: r.Issues}
+}
+
+// Input bounds of `pacheck validate`.
+const (
+	// DefaultMaxResourceBytes bounds one resource: a JSON file, an NDJSON line, or one entry of a
+	// streamed Bundle (--max-resource-bytes).
+	DefaultMaxResourceBytes = 64 << 20
+	// StreamBundleBytes: a Bundle file larger than this (or than the resource bound, if lower) is
+	// validated entry by entry, so memory follows the largest entry, not the file.
+	StreamBundleBytes = 16 << 20
+)
+
+// streamThreshold is StreamBundleBytes; tests lower it to stream small Bundles.
+var streamThreshold int64 = StreamBundleBytes
+
+// cliInput is one unit of work: a resource, or the streamed Bundle's own elements.
+type cliInput struct {
+	Input
+	entry  int          // >= 0: the Bundle entry whose resource Raw is (issue paths are prefixed)
+	shell  *shellBundle // a streamed Bundle's own elements
+	syntax string       // non-empty: the streamed file is not valid JSON; the message
+}
+
+// inputReader reads `pacheck validate` inputs: regular files only, each resource bounded.
+type inputReader struct {
+	limit  int64
+	stream int64
+}
+
+func (ir inputReader) readAll(paths []string, fn func(cliInput) error) error {
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, ErrNoInput)
+		}
+		if !st.IsDir() {
+			if err := ir.readFile(p, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(name, ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasPrefix(name, ".") || name == "package.json" {
+				return nil
+			}
+			if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: cannot list the folder: %w", p, err)
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			if err := ir.readFile(f, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func inputErr(path string, err error) cliInput {
+	return cliInput{Input: Input{Path: path, Err: err}, entry: -1}
+}
+
+func (ir inputReader) tooLarge(path string, size int64, what string) error {
+	if size >= 0 {
+		return fmt.Errorf("%s is %d bytes, over the %s limit for %s; split it (e.g. as NDJSON) or raise --max-resource-bytes", filepath.Base(path), size, safefile.Bytes(ir.limit), what)
+	}
+	return fmt.Errorf("%s is over the %s limit for %s; split it (e.g. as NDJSON) or raise --max-resource-bytes", filepath.Base(path), safefile.Bytes(ir.limit), what)
+}
+
+func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
+	// safefile.Open refuses devices, FIFOs and sockets without blocking on them.
+	f, st, err := safefile.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fn(inputErr(path, fmt.Errorf("cannot open: %w", err)))
+	}
+	defer f.Close()
+	if strings.HasSuffix(path, ".ndjson") {
+		return ir.readNDJSON(f, path, fn)
+	}
+	if st.Size() > min(ir.stream, ir.limit) {
+		// A syntax error after resourceType (a cut-off file) is reported by the stream itself.
+		rt, _ := topResourceType(bufio.NewReaderSize(f, 64<<10))
+		if rt == "Bundle" {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return fn(inputErr(path, fmt.Errorf("cannot read: %w", err)))
+			}
+			return ir.streamBundle(f, path, st.Size(), fn)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fn(inputErr(path, fmt.Errorf("cannot read: %w", err)))
+		}
+	}
+	if st.Size() > ir.limit {
+		return fn(inputErr(path, ir.tooLarge(path, st.Size(), "one resource")))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, ir.limit+1))
+	if err != nil {
+		return fn(inputErr(path, fmt.Errorf("cannot read: %w", err)))
+	}
+	if int64(len(b)) > ir.limit {
+		return fn(inputErr(path, ir.tooLarge(path, -1, "one resource")))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fn(inputErr(path, errors.New("file is empty")))
+	}
+	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1})
+}
+
+func (ir inputReader) readNDJSON(r io.Reader, path string, fn func(cliInput) error) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	line := 0
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if int64(len(buf)+len(chunk)) > ir.limit {
+			line++
+			if e := fn(inputErr(fmt.Sprintf("%s:%d", path, line), fmt.Errorf("line is over the %s limit for one resource; raise --max-resource-bytes", safefile.Bytes(ir.limit)))); e != nil {
+				return e
+			}
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			buf = buf[:0]
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fn(inputErr(fmt.Sprintf("%s:%d", path, line+1), fmt.Errorf("cannot read: %w", err)))
+			}
+			continue
+		}
+		buf = append(buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if len(buf) > 0 || err == nil {
+			line++
+			if t := bytes.TrimSpace(buf); len(t) > 0 {
+				if e := fn(cliInput{Input: Input{Path: fmt.Sprintf("%s:%d", path, line), Raw: bytes.Clone(t)}, entry: -1}); e != nil {
+					return e
+				}
+			}
+			buf = buf[:0]
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fn(inputErr(fmt.Sprintf("%s:%d", path, line+1), fmt.Errorf("cannot read: %w", err)))
+		}
+	}
+}
+
+// streamBundle validates a large Bundle entry by entry: each entry's resource is its own input
+// (path:entry[i]); then the Bundle itself is one more input, in which each entry's resource is a
+// stub keeping what Bundle rules read (resourceType, meta.versionId). Memory follows the largest
+// entry and the stubs' bytes, not the file.
+func (ir inputReader) streamBundle(f io.Reader, path string, size int64, fn func(cliInput) error) error {
+	sc := &jsonScanner{r: bufio.NewReaderSize(f, 256<<10)}
+	sh := &shellBundle{note: fmt.Sprintf("streamed: the Bundle is %d bytes, over %s, so each entry's resource was validated on its own (results %s:entry[i]) and the Bundle's own rules in windows of %d entries; not evaluated: references between entries (their resolution and target profiles), rules across windows (fullUrl uniqueness, entry counts) and Bundle profile slices that look inside entry resources",
+		size, safefile.Bytes(min(ir.stream, ir.limit)), filepath.Base(path), shellWindow)}
+	var head bytes.Buffer
+	var fnErr error
+	err := sc.object(&head, ir.limit, func(key string) bool {
+		if key == "entry" {
+			sh.hasEntry = true
+			return true
+		}
+		return false
+	}, func(raw []byte, tooBig bool) bool {
+		i := len(sh.stubs)
+		if tooBig {
+			sh.stubs = append(sh.stubs, []byte(`{}`))
+			fnErr = fn(inputErr(fmt.Sprintf("%s:entry[%d]", path, i), fmt.Errorf("entry is over the %s limit for one resource; raise --max-resource-bytes", safefile.Bytes(ir.limit))))
+			return fnErr == nil
+		}
+		stub, res := splitEntry(raw)
+		sh.stubs = append(sh.stubs, stub)
+		if res != nil {
+			fnErr = fn(cliInput{Input: Input{Path: fmt.Sprintf("%s:entry[%d]", path, i), Raw: res}, entry: i})
+		}
+		return fnErr == nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fn(cliInput{Input: Input{Path: path}, entry: -1, syntax: "json: not valid JSON: " + err.Error()})
+	}
+	sh.head = head.Bytes()
+	return fn(cliInput{Input: Input{Path: path}, entry: -1, shell: sh})
+}
+
+// shellWindow is how many stub entries one validation of a streamed Bundle's own rules holds.
+const shellWindow = 500
+
+// shellBundle is a streamed Bundle without its entry resources.
+type shellBundle struct {
+	head     []byte   // the top-level object without its entry member
+	hasEntry bool     // the Bundle has an entry array
+	stubs    [][]byte // each entry, its resource replaced by a stub
+	note     string
+}
+
+// windows yields the Bundle as JSON with a window of entries each time. Windows after the first
+// also start with entry 0, so rules on the first entry (document, message) hold; first is the
+// index in the Bundle of the window's second entry then.
+func (sh *shellBundle) windows(yield func(raw []byte, first int, lead bool) bool) {
+	open := sh.head[:len(sh.head)-1] // without the closing brace
+	sep := ""
+	if len(bytes.TrimSpace(open)) > 1 {
+		sep = ","
+	}
+	if !sh.hasEntry {
+		yield(sh.head, 0, false)
+		return
+	}
+	for start := 0; start == 0 || start < len(sh.stubs); start += shellWindow {
+		var b bytes.Buffer
+		b.Write(open)
+		b.WriteString(sep + `"entry":[`)
+		lead := start > 0
+		if lead {
+			b.Write(sh.stubs[0])
+		}
+		for i := start; i < min(start+shellWindow, len(sh.stubs)); i++ {
+			if i > start || lead {
+				b.WriteByte(',')
+			}
+			b.Write(sh.stubs[i])
+		}
+		b.WriteString("]}")
+		if !yield(b.Bytes(), start, lead) {
+			return
+		}
+	}
+}
+
+var entryIndex = regexp.MustCompile(`^Bundle\.entry\[(\d+)\]`)
+
+// validateShell validates a streamed Bundle's own rules window by window, keeping each issue once
+// at its path in the whole Bundle and dropping those the stubs cause.
+func validateShell(ctx context.Context, v *Validator, path string, sh *shellBundle, vo ValidateOptions) FileResult {
+	out := FileResult{Path: path}
+	seen := map[string]bool{}
+	sh.windows(func(raw []byte, first int, lead bool) bool {
+		r := v.Validate(ctx, raw, vo)
+		if out.ResourceType == "" {
+			out.ResourceType, out.Profiles = r.ResourceType, r.Profiles
+		}
+		for _, is := range r.Issues {
+			if stubIssue.MatchString(is.Path) {
+				continue
+			}
+			if m := entryIndex.FindStringSubmatchIndex(is.Path); m != nil {
+				j, _ := strconv.Atoi(is.Path[m[2]:m[3]])
+				if lead {
+					if j == 0 {
+						continue // entry 0, repeated: reported with the first window
+					}
+					j--
+				}
+				is.Path = fmt.Sprintf("Bundle.entry[%d]", first+j) + is.Path[m[1]:]
+			}
+			key := string(is.Severity) + "\x00" + is.Rule + "\x00" + is.Path + "\x00" + is.Message
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out.Issues = append(out.Issues, is)
+		}
+		return ctx.Err() == nil
+	})
+	out.Issues = append(out.Issues, issue.Issue{Severity: issue.Information, Rule: "streamed", Path: "Bundle", Message: sh.note})
+	return out
+}
+
+// splitEntry returns the entry with its resource replaced by a stub, and the resource.
+func splitEntry(raw []byte) (stub, resource []byte) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return raw, nil // the Bundle validation reports what is wrong with it
+	}
+	res, ok := m["resource"]
+	if !ok {
+		return raw, nil
+	}
+	var head struct {
+		ResourceType any `json:"resourceType"`
+		Meta         *struct {
+			VersionID any `json:"versionId"`
+		} `json:"meta"`
+	}
+	if json.Unmarshal(res, &head) != nil || head.ResourceType == nil {
+		return raw, nil // not an object, or no resourceType: validated in place
+	}
+	s := map[string]any{"resourceType": head.ResourceType}
+	if head.Meta != nil && head.Meta.VersionID != nil {
+		s["meta"] = map[string]any{"versionId": head.Meta.VersionID}
+	}
+	sb, _ := json.Marshal(s)
+	m["resource"] = sb
+	stub, err := json.Marshal(m)
+	if err != nil {
+		return raw, nil
+	}
+	return stub, res
+}
+
+// stubIssue matches issues inside a stub resource of a streamed Bundle: they describe the stub.
+var stubIssue = regexp.MustCompile(`^Bundle\.entry\[\d+\]\.resource\.ofType\(`)
+
+// entryPath rewrites an issue path of a standalone entry resource ("Observation.code") to the
+// path it has inside the Bundle ("Bundle.entry[3].resource.ofType(Observation).code").
+func entryPath(i int, rt, p string) string {
+	prefix := fmt.Sprintf("Bundle.entry[%d].resource.ofType(%s)", i, rt)
+	switch {
+	case rt == "":
+		return p
+	case p == "" || p == rt:
+		return prefix
+	case strings.HasPrefix(p, rt) && (p[len(rt)] == '.' || p[len(rt)] == '['):
+		return prefix + p[len(rt):]
+	case strings.HasPrefix(p, "."):
+		return prefix + p
+	}
+	return p
+}
+
+// topResourceType reads the top-level object's keys (skipping values) and returns the value of
+// resourceType, without holding more than that string.
+func topResourceType(r *bufio.Reader) (string, error) {
+	sc := &jsonScanner{r: r}
+	rt := ""
+	err := sc.object(nil, 1<<10, nil, nil, func(key string, val []byte) {
+		if key == "resourceType" {
+			var s string
+			if json.Unmarshal(val, &s) == nil {
+				rt = s
+			}
+		}
+	})
+	return rt, err
+}
+
+// jsonScanner finds the bounds of JSON values in a stream without decoding them; the validator
+// decodes (and judges) what it returns.
+type jsonScanner struct {
+	r   *bufio.Reader
+	off int64
+}
+
+var (
+	errValueTooLarge = errors.New("value too large")
+	errEOF           = errors.New("unexpected end of file")
+)
+
+func (s *jsonScanner) fail(format string, a ...any) error {
+	return fmt.Errorf("%s at byte %d", fmt.Sprintf(format, a...), s.off)
+}
+
+func (s *jsonScanner) eof() error { return fmt.Errorf("%w at byte %d", errEOF, s.off) }
+
+func (s *jsonScanner) next() (byte, error) {
+	c, err := s.r.ReadByte()
+	if err == nil {
+		s.off++
+	} else if err == io.EOF {
+		return 0, s.eof()
+	}
+	return c, err
+}
+
+func (s *jsonScanner) peek() (byte, error) {
+	for {
+		b, err := s.r.Peek(1)
+		if err != nil {
+			if err == io.EOF {
+				return 0, s.eof()
+			}
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\n', '\r':
+			s.r.ReadByte()
+			s.off++
+			continue
+		}
+		return b[0], nil
+	}
+}
+
+// value reads one JSON value into buf (when not nil) as long as it stays within limit bytes;
+// a longer value is consumed to its end and reported as errValueTooLarge.
+func (s *jsonScanner) value(buf *bytes.Buffer, limit int64) error {
+	c, err := s.peek()
+	if err != nil {
+		return err
+	}
+	var n int64
+	big := false
+	put := func(b byte) {
+		if buf == nil {
+			return // skipping: nothing is kept, so nothing to bound
+		}
+		n++
+		if n > limit {
+			big = true
+		}
+		if buf != nil && !big {
+			buf.WriteByte(b)
+		}
+	}
+	switch {
+	case c == '{' || c == '[':
+		depth := 0
+		inStr, esc := false, false
+		for {
+			b, err := s.next()
+			if err != nil {
+				return err
+			}
+			put(b)
+			switch {
+			case inStr:
+				if esc {
+					esc = false
+				} else if b == '\\' {
+					esc = true
+				} else if b == '"' {
+					inStr = false
+				}
+			case b == '"':
+				inStr = true
+			case b == '{' || b == '[':
+				depth++
+			case b == '}' || b == ']':
+				depth--
+				if depth == 0 {
+					if big {
+						return errValueTooLarge
+					}
+					return nil
+				}
+			}
+		}
+	case c == '"':
+		s.next()
+		put('"')
+		esc := false
+		for {
+			b, err := s.next()
+			if err != nil {
+				return err
+			}
+			put(b)
+			if esc {
+				esc = false
+			} else if b == '\\' {
+				esc = true
+			} else if b == '"' {
+				break
+			}
+		}
+	case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
+		for {
+			b, err := s.r.Peek(1)
+			if err != nil || strings.IndexByte(" \t\r\n,]}", b[0]) >= 0 {
+				break
+			}
+			s.r.ReadByte()
+			s.off++
+			put(b[0])
+		}
+	default:
+		return s.fail("unexpected %q", c)
+	}
+	if big {
+		return errValueTooLarge
+	}
+	return nil
+}
+
+// object reads the top-level JSON object. Members go to out (when not nil) verbatim, except a
+// key that stream(key) selects whose value is an array: each of its elements goes to element
+// instead (tooBig for one over limit), and the member is left out of out. member, when given,
+// sees every other member's key and value.
+func (s *jsonScanner) object(out *bytes.Buffer, limit int64, stream func(string) bool, element func(raw []byte, tooBig bool) bool, member ...func(key string, val []byte)) error {
+	c, err := s.peek()
+	if err != nil {
+		return err
+	}
+	if c != '{' {
+		return s.fail("expected a JSON object, found %q", c)
+	}
+	s.next()
+	w := func(b ...byte) {
+		if out != nil {
+			out.Write(b)
+		}
+	}
+	w('{')
+	first := true
+	written := 0
+	for {
+		c, err := s.peek()
+		if err != nil {
+			return err
+		}
+		if c == '}' && first {
+			s.next()
+			w('}')
+			return s.end()
+		}
+		if c != '"' {
+			return s.fail("expected a member name, found %q", c)
+		}
+		var kb bytes.Buffer
+		if err := s.value(&kb, 1<<10); err != nil {
+			if errors.Is(err, errValueTooLarge) {
+				return s.fail("member name over 1 KiB")
+			}
+			return err
+		}
+		var key string
+		if err := json.Unmarshal(kb.Bytes(), &key); err != nil {
+			return s.fail("bad member name")
+		}
+		if c, err = s.peek(); err != nil {
+			return err
+		}
+		if c != ':' {
+			return s.fail("expected ':', found %q", c)
+		}
+		s.next()
+		first = false
+		if c, err = s.peek(); err != nil {
+			return err
+		}
+		if stream != nil && stream(key) && c == '[' {
+			// The streamed member goes to element, not to out.
+			if err := s.array(limit, element); err != nil {
+				return err
+			}
+		} else {
+			if written > 0 {
+				w(',')
+			}
+			written++
+			w(kb.Bytes()...)
+			w(':')
+			var vb bytes.Buffer
+			target := &vb
+			if out == nil && key != "resourceType" {
+				target = nil // only skipping past it
+			}
+			if err := s.value(target, limit); err != nil {
+				if errors.Is(err, errValueTooLarge) {
+					return s.fail("member %q is over the %s limit", key, safefile.Bytes(limit))
+				}
+				return err
+			}
+			w(vb.Bytes()...)
+			for _, m := range member {
+				m(key, vb.Bytes())
+			}
+		}
+		if c, err = s.peek(); err != nil {
+			return err
+		}
+		s.next()
+		switch c {
+		case ',':
+		case '}':
+			w('}')
+			return s.end()
+		default:
+			return s.fail("expected ',' or '}', found %q", c)
+		}
+	}
+}
+
+func (s *jsonScanner) array(limit int64, element func([]byte, bool) bool) error {
+	s.next() // '['
+	c, err := s.peek()
+	if err != nil {
+		return err
+	}
+	if c == ']' {
+		s.next()
+		return nil
+	}
+	var vb bytes.Buffer
+	for {
+		vb.Reset()
+		err := s.value(&vb, limit)
+		tooBig := errors.Is(err, errValueTooLarge)
+		if err != nil && !tooBig {
+			return err
+		}
+		if !element(vb.Bytes(), tooBig) {
+			return errStopped
+		}
+		if c, err = s.peek(); err != nil {
+			return err
+		}
+		s.next()
+		switch c {
+		case ',':
+		case ']':
+			return nil
+		default:
+			return s.fail("expected ',' or ']', found %q", c)
+		}
+	}
+}
+
+var errStopped = errors.New("stopped")
+
+// end accepts only white space after the top-level object.
+func (s *jsonScanner) end() error {
+	_, err := s.peek()
+	if err == nil {
+		return s.fail("data after the top-level object")
+	}
+	if errors.Is(err, errEOF) {
+		return nil
+	}
+	return err
 }

@@ -4,10 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const patientOK = `{"resourceType":"Patient","id":"p1","meta":{"profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},
@@ -185,4 +192,214 @@ func padNum(n, w int) string {
 		s = append([]byte{'0'}, s...)
 	}
 	return string(s)
+}
+
+// bigBundle writes a collection Bundle of about size bytes of small Observations and returns its
+// path and entry count.
+func bigBundle(t *testing.T, dir string, size int) (string, int) {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString(`{"resourceType":"Bundle","type":"collection","entry":[`)
+	n := 0
+	for ; b.Len() < size; n++ {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"fullUrl":"urn:uuid:00000000-0000-0000-0000-%012d","resource":{"resourceType":"Observation","id":"o%d","status":"final","code":{"text":"x"},"valueString":"%s"}}`, n, n, strings.Repeat("y", 120))
+	}
+	b.WriteString(`]}`)
+	return write(t, dir, "big.json", b.String()), n
+}
+
+// TestValidateMemoryBounded: a Bundle over the streaming threshold is validated entry by entry,
+// so the heap grows by a small multiple of the file (the whole-file path needed about 10x).
+func TestValidateMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 MB input")
+	}
+	dir := t.TempDir()
+	p, n := bigBundle(t, dir, 20<<20)
+	st, _ := os.Stat(p)
+	// Warm up on a small streamed Bundle of the same shape: profiles compile once, on first use,
+	// and that one-time cost is not what this test bounds.
+	small, _ := bigBundle(t, t.TempDir(), 4<<10)
+	streamThreshold = 1 << 10
+	code, out, _ := runCLI(t, small)
+	streamThreshold = StreamBundleBytes
+	if code != 0 || !strings.Contains(out, "information streamed") {
+		t.Fatalf("warm-up: exit %d\n%s", code, out)
+	}
+	var w tailWriter
+	peak := heapPeak(func() {
+		code = RunCLI(context.Background(), []string{"-j", "2", p}, &w, io.Discard)
+	})
+	ratio := float64(peak) / float64(st.Size())
+	t.Logf("input %d MiB (%d entries); peak heap growth %d MiB = %.1fx the input (%s)", st.Size()>>20, n, peak>>20, ratio, heapLog)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, w.tail)
+	}
+	if want := fmt.Sprintf("%d files, %d valid", n+1, n+1); !strings.Contains(string(w.tail), want) {
+		t.Errorf("summary lacks %q:\n%s", want, w.tail)
+	}
+	if !w.streamed {
+		t.Error("the streamed Bundle does not say it was streamed")
+	}
+	if ratio > 6 {
+		t.Errorf("peak heap growth %.1fx the input; want under 6x", ratio)
+	}
+}
+
+// tailWriter keeps the end of the output and whether the streamed note went by, so the test's
+// own buffer does not count as the validator's memory.
+type tailWriter struct {
+	tail     []byte
+	streamed bool
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.streamed = w.streamed || bytes.Contains(p, []byte("information streamed @ Bundle"))
+	w.tail = append(w.tail, p...)
+	if len(w.tail) > 4<<10 {
+		w.tail = append([]byte(nil), w.tail[len(w.tail)-2<<10:]...)
+	}
+	return len(p), nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// heapLog describes the last heapPeak measurement.
+var heapLog string
+
+// heapPeak runs fn while sampling HeapAlloc (every millisecond) and returns the largest growth
+// over the heap before it.
+func heapPeak(fn func()) uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var livePeak uint64
+	defer func() { heapLog = fmt.Sprintf("heap before %d MiB; live heap peak %d MiB", base>>20, livePeak>>20) }()
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base && m.HeapAlloc-base > peak {
+				peak = m.HeapAlloc - base
+			}
+			metrics.Read(live)
+			if v := live[0].Value.Uint64(); v > livePeak {
+				livePeak = v
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return <-done
+}
+
+// TestCLIRefusesNonRegularAndOversize: a FIFO named *.json (in a folder or named directly), a
+// device, an oversize file, NDJSON line or Bundle entry each give one input error naming the file
+// and what to do, without blocking and without stopping the other inputs.
+func TestCLIRefusesNonRegularAndOversize(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "ok.json", patientOK)
+	big := write(t, t.TempDir(), "big.json", `{"resourceType":"Basic","code":{"text":"`+strings.Repeat("x", 3000)+`"}}`)
+	lines := write(t, t.TempDir(), "l.ndjson", `{"resourceType":"Basic","code":{"text":"`+strings.Repeat("x", 3000)+`"}}`+"\n"+`{"resourceType":"Basic","code":{"text":"y"}}`+"\n")
+	bundle := write(t, t.TempDir(), "b.json", `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Basic","code":{"text":"`+strings.Repeat("x", 3000)+`"}}},{"resource":{"resourceType":"Basic","code":{"text":"y"}}}]}`)
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"fifo in a folder", []string{dir}, []string{"pipe.json: ? INVALID", "pipe.json is a FIFO (named pipe), not a regular file", "ok.json: Patient valid"}},
+		{"fifo named", []string{fifo}, []string{"is a FIFO (named pipe), not a regular file"}},
+		{"device", []string{"/dev/zero"}, []string{"/dev/zero is a device, not a regular file"}},
+		{"oversize file", []string{"--max-resource-bytes", "2KiB", big}, []string{"big.json is 3043 bytes, over the 2 KiB limit for one resource; split it (e.g. as NDJSON) or raise --max-resource-bytes"}},
+		{"oversize line", []string{"--max-resource-bytes", "2KiB", lines}, []string{"l.ndjson:1: ? INVALID", "line is over the 2 KiB limit", "l.ndjson:2: Basic valid"}},
+		{"oversize entry", []string{"--max-resource-bytes", "2KiB", bundle}, []string{"b.json:entry[0]: ? INVALID", "entry is over the 2 KiB limit", "b.json:entry[1]: Basic valid", "information streamed @ Bundle"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, c.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (input errors)\n%s%s", code, out, errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	if code, _, errs := runCLI(t, "--max-resource-bytes", "lots", dir); code != 2 || !strings.Contains(errs, `"lots" is not a size such as 64MiB`) {
+		t.Errorf("bad --max-resource-bytes: exit %d, %q", code, errs)
+	}
+}
+
+// TestStreamedBundleMatchesWhole: streaming a Bundle (forced with a low bound) reports the same
+// issues at the same paths as validating it whole, entry issues split per entry.
+func TestStreamedBundleMatchesWhole(t *testing.T) {
+	raw := `{"resourceType":"Bundle","type":"collection","entry":[` +
+		`{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","id":"o1","meta":{"versionId":"1"}}},` +
+		`{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","gender":"x"}},` +
+		`{"fullUrl":"urn:uuid:3","request":{"method":"GET","url":"x"}}]}`
+	p := write(t, t.TempDir(), "b.json", raw)
+	issues := func(args ...string) []string {
+		code, out, errs := runCLI(t, append(args, "--format", "json", p)...)
+		if code != 1 {
+			t.Fatalf("exit %d: %s%s", code, out, errs)
+		}
+		var doc struct {
+			Files []FileResult `json:"files"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range doc.Files {
+			for _, i := range f.Issues {
+				if i.Rule != "streamed" {
+					got = append(got, string(i.Severity)+" "+i.Rule+" @ "+i.Path)
+				}
+			}
+		}
+		sort.Strings(got)
+		return got
+	}
+	whole := issues()
+	streamThreshold = 64
+	defer func() { streamThreshold = StreamBundleBytes }()
+	streamed := issues()
+	if strings.Join(whole, "\n") != strings.Join(streamed, "\n") {
+		t.Errorf("whole:\n%s\nstreamed:\n%s", strings.Join(whole, "\n"), strings.Join(streamed, "\n"))
+	}
+	if len(whole) < 4 {
+		t.Errorf("too few issues to compare: %v", whole)
+	}
+	// A cut-off streamed Bundle is a json-syntax error, not a hang or a panic.
+	write(t, filepath.Dir(p), "b.json", raw[:len(raw)-40])
+	code, out, _ := runCLI(t, p)
+	if code != 1 || !strings.Contains(out, "json-syntax") || !strings.Contains(out, "unexpected end of file at byte") {
+		t.Errorf("cut-off Bundle: exit %d\n%s", code, out)
+	}
 }
