@@ -8,8 +8,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/pacheck/pacheck/checks/evidence"
-	"github.com/pacheck/pacheck/checks/fhirhttp"
-	"github.com/pacheck/pacheck/reports"
 )
 
 // BlockedError is the error of a step many specs depend on (discovery, sign-in, token, patient
@@ -31,52 +29,42 @@ func Block(b evidence.Blocked) {
 	Fail("error: " + msg)
 }
 
-// blockedBy reports whether err is (or wraps) a *BlockedError, or is the refusal of a tripped
-// breaker (fhirhttp.ErrTargetDown): the first spec that meets the dead target reports it, every
-// later one is blocked by that spec.
+// blockedBy reports whether err is (or wraps) a *BlockedError, or whether the run's target is
+// down: once the breaker has tripped, the target never answered any request of the run, so every
+// error of the run is blocked by that one root cause.
 func blockedBy(err error) (evidence.Blocked, bool) {
+	if run := Current(); run != nil {
+		if be := run.TargetDownBlock(); be != nil {
+			return evidence.Blocked{Cause: be.Cause, Reason: be.Reason}, true
+		}
+	}
 	var be *BlockedError
 	if errors.As(err, &be) {
 		return evidence.Blocked{Cause: be.Cause, Reason: be.Reason}, true
 	}
-	if errors.Is(err, fhirhttp.ErrTargetDown) {
-		if run := Current(); run != nil {
-			b := run.targetDownCause(err)
-			if b.Cause != currentSpecID() {
-				return b, true
-			}
-		}
-	}
 	return evidence.Blocked{}, false
 }
 
-// targetDownCause returns the RootTargetDown cause, recording it first (named after the running
-// spec, or "target" outside one) when there is none yet.
-func (r *Run) targetDownCause(err error) evidence.Blocked {
+// TargetDownBlock returns the RootTargetDown root cause once the run's breaker has tripped
+// (recording it the first time), or nil while the target is not known to be down.
+func (r *Run) TargetDownBlock() *BlockedError {
 	if b, ok := r.RootCause(RootTargetDown); ok {
-		return b
+		return &BlockedError{Cause: b.Cause, Reason: b.Reason}
 	}
-	reason := err.Error()
-	if i := strings.Index(reason, "target "); i > 0 {
-		reason = reason[i:] // "target <origin> unreachable after N attempts: <cause>", without the request
+	down := r.TargetDown()
+	if down == nil {
+		return nil
 	}
-	cause := currentSpecID()
-	if cause == "" {
-		cause = "target"
-	}
-	r.SetRootCause(RootTargetDown, evidence.Blocked{Cause: cause, Reason: reason})
-	b, _ := r.RootCause(RootTargetDown)
-	return b
-}
-
-// currentSpecID is the id of the running spec ("" outside one).
-func currentSpecID() (id string) {
-	defer func() {
-		if recover() != nil {
-			id = ""
+	// "target <origin> unreachable after N attempts: <cause>": the target is the cause.
+	b := evidence.Blocked{Cause: "target", Reason: down.Error()}
+	if rest, ok := strings.CutPrefix(b.Reason, "target "); ok {
+		if origin, why, ok := strings.Cut(rest, " "); ok {
+			b = evidence.Blocked{Cause: "target " + origin, Reason: why}
 		}
-	}()
-	return reports.SpecID(CurrentSpecReport())
+	}
+	r.SetRootCause(RootTargetDown, b)
+	b, _ = r.RootCause(RootTargetDown)
+	return &BlockedError{Cause: b.Cause, Reason: b.Reason}
 }
 
 // Keys of the root causes a run records (Run.SetRootCause): the steps many specs depend on.
@@ -142,10 +130,7 @@ func (r *Run) BlockedBy(keys ...string) error {
 // of data specs name the one cause), otherwise a plain error saying what to configure. Data
 // suites end the spec with Infra(run.NoAccess(pid)).
 func (r *Run) NoAccess(patientID string) error {
-	if down := r.TargetDown(); down != nil {
-		// Infra reports the first spec that meets the dead target and blocks the rest by it.
-		return fmt.Errorf("no authorized client for patient %s: %w", patientID, down)
-	}
+	r.TargetDownBlock() // records the dead target as the root cause when the breaker has tripped
 	if err := r.BlockedBy(RootTargetDown, RootSignIn); err != nil {
 		return fmt.Errorf("no authorized client for patient %s: %w", patientID, err)
 	}

@@ -108,6 +108,9 @@ func TestDeadTargetOneRootCause(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
+	if _, blocked := blockedBy(errors.New("x")); blocked {
+		t.Fatal("a plain error is blocked with no run")
+	}
 	r := &Run{Target: "http://" + addr + "/fhir", Limits: DefaultLimits}
 	prev := Current()
 	Set(r)
@@ -137,18 +140,21 @@ func TestDeadTargetOneRootCause(t *testing.T) {
 		t.Fatal("TargetDown() = nil after every request was refused")
 	}
 	for i, err := range errs {
-		_, blocked := blockedBy(err)
 		tripped := i >= fhirhttp.DefaultBreakerThreshold
-		if err == nil || errors.Is(err, fhirhttp.ErrTargetDown) != tripped || blocked != tripped {
-			t.Errorf("request %d: err %v, blocked %v; want ErrTargetDown and blocked only after the threshold", i+1, err, blocked)
+		if err == nil || errors.Is(err, fhirhttp.ErrTargetDown) != tripped {
+			t.Errorf("request %d: err %v; want ErrTargetDown only after the threshold", i+1, err)
+		}
+		// reported now, after the trip: every error of the run is blocked by the dead target
+		if b, blocked := blockedBy(err); !blocked || b.Cause != "target http://"+addr {
+			t.Errorf("request %d: blocked %v by %q, want blocked by the target", i+1, blocked, b.Cause)
 		}
 	}
 	b, ok := r.RootCause(RootTargetDown)
-	if !ok || !strings.Contains(b.Reason, "unreachable") || strings.Contains(b.Reason, "GET ") {
-		t.Errorf("root cause %+v, want one naming the unreachable target (not the request)", b)
+	if !ok || !strings.HasPrefix(b.Reason, "unreachable after") || !strings.Contains(b.Reason, "connection refused") {
+		t.Errorf("root cause %+v, want the unreachable target with its cause", b)
 	}
-	if err := r.NoAccess("member-1"); !errors.Is(err, fhirhttp.ErrTargetDown) {
-		t.Errorf("NoAccess = %v, want it to carry the dead target", err)
+	if _, blocked := blockedBy(r.NoAccess("member-1")); !blocked {
+		t.Errorf("NoAccess = %v, want it blocked by the dead target", r.NoAccess("member-1"))
 	}
 	// the requests the breaker refuses never reach the network and are not observed
 	if o := r.Observations().Snapshot(); o.Requests != fhirhttp.DefaultBreakerThreshold || o.Failed != o.Requests {
