@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pacheck/pacheck/internal/safefile"
 )
 
 // Bundle file names.
@@ -27,14 +29,34 @@ const (
 	FileSig      = "manifest.sig" // base64 Ed25519 signature of manifest.json's bytes
 )
 
-// Limits when reading a bundle (it may come from anyone).
+// BundleLimits bound what reading a bundle may cost (it may come from anyone). Every limit is
+// checked while the archive streams, before the bytes it guards are inflated or kept.
+type BundleLimits struct {
+	Files       int   // entries in the archive
+	FileBytes   int64 // one file, inflated
+	TotalBytes  int64 // all files, inflated
+	Depth       int   // path components of a file name
+	Manifest    int64 // manifest.json (held in memory)
+	ResultsJSON int64 // results.json (decoded after verification)
+}
+
+// DefaultBundleLimits are the limits Verify and Extract use: far above any real run's
+// evidence, far below what would exhaust a machine.
+var DefaultBundleLimits = BundleLimits{
+	Files:       100_000,
+	FileBytes:   1 << 30, // 1 GiB
+	TotalBytes:  8 << 30, // 8 GiB
+	Depth:       16,
+	Manifest:    32 << 20,
+	ResultsJSON: 256 << 20,
+}
+
 const (
-	maxBundleFiles     = 100_000
-	maxBundleFileSize  = 1 << 30 // 1 GiB per file
-	maxBundleTotal     = 8 << 30 // 8 GiB uncompressed
-	maxManifestSize    = 64 << 20
-	maxResultsJSONSize = 1 << 30
-	maxTrailing        = 64 << 10 // padding after the tar end marker
+	maxTrailing = 64 << 10 // padding after the tar end marker
+	maxSigSize  = 4096
+	// tarOverhead bounds the inflated bytes that are not file data (headers, PAX records,
+	// padding) per entry: Go's tar reader caps PAX records at 1 MiB.
+	tarOverhead = 1<<20 + 2048
 )
 
 // Manifest lists every file of a bundle with its SHA-256.
@@ -94,8 +116,8 @@ func Bundle(dir, out string, signKey ed25519.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", dir, err)
 	}
-	if len(files) > maxBundleFiles {
-		return fmt.Errorf("bundle %s: %d files, more than %d", dir, len(files), maxBundleFiles)
+	if len(files) > DefaultBundleLimits.Files {
+		return fmt.Errorf("bundle %s: %d files, more than %d", dir, len(files), DefaultBundleLimits.Files)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	m := Manifest{Version: "1", Created: time.Now().UTC().Truncate(time.Second), Files: files}
@@ -184,19 +206,72 @@ func hashFile(p string) (string, int64, error) {
 
 // Verify checks a bundle: every file listed in manifest.json is present once with its size and
 // SHA-256, no unlisted file is present, and, when pub is given, manifest.sig is a valid Ed25519
-// signature of manifest.json by pub. It returns the bundled results.json. Reading is bounded
-// (file count, sizes, names: no absolute paths, "..", links or special files).
+// signature of manifest.json by pub. It returns the bundled results.json. Reading is bounded by
+// DefaultBundleLimits (entries, inflated bytes, sizes, path depth; no absolute paths, "..", links
+// or special files) while streaming, and only manifest.json is held in memory.
 func Verify(bundlePath string, pub ed25519.PublicKey) (*Results, error) {
-	return verifyBundle(bundlePath, pub, "")
+	return VerifyLimits(bundlePath, pub, "", DefaultBundleLimits)
 }
 
-// Extract verifies the bundle like Verify and writes its files into dir (which should be empty),
-// so Rerender(results, dir) can rebuild index.html with the bundled screenshots.
+// Extract verifies the bundle like Verify and writes its files into dir (absent, or an empty
+// folder), so Rerender(results, dir) can rebuild index.html with the bundled screenshots. Files
+// are written to a temporary folder beside dir and renamed to dir only once every check passed:
+// when verification fails, nothing is left.
 func Extract(bundlePath string, pub ed25519.PublicKey, dir string) (*Results, error) {
-	if dir == "" {
-		return nil, fmt.Errorf("extract %s: no target folder", bundlePath)
+	return VerifyLimits(bundlePath, pub, dir, DefaultBundleLimits)
+}
+
+// VerifyLimits is Verify (extractDir "") or Extract with explicit limits.
+func VerifyLimits(bundlePath string, pub ed25519.PublicKey, extractDir string, lim BundleLimits) (*Results, error) {
+	if extractDir == "" {
+		tmp, err := os.MkdirTemp("", "pacheck-verify-*")
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", bundlePath, err)
+		}
+		defer os.RemoveAll(tmp)
+		// Only results.json is written there, to decode it after the hashes are checked.
+		return verifyBundle(bundlePath, pub, tmp, true, lim)
 	}
-	return verifyBundle(bundlePath, pub, dir)
+	abs, err := filepath.Abs(extractDir)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", bundlePath, err)
+	}
+	if entries, err := os.ReadDir(abs); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("extract %s: %s is not empty: give a new or empty folder", bundlePath, extractDir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("extract %s: %s: %w", bundlePath, extractDir, err)
+	}
+	parent := filepath.Dir(abs)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("extract %s: %w", bundlePath, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".verifying-*")
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", bundlePath, err)
+	}
+	r, err := verifyBundle(bundlePath, pub, tmp, false, lim)
+	if err == nil {
+		err = publish(tmp, abs)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return r, nil
+}
+
+// publish moves the verified folder tmp to dir (absent or empty).
+func publish(tmp, dir string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("extract: %s: %w (give a new or empty folder)", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	return nil
 }
 
 type seenFile struct {
@@ -204,14 +279,38 @@ type seenFile struct {
 	sum  string
 }
 
-func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (*Results, error) {
+// countReader counts the bytes inflated so far and refuses more than max.
+type countReader struct {
+	r   io.Reader
+	n   int64
+	max int64
+}
+
+var errInflateLimit = errors.New("inflate limit")
+
+func (c *countReader) Read(p []byte) (int, error) {
+	if c.n >= c.max {
+		return 0, errInflateLimit
+	}
+	if int64(len(p)) > c.max-c.n {
+		p = p[:c.max-c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// verifyBundle streams the archive once. Every file is hashed; manifest.json and manifest.sig are
+// kept in memory (bounded); results.json (resultsOnly) or every file is written under dir, which
+// the caller removes unless the whole check passed.
+func verifyBundle(bundlePath string, pub ed25519.PublicKey, dir string, resultsOnly bool, lim BundleLimits) (*Results, error) {
 	fail := func(format string, a ...any) (*Results, error) {
 		return nil, fmt.Errorf("verify %s: %s", bundlePath, fmt.Sprintf(format, a...))
 	}
 	if pub != nil && len(pub) != ed25519.PublicKeySize {
 		return fail("public key has %d bytes, want %d", len(pub), ed25519.PublicKeySize)
 	}
-	f, err := os.Open(bundlePath)
+	f, _, err := safefile.Open(bundlePath)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -221,16 +320,19 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 		return fail("not a gzip file: %v", err)
 	}
 	defer gz.Close()
-	tr := tar.NewReader(gz)
+	// The inflated stream as a whole is capped too: file data plus bounded tar overhead per entry.
+	inflated := &countReader{r: gz, max: lim.TotalBytes + int64(lim.Files+1)*tarOverhead + maxTrailing}
+	tr := tar.NewReader(inflated)
 	seen := map[string]seenFile{}
-	var manifestBytes, sigBytes, resultsBytes []byte
+	var manifestBytes, sigBytes []byte
+	resultsPath := ""
 	var total int64
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			// Read the compressed stream to its end so gzip checks its CRC and length: bytes
 			// after the tar end marker, or a damaged trailer, are not silently ignored.
-			n, err := io.Copy(io.Discard, io.LimitReader(gz, maxTrailing+1))
+			n, err := io.Copy(io.Discard, io.LimitReader(inflated, maxTrailing+1))
 			if err != nil {
 				return fail("damaged archive: %v", err)
 			}
@@ -239,52 +341,61 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 			}
 			break
 		}
+		if errors.Is(err, errInflateLimit) {
+			return fail("inflates to more than %s: refused (a bundle this large is not pacheck's)", safefile.Bytes(inflated.max))
+		}
 		if err != nil {
 			return fail("damaged archive: %v", err)
 		}
-		if len(seen) >= maxBundleFiles {
-			return fail("more than %d files", maxBundleFiles)
+		if len(seen) >= lim.Files {
+			return fail("more than %d files: refused", lim.Files)
 		}
 		name := hdr.Name
 		if hdr.Typeflag != tar.TypeReg {
 			return fail("%q is not a regular file (type %q); bundles hold regular files only", name, hdr.Typeflag)
 		}
 		if !safeRel(name) {
-			return fail("unsafe file name %q", name)
+			return fail("unsafe file name %q (absolute, \"..\" or not clean)", name)
+		}
+		if d := strings.Count(name, "/") + 1; d > lim.Depth {
+			return fail("%q is %d folders deep, more than the %d allowed", name, d, lim.Depth)
 		}
 		if _, dup := seen[name]; dup {
 			return fail("%q appears twice", name)
 		}
-		if hdr.Size < 0 || hdr.Size > maxBundleFileSize {
-			return fail("%q is %d bytes, more than the %d allowed", name, hdr.Size, maxBundleFileSize)
+		if hdr.Size < 0 || hdr.Size > lim.FileBytes {
+			return fail("%q is %d bytes, more than the %s allowed", name, hdr.Size, safefile.Bytes(lim.FileBytes))
 		}
 		total += hdr.Size
-		if total > maxBundleTotal {
-			return fail("more than %d bytes uncompressed", int64(maxBundleTotal))
+		if total > lim.TotalBytes {
+			return fail("more than %s uncompressed: refused", safefile.Bytes(lim.TotalBytes))
 		}
 		var keep *[]byte
-		limit := int64(0)
+		limit := lim.FileBytes
 		switch name {
 		case FileManifest:
-			keep, limit = &manifestBytes, maxManifestSize
+			keep, limit = &manifestBytes, lim.Manifest
 		case FileSig:
-			keep, limit = &sigBytes, 4096
+			keep, limit = &sigBytes, maxSigSize
 		case FileResults:
-			keep, limit = &resultsBytes, maxResultsJSONSize
+			limit = lim.ResultsJSON
 		}
-		if keep != nil && hdr.Size > limit {
-			return fail("%q is %d bytes, more than the %d allowed", name, hdr.Size, limit)
+		if hdr.Size > limit {
+			return fail("%q is %d bytes, more than the %s allowed", name, hdr.Size, safefile.Bytes(limit))
 		}
-		var sinks []io.Writer
 		h := sha256.New()
-		sinks = append(sinks, h)
+		sinks := []io.Writer{h}
 		var buf bytes.Buffer
 		if keep != nil {
 			sinks = append(sinks, &buf)
 		}
 		var out *os.File
-		if extractDir != "" && name != FileManifest && name != FileSig {
-			dst := filepath.Join(extractDir, filepath.FromSlash(name))
+		write := name != FileManifest && name != FileSig && (!resultsOnly || name == FileResults)
+		if write {
+			dst := filepath.Join(dir, filepath.FromSlash(name))
+			if resultsOnly {
+				dst = filepath.Join(dir, FileResults)
+			}
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 				return nil, fmt.Errorf("extract: %w", err)
 			}
@@ -293,12 +404,18 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 				return nil, fmt.Errorf("extract: %w", err)
 			}
 			sinks = append(sinks, out)
+			if name == FileResults {
+				resultsPath = dst
+			}
 		}
 		n, err := io.Copy(io.MultiWriter(sinks...), io.LimitReader(tr, hdr.Size))
 		if out != nil {
 			if cerr := out.Close(); err == nil {
 				err = cerr
 			}
+		}
+		if errors.Is(err, errInflateLimit) {
+			return fail("inflates to more than %s: refused", safefile.Bytes(inflated.max))
 		}
 		if err != nil {
 			return fail("reading %q: %v", name, err)
@@ -356,10 +473,15 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, extractDir string) (
 			return fail("%q is not listed in %s", name, FileManifest)
 		}
 	}
-	if resultsBytes == nil {
+	if resultsPath == "" {
 		return fail("no %s", FileResults)
 	}
-	r, err := ReadJSON(bytes.NewReader(resultsBytes))
+	rf, err := os.Open(resultsPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer rf.Close()
+	r, err := ReadJSON(rf)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -237,5 +239,231 @@ func TestBundleRefusesSymlinks(t *testing.T) {
 	}
 	if err := Bundle(dir, filepath.Join(t.TempDir(), "b.tar.gz"), nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("Bundle with a symlink: %v", err)
+	}
+}
+
+// gzTar writes a .tar.gz whose entries stream from readers (so a test bundle can inflate to far
+// more than it occupies) and returns its path.
+func gzTar(t *testing.T, entries ...tarEntry) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "b.tar.gz")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		h := e.hdr
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if e.data != nil {
+			if _, err := io.Copy(tw, e.data); err != nil {
+				t.Fatal(err)
+			}
+			if e.short {
+				break
+			}
+		}
+	}
+	// An entry written short (its header claims more) leaves tw unclosable: the archive then
+	// ends there, as a cut-off bomb would.
+	if err := tw.Close(); err != nil && !strings.Contains(err.Error(), "missed writing") {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type tarEntry struct {
+	hdr   tar.Header
+	data  io.Reader
+	short bool // data is shorter than hdr.Size: the archive stops after it
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func reg(name string, size int64) tarEntry {
+	return tarEntry{tar.Header{Name: name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}, io.LimitReader(zeros{}, size), false}
+}
+
+// TestVerifyArchiveLimits: each limit refuses the archive with a message naming the file and
+// the limit, before the guarded bytes are inflated.
+func TestVerifyArchiveLimits(t *testing.T) {
+	small := BundleLimits{Files: 3, FileBytes: 1 << 20, TotalBytes: 2 << 20, Depth: 3, Manifest: 1 << 10, ResultsJSON: 1 << 10}
+	for _, c := range []struct {
+		name    string
+		entries []tarEntry
+		want    string
+	}{
+		{"file over its limit", []tarEntry{reg("evidence/big.bin", 2<<20)}, `"evidence/big.bin" is 2097152 bytes, more than the 1 MiB allowed`},
+		{"total over its limit", []tarEntry{reg("a", 1<<20), reg("b", 1<<20), reg("c", 1<<20)}, "more than 2 MiB uncompressed"},
+		{"too many files", []tarEntry{reg("a", 1), reg("b", 1), reg("c", 1), reg("d", 1)}, "more than 3 files"},
+		{"too deep", []tarEntry{reg("a/b/c/d", 1)}, `"a/b/c/d" is 4 folders deep, more than the 3 allowed`},
+		{"results.json bomb", []tarEntry{reg(FileResults, 4<<10)}, `"results.json" is 4096 bytes, more than the 1 KiB allowed`},
+		{"manifest bomb", []tarEntry{reg(FileManifest, 4<<10)}, `"manifest.json" is 4096 bytes, more than the 1 KiB allowed`},
+		{"zip-slip", []tarEntry{reg("../../etc/cron.d/x", 1)}, `unsafe file name "../../etc/cron.d/x"`},
+		{"absolute", []tarEntry{reg("/etc/passwd", 1)}, `unsafe file name "/etc/passwd"`},
+		{"unclean", []tarEntry{reg("a/./b", 1)}, `unsafe file name "a/./b"`},
+		{"symlink", []tarEntry{{tar.Header{Name: "l", Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink}, nil, false}}, `"l" is not a regular file`},
+		{"hard link", []tarEntry{{tar.Header{Name: "l", Linkname: "x", Typeflag: tar.TypeLink}, nil, false}}, `"l" is not a regular file`},
+		{"device", []tarEntry{{tar.Header{Name: "d", Typeflag: tar.TypeChar, Devmajor: 1, Devminor: 5}, nil, false}}, `"d" is not a regular file`},
+		{"folder", []tarEntry{{tar.Header{Name: "d/", Typeflag: tar.TypeDir, Mode: 0o755}, nil, false}}, `"d/" is not a regular file`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := gzTar(t, c.entries...)
+			out := filepath.Join(t.TempDir(), "out")
+			_, err := VerifyLimits(p, nil, out, small)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			assertNothingExtracted(t, out)
+		})
+	}
+}
+
+func assertNothingExtracted(t *testing.T, out string) {
+	t.Helper()
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s exists after a failed verification", out)
+	}
+	left, _ := os.ReadDir(filepath.Dir(out))
+	for _, e := range left {
+		if e.Name() != filepath.Base(out) {
+			t.Errorf("left behind beside --out: %s", e.Name())
+		}
+	}
+}
+
+// TestVerifyInflateBombMemory: a 64 MiB file of zeros (about 64 KiB compressed) and a 1 GiB
+// results.json header are refused, and reading costs a few MiB of heap, not the inflated size.
+func TestVerifyInflateBombMemory(t *testing.T) {
+	bomb := gzTar(t, reg("evidence/zeros.bin", 64<<20))
+	resultsBomb := gzTar(t, tarEntry{tar.Header{Name: FileResults, Mode: 0o644, Size: 1 << 30, Typeflag: tar.TypeReg}, io.LimitReader(zeros{}, 1<<20), true})
+	if st, _ := os.Stat(bomb); st.Size() > 1<<20 {
+		t.Fatalf("bomb is %d bytes compressed; the test wants a small file", st.Size())
+	}
+	for name, c := range map[string]struct{ path, want string }{
+		"unlisted zeros":     {bomb, "no manifest.json"},
+		"1 GiB results.json": {resultsBomb, `"results.json" is 1073741824 bytes, more than the 256 MiB allowed`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			peak := heapPeak(t, func() {
+				_, err := Verify(c.path, nil)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("error = %v, want it to contain %q", err, c.want)
+				}
+			})
+			t.Logf("heap growth while verifying: %d KiB", peak>>10)
+			if peak > 8<<20 {
+				t.Errorf("verifying used %d MiB of heap; want a few MiB", peak>>20)
+			}
+		})
+	}
+}
+
+// heapPeak runs fn while sampling HeapAlloc and returns the largest growth over the start.
+func heapPeak(t *testing.T, fn func()) uint64 {
+	t.Helper()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var peak uint64
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base && m.HeapAlloc-base > peak {
+				peak = m.HeapAlloc - base
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			default:
+				runtime.Gosched()
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	return <-done
+}
+
+// TestExtractTamperedLeavesNothing: a bundle with one changed byte is refused and --out is not
+// created (nor is anything left beside it); an intact one is extracted whole.
+func TestExtractTamperedLeavesNothing(t *testing.T) {
+	_, bundle, pub, _ := signedBundle(t)
+	files := readTar(t, bundle)
+	for i := range files {
+		if files[i].hdr.Name == FileHTML {
+			d := bytes.Replace(files[i].data, []byte("<html"), []byte("<HTML"), 1)
+			files[i] = tarFile{files[i].hdr, d}
+		}
+	}
+	tampered := filepath.Join(t.TempDir(), "t.tar.gz")
+	writeTar(t, tampered, files)
+	for _, existing := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "out")
+		if existing {
+			os.Mkdir(out, 0o755)
+		}
+		_, err := Extract(tampered, pub, out)
+		if err == nil || !strings.Contains(err.Error(), "the file was changed") {
+			t.Fatalf("tampered bundle: %v", err)
+		}
+		if existing {
+			if e, err := os.ReadDir(out); err != nil || len(e) != 0 {
+				t.Errorf("--out after a failed verification: %v, %v", e, err)
+			}
+			os.Remove(out)
+		}
+		assertNothingExtracted(t, out)
+	}
+	out := filepath.Join(t.TempDir(), "fresh", "out")
+	if _, err := Extract(bundle, pub, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, FileResults)); err != nil {
+		t.Errorf("intact bundle not extracted: %v", err)
+	}
+	if st, _ := os.Stat(out); st == nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("extracted folder mode: %v", st)
+	}
+	nonEmpty := t.TempDir()
+	os.WriteFile(filepath.Join(nonEmpty, "keep.txt"), []byte("mine"), 0o644)
+	if _, err := Extract(bundle, pub, nonEmpty); err == nil || !strings.Contains(err.Error(), "is not empty") {
+		t.Errorf("non-empty --out: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(nonEmpty, "keep.txt")); string(b) != "mine" {
+		t.Error("a file the user had was touched")
+	}
+}
+
+// TestVerifyRefusesNonRegularBundle: a FIFO or a device as the bundle fails at once.
+func TestVerifyRefusesNonRegularBundle(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, "/dev/zero"} {
+		if _, err := Verify(p, nil); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Verify(%s) = %v", p, err)
+		}
 	}
 }
