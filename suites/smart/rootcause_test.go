@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/suites/framework"
 )
 
@@ -132,5 +133,31 @@ func TestRefusedEndpointBlocksWithoutBrowsing(t *testing.T) {
 	}
 	if shots, _ := filepath.Glob(filepath.Join(out, "browser", "*.png")); len(shots) > 0 {
 		t.Errorf("%d screenshots taken of a refused endpoint", len(shots))
+	}
+}
+
+// TestIntermittent503StillPasses: with every 4th FHIR request answered 503 + Retry-After, the
+// client retries and every SMART spec still judges the server as on a stable day (the
+// availability itself is judged by capability/http/available, not here).
+func TestIntermittent503StillPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	var ids []string
+	for _, c := range cheap {
+		ids = append(ids, p+c)
+	}
+	res, _ := runChild(t, childJob{Variant: "faults", Faults: []string{refserver.FaultIntermittent503}, Focus: focusFor(ids)})
+	if res.PrepareErr != "" {
+		t.Errorf("prepare: %s", res.PrepareErr)
+	}
+	if len(res.Outcomes) != len(ids) {
+		t.Errorf("%d specs ran, want %d", len(res.Outcomes), len(ids))
+	}
+	for id, o := range res.Outcomes {
+		if o != "pass" {
+			t.Errorf("%s: %s under intermittent 503s: %s", id, o, firstLine(res.Failures[id]))
+		}
 	}
 }
