@@ -315,6 +315,14 @@ func verifyBundle(bundlePath string, pub ed25519.PublicKey, dir string, resultsO
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
+	return verifyStream(f, bundlePath, pub, dir, resultsOnly, lim)
+}
+
+// verifyStream is verifyBundle on the bundle's bytes; bundlePath names it in errors.
+func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir string, resultsOnly bool, lim BundleLimits) (*Results, error) {
+	fail := func(format string, a ...any) (*Results, error) {
+		return nil, fmt.Errorf("verify %s: %s", bundlePath, fmt.Sprintf(format, a...))
+	}
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return fail("not a gzip file: %v", err)
