@@ -242,11 +242,26 @@ func VerifyLimits(bundlePath string, pub ed25519.PublicKey, extractDir string, l
 		return nil, fmt.Errorf("extract %s: %s: %w", bundlePath, extractDir, err)
 	}
 	parent := filepath.Dir(abs)
+	// Folders made for dir are removed again (when still empty) if verification fails.
+	var made []string
+	for d := parent; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		made = append(made, d)
+	}
+	undo := func() {
+		for _, d := range made {
+			os.Remove(d)
+		}
+	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
+		undo()
 		return nil, fmt.Errorf("extract %s: %w", bundlePath, err)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(abs)+".verifying-*")
 	if err != nil {
+		undo()
 		return nil, fmt.Errorf("extract %s: %w", bundlePath, err)
 	}
 	r, err := verifyBundle(bundlePath, pub, tmp, false, lim)
@@ -255,6 +270,7 @@ func VerifyLimits(bundlePath string, pub ed25519.PublicKey, extractDir string, l
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
+		undo()
 		return nil, err
 	}
 	return r, nil

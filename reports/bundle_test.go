@@ -435,6 +435,14 @@ func TestExtractTamperedLeavesNothing(t *testing.T) {
 		}
 		assertNothingExtracted(t, out)
 	}
+	// Folders made for --out are removed again too.
+	base := t.TempDir()
+	if _, err := Extract(tampered, pub, filepath.Join(base, "a", "b", "out")); err == nil {
+		t.Fatal("tampered bundle extracted")
+	}
+	if e, _ := os.ReadDir(base); len(e) != 0 {
+		t.Errorf("left behind: %v", e)
+	}
 	out := filepath.Join(t.TempDir(), "fresh", "out")
 	if _, err := Extract(bundle, pub, out); err != nil {
 		t.Fatal(err)

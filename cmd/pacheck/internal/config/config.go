@@ -196,7 +196,10 @@ func Load(path string) (*File, error) {
 		if errors.As(err, &tl) {
 			return nil, fmt.Errorf("config %v; a configuration is a few KiB: check the path", err)
 		}
-		return nil, fmt.Errorf("config: cannot read it (%v); give a YAML file (see `pacheck config example`)", err)
+		if errors.Is(err, safefile.ErrNotRegular) {
+			return nil, fmt.Errorf("config: %v", err)
+		}
+		return nil, fmt.Errorf("config: cannot read it (%v)", err)
 	}
 	return Parse(path, b, os.LookupEnv)
 }

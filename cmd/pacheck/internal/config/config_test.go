@@ -113,7 +113,7 @@ func TestLoadRefusesNonRegularAndHuge(t *testing.T) {
 	big := filepath.Join(dir, "big.yaml")
 	os.WriteFile(big, []byte("target: https://x.org/fhir\n"+strings.Repeat("# padding\n", MaxFileBytes/10+1)), 0o644)
 	for _, c := range []struct{ name, path, want string }{
-		{"device", "/dev/zero", "config: cannot read it (/dev/zero is a device, not a regular file"},
+		{"device", "/dev/zero", "config: /dev/zero is a device, not a regular file; give a file"},
 		{"fifo", fifo, "fifo.yaml is a FIFO (named pipe), not a regular file"},
 		{"folder", dir, "is a folder, not a regular file"},
 		{"oversize", big, "big.yaml is 1048607 bytes, over the 1 MiB limit; a configuration is a few KiB"},
