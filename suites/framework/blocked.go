@@ -136,3 +136,12 @@ func (r *Run) NoAccess(patientID string) error {
 	}
 	return fmt.Errorf("no authorized client for patient %s: the run has no token (configure auth, or install one per patient)", patientID)
 }
+
+// PatientsBlocked is for a data spec that finds no patient id to examine: when the run's
+// sign-in failed (the launch would have named the patient) or its target is down, the
+// *BlockedError to end the spec with (Infra), so the missing patient is not reported as a skip
+// of its own; nil when the run simply has no patient configured (then skip saying so).
+func (r *Run) PatientsBlocked() error {
+	r.TargetDownBlock()
+	return r.BlockedBy(RootTargetDown, RootSignIn)
+}

@@ -39,6 +39,9 @@ func TestRootCausesAndNoAccess(t *testing.T) {
 		if !strings.Contains(err.Error(), "member-1") {
 			t.Errorf("%s: %q does not name the patient", c.name, err)
 		}
+		if pb := r.PatientsBlocked(); (pb != nil) != c.blocked {
+			t.Errorf("%s: PatientsBlocked = %v, want blocked %v", c.name, pb, c.blocked)
+		}
 		if !c.blocked && !strings.Contains(err.Error(), "configure auth") {
 			t.Errorf("%s: %q does not say what to configure", c.name, err)
 		}
