@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/reports"
 )
 
@@ -68,32 +70,66 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return ExitOK
 }
 
-// loadResults reads results.json from a file, a report folder or a bundle.
+// loadResults reads results.json from a file, a report folder or a bundle. Only regular files
+// are read (a FIFO or device fails at once), and a results.json is bounded like one in a bundle.
 func loadResults(path string) (*reports.Results, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %v", path, unwrapPathErr(err))
 	}
 	if st.IsDir() {
-		return reports.ReadResultsFile(path + "/results.json")
+		path = filepath.Join(path, reports.FileResults)
 	}
-	f, err := os.Open(path)
+	f, st, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	magic := make([]byte, 2)
-	io.ReadFull(f, magic)
-	if magic[0] == 0x1f && magic[1] == 0x8b {
+	if _, err := io.ReadFull(f, magic); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		return reports.Verify(path, nil)
 	}
-	return reports.ReadResultsFile(path)
+	limit := reports.DefaultBundleLimits.ResultsJSON
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %s limit for a results.json; is it the right file?", path, st.Size(), safefile.Bytes(limit))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r, err := reports.ReadJSON(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// readPublicKey reads an Ed25519 public key (PEM, PKIX) from a regular file of at most 1 MiB.
+func readPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := safefile.ReadFile(path, safefile.SmallLimit)
+	if err != nil {
+		return nil, fmt.Errorf("--pubkey: %v", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("--pubkey %s: not a PEM file", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("--pubkey %s: %v", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("--pubkey %s: not an Ed25519 key", path)
+	}
+	return pub, nil
 }
 
 const verifyHelp = `Usage: pacheck verify [--pubkey FILE] [--out DIR] BUNDLE
 
 Checks every file of an evidence bundle against its manifest's SHA-256 (and the Ed25519
 signature with --pubkey), then re-renders index.html offline from results.json into --out.
+Reading is bounded (entries, inflated sizes, path depth; no links, absolute paths or ".."), and
+--out is written only when every check passed: a tampered bundle leaves nothing behind.
 Exit: 0 intact, 1 tampered or signature invalid, 2 unusable input.
 
 Example:
@@ -115,31 +151,19 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var pub ed25519.PublicKey
 	if *pubPath != "" {
-		b, err := os.ReadFile(*pubPath)
-		if err != nil {
-			errorf(stderr, "verify", "--pubkey: %v", err)
-			return ExitUsage
-		}
-		blk, _ := pem.Decode(b)
-		if blk == nil {
-			errorf(stderr, "verify", "--pubkey %s: not a PEM file", *pubPath)
-			return ExitUsage
-		}
-		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-		if err != nil {
-			errorf(stderr, "verify", "--pubkey %s: %v", *pubPath, err)
-			return ExitUsage
-		}
-		var ok bool
-		if pub, ok = k.(ed25519.PublicKey); !ok {
-			errorf(stderr, "verify", "--pubkey %s: not an Ed25519 key", *pubPath)
+		var err error
+		if pub, err = readPublicKey(*pubPath); err != nil {
+			errorf(stderr, "verify", "%v", err)
 			return ExitUsage
 		}
 	}
-	if _, err := os.Stat(fs.Arg(0)); err != nil {
+	// Only a regular file: a FIFO or device fails here, at once.
+	bf, _, err := safefile.Open(fs.Arg(0))
+	if err != nil {
 		errorf(stderr, "verify", "%v", err)
 		return ExitUsage
 	}
+	bf.Close()
 	if *out != "" {
 		if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
 			errorf(stderr, "verify", "--out %s is not empty: give a new or empty folder", *out)
@@ -147,7 +171,6 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	var res *reports.Results
-	var err error
 	if *out != "" {
 		res, err = reports.Extract(fs.Arg(0), pub, *out)
 		if err == nil {
