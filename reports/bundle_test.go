@@ -475,3 +475,27 @@ func TestVerifyRefusesNonRegularBundle(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadKnownIssuesRefusals: the known-issues file is read only as a regular file of at most
+// 1 MiB (it lives here because known_diff_test.go has another owner).
+func TestLoadKnownIssuesRefusals(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "known.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, bytes.Repeat([]byte("# x\n"), 300_000), 0o644)
+	for _, c := range []struct{ name, path, want string }{
+		{"fifo", fifo, "known.yaml is a FIFO (named pipe), not a regular file"},
+		{"device", "/dev/zero", "/dev/zero is a device, not a regular file"},
+		{"oversize", big, "big.yaml is 1200000 bytes, over the 1 MiB limit; a known-issues list is a few KiB"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := LoadKnownIssues(c.path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error = %v, want one line containing %q", err, c.want)
+			}
+		})
+	}
+}

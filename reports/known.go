@@ -2,13 +2,14 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pacheck/pacheck/internal/safefile"
 )
 
 // KnownIssue is an accepted deviation: a spec whose failure is known, why, and until when.
@@ -32,23 +33,20 @@ func (k KnownIssue) ExpiresAt() (time.Time, error) {
 	return d.AddDate(0, 0, 1), nil
 }
 
-const maxKnownIssuesFile = 1 << 20
+const maxKnownIssuesFile = safefile.SmallLimit
 
 // LoadKnownIssues reads a YAML list of known issues (keys spec, reason, expires; all required).
 // Unknown keys, a missing field, a malformed date or a duplicate spec id are errors naming
 // file:line.
 func LoadKnownIssues(path string) ([]KnownIssue, error) {
-	f, err := os.Open(path)
+	// Only a regular file, at most 1 MiB: a FIFO or device fails at once.
+	data, err := safefile.ReadFile(path, maxKnownIssuesFile)
 	if err != nil {
+		var tl *safefile.TooLargeError
+		if errors.As(err, &tl) {
+			return nil, fmt.Errorf("known issues %v; a known-issues list is a few KiB: check the path", err)
+		}
 		return nil, fmt.Errorf("known issues: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKnownIssuesFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("known issues %s: %w", path, err)
-	}
-	if len(data) > maxKnownIssuesFile {
-		return nil, fmt.Errorf("known issues %s: larger than %d bytes", path, maxKnownIssuesFile)
 	}
 	return ParseKnownIssues(path, data)
 }
