@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func run(args ...string) (code int, stdout, stderr string) {
@@ -107,5 +110,52 @@ func TestRefserverListFaults(t *testing.T) {
 func TestValidateCommandWired(t *testing.T) {
 	if code, _, errOut := run("validate", "/nonexistent.json"); code != ExitUsage || errOut == "" {
 		t.Errorf("validate of a missing file: exit %d %q", code, errOut)
+	}
+}
+
+// The config keys and flags of the run's limits, allowed origins and allow_incomplete reach the
+// Run; a flag wins over the config.
+func TestResolveLimitsAndAllowIncomplete(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "pacheck.yaml")
+	os.WriteFile(cfg, []byte(`target: https://fhir.example.org/r4
+auth:
+  mode: none
+  allowed_origins: ["https://idp.example.org"]
+limits:
+  deadline: 20m
+  retries: 3
+  retry_max_wait: 5s
+  max_latency: 2s
+allow_incomplete: true
+`), 0o644)
+	for _, c := range []struct {
+		name         string
+		f            runFlags
+		wantDeadline time.Duration
+		wantAllow    bool
+	}{
+		{"config", runFlags{config: cfg}, 20 * time.Minute, true},
+		{"flag wins", runFlags{config: cfg, deadline: 5 * time.Minute}, 5 * time.Minute, true},
+		{"flags only", runFlags{target: "https://fhir.example.org/r4", auth: "none", allowIncomplete: true}, 0, true},
+		{"defaults", runFlags{target: "https://fhir.example.org/r4", auth: "none"}, 0, false},
+	} {
+		p, err := c.f.resolve(true, os.LookupEnv)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		l := p.run.Limits
+		if l.Deadline != c.wantDeadline || p.allowIncomplete != c.wantAllow {
+			t.Errorf("%s: deadline %v allow-incomplete %v, want %v %v", c.name, l.Deadline, p.allowIncomplete, c.wantDeadline, c.wantAllow)
+		}
+		if c.f.config != "" && (l.RetryAttempts != 3 || l.RetryMaxWait != 5*time.Second || l.MaxLatency != 2*time.Second ||
+			len(p.run.Auth.AllowedOrigins) != 1 || p.run.Auth.AllowedOrigins[0] != "https://idp.example.org") {
+			t.Errorf("%s: limits %+v, allowed origins %v not taken from the config", c.name, l, p.run.Auth.AllowedOrigins)
+		}
+	}
+	if _, err := (&runFlags{target: "https://x.org/fhir", deadline: -time.Second}).resolve(true, os.LookupEnv); err == nil || !strings.Contains(err.Error(), "--deadline -1s") {
+		t.Errorf("negative --deadline: %v", err)
+	}
+	if code, _, errOut := run("run", "--target", "https://x.org/fhir", "--deadline", "soon"); code != ExitUsage || !strings.Contains(errOut, `"soon" for flag -deadline`) {
+		t.Errorf("--deadline soon: exit %d %q", code, errOut)
 	}
 }

@@ -24,10 +24,12 @@ func init() {
 }
 
 const demoHelp = `Usage: pacheck demo [--out DIR] [--preset NAME] [--members N] [--fault NAME[,NAME]] [--stats]
+                    [--deadline D] [--allow-incomplete]
 
 Starts the reference Patient Access server in-process (synthetic members, SMART login and
 consent pages), runs the preset against it through headless Chromium — unattended — and writes
 the compliance report. With --fault the server breaks the named requirements, to see failures.
+Exit codes as for 'pacheck run': 0 conformant, 1 non-conformant, 3 error, 4 incomplete.
 
 Examples:
   pacheck demo
@@ -46,6 +48,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.stats, "stats", false, "print wall time, spec count and peak memory")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict")
 	fs.BoolVar(&f.verbose, "verbose", false, "print every spec")
+	fs.DurationVar(&f.deadline, "deadline", 0, "time limit of the whole run (default 2m + 2s per selected spec)")
+	fs.BoolVar(&f.allowIncomplete, "allow-incomplete", false, "exit 0 instead of 4 when the run is INCOMPLETE")
 	members := fs.Int("members", 3, "synthetic members")
 	faults := fs.String("fault", "", "comma-separated reference-server faults (pacheck refserver --list-faults)")
 	if code, ok := parse(fs, args, stderr); !ok {

@@ -216,7 +216,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
-	meta := reports.RunMeta{Target: p.run.Target, PacheckVersion: Version, Config: configMap(p), Start: start, End: time.Now()}
+	meta := reports.RunMeta{Target: p.run.Target, PacheckVersion: Version, Config: configMap(p, limit), Start: start, End: time.Now()}
 	for _, pkg := range p.run.Profiles.Packages() {
 		meta.Packages = append(meta.Packages, reports.PackageInfo{ID: pkg.ID, Version: pkg.Version, SHA256: pkg.SHA256})
 	}
@@ -382,13 +382,20 @@ func oneLine(s string) string {
 	return s
 }
 
-func configMap(p *plan) map[string]any {
+// configMap is the run's configuration as the report records it (secrets masked); deadline is
+// the whole-run limit in force (the default one when none was given).
+func configMap(p *plan, deadline time.Duration) map[string]any {
+	l := p.run.Limits
 	return reports.MaskConfig(map[string]any{
 		"target": p.run.Target, "preset": p.preset.Name, "suites": p.run.Suites, "igs": p.run.IGs,
 		"auth": map[string]any{"mode": p.file.Auth.Mode, "client_id": p.file.Auth.ClientID,
 			"client_secret": p.file.Auth.ClientSecret, "token": p.file.Auth.Token, "redirect_uri": p.file.Auth.RedirectURI,
-			"scopes": p.file.Auth.Scopes},
+			"scopes": p.file.Auth.Scopes, "allowed_origins": p.run.Auth.AllowedOrigins},
 		"patients": p.run.Patients, "label_filter": p.file.LabelFilter, "focus": p.file.Focus, "strict": p.file.Strict,
+		"allow_incomplete": p.allowIncomplete,
+		"limits": map[string]any{"deadline": deadline.String(), "request_timeout": l.RequestTimeout.String(),
+			"max_pages": l.MaxPages, "max_body_bytes": l.MaxBodyBytes, "max_redirects": l.MaxRedirects,
+			"retries": l.RetryAttempts, "retry_max_wait": l.RetryMaxWait.String(), "max_latency": l.MaxLatency.String()},
 	})
 }
 
