@@ -165,6 +165,8 @@ func TestNoRetryOnRefusedOrTimeout(t *testing.T) {
 			}
 		})
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if hits > 1 {
 		t.Errorf("silent server saw %d requests, want at most 1", hits)
 	}
