@@ -21,14 +21,44 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/pacheck/pacheck/internal/safefile"
 )
 
-// Limits that keep a hostile or corrupt package from exhausting memory.
+// Limits that keep a hostile or corrupt package from exhausting memory or time. The largest
+// official package (hl7.terminology.r4 7.0.1) inflates to 68 MB in 4,109 entries.
 const (
 	maxEntryBytes   = 64 << 20  // one file inside a package
-	maxPackageBytes = 512 << 20 // all files of one package, uncompressed
+	maxPackageBytes = 512 << 20 // all files read from one package, uncompressed
 	maxEntries      = 100_000
+	// maxInflateBytes bounds everything inflated from a .tgz, files not read included (the tar
+	// reader inflates what it skips) and bytes after the end of the archive.
+	maxInflateBytesDefault = 1 << 30
 )
+
+// maxInflateBytes is maxInflateBytesDefault; tests lower it.
+var maxInflateBytes int64 = maxInflateBytesDefault
+
+// inflateCap counts inflated bytes and fails past max.
+type inflateCap struct {
+	r   io.Reader
+	n   int64
+	max int64
+}
+
+var errInflateCap = errors.New("inflate limit reached")
+
+func (c *inflateCap) Read(p []byte) (int, error) {
+	if c.n >= c.max {
+		return 0, errInflateCap
+	}
+	if int64(len(p)) > c.max-c.n {
+		p = p[:c.max-c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // Package is one loaded FHIR package.
 type Package struct {
@@ -119,9 +149,10 @@ func Load(ref string, opts LoadOptions) (*Package, error) {
 	case err == nil && st.IsDir():
 		return LoadDir(ref, opts)
 	case err == nil:
-		f, err := os.Open(ref)
+		// Only a regular file: a FIFO or device fails here instead of blocking or reading forever.
+		f, _, err := safefile.Open(ref)
 		if err != nil {
-			return nil, fmt.Errorf("package %s: %w", ref, err)
+			return nil, fmt.Errorf("package: %w", err)
 		}
 		defer f.Close()
 		return LoadTGZ(f, ref, opts)
@@ -139,9 +170,16 @@ func Load(ref string, opts LoadOptions) (*Package, error) {
 // LoadTGZ reads a gzip'd tar FHIR package; source names it in errors.
 func LoadTGZ(r io.Reader, source string, opts LoadOptions) (*Package, error) {
 	h := sha256.New()
-	gz, err := gzip.NewReader(io.TeeReader(r, h))
+	gzr, err := gzip.NewReader(io.TeeReader(r, h))
 	if err != nil {
 		return nil, fmt.Errorf("package %s: not a gzip'd FHIR package (%v)", source, err)
+	}
+	gz := &inflateCap{r: gzr, max: maxInflateBytes}
+	capErr := func(err error) error {
+		if errors.Is(err, errInflateCap) {
+			return fmt.Errorf("package %s: inflates to more than %d bytes; not a FHIR package pacheck reads", source, maxInflateBytes)
+		}
+		return nil
 	}
 	tr := tar.NewReader(gz)
 	files := map[string][]byte{}
@@ -152,6 +190,9 @@ func LoadTGZ(r io.Reader, source string, opts LoadOptions) (*Package, error) {
 			break
 		}
 		if err != nil {
+			if e := capErr(err); e != nil {
+				return nil, e
+			}
 			return nil, fmt.Errorf("package %s: corrupt archive (%v)", source, err)
 		}
 		if n >= maxEntries {
@@ -172,12 +213,18 @@ func LoadTGZ(r io.Reader, source string, opts LoadOptions) (*Package, error) {
 		}
 		b, err := io.ReadAll(io.LimitReader(tr, maxEntryBytes+1))
 		if err != nil {
+			if e := capErr(err); e != nil {
+				return nil, e
+			}
 			return nil, fmt.Errorf("package %s: corrupt archive at %s (%v)", source, name, err)
 		}
 		files[name] = b
 	}
 	// Drain so the hash covers the whole file.
 	if _, err := io.Copy(io.Discard, gz); err != nil {
+		if e := capErr(err); e != nil {
+			return nil, e
+		}
 		return nil, fmt.Errorf("package %s: corrupt archive (%v)", source, err)
 	}
 	p, err := build(files, source, opts)
@@ -236,7 +283,8 @@ func LoadDir(dir string, opts LoadOptions) (*Package, error) {
 			if total += info.Size(); total > maxPackageBytes {
 				return fmt.Errorf("over %d bytes", maxPackageBytes)
 			}
-			b, err := os.ReadFile(filepath.Join(root, sub, e.Name()))
+			// Only regular files (a FIFO named *.json must not block), each bounded.
+			b, err := safefile.ReadFile(filepath.Join(root, sub, e.Name()), maxEntryBytes)
 			if err != nil {
 				return err
 			}

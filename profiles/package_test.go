@@ -1,10 +1,14 @@
 package profiles
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pacheck/pacheck/internal/shared"
@@ -137,6 +141,95 @@ func BenchmarkEmbeddedLoad(b *testing.B) {
 	for b.Loop() {
 		if _, err := LoadTGZ(bytes.NewReader(raw), "core", LoadOptions{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// tgz builds a package archive whose entries stream zeros of the given sizes after their data.
+func tgz(t *testing.T, entries []tgzEntry, trailing int64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		size := int64(len(e.data)) + e.zeros
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+		io.Copy(tw, io.LimitReader(zeroReader{}, e.zeros))
+	}
+	tw.Close()
+	io.Copy(gz, io.LimitReader(zeroReader{}, trailing))
+	gz.Close()
+	return buf.Bytes()
+}
+
+type tgzEntry struct {
+	name  string
+	data  []byte
+	zeros int64
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestPackageInflateLimits: what a .tgz inflates to is capped as a whole (entries that are not
+// read and bytes after the archive included), and each file read is capped; a FIFO or a device
+// given as a package, or a FIFO inside a package folder, fails at once.
+func TestPackageInflateLimits(t *testing.T) {
+	maxInflateBytes = 8 << 20
+	defer func() { maxInflateBytes = maxInflateBytesDefault }()
+	manifest := []byte(`{"name":"x.y","version":"1.0.0"}`)
+	for _, c := range []struct {
+		name     string
+		entries  []tgzEntry
+		trailing int64
+		want     string
+	}{
+		{"ok", []tgzEntry{{"package/package.json", manifest, 0}}, 0, ""},
+		{"skipped entry bomb", []tgzEntry{{"package/package.json", manifest, 0}, {"package/other/big.bin", nil, 16 << 20}}, 0, "inflates to more than 8388608 bytes"},
+		{"trailing bomb", []tgzEntry{{"package/package.json", manifest, 0}}, 16 << 20, "inflates to more than 8388608 bytes"},
+		{"file over its limit", []tgzEntry{{"package/package.json", manifest, 0}, {"package/big.json", nil, maxEntryBytes + 1}}, 0, "package/big.json is 67108865 bytes, over the 67108864-byte limit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "file over its limit" {
+				maxInflateBytes = maxInflateBytesDefault // the header alone refuses it
+				defer func() { maxInflateBytes = 8 << 20 }()
+			}
+			_, err := LoadTGZ(bytes.NewReader(tgz(t, c.entries, c.trailing)), "bomb.tgz", LoadOptions{})
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error = %v, want one line containing %q", err, c.want)
+			}
+		})
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "p.tgz")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkgDir := t.TempDir()
+	os.WriteFile(filepath.Join(pkgDir, "package.json"), manifest, 0o644)
+	if err := syscall.Mkfifo(filepath.Join(pkgDir, "StructureDefinition-x.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{
+		fifo:        "p.tgz is a FIFO (named pipe), not a regular file",
+		"/dev/zero": "/dev/zero is a device, not a regular file",
+		pkgDir:      "StructureDefinition-x.json is a FIFO (named pipe), not a regular file",
+	} {
+		if _, err := Load(ref, LoadOptions{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%s) = %v, want %q", ref, err, want)
 		}
 	}
 }
