@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
@@ -452,4 +453,54 @@ func TestIncompleteOneMemberNoConfidentialClient(t *testing.T) {
 		t.Error("smart.token.patient-context listed although token/patient-context passed")
 	}
 	t.Logf("smart.authorize.consent listed: %v (consent-decline shares it with scope-granted)", got["smart.authorize.consent"].Requirement != "")
+}
+
+// In the browser, the specs one root cause blocked share one row that expands to them, and a
+// failed spec marks its requirements broken or not judged.
+func TestHTMLRootCauseRowInChromium(t *testing.T) {
+	ctx, ev := newBrowser(t)
+	b := evidence.Blocked{Cause: "smart/launch/standalone", Reason: "the login page <b>did not</b> accept the member"}
+	specs := []vspec{
+		{id: "fail", outcome: Fail, reqs: []string{"t.a", "t.b", "t.c"}, broken: []string{"t.b"}, reason: "x: expected 1, got 2"},
+		{id: "pass", outcome: Pass, reqs: []string{"t.a"}},
+	}
+	for i := range 300 {
+		specs = append(specs, vspec{id: fmt.Sprintf("blocked %03d", i), outcome: Error, reqs: []string{"t.d"}, reason: "error: blocked", blocked: &b})
+	}
+	r := verdictResults(t, verdictCatalogue(t), specs...)
+	dir := t.TempDir()
+	if err := WriteAll(dir, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := do(ctx, 30*time.Second, chromedp.Navigate("file://"+dir+"/"+FileHTML), chromedp.WaitVisible(chromedp.CSS(`#spec-list details.rcgroup`))); err != nil {
+		t.Fatalf("load report: %v", err)
+	}
+	rows, err := run(ctx, 10*time.Second, chromedp.Evaluate[int](`document.querySelectorAll('#spec-list > details').length`))
+	if err != nil || rows != 3 {
+		t.Errorf("%d top-level rows (%v), want 3: two specs and one root cause", rows, err)
+	}
+	sum, err := run(ctx, 10*time.Second, chromedp.Text(chromedp.CSS(`#spec-list details.rcgroup > summary`)))
+	if err != nil || !strings.Contains(sum, "blocked by smart/launch/standalone") || !strings.Contains(sum, "300 specs") {
+		t.Errorf("root-cause row %q (%v)", sum, err)
+	}
+	if err := do(ctx, 30*time.Second, chromedp.Click(chromedp.CSS(`#spec-list details.rcgroup > summary`)), chromedp.WaitVisible(chromedp.CSS(`.rc-list details.spec`))); err != nil {
+		t.Fatalf("open root-cause row: %v", err)
+	}
+	if n, err := countSpecs(ctx); err != nil || n != 302 {
+		t.Errorf("%d spec rows after opening the root cause (%v), want 302", n, err)
+	}
+	if err := do(ctx, 30*time.Second, chromedp.Click(chromedp.CSS(`#spec-list > details.o-fail > summary`)), chromedp.WaitVisible(chromedp.CSS(`#spec-list > details.o-fail .req`))); err != nil {
+		t.Fatalf("open failed spec: %v", err)
+	}
+	marks, err := run(ctx, 10*time.Second, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#spec-list > details.o-fail .req')).map(e => e.textContent.split(' (')[0])`))
+	if want := []string{"not judged t.a", "broken t.b", "not judged t.c"}; err != nil || !reflect.DeepEqual(marks, want) {
+		t.Errorf("requirement marks %q (%v), want %q", marks, err, want)
+	}
+	banner, err := run(ctx, 10*time.Second, chromedp.Text(chromedp.CSS(`#verdict-text`)))
+	if err != nil || banner != "NON-CONFORMANT" {
+		t.Errorf("banner %q (%v)", banner, err)
+	}
+	if d, c, _ := ev.snapshot(); len(d) > 0 || len(c) > 0 {
+		t.Errorf("dialogs %q, console %q", d, c)
+	}
 }
