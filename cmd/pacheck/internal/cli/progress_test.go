@@ -189,6 +189,7 @@ func TestPrintVerdictIncompleteAndRootCauses(t *testing.T) {
 		{"allowed", ExitOK, false, []string{"INCOMPLETE: 715 specs", "(exit 0: incomplete allowed)", "root cause: "}, nil},
 		{"quiet", ExitIncomplete, true, []string{"INCOMPLETE: 715 specs"}, []string{"root cause", "did not run"}},
 	} {
+		res.Run.Errors = nil
 		var out bytes.Buffer
 		printVerdict(&out, res, c.code, c.quiet)
 		got := out.String()
@@ -237,5 +238,27 @@ func TestProgressCountsSpecsNotRun(t *testing.T) {
 	}
 	if p.notRun != 300 || p.failed != 0 {
 		t.Errorf("notRun %d failed %d, want 300 and 0", p.notRun, p.failed)
+	}
+}
+
+// An ERROR run prints its run errors (bounded, escaped) and not the list of requirements it missed.
+func TestPrintVerdictRunErrors(t *testing.T) {
+	res := &reports.Results{Verdict: reports.VerdictError, Counts: reports.Counts{Total: 2, Pass: 1, Skip: 1},
+		Incomplete: []reports.Missing{{Requirement: "uscore.read", Status: "skip", Reason: "not run: Suite Timeout Elapsed"}}}
+	res.Run.Errors = []string{"known issue for \"x\" expired on 2026-01-01 (k.yaml:3)", "Interrupted by User\x1b[2J"}
+	for i := 0; i < 10; i++ {
+		res.Run.Errors = append(res.Run.Errors, fmt.Sprintf("suite node %d failed", i))
+	}
+	var out bytes.Buffer
+	printVerdict(&out, res, ExitEnvError, false)
+	got := out.String()
+	for _, want := range []string{"ERROR: 2 specs", "run error: known issue for \"x\" expired on 2026-01-01 (k.yaml:3)\n",
+		`run error: Interrupted by User\x1b[2J`, "… and 7 more run errors"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "did not run") || strings.Contains(got, "\x1b[") {
+		t.Errorf("an ERROR run lists missing requirements or prints an escape sequence:\n%s", got)
 	}
 }

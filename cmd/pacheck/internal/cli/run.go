@@ -248,10 +248,8 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		return ExitUsage
 	}
 	if err := kr.Err(); err != nil {
+		// an expired entry is a run error: the verdict is ERROR, exit 3, until it is fixed or renewed
 		fmt.Fprintf(stderr, "pacheck run: %s\n", termSafe(err.Error(), false))
-		if code == ExitOK || code == ExitIncomplete {
-			code = ExitNonConf
-		}
 	}
 	printVerdict(stdout, res, code, f.quiet)
 	if !f.quiet {
@@ -319,6 +317,9 @@ func exitCode(r *reports.Results, strict, allowIncomplete bool) int {
 	return ExitOK
 }
 
+// maxRunErrors bounds the run errors printed after the verdict.
+const maxRunErrors = 5
+
 // maxListed bounds the requirements and root causes printed after the verdict; the report has all.
 const maxListed = 20
 
@@ -335,6 +336,13 @@ func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
 	fmt.Fprintln(w, line)
 	if quiet {
 		return
+	}
+	for i, e := range res.Run.Errors {
+		if i == maxRunErrors {
+			fmt.Fprintf(w, "… and %d more run errors (see the report)\n", len(res.Run.Errors)-maxRunErrors)
+			break
+		}
+		fmt.Fprintln(w, termSafe("run error: "+oneLine(e), false))
 	}
 	if n := len(res.Incomplete); n > 0 && res.Verdict == reports.VerdictIncomplete {
 		fmt.Fprintf(w, "%d selected SHALL %s did not run:\n", n, plural(n, "requirement", "requirements"))
