@@ -94,8 +94,9 @@ type groupRow struct {
 
 // cfrRows totals the requirements per regulation citation, sorted by citation, and lists the
 // untested requirements. A citation's status is its specs' worst outcome, except that a
-// citation whose specs all passed is "partial" when a requirement citing it is untested or a spec
-// skipped: an auditor must not read "pass" for a paragraph that was only partly tested.
+// citation whose specs all passed is "partial" when a requirement citing it is untested or not
+// judged, or a spec skipped: an auditor must not read "pass" for a paragraph that was only partly
+// tested.
 func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo) {
 	byCFR := map[string]*cfrRow{}
 	for _, q := range reqs {
@@ -108,6 +109,9 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 			row.Reqs = append(row.Reqs, q)
 			if q.Counts.Total == 0 {
 				row.Untested++
+			}
+			if q.Status == StatusNotJudged {
+				row.NotJudged++
 			}
 			row.Counts.Total += q.Counts.Total
 			row.Counts.Pass += q.Counts.Pass
@@ -123,7 +127,7 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 	}
 	for _, row := range byCFR {
 		row.Status = requirementStatus(row.Counts)
-		if row.Status == string(Pass) && (row.Untested > 0 || row.Counts.Skip > 0) {
+		if row.Status == string(Pass) && (row.Untested > 0 || row.Counts.Skip > 0 || row.NotJudged > 0) {
 			row.Status = StatusPartial
 		}
 		rows = append(rows, *row)
@@ -137,11 +141,12 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 const StatusPartial = "partial"
 
 type cfrRow struct {
-	Citation string
-	Reqs     []RequirementInfo
-	Counts   Counts
-	Untested int
-	Status   string
+	Citation  string
+	Reqs      []RequirementInfo
+	Counts    Counts
+	Untested  int
+	NotJudged int // requirements whose only specs failed on other requirements
+	Status    string
 }
 
 type jsSpec struct {

@@ -419,8 +419,15 @@ func TestCFRRowsPartial(t *testing.T) {
 		req("c", Counts{Total: 2, Pass: 1, Skip: 1}, "P-with-skip"),
 		req("d", Counts{Total: 1, Fail: 1}, "P-with-fail"),
 		req("e", Counts{}, "P-only-untested"),
+		req("a2", Counts{Total: 1, Pass: 1}, "P-with-not-judged"),
+		func() RequirementInfo {
+			q := req("f", Counts{Total: 1, NotJudged: 1}, "P-with-not-judged")
+			q.Status = StatusNotJudged
+			return q
+		}(),
 	})
-	want := map[string]string{"P-all-pass": "pass", "P-with-untested": "partial", "P-with-skip": "partial", "P-with-fail": "fail", "P-only-untested": "untested"}
+	want := map[string]string{"P-all-pass": "pass", "P-with-untested": "partial", "P-with-skip": "partial", "P-with-fail": "fail", "P-only-untested": "untested",
+		"P-with-not-judged": "partial"}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
 	}
