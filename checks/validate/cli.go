@@ -402,20 +402,22 @@ func (ir inputReader) streamBundle(f io.Reader, path string, size int64, fn func
 	var head bytes.Buffer
 	var fnErr error
 	err := sc.object(&head, ir.limit, func(key string) bool {
-		if key == "entry" {
+		// A second "entry" stays in head, so the windows carry the duplicate key and the
+		// validator reports it as it would for the whole file.
+		if key == "entry" && !sh.hasEntry {
 			sh.hasEntry = true
 			return true
 		}
 		return false
 	}, func(raw []byte, tooBig bool) bool {
-		i := len(sh.stubs)
+		i := sh.count()
 		if tooBig {
-			sh.stubs = append(sh.stubs, []byte(`{}`))
+			sh.add([]byte(`{}`))
 			fnErr = fn(inputErr(fmt.Sprintf("%s:entry[%d]", path, i), fmt.Errorf("entry is over the %s limit for one resource; raise --max-resource-bytes", safefile.Bytes(ir.limit))))
 			return fnErr == nil
 		}
 		stub, res := splitEntry(raw)
-		sh.stubs = append(sh.stubs, stub)
+		sh.add(stub)
 		if res != nil {
 			fnErr = fn(cliInput{Input: Input{Path: fmt.Sprintf("%s:entry[%d]", path, i), Raw: res}, entry: i})
 		}
@@ -436,10 +438,28 @@ const shellWindow = 500
 
 // shellBundle is a streamed Bundle without its entry resources.
 type shellBundle struct {
-	head     []byte   // the top-level object without its entry member
-	hasEntry bool     // the Bundle has an entry array
-	stubs    [][]byte // each entry, its resource replaced by a stub
-	note     string
+	head     []byte // the top-level object without its entry member
+	hasEntry bool   // the Bundle has an entry array
+	// stubs holds each entry, its resource replaced by a stub, back to back; ends[i] is where
+	// entry i ends (one buffer, not a slice per entry: a Bundle of empty entries stays small).
+	stubs bytes.Buffer
+	ends  []int
+	note  string
+}
+
+func (sh *shellBundle) add(stub []byte) {
+	sh.stubs.Write(stub)
+	sh.ends = append(sh.ends, sh.stubs.Len())
+}
+
+func (sh *shellBundle) count() int { return len(sh.ends) }
+
+func (sh *shellBundle) stub(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = sh.ends[i-1]
+	}
+	return sh.stubs.Bytes()[start:sh.ends[i]]
 }
 
 // windows yields the Bundle as JSON with a window of entries each time. Windows after the first
@@ -455,19 +475,19 @@ func (sh *shellBundle) windows(yield func(raw []byte, first int, lead bool) bool
 		yield(sh.head, 0, false)
 		return
 	}
-	for start := 0; start == 0 || start < len(sh.stubs); start += shellWindow {
+	for start := 0; start == 0 || start < sh.count(); start += shellWindow {
 		var b bytes.Buffer
 		b.Write(open)
 		b.WriteString(sep + `"entry":[`)
 		lead := start > 0
 		if lead {
-			b.Write(sh.stubs[0])
+			b.Write(sh.stub(0))
 		}
-		for i := start; i < min(start+shellWindow, len(sh.stubs)); i++ {
+		for i := start; i < min(start+shellWindow, sh.count()); i++ {
 			if i > start || lead {
 				b.WriteByte(',')
 			}
-			b.Write(sh.stubs[i])
+			b.Write(sh.stub(i))
 		}
 		b.WriteString("]}")
 		if !yield(b.Bytes(), start, lead) {
@@ -801,6 +821,9 @@ func (s *jsonScanner) object(out *bytes.Buffer, limit int64, stream func(string)
 				return err
 			}
 			w(vb.Bytes()...)
+			if out != nil && int64(out.Len()) > limit {
+				return s.fail("the members besides the streamed one are over the %s limit", safefile.Bytes(limit))
+			}
 			for _, m := range member {
 				m(key, vb.Bytes())
 			}

@@ -403,3 +403,42 @@ func TestStreamedBundleMatchesWhole(t *testing.T) {
 		t.Errorf("cut-off Bundle: exit %d\n%s", code, out)
 	}
 }
+
+// FuzzStreamBundle: the streaming reader of large Bundles, on any bytes, ends with inputs or a
+// syntax error, never a panic or a hang, and never hands on a resource over its bound.
+func FuzzStreamBundle(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"p\"}"}},{"request":{"method":"GET","url":"x"}}],"total":2}`))
+	f.Add([]byte(`{"entry":[],"resourceType":"Bundle"}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{},{"resource":[1,2]},{"resource":{"meta":{"versionId":7}}}]}  `))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Basic","x":"` + strings.Repeat("y", 300) + `"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"a":[[[[["\\\""]]]]]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ir := inputReader{limit: 256, stream: 0}
+		var shell *shellBundle
+		n := 0
+		err := ir.streamBundle(bytes.NewReader(data), "f.json", int64(len(data)), func(in cliInput) error {
+			n++
+			if int64(len(in.Raw)) > ir.limit {
+				t.Fatalf("input of %d bytes over the %d bound", len(in.Raw), ir.limit)
+			}
+			if in.shell != nil {
+				shell = in.shell
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("streamBundle returned %v; problems are inputs", err)
+		}
+		if n == 0 {
+			t.Fatal("no input at all")
+		}
+		if shell != nil {
+			shell.windows(func(raw []byte, first int, lead bool) bool {
+				if !json.Valid(raw) && json.Valid(data) {
+					t.Fatalf("valid Bundle, invalid window %q", raw)
+				}
+				return true
+			})
+		}
+	})
+}

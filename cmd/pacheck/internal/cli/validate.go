@@ -13,11 +13,15 @@ func init() {
 }
 
 const validateHelp = `Usage: pacheck validate [--profile URL[|version]]... [--ig id#version]... [--package FILE|DIR]...
-                        [--format text|json|operationoutcome] [-j N] FILE|DIR...
+                        [--format text|json|operationoutcome] [-j N] [--max-resource-bytes SIZE] FILE|DIR...
 
 Validates JSON resources, Bundles and NDJSON (folders are searched) against the profiles they
 claim in meta.profile and those given with --profile, using the IG packages embedded in pacheck
 (plus --package). --ig sets the package context in which profiles resolve.
+Only regular files are read (a FIFO or device is an input error, never a wait). One resource (a
+JSON file, an NDJSON line, an entry of a large Bundle) may be up to --max-resource-bytes (64MiB).
+A Bundle over 16 MiB is validated entry by entry (results FILE:entry[i]) so memory follows the
+largest entry, not the file; its note says which cross-entry rules that leaves out.
 Exit: 0 no errors, 1 errors found, 2 unusable input or flags.
 
 Examples:
