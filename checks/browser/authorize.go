@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -83,6 +84,32 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	}
 	ru.Fragment = ""
 	prefix := ru.String()
+	// Vet the authorization endpoint before anything is opened: a file:, data: or plain-http
+	// (for an https target) endpoint never reaches the browser.
+	au, err := vetAuthorizeURL(authorizeURL, b.opts.Target)
+	if err != nil {
+		res := &Result{}
+		e := evidence.Entry{Kind: evidence.KindBrowserStep, Title: "authorization endpoint refused", Text: err.Error()}
+		res.Evidence = append(res.Evidence, e)
+		if b.opts.Recorder != nil {
+			b.opts.Recorder(e)
+		}
+		return res, err
+	}
+	if au.String() != authorizeURL {
+		authorizeURL = au.String() // userinfo dropped
+	}
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return nil, errors.New("browser: the browser was closed (Close was called, e.g. on an interrupt)")
+	}
+	extra := b.origins
+	if t, err := url.Parse(b.opts.Target); err == nil && originOf(t) != "" {
+		extra = append([]string{originOf(t)}, extra...)
+	}
+	pol := newPolicy(au, ru, extra)
 
 	tabCtx, tabCancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	// Closing the tab and its browser context takes a while; the result does not wait for it
@@ -93,27 +120,53 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 		deadline = d
 	}
 	r := &run{b: b, ctx: ctx, tab: tabCtx, deadline: deadline, creds: creds, res: &Result{},
-		captured: make(chan struct{}), prefix: prefix}
+		captured: make(chan struct{}), aborted: make(chan struct{}), prefix: prefix, pol: pol}
 	if creds.Password != "" {
 		r.secrets = append(r.secrets, creds.Password)
 	}
+	// Steps derive from base, which an abort (a blocked navigation, a dialog flood) cancels.
+	r.base, r.baseCancel = context.WithCancel(tabCtx)
+	defer r.baseCancel()
 
 	// The first calls on the tab carry no deadline: a deadline there would end the tab.
 	if err := chromedp.Listen(tabCtx, r.onEvent); err != nil {
 		return nil, fmt.Errorf("browser: opening a tab: %w", err)
 	}
-	pattern := globEscape(prefix) + "*"
-	if _, err := chromedp.Call(tabCtx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-		{URLPattern: pattern, RequestStage: fetch.RequestStageRequest}}}); err != nil {
+	if c := chromedp.FromContext(tabCtx); c != nil && c.Target != nil {
+		r.mainFrame = cdp.FrameID(c.Target.TargetID) // a page's main frame has the target's id
+	}
+	// Intercept the redirect (captured, never sent), every document (page or frame) request, which
+	// the policy allows or blocks, and every request for a scheme a page must not load.
+	patterns := []*fetch.RequestPattern{
+		{URLPattern: globEscape(prefix) + "*", RequestStage: fetch.RequestStageRequest},
+		{URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest},
+	}
+	for _, scheme := range blockedSchemes {
+		patterns = append(patterns, &fetch.RequestPattern{URLPattern: scheme + ":*", RequestStage: fetch.RequestStageRequest})
+	}
+	if _, err := chromedp.Call(tabCtx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
 		return nil, fmt.Errorf("browser: enabling request interception: %w", err)
 	}
-	return r.flow(authorizeURL, steps)
+	res, err := r.flow(authorizeURL, steps)
+	r.drain()
+	return res, err
 }
 
+// blockedSchemes are the non-http(s) schemes whose requests are intercepted and failed, whatever
+// the resource (data: needs no network and is left to Chromium, which refuses data: pages opened
+// by a page; blob: content is made by the page itself).
+var blockedSchemes = []string{"file", "filesystem", "chrome", "chrome-extension", "chrome-untrusted", "devtools", "view-source", "ftp"}
+
 type run struct {
-	b        *Browser
-	ctx      context.Context // caller's
-	tab      context.Context
+	b          *Browser
+	ctx        context.Context // caller's
+	tab        context.Context
+	base       context.Context // child of tab that abort cancels; steps derive from it
+	baseCancel context.CancelFunc
+	pol        *policy
+	mainFrame  cdp.FrameID
+	limit      string // the time limit of the last step context, for error messages
+
 	deadline time.Time
 	creds    Credentials
 	res      *Result
@@ -127,38 +180,149 @@ type run struct {
 	lastShot *evidence.File
 	pageShot bool // a screenshot of the current page was taken
 	pageURL  string
+
+	mu          sync.Mutex // guards the fields below, written by event goroutines
+	aborted     chan struct{}
+	abortErr    error
+	dialogs     int
+	firstDialog string
+	blockedN    int
+	async       []evidence.Entry // evidence from event goroutines; drained by the flow goroutine
+	shotRefused bool
 }
 
 // onEvent runs on chromedp's reader goroutine: never block, act in a goroutine.
 func (r *run) onEvent(ev any) {
-	e, ok := ev.(*fetch.EventRequestPaused)
-	if !ok {
+	switch e := ev.(type) {
+	case *fetch.EventRequestPaused:
+		go r.onPaused(e)
+	case *page.EventJavascriptDialogOpening:
+		go r.onDialog(e)
+	}
+}
+
+func (r *run) onPaused(e *fetch.EventRequestPaused) {
+	u := e.Request.URL + e.Request.URLFragment
+	if r.isRedirect(u) {
+		r.capMu.Lock()
+		if r.capURL == "" {
+			r.capURL = u
+			if e.Request.Method == "POST" {
+				var b strings.Builder
+				for _, p := range e.Request.PostDataEntries {
+					b.Write(p.Bytes)
+				}
+				r.capPost = b.String()
+				if r.capPost == "" {
+					r.capPost = "\x00" // POST without readable body
+				}
+			}
+			close(r.captured)
+		}
+		r.capMu.Unlock()
+		_, _ = chromedp.Call(r.tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonAborted})
 		return
 	}
-	go func() {
-		u := e.Request.URL + e.Request.URLFragment
-		if r.isRedirect(u) {
-			r.capMu.Lock()
-			if r.capURL == "" {
-				r.capURL = u
-				if e.Request.Method == "POST" {
-					var b strings.Builder
-					for _, p := range e.Request.PostDataEntries {
-						b.Write(p.Bytes)
-					}
-					r.capPost = b.String()
-					if r.capPost == "" {
-						r.capPost = "\x00" // POST without readable body
-					}
-				}
-				close(r.captured)
-			}
-			r.capMu.Unlock()
-			_, _ = chromedp.Call(r.tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonAborted})
-			return
-		}
+	pe := r.pol.check(u)
+	if pe == nil || (e.ResourceType != network.ResourceTypeDocument && isHTTP(u)) {
+		// An allowed page, or a subresource of one (matched by the redirect pattern only).
 		_, _ = chromedp.Call(r.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
-	}()
+		return
+	}
+	_, _ = chromedp.Call(r.tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+	main := e.ResourceType == network.ResourceTypeDocument && (e.FrameID == r.mainFrame || r.mainFrame == "")
+	what := "a page"
+	switch {
+	case !main && e.ResourceType == network.ResourceTypeDocument:
+		what = "a frame"
+	case !main:
+		what = fmt.Sprintf("a subresource (%s)", e.ResourceType)
+	}
+	r.mu.Lock()
+	r.blockedN++
+	if r.blockedN <= 5 {
+		r.async = append(r.async, evidence.Entry{Kind: evidence.KindBrowserStep, Title: "navigation blocked",
+			Text: fmt.Sprintf("The browser refused %s %s (%s); the request was not sent.", what, pe.URL, pe.Reason)})
+	}
+	r.mu.Unlock()
+	if main {
+		r.abort(pe)
+	}
+}
+
+// onDialog dismisses a JavaScript dialog at once (accepting beforeunload, so the sign-in's own
+// navigation goes on) and notes it; too many end the sign-in.
+func (r *run) onDialog(e *page.EventJavascriptDialogOpening) {
+	_, _ = chromedp.Call(r.tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: e.Type == page.DialogTypeBeforeunload})
+	desc := fmt.Sprintf("the page opened a JavaScript %s dialog: \"%s\"", stripControl(string(e.Type)), clip(stripControl(e.Message), 200))
+	r.mu.Lock()
+	r.dialogs++
+	n := r.dialogs
+	if n == 1 {
+		r.firstDialog = desc
+	}
+	if n <= 3 {
+		r.async = append(r.async, evidence.Entry{Kind: evidence.KindBrowserStep, Title: "JavaScript dialog dismissed",
+			Text: "page: " + redactURL(e.URL) + "\n" + desc})
+	}
+	first := r.firstDialog
+	r.mu.Unlock()
+	if n > r.b.opts.MaxDialogs {
+		r.abort(fmt.Errorf("%w: more than %d (MaxDialogs), the first: %s", ErrDialogs, r.b.opts.MaxDialogs, first))
+	}
+}
+
+// abortStep names the step of an aborted sign-in.
+func abortStep(err error) string {
+	if errors.Is(err, ErrDialogs) {
+		return "JavaScript dialogs"
+	}
+	return "navigation policy"
+}
+
+// ErrDialogs is wrapped when a sign-in ends because its pages kept opening JavaScript dialogs.
+var ErrDialogs = errors.New("the page keeps opening JavaScript dialogs")
+
+// abort ends the sign-in with err (the first reason wins): every running step is cancelled.
+func (r *run) abort(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.abortErr != nil {
+		return
+	}
+	r.abortErr = err
+	close(r.aborted)
+	if r.baseCancel != nil {
+		r.baseCancel()
+	}
+}
+
+// aborting returns the abort reason, or nil.
+func (r *run) aborting() error {
+	select {
+	case <-r.aborted:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.abortErr
+	default:
+		return nil
+	}
+}
+
+// drain moves the evidence event goroutines collected into the result (flow goroutine only).
+func (r *run) drain() {
+	r.mu.Lock()
+	pending := r.async
+	r.async = nil
+	r.mu.Unlock()
+	for _, e := range pending {
+		r.record(e)
+	}
+}
+
+func isHTTP(u string) bool {
+	l := strings.ToLower(u)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
 }
 
 func (r *run) isRedirect(u string) bool {
@@ -210,6 +374,11 @@ func (r *run) finish(u string) (*Result, error) {
 }
 
 func (r *run) evidence(e evidence.Entry) {
+	r.drain()
+	r.record(e)
+}
+
+func (r *run) record(e evidence.Entry) {
 	e.Text = r.mask(e.Text)
 	e.Title = r.mask(e.Title)
 	r.res.Evidence = append(r.res.Evidence, e)
@@ -227,24 +396,60 @@ func (r *run) mask(s string) string {
 	return fhirhttp.Redact(s)
 }
 
-// stepCtx derives a per-step context from the tab (never from the first call's context).
+// stepCtx derives a per-step context from the tab (never from the first call's context) and
+// notes which limit bounds it, for the error message.
 func (r *run) stepCtx(d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel, limit := r.boundCtx(d)
+	r.limit = limit
+	return ctx, cancel
+}
+
+// boundCtx is stepCtx without noting the limit (for helper calls inside a step).
+func (r *run) boundCtx(d time.Duration) (context.Context, context.CancelFunc, string) {
 	dl := time.Now().Add(d)
+	limit := fmt.Sprintf("the step's time limit of %s", d)
 	if dl.After(r.deadline) {
 		dl = r.deadline
+		limit = fmt.Sprintf("the sign-in's time limit of %s (Options.Timeout, or the caller's deadline when sooner)", r.b.opts.Timeout)
 	}
-	ctx, cancel := context.WithDeadline(r.tab, dl)
+	parent := r.base
+	if parent == nil {
+		parent = r.tab
+	}
+	ctx, cancel := context.WithDeadline(parent, dl)
 	stop := context.AfterFunc(r.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
+	return ctx, func() { stop(); cancel() }, limit
 }
 
 func (r *run) fail(step, selector string, err error) error {
+	limit := r.limit
+	if ab := r.aborting(); ab != nil {
+		err = ab // a blocked navigation or a dialog flood is the real cause of whatever failed
+	} else if cause := context.Cause(r.ctx); cause != nil {
+		how := "cancelled"
+		if errors.Is(cause, context.DeadlineExceeded) {
+			how = "its deadline passed"
+		}
+		err = fmt.Errorf("the caller ended the sign-in (%s): %w", how, cause)
+	} else if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "within") {
+		err = fmt.Errorf("%s ran out: %w", limit, err)
+	}
+	r.mu.Lock()
+	dialogs, first := r.dialogs, r.firstDialog
+	r.mu.Unlock()
+	if dialogs > 0 && !errors.Is(err, ErrDialogs) {
+		err = fmt.Errorf("%w (meanwhile %s; %d dialog(s) in all, each dismissed)", err, first, dialogs)
+	}
 	r.screenshot("failed " + step)
 	me := &maskedErr{msg: r.mask(err.Error())}
-	for _, cause := range []error{context.DeadlineExceeded, context.Canceled, ErrNoProgress, ErrNoControls} {
+	for _, cause := range []error{context.DeadlineExceeded, context.Canceled, ErrNoProgress, ErrNoControls, ErrDialogs, ErrBlocked} {
 		if errors.Is(err, cause) {
 			me.cause = cause
 		}
+	}
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		me.cause = pe // redacted already; keeps errors.As and errors.Is(err, ErrBlocked)
 	}
 	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: me, Screenshot: r.lastShot, PageText: r.pageText()}
 	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "step failed: " + step, Text: se.Error(), Screenshot: r.lastShot})
@@ -262,7 +467,10 @@ func (e *maskedErr) Unwrap() error { return e.cause }
 
 // pageText returns the start of document.body.innerText, masked.
 func (r *run) pageText() string {
-	ctx, cancel := r.stepCtx(2 * time.Second)
+	if _, ok := r.pageAllowed(); !ok {
+		return "" // a page outside the allowed origins (or a local file) is never read
+	}
+	ctx, cancel, _ := r.boundCtx(2 * time.Second)
 	defer cancel()
 	txt, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.body ? document.body.innerText : "").slice(0, 500)`))
 	if err != nil {
@@ -276,7 +484,25 @@ func (r *run) screenshot(label string) *evidence.File {
 	if r.b.opts.EvidenceDir == "" {
 		return nil // nowhere to keep it: capturing would only cost time
 	}
-	ctx, cancel := r.stepCtx(5 * time.Second)
+	cur, ok := r.pageAllowed()
+	if !ok {
+		// Never photograph a page outside the allowed origins: it may show a local file or a
+		// blocked URL with a typed secret in it.
+		r.mu.Lock()
+		first := !r.shotRefused
+		r.shotRefused = true
+		r.mu.Unlock()
+		if first && cur != "" {
+			why := "it is not on an allowed origin (" + strings.Join(r.pol.origins, ", ") + ")"
+			if strings.HasPrefix(cur, "chrome-error:") {
+				why = "it is the browser's error page for a request that failed or was blocked"
+			}
+			r.record(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "no screenshot",
+				Text: "No screenshot of the page at " + redactURL(cur) + ": " + why + "."})
+		}
+		return nil
+	}
+	ctx, cancel, _ := r.boundCtx(5 * time.Second)
 	defer cancel()
 	if len(r.masked) > 0 {
 		sels, _ := json.Marshal(r.masked)
@@ -289,13 +515,50 @@ func (r *run) screenshot(label string) *evidence.File {
 		return nil
 	}
 	png := shot.Data
-	f, err := r.b.saveScreenshot(png, label, fhirhttp.Redact(r.pageURL))
+	f, err := r.b.saveScreenshot(png, label, redactURL(cur))
 	if err != nil || f == nil {
 		return nil
 	}
 	r.lastShot = f
 	r.pageShot = true
 	return f
+}
+
+// pageAllowed returns the main frame's URL as the browser knows it (not as the page's script might
+// claim) and whether it is an http(s) page on an allowed origin.
+func (r *run) pageAllowed() (string, bool) {
+	ctx, cancel, _ := r.boundCtx(2 * time.Second)
+	defer cancel()
+	tree, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil || tree.FrameTree == nil || tree.FrameTree.Frame == nil {
+		return "", false
+	}
+	f := tree.FrameTree.Frame
+	if f.UnreachableURL != "" {
+		return f.URL, false // the browser's error page for a URL that failed
+	}
+	u := f.URL + f.URLFragment
+	return u, r.pol.allowedPage(u)
+}
+
+// guardTyping refuses to type into a page that is not on an allowed origin.
+func (r *run) guardTyping() error {
+	cur, ok := r.pageAllowed()
+	if ok {
+		return nil
+	}
+	if ab := r.aborting(); ab != nil {
+		return ab
+	}
+	if cur == "" {
+		return errors.New("nothing typed: the browser could not say which page is shown")
+	}
+	pe := r.pol.check(cur)
+	if pe == nil {
+		pe = &PolicyError{URL: redactURL(cur), Reason: "the page is not an http(s) page on an allowed origin"}
+	}
+	pe.Reason = "nothing typed: " + pe.Reason
+	return pe
 }
 
 func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
@@ -311,6 +574,12 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 		if u, ok := r.waitCapture(500 * time.Millisecond); ok {
 			return r.finish(u)
 		}
+		if ab := r.aborting(); ab != nil {
+			return r.res, r.fail(abortStep(ab), "", ab)
+		}
+		if strings.Contains(navErr.Error(), "ERR_UNSAFE_REDIRECT") {
+			navErr = fmt.Errorf("%w: the server redirected the browser to a URL a page may not open (such as a file: URL); nothing was loaded from it", ErrBlocked)
+		}
 		return r.res, r.fail("navigate to the authorization endpoint", "", navErr)
 	}
 	used := map[int]bool{}
@@ -319,6 +588,9 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 		cur, err := r.waitReady()
 		if u, ok := r.takeCapture(); ok {
 			return r.finish(u)
+		}
+		if ab := r.aborting(); ab != nil {
+			return r.res, r.fail(abortStep(ab), "", ab)
 		}
 		if err != nil {
 			return r.res, r.fail("wait for the page to load", "", err)
@@ -395,6 +667,8 @@ func (r *run) waitCapture(d time.Duration) (string, bool) {
 	select {
 	case <-r.captured:
 		return r.takeCapture()
+	case <-r.aborted:
+		return r.takeCapture()
 	case <-t.C:
 		return "", false
 	}
@@ -419,6 +693,9 @@ func (r *run) waitReady() (string, error) {
 	for time.Now().Before(end) && time.Now().Before(r.deadline) {
 		if _, ok := r.takeCapture(); ok {
 			return "", nil
+		}
+		if err := r.aborting(); err != nil {
+			return "", err
 		}
 		st, err := r.state(2 * time.Second)
 		if err == nil && st.Ready == "complete" && !strings.HasPrefix(st.Href, "chrome-error:") {
@@ -455,6 +732,9 @@ func (r *run) waitProgress(prevURL, mark string) (string, bool) {
 	for time.Now().Before(end) && time.Now().Before(r.deadline) {
 		if u, ok := r.waitCapture(100 * time.Millisecond); ok {
 			return u, true
+		}
+		if r.aborting() != nil {
+			return "", false
 		}
 		st, err := r.state(time.Second)
 		if err != nil {
@@ -514,6 +794,9 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 		}
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
 			return r.fail(label, arg, fmt.Errorf("waiting for the field: %w", err))
+		}
+		if err := r.guardTyping(); err != nil {
+			return r.fail(label, arg, err)
 		}
 		typ, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+jsString(arg)+`) || {}).type || ""`))
 		if typ == "password" {

@@ -181,7 +181,13 @@ func (r *run) fill(label, sel, val string, secret bool) error {
 		r.secrets = append(r.secrets, val)
 	}
 	c := chromedp.CSS(sel)
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(c), clearField(sel), chromedp.SendKeys(c, val)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(c)); err != nil {
+		return r.fail(label, sel, err)
+	}
+	if err := r.guardTyping(); err != nil {
+		return r.fail(label, sel, err)
+	}
+	if err := chromedp.Do(ctx, clearField(sel), chromedp.SendKeys(c, val)); err != nil {
 		return r.fail(label, sel, err)
 	}
 	shown := fmt.Sprintf("%q", val)
