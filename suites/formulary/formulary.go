@@ -46,7 +46,8 @@ func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
 		Reqs: igspec.Reqs{Search: []string{"formulary.search.semantics"}, Read: []string{"formulary.read"}, Validation: []string{"formulary.profile.conformance"},
 			MustSupport: []string{"formulary.profile.must-support"}, Include: []string{"formulary.search.semantics"}},
-		Extra: links}
+		PublicAccess: Area + "-" + v + "/public-access",
+		Extra:        links}
 }
 
 func build(v string) {

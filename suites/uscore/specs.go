@@ -517,9 +517,8 @@ func specPost(pc *profileCtx, c ig.Combo) {
 				Message: fmt.Sprintf("POST %s/_search %s returned %d match(es), GET returned %d: they must return the same resources", pc.res.Type, safeQuery(q.criteria), len(b), len(a))})
 		}
 	}
-	if post != nil {
-		all = append(all, checkResult(pc, post, q.criteria, igdata.ID(q.source), "POST "+pc.res.Type+"/_search "+safeQuery(q.criteria))...)
-	}
+	// Only the equality is POST's: whether the matches meet the criteria is the GET search
+	// spec's judgement (the same search), so a search defect fails that spec's requirement once.
 	framework.ExpectConformant("POST _search", all)
 }
 

@@ -161,7 +161,8 @@ func buildProfile(pc *profileCtx) {
 		it("read", pc.ids("uscore.read.matches-search"), func() { specRead(pc) })
 	}
 	valIDs := []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"}
-	it("validation", pc.ids(valIDs...), func() { specValidation(pc) })
+	valIDs = pc.ids(valIDs...)
+	it("validation", valIDs, func() { specValidation(pc, valIDs) })
 	it("must-support", pc.ids("uscore.profile.must-support"), func() { specMustSupport(pc) })
 	if hasMSReference(pc.prof) {
 		it("references", pc.ids("uscore.reference.resolvable"), func() { specReferences(pc) })

@@ -3,6 +3,7 @@ package uscore
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
@@ -11,7 +12,13 @@ import (
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 )
 
-func specValidation(pc *profileCtx) {
+// isSlice reports whether an ElementDefinition id names a slice (Observation.category:VSCat).
+func isSlice(elementID string) bool {
+	last := elementID[strings.LastIndex(elementID, ".")+1:]
+	return strings.Contains(last, ":")
+}
+
+func specValidation(pc *profileCtx, ids []string) {
 	_, pool := needPool(pc)
 	val, err := igdata.Validator(pc.run)
 	if err != nil {
@@ -36,6 +43,11 @@ func specValidation(pc *profileCtx) {
 			// profiles' specs; structural and base-resource findings (no profile) stay.
 			if !relevant(pc, is.Profile) {
 				continue
+			}
+			if is.Rule == "cardinality" && slices.Contains(ids, "uscore.profile.slicing") && isSlice(is.ElementID) {
+				// a required slice that is missing breaks the slicing requirement ("fill the
+				// profile's required slices"), not the element cardinalities
+				is.Requirement = "uscore.profile.slicing"
 			}
 			is.Path = ref + ": " + is.Path
 			is.Message = ref + ": " + is.Message

@@ -43,6 +43,10 @@ type IG struct {
 	Version    string
 	Capability string // server CapabilityStatement canonical
 	Public     bool   // data is public: fetched and searched with no token
+	// PublicAccess is the id of the spec that judges access without a token (Public IGs): a
+	// spec whose fetch is refused 401/403 is blocked by it instead of failing its own
+	// requirement for the same refusal.
+	PublicAccess string
 	// AnyVersion takes resources claiming the profile at any version (prior authorizations
 	// claiming the 2.0.0 profile are checked against 2.1.0, the version updated for CMS-0057-F).
 	AnyVersion bool
@@ -499,6 +503,10 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	td := pc.Fetch(pc.Res.Type)
 	if td.Err != nil {
 		framework.Infra(td.Err)
+	}
+	if pc.IG.Public && pc.IG.PublicAccess != "" && td.Refused != 0 {
+		framework.Block(evidence.Blocked{Cause: pc.IG.PublicAccess,
+			Reason: fmt.Sprintf("%s without a token was refused with HTTP %d", pc.Res.Type, td.Refused)})
 	}
 	if len(td.Fail) > 0 {
 		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)

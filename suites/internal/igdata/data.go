@@ -28,6 +28,9 @@ type TypeData struct {
 	Indirect  bool                        // found only through references or _revinclude
 	Err       error                       // tool trouble: an error outcome
 	Fail      issue.List                  // server misbehaviour while fetching: a failure
+	// Refused is the status of a search answered 401 or 403 (0: none was), so a spec whose data
+	// should be public can name the spec that judges the refusal as its root cause.
+	Refused int
 }
 
 // NewTypeData starts the data of a type.
@@ -63,6 +66,9 @@ func (td *TypeData) SearchAll(ctx context.Context, c *fhirhttp.Client, pid strin
 	if err != nil {
 		td.Err = err
 		return
+	}
+	if st := pages.Pages; len(st) > 0 && (st[0].Status == 401 || st[0].Status == 403) {
+		td.Refused = st[0].Status
 	}
 	if requireOK && len(pages.Pages) > 0 && pages.Pages[0].Status != 200 {
 		td.Fail = append(td.Fail, searchStatus("GET "+typ+"?"+q.Encode(), typ, pages.Pages[0], "expected HTTP 200"))

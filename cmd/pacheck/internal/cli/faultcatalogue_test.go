@@ -1,0 +1,405 @@
+package cli
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pacheck/pacheck/checks/browser"
+	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/fixtures/refserver"
+	"github.com/pacheck/pacheck/fixtures/refserver/auth"
+	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/reports"
+)
+
+// envFaultTable names a file the fault catalogue test writes its table to (fault -> expected
+// and failed requirements), for the figures in a resolve note.
+const envFaultTable = "PACHECK_FAULT_TABLE"
+
+// envFaultOnly restricts the catalogue test to a comma-separated list of faults (while working
+// on one); the full test runs every fault.
+const envFaultOnly = "PACHECK_FAULT_ONLY"
+
+// envFaultKeep names a folder where the catalogue test keeps each run's report
+// (<fault>-<mode>), to look into a fault that is not exact.
+const envFaultKeep = "PACHECK_FAULT_KEEP"
+
+// faultMode is how a fault's run reaches the reference server.
+type faultMode string
+
+const (
+	// modeBrowser is `pacheck demo --fault F`: the full cms-patient-access preset with the SMART
+	// suite's browser sign-ins against the in-process server (3 members). Every fault of the
+	// authorization server runs so, and so does compartment-leak, whose probe signs in a second
+	// member.
+	modeBrowser faultMode = "browser"
+	// modeToken is `pacheck run --auth token` with a token the server mints for member 1: every
+	// spec that needs no sign-in (capability, public, US Core, CARIN BB, PDex, formulary; the
+	// SMART specs skip with their reason). The faults of the FHIR API and its data run so: they
+	// cannot change what a sign-in does, and a run takes a third of the demo's time.
+	modeToken faultMode = "token"
+)
+
+// faultSetup is what a fault's run needs beyond its mode.
+type faultSetup struct {
+	mode faultMode
+	cfg  func(*refserver.Config) // token mode: server settings
+	// args are extra command-line arguments (token mode).
+	args []string
+}
+
+// faultSetups are the faults that do not run in the default mode of their package (auth faults:
+// browser; the others: token).
+var faultSetups = map[string]faultSetup{
+	refserver.FaultCompartmentLeak: {mode: modeBrowser},
+	// Every response is delayed: 150 ms instead of the default 2 s, against a 95th-percentile
+	// bound of 100 ms, so capability/http/responsive judges it in seconds; the run is focused on
+	// the capability and public specs (about 40 requests) to stay short.
+	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
+		args: []string{"--focus", "^capability/", "--focus", "^public/"}},
+}
+
+func setupOf(f fault.Fault) faultSetup {
+	if s, ok := faultSetups[f.Name]; ok {
+		return s
+	}
+	if isAuthFault(f.Name) {
+		return faultSetup{mode: modeBrowser}
+	}
+	return faultSetup{mode: modeToken}
+}
+
+// isAuthFault reports whether the authorization server (fixtures/refserver/auth) owns the fault.
+func isAuthFault(name string) bool {
+	return slices.Contains(auth.FaultNames(), name)
+}
+
+// faultOutcome is what one run showed.
+type faultOutcome struct {
+	Fault    string    `json:"fault"`
+	Mode     faultMode `json:"mode"`
+	Verdict  string    `json:"verdict"`
+	Expected []string  `json:"expected"`
+	Failed   []string  `json:"failed"` // requirements the failed specs break
+	Missing  []string  `json:"missing,omitempty"`
+	Extra    []string  `json:"extra,omitempty"`
+	// Stray are failed specs that cite none of the fault's requirements, with their first line.
+	Stray  []string `json:"stray,omitempty"`
+	Errors int      `json:"errors"` // specs that ended as an error (environment, blocked)
+	Exact  bool     `json:"exact"`
+	Secs   float64  `json:"secs"`
+	Note   string   `json:"note,omitempty"` // a run that could not be judged
+}
+
+// TestFaultCatalogue is the proof of issue-level attribution: for every fault of the reference
+// server (refserver.Faults()), a run against the server with that fault ends NON-CONFORMANT when
+// the fault names a SHALL requirement, fails each requirement the fault names, fails no other
+// requirement, and fails no spec that cites none of the fault's requirements. A requirement is
+// failed when a failed spec breaks it: the spec's pacheck.broken ids (results.json
+// specs[].broken), else the requirements its failing issues are attributed to, else every one it
+// cites.
+//
+// Groups (see faultMode): the faults of the authorization server, and compartment-leak, run the
+// full demo with browser sign-ins; the others run every spec that needs no sign-in with a token.
+// Two runs at a time; a clean run of each mode comes first, and must fail nothing, so a failure
+// under a fault is the fault's. It takes about 8 minutes on 2 cores; -short skips it, and
+// PACHECK_FAULT_ONLY=a,b runs only those faults. PACHECK_FAULT_TABLE=file writes the table.
+func TestFaultCatalogue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the fault catalogue runs the suites once per fault (about 8 minutes)")
+	}
+	cat, err := profiles.Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, chromiumErr := browser.FindChromium("")
+	only := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv(envFaultOnly), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			only[n] = true
+		}
+	}
+	var faults []fault.Fault
+	for _, f := range refserver.Faults() {
+		if len(only) == 0 || only[f.Name] {
+			faults = append(faults, f)
+		}
+	}
+	if len(only) > 0 && len(faults) != len(only) {
+		t.Fatalf("%s=%q names faults the reference server does not have", envFaultOnly, os.Getenv(envFaultOnly))
+	}
+	// Baselines first: a mode whose clean run fails something cannot judge its faults.
+	modes := []faultMode{modeToken}
+	if chromiumErr == nil {
+		modes = append(modes, modeBrowser)
+	} else {
+		t.Logf("no Chromium (%v): the %d faults that need a browser sign-in are not run", chromiumErr, countMode(faults, modeBrowser))
+	}
+	clean := map[faultMode]faultOutcome{}
+	runAll(t, len(modes), func(i int) {
+		o := runFault(t, cat, fault.Fault{Name: ""}, faultSetup{mode: modes[i]})
+		clean[modes[i]] = o
+	}, &sync.Mutex{})
+	ok := map[faultMode]bool{}
+	for _, m := range modes {
+		o := clean[m]
+		ok[m] = o.Note == "" && len(o.Failed) == 0
+		if !ok[m] {
+			t.Errorf("clean %s run: %s failed %v %s; its faults are not judged", m, o.Verdict, o.Failed, o.Note)
+			for _, s := range o.Stray {
+				t.Logf("  %s", s)
+			}
+		}
+	}
+	var todo []fault.Fault
+	for _, f := range faults {
+		if ok[setupOf(f).mode] {
+			todo = append(todo, f)
+		}
+	}
+	outcomes := make([]faultOutcome, len(todo))
+	var mu sync.Mutex
+	runAll(t, len(todo), func(i int) {
+		o := runFault(t, cat, todo[i], setupOf(todo[i]))
+		mu.Lock()
+		outcomes[i] = o
+		mu.Unlock()
+	}, &mu)
+
+	exact := 0
+	for _, o := range outcomes {
+		if o.Exact {
+			exact++
+			continue
+		}
+		if o.Note != "" {
+			t.Errorf("fault %s (%s): %s", o.Fault, o.Mode, o.Note)
+			continue
+		}
+		t.Errorf("fault %s (%s): verdict %s, failed %v; want %v (missing %v, extra %v)", o.Fault, o.Mode, o.Verdict, o.Failed, o.Expected, o.Missing, o.Extra)
+		for _, s := range o.Stray {
+			t.Logf("  stray failure under %s: %s", o.Fault, s)
+		}
+	}
+	table := faultTable(outcomes, exact)
+	t.Logf("fault catalogue: %d of %d faults exact\n%s", exact, len(outcomes), table)
+	if path := os.Getenv(envFaultTable); path != "" {
+		b, _ := json.MarshalIndent(outcomes, "", " ")
+		if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
+			t.Errorf("%s: %v", envFaultTable, err)
+		}
+		if err := os.WriteFile(path+".json", b, 0o644); err != nil {
+			t.Errorf("%s: %v", envFaultTable, err)
+		}
+	}
+}
+
+func countMode(fs []fault.Fault, m faultMode) int {
+	n := 0
+	for _, f := range fs {
+		if setupOf(f).mode == m {
+			n++
+		}
+	}
+	return n
+}
+
+// runAll calls run(i) for i in [0, n), two at a time (the machine has two cores; a run is
+// mostly CPU).
+func runAll(t *testing.T, n int, run func(i int), _ *sync.Mutex) {
+	t.Helper()
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			run(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// runFault runs the suites against the reference server with the fault f ("" for none) in a
+// child process (this test binary acting as pacheck) and judges its results.json.
+func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup) faultOutcome {
+	o := faultOutcome{Fault: f.Name, Mode: s.mode, Expected: slices.Clone(f.Requirements)}
+	sort.Strings(o.Expected)
+	out := filepath.Join(t.TempDir(), "report")
+	if keep := os.Getenv(envFaultKeep); keep != "" {
+		out = filepath.Join(keep, fmt.Sprintf("%s-%s", cmp.Or(f.Name, "clean"), s.mode))
+	}
+	var args, env []string
+	switch s.mode {
+	case modeBrowser:
+		args = []string{"demo", "--quiet", "--out", out}
+		if f.Name != "" {
+			args = append(args, "--fault", f.Name)
+		}
+	case modeToken:
+		cfg := refserver.Config{Members: 3, Seed: 1}
+		if f.Name != "" {
+			cfg.Faults = fault.Set{f.Name: true}
+		}
+		if s.cfg != nil {
+			s.cfg(&cfg)
+		}
+		srv, err := refserver.New(cfg)
+		if err != nil {
+			o.Note = err.Error()
+			return o
+		}
+		if _, err := srv.Start("127.0.0.1:0"); err != nil {
+			o.Note = err.Error()
+			return o
+		}
+		defer srv.Close()
+		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: "member-1", FHIRUser: "Patient/member-1",
+			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
+		conf := filepath.Join(t.TempDir(), "pacheck.yaml")
+		yaml := fmt.Sprintf("target: %s\npreset: cms-patient-access\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nout: %s\n", srv.FHIRBase(), out)
+		if f.Name == refserver.FaultSlowResponses {
+			yaml += "limits:\n  max_latency: 100ms\n"
+		}
+		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+			o.Note = err.Error()
+			return o
+		}
+		args = append([]string{"run", "--quiet", "--config", conf}, s.args...)
+		env = append(env, "PACHECK_FAULT_TOKEN="+tok)
+	}
+	start := time.Now()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	b, err := cmd.CombinedOutput()
+	o.Secs = time.Since(start).Seconds()
+	data, rerr := os.ReadFile(filepath.Join(out, "results.json"))
+	if rerr != nil {
+		o.Note = fmt.Sprintf("no results.json (%v, exit %v): %s", rerr, err, tail(string(b), 5))
+		return o
+	}
+	var res reports.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		o.Note = "results.json: " + err.Error()
+		return o
+	}
+	judge(&o, f, res, cat)
+	return o
+}
+
+// judge fills the outcome from the run's results.
+func judge(o *faultOutcome, f fault.Fault, res reports.Results, cat *profiles.Catalogue) {
+	o.Verdict = string(res.Verdict)
+	failed := map[string]bool{}
+	for _, s := range res.Specs {
+		if s.Outcome == reports.Error {
+			o.Errors++
+		}
+		if s.Outcome != reports.Fail {
+			continue
+		}
+		cited := specCites(s)
+		for _, id := range brokenBy(s, cited) {
+			failed[id] = true
+		}
+		if !slices.ContainsFunc(cited, func(id string) bool { return slices.Contains(f.Requirements, id) }) {
+			msg := ""
+			if s.Failure != nil {
+				msg = strings.SplitN(s.Failure.Message, "\n", 3)[0]
+				if len(msg) > 160 {
+					msg = msg[:160] + "..."
+				}
+			}
+			o.Stray = append(o.Stray, fmt.Sprintf("%s %v: %s", s.ID, cited, msg))
+		}
+	}
+	for id := range failed {
+		o.Failed = append(o.Failed, id)
+		if !slices.Contains(f.Requirements, id) {
+			o.Extra = append(o.Extra, id)
+		}
+	}
+	sort.Strings(o.Failed)
+	sort.Strings(o.Extra)
+	shall := false
+	for _, id := range f.Requirements {
+		if !failed[id] {
+			o.Missing = append(o.Missing, id)
+		}
+		if r, ok := cat.Lookup(id); ok && r.Level == profiles.LevelShall {
+			shall = true
+		}
+	}
+	verdictOK := true
+	if f.Name != "" {
+		// a SHALL failure makes the run non-conformant; a SHOULD failure alone never does
+		verdictOK = (o.Verdict == reports.VerdictFail) == shall
+	}
+	o.Exact = verdictOK && len(o.Missing) == 0 && len(o.Extra) == 0 && len(o.Stray) == 0
+}
+
+// specCites are the requirement ids a spec cites.
+func specCites(s reports.Spec) []string {
+	var out []string
+	for _, r := range s.Requirements {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// brokenBy are the requirements a failed spec breaks: its recorded broken ids, else the
+// requirements its failing issues were attributed to, else everything it cites.
+func brokenBy(s reports.Spec, cited []string) []string {
+	if len(s.Broken) > 0 {
+		return s.Broken
+	}
+	var out []string
+	for _, e := range s.Evidence {
+		if e.Kind != evidence.KindIssues {
+			continue
+		}
+		for _, is := range e.Issues {
+			if is.Severity == "error" && is.Requirement != "" && !slices.Contains(out, is.Requirement) {
+				out = append(out, is.Requirement)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	return cited
+}
+
+func faultTable(os []faultOutcome, exact int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| fault | mode | verdict | expected | failed | exact | errors | s |\n|---|---|---|---|---|---|---|---|\n")
+	for _, o := range os {
+		got := strings.Join(o.Failed, ", ")
+		if o.Note != "" {
+			got = "not judged: " + o.Note
+		}
+		mark := "yes"
+		if !o.Exact {
+			mark = "no"
+			if len(o.Stray) > 0 {
+				mark += fmt.Sprintf(" (%d stray spec(s))", len(o.Stray))
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %.0f |\n", o.Fault, o.Mode, o.Verdict, strings.Join(o.Expected, ", "), got, mark, o.Errors, o.Secs)
+	}
+	fmt.Fprintf(&b, "\n%d of %d faults exact\n", exact, len(os))
+	return b.String()
+}
