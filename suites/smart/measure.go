@@ -486,7 +486,7 @@ func (s *session) fhirBaseline() *fhirBase {
 		ref := s.probeRef()
 		resp, err := s.http(b.ev).WithToken(fhirhttp.StaticToken(b.token)).Get(ctx, ref)
 		if err != nil {
-			b.out = &outcome{infra: fmt.Errorf("baseline read with the valid token: %w", err), ev: []*sink{b.ev}}
+			b.out = &outcome{step: &stepFailure{err: fmt.Errorf("baseline read with the valid token: %w", err)}, ev: []*sink{b.ev}}
 			return b
 		}
 		b.status = resp.Status

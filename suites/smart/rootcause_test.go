@@ -161,3 +161,41 @@ func TestIntermittent503StillPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadTargetOneRootCause: against a closed port (token mode, so no browser) each shared step
+// that fails is reported once: discovery/well-known and the first probe needing the valid-token
+// baseline report "connection refused"; every other spec that needs them is blocked by them.
+// (The SMART suite alone sends too few requests to trip the run's breaker; the framework tests
+// show the trip.)
+func TestDeadTargetOneRootCause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child run")
+	}
+	t.Parallel()
+	res, _ := runChild(t, childJob{Variant: "token", DeadTarget: true})
+	byCause := map[string]int{}
+	var plain []string
+	for id, o := range res.Outcomes {
+		switch o {
+		case "pass", "fail":
+			t.Errorf("%s: %s against a dead target", id, o)
+		case "error":
+			if b, ok := res.Blocked[id]; ok {
+				byCause[b.Cause]++
+			} else {
+				plain = append(plain, id)
+			}
+		}
+	}
+	if len(plain) != 2 || byCause[p+"discovery/well-known"] != 5 {
+		t.Errorf("errors reported on their own: %v, blocked by %v; want two (discovery and the token baseline), five blocked by discovery", plain, byCause)
+	}
+	for _, id := range plain {
+		if !strings.Contains(res.Failures[id], "connection refused") {
+			t.Errorf("%s: %q does not name the refused connection", id, firstLine(res.Failures[id]))
+		}
+		if id != p+"discovery/well-known" && byCause[id] != 2 {
+			t.Errorf("%s reports the baseline failure; want the other two token probes blocked by it, got %v", id, byCause)
+		}
+	}
+}

@@ -43,8 +43,9 @@ type childJob struct {
 	Result      string   `json:"result"`
 	LabelFilter string   `json:"labelFilter"`
 	Focus       []string `json:"focus"`
-	SMART       string   `json:"smart"`    // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
-	Parallel    int      `json:"parallel"` // Settings.Browser.Parallel
+	SMART       string   `json:"smart"`      // "1.0.0" runs the reference server as SMART 1.0 and the 1.0.0 specs
+	Parallel    int      `json:"parallel"`   // Settings.Browser.Parallel
+	DeadTarget  bool     `json:"deadTarget"` // the run's target is a closed port
 }
 
 type childResult struct {
@@ -247,6 +248,14 @@ func TestHelperRun(t *testing.T) {
 		run.Auth = framework.Auth{Mode: "token", Token: srv.Auth().MintToken(auth.Grant{ClientID: auth.PublicClientID,
 			Patient: u1.Patient, FHIRUser: u1.FHIRUser, Scopes: []string{"launch/patient", "patient/*.rs"}})}
 		run.Patients = []string{u1.Patient}
+	}
+	if job.DeadTarget {
+		dead, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Target = "http://" + dead.Addr().String() + "/fhir"
+		dead.Close() // nothing listens there: every connection is refused
 	}
 	framework.Set(run)
 	res := childResult{Outcomes: map[string]string{}, Failures: map[string]string{}, Blocked: map[string]evidence.Blocked{}}
