@@ -19,6 +19,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/profiles"
@@ -136,6 +137,12 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	p.run.SetContext(base)
 	defer p.run.Stop()
 	rctx := p.run.Context()
+	// On a signal or at the deadline the browser closes at once (sign-ins in flight end with an
+	// error instead of running to their own time limits), and whatever path the run ends by, no
+	// Chromium or temporary profile outlives it.
+	defer browser.CloseAll()
+	stopWatch := context.AfterFunc(rctx, func() { _ = browser.CloseAll() })
+	defer stopWatch()
 	if p.run.Auth.Mode == "token" {
 		opts := p.run.ClientOptions()
 		opts.TokenSource = fhirhttp.StaticToken(p.run.Auth.Token)
