@@ -5,6 +5,7 @@
 package capability
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,6 +27,7 @@ type metadata struct {
 	contentType string
 	err         error // transport trouble: an error outcome
 	fail        string
+	failOnce    *framework.SharedError // the first spec fails with fail, the others are blocked by it
 }
 
 var metaMu sync.Mutex
@@ -50,7 +52,7 @@ func fetchMetadata() *metadata {
 	resp, err := c.Metadata(ctx)
 	switch {
 	case err != nil:
-		m.err = err
+		m.err = framework.Shared(err) // the first spec reports it, the others are blocked by that spec
 	case resp.Status != http.StatusOK:
 		m.fail = fmt.Sprintf("GET [base]/metadata: expected HTTP 200, got %d", resp.Status)
 	case resp.ResourceType() != "CapabilityStatement":
@@ -58,6 +60,9 @@ func fetchMetadata() *metadata {
 	default:
 		m.cs = resp.Resource
 		m.contentType = resp.ContentType()
+	}
+	if m.fail != "" {
+		m.failOnce = framework.Shared(errors.New(m.fail)).(*framework.SharedError)
 	}
 	return m
 }
@@ -70,6 +75,9 @@ func needMetadata() (map[string]any, string) {
 		framework.Infra(m.err)
 	}
 	if m.fail != "" {
+		if be := m.failOnce.Blocked(); be != nil {
+			framework.Infra(be)
+		}
 		Fail(m.fail)
 	}
 	return m.cs, m.contentType

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/reports"
 )
 
 // BlockedError is the error of a step many specs depend on (discovery, sign-in, token, patient
@@ -42,7 +44,51 @@ func blockedBy(err error) (evidence.Blocked, bool) {
 	if errors.As(err, &be) {
 		return evidence.Blocked{Cause: be.Cause, Reason: be.Reason}, true
 	}
+	var se *SharedError
+	if errors.As(err, &se) {
+		if be := se.Blocked(); be != nil {
+			return evidence.Blocked{Cause: be.Cause, Reason: be.Reason}, true
+		}
+	}
 	return evidence.Blocked{}, false
+}
+
+// SharedError is the failure of a step several specs share (a fetch done once for all of them,
+// e.g. [base]/metadata): the first spec that ends with it reports it, and every later spec that
+// ends with it is blocked by that first one (Infra does this), so the failure is counted once.
+type SharedError struct {
+	err   error
+	mu    sync.Mutex
+	owner string // id of the spec that reported it first
+}
+
+// Shared wraps the error of a shared step (nil stays nil).
+func Shared(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &SharedError{err: err}
+}
+
+func (e *SharedError) Error() string { return e.err.Error() }
+func (e *SharedError) Unwrap() error { return e.err }
+
+// Blocked returns, for the running spec, the *BlockedError naming the spec that reported the
+// failure first, or nil when the running spec is that first one (it reports the failure itself;
+// outside a spec there is no one to name).
+func (e *SharedError) Blocked() *BlockedError {
+	id := currentSpecID()
+	if id == "" {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.owner == "" || e.owner == id {
+		e.owner = id
+		return nil
+	}
+	reason, _, _ := strings.Cut(e.err.Error(), "\n")
+	return &BlockedError{Cause: e.owner, Reason: reason}
 }
 
 // TargetDownBlock returns the RootTargetDown root cause once the run's breaker has tripped
@@ -144,4 +190,14 @@ func (r *Run) NoAccess(patientID string) error {
 func (r *Run) PatientsBlocked() error {
 	r.TargetDownBlock()
 	return r.BlockedBy(RootTargetDown, RootSignIn)
+}
+
+// currentSpecID is the id of the running spec ("" outside one).
+func currentSpecID() (id string) {
+	defer func() {
+		if recover() != nil {
+			id = ""
+		}
+	}()
+	return reports.SpecID(CurrentSpecReport())
 }

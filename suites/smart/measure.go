@@ -486,7 +486,8 @@ func (s *session) fhirBaseline() *fhirBase {
 		ref := s.probeRef()
 		resp, err := s.http(b.ev).WithToken(fhirhttp.StaticToken(b.token)).Get(ctx, ref)
 		if err != nil {
-			b.out = &outcome{step: &stepFailure{err: fmt.Errorf("baseline read with the valid token: %w", err)}, ev: []*sink{b.ev}}
+			// one failure for the probes that share it: the first reports it, the others are blocked by it
+			b.out = &outcome{infra: framework.Shared(fmt.Errorf("baseline read with the valid token: %w", err)), ev: []*sink{b.ev}}
 			return b
 		}
 		b.status = resp.Status

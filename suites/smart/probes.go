@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -32,30 +31,9 @@ var errNoTarget = errors.New("smart: the run has no target FHIR base URL")
 type outcome struct {
 	issues issue.List
 	infra  error
-	step   *stepFailure // a failed step several specs share (infra is nil then)
-	skip   string       // reason; wouldEnable says what would enable it
+	skip   string // reason; wouldEnable says what would enable it
 	enable string
 	ev     []*sink
-}
-
-// stepFailure is the failure of a step several specs share (e.g. the baseline read of the FHIR
-// token probes): the first spec that reports it owns it, every later one is blocked by that spec,
-// so the failure is reported once.
-type stepFailure struct {
-	mu    sync.Mutex
-	owner string
-	err   error
-}
-
-// errFor returns the error the running spec (id) ends with.
-func (f *stepFailure) errFor(id, reason string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.owner == "" || f.owner == id {
-		f.owner = id
-		return f.err
-	}
-	return &framework.BlockedError{Cause: f.owner, Reason: reason}
 }
 
 func (o *outcome) fail(rule, format string, args ...any) {

@@ -20,7 +20,6 @@ import (
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/oauth"
-	"github.com/pacheck/pacheck/reports"
 	"github.com/pacheck/pacheck/suites/framework"
 )
 
@@ -217,9 +216,6 @@ func attach(ks ...*sink) {
 func judge(title string, o *outcome) {
 	GinkgoHelper()
 	attach(o.ev...)
-	if o.step != nil {
-		framework.Infra(o.step.errFor(reports.SpecID(CurrentSpecReport()), current().oneLine(o.step.err.Error())))
-	}
 	if o.infra != nil {
 		framework.Infra(o.infra)
 	}
