@@ -138,6 +138,8 @@ func (s *session) lifecycle() *lifecycle {
 		iss, t, err := l.oc.ProbeReplay(ctx, l.code(), l.req.Verifier)
 		s.noteToken(t)
 		lc.replay, lc.replayErr = iss, err
+		// Several specs judge each step: its failure is reported by the first, the others are blocked by it.
+		lc.refreshErr, lc.introErr, lc.revokeErr = framework.Shared(lc.refreshErr), framework.Shared(lc.introErr), framework.Shared(lc.revokeErr)
 		return lc
 	}).(*lifecycle)
 }
