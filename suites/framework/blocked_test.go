@@ -164,3 +164,25 @@ func TestDeadTargetOneRootCause(t *testing.T) {
 		t.Errorf("observations %+v, want the %d refused requests of both clients, all failed", o, fhirhttp.DefaultBreakerThreshold)
 	}
 }
+
+func TestPrepareStopsWhenTheRunIsOver(t *testing.T) {
+	ran := 0
+	RegisterPreparer(Preparer{Area: "prepare-test", Do: func(context.Context, *Run) error { ran++; return nil }})
+	for _, c := range []struct {
+		name   string
+		cancel bool
+		ran    int
+	}{{"live", false, 1}, {"cancelled", true, 0}} {
+		ran = 0
+		r := &Run{Suites: []string{"prepare-test"}}
+		ctx, cancel := context.WithCancel(context.Background())
+		if c.cancel {
+			cancel()
+		}
+		err := Prepare(ctx, r)
+		cancel()
+		if ran != c.ran || (err != nil) != c.cancel || (r.PrepareError("prepare-test") != nil) != c.cancel {
+			t.Errorf("%s: preparer ran %d time(s), Prepare = %v; want %d and an error only when cancelled", c.name, ran, err, c.ran)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -45,6 +46,15 @@ func Prepare(ctx context.Context, r *Run) error {
 			wanted = wanted || r.Wants(n)
 		}
 		if !wanted {
+			continue
+		}
+		if ctx.Err() != nil {
+			// interrupted or past the run's deadline: nothing more is prepared
+			err := fmt.Errorf("%s: not prepared: %w", p.Area, context.Cause(ctx))
+			r.SetValue("prepare-error:"+p.Area, err)
+			if first == nil {
+				first = err
+			}
 			continue
 		}
 		if err := p.Do(ctx, r); err != nil {
