@@ -48,6 +48,8 @@ type hostileCase struct {
 	cfg     hostile.Config // Modes and Ref are filled in
 	browser bool           // a SMART browser launch (auth mode browser); else auth mode token
 	args    []string       // spec selection and other flags
+	// attacked: the spec the mode attacks; it must end fail, error or skip, never pass.
+	attacked string
 	// findPatient: token runs name no --patient, so pacheck finds it with GET Patient (and prints it).
 	findPatient bool
 	exits       []int // acceptable exit codes (never 0 unless listed)
@@ -59,35 +61,35 @@ type hostileCase struct {
 func hostileCases() []hostileCase {
 	nonPass := []int{ExitNonConf, ExitEnvError, ExitIncomplete}
 	return []hostileCase{
-		{mode: hostile.AuthorizeFileURL, browser: true, args: launchFocus, exits: nonPass, needles: []string{"file:///etc/passwd"}},
-		{mode: hostile.AuthorizeFileRoot, browser: true, args: launchFocus, exits: nonPass, needles: []string{`"file:///"`, "file:/// ", "file:///:", "file:///)"}},
-		{mode: hostile.AuthorizeDataURL, browser: true, args: launchFocus, exits: nonPass, needles: []string{"data:"}},
-		{mode: hostile.LoginPostsElsewhere, browser: true, args: launchFocus, exits: nonPass, needles: []string{"{attacker}"}},
-		{mode: hostile.TokenQueryRedirect, browser: true, args: []string{"--focus", `smart-2.0.0/probes/token-in-query$`},
+		{mode: hostile.AuthorizeFileURL, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"file:///etc/passwd"}},
+		{mode: hostile.AuthorizeFileRoot, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{`"file:///"`, "file:/// ", "file:///:", "file:///)"}},
+		{mode: hostile.AuthorizeDataURL, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"data:"}},
+		{mode: hostile.LoginPostsElsewhere, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"{attacker}"}},
+		{mode: hostile.TokenQueryRedirect, browser: true, attacked: "smart-2.0.0/probes/token-in-query", args: []string{"--focus", `smart-2.0.0/probes/token-in-query$`},
 			exits: []int{ExitOK, ExitNonConf, ExitEnvError, ExitIncomplete}, needles: []string{"redirect"}},
-		{mode: hostile.TokenEndpoint307, browser: true, args: launchFocus, exits: nonPass, needles: []string{"307", "redirect"}},
-		{mode: hostile.Introspect307, browser: true, args: []string{"--focus", `smart-2.0.0/introspection/active$`}, exits: nonPass, needles: []string{"307", "redirect"}},
-		{mode: hostile.Revoke307, browser: true, args: []string{"--focus", `smart-2.0.0/revocation/revoked-token-refused$`}, exits: nonPass, needles: []string{"307", "redirect"}},
-		{mode: hostile.HTTPEndpointsOnHTTPS, browser: true, args: launchFocus, exits: nonPass, needles: []string{"{plain}"}},
+		{mode: hostile.TokenEndpoint307, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"307", "redirect"}},
+		{mode: hostile.Introspect307, browser: true, attacked: "smart-2.0.0/introspection/active", args: []string{"--focus", `smart-2.0.0/introspection/active$`}, exits: nonPass, needles: []string{"307", "redirect"}},
+		{mode: hostile.Revoke307, browser: true, attacked: "smart-2.0.0/revocation/revoked-token-refused", args: []string{"--focus", `smart-2.0.0/revocation/revoked-token-refused$`}, exits: nonPass, needles: []string{"307", "redirect"}},
+		{mode: hostile.HTTPEndpointsOnHTTPS, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"{plain}"}},
 		{mode: hostile.UserinfoURLs, browser: true, args: launchFocus, exits: []int{ExitOK, ExitNonConf, ExitEnvError, ExitIncomplete}},
-		{mode: hostile.JSDialogs, browser: true, args: launchFocus, exits: nonPass, needles: []string{"dialog"}},
-		{mode: hostile.LoginNeverLoads, browser: true, args: launchFocus, cfg: hostile.Config{MaxStall: 5 * time.Minute},
+		{mode: hostile.JSDialogs, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, exits: nonPass, needles: []string{"dialog"}},
+		{mode: hostile.LoginNeverLoads, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, cfg: hostile.Config{MaxStall: 5 * time.Minute},
 			exits: []int{ExitEnvError, ExitIncomplete}, needles: []string{"/auth/authorize"}},
-		{mode: hostile.NextLinkElsewhere, args: pagingFocus, exits: nonPass, needles: []string{"{attacker}"}},
+		{mode: hostile.NextLinkElsewhere, attacked: "uscore-6.1.0/us-core-patient/paging", args: pagingFocus, exits: nonPass, needles: []string{"{attacker}"}},
 		{mode: hostile.TerminalEscapes, findPatient: true, args: append([]string{"--verbose"}, dataFocus...), exits: nonPass},
 		// The token response's patient reaches the console through the launch (verbose prints it).
 		{name: hostile.TerminalEscapes + "-launch", mode: hostile.TerminalEscapes, browser: true,
 			args: append([]string{"--verbose"}, "--focus", `smart-2.0.0/(launch/standalone|token/patient-context)$`), exits: nonPass},
-		{mode: hostile.HugeHeaders, args: dataFocus, exits: nonPass, needles: []string{"header"}},
-		{mode: hostile.GzipBomb, args: dataFocus, exits: nonPass, needles: []string{"size limit", "MaxBodyBytes"}},
-		{mode: hostile.HugeBody, args: dataFocus, exits: nonPass, needles: []string{"size limit", "MaxBodyBytes"}},
-		{mode: hostile.SlowDrip, args: dataFocus, cfg: hostile.Config{MaxStall: 5 * time.Minute}, exits: []int{ExitEnvError, ExitIncomplete},
+		{mode: hostile.HugeHeaders, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"header"}},
+		{mode: hostile.GzipBomb, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"size limit", "MaxBodyBytes"}},
+		{mode: hostile.HugeBody, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"size limit", "MaxBodyBytes"}},
+		{mode: hostile.SlowDrip, attacked: "capability/fhir-version", args: dataFocus, cfg: hostile.Config{MaxStall: 5 * time.Minute}, exits: []int{ExitEnvError, ExitIncomplete},
 			needles: []string{"deadline", "timeout", "timed out", "too slow", "bytes/s"}},
 		{mode: hostile.SlowResponses, args: append([]string{"--deadline", "20s"}, dataFocus...), exits: []int{ExitEnvError, ExitIncomplete},
 			needles: []string{"deadline"}},
-		{mode: hostile.DeadTarget, args: dataFocus, exits: []int{ExitEnvError, ExitIncomplete}, needles: []string{"connection refused"}},
-		{mode: hostile.Storm429, args: dataFocus, exits: nonPass, needles: []string{"429"}},
-		{mode: hostile.Storm503, args: dataFocus, exits: nonPass, needles: []string{"503"}},
+		{mode: hostile.DeadTarget, attacked: "uscore-6.1.0/us-core-patient/search/_id", args: dataFocus, exits: []int{ExitEnvError, ExitIncomplete}, needles: []string{"connection refused"}},
+		{mode: hostile.Storm429, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"429"}},
+		{mode: hostile.Storm503, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"503"}},
 	}
 }
 
@@ -351,6 +353,23 @@ func (r *hostileRun) check(t *testing.T, tc hostileCase) {
 		t.Errorf("exit %d, want one of %v (never a pass against this server)", r.code, tc.exits)
 	}
 	results, _ := os.ReadFile(filepath.Join(r.out, "results.json"))
+	var res struct {
+		Specs []struct{ ID, Outcome, Reason string }
+	}
+	if err := json.Unmarshal(results, &res); err != nil || len(res.Specs) == 0 {
+		t.Errorf("results.json: %v, %d specs: want the report of the specs that ran", err, len(res.Specs))
+	}
+	if tc.attacked != "" {
+		outcome := "not run"
+		for _, sp := range res.Specs {
+			if sp.ID == tc.attacked {
+				outcome = sp.Outcome
+			}
+		}
+		if outcome == "pass" || outcome == "not run" {
+			t.Errorf("spec %s: %s; want fail, error or skip against this server", tc.attacked, outcome)
+		}
+	}
 	if len(tc.needles) > 0 {
 		hay := console + string(results)
 		found := false
