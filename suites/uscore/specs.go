@@ -13,6 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/search"
@@ -57,6 +58,12 @@ func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
 		framework.Infra(td.Err)
 	}
 	if len(td.Fail) > 0 {
+		// Paging trouble while fetching is the paging spec's finding (uscore.search.paging,
+		// paging-terminates); the other specs of the type are blocked by it instead of failing
+		// their own requirements for it.
+		if id := pagingSpecID(pc); id != "" && CurrentSpecReport().LeafNodeText != "paging" && allPaging(td.Fail) {
+			framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.res.Type, td.Fail[0].Rule)})
+		}
 		framework.ExpectConformant("fetching "+pc.res.Type, td.Fail)
 	}
 	p := pool(pc.res, pc.prof, td)
@@ -65,6 +72,24 @@ func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
 	}
 	framework.Note("data", "%d %s resource(s) of %s found by %s", len(p), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(td.Queries, ", "))
 	return td, p
+}
+
+// pagingSpecID is the id of the paging spec of the profile ("" when it has none).
+func pagingSpecID(pc *profileCtx) string {
+	if pc.srv.PatientParam(pc.res) == "" {
+		return ""
+	}
+	return "uscore-" + pc.srv.Version + "/" + pc.prof.ID + "/paging"
+}
+
+// allPaging reports whether every issue is about paging (search.paging.*).
+func allPaging(l issue.List) bool {
+	for _, is := range l {
+		if !strings.HasPrefix(is.Rule, "search.paging.") {
+			return false
+		}
+	}
+	return len(l) > 0
 }
 
 // comboQuery is a search built from one source resource's values.

@@ -39,10 +39,12 @@ const envFaultKeep = "PACHECK_FAULT_KEEP"
 type faultMode string
 
 const (
-	// modeBrowser is `pacheck demo --fault F`: the full cms-patient-access preset with the SMART
-	// suite's browser sign-ins against the in-process server (3 members). Every fault of the
-	// authorization server runs so, and so does compartment-leak, whose probe signs in a second
-	// member.
+	// modeBrowser is `pacheck demo --fault F` focused on the SMART, public and capability specs,
+	// with the SMART suite's browser sign-ins against the in-process server (3 members). Every
+	// fault of the authorization server runs so, and so does compartment-leak, whose probe signs
+	// in a second member. The data suites are left out to keep these runs short (they would
+	// triple their time): the token runs judge them, so what this group does not show is an
+	// authorization fault's effect on the data specs of member 1, read with the launch's token.
 	modeBrowser faultMode = "browser"
 	// modeToken is `pacheck run --auth token` with a token the server mints for member 1: every
 	// spec that needs no sign-in (capability, public, US Core, CARIN BB, PDex, formulary; the
@@ -51,23 +53,34 @@ const (
 	modeToken faultMode = "token"
 )
 
-// faultSetup is what a fault's run needs beyond its mode.
+// faultSetup is what a fault's run needs beyond its mode. Faults with equal setups share the
+// clean run that judges them (key).
 type faultSetup struct {
-	mode faultMode
-	cfg  func(*refserver.Config) // token mode: server settings
+	mode   faultMode
+	preset string                  // token mode: "" for cms-patient-access
+	cfg    func(*refserver.Config) // token mode: server settings
 	// args are extra command-line arguments (token mode).
 	args []string
+}
+
+func (s faultSetup) key() string {
+	return fmt.Sprintf("%s %s %v %v", s.mode, cmp.Or(s.preset, "cms-patient-access"), s.cfg != nil, s.args)
 }
 
 // faultSetups are the faults that do not run in the default mode of their package (auth faults:
 // browser; the others: token).
 var faultSetups = map[string]faultSetup{
 	refserver.FaultCompartmentLeak: {mode: modeBrowser},
+	// cms-patient-access leaves prior authorizations out (label filter !prior-auth); the preset
+	// of CMS-0057-F tests them.
+	refserver.FaultPriorAuthNoStatus:       {mode: modeToken, preset: "cms-0057-2027"},
+	refserver.FaultPriorAuthDeniedNoReason: {mode: modeToken, preset: "cms-0057-2027"},
 	// Every response is delayed: 150 ms instead of the default 2 s, against a 95th-percentile
 	// bound of 100 ms, so capability/http/responsive judges it in seconds; the run is focused on
-	// the capability and public specs (about 40 requests) to stay short.
+	// the capability, public and US Core Patient and Encounter specs (the 20 responses the
+	// judgement needs, and more) to stay short.
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
-		args: []string{"--focus", "^capability/", "--focus", "^public/"}},
+		args: []string{"--focus", "^capability/", "--focus", "^public/", "--focus", "^uscore-6.1.0/us-core-patient/", "--focus", "^uscore-6.1.0/us-core-encounter/"}},
 }
 
 func setupOf(f fault.Fault) faultSetup {
@@ -111,9 +124,11 @@ type faultOutcome struct {
 // cites.
 //
 // Groups (see faultMode): the faults of the authorization server, and compartment-leak, run the
-// full demo with browser sign-ins; the others run every spec that needs no sign-in with a token.
-// Two runs at a time; a clean run of each mode comes first, and must fail nothing, so a failure
-// under a fault is the fault's. It takes about 8 minutes on 2 cores; -short skips it, and
+// demo's SMART, public and capability specs with browser sign-ins; the others run every spec
+// that needs no sign-in with a token.
+// Prior-authorization faults run the cms-0057-2027 preset (cms-patient-access leaves prior
+// authorizations out), slow-responses a short focused run. Two runs at a time; a clean run of
+// each setup comes first, and must fail nothing, so a failure under a fault is the fault's. It takes about 8 minutes on 2 cores; -short skips it, and
 // PACHECK_FAULT_ONLY=a,b runs only those faults. PACHECK_FAULT_TABLE=file writes the table.
 func TestFaultCatalogue(t *testing.T) {
 	if testing.Short() {
@@ -139,43 +154,44 @@ func TestFaultCatalogue(t *testing.T) {
 	if len(only) > 0 && len(faults) != len(only) {
 		t.Fatalf("%s=%q names faults the reference server does not have", envFaultOnly, os.Getenv(envFaultOnly))
 	}
-	// Baselines first: a mode whose clean run fails something cannot judge its faults.
-	modes := []faultMode{modeToken}
-	if chromiumErr == nil {
-		modes = append(modes, modeBrowser)
-	} else {
+	// Clean runs first, one per setup: a setup whose clean run fails something cannot judge its
+	// faults.
+	var setups []faultSetup
+	seen := map[string]bool{}
+	for _, f := range faults {
+		s := setupOf(f)
+		if s.mode == modeBrowser && chromiumErr != nil {
+			continue
+		}
+		if !seen[s.key()] {
+			seen[s.key()] = true
+			setups = append(setups, s)
+		}
+	}
+	if chromiumErr != nil {
 		t.Logf("no Chromium (%v): the %d faults that need a browser sign-in are not run", chromiumErr, countMode(faults, modeBrowser))
 	}
-	clean := map[faultMode]faultOutcome{}
-	runAll(t, len(modes), func(i int) {
-		o := runFault(t, cat, fault.Fault{Name: ""}, faultSetup{mode: modes[i]})
-		clean[modes[i]] = o
-	}, &sync.Mutex{})
-	ok := map[faultMode]bool{}
-	for _, m := range modes {
-		o := clean[m]
-		ok[m] = o.Note == "" && len(o.Failed) == 0
-		if !ok[m] {
-			t.Errorf("clean %s run: %s failed %v %s; its faults are not judged", m, o.Verdict, o.Failed, o.Note)
-			for _, s := range o.Stray {
-				t.Logf("  %s", s)
+	clean := make([]faultOutcome, len(setups))
+	runAll(len(setups), func(i int) { clean[i] = runFault(t, cat, fault.Fault{Name: ""}, setups[i]) })
+	ok := map[string]bool{}
+	for i, s := range setups {
+		o := clean[i]
+		ok[s.key()] = o.Note == "" && len(o.Failed) == 0
+		if !ok[s.key()] {
+			t.Errorf("clean run (%s): %s failed %v %s; its faults are not judged", s.key(), o.Verdict, o.Failed, o.Note)
+			for _, st := range o.Stray {
+				t.Logf("  %s", st)
 			}
 		}
 	}
 	var todo []fault.Fault
 	for _, f := range faults {
-		if ok[setupOf(f).mode] {
+		if ok[setupOf(f).key()] {
 			todo = append(todo, f)
 		}
 	}
 	outcomes := make([]faultOutcome, len(todo))
-	var mu sync.Mutex
-	runAll(t, len(todo), func(i int) {
-		o := runFault(t, cat, todo[i], setupOf(todo[i]))
-		mu.Lock()
-		outcomes[i] = o
-		mu.Unlock()
-	}, &mu)
+	runAll(len(todo), func(i int) { outcomes[i] = runFault(t, cat, todo[i], setupOf(todo[i])) })
 
 	exact := 0
 	for _, o := range outcomes {
@@ -217,8 +233,7 @@ func countMode(fs []fault.Fault, m faultMode) int {
 
 // runAll calls run(i) for i in [0, n), two at a time (the machine has two cores; a run is
 // mostly CPU).
-func runAll(t *testing.T, n int, run func(i int), _ *sync.Mutex) {
-	t.Helper()
+func runAll(n int, run func(i int)) {
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -240,12 +255,16 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 	sort.Strings(o.Expected)
 	out := filepath.Join(t.TempDir(), "report")
 	if keep := os.Getenv(envFaultKeep); keep != "" {
-		out = filepath.Join(keep, fmt.Sprintf("%s-%s", cmp.Or(f.Name, "clean"), s.mode))
+		name := f.Name + "-" + string(s.mode)
+		if f.Name == "" {
+			name = "clean-" + strings.NewReplacer(" ", "_", "[", "", "]", "", "^", "", "/", "").Replace(s.key())
+		}
+		out = filepath.Join(keep, name)
 	}
 	var args, env []string
 	switch s.mode {
 	case modeBrowser:
-		args = []string{"demo", "--quiet", "--out", out}
+		args = []string{"demo", "--quiet", "--out", out, "--focus", "^smart-", "--focus", "^public/", "--focus", "^capability/"}
 		if f.Name != "" {
 			args = append(args, "--fault", f.Name)
 		}
@@ -270,7 +289,7 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: "member-1", FHIRUser: "Patient/member-1",
 			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
 		conf := filepath.Join(t.TempDir(), "pacheck.yaml")
-		yaml := fmt.Sprintf("target: %s\npreset: cms-patient-access\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nout: %s\n", srv.FHIRBase(), out)
+		yaml := fmt.Sprintf("target: %s\npreset: "+cmp.Or(s.preset, "cms-patient-access")+"\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nout: %s\n", srv.FHIRBase(), out)
 		if f.Name == refserver.FaultSlowResponses {
 			yaml += "limits:\n  max_latency: 100ms\n"
 		}
