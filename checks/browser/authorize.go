@@ -94,7 +94,7 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 		if b.opts.Recorder != nil {
 			b.opts.Recorder(e)
 		}
-		return res, err
+		return res, fmt.Errorf("browser: %w", err)
 	}
 	if au.String() != authorizeURL {
 		authorizeURL = au.String() // userinfo dropped
@@ -714,6 +714,9 @@ func (r *run) waitReady() (string, error) {
 	}
 	if last == nil {
 		last = context.DeadlineExceeded
+	}
+	if !time.Now().Before(r.deadline) {
+		return "", fmt.Errorf("page not loaded within the sign-in's time limit of %s (Options.Timeout, or the caller's deadline when sooner): %v: %w", r.b.opts.Timeout, last, context.DeadlineExceeded)
 	}
 	return "", fmt.Errorf("page not loaded within %s (StepTimeout): %v: %w", r.b.opts.StepTimeout, last, context.DeadlineExceeded)
 }

@@ -22,7 +22,7 @@ type PolicyError struct {
 }
 
 func (e *PolicyError) Error() string {
-	s := fmt.Sprintf("browser: blocked %s: %s", e.URL, e.Reason)
+	s := fmt.Sprintf("blocked %s: %s", e.URL, e.Reason)
 	if e.Hint != "" {
 		s += "; " + e.Hint
 	}
