@@ -260,7 +260,7 @@ func needDiscovery(v string, own bool) (*session, *disc) {
 	d := s.discovery()
 	attach(d.ev)
 	if d.infra != nil {
-		if own && v == s.version || s.base == nil {
+		if (own && v == s.version) || s.base == nil {
 			framework.Infra(d.infra)
 		}
 		framework.Infra(s.discoveryBlock(d))
