@@ -50,6 +50,9 @@ type hostileCase struct {
 	args    []string       // spec selection and other flags
 	// attacked: the spec the mode attacks; it must end fail, error or skip, never pass.
 	attacked string
+	// echo must appear on the console: the server's text did reach it (escaped), so the
+	// control-character check below is not vacuous.
+	echo string
 	// findPatient: token runs name no --patient, so pacheck finds it with GET Patient (and prints it).
 	findPatient bool
 	exits       []int // acceptable exit codes (never 0 unless listed)
@@ -76,9 +79,13 @@ func hostileCases() []hostileCase {
 		{mode: hostile.LoginNeverLoads, browser: true, attacked: "smart-2.0.0/launch/standalone", args: launchFocus, cfg: hostile.Config{MaxStall: 5 * time.Minute},
 			exits: []int{ExitEnvError, ExitIncomplete}, needles: []string{"/auth/authorize"}},
 		{mode: hostile.NextLinkElsewhere, attacked: "uscore-6.1.0/us-core-patient/paging", args: pagingFocus, exits: nonPass, needles: []string{"{attacker}"}},
+		// Found with GET Patient, the patient id carries the escapes (pacheck prints the id it found).
 		{mode: hostile.TerminalEscapes, findPatient: true, args: append([]string{"--verbose"}, dataFocus...), exits: nonPass},
+		// The data specs quote the poisoned names and diagnostics.
+		{name: hostile.TerminalEscapes + "-data", mode: hostile.TerminalEscapes, echo: "hostile-title",
+			args: append([]string{"--verbose"}, "--focus", `uscore-6.1.0/us-core-patient/(read|validation|search/name)$`), exits: nonPass},
 		// The token response's patient reaches the console through the launch (verbose prints it).
-		{name: hostile.TerminalEscapes + "-launch", mode: hostile.TerminalEscapes, browser: true,
+		{name: hostile.TerminalEscapes + "-launch", mode: hostile.TerminalEscapes, browser: true, echo: "hostile-title",
 			args: append([]string{"--verbose"}, "--focus", `smart-2.0.0/(launch/standalone|token/patient-context)$`), exits: nonPass},
 		{mode: hostile.HugeHeaders, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"header"}},
 		{mode: hostile.GzipBomb, attacked: "capability/fhir-version", args: dataFocus, exits: nonPass, needles: []string{"size limit", "MaxBodyBytes"}},
@@ -382,6 +389,9 @@ func (r *hostileRun) check(t *testing.T, tc hostileCase) {
 			t.Errorf("neither the console nor results.json names the URL or limit (one of %q); the most frequent error: %q",
 				tc.needles, errorLine(r.stdout))
 		}
+	}
+	if tc.echo != "" && !strings.Contains(console, tc.echo) {
+		t.Errorf("the console never shows the server's %q: the escapes did not reach it, the check proves nothing", tc.echo)
 	}
 	// No credential at the other origins.
 	secrets := r.srv.Secrets()
