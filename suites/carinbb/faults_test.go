@@ -35,8 +35,9 @@ func TestPayerFaults(t *testing.T) {
 			[]string{`/validation$`, `/must-support$`, `/rules/decision$`}},
 		{"prior-auth-denied-no-reason", []string{p + "priorauthorization/rules/", p + "priorauthorization/read"},
 			[]string{p + "priorauthorization/rules/denial-reason"}, nil},
+		// the formulary data specs are blocked by public-access (errors), which alone fails
 		{"formulary-behind-auth", []string{f + "public-access", f + "formularydrug/", p + "device/read"},
-			[]string{f + "public-access", f + "formularydrug/search/_id", f + "formularydrug/read"}, []string{`^formulary-2\.0\.1/`}},
+			[]string{f + "public-access"}, []string{`^formulary-2\.0\.1/`}},
 		// kinds of check
 		{"search-token-ignored", []string{c + "eob-pharmacy/search/", c + "eob-pharmacy/read"},
 			[]string{c + "eob-pharmacy/search/patient+type"}, []string{`/search/`}},
@@ -65,6 +66,13 @@ func TestPayerFaults(t *testing.T) {
 				t.Fatalf("no spec ran for focus %v", tc.focus)
 			}
 			suitetest.ExpectFail(t, rs, tc.mustFail, "")
+			if tc.fault == "formulary-behind-auth" {
+				for _, id := range []string{f + "formularydrug/search/_id", f + "formularydrug/read"} {
+					if r := rs[id]; r.Outcome != "error" || !strings.Contains(r.Failure, "blocked by "+f+"public-access") {
+						t.Errorf("%s: %s %q, want an error blocked by %spublic-access", id, r.Outcome, suitetest.FirstLine(r.Failure, 200), f)
+					}
+				}
+			}
 			passed := suitetest.ExpectOthersPass(t, "fault "+tc.fault, rs, tc.mustFail, tc.mayFail, refserverGaps)
 			if passed == 0 {
 				t.Errorf("with fault %s no spec of the run passed (the control spec must): %v", tc.fault, suitetest.Keys(rs))
