@@ -423,7 +423,12 @@ func (r *run) boundCtx(d time.Duration) (context.Context, context.CancelFunc, st
 
 func (r *run) fail(step, selector string, err error) error {
 	limit := r.limit
-	if ab := r.aborting(); ab != nil {
+	r.b.mu.Lock()
+	closed := r.b.closed
+	r.b.mu.Unlock()
+	if closed {
+		err = fmt.Errorf("the browser was closed during the sign-in (Close or CloseAll, e.g. on an interrupt): %w", err)
+	} else if ab := r.aborting(); ab != nil {
 		err = ab // a blocked navigation or a dialog flood is the real cause of whatever failed
 	} else if cause := context.Cause(r.ctx); cause != nil {
 		how := "cancelled"
