@@ -178,6 +178,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		return ExitEnvError
 	}
 	total := sel.PreRunStats.SpecsThatWillRun
+	if total == 0 && ctx.Err() == nil {
+		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
+		return ExitUsage
+	}
 	limit, limitSource := p.run.Limits.Deadline, "--deadline or limits.deadline"
 	if limit == 0 {
 		limit, limitSource = defaultDeadline(total), fmt.Sprintf("the default for %d specs; raise it with --deadline or limits.deadline", total)
@@ -249,10 +253,6 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	code := exitCode(res, p.file.Strict, p.allowIncomplete)
 	if stopped != "" {
 		code = ExitEnvError
-	}
-	if res.Counts.Total == 0 && stopped == "" {
-		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
-		return ExitUsage
 	}
 	if err := kr.Err(); err != nil {
 		// an expired entry is a run error: the verdict is ERROR, exit 3, until it is fixed or renewed

@@ -225,3 +225,19 @@ func chromiumProfiles(t *testing.T, dir string) []string {
 	}
 	return m
 }
+
+// A selection that matches no spec is a usage error found before anything runs (exit 2, one
+// line), not an empty report. In a child process: the count builds the spec tree, which Ginkgo
+// refuses after this process's one run.
+func TestRunNoSpecMatched(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	code, stdout, stderr := childRun(t, nil, 5*time.Minute, "run", "--target", "http://127.0.0.1:9/fhir", "--auth", "none",
+		"--preset", "public", "--focus", "^no-such-spec$", "--out", out)
+	want := `pacheck run: no spec matched the selection (label filter "", focus "^no-such-spec$"): nothing was tested`
+	if code != ExitUsage || strings.TrimSpace(stderr) != want || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.json")); err == nil {
+		t.Error("a report was written for a run that tested nothing")
+	}
+}
