@@ -30,7 +30,9 @@ const (
 	defaultTargetTimeout = 30 * time.Minute
 	maxTargetsFileBytes  = 1 << 20
 	maxTargets           = 1000
-	childStopGrace       = 10 * time.Second // SIGTERM, then SIGKILL after this long
+	// childStopGrace: SIGTERM, then SIGKILL after this long. On SIGTERM a child ends its specs at
+	// once, closes its browser and writes the report of what ran, which takes seconds.
+	childStopGrace = 30 * time.Second
 )
 
 // targetsFlag replaces run's --target: repeatable; the last value stays in runFlags.target, so a
