@@ -112,7 +112,7 @@ type faultOutcome struct {
 	Errors int      `json:"errors"` // specs that ended as an error (environment, blocked)
 	Exact  bool     `json:"exact"`
 	Secs   float64  `json:"secs"`
-	Note   string   `json:"note,omitempty"` // a run that could not be judged
+	Note   string   `json:"note,omitempty"` // why a run could not be judged (no verdict), or that it was a second try
 }
 
 // TestFaultCatalogue is the proof of issue-level attribution: for every fault of the reference
@@ -191,7 +191,22 @@ func TestFaultCatalogue(t *testing.T) {
 		}
 	}
 	outcomes := make([]faultOutcome, len(todo))
-	runAll(len(todo), func(i int) { outcomes[i] = runFault(t, cat, todo[i], setupOf(todo[i])) })
+	cleanErrors := map[string]int{}
+	for i, s := range setups {
+		cleanErrors[s.key()] = clean[i].Errors
+	}
+	runAll(len(todo), func(i int) {
+		s := setupOf(todo[i])
+		o := runFault(t, cat, todo[i], s)
+		// A run with more errors than its clean run (sign-ins or requests that timed out on a
+		// loaded machine) may have missed what the fault breaks: it gets one more try.
+		if !o.Exact && o.Errors > cleanErrors[s.key()] {
+			again := runFault(t, cat, todo[i], s)
+			again.Note = strings.TrimSpace(again.Note + fmt.Sprintf(" (second try; the first had %d errors)", o.Errors))
+			o = again
+		}
+		outcomes[i] = o
+	})
 
 	exact := 0
 	for _, o := range outcomes {
@@ -199,7 +214,7 @@ func TestFaultCatalogue(t *testing.T) {
 			exact++
 			continue
 		}
-		if o.Note != "" {
+		if o.Note != "" && o.Verdict == "" {
 			t.Errorf("fault %s (%s): %s", o.Fault, o.Mode, o.Note)
 			continue
 		}
@@ -407,8 +422,10 @@ func faultTable(os []faultOutcome, exact int) string {
 	fmt.Fprintf(&b, "| fault | mode | verdict | expected | failed | exact | errors | s |\n|---|---|---|---|---|---|---|---|\n")
 	for _, o := range os {
 		got := strings.Join(o.Failed, ", ")
-		if o.Note != "" {
+		if o.Note != "" && o.Verdict == "" {
 			got = "not judged: " + o.Note
+		} else if o.Note != "" {
+			got += " " + o.Note
 		}
 		mark := "yes"
 		if !o.Exact {
