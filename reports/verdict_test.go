@@ -416,8 +416,8 @@ func TestVerdictLabels(t *testing.T) {
 // The run (#13): one member, no confidential client, against the real catalogue and the
 // requirement ids the SMART specs cite (suites/smart/specs.go). The cross-member probe, the
 // confidential-client specs and the expired-token probe must each leave a SHALL requirement
-// listed. (consent-decline cites smart.authorize.consent, which scope-granted also cites and
-// passes, so its skip is hidden by that pass: a catalogue change, reported to the lead.)
+// listed, and so must consent-decline (its own requirement, so scope-granted's pass cannot hide
+// its skip).
 func TestIncompleteOneMemberNoConfidentialClient(t *testing.T) {
 	cat, err := profiles.Requirements()
 	if err != nil {
@@ -435,7 +435,7 @@ func TestIncompleteOneMemberNoConfidentialClient(t *testing.T) {
 		skip("probes/bad-client-secret", "no confidential symmetric client (client_secret_basic/post) is configured; to enable: a client with a client_secret", "smart.client.symmetric-auth"),
 		skip("launch/confidential-asymmetric", "no client with token_endpoint_auth private_key_jwt is configured; to enable: a registered private_key_jwt client", "smart.client.asymmetric-auth"),
 		skip("probes/expired-token", "no expired access token is available; to enable: smart expired_token", "smart.access.expired-token"),
-		skip("probes/consent-decline", "no consent steps are configured; to enable: smart consent settings", "smart.authorize.consent"),
+		skip("probes/consent-decline", "no consent steps are configured; to enable: smart consent settings", "smart.authorize.consent-decline"),
 	)
 	if r.Verdict != VerdictIncomplete {
 		t.Fatalf("verdict %s, want incomplete", r.Verdict)
@@ -444,7 +444,7 @@ func TestIncompleteOneMemberNoConfidentialClient(t *testing.T) {
 	for _, m := range r.Incomplete {
 		got[m.Requirement] = m
 	}
-	for _, id := range []string{"uscore.access.patient-compartment", "smart.client.symmetric-auth", "smart.client.asymmetric-auth", "smart.access.expired-token"} {
+	for _, id := range []string{"uscore.access.patient-compartment", "smart.client.symmetric-auth", "smart.client.asymmetric-auth", "smart.access.expired-token", "smart.authorize.consent-decline"} {
 		if m, ok := got[id]; !ok || m.WouldEnable == "" {
 			t.Errorf("%s not listed with what would enable it: %+v", id, m)
 		}
@@ -452,7 +452,9 @@ func TestIncompleteOneMemberNoConfidentialClient(t *testing.T) {
 	if _, ok := got["smart.token.patient-context"]; ok {
 		t.Error("smart.token.patient-context listed although token/patient-context passed")
 	}
-	t.Logf("smart.authorize.consent listed: %v (consent-decline shares it with scope-granted)", got["smart.authorize.consent"].Requirement != "")
+	if _, ok := got["smart.authorize.consent"]; ok {
+		t.Error("smart.authorize.consent listed although token/scope-granted passed")
+	}
 }
 
 // In the browser, the specs one root cause blocked share one row that expands to them, and a

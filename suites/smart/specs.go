@@ -433,7 +433,7 @@ func scopeSpecs(v string) {
 	spec(v, "granular", ids("smart.scopes.granular"), func() {
 		judge("granular scopes", needBrowser().probeGranularScope())
 	})
-	spec(v, "consent-decline", ids("smart.authorize.consent"), func() {
+	spec(v, "consent-decline", ids("smart.authorize.consent-decline"), func() {
 		judge("consent", needBrowser().probeConsent())
 	})
 }
