@@ -262,3 +262,31 @@ func TestPrintVerdictRunErrors(t *testing.T) {
 		t.Errorf("an ERROR run lists missing requirements or prints an escape sequence:\n%s", got)
 	}
 }
+
+// The number of selected specs is read from the line Ginkgo prints when the suite starts, in
+// either verbosity, even when it arrives in pieces; the output still reaches the next writer.
+func TestSelectionSniffer(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		writes []string
+		want   int
+	}{
+		{"succinct", []string{"[1] pacheck - 863/885 specs ", "•••"}, 863},
+		{"verbose", []string{"Running Suite: pacheck - /work\n=====\nRandom Seed: 1\n\nWill run 74 of 885 specs\n"}, 74},
+		{"split", []string{"[1] pacheck - 12", "0/885 sp", "ecs "}, 120},
+		{"none selected", []string{"[1] pacheck - 0/885 specs "}, 0},
+		{"no banner", []string{"something else\n"}, -2},
+	} {
+		var out bytes.Buffer
+		got := -2
+		s := &selectionSniffer{next: &out, found: func(n int) { got = n }}
+		for _, w := range c.writes {
+			if n, err := s.Write([]byte(w)); n != len(w) || err != nil {
+				t.Fatalf("%s: Write: %d %v", c.name, n, err)
+			}
+		}
+		if got != c.want || out.String() != strings.Join(c.writes, "") {
+			t.Errorf("%s: found %d (want %d), passed on %q", c.name, got, c.want, out.String())
+		}
+	}
+}

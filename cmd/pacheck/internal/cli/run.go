@@ -10,9 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -137,6 +140,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	p.run.SetContext(base)
 	defer p.run.Stop()
 	rctx := p.run.Context()
+	stopTimer := func() bool { return false }
 	// On a signal or at the deadline the browser closes at once (sign-ins in flight end with an
 	// error instead of running to their own time limits), and whatever path the run ends by, no
 	// Chromium or temporary profile outlives it.
@@ -170,40 +174,48 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	if err := framework.Prepare(rctx, p.run); err != nil && !f.quiet && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "pacheck run: preparation: %s (the specs that need it will report it)\n", termSafe(err.Error(), false))
 	}
-	// The selection, counted without running anything: the progress line's total and the
-	// default deadline. It builds the spec tree once more (about a second for the full preset).
-	sel, err := runner.List(runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus})
-	if err != nil {
-		errorf(stderr, "run", "%v", err)
-		return ExitEnvError
-	}
-	total := sel.PreRunStats.SpecsThatWillRun
-	if total == 0 && ctx.Err() == nil {
-		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
-		return ExitUsage
-	}
+	// The default deadline is sized from the selection, which Ginkgo counts when the suite starts
+	// (before any spec runs): its reporter line "N/M specs" arms the timer and gives the progress
+	// line its total. (Previewing the tree instead would cost a second build of the tree and, in
+	// Ginkgo, drop the runner's top-level nodes from the real run.)
 	limit, limitSource := p.run.Limits.Deadline, "--deadline or limits.deadline"
-	if limit == 0 {
-		limit, limitSource = defaultDeadline(total), fmt.Sprintf("the default for %d specs; raise it with --deadline or limits.deadline", total)
-		t := time.AfterFunc(time.Until(start.Add(limit)), func() {
-			stopBase(fmt.Errorf("%w (%v; raise limits.deadline or --deadline)", framework.ErrDeadline, limit))
-		})
-		defer t.Stop()
-	}
-	// At the deadline or on a signal, the run context ends what is in flight and the runner ends
-	// every later spec at once as not run; the browser is still closed and the report written.
-	// Ginkgo's suite timeout is the backstop for work that ignores the run context: it abandons
-	// it deadlineGrace after the deadline.
 	backstop := max(time.Until(start.Add(limit)), 0) + deadlineGrace
 	prog := newProgress(stdout, f.quiet, f.verbose)
-	prog.total = total
+	var arm sync.Once
+	selected := func(n int) {
+		arm.Do(func() {
+			prog.total = n
+			if limit > 0 {
+				return
+			}
+			limit, limitSource = defaultDeadline(n), fmt.Sprintf("the default for %d specs; raise it with --deadline or limits.deadline", n)
+			if n < 0 { // the count was not found in Ginkgo's output
+				limit, limitSource = fallbackDeadline, "the default; raise it with --deadline or limits.deadline"
+			}
+			t := time.AfterFunc(time.Until(start.Add(limit)), func() {
+				stopBase(fmt.Errorf("%w (%v; raise limits.deadline or --deadline)", framework.ErrDeadline, limit))
+			})
+			stopTimer = t.Stop
+		})
+	}
+	if limit == 0 {
+		// Ginkgo's suite timeout is the backstop for work that ignores the run context; with the
+		// deadline not known yet it allows the largest selection.
+		backstop = defaultDeadline(maxSizedSpecs) + deadlineGrace
+	}
+	defer func() { stopTimer() }()
 	var ginkgoOut *termWriter
-	opts := runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus,
-		Verbose: f.verbose, Progress: prog.spec, Timeout: backstop}
+	var next io.Writer = io.Discard
 	if f.verbose {
 		ginkgoOut = &termWriter{w: stdout}
-		opts.Output = ginkgoOut
+		next = ginkgoOut
 	}
+	opts := runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus,
+		Verbose: f.verbose, Timeout: backstop, Output: &selectionSniffer{next: next, found: selected},
+		Progress: func(done int, s types.SpecReport) {
+			selected(-1) // no-op once the count was read
+			prog.spec(done, s)
+		}}
 	rep, err := runner.Run(opts)
 	cause := context.Cause(rctx) // before Stop: why the run context ended, if it did
 	if ginkgoOut != nil {
@@ -241,6 +253,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		res.Verdict = reports.VerdictError
 		errorf(stderr, "run", "%s", stopped)
 	}
+	if res.Counts.Total == 0 && stopped == "" {
+		errorf(stderr, "run", "no spec matched the selection (label filter %q, focus %q): nothing was tested", p.file.LabelFilter, strings.Join(p.file.Focus, ","))
+		return ExitUsage
+	}
 	kr := reports.ApplyKnownIssues(res, known, time.Now())
 	if err := reports.WriteAll(p.run.OutDir, res, reports.Options{}); err != nil {
 		errorf(stderr, "run", "writing the report: %v", err)
@@ -266,6 +282,39 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		printStats(stdout, start, res.Counts.Total)
 	}
 	return code
+}
+
+// fallbackDeadline is the whole-run deadline when the selection could not be counted;
+// maxSizedSpecs bounds the selection a default deadline is sized for (Ginkgo's backstop).
+const (
+	fallbackDeadline = 30 * time.Minute
+	maxSizedSpecs    = 4000
+)
+
+// selectionSniffer passes Ginkgo's reporter output on to next and calls found with the number
+// of specs the run selects, from the line Ginkgo prints when the suite starts ("- N/M specs"
+// when succinct, "Will run N of M specs" when verbose).
+type selectionSniffer struct {
+	next  io.Writer
+	found func(int)
+	done  bool
+	buf   []byte
+}
+
+var selectionRE = regexp.MustCompile(`(?:- (\d+)/\d+ specs|Will run (\d+) of \d+ specs)`)
+
+func (s *selectionSniffer) Write(p []byte) (int, error) {
+	if !s.done {
+		s.buf = append(s.buf, p...)
+		if m := selectionRE.FindSubmatch(s.buf); m != nil {
+			n, _ := strconv.Atoi(string(m[1]) + string(m[2]))
+			s.done, s.buf = true, nil
+			s.found(n)
+		} else if len(s.buf) > 64<<10 {
+			s.done, s.buf = true, nil // not in the banner: the progress callback falls back
+		}
+	}
+	return s.next.Write(p)
 }
 
 // deadlineGrace is how long work in flight at the deadline may take to notice it.
