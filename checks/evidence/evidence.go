@@ -66,8 +66,8 @@ type Exchange struct {
 	RequestBody     string              `json:"requestBody,omitempty"`
 	ResponseHeaders map[string][]string `json:"responseHeaders,omitempty"`
 	ResponseBody    string              `json:"responseBody,omitempty"` // may be cut: see Truncated
-	Truncated       bool                `json:"truncated,omitempty"`
-	Error           string              `json:"error,omitempty"` // transport error, when there was no response
+	Truncated       bool                `json:"truncated,omitempty"`    // the body or the headers were cut for the report
+	Error           string              `json:"error,omitempty"`        // transport error, when there was no response
 	// Attempt numbers the tries of one request (1 first; 2 and on are retries of a transient
 	// fault: 429, 503, a dropped connection). 0 when the recorder does not count.
 	Attempt int `json:"attempt,omitempty"`

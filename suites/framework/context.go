@@ -53,9 +53,12 @@ type Auth struct {
 	Token string
 	// Extra carries mode-specific settings (client ids, login steps...) owned by the SMART suite.
 	Extra any
-	// AllowedOrigins are origins (scheme://host[:port]) beyond the target's and the discovered
-	// authorization endpoint's that the browser may navigate to and discovered endpoints may use
-	// (config auth.allowed_origins), e.g. a separate identity provider.
+	// AllowedOrigins (config auth.allowed_origins, scheme://host[:port]) say where credentials
+	// and the sign-in may go. Discovered endpoints (authorize, token, introspection, revocation):
+	// with the list empty, any https origin (http only for an http target); with it not empty,
+	// only the target's origin (implicit) or a listed one. The sign-in's browser: the
+	// authorization endpoint's origin, the redirect URI (captured, never loaded) and the listed
+	// origins, e.g. a separate identity provider the login page moves to; nothing else.
 	AllowedOrigins []string
 }
 

@@ -8,17 +8,13 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pacheck/pacheck/checks/browser"
-	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
@@ -171,42 +167,27 @@ func safeWord(r *oauth.Redirect, _ string) string {
 	return r.Error
 }
 
-// rawGet GETs u without following redirects and records a redacted exchange.
+// rawGet GETs u without following redirects (the 3xx is the data) and without the bearer
+// token, through the run's client: its body, time and header bounds, its origin policy and its
+// redacted evidence.
 func (s *session) rawGet(ctx context.Context, u string, k *sink) (int, string, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-	hc := &http.Client{Transport: t, Timeout: s.run.Limits.RequestTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := s.http(k).Do(ctx, &fhirhttp.Request{URL: u, NoToken: true, NoRedirect: true,
+		Header: http.Header{"Accept": {"text/html"}}})
 	if err != nil {
 		return 0, "", err
 	}
-	req.Header.Set("Accept", "text/html")
-	start := time.Now()
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, "", &fhirhttp.TransportError{Method: "GET", URL: s.secrets.Redact(u), Err: err}
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	loc := ""
 	if l := resp.Header.Get("Location"); l != "" {
-		if lu, err := req.URL.Parse(l); err == nil {
-			loc = lu.String()
+		if base, err := url.Parse(u); err == nil {
+			if lu, err := base.Parse(l); err == nil {
+				loc = lu.String()
+			}
 		}
 	}
 	if code := locCode(loc); code != "" {
 		s.addSensitive(code)
 	}
-	text := string(body)
-	if len(text) > 4000 {
-		text = text[:4000]
-	}
-	k.add(evidence.Entry{Kind: evidence.KindHTTP, Title: "GET " + s.secrets.Redact(u), Exchange: &evidence.Exchange{
-		Time: start, Method: "GET", URL: s.secrets.Redact(u), Status: resp.StatusCode, DurationMS: time.Since(start).Milliseconds(),
-		ResponseHeaders: redactHeaders(s.secrets, resp.Header), ResponseBody: s.secrets.Redact(text)}})
-	return resp.StatusCode, loc, nil
+	return resp.Status, loc, nil
 }
 
 func redactHeaders(sec *fhirhttp.Secrets, h http.Header) map[string][]string {

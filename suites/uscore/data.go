@@ -2,7 +2,6 @@ package uscore
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -42,7 +41,7 @@ func fetchTypeNow(run *framework.Run, srv *ig.Server, typ string) *igdata.TypeDa
 		for _, pid := range igdata.Patients(run) {
 			c := clientFor(run, pid)
 			if c == nil {
-				td.Err = fmt.Errorf("no authorized client for patient %s: the run has no token (configure auth, or install one per patient)", pid)
+				td.Err = run.NoAccess(pid)
 				break
 			}
 			if td.SearchAll(ctx, c, pid, url.Values{pp: {pid}}, false); td.Err != nil {
@@ -120,7 +119,7 @@ func readOnce(run *framework.Run, pid, typ, id string) (*fhirhttp.Response, erro
 	return store(run).ReadOnce(typ, id, true, func() (*fhirhttp.Response, error) {
 		c := clientFor(run, pid)
 		if c == nil {
-			return nil, fmt.Errorf("no authorized client for patient %s", pid)
+			return nil, run.NoAccess(pid)
 		}
 		ctx, cancel := run.Ctx()
 		defer cancel()

@@ -174,7 +174,7 @@ func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.P
 	GinkgoHelper()
 	c := clientFor(pc.run, pid)
 	if c == nil {
-		framework.Infra(fmt.Errorf("no authorized client for patient %s: the run has no token", pid))
+		framework.Infra(pc.run.NoAccess(pid))
 	}
 	label := "GET " + pc.res.Type + "?" + redactQuery(pc, q)
 	if post {

@@ -391,7 +391,7 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 	search := func(pid string, q url.Values) {
 		c := pc.ClientFor(pid)
 		if c == nil {
-			td.Err = fmt.Errorf("no client for patient %s: the run has no token (configure auth, or install one per patient)", pid)
+			td.Err = run.NoAccess(pid)
 			return
 		}
 		td.SearchAll(ctx, c, pid, q, true)
@@ -417,7 +417,7 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 			for _, pid := range igdata.Patients(run) {
 				c := pc.ClientFor(pid)
 				if c == nil {
-					td.Err = fmt.Errorf("no client for patient %s: the run has no token", pid)
+					td.Err = run.NoAccess(pid)
 					break
 				}
 				q := url.Values{rp: {pid}, "_revinclude": {"Provenance:target"}}
@@ -472,7 +472,7 @@ func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) 
 	return store(pc.Run, pc.IG.Public).ReadOnce(typ, id, false, func() (*fhirhttp.Response, error) {
 		c := pc.ClientFor(pid)
 		if c == nil {
-			return nil, fmt.Errorf("no client for patient %s: the run has no token", pid)
+			return nil, pc.Run.NoAccess(pid)
 		}
 		ctx, cancel := pc.Run.Ctx()
 		defer cancel()
@@ -549,7 +549,7 @@ func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*f
 	GinkgoHelper()
 	c := pc.ClientFor(pid)
 	if c == nil {
-		framework.Infra(fmt.Errorf("no client for patient %s: the run has no token", pid))
+		framework.Infra(pc.Run.NoAccess(pid))
 	}
 	return igdata.Search(pc.Run, c, typ, q, false, label)
 }
