@@ -39,26 +39,6 @@ const (
 // maxInflateBytes is maxInflateBytesDefault; tests lower it.
 var maxInflateBytes int64 = maxInflateBytesDefault
 
-// inflateCap counts inflated bytes and fails past max.
-type inflateCap struct {
-	r   io.Reader
-	n   int64
-	max int64
-}
-
-var errInflateCap = errors.New("inflate limit reached")
-
-func (c *inflateCap) Read(p []byte) (int, error) {
-	if c.n >= c.max {
-		return 0, errInflateCap
-	}
-	if int64(len(p)) > c.max-c.n {
-		p = p[:c.max-c.n]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // Package is one loaded FHIR package.
 type Package struct {
@@ -174,9 +154,9 @@ func LoadTGZ(r io.Reader, source string, opts LoadOptions) (*Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package %s: not a gzip'd FHIR package (%v)", source, err)
 	}
-	gz := &inflateCap{r: gzr, max: maxInflateBytes}
+	gz := &safefile.CappedReader{R: gzr, Max: maxInflateBytes}
 	capErr := func(err error) error {
-		if errors.Is(err, errInflateCap) {
+		if errors.Is(err, safefile.ErrCapped) {
 			return fmt.Errorf("package %s: inflates to more than %d bytes; not a FHIR package pacheck reads", source, maxInflateBytes)
 		}
 		return nil

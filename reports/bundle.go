@@ -295,26 +295,6 @@ type seenFile struct {
 	sum  string
 }
 
-// countReader counts the bytes inflated so far and refuses more than max.
-type countReader struct {
-	r   io.Reader
-	n   int64
-	max int64
-}
-
-var errInflateLimit = errors.New("inflate limit")
-
-func (c *countReader) Read(p []byte) (int, error) {
-	if c.n >= c.max {
-		return 0, errInflateLimit
-	}
-	if int64(len(p)) > c.max-c.n {
-		p = p[:c.max-c.n]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // verifyBundle streams the archive once. Every file is hashed; manifest.json and manifest.sig are
 // kept in memory (bounded); results.json (resultsOnly) or every file is written under dir, which
@@ -345,7 +325,7 @@ func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir str
 	}
 	defer gz.Close()
 	// The inflated stream as a whole is capped too: file data plus bounded tar overhead per entry.
-	inflated := &countReader{r: gz, max: lim.TotalBytes + int64(lim.Files+1)*tarOverhead + maxTrailing}
+	inflated := &safefile.CappedReader{R: gz, Max: lim.TotalBytes + int64(lim.Files+1)*tarOverhead + maxTrailing}
 	tr := tar.NewReader(inflated)
 	seen := map[string]seenFile{}
 	var manifestBytes, sigBytes []byte
@@ -365,8 +345,8 @@ func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir str
 			}
 			break
 		}
-		if errors.Is(err, errInflateLimit) {
-			return fail("inflates to more than %s: refused (a bundle this large is not pacheck's)", safefile.Bytes(inflated.max))
+		if errors.Is(err, safefile.ErrCapped) {
+			return fail("inflates to more than %s: refused (a bundle this large is not pacheck's)", safefile.Bytes(inflated.Max))
 		}
 		if err != nil {
 			return fail("damaged archive: %v", err)
@@ -438,8 +418,8 @@ func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir str
 				err = cerr
 			}
 		}
-		if errors.Is(err, errInflateLimit) {
-			return fail("inflates to more than %s: refused", safefile.Bytes(inflated.max))
+		if errors.Is(err, safefile.ErrCapped) {
+			return fail("inflates to more than %s: refused", safefile.Bytes(inflated.Max))
 		}
 		if err != nil {
 			return fail("reading %q: %v", name, err)

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,30 +258,10 @@ func (ir inputReader) readAll(paths []string, fn func(cliInput) error) error {
 			}
 			continue
 		}
-		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(name, ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if strings.HasPrefix(name, ".") || name == "package.json" {
-				return nil
-			}
-			if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson") {
-				files = append(files, path)
-			}
-			return nil
-		})
+		files, err := folderInputs(p)
 		if err != nil {
-			return fmt.Errorf("%s: cannot list the folder: %w", p, err)
+			return err
 		}
-		sort.Strings(files)
 		for _, f := range files {
 			if err := ir.readFile(f, fn); err != nil {
 				return err

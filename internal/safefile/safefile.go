@@ -110,3 +110,26 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// ErrCapped is the error of a CappedReader read past its cap.
+var ErrCapped = errors.New("size cap reached")
+
+// CappedReader reads from R and fails with ErrCapped once Max bytes have been read (unlike
+// io.LimitReader, which ends quietly): an inflating or unbounded source is refused, not cut.
+type CappedReader struct {
+	R   io.Reader
+	Max int64
+	N   int64 // bytes read so far
+}
+
+func (c *CappedReader) Read(p []byte) (int, error) {
+	if c.N >= c.Max {
+		return 0, ErrCapped
+	}
+	if int64(len(p)) > c.Max-c.N {
+		p = p[:c.Max-c.N]
+	}
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	return n, err
+}

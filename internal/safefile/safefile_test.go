@@ -2,6 +2,7 @@ package safefile
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,28 @@ func TestBytes(t *testing.T) {
 	for n, want := range map[int64]string{1 << 20: "1 MiB", 64 << 20: "64 MiB", 1 << 30: "1 GiB", 1500: "1500 bytes", 2048: "2 KiB"} {
 		if got := Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A capped reader gives exactly Max bytes, then ErrCapped (not a quiet EOF); a shorter source
+// ends with io.EOF as usual.
+func TestCappedReader(t *testing.T) {
+	for _, c := range []struct {
+		src     string
+		max     int64
+		want    string
+		wantErr error
+	}{
+		{"abcdef", 4, "abcd", ErrCapped},
+		{"abc", 4, "abc", nil},
+		{"abcd", 4, "abcd", ErrCapped}, // the cap is reached: one more byte might follow
+		{"", 0, "", ErrCapped},
+	} {
+		r := &CappedReader{R: strings.NewReader(c.src), Max: c.max}
+		got, err := io.ReadAll(r)
+		if string(got) != c.want || !errors.Is(err, c.wantErr) && !(c.wantErr == nil && err == nil) {
+			t.Errorf("%q cap %d: got %q, %v; want %q, %v", c.src, c.max, got, err, c.want, c.wantErr)
 		}
 	}
 }
