@@ -64,8 +64,9 @@ type Auth struct {
 	// ParallelSignIns is how many browser sign-ins may run at once (default 1: some servers refuse
 	// a member's concurrent sign-ins).
 	ParallelSignIns int `yaml:"parallel_sign_ins"`
-	// AllowedOrigins are further origins (scheme://host[:port]) the browser may visit and
-	// discovered endpoints may use, e.g. a separate identity provider.
+	// AllowedOrigins are further origins (scheme://host[:port]) credentials may go to; when set,
+	// every discovered endpoint must be on the target's origin or a listed one, and the browser
+	// visits only the authorization endpoint's origin and these (framework.Auth.AllowedOrigins).
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 

@@ -58,9 +58,10 @@ auth:
           - click: "#approve"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
   parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
-  # Origins (scheme://host[:port]) besides the target's and its authorization server's that the
-  # browser may visit and discovered endpoints may use, e.g. a separate identity provider.
-  # Credentials are never sent to any other origin.
+  # Origins (scheme://host[:port]) credentials may go to besides the target's, e.g. a separate
+  # authorization server or identity provider. Unset: any https endpoint the server publishes.
+  # Set: every discovered endpoint must be on the target's origin or a listed one, and the
+  # sign-in's browser visits only the authorization endpoint's origin and the listed ones.
   allowed_origins: [https://login.example-payer.com]
 
 # Patient ids to examine besides the launch patient.
