@@ -165,6 +165,7 @@ func TestPrintVerdictIncompleteAndRootCauses(t *testing.T) {
 		Incomplete: []reports.Missing{
 			{Requirement: "smart.isolation.cross-member", Status: "skip", Reason: "no second member configured", WouldEnable: "auth.second_member in the config"},
 			{Requirement: "smart.client.confidential", Status: "error", Reason: "token endpoint: \x1b[2Jconnection reset\nsecond line"},
+			{Requirement: "smart.pkce.s256", Status: "error", Reason: "error: blocked by smart-2.0.0/launch/standalone: the browser could not get past the login page"},
 		},
 		RootCauses: []reports.RootCause{{Cause: "smart-2.0.0/launch/standalone", Reason: "the browser could not get past the login page", Blocked: 712}},
 	}
@@ -181,7 +182,9 @@ func TestPrintVerdictIncompleteAndRootCauses(t *testing.T) {
 	}{
 		{"incomplete", ExitIncomplete, false, []string{
 			"INCOMPLETE: 715 specs, 1 passed, 0 failed, 2 skipped, 712 errors, 0 known\n",
-			"2 selected SHALL requirements did not run:\n",
+			"3 selected SHALL requirements did not run:\n",
+			// a blocked requirement names its root cause; the cause's reason is printed once
+			"  smart.pkce.s256 (error): blocked by smart-2.0.0/launch/standalone (root cause below)\n",
 			"  smart.isolation.cross-member (skip): no second member configured; would run with: auth.second_member in the config\n",
 			`  smart.client.confidential (error): token endpoint: \x1b[2Jconnection reset …` + "\n",
 			"root cause: smart-2.0.0/launch/standalone — the browser could not get past the login page: 712 specs blocked\n",
@@ -204,7 +207,10 @@ func TestPrintVerdictIncompleteAndRootCauses(t *testing.T) {
 			}
 		}
 		if n := strings.Count(got, "\n"); n > 10 {
-			t.Errorf("%s: %d lines for one root cause and two requirements", c.name, n)
+			t.Errorf("%s: %d lines for one root cause and three requirements", c.name, n)
+		}
+		if n := strings.Count(got, "could not get past the login page"); n > 1 {
+			t.Errorf("%s: the root cause's reason printed %d times", c.name, n)
 		}
 	}
 }

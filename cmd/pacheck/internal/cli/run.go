@@ -408,7 +408,10 @@ func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
 				break
 			}
 			l := fmt.Sprintf("  %s (%s): %s", m.Requirement, m.Status, oneLine(m.Reason))
-			if m.WouldEnable != "" {
+			if rc := blockingCause(res, m); rc != "" {
+				// the root cause's reason is printed once, below
+				l = fmt.Sprintf("  %s (%s): blocked by %s (root cause below)", m.Requirement, m.Status, rc)
+			} else if m.WouldEnable != "" {
 				l += "; would run with: " + oneLine(m.WouldEnable)
 			}
 			fmt.Fprintln(w, termSafe(l, false))
@@ -425,6 +428,17 @@ func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
 	if l := errorDigest(res); l != "" {
 		fmt.Fprintln(w, l)
 	}
+}
+
+// blockingCause is the root cause (a spec id) that left requirement m without a result, when
+// its reason is that block; "" otherwise.
+func blockingCause(res *reports.Results, m reports.Missing) string {
+	for _, rc := range res.RootCauses {
+		if strings.Contains(m.Reason, "blocked by "+rc.Cause+":") {
+			return rc.Cause
+		}
+	}
+	return ""
 }
 
 func plural(n int, one, many string) string {
@@ -611,8 +625,13 @@ func blockedBy(s types.SpecReport) (evidence.Blocked, bool) {
 func errorDigest(res *reports.Results) string {
 	n := map[string]int{}
 	best := ""
+	causes := map[string]bool{}
+	for _, rc := range res.RootCauses {
+		causes[rc.Cause] = true
+	}
 	for _, s := range res.Specs {
-		if s.Outcome != reports.Error || s.Reason == "" || (s.Blocked != nil && len(res.RootCauses) > 0) {
+		// blocked specs and the root causes themselves are on the root-cause lines already
+		if s.Outcome != reports.Error || s.Reason == "" || (s.Blocked != nil && len(res.RootCauses) > 0) || causes[s.ID] {
 			continue
 		}
 		n[s.Reason]++
