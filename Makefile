@@ -29,8 +29,18 @@ generate:
 	$(GO) run ./profiles/internal/gen -packages $(SHARED)/fhir-packages -out profiles/embedded
 	$(GO) generate ./...
 
+# Every native fuzz target for FUZZTIME each (seed corpora under testdata/fuzz are committed and
+# also run by `make test`). Minimising a new input is capped at 10 s: Go's default minute can
+# outlast -fuzztime and end the run with "context deadline exceeded" instead of a verdict.
+FUZZTIME ?= 5m
+FUZZ_TARGETS = FuzzDecodeObject:./checks/fhirhttp FuzzRedact:./checks/fhirhttp FuzzEvaluate:./checks/fhirpath FuzzJSONInput:./checks/fhirpath \
+	FuzzValidate:./checks/validate FuzzStreamBundle:./checks/validate FuzzConfigLoad:./cmd/pacheck/internal/config \
+	FuzzRenderReport:./reports FuzzVerifyBundle:./reports
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzEvaluate -fuzztime 5m ./checks/fhirpath
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s -parallel 1 "$${t#*:}"; \
+	done
 
 clean:
 	rm -rf bin pacheck-report
