@@ -31,7 +31,7 @@ func fetchType(run *framework.Run, srv *ig.Server, typ string) *igdata.TypeData 
 func fetchTypeNow(run *framework.Run, srv *ig.Server, typ string) *igdata.TypeData {
 	td := igdata.NewTypeData(typ)
 	res := srv.Resource(typ)
-	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(run))
+	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
 	pp := ""
 	if res != nil {
@@ -74,7 +74,7 @@ func fetchTypeNow(run *framework.Run, srv *ig.Server, typ string) *igdata.TypeDa
 // searchByReference finds resources of a type no patient record references (PractitionerRole)
 // through its SHALL reference search parameters: T?param=Target/id for the known targets.
 func searchByReference(run *framework.Run, srv *ig.Server, res *ig.Resource, td *igdata.TypeData) {
-	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(run))
+	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
 	for _, sp := range res.SearchParams {
 		if sp.Expectation != "SHALL" || sp.Param.Type != "reference" {
@@ -141,7 +141,7 @@ func pool(res *ig.Resource, p *ig.Profile, td *igdata.TypeData) []map[string]any
 // _revinclude=<typ>:<param> searches the CapabilityStatement lists: one search per resource type,
 // for the first patient holding data of that type.
 func collectByRevinclude(run *framework.Run, srv *ig.Server, typ string, td *igdata.TypeData) {
-	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(run))
+	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
 	for _, r := range srv.Resources {
 		pp := srv.PatientParam(r)

@@ -590,7 +590,7 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 	q := url.Values{pp: {best}, "_count": {fmt.Sprint(count)}}
 	label := "GET " + pc.res.Type + "?" + q.Encode()
 	c := clientFor(pc.run, best)
-	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(pc.run))
+	ctx, cancel := context.WithTimeout(pc.run.Context(), igdata.Budget(pc.run))
 	defer cancel()
 	first, err := c.Search(ctx, pc.res.Type, q)
 	res := &pagingResult{}

@@ -386,7 +386,7 @@ func (pc *ProfileCtx) Fetch(typ string) *TypeData {
 func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 	g, run := pc.IG, pc.Run
 	td := igdata.NewTypeData(typ)
-	ctx, cancel := context.WithTimeout(context.Background(), igdata.Budget(run))
+	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
 	search := func(pid string, q url.Values) {
 		c := pc.ClientFor(pid)

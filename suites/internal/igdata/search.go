@@ -23,7 +23,7 @@ const RuleSearchStatus = "search.status"
 // error.
 func Search(run *framework.Run, c *fhirhttp.Client, typ string, q url.Values, post bool, label string) (*fhirhttp.Pages, issue.List) {
 	GinkgoHelper()
-	ctx, cancel := context.WithTimeout(context.Background(), Budget(run))
+	ctx, cancel := context.WithTimeout(run.Context(), Budget(run))
 	defer cancel()
 	var first *fhirhttp.Response
 	var err error
