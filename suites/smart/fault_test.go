@@ -49,7 +49,6 @@ var faultTable = map[string][]string{
 	"compartment-leak":                   {p + "probes/other-member-data"},
 }
 
-
 // mayBlock lists specs a fault legitimately blocks: they depend on the baseline it breaks and
 // end as errors naming the spec that reports it.
 var mayBlock = map[string]map[string]string{
