@@ -219,3 +219,7 @@ func CheckAuthorizeRefused(redirectURL string, errorPage, mustNotRedirect bool, 
 	}
 	return nil
 }
+
+// SafeCode returns s when it is a short OAuth-style code (letters, digits, _ - .), else
+// "(unrecognised)": server text quoted in a message cannot carry markup or control bytes.
+func SafeCode(s string) string { return safeCode(s) }

@@ -56,6 +56,58 @@ func (c *Client) Introspect(ctx context.Context, endpoint, token, bearer string)
 	return in, nil
 }
 
+// IntrospectAuth is one way to authorize an introspection request: Client sends it, with
+// Bearer as the Authorization header when set, else with Client's own authentication (as at the
+// token endpoint). Name says which way it is, for the evidence.
+type IntrospectAuth struct {
+	Name   string
+	Client *Client
+	Bearer string
+}
+
+// IntrospectionAuthMethods are the client authentication methods the server advertises for its
+// introspection endpoint: introspection_endpoint_auth_methods_supported (RFC 8414), else those of
+// the token endpoint; nil when neither is published.
+func (c *SMARTConfig) IntrospectionAuthMethods() []string {
+	if c == nil {
+		return nil
+	}
+	if m := strs(c.Raw, "introspection_endpoint_auth_methods_supported"); len(m) > 0 {
+		return m
+	}
+	return c.TokenEndpointAuthMethodsSupported
+}
+
+// IntrospectFirst asks endpoint about token with each way in turn and stops at the first answer
+// that does not refuse the caller (HTTP 401 or 403, or an invalid_client / invalid_token error):
+// SMART leaves the method open (a bearer token SHALL be accepted when the endpoint is access
+// controlled, client authentication is common). used is the index of that way, -1 when every way
+// was refused (the last answer is returned for the checks to judge); tried has one line per
+// attempt for the evidence. err is a transport or configuration error.
+func IntrospectFirst(ctx context.Context, endpoint, token string, ways []IntrospectAuth) (in *Introspection, used int, tried []string, err error) {
+	if len(ways) == 0 {
+		return nil, -1, nil, errors.New("oauth: no way to authorize the introspection request (no access token, no client)")
+	}
+	for i, w := range ways {
+		in, err = w.Client.Introspect(ctx, endpoint, token, w.Bearer)
+		if err != nil {
+			return nil, -1, tried, fmt.Errorf("introspection with %s: %w", w.Name, err)
+		}
+		code, _ := in.Raw["error"].(string)
+		refused := in.Status == http.StatusUnauthorized || in.Status == http.StatusForbidden ||
+			(in.Status == http.StatusBadRequest && (code == "invalid_client" || code == "invalid_token"))
+		line := fmt.Sprintf("%s: HTTP %d", w.Name, in.Status)
+		if code != "" {
+			line += " (error " + safeCode(code) + ")"
+		}
+		if !refused {
+			return in, i, append(tried, line), nil
+		}
+		tried = append(tried, line+": refused")
+	}
+	return in, -1, tried, nil
+}
+
 // Rule codes of introspection and revocation checks.
 const (
 	RuleIntrospectStatus   = "introspect.status"

@@ -2,6 +2,10 @@ package oauth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -502,8 +506,14 @@ func TestProbes(t *testing.T) {
 	jc := *c
 	jc.ClientID, jc.AuthMethod, jc.PrivateKey = jwtClient, AuthPrivateKey, &jose.JSONWebKey{Key: clientEC, KeyID: "k2", Algorithm: "ES384"}
 	cd, v = code()
-	if l, _, err := jc.ProbeBadAssertion(ctx, cd, v); err != nil || len(l) != 0 {
-		t.Errorf("bad assertion: %v %v", l, err)
+	if bad, err := UnregisteredKey(jc.PrivateKey, ""); err != nil {
+		t.Errorf("unregistered key: %v", err)
+	} else {
+		jc.PrivateKey = bad
+		tr, err := jc.Exchange(ctx, cd, v)
+		if l := CheckRejected(tr, "bad assertion", "invalid_client"); err != nil || len(l) != 0 {
+			t.Errorf("bad assertion: %v %v", l, err)
+		}
 	}
 	cd, v = code()
 	if l, _, err := c.ProbeWrongRedirect(ctx, cd, v); err != nil || len(l) != 0 {
@@ -625,5 +635,53 @@ func TestCheckScopeEnforced(t *testing.T) {
 		if l := CheckScopeEnforced(tc.granted, "search", tc.res); len(l) != tc.errs {
 			t.Errorf("%s: %v", tc.granted, l)
 		}
+	}
+}
+
+// TestUnregisteredKey: the probe key signs with the client's own algorithm (an ES256 client gets a
+// P-256 key, not P-384), keeps the kid, and is not the client's key.
+func TestUnregisteredKey(t *testing.T) {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	cases := []struct {
+		name    string
+		key     *jose.JSONWebKey
+		wantAlg jose.SignatureAlgorithm
+	}{
+		{"ES256 by alg", &jose.JSONWebKey{Key: p256, KeyID: "a", Algorithm: "ES256"}, jose.ES256},
+		{"ES256 by curve", &jose.JSONWebKey{Key: p256, KeyID: "b"}, jose.ES256},
+		{"ES384", &jose.JSONWebKey{Key: p384, KeyID: "c", Algorithm: "ES384"}, jose.ES384},
+		{"RS256", &jose.JSONWebKey{Key: rsaKey, KeyID: "d", Algorithm: "RS256"}, jose.RS256},
+		{"RSA without alg", &jose.JSONWebKey{Key: rsaKey, KeyID: "e"}, jose.RS384},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := UnregisteredKey(tc.key, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if jose.SignatureAlgorithm(k.Algorithm) != tc.wantAlg || k.KeyID != tc.key.KeyID {
+				t.Errorf("alg %s kid %q, want %s %q", k.Algorithm, k.KeyID, tc.wantAlg, tc.key.KeyID)
+			}
+			c := &Client{ClientID: "x", PrivateKey: k}
+			a, err := c.ClientAssertion("https://as.example/token")
+			if err != nil {
+				t.Fatalf("signing with the probe key: %v", err)
+			}
+			tok, err := jose.ParseSigned(a, []jose.SignatureAlgorithm{tc.wantAlg})
+			if err != nil {
+				t.Fatalf("assertion not signed with %s: %v", tc.wantAlg, err)
+			}
+			if _, err := tok.Verify(tc.key.Public().Key); err == nil {
+				t.Error("the probe assertion verifies with the client's registered key")
+			}
+			if _, err := tok.Verify(k.Public().Key); err != nil {
+				t.Errorf("the probe assertion does not verify with its own key: %v", err)
+			}
+		})
+	}
+	if _, err := UnregisteredKey(&jose.JSONWebKey{Key: p256}, "HS256"); err == nil {
+		t.Error("HS256: want an error naming the supported algorithms")
 	}
 }

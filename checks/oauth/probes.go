@@ -2,15 +2,9 @@ package oauth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"net/url"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -61,39 +55,6 @@ func (c *Client) ProbeBadSecret(ctx context.Context, code, verifier string) (iss
 	return CheckRejected(t, "token request with a wrong client secret", "invalid_client"), t, nil
 }
 
-// ProbeBadAssertion exchanges code with a private_key_jwt client assertion signed by a fresh key
-// that is not registered (same kid and alg), as a server that does not verify signatures accepts.
-func (c *Client) ProbeBadAssertion(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
-	bad := *c
-	alg := c.SigningAlg
-	if alg == "" && c.PrivateKey != nil {
-		alg = jose.SignatureAlgorithm(c.PrivateKey.Algorithm)
-	}
-	var key any
-	var err error
-	switch alg {
-	case jose.ES384:
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	default:
-		alg = jose.RS384
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("oauth: generating a probe key: %w", err)
-	}
-	kid := ""
-	if c.PrivateKey != nil {
-		kid = c.PrivateKey.KeyID
-	}
-	bad.AuthMethod, bad.SigningAlg = AuthPrivateKey, alg
-	bad.PrivateKey = &jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: string(alg)}
-	t, err := bad.Exchange(ctx, code, verifier)
-	if err != nil {
-		return nil, nil, err
-	}
-	return CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client"), t, nil
-}
-
 // ProbeUnknownClient exchanges code as a public client with an unregistered client_id.
 func (c *Client) ProbeUnknownClient(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
 	bad := *c
@@ -124,12 +85,13 @@ func (c *Client) ProbeRefreshWiden(ctx context.Context, refreshToken, granted, e
 	if err != nil {
 		return nil, nil, err
 	}
+	what := fmt.Sprintf("refresh asking for %s, which was not granted", extra)
 	if t.Status != 200 {
-		return CheckRejected(t, "refresh asking for a scope that was not granted", "invalid_scope"), t, nil
+		return CheckRejected(t, what, "invalid_scope"), t, nil
 	}
 	if _, widened := CompareScopes([]string{granted}, []string{t.Scope}); len(widened) > 0 {
 		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
-			Message:     "refresh asking for a scope that was not granted: expected refusal or only granted scopes, but the new token has more",
+			Message:     what + ": expected refusal (invalid_scope) or only granted scopes, but the new token has more",
 			Diagnostics: fmt.Sprint(widened)}}, t, nil
 	}
 	return nil, t, nil

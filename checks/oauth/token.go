@@ -2,7 +2,10 @@ package oauth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -206,10 +209,7 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 	}
 	alg := c.SigningAlg
 	if alg == "" {
-		alg = jose.SignatureAlgorithm(c.PrivateKey.Algorithm)
-	}
-	if alg == "" {
-		alg = jose.RS384
+		alg = KeyAlg(c.PrivateKey)
 	}
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	if c.PrivateKey.KeyID != "" {
@@ -226,6 +226,64 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 		ID: base64.RawURLEncoding.EncodeToString(jti), IssuedAt: jwt.NewNumericDate(now),
 		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
 	return jwt.Signed(sig).Claims(claims).Serialize()
+}
+
+// KeyAlg is the JWS algorithm a client assertion signed with k uses: the key's own alg, else the
+// ECDSA algorithm of its curve (ES256, ES384, ES512), else RS384 (SMART's RSA algorithm).
+func KeyAlg(k *jose.JSONWebKey) jose.SignatureAlgorithm {
+	if k == nil {
+		return jose.RS384
+	}
+	if k.Algorithm != "" {
+		return jose.SignatureAlgorithm(k.Algorithm)
+	}
+	if ec, ok := k.Key.(*ecdsa.PrivateKey); ok {
+		switch ec.Curve {
+		case elliptic.P256():
+			return jose.ES256
+		case elliptic.P521():
+			return jose.ES512
+		}
+		return jose.ES384
+	}
+	return jose.RS384
+}
+
+// UnregisteredKey makes a fresh private key that signs with alg ("" = KeyAlg(k)) under k's kid,
+// which no server has registered: a client assertion signed with it must be refused. The key
+// fits alg (P-256 for ES256, P-384 for ES384, P-521 for ES512, RSA of k's size, at least 2048
+// bits, for RS*/PS*), so the probe's assertion differs from the client's only in the key.
+func UnregisteredKey(k *jose.JSONWebKey, alg jose.SignatureAlgorithm) (*jose.JSONWebKey, error) {
+	if alg == "" {
+		alg = KeyAlg(k)
+	}
+	out := &jose.JSONWebKey{Algorithm: string(alg), Use: "sig"}
+	if k != nil {
+		out.KeyID = k.KeyID
+	}
+	var err error
+	switch alg {
+	case jose.ES256:
+		out.Key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.ES384:
+		out.Key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case jose.ES512:
+		out.Key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		bits := 2048
+		if k != nil {
+			if rk, ok := k.Key.(*rsa.PrivateKey); ok && rk.N.BitLen() > bits {
+				bits = rk.N.BitLen()
+			}
+		}
+		out.Key, err = rsa.GenerateKey(rand.Reader, bits)
+	default:
+		return nil, fmt.Errorf("oauth: client assertion algorithm %q: use RS256, RS384, ES256 or ES384 (the key's alg)", alg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oauth: generating an unregistered %s key: %w", alg, err)
+	}
+	return out, nil
 }
 
 // TokenExpect says what CheckTokenResponse requires, from the request that was made.
