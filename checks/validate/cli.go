@@ -213,7 +213,7 @@ func (b *byteSize) Set(s string) error {
 
 func validateInput(ctx context.Context, v *Validator, in Input, vo ValidateOptions) FileResult {
 	if in.Err != nil {
-		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: "input", Message: "input: " + in.Err.Error()}}}
+		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: "input", Message: in.Err.Error()}}}
 	}
 	r := v.Validate(ctx, in.Raw, vo)
 	return FileResult{Path: in.Path, ResourceType: r.ResourceType, Profiles: r.Profiles, Issues: r.Issues}
@@ -406,7 +406,7 @@ func (ir inputReader) streamBundle(f io.Reader, path string, size int64, fn func
 		return fnErr
 	}
 	if err != nil {
-		return fn(cliInput{Input: Input{Path: path}, entry: -1, syntax: "json: not valid JSON: " + err.Error()})
+		return fn(cliInput{Input: Input{Path: path}, entry: -1, syntax: "not valid JSON: " + err.Error()})
 	}
 	sh.head = head.Bytes()
 	return fn(cliInput{Input: Input{Path: path}, entry: -1, shell: sh})

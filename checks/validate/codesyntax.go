@@ -89,6 +89,6 @@ func alnum(s string) bool {
 
 func (w *walker) checkCodeSyntax(c *Elem, system, code string) {
 	if want := codeSyntax(system, code); want != "" {
-		w.add(issue.Error, "code-syntax", c, ".code", fmt.Sprintf("code-syntax: %q is not %s (system %s; checked for form only, no terminology server)", code, want, system))
+		w.add(issue.Error, "code-syntax", c, ".code", fmt.Sprintf("%q is not %s (system %s; checked for form only, no terminology server)", code, want, system))
 	}
 }

@@ -184,7 +184,7 @@ func (w *walker) failInvariant(e *Elem, c *Constraint) {
 	if c.Severity == "warning" {
 		sev = issue.Warning
 	}
-	w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("invariant:%s: %q failed (%s)", c.Key, c.Human, e.ID))
+	w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("%q failed (%s)", c.Human, e.ID))
 }
 
 func (w *walker) noteNotEvaluated(e *Elem, c *Constraint, why string) {

@@ -58,16 +58,16 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 		} else if si < 0 {
 			switch {
 			case sl.Rules == "closed":
-				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("slicing: value matches none of the slices of %s, and the slicing is closed", c.ID))
+				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("value matches none of the slices of %s, and the slicing is closed", c.ID))
 			}
 			unmatched = true
 			w.item(c, it, u, typ)
 		} else {
 			if sl.Rules == "openAtEnd" && unmatched {
-				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("slicing: slice %s follows an unsliced value, but %s is openAtEnd", c.Slices[si].SliceName, c.ID))
+				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("slice %s follows an unsliced value, but %s is openAtEnd", c.Slices[si].SliceName, c.ID))
 			}
 			if sl.Ordered && si < last {
-				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("slicing: slice %s is out of order (slicing of %s is ordered)", c.Slices[si].SliceName, c.ID))
+				w.add(issue.Error, "slicing", c, "", fmt.Sprintf("slice %s is out of order (slicing of %s is ordered)", c.Slices[si].SliceName, c.ID))
 			}
 			last = si
 			w.counts[nc+si]++
@@ -98,12 +98,12 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 	for si, s := range c.Slices {
 		n := w.counts[nc+si]
 		if n < s.Min && n+w.counts[nc+ns+si] >= s.Min {
-			w.add(issue.Information, "slicing", s, "", fmt.Sprintf("slicing: slice %s (%s) not checked: no terminology server to decide which values belong to it", s.SliceName, s.ID))
+			w.add(issue.Information, "slicing", s, "", fmt.Sprintf("slice %s (%s) not checked: no terminology server to decide which values belong to it", s.SliceName, s.ID))
 		} else if n < s.Min {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("cardinality: slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n))
+			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n))
 		}
 		if s.Max >= 0 && n > s.Max {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("cardinality: slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n))
+			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n))
 		}
 	}
 	w.counts = w.counts[:nc]
@@ -322,16 +322,16 @@ func (w *walker) conforms(v any, canonical string) bool {
 func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	rt, _ := obj["resourceType"].(string)
 	if rt == "" {
-		w.add(issue.Error, ruleNotRes, c, "", "not-a-resource: a nested resource has no resourceType")
+		w.add(issue.Error, ruleNotRes, c, "", "a nested resource has no resourceType")
 		return
 	}
 	base := w.sc.baseType(rt)
 	if base == nil || base.Kind != "resource" {
-		w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %q is not a FHIR R4 resource type", rt))
+		w.add(issue.Error, "type", c, "", fmt.Sprintf("%q is not a FHIR R4 resource type", rt))
 		return
 	}
 	if typ != "Resource" && typ != "DomainResource" && typ != rt {
-		w.add(issue.Error, "type", c, "", fmt.Sprintf("type: expected a %s resource here (%s), found %s", typ, c.ID, rt))
+		w.add(issue.Error, "type", c, "", fmt.Sprintf("expected a %s resource here (%s), found %s", typ, c.ID, rt))
 	}
 	isContained := c.Name == "contained"
 	// type profiles are alternatives: the first the resource conforms to (else the first)
@@ -361,9 +361,9 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 			p, err := w.sc.profile(mp)
 			if err != nil {
 				if pkg, ok := w.sc.declaredMissing(mp); ok {
-					w.add(issue.Warning, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("profile-unknown: %s belongs to package %s, a declared dependency that is not loaded; not validated against it", mp, pkg))
+					w.add(issue.Warning, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("%s belongs to package %s, a declared dependency that is not loaded; not validated against it", mp, pkg))
 				} else {
-					w.add(issue.Error, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("profile-unknown: cannot resolve profile %s in the loaded packages; the entry was not validated against it", mp))
+					w.add(issue.Error, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; the entry was not validated against it", mp))
 				}
 				continue
 			}
@@ -508,12 +508,12 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 			target = r
 			rt, _ = r["resourceType"].(string)
 		} else if ref[0] == '#' {
-			w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: contained reference %s does not match any contained resource", ref))
+			w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("contained reference %s does not match any contained resource", ref))
 			return
 		} else {
 			rt, _ = refTypeID(ref)
 			if rt != "" && !w.isResourceType(rt) {
-				w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: %q in the reference is not a resource type", rt))
+				w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%q in the reference is not a resource type", rt))
 				return
 			}
 		}
@@ -547,7 +547,7 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 		}
 		allowed = append(allowed, tt)
 	}
-	w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: %s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt))
+	w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt))
 }
 
 // checkTargetProfiles checks a resolvable target (contained or in the Bundle) against the
@@ -575,7 +575,7 @@ func (w *walker) checkTargetProfiles(c *Elem, targets []string, target map[strin
 		}
 	}
 	if len(profs) > 0 {
-		w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("reference-target: the referenced %s does not conform to %s (%s)", rt, strings.Join(profs, " or "), c.ID))
+		w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("the referenced %s does not conform to %s (%s)", rt, strings.Join(profs, " or "), c.ID))
 	}
 }
 

@@ -64,9 +64,9 @@ func decodeJSON(raw []byte) (any, issue.List) {
 	v, err := parseJSONValue(raw)
 	if err != nil {
 		if v != nil {
-			return v, issue.List{{Severity: issue.Error, Rule: "json-duplicate-key", Message: "json: " + err.Error()}}
+			return v, issue.List{{Severity: issue.Error, Rule: "json-duplicate-key", Message: err.Error()}}
 		}
-		return nil, issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "json: not valid JSON: " + err.Error()}}
+		return nil, issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "not valid JSON: " + err.Error()}}
 	}
 	return v, nil
 }

@@ -445,11 +445,11 @@ func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
 	}
 	switch m {
 	case memberNo:
-		w.add(sev, "binding", c, "", fmt.Sprintf("binding: %s is not in the %s value set %s (%s)", what, b.Strength, b.ValueSet, c.ID))
+		w.add(sev, "binding", c, "", fmt.Sprintf("%s is not in the %s value set %s (%s)", what, b.Strength, b.ValueSet, c.ID))
 	case memberUnknown:
 		if b.Strength == "required" && w.quiet == 0 {
 			e := w.tsc.expand(b.ValueSet)
-			w.add(issue.Information, "binding", c, "", fmt.Sprintf("binding: not checked: no terminology server (%s; value set %s)", e.why(system), b.ValueSet))
+			w.add(issue.Information, "binding", c, "", fmt.Sprintf("not checked: no terminology server (%s; value set %s)", e.why(system), b.ValueSet))
 		}
 	}
 }
@@ -471,7 +471,7 @@ func (w *walker) checkCodingSystem(c *Elem, obj map[string]any) {
 		return
 	}
 	if _, ok := cs.concepts[code]; !ok {
-		w.add(issue.Error, "code-unknown", c, ".code", fmt.Sprintf("code-unknown: code %q is not defined in code system %s", code, sys))
+		w.add(issue.Error, "code-unknown", c, ".code", fmt.Sprintf("code %q is not defined in code system %s", code, sys))
 	}
 }
 

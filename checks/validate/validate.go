@@ -260,7 +260,7 @@ func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOpti
 	if root == nil {
 		res := Result{Issues: iss}
 		if len(iss) == 0 {
-			res.Issues = issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "json: not valid JSON"}}
+			res.Issues = issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: "not valid JSON"}}
 		}
 		return res
 	}
@@ -288,7 +288,7 @@ func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateO
 	var res Result
 	obj, ok := root.(map[string]any)
 	if !ok {
-		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Message: "not-a-resource: expected a FHIR resource (a JSON object with resourceType)"})
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Message: "expected a FHIR resource (a JSON object with resourceType)"})
 		return res
 	}
 	rt, _ := obj["resourceType"].(string)
@@ -296,7 +296,7 @@ func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateO
 	if rt == "" {
 		if !v.structv.owns() || len(res.Issues) == 0 {
 			res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Path: "resourceType",
-				Message: "not-a-resource: not a FHIR resource: resourceType is missing or not a string"})
+				Message: "not a FHIR resource: resourceType is missing or not a string"})
 		}
 		return res
 	}

@@ -126,7 +126,7 @@ func (w *walker) pop(n int) { w.path = w.path[:n] }
 func (w *walker) validateResource(obj map[string]any, rt string, extra []string, res *Result, top bool) {
 	base := w.sc.baseType(rt)
 	if base == nil || base.Kind != "resource" {
-		w.add(issue.Error, "type", nil, "", fmt.Sprintf("type: %q is not a FHIR R4 resource type", rt))
+		w.add(issue.Error, "type", nil, "", fmt.Sprintf("%q is not a FHIR R4 resource type", rt))
 		return
 	}
 	var profs []*Profile
@@ -137,17 +137,17 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 		if err != nil {
 			if err == errUnknownProfile {
 				if pkg, ok := w.sc.declaredMissing(c); ok {
-					w.add(issue.Warning, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: %s belongs to package %s, a declared dependency that is not loaded (add it with --package); not validated against it", c, pkg))
+					w.add(issue.Warning, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("%s belongs to package %s, a declared dependency that is not loaded (add it with --package); not validated against it", c, pkg))
 				} else {
-					w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: cannot resolve profile %s in the loaded packages; the resource was not validated against it (add its package with --package or choose --ig)", c))
+					w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; the resource was not validated against it (add its package with --package or choose --ig)", c))
 				}
 			} else {
-				w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile-unknown: profile %s cannot be used: %v", c, err))
+				w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile %s cannot be used: %v", c, err))
 			}
 			continue
 		}
 		if p.Type != rt {
-			w.add(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile-type: profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt))
+			w.add(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt))
 			continue
 		}
 		dup := false
@@ -282,7 +282,7 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 	}
 	w.depth++
 	if w.depth > maxDepth {
-		w.add(issue.Error, "json-depth", e, "", "json-depth: nesting deeper than 64 levels")
+		w.add(issue.Error, "json-depth", e, "", "nesting deeper than 64 levels")
 		w.depth--
 		return
 	}
@@ -380,11 +380,11 @@ func (w *walker) unknownKeys(obj map[string]any, def *Elem) {
 		}
 		if c, t, ok := def.choiceChild(name); ok {
 			if t == "" {
-				w.add(issue.Error, ruleChoice, c, "."+k, fmt.Sprintf("choice-type: %s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
+				w.add(issue.Error, ruleChoice, c, "."+k, fmt.Sprintf("%s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
 			}
 			continue
 		}
-		w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("unknown-element: %q is not a property of %s", k, defTypeName(def)))
+		w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("%q is not a property of %s", k, defTypeName(def)))
 	}
 }
 
@@ -438,25 +438,25 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 	count := max(len(items), len(unds))
 	if w.structural && (val != nil || und != nil) {
 		if c.IsArray && !arr {
-			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("type: %s must be a JSON array", key))
+			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("%s must be a JSON array", key))
 		} else if !c.IsArray && arr {
-			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("type: %s must not be a JSON array (max 1)", key))
+			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("%s must not be a JSON array (max 1)", key))
 		}
 		if arr && count == 0 {
-			w.add(issue.Error, ruleEmpty, c, "."+key, fmt.Sprintf("empty: %s is an empty array", key))
+			w.add(issue.Error, ruleEmpty, c, "."+key, fmt.Sprintf("%s is an empty array", key))
 		}
 	}
 	if count < c.Min {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("cardinality: %s requires at least %d, found %d", c.ID, c.Min, count))
+		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s requires at least %d, found %d", c.ID, c.Min, count))
 	}
 	if c.Max >= 0 && count > c.Max {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("cardinality: %s allows at most %d, found %d", c.ID, c.Max, count))
+		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s allows at most %d, found %d", c.ID, c.Max, count))
 	}
 	if count == 0 {
 		if c.Slicing != nil {
 			for _, sl := range c.Slices {
 				if sl.Min > 0 {
-					w.add(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("cardinality: slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min))
+					w.add(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min))
 				}
 			}
 		}
@@ -552,7 +552,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	if it == nil && u == nil {
 		if w.structural {
-			w.add(issue.Error, ruleEmpty, c, "", "empty: null is not allowed in FHIR JSON")
+			w.add(issue.Error, ruleEmpty, c, "", "null is not allowed in FHIR JSON")
 		}
 		return
 	}
@@ -563,22 +563,22 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	obj, ok := it.(map[string]any)
 	if !ok {
 		if w.structural {
-			w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %s must be a JSON object (%s), found %s", c.Name, typeOrBackbone(typ), jsonKind(it)))
+			w.add(issue.Error, "type", c, "", fmt.Sprintf("%s must be a JSON object (%s), found %s", c.Name, typeOrBackbone(typ), jsonKind(it)))
 		}
 		return
 	}
 	if len(obj) == 0 && w.structural {
-		w.add(issue.Error, ruleEmpty, c, "", "empty: empty object")
+		w.add(issue.Error, ruleEmpty, c, "", "empty object")
 	}
 	if typ == "Resource" || typ == "DomainResource" || (typ != "" && typ[0] >= 'A' && typ[0] <= 'Z' && w.isResourceType(typ)) {
 		w.nestedResource(c, obj, typ)
 		return
 	}
 	if c.Fixed != nil && !jsonEqual(obj, c.Fixed) {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s must equal the %s value of %s", c.Name, c.FixedName, c.ID))
+		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must equal the %s value of %s", c.Name, c.FixedName, c.ID))
 	}
 	if c.Pattern != nil && !patternMatch(obj, c.Pattern) {
-		w.add(issue.Error, "pattern", c, "", fmt.Sprintf("pattern: %s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)))
+		w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)))
 	}
 	if c.Binding != nil && !w.v.opts.NoTerminology {
 		w.checkBinding(c, obj, typ)
@@ -600,9 +600,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 				return
 			}
 			if w.first && w.quiet == 0 && c.Name == "modifierExtension" {
-				w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: modifier extension %s is not defined in the loaded packages; a modifier cannot be ignored", url))
+				w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("modifier extension %s is not defined in the loaded packages; a modifier cannot be ignored", url))
 			} else if w.first && w.quiet == 0 {
-				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension-unknown: extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
+				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
 			}
 		}
 	}
@@ -626,7 +626,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		// stepping into a profiled type: its root rules apply too
 		w.leave(w.enterConstraints(def, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
-			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("fixed: value must equal %s of %s", def.FixedName, def.ID))
+			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
 		}
 	}
 	w.complexNode(obj, c, def)
@@ -700,7 +700,7 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 	if it != nil {
 		if _, isObj := it.(map[string]any); isObj || jsonKind(it) == "array" {
 			if w.structural {
-				w.add(issue.Error, "type", c, "", fmt.Sprintf("type: %s is a %s and must be a JSON primitive, found %s", c.Name, typ, jsonKind(it)))
+				w.add(issue.Error, "type", c, "", fmt.Sprintf("%s is a %s and must be a JSON primitive, found %s", c.Name, typ, jsonKind(it)))
 			}
 		} else if typ != "xhtml" {
 			ok, want := true, ""
@@ -722,13 +722,13 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 						rule = ruleFormat
 					}
 				}
-				w.add(issue.Error, rule, c, "", fmt.Sprintf("%s: %s must be %s (type %s)", rule, c.Name, want, typ))
+				w.add(issue.Error, rule, c, "", fmt.Sprintf("%s must be %s (type %s)", c.Name, want, typ))
 			} else if ok || !w.structural {
 				if c.Fixed != nil && !jsonEqual(it, c.Fixed) {
-					w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID))
+					w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID))
 				}
 				if c.Pattern != nil && !jsonEqual(it, c.Pattern) {
-					w.add(issue.Error, "pattern", c, "", fmt.Sprintf("pattern: %s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID))
+					w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID))
 				}
 				if c.Binding != nil && !w.v.opts.NoTerminology && (typ == "code" || typ == "string" || typ == "uri") {
 					if s, ok := it.(string); ok {
@@ -737,10 +737,10 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 				}
 			}
 		} else if _, ok := it.(string); !ok && w.structural {
-			w.add(issue.Error, "type", c, "", "type: xhtml must be a JSON string")
+			w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
 		}
 	} else if c.Fixed != nil || c.Pattern != nil {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("fixed: %s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
+		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
 	}
 	if it != nil {
 		w.constraints(c, it)
@@ -749,7 +749,7 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 		um, ok := u.(map[string]any)
 		if !ok {
 			if w.structural {
-				w.add(issue.Error, "type", c, "", fmt.Sprintf("type: _%s must be a JSON object", c.Name))
+				w.add(issue.Error, "type", c, "", fmt.Sprintf("_%s must be a JSON object", c.Name))
 			}
 			return
 		}
