@@ -127,14 +127,11 @@ func readOnce(run *framework.Run, pid, typ, id string) (*fhirhttp.Response, erro
 	})
 }
 
-// pool returns the resources of the profile: those claiming it in meta.profile; when no resource
-// of the type claims any of the type's profiles and the type has a single profile, all of them.
-func pool(res *ig.Resource, p *ig.Profile, td *igdata.TypeData) []map[string]any {
-	out := igdata.Pool(td.Resources, p.URL, "", len(res.Profiles) == 1)
-	if len(out) > maxPoolSize {
-		out = out[:maxPoolSize]
-	}
-	return out
+// place returns the profile's pool (igdata.ProfileRule): the resources claiming it (or a profile
+// derived from it) in meta.profile, and those claiming no US Core profile that carry its
+// discriminating values; at most maxPoolSize.
+func place(p *ig.Profile, td *igdata.TypeData) igdata.Placement {
+	return igdata.ProfileRule(p, "").Place(td.Resources).Limit(maxPoolSize)
 }
 
 // collectByRevinclude finds resources that only point at others (Provenance) through the

@@ -66,12 +66,12 @@ func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
 		}
 		framework.ExpectConformant("fetching "+pc.res.Type, td.Fail)
 	}
-	p := pool(pc.res, pc.prof, td)
-	if len(p) == 0 {
+	pl := place(pc.prof, td)
+	if len(pl.Pool) == 0 {
 		skipNoPool(pc, td)
 	}
-	framework.Note("data", "%d %s resource(s) of %s found by %s", len(p), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(td.Queries, ", "))
-	return td, p
+	framework.Note("data", "%d %s resource(s) of %s found by %s; placed by %s", len(pl.Pool), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(td.Queries, ", "), pl.Note())
+	return td, pl.Pool
 }
 
 // pagingSpecID is the id of the paging spec of the profile ("" when it has none).

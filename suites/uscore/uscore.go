@@ -242,9 +242,33 @@ func skipNoPool(pc *profileCtx, td *igdata.TypeData) {
 		how = "no query (no patient id configured, and no reference to " + pc.res.Type + " found)"
 	}
 	framework.SkipBecause(
-		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile)",
-			pc.res.Type, pc.prof.ID, igdata.DescribePatients(pc.run), len(td.Resources), pc.res.Type, how),
-		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile", pc.res.Type, pc.prof.URL))
+		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile%s)",
+			pc.res.Type, pc.prof.ID, igdata.DescribePatients(pc.run), len(td.Resources), pc.res.Type, how, discriminatorNote(pc.prof)),
+		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile%s", pc.res.Type, pc.prof.URL, discriminatorWant(pc.prof)))
+}
+
+// discriminatorNote says what a resource claiming no US Core profile must carry to be taken for
+// the profile, for skip messages.
+func discriminatorNote(p *ig.Profile) string {
+	if ls := discriminatorLabels(p); ls != "" {
+		return ", or claims no US Core profile and carries " + ls
+	}
+	return ""
+}
+
+func discriminatorWant(p *ig.Profile) string {
+	if ls := discriminatorLabels(p); ls != "" {
+		return ", or claims none and carries " + ls
+	}
+	return ""
+}
+
+func discriminatorLabels(p *ig.Profile) string {
+	var ls []string
+	for _, d := range p.Discriminators() {
+		ls = append(ls, d.Label)
+	}
+	return strings.Join(ls, ", ")
 }
 
 // hasMSReference reports whether the profile has a must-support Reference element, the only

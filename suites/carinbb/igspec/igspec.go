@@ -487,10 +487,101 @@ func (pc *ProfileCtx) profVersion() string {
 	return ""
 }
 
-// Pool returns the fetched resources claiming the profile; with a single profile for the type
-// and no resource claiming it, all of them.
-func (pc *ProfileCtx) Pool(td *TypeData) []map[string]any {
-	return igdata.Pool(td.Resources, pc.Prof.URL, pc.profVersion(), len(pc.Res.Profiles) == 1)
+// Place returns the profile's pool (igdata.ProfileRule): the fetched resources claiming it (or a
+// profile derived from it) in meta.profile, and those claiming no profile of its IG that carry
+// its discriminating values; for a profile of placedByReference, those referenced by the pool
+// of a profile of the IG that targets it.
+func (pc *ProfileCtx) Place(td *TypeData) igdata.Placement {
+	rule := igdata.ProfileRule(pc.Prof, pc.profVersion())
+	if placedByReference[pc.Prof.ID] {
+		rule.ByType = ""
+		rule.Discriminators = pc.referencedBy()
+	}
+	return rule.Place(td.Resources)
+}
+
+// placedByReference are the profiles whose instances nothing in the resource itself tells apart
+// from other resources of the type, but that are what another profile of the IG references:
+//   - usdf-InsurancePlanLocation (a Location: no fixed value; US Core Locations share its type)
+//     is the target of usdf-PayerInsurancePlan's InsurancePlan.coverageArea (targetProfile
+//     usdf-InsurancePlanLocation), so a Location claiming no formulary profile is a plan location
+//     when a formulary payer plan references it there.
+var placedByReference = map[string]bool{"usdf-InsurancePlanLocation": true}
+
+// referencedBy is the discriminator of a placedByReference profile: referenced, through an
+// element whose targetProfile is the profile, by a resource in the pool of the IG's profile
+// that has that element (each such profile's pool by its own rule).
+func (pc *ProfileCtx) referencedBy() []igdata.Discriminator {
+	ids := map[string]bool{}
+	var via []string
+	for _, r := range pc.IG.Srv.Resources {
+		if r.Type == pc.Res.Type || !pc.keeps(r) {
+			continue
+		}
+		for _, o := range r.Profiles {
+			if o.Raw == nil || (pc.IG.Keep != nil && !pc.IG.Keep(r, o)) {
+				continue
+			}
+			paths := o.ReferencePaths(pc.Prof.URL)
+			if len(paths) == 0 {
+				continue
+			}
+			td := pc.Fetch(r.Type)
+			pool := igdata.ProfileRule(o, pc.profVersionOf(o)).Place(td.Resources).Pool
+			for _, path := range paths {
+				via = append(via, o.ID+" "+path)
+				for _, res := range pool {
+					for _, ref := range referencesAt(res, path) {
+						if t, id := igdata.SplitRef(ref); t == pc.Res.Type {
+							ids[id] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(via) == 0 {
+		return []igdata.Discriminator{{Label: "referenced by no profile of the IG", Match: func(map[string]any) bool { return false }}}
+	}
+	return []igdata.Discriminator{{Label: "referenced by " + strings.Join(via, ", "),
+		Match: func(r map[string]any) bool { return ids[igdata.ID(r)] }}}
+}
+
+// profVersionOf is the version claims of another profile of the IG must name.
+func (pc *ProfileCtx) profVersionOf(p *ig.Profile) string {
+	if p.SD != nil && !pc.IG.AnyVersion {
+		return p.SD.Version
+	}
+	return ""
+}
+
+// referencesAt lists the Reference.reference values at an element path (InsurancePlan.plan.
+// coverageArea) of a resource.
+func referencesAt(r map[string]any, path string) []string {
+	segs := strings.Split(path, ".")
+	vals := []any{r}
+	for _, s := range segs[1:] {
+		var next []any
+		for _, v := range vals {
+			m, _ := v.(map[string]any)
+			switch x := m[s].(type) {
+			case []any:
+				next = append(next, x...)
+			case nil:
+			default:
+				next = append(next, x)
+			}
+		}
+		vals = next
+	}
+	var out []string
+	for _, v := range vals {
+		m, _ := v.(map[string]any)
+		if s, _ := m["reference"].(string); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // NeedPool returns the type's data and the profile's resources, or ends the spec.
@@ -511,7 +602,8 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	if len(td.Fail) > 0 {
 		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
 	}
-	p := pc.Pool(td)
+	pl := pc.Place(td)
+	p := pl.Pool
 	if len(p) == 0 {
 		who := pc.Who()
 		how := strings.Join(td.Queries, ", ")
@@ -526,12 +618,39 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 		if v := pc.profVersion(); v != "" {
 			vid += "|" + v
 		}
-		framework.SkipBecause(fmt.Sprintf("no %s claiming %s was found for %s (%d %s resource(s) found by %s%s)",
-			pc.Res.Type, vid, who, len(td.Resources), pc.Res.Type, how, other),
-			fmt.Sprintf("a %s that claims %s in meta.profile", pc.Res.Type, pc.Prof.URL))
+		framework.SkipBecause(fmt.Sprintf("no %s claiming %s was found for %s (%d %s resource(s) found by %s%s%s)",
+			pc.Res.Type, vid, who, len(td.Resources), pc.Res.Type, how, other, pc.discriminatorNote()),
+			fmt.Sprintf("a %s that claims %s in meta.profile%s", pc.Res.Type, pc.Prof.URL, pc.discriminatorWant()))
 	}
-	framework.Note("data", "%d %s resource(s) found by %s", len(p), pc.Prof.ID, strings.Join(td.Queries, ", "))
+	framework.Note("data", "%d %s resource(s) found by %s; placed by %s", len(p), pc.Prof.ID, strings.Join(td.Queries, ", "), pl.Note())
 	return td, p
+}
+
+// discriminatorLabels says what a resource claiming no profile of the IG must carry to be taken
+// for the profile ("" when its type suffices).
+func (pc *ProfileCtx) discriminatorLabels() string {
+	if placedByReference[pc.Prof.ID] {
+		return "being referenced by a resource of the IG that targets " + pc.Prof.ID
+	}
+	var ls []string
+	for _, d := range pc.Prof.Discriminators() {
+		ls = append(ls, d.Label)
+	}
+	return strings.Join(ls, ", ")
+}
+
+func (pc *ProfileCtx) discriminatorNote() string {
+	if ls := pc.discriminatorLabels(); ls != "" {
+		return "; none claims no " + pc.IG.Short + " profile while carrying " + ls
+	}
+	return ""
+}
+
+func (pc *ProfileCtx) discriminatorWant() string {
+	if ls := pc.discriminatorLabels(); ls != "" {
+		return ", or that claims none of the IG's profiles and carries " + ls
+	}
+	return ""
 }
 
 // ---- search ----

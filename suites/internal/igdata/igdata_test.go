@@ -45,36 +45,61 @@ func claiming(id string, profiles ...any) map[string]any {
 	return map[string]any{"resourceType": "Coverage", "id": id, "meta": map[string]any{"profile": profiles}}
 }
 
-func TestPoolAndClaims(t *testing.T) {
-	const url = "http://example.org/StructureDefinition/cov"
-	rs := []map[string]any{claiming("a", url+"|1.0.0"), claiming("b", url), claiming("c", url+"|2.0.0"), claiming("d")}
-	ids := func(rs []map[string]any) []string {
+func TestPoolRulePlace(t *testing.T) {
+	const base = "http://example.org/fhir/StructureDefinition/"
+	const url = base + "eob-prior-auth"
+	eob := func(id, use string, profiles ...any) map[string]any {
+		r := map[string]any{"resourceType": "ExplanationOfBenefit", "id": id, "use": use}
+		if len(profiles) > 0 {
+			r["meta"] = map[string]any{"profile": profiles}
+		}
+		return r
+	}
+	preauth := Discriminator{Label: "use=preauthorization", Match: func(r map[string]any) bool { return r["use"] == "preauthorization" }}
+	rs := []map[string]any{
+		eob("a", "preauthorization", url+"|1.0.0"),
+		eob("b", "claim", url),                         // claims it: placed whatever its values
+		eob("c", "preauthorization", url+"|2.0.0"),     // claims another version
+		eob("d", "preauthorization"),                   // claims nothing, carries the value
+		eob("e", "claim"),                              // claims nothing, lacks it
+		eob("f", "preauthorization", base+"other"),     // claims another profile of the IG
+		eob("g", "preauthorization", "http://x.org/p"), // claims only another IG's profile
+		eob("h", "claim", base+"derived-prior-auth"),   // claims a derived profile
+	}
+	ids := func(pl Placement) []string {
 		var out []string
-		for _, r := range rs {
+		for _, r := range pl.Pool {
 			out = append(out, ID(r))
 		}
 		return out
 	}
-	if got := ids(Pool(rs, url, "", false)); !slices.Equal(got, []string{"a", "b", "c"}) {
-		t.Errorf("any version: %v", got)
+	for _, tc := range []struct {
+		name     string
+		rule     PoolRule
+		want     []string
+		wantNote string
+	}{
+		{"any version, discriminator", PoolRule{URL: url, Discriminators: []Discriminator{preauth}},
+			[]string{"a", "b", "c", "d", "g"}, "3 by meta.profile, 2 by use=preauthorization"},
+		{"version 2.0.0", PoolRule{URL: url + "|2.0.0", Version: "2.0.0", Discriminators: []Discriminator{preauth}},
+			[]string{"b", "c", "d", "g"}, "2 by meta.profile, 2 by use=preauthorization"},
+		{"derived claims count", PoolRule{URL: url, Version: "1.0.0", Derived: []string{base + "derived-prior-auth"}, Discriminators: []Discriminator{preauth}},
+			[]string{"a", "b", "d", "g", "h"}, "3 by meta.profile, 2 by use=preauthorization"},
+		{"no discriminators, by type", PoolRule{URL: url, Version: "1.0.0", ByType: ByTypeLabel},
+			[]string{"a", "b", "d", "e", "g"}, "2 by meta.profile, 3 by " + ByTypeLabel},
+		{"no discriminators, not by type", PoolRule{URL: url, Version: "1.0.0"},
+			[]string{"a", "b"}, "2 by meta.profile"},
+	} {
+		pl := tc.rule.Place(rs)
+		if got := ids(pl); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: pool %v, want %v", tc.name, got, tc.want)
+		}
+		if got := pl.Note(); got != tc.wantNote {
+			t.Errorf("%s: note %q, want %q", tc.name, got, tc.wantNote)
+		}
 	}
-	if got := ids(Pool(rs, url, "2.0.0", false)); !slices.Equal(got, []string{"b", "c"}) {
-		t.Errorf("version 2.0.0: %v", got)
-	}
-	if got := ids(Pool(rs, url, "3.0.0", true)); !slices.Equal(got, []string{"b"}) {
-		t.Errorf("version 3.0.0: %v", got)
-	}
-	// nothing claims the profile at any version: the type's only profile takes every resource
-	unclaimed := []map[string]any{claiming("x"), claiming("y")}
-	if got := ids(Pool(unclaimed, url, "", true)); !slices.Equal(got, []string{"x", "y"}) {
-		t.Errorf("only profile, no claims: %v", got)
-	}
-	if got := Pool(unclaimed, url, "", false); len(got) != 0 {
-		t.Errorf("one of several profiles, no claims: %v", ids(got))
-	}
-	// a claim at another version stops the fallback
-	if got := Pool([]map[string]any{claiming("z", url+"|1.0.0"), claiming("w")}, url, "2.0.0", true); len(got) != 0 {
-		t.Errorf("claimed at another version: %v", ids(got))
+	if got := ids(PoolRule{URL: url, Discriminators: []Discriminator{preauth}}.Place(rs).Limit(2)); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("Limit(2) = %v", got)
 	}
 	if got := ClaimedVersions(rs, url); !slices.Equal(got, []string{"1.0.0", "2.0.0"}) {
 		t.Errorf("ClaimedVersions = %v", got)

@@ -97,18 +97,3 @@ func ClaimedVersions(rs []map[string]any, profileURL string) []string {
 	}
 	return out
 }
-
-// Pool returns the resources of a profile: those claiming it in meta.profile (at version, when
-// not empty); when none claims it at any version and it is the type's only profile, all of them.
-func Pool(rs []map[string]any, profileURL, version string, onlyProfile bool) []map[string]any {
-	var out []map[string]any
-	for _, r := range rs {
-		if Claims(r, profileURL, version) {
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 && onlyProfile && !slices.ContainsFunc(rs, func(r map[string]any) bool { return Claims(r, profileURL, "") }) {
-		out = rs
-	}
-	return out
-}

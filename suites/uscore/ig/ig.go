@@ -61,6 +61,13 @@ type Profile struct {
 	// Base is the parent profile's decoded StructureDefinition when the parent is itself a
 	// profile (constraint on a constraint), else nil.
 	Base map[string]any
+
+	ctx         *profiles.Context
+	siblings    int // profiles the CapabilityStatement lists for the type
+	discOnce    sync.Once
+	discs       []*Discriminator
+	derivedOnce sync.Once
+	derived     []string
 }
 
 // MustSupport lists the profile's must-support elements (see the package function).
@@ -213,7 +220,7 @@ func (s *Server) resource(rm map[string]any) *Resource {
 		r.Expectation = "SHALL"
 	}
 	for _, p := range withExpect(rm, "supportedProfile", r.Expectation) {
-		pr := &Profile{URL: p.Value, Expectation: p.Expectation, Type: r.Type}
+		pr := &Profile{URL: p.Value, Expectation: p.Expectation, Type: r.Type, ctx: s.Ctx}
 		url, _, _ := strings.Cut(p.Value, "|")
 		pr.ID = url[strings.LastIndex(url, "/")+1:]
 		if sd, ok := s.Ctx.ResolveType("StructureDefinition", p.Value); ok {
@@ -225,6 +232,9 @@ func (s *Server) resource(rm map[string]any) *Resource {
 			}
 		}
 		r.Profiles = append(r.Profiles, pr)
+	}
+	for _, pr := range r.Profiles {
+		pr.siblings = len(r.Profiles)
 	}
 	r.Includes = withExpect(rm, "searchInclude", r.Expectation)
 	r.RevIncludes = withExpect(rm, "searchRevInclude", r.Expectation)

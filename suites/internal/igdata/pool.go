@@ -1,0 +1,138 @@
+package igdata
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pacheck/pacheck/suites/uscore/ig"
+)
+
+// PoolRule says which fetched resources of a type belong to a profile's pool: a resource that
+// claims the profile (or a profile derived from it) in meta.profile; else, when it claims no
+// profile of the profile's IG, one that carries every discriminating value of the profile. A
+// resource of the type is never placed by its type alone unless the profile fixes nothing that
+// tells its instances apart (Patient), and the placement says so.
+type PoolRule struct {
+	URL     string   // the profile canonical (a version after "|" is ignored)
+	Version string   // claims must name this version when they name one ("": any version)
+	Derived []string // canonicals of the profiles derived from it (a claim of one is a claim of it)
+	// Discriminators are what a resource claiming no profile of the IG must carry, each with the
+	// label the data note gives it ("use=preauthorization").
+	Discriminators []Discriminator
+	// ByType is the label of the placement of a resource claiming no profile of the IG when there
+	// are no Discriminators ("": such a resource is not placed).
+	ByType string
+}
+
+// Discriminator is one test a resource claiming no profile of the IG must pass.
+type Discriminator struct {
+	Label string
+	Match func(r map[string]any) bool
+}
+
+// ByTypeLabel is the placement of a resource by its type when the profile fixes no value that
+// tells its instances apart.
+const ByTypeLabel = "type (the profile fixes no discriminating value)"
+
+// Placement is a profile's pool and how each resource got there.
+type Placement struct {
+	Pool []map[string]any
+	Why  []string // per pool resource: "meta.profile" or the discriminators' labels
+}
+
+// Place applies the rule to the resources, keeping their order.
+func (pr PoolRule) Place(rs []map[string]any) Placement {
+	var pl Placement
+	igBase := canonicalBase(pr.URL)
+	var labels []string
+	for _, d := range pr.Discriminators {
+		labels = append(labels, d.Label)
+	}
+	for _, r := range rs {
+		switch {
+		case Claims(r, pr.URL, pr.Version) || slices.ContainsFunc(pr.Derived, func(u string) bool { return Claims(r, u, pr.Version) }):
+			pl.add(r, "meta.profile")
+		case claimsUnder(r, igBase):
+			// it says what it is: another profile of the IG (or this one at another version)
+		case len(pr.Discriminators) == 0:
+			if pr.ByType != "" {
+				pl.add(r, pr.ByType)
+			}
+		case !slices.ContainsFunc(pr.Discriminators, func(d Discriminator) bool { return !d.Match(r) }):
+			pl.add(r, strings.Join(labels, ", "))
+		}
+	}
+	return pl
+}
+
+func (pl *Placement) add(r map[string]any, why string) {
+	pl.Pool = append(pl.Pool, r)
+	pl.Why = append(pl.Why, why)
+}
+
+// Limit keeps the first n resources.
+func (pl Placement) Limit(n int) Placement {
+	if len(pl.Pool) > n {
+		pl.Pool, pl.Why = pl.Pool[:n], pl.Why[:n]
+	}
+	return pl
+}
+
+// Note counts the placements by rule, in order of first use: "12 by meta.profile, 3 by
+// use=preauthorization".
+func (pl Placement) Note() string {
+	var order []string
+	n := map[string]int{}
+	for _, w := range pl.Why {
+		if n[w] == 0 {
+			order = append(order, w)
+		}
+		n[w]++
+	}
+	var parts []string
+	for _, w := range order {
+		parts = append(parts, fmt.Sprintf("%d by %s", n[w], w))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// canonicalBase is the part of a profile canonical before StructureDefinition/, which the IG's
+// profiles share (http://hl7.org/fhir/us/core/).
+func canonicalBase(u string) string {
+	u, _, _ = strings.Cut(u, "|")
+	if i := strings.Index(u, "StructureDefinition/"); i > 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// claimsUnder reports whether a resource claims any profile whose canonical starts with base.
+func claimsUnder(r map[string]any, base string) bool {
+	meta, _ := r["meta"].(map[string]any)
+	ps, _ := meta["profile"].([]any)
+	for _, p := range ps {
+		if s, ok := p.(string); ok && strings.HasPrefix(s, base+"StructureDefinition/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ProfileRule is the pool rule of a CapabilityStatement profile: claims at version ("": any),
+// the profiles derived from it, and its discriminators derived from its snapshot
+// (ig.Profile.Discriminators); with none, a resource claiming no profile of the IG is placed by
+// its type.
+func ProfileRule(p *ig.Profile, version string) PoolRule {
+	pr := PoolRule{URL: p.URL, Version: version, Derived: p.Derived()}
+	if p.SD != nil {
+		pr.URL = p.SD.URL
+	}
+	for _, d := range p.Discriminators() {
+		pr.Discriminators = append(pr.Discriminators, Discriminator{Label: d.Label, Match: d.Match})
+	}
+	if len(pr.Discriminators) == 0 {
+		pr.ByType = ByTypeLabel
+	}
+	return pr
+}
