@@ -46,6 +46,9 @@ var faultTable = map[string][]string{
 	auth.FaultIntrospectionAlwaysActive:  {p + "introspection/inactive"},
 	auth.FaultTokenInQueryAccepted:       {p + "probes/token-in-query"},
 	auth.FaultConsentIgnored:             {p + "scopes/consent-decline"},
+	auth.FaultCodeOtherClientAccepted:    {p + "probes/code-other-client"},
+	auth.FaultDenyIgnored:                {p + "probes/consent-deny"},
+	auth.FaultRefreshResourceWidening:    {p + "token/refresh-widening-refused"},
 	"compartment-leak":                   {p + "probes/other-member-data"},
 }
 
@@ -79,8 +82,9 @@ var batches = [][]string{
 	{auth.FaultStateDropped, auth.FaultTokenNoPatient, auth.FaultTokenTypeWrong, auth.FaultIDTokenUnsigned,
 		auth.FaultIDTokenWrongAud, auth.FaultSMARTConfigMissingField, auth.FaultRefreshDisabled, auth.FaultGranularScopeIgnored},
 	{auth.FaultRedirectURINotChecked, auth.FaultAudNotChecked, auth.FaultUnknownClientAccepted, auth.FaultPKCEPlainAccepted,
-		auth.FaultPKCENotVerified},
-	{auth.FaultScopeNotEnforced, auth.FaultBadClientSecretAccepted, auth.FaultClientAssertionNotVerified, auth.FaultConsentIgnored},
+		auth.FaultPKCENotVerified, auth.FaultRefreshResourceWidening},
+	{auth.FaultScopeNotEnforced, auth.FaultBadClientSecretAccepted, auth.FaultClientAssertionNotVerified, auth.FaultConsentIgnored,
+		auth.FaultCodeOtherClientAccepted, auth.FaultDenyIgnored},
 }
 
 func focusFor(ids []string) []string {

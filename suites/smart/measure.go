@@ -30,9 +30,12 @@ type lifecycle struct {
 	narrowScope                 string
 	widen                       issue.List
 	widenResp                   *oauth.TokenResponse
+	widenTried                  []string // one line per widening request, for the evidence
 	// introspection
 	introActive, introRevoked, introGarbage *oauth.Introspection
 	introErr                                error
+	introWays                               []oauth.IntrospectAuth // the way that worked (all when none did)
+	introAuth                               string                 // its name
 	// revocation
 	revoke       *oauth.TokenResponse
 	revokedProbe issue.List
@@ -87,32 +90,60 @@ func (s *session) lifecycle() *lifecycle {
 						}
 					}
 				}
+				// Widening: a resource scope that was not granted first (a server that refuses
+				// only scopes it does not know, or ignores the requested scope, must still not add
+				// it), then offline/online access.
 				extra := "online_access"
 				if oauth.HasScope(granted, "online_access") {
 					extra = "offline_access"
 				}
-				iss, t3, err := l.oc.ProbeRefreshWiden(ctx, rt, granted, extra)
-				s.noteToken(t3)
-				if err != nil {
-					lc.refreshErr = err
+				extras := []string{extra}
+				if rs := ungrantedResourceScope(granted, s.version); rs != "" {
+					extras = append([]string{rs}, extras...)
 				}
-				lc.widen, lc.widenResp = iss, t3
-			}
-		}
-		// Introspection (public clients authorize with the live main access token).
-		bearer := ""
-		if s.set.MainClient().method() == oauth.AuthNone {
-			if m := s.main(); m.token != nil {
-				bearer = m.token.AccessToken
+				for _, x := range extras {
+					iss, t3, err := l.oc.ProbeRefreshWiden(ctx, rt, granted, x)
+					s.noteToken(t3)
+					if err != nil {
+						lc.refreshErr = err
+						break
+					}
+					lc.widen = append(lc.widen, iss...)
+					lc.widenResp = t3
+					how := fmt.Sprintf("refresh asking for the granted scopes plus %s (not granted): HTTP %d", x, t3.Status)
+					if t3.Error != "" {
+						how += " error " + oauth.SafeCode(t3.Error)
+					}
+					if t3.OK() {
+						how += fmt.Sprintf(", scope %q", clip(t3.Scope, 300))
+						if t3.RefreshToken != "" {
+							rt = t3.RefreshToken // a rotating server spends the old one
+						}
+					}
+					lc.widenTried = append(lc.widenTried, how)
+				}
 			}
 		}
 		if d.introspectEndpoint != "" {
 			lc.introspection = true
-			lc.introActive, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, lc.latest.AccessToken, bearer)
-			if lc.introErr == nil {
+			ways := s.introspectWays(d, l)
+			var used int
+			var tried []string
+			lc.introActive, used, tried, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, lc.latest.AccessToken, ways)
+			switch {
+			case lc.introErr != nil:
+			case used < 0:
+				lc.introErr = fmt.Errorf("smart: the introspection endpoint refused every way pacheck could authorize the call (%s): configure a client it lets introspect (auth.extra_clients)",
+					strings.Join(tried, "; "))
+			default:
+				l.ev.note("introspection authorization", "authorized with %s (tried in order: %s; advertised methods: %q)",
+					ways[used].Name, strings.Join(tried, "; "), strings.Join(d.cfg.IntrospectionAuthMethods(), " "))
+				lc.introAuth = ways[used].Name
+				ways = ways[used : used+1] // the later calls use the way that worked
 				garbage := "pacheck-garbage-" + oauth.RandomState()
-				lc.introGarbage, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, garbage, bearer)
+				lc.introGarbage, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, garbage, ways)
 			}
+			lc.introWays = ways
 		}
 		if d.revokeEndpoint != "" {
 			lc.revocation = true
@@ -130,7 +161,7 @@ func (s *session) lifecycle() *lifecycle {
 			if lc.revokeErr == nil {
 				lc.revokedProbe, _, lc.revokeErr = oauth.ProbeFHIRToken(ctx, l.oc.HTTP, ref, lc.latest.AccessToken, "a revoked access token")
 				if lc.introspection && lc.introErr == nil {
-					lc.introRevoked, lc.introErr = l.oc.Introspect(ctx, d.introspectEndpoint, lc.latest.AccessToken, bearer)
+					lc.introRevoked, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, lc.latest.AccessToken, lc.introWays)
 				}
 			}
 		}
@@ -142,6 +173,61 @@ func (s *session) lifecycle() *lifecycle {
 		lc.refreshErr, lc.introErr, lc.revokeErr = framework.Shared(lc.refreshErr), framework.Shared(lc.introErr), framework.Shared(lc.revokeErr)
 		return lc
 	}).(*lifecycle)
+}
+
+// introspectWays are the ways the suite can authorize an introspection call, in the order tried:
+// the main launch's live access token as bearer (SMART: an access-controlled introspection
+// endpoint SHALL accept an appropriately-scoped bearer token), then each configured client whose
+// authentication method the server advertises for the endpoint
+// (introspection_endpoint_auth_methods_supported, else the token endpoint's; all when neither),
+// one client per method.
+func (s *session) introspectWays(d *disc, l *launch) []oauth.IntrospectAuth {
+	var ways []oauth.IntrospectAuth
+	if m := s.main(); m.token != nil && m.token.OK() {
+		ways = append(ways, oauth.IntrospectAuth{Name: "bearer (the main launch's access token)", Client: l.oc, Bearer: m.token.AccessToken})
+	} else if l.token != nil && l.token.OK() {
+		ways = append(ways, oauth.IntrospectAuth{Name: "bearer (the launch's own access token)", Client: l.oc, Bearer: l.token.AccessToken})
+	}
+	advertised := d.cfg.IntrospectionAuthMethods()
+	seen := map[string]bool{}
+	for _, c := range append([]Client{s.set.MainClient()}, s.set.ExtraClients...) {
+		m := c.method()
+		// A public client has no authentication to offer unless the server says "none" is enough.
+		if seen[m] || (m == oauth.AuthNone && !contains(advertised, m)) || (len(advertised) > 0 && !contains(advertised, m)) {
+			continue
+		}
+		seen[m] = true
+		ways = append(ways, oauth.IntrospectAuth{Name: fmt.Sprintf("%s (client %s)", m, c.ClientID), Client: s.oauthClient(c, d.tokenEndpoint, l.ev)})
+	}
+	return ways
+}
+
+// ungrantedResourceScope is a clinical-data scope the granted scopes do not cover, for the
+// refresh-widening probe: read access to a common type when the grant names types, else write
+// access (a grant of read access to every type).
+func ungrantedResourceScope(granted, version string) string {
+	read, write := ".rs", "patient/*.cud"
+	if version == "1.0.0" {
+		read, write = ".read", "patient/*.write"
+	}
+	var cands []string
+	for _, t := range []string{"Observation", "Condition", "Encounter", "Coverage", "ExplanationOfBenefit", "MedicationRequest", "Patient"} {
+		cands = append(cands, "patient/"+t+read)
+	}
+	for _, c := range append(cands, write) {
+		if _, notCovered := oauth.CompareScopes([]string{granted}, []string{c}); len(notCovered) > 0 {
+			return c
+		}
+	}
+	return ""
+}
+
+// clip shortens server text quoted in evidence.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "") + "…"
+	}
+	return s
 }
 
 // narrower drops the identity and offline scopes (keeping a refresh-able set is not needed for

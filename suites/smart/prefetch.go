@@ -55,6 +55,8 @@ var needs = map[string]func(*session){
 	"probes/missing-pkce-verifier": func(s *session) { s.probeMissingVerifier() },
 	"probes/bad-client-secret":     func(s *session) { s.probeBadSecret() },
 	"probes/bad-client-assertion":  func(s *session) { s.probeBadAssertion() },
+	"probes/code-other-client":     func(s *session) { s.probeCodeOtherClient() },
+	"probes/consent-deny":          func(s *session) { s.probeDeny() },
 	"probes/other-member-data":     func(s *session) { s.probeIsolation() },
 }
 

@@ -2,10 +2,6 @@ package smart
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,6 +37,7 @@ const (
 	ruleLaunch       = "smart-launch.flow"
 	ruleProbeCode    = "probe.code-issued"
 	ruleProbeOpenRed = "probe.open-redirect"
+	ruleDeny         = "probe.deny-not-honoured"
 	ruleScopeLeak    = "scopes.data-beyond-scope"
 	ruleScopeRefused = "scopes.granted-access-refused"
 	ruleConsent      = "consent.declined-scope-granted"
@@ -406,40 +403,111 @@ func (s *session) probeBadAssertion() *outcome {
 		ctx, cancel := s.ctx()
 		defer cancel()
 		o := &outcome{ev: []*sink{l.ev}}
+		// A fresh key of the client's own algorithm (an ES256 client gets a P-256 key), so the
+		// assertion differs from the registered client's only in the key that signed it.
 		bad := *l.oc
-		key, err := otherKey(c.PrivateKey)
+		key, err := oauth.UnregisteredKey(c.PrivateKey, l.oc.SigningAlg)
 		if err != nil {
 			o.infra = err
 			return o
 		}
-		bad.PrivateKey = key
+		bad.PrivateKey, bad.SigningAlg = key, jose.SignatureAlgorithm(key.Algorithm)
 		t, err := bad.Exchange(ctx, l.code(), l.req.Verifier)
 		s.noteToken(t)
 		if err != nil {
 			o.infra = err
 			return o
 		}
-		l.ev.note("bad client assertion", "the client assertion was signed with a freshly generated key that is not in the client's registered JWKS (same kid %q)", key.KeyID)
+		l.ev.note("bad client assertion", "the client assertion was signed (%s) with a freshly generated key that is not in the client's registered JWKS (same kid %q)", key.Algorithm, key.KeyID)
 		o.issues = oauth.CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client")
 		return o
 	}).(*outcome)
 }
 
-// otherKey makes a key of the same type and kid as k that the server does not know.
-func otherKey(k *jose.JSONWebKey) (*jose.JSONWebKey, error) {
-	out := &jose.JSONWebKey{KeyID: k.KeyID, Algorithm: k.Algorithm, Use: "sig"}
-	var err error
-	switch k.Key.(type) {
-	case *ecdsa.PrivateKey:
-		out.Key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		if out.Algorithm == "" {
-			out.Algorithm = string(jose.ES384)
-		}
-	default:
-		out.Key, err = rsa.GenerateKey(rand.Reader, 2048)
-		if out.Algorithm == "" {
-			out.Algorithm = string(jose.RS384)
+// otherClient is a configured client other than the main one (another client_id), with its
+// redirect URI defaulted.
+func (s *session) otherClient() (Client, bool) {
+	main := s.set.MainClient()
+	for _, c := range s.set.ExtraClients {
+		if c.ClientID != main.ClientID {
+			if c.RedirectURI == "" {
+				c.RedirectURI = s.set.RedirectURI
+			}
+			return c, true
 		}
 	}
-	return out, err
+	return Client{}, false
+}
+
+// probeCodeOtherClient: a code issued to the main client is redeemed by another registered
+// client with its own valid authentication (RFC 6749 §4.1.3: the server MUST ensure the code
+// was issued to the authenticated client); it must be refused with invalid_grant.
+func (s *session) probeCodeOtherClient() *outcome {
+	return s.once("probe:code-other-client", func() any {
+		other, ok := s.otherClient()
+		if !ok {
+			return &outcome{skip: "no second registered client (another client_id than the launch's) is configured, so no other client can present the code",
+				enable: "another registered client in the run configuration (auth.extra_clients with its own client_id and credentials)"}
+		}
+		// Baseline: the other client's credentials work (its own launch yields a token), so a
+		// refusal is about whose code it is, not about its authentication.
+		if other.method() != oauth.AuthNone {
+			if be := s.clientBaseline(other); be != nil {
+				return &outcome{infra: be}
+			}
+		}
+		l := s.codeLaunch("code redeemed by another client")
+		if t := launchTrouble(l, "launch for the code-redeemed-by-another-client probe"); t != nil {
+			return t
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		o := &outcome{ev: []*sink{l.ev}}
+		oc := s.oauthClient(other, l.oc.TokenEndpoint, l.ev)
+		oc.RedirectURI = l.req.RedirectURI // only the client differs from the request that got the code
+		t, err := oc.Exchange(ctx, l.code(), l.req.Verifier)
+		s.noteToken(t)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		l.ev.note("code redeemed by another client", "the code issued to %s was presented, with its right code_verifier and redirect_uri, by %s authenticating with %s",
+			l.client.ClientID, other.ClientID, other.method())
+		o.issues = oauth.CheckRejected(t, "token request redeeming an authorization code issued to another client", "invalid_grant")
+		return o
+	}).(*outcome)
+}
+
+// probeDeny: the member presses Deny on the consent page; the redirect URI must receive
+// error=access_denied and no code (RFC 6749 §4.1.2.1).
+func (s *session) probeDeny() *outcome {
+	return s.once("probe:consent-deny", func() any {
+		d := s.set.Deny
+		if d == nil {
+			return &outcome{skip: "no deny steps are configured, so Deny cannot be pressed on the consent page",
+				enable: "auth.deny in the run configuration: the browser steps that sign in and press Deny on the consent page"}
+		}
+		l := s.doLaunch(launchSpec{name: "consent deny", client: s.set.MainClient(),
+			login: Login{Username: s.set.Login.Username, Password: s.set.Login.Password, Steps: d.Steps}})
+		o := &outcome{ev: []*sink{l.ev}}
+		const what = "after the member pressed Deny on the consent page"
+		switch {
+		case l.blocked != nil:
+			o.infra = l.blocked
+		case l.infra != nil:
+			o.infra = fmt.Errorf("consent deny launch: %w", l.infra)
+		case l.browserErr != nil:
+			// The steps and the page are at odds: the tool cannot tell what the server did.
+			o.infra = fmt.Errorf("consent deny launch: the browser could not complete the deny steps: %w", l.browserErr)
+		case l.redirectErr != nil:
+			o.fail(ruleDeny, "%s: expected error=access_denied at the redirect_uri, but the redirect carried neither code nor error", what)
+		case l.redirect.Code != "":
+			o.fail(ruleDeny, "%s: expected error=access_denied at the redirect_uri and no code, but an authorization code was issued", what)
+		case l.redirect.Error != "access_denied":
+			o.fail(ruleDeny, "%s: expected error=access_denied at the redirect_uri, got error %s", what, oauth.SafeCode(l.redirect.Error))
+		default:
+			l.ev.note("consent deny", "%s the server redirected to the redirect_uri with error=access_denied and no code", what)
+		}
+		return o
+	}).(*outcome)
 }

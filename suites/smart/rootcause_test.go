@@ -66,7 +66,7 @@ func TestWrongPasswordOneRootCause(t *testing.T) {
 	t.Logf("%d specs blocked by %s: %s", blocked, cause, root.Reason)
 }
 
-// TestMinimalSettingsSkipWithReasons: one member, no confidential client and no consent steps:
+// TestMinimalSettingsSkipWithReasons: one member, no confidential client and no consent or deny steps:
 // the specs that need them skip, each with the exact reason and what would enable it, and the
 // rest still pass.
 func TestMinimalSettingsSkipWithReasons(t *testing.T) {
@@ -82,6 +82,8 @@ func TestMinimalSettingsSkipWithReasons(t *testing.T) {
 		p + "probes/bad-client-assertion":         "private_key",
 		p + "probes/other-member-data":            "second_member",
 		p + "scopes/consent-decline":              "consent",
+		p + "probes/code-other-client":            "extra_clients",
+		p + "probes/consent-deny":                 "auth.deny",
 	}
 	ids := []string{p + "discovery/well-known", p + "launch/standalone", p + "probes/missing-token"}
 	for id := range needs {

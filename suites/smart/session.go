@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
@@ -316,8 +314,8 @@ func (s *session) oauthClient(c Client, tokenEndpoint string, k *sink) *oauth.Cl
 	oc := &oauth.Client{HTTP: s.http(k), TokenEndpoint: tokenEndpoint, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		AuthMethod: c.method(), RedirectURI: c.RedirectURI, PrivateKey: c.PrivateKey,
 		Target: s.run.Target, AllowedOrigins: s.run.Auth.AllowedOrigins}
-	if c.PrivateKey != nil && c.PrivateKey.Algorithm != "" {
-		oc.SigningAlg = jose.SignatureAlgorithm(c.PrivateKey.Algorithm)
+	if c.PrivateKey != nil {
+		oc.SigningAlg = oauth.KeyAlg(c.PrivateKey) // the key's alg, else its curve's (ES256 for P-256)
 	}
 	return oc
 }

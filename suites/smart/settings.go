@@ -44,6 +44,9 @@ type Settings struct {
 
 	// Consent, when set, drives one launch that declines Consent.Scope on the consent page.
 	Consent *Consent
+	// Deny, when set, drives one launch that presses Deny on the consent page: the redirect must
+	// carry error=access_denied and no code. Without it the consent-deny probe is skipped.
+	Deny *Deny
 
 	// ExpiredToken is an expired access token of the target (the expired-token probe is skipped
 	// without it, unless the launch's tokens expire within MaxExpiryWait).
@@ -73,6 +76,12 @@ type Client struct {
 // consent page, then approve.
 type Consent struct {
 	Scope string
+	Steps []browser.Step
+}
+
+// Deny drives a launch that refuses the authorization: Steps must sign in and press Deny (or
+// the page's equivalent) on the consent page.
+type Deny struct {
 	Steps []browser.Step
 }
 
@@ -135,6 +144,14 @@ func (s *Settings) Validate() error {
 		}
 		if err := browser.Validate(s.Consent.Steps); err != nil {
 			return fmt.Errorf("smart: consent steps: %w", err)
+		}
+	}
+	if s.Deny != nil {
+		if len(s.Deny.Steps) == 0 {
+			return errors.New("smart: deny: give the steps that sign in and press Deny on the consent page")
+		}
+		if err := browser.Validate(s.Deny.Steps); err != nil {
+			return fmt.Errorf("smart: deny steps: %w", err)
 		}
 	}
 	return nil

@@ -129,6 +129,19 @@ func loginSteps(user, pass string, extra ...browser.Action) []browser.Step {
 	}
 }
 
+// denySteps sign in and press Deny on the reference server's consent page.
+func denySteps(user, pass string) []browser.Step {
+	return []browser.Step{
+		{URL: `/auth/authorize\?`, Once: true, Actions: []browser.Action{
+			{Wait: "#username"},
+			{Fill: "#username", Value: user},
+			{Fill: "#password", Value: pass, Secret: true},
+			{Click: "#sign-in"},
+		}},
+		{URL: `/auth/authorize$`, Actions: []browser.Action{{Screenshot: "consent-deny"}, {Click: "#deny"}}},
+	}
+}
+
 // settingsFor builds the suite's settings for the reference server.
 func settingsFor(variant string, srv *refserver.Server) *Settings {
 	key := auth.DemoJWTClientKey()
@@ -144,6 +157,7 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 		},
 		Consent: &Consent{Scope: "offline_access", Steps: loginSteps(u1.Username, u1.Password,
 			browser.Action{Uncheck: `input[name=grant][value="offline_access"]`})},
+		Deny:    &Deny{Steps: denySteps(u1.Username, u1.Password)},
 		Browser: BrowserOptions{LaunchTimeout: 2 * time.Minute, Timeout: 3 * time.Minute, StepTimeout: 45 * time.Second},
 		ExpiredToken: srv.Auth().MintToken(auth.Grant{ClientID: auth.PublicClientID, Patient: u1.Patient, FHIRUser: u1.FHIRUser,
 			Scopes: []string{"launch/patient", "patient/*.rs"}, ExpiresAt: time.Now().Add(-time.Hour)}),
@@ -154,8 +168,8 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 		set.OtherPatient = u2.Patient
 	case "fileauth": // the smart-configuration names file:///etc/passwd as authorization_endpoint
 		set.OtherPatient = u2.Patient
-	case "minimal": // one member, no confidential client, no consent steps
-		set.ExtraClients, set.Consent = nil, nil
+	case "minimal": // one member, no confidential client, no consent or deny steps
+		set.ExtraClients, set.Consent, set.Deny = nil, nil, nil
 	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
 		set.Login.Steps = []browser.Step{{URL: `/no-such-page`, Actions: []browser.Action{{Click: "#nothing"}}}}
 		set.OtherPatient = u2.Patient

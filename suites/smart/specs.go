@@ -304,6 +304,9 @@ func tokenSpecs(v string) {
 	})
 	spec(v, "refresh-widening-refused", ids("smart.token.refresh-scope"), func() {
 		lc := refreshed()
+		for _, w := range lc.widenTried {
+			framework.Note("widening", "%s", w)
+		}
 		framework.ExpectConformant("refresh widening", lc.widen)
 	})
 }
@@ -462,6 +465,12 @@ func probeSpecs(v string) {
 	})
 	spec(v, "bad-client-assertion", ids("smart.client.asymmetric-auth"), func() {
 		judge("client assertion", needBrowser().probeBadAssertion())
+	})
+	spec(v, "code-other-client", ids("smart.token.code-client-bound"), func() {
+		judge("code redeemed by another client", needBrowser().probeCodeOtherClient())
+	})
+	spec(v, "consent-deny", ids("smart.authorize.deny"), func() {
+		judge("consent deny", needBrowser().probeDeny())
 	})
 	spec(v, "missing-token", ids("smart.access.invalid-token"), func() {
 		judge("no token", current().probeMissingToken())
