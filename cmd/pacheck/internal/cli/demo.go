@@ -119,7 +119,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // demoSettings registers the reference server's demo clients and members with the SMART suite:
 // a public client with PKCE for the launch, the confidential clients for their own launches and
-// probes, and a second member for the isolation probe.
+// probes (one also redeems the public client's code), the consent page's decline and Deny steps,
+// and a second member for the isolation probe.
 func demoSettings(origin string, members int) *smart.Settings {
 	redirect := auth.DefaultRedirectURIs(origin)[0]
 	u1 := auth.MemberUser(1)
@@ -142,6 +143,12 @@ func demoSettings(origin string, members int) *smart.Settings {
 			{Fill: "#username", Value: u1.Username}, {Fill: "#password", Value: u1.Password, Secret: true}, {Click: "#sign-in"}}},
 		{URL: `/auth/authorize$`, Actions: []browser.Action{
 			{Uncheck: `input[name=grant][value="offline_access"]`}, {Screenshot: "consent"}, {Click: "#approve"}}},
+	}}
+	// The deny launch signs in and presses Deny on the consent page.
+	s.Deny = &smart.Deny{Steps: []browser.Step{
+		{URL: `/auth/authorize\?`, Once: true, Actions: []browser.Action{
+			{Fill: "#username", Value: u1.Username}, {Fill: "#password", Value: u1.Password, Secret: true}, {Click: "#sign-in"}}},
+		{URL: `/auth/authorize$`, Actions: []browser.Action{{Screenshot: "consent-deny"}, {Click: "#deny"}}},
 	}}
 	if members >= 2 {
 		u2 := auth.MemberUser(2)

@@ -50,6 +50,9 @@ func smartSettings(a config.Auth) (*smart.Settings, error) {
 	if a.Consent != nil {
 		s.Consent = &smart.Consent{Scope: a.Consent.Scope, Steps: login(config.Login{Steps: a.Consent.Steps}).Steps}
 	}
+	if a.Deny != nil {
+		s.Deny = &smart.Deny{Steps: login(config.Login{Steps: a.Deny.Steps}).Steps}
+	}
 	return s, s.Validate()
 }
 

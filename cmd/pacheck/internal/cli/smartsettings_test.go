@@ -18,3 +18,31 @@ func TestSmartSettingsParallelSignIns(t *testing.T) {
 		}
 	}
 }
+
+// TestSmartSettingsDeny: auth.deny's steps reach the suite's deny probe; without it the probe
+// has nothing to run (and skips saying so).
+func TestSmartSettingsDeny(t *testing.T) {
+	base := config.Auth{Mode: "browser", ClientID: "app", RedirectURI: "http://127.0.0.1:9/cb", Login: config.Login{Username: "member", Password: "pw"}}
+	withDeny := base
+	withDeny.Deny = &config.Deny{Steps: []config.Step{{URL: "/consent", Actions: []config.Action{{Click: "#deny"}}}}}
+	for _, tc := range []struct {
+		name  string
+		auth  config.Auth
+		steps int
+	}{{"no deny", base, 0}, {"deny steps", withDeny, 1}} {
+		s, err := smartSettings(tc.auth)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := 0
+		if s.Deny != nil {
+			got = len(s.Deny.Steps)
+			if s.Deny.Steps[0].Actions[0].Click != "#deny" {
+				t.Errorf("%s: deny action %+v", tc.name, s.Deny.Steps[0].Actions[0])
+			}
+		}
+		if got != tc.steps {
+			t.Errorf("%s: %d deny steps, want %d", tc.name, got, tc.steps)
+		}
+	}
+}

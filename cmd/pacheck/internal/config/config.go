@@ -59,6 +59,9 @@ type Auth struct {
 	ExtraClients []Client `yaml:"extra_clients"`
 	// Consent drives one launch that declines Scope on the consent page (Steps must untick it).
 	Consent *Consent `yaml:"consent"`
+	// Deny drives one launch that presses Deny on the consent page (Steps must sign in and press
+	// it): the redirect must carry error=access_denied and no code.
+	Deny *Deny `yaml:"deny"`
 	// ExpiredToken is an expired access token of the target, for the expired-token probe.
 	ExpiredToken string `yaml:"expired_token"`
 	// ParallelSignIns is how many browser sign-ins may run at once (default 1: some servers refuse
@@ -82,6 +85,11 @@ type Client struct {
 // Consent is a launch that declines one scope.
 type Consent struct {
 	Scope string `yaml:"scope"`
+	Steps []Step `yaml:"steps"`
+}
+
+// Deny is a launch that refuses the authorization on the consent page.
+type Deny struct {
 	Steps []Step `yaml:"steps"`
 }
 
@@ -180,6 +188,9 @@ func secondSteps(f *File) []Step {
 	}
 	if f.Auth.Consent != nil {
 		out = append(out, f.Auth.Consent.Steps...)
+	}
+	if f.Auth.Deny != nil {
+		out = append(out, f.Auth.Deny.Steps...)
 	}
 	return out
 }
@@ -341,6 +352,9 @@ func (f *File) check(name string, root *yaml.Node) error {
 	}
 	if f.Limits.MaxPages < 0 || f.Limits.MaxBodyBytes < 0 || f.Limits.MaxRedirects < 0 {
 		return fmt.Errorf("%s: limits: max_pages, max_body_bytes and max_redirects cannot be negative", at("limits"))
+	}
+	if f.Auth.Deny != nil && len(f.Auth.Deny.Steps) == 0 {
+		return fmt.Errorf("%s: auth.deny has no steps: give the browser steps that sign in and press Deny on the consent page, or remove auth.deny", at("auth"))
 	}
 	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
 		if _, err := regexp.Compile(s.URL); err != nil {

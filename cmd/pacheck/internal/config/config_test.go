@@ -35,6 +35,9 @@ func TestExampleParses(t *testing.T) {
 	if len(f.Auth.ExtraClients) != 1 || f.Auth.Consent == nil || f.Auth.Consent.Scope != "offline_access" {
 		t.Fatalf("extra_clients/consent not decoded: %+v", f.Auth)
 	}
+	if f.Auth.Deny == nil || len(f.Auth.Deny.Steps) != 2 || f.Auth.Deny.Steps[1].Actions[0].Click != "#deny" {
+		t.Fatalf("deny not decoded: %+v", f.Auth.Deny)
+	}
 	for _, s := range []string{"t0k", "s3cret", "pw", "pw2", "s2", "expired-tok"} {
 		if !strings.Contains(secrets, s) {
 			t.Errorf("Secrets() misses %q", s)
@@ -56,6 +59,8 @@ func TestErrorClasses(t *testing.T) {
 		{"unknown suite", "suites: [smart, nope]\n", `unknown suite "nope"`},
 		{"empty", "", "the file is empty"},
 		{"syntax", "target: [\n", "cfg.yaml: "},
+		{"deny without steps", "auth:\n  deny: {}\n", `cfg.yaml:1: auth.deny has no steps`},
+		{"deny step without action", "auth:\n  deny:\n    steps:\n      - url: x\n        actions: [{}]\n", `each login action needs exactly one of`},
 		{"origin with path", "auth:\n  allowed_origins: [https://idp.example.org/login]\n", `cfg.yaml:2: auth.allowed_origins "https://idp.example.org/login": an origin has no path`},
 		{"origin not http", "auth:\n  allowed_origins: [\"file:///etc\"]\n", `not an http(s) origin`},
 		{"origin no host", "auth:\n  allowed_origins: [\"https://\"]\n", `no host`},
@@ -140,5 +145,19 @@ func TestUnreadableFile(t *testing.T) {
 	os.WriteFile(p, []byte("target: https://x.org/fhir\n"), 0o644)
 	if f, err := Load(p); err != nil || f.Target != "https://x.org/fhir" {
 		t.Fatalf("Load = %+v, %v", f, err)
+	}
+}
+
+// TestDenyStepSecretsMasked: a secret typed by the deny steps is among the values masked in logs
+// and reports, like the login's and the consent's.
+func TestDenyStepSecretsMasked(t *testing.T) {
+	text := "auth:\n  mode: browser\n  deny:\n    steps:\n      - url: /login\n        actions:\n" +
+		"          - fill: {selector: \"#password\", value: \"${DENY_PW}\", secret: true}\n          - click: \"#deny\"\n"
+	f, err := Parse("cfg.yaml", []byte(text), env(map[string]string{"DENY_PW": "deny-only-secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(f.Secrets(), ","), "deny-only-secret") {
+		t.Errorf("Secrets() %q misses the deny steps' secret", f.Secrets())
 	}
 }

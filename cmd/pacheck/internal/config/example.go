@@ -56,6 +56,18 @@ auth:
         actions:
           - uncheck: "input[value='offline_access']"
           - click: "#approve"
+  # One launch that presses Deny on the consent page: the redirect must carry
+  # error=access_denied and no code. The steps sign in (the login steps do not apply here).
+  deny:
+    steps:
+      - url: "/login"
+        actions:
+          - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
+          - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
+          - click: "button[type=submit]"
+      - url: "/consent"
+        actions:
+          - click: "#deny"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
   parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
   # Origins (scheme://host[:port]) credentials may go to besides the target's, e.g. a separate
