@@ -25,6 +25,7 @@ import (
 	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/reports"
 	"github.com/pacheck/pacheck/suites/framework"
@@ -478,9 +479,10 @@ func configMap(p *plan, deadline time.Duration) map[string]any {
 }
 
 func readSignKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	// A key is small: a device (/dev/zero), a FIFO or a huge file is refused at once.
+	b, err := safefile.ReadFile(path, safefile.SmallLimit)
 	if err != nil {
-		return nil, fmt.Errorf("--sign-key %s: %v", path, err)
+		return nil, fmt.Errorf("--sign-key: %v", err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil {
