@@ -6,19 +6,25 @@
 package suitetest
 
 import (
+	"bytes"
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
@@ -35,6 +41,8 @@ type Result struct {
 	Level   string   `json:"level"`
 	Labels  []string `json:"labels"`
 	Failure string   `json:"failure,omitempty"`
+	// Notes are the spec's notes (framework.Note) as "title: text".
+	Notes []string `json:"notes,omitempty"`
 }
 
 // The environment the parent hands the child.
@@ -114,8 +122,14 @@ func Helper(t *testing.T, suites ...string) {
 		if s.State == types.SpecStateSkipped && s.Failure.Message == "" {
 			continue // filtered out by focus or labels: not part of this run
 		}
-		out = append(out, Result{ID: runner.SpecID(s), Outcome: runner.Outcome(s), Level: runner.Level(s),
-			Labels: s.Labels(), Failure: s.Failure.Message})
+		res := Result{ID: runner.SpecID(s), Outcome: runner.Outcome(s), Level: runner.Level(s),
+			Labels: s.Labels(), Failure: s.Failure.Message}
+		for _, e := range s.ReportEntries {
+			if en, ok := e.GetRawValue().(*evidence.Entry); ok && en.Kind == evidence.KindNote {
+				res.Notes = append(res.Notes, en.Title+": "+en.Text)
+			}
+		}
+		out = append(out, res)
 	}
 	b, _ := json.MarshalIndent(out, "", " ")
 	if err := os.WriteFile(os.Getenv(envOut), b, 0o644); err != nil {
@@ -332,4 +346,78 @@ func ExpectOthersPass(t *testing.T, with string, rs map[string]Result, mustFail,
 		}
 	}
 	return passed
+}
+
+// StartServerWithoutProfiles starts the reference server (3 members) behind a handler that
+// removes meta.profile from every resource it returns, as a server that claims no profile does,
+// and returns it (its data), its FHIR base URL and one token per member. wrap, when not nil,
+// wraps the server's handler inside the stripping one (to alter what it serves).
+func StartServerWithoutProfiles(t *testing.T, wrap func(*refserver.Server, http.Handler) http.Handler) (*refserver.Server, string, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := refserver.New(refserver.Config{Members: 3, Seed: 1, BaseURL: "http://" + ln.Addr().String()})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(srv, h)
+	}
+	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: StripProfiles(h)}}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return srv, srv.FHIRBase(), Tokens(srv)
+}
+
+// StripProfiles wraps a handler so that every JSON response has meta.profile removed from every
+// resource in it (Bundle entries and contained resources included).
+func StripProfiles(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Accept-Encoding")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if strings.Contains(rec.Header().Get("Content-Type"), "json") {
+			var v any
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber()
+			if dec.Decode(&v) == nil {
+				stripProfiles(v)
+				if b, err := json.Marshal(v); err == nil {
+					body = b
+				}
+			}
+		}
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		w.Write(body) //nolint:errcheck // the client went away
+	})
+}
+
+func stripProfiles(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t["resourceType"]; ok {
+			if m, ok := t["meta"].(map[string]any); ok {
+				delete(m, "profile")
+				if len(m) == 0 {
+					delete(t, "meta")
+				}
+			}
+		}
+		for _, x := range t {
+			stripProfiles(x)
+		}
+	case []any:
+		for _, x := range t {
+			stripProfiles(x)
+		}
+	}
 }
