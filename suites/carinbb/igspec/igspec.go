@@ -641,7 +641,7 @@ func (pc *ProfileCtx) discriminatorLabels() string {
 
 func (pc *ProfileCtx) discriminatorNote() string {
 	if ls := pc.discriminatorLabels(); ls != "" {
-		return "; none claims no " + pc.IG.Short + " profile while carrying " + ls
+		return "; none that claims no " + pc.IG.Short + " profile carries " + ls
 	}
 	return ""
 }

@@ -1,7 +1,8 @@
 // Package igdata is what the data suites generated from an IG's server CapabilityStatement share:
 // suites/uscore, and the payer suites (carinbb, pdex, formulary) through suites/carinbb/igspec.
 // It holds the per-run store of the resources fetched for each type (TypeData, Store), the
-// profile pools by meta.profile claims, literal references, the must-support tally, the search
+// profile pools (PoolRule: meta.profile claims, else the profile's discriminating values, never
+// the resource type alone where the profile fixes one), literal references, the must-support tally, the search
 // that specs send, and the run's package set and profile validator (built once per package set).
 package igdata
 
