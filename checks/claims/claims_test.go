@@ -43,6 +43,11 @@ func rules(l issue.List) []string {
 	return out
 }
 
+var (
+	perLine      = func(e R) issue.List { return Adjudication(e, AmountRule{PerLine: true, Source: "test"}) }
+	headerOrLine = func(e R) issue.List { return Adjudication(e, AmountRule{HeaderOrLine: true, Source: "test"}) }
+)
+
 func TestClaimRules(t *testing.T) {
 	cov := parse(t, `{"resourceType":"Coverage","id":"c1","payor":[{"reference":"Organization/payer"}]}`)
 	edit := func(f func(R)) R { e := parse(t, goodEOB); f(e); return e }
@@ -56,13 +61,47 @@ func TestClaimRules(t *testing.T) {
 		{"insurer is a provider", edit(func(e R) { e["insurer"] = R{"reference": "Organization/hospital"} }), func(e R) issue.List { return InsurerMatchesCoverage(e, cov) }, RuleInsurer},
 		{"coverage unreadable", parse(t, goodEOB), func(e R) issue.List { return InsurerMatchesCoverage(e, nil) }, RuleInsurer},
 		{"outcome complete", parse(t, goodEOB), OutcomeComplete, ""},
+		{"outcome partial is legal", edit(func(e R) { e["outcome"] = "partial" }), OutcomeComplete, ""},
 		{"outcome queued", edit(func(e R) { e["outcome"] = "queued" }), OutcomeComplete, RuleOutcome},
-		{"adjudication ok", parse(t, goodEOB), Adjudication, ""},
-		{"no adjudication", edit(func(e R) {
+		{"outcome error", edit(func(e R) { e["outcome"] = "error" }), OutcomeComplete, RuleOutcome},
+		{"outcome absent", edit(func(e R) { delete(e, "outcome") }), OutcomeComplete, RuleOutcome},
+		{"per-line amounts ok", parse(t, goodEOB), perLine, ""},
+		{"per-line: amounts without payment or member categories", edit(func(e R) {
+			for _, it := range e["item"].([]any) {
+				it.(R)["adjudication"] = []any{R{"category": R{"coding": []any{R{"system": SysAdjudication, "code": "submitted"}}}, "amount": R{"value": json.Number("3")}}}
+			}
+		}), perLine, ""},
+		{"per-line: no adjudication", edit(func(e R) {
 			for _, it := range e["item"].([]any) {
 				delete(it.(R), "adjudication")
 			}
-		}), Adjudication, RuleAdjudication},
+		}), perLine, RuleAdjudication},
+		{"per-line: one line without an amount", edit(func(e R) {
+			e["item"].([]any)[1].(R)["adjudication"] = []any{R{"category": R{"coding": []any{R{"code": "benefitpaymentstatus"}}}, "reason": R{"text": "x"}}}
+		}), perLine, RuleAdjudication},
+		{"per-line: header amounts do not stand for lines", edit(func(e R) {
+			e["adjudication"] = e["item"].([]any)[0].(R)["adjudication"]
+			for _, it := range e["item"].([]any) {
+				delete(it.(R), "adjudication")
+			}
+		}), perLine, RuleAdjudication},
+		{"header-or-line: line amounts", parse(t, goodEOB), headerOrLine, ""},
+		{"header-or-line: header amounts only", edit(func(e R) {
+			e["adjudication"] = e["item"].([]any)[0].(R)["adjudication"]
+			for _, it := range e["item"].([]any) {
+				delete(it.(R), "adjudication")
+			}
+		}), headerOrLine, ""},
+		{"header-or-line: none", edit(func(e R) {
+			for _, it := range e["item"].([]any) {
+				delete(it.(R), "adjudication")
+			}
+		}), headerOrLine, RuleAdjudication},
+		{"no amount rule: nothing demanded", edit(func(e R) {
+			for _, it := range e["item"].([]any) {
+				delete(it.(R), "adjudication")
+			}
+		}), func(e R) issue.List { return Adjudication(e, AmountRule{}) }, ""},
 		{"totals ok", parse(t, goodEOB), TotalsConsistent, ""},
 		{"totals off", edit(func(e R) { e["total"].([]any)[0].(R)["amount"] = R{"value": json.Number("16")} }), TotalsConsistent, RuleTotals},
 		{"type coded", parse(t, goodEOB), TypeCoded, ""},
@@ -88,8 +127,11 @@ func pa(t *testing.T, action, extra string) R {
     "extension":[{"url":"`+ExtReviewAction+`","extension":[{"url":"`+ExtReviewActionCode+`","valueCodeableConcept":{"coding":[{"system":"https://codesystem.x12.org/005010/306","code":"`+action+`"}]}}]}]}`+extra+`]}]}`)
 }
 
+const consumed = `,{"category":{"coding":[{"system":"` + SysPDexAdjudication + `","code":"consumedunits"}]},"value":2}`
 const units = `,{"category":{"coding":[{"system":"` + SysPDexAdjudication + `","code":"allowedunits"}]},"value":6},{"category":{"coding":[{"system":"` + SysPDexAdjudication + `","code":"consumedunits"}]},"value":2}`
 const reason = `,{"category":{"coding":[{"system":"` + SysPDexAdjudication + `","code":"denialreason"}]},"reason":{"coding":[{"system":"https://x12.org/codes/claim-adjustment-reason-codes","code":"50"}]}}`
+
+func edit(e R, f func(R)) R { f(e); return e }
 
 func TestPriorAuthRules(t *testing.T) {
 	cases := []struct {
@@ -106,6 +148,13 @@ func TestPriorAuthRules(t *testing.T) {
 		{"denied with reason", pa(t, ActionNotCertified, reason), DenialReason, "", "denied"},
 		{"denied without reason", pa(t, ActionNotCertified, ""), DenialReason, RuleDenialReason, "denied"},
 		{"pended but complete", pa(t, ActionPended, ""), DecisionDetails, RuleDecision, "pended"},
+		{"approved, quantity used, no approved or requested quantity", edit(pa(t, ActionCertified, consumed), func(e R) {
+			delete(e["item"].([]any)[0].(R), "quantity")
+		}), DecisionDetails, "", "approved"},
+		{"decision at header level only", edit(pa(t, "", ""), func(e R) {
+			e["adjudication"] = []any{R{"category": R{"coding": []any{R{"code": "submitted"}}}, "extension": []any{R{"url": ExtReviewAction,
+				"extension": []any{R{"url": ExtReviewActionCode, "valueCodeableConcept": R{"coding": []any{R{"code": ActionNotCertified}}}}}}}}}
+		}), ReviewStatus, "", "denied"},
 	}
 	for _, c := range cases {
 		got := rules(c.check(c.eob))
@@ -127,8 +176,8 @@ func TestFormularyLinks(t *testing.T) {
 	if got := rules(FormularyItem(item, resolve, map[string]map[string]bool{"InsurancePlan/f1": {"generic": true}})); len(got) > 0 {
 		t.Errorf("good item: %v", got)
 	}
-	if got := rules(FormularyItem(item, resolve, map[string]map[string]bool{"InsurancePlan/f1": {"brand": true}})); len(got) != 1 {
-		t.Errorf("tier without cost-sharing: %v", got)
+	if l := FormularyItem(item, resolve, map[string]map[string]bool{"InsurancePlan/f1": {"brand": true}}); len(rules(l)) != 0 || len(l.Warnings()) != 1 {
+		t.Errorf("tier without cost-sharing (as in the IG's own example): %v, want one warning", l)
 	}
 	delete(known, "MedicationKnowledge/m1")
 	if got := rules(FormularyItem(item, resolve, nil)); len(got) != 1 {

@@ -60,9 +60,9 @@ func PlanFormularies(plan R) []string {
 	return out
 }
 
-// FormularyItem checks one FormularyItem (Basic): its formulary reference resolves to an
-// InsurancePlan, its subject to a MedicationKnowledge, and it carries a drug tier that some plan
-// using the formulary defines cost-sharing for. resolve returns the resource of a "Type/id"
+// FormularyItem checks one FormularyItem (Basic): its formulary reference (1..1) resolves to an
+// InsurancePlan, its subject (1..1, a FormularyDrug) to a MedicationKnowledge, and it carries a
+// drug tier (1..1); a tier that no plan using the formulary defines cost-sharing for is a warning. resolve returns the resource of a "Type/id"
 // (nil when it does not resolve); tiers maps formulary "InsurancePlan/id" to the tiers the plans
 // referencing it define (absent when no plan references it).
 func FormularyItem(item R, resolve func(string) R, tiers map[string]map[string]bool) issue.List {
@@ -89,9 +89,12 @@ func FormularyItem(item R, resolve func(string) R, tiers map[string]map[string]b
 	for _, c := range Codings(tierVals[0]) {
 		_, tier, _ = strings.Cut(c, "|")
 	}
+	// A tier without cost-sharing in the plans is a warning: no invariant or cardinality ties the
+	// two, and the IG's own example FormularyItem-D1002-1000091 (tier generic) sits in formulary
+	// D1002, whose plan defines cost-sharing for brand only.
 	if formRef != "" {
 		if ts, ok := tiers[formRef]; ok && len(ts) > 0 && !ts[tier] {
-			out = append(out, errf(RuleFormularyLinks, "Basic.extension:drugTierID", "%s: drug tier %q has no cost-sharing in any payer plan using %s", p, tier, formRef))
+			out = append(out, warnf(RuleFormularyLinks, "Basic.extension:drugTierID", "%s: drug tier %q has no cost-sharing in any payer plan using %s", p, tier, formRef))
 		}
 	}
 	return out

@@ -29,11 +29,20 @@ func ReviewAction(adj R) string {
 	return ""
 }
 
-// ItemActions returns the review action of each item (by index; "" when the item has none).
+// ItemActions returns the review action of each item (by index; "" when the item has none). An
+// item without its own takes the header's: the profile's header reviewAction is "the review
+// action that is necessary for the authorization for the entire request".
 func ItemActions(eob R) []string {
+	header := ""
+	for _, adj := range list(eob["adjudication"]) {
+		if c := ReviewAction(obj(adj)); c != "" {
+			header = c
+			break
+		}
+	}
 	var out []string
 	for _, it := range list(eob["item"]) {
-		a := ""
+		a := header
 		for _, adj := range list(obj(it)["adjudication"]) {
 			if c := ReviewAction(obj(adj)); c != "" {
 				a = c
@@ -126,10 +135,13 @@ func DenialReason(eob R) issue.List {
 	return out
 }
 
-// DecisionDetails checks the 422.119(b)(1)(iv) details: decision date (created), items and
-// services with the quantity, for certified items the approved period and quantity (allowed
-// units) and the quantity used (consumed units, or the utilization extension on a total), and
-// that pended and cancelled authorizations say so in outcome and status.
+// DecisionDetails checks the 422.119(b)(1)(iv) details: the decision date (created), the items
+// and services (coded), for certified items when the authorization ends (its period) and the
+// quantity used to date (consumed units, or the utilization extension on a total), and that
+// pended and cancelled authorizations say so in outcome and status. The requested quantity and
+// the approved quantity (allowed units) are warnings: the regulation lists neither, the profile
+// leaves both optional (item.quantity 0..1, allowedunits 0..1) and the IG's own example
+// PDexPriorAuth1 (certified, A1) gives neither.
 func DecisionDetails(eob R) issue.List {
 	p := ref(eob)
 	var out issue.List
@@ -152,7 +164,7 @@ func DecisionDetails(eob R) issue.List {
 			out = append(out, errf(RuleDecision, "ExplanationOfBenefit.item.productOrService", "%s: item %d names no coded item or service", p, i+1))
 		}
 		if _, ok := obj(im["quantity"])["value"]; !ok {
-			out = append(out, errf(RuleDecision, "ExplanationOfBenefit.item.quantity", "%s: item %d gives no requested quantity", p, i+1))
+			out = append(out, warnf(RuleDecision, "ExplanationOfBenefit.item.quantity", "%s: item %d gives no requested quantity", p, i+1))
 		}
 		a := ""
 		if i < len(acts) {
@@ -180,7 +192,7 @@ func DecisionDetails(eob R) issue.List {
 			period = true
 		}
 		if !allowed {
-			out = append(out, errf(RuleDecision, "ExplanationOfBenefit.item.adjudication:allowedunits", "%s: item %d is certified but gives no approved quantity (allowedunits)", p, i+1))
+			out = append(out, warnf(RuleDecision, "ExplanationOfBenefit.item.adjudication:allowedunits", "%s: item %d is certified but gives no approved quantity (allowedunits)", p, i+1))
 		}
 		if !consumed && !utilTotal {
 			out = append(out, errf(RuleDecision, "ExplanationOfBenefit.item.adjudication:consumedunits", "%s: item %d is certified but gives no quantity used (consumedunits or the utilization total)", p, i+1))

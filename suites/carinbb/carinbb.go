@@ -140,7 +140,22 @@ func rules(pc *igspec.ProfileCtx) {
 		framework.ExpectConformant("insurer matches the focal coverage's payer", all)
 	})
 	each("outcome-complete", []string{"carinbb.eob.outcome-complete"}, claims.OutcomeComplete)
-	each("adjudication", []string{"carinbb.eob.adjudication"}, claims.Adjudication)
+	It("rules/adjudication", framework.Req("carinbb.eob.adjudication"), func() {
+		framework.Quote("carinbb.eob.adjudication")
+		// only what the profile's slices and invariants require, read from the profile itself
+		rule := claims.AmountRuleOf(pc.Prof.Raw)
+		if !rule.PerLine && !rule.HeaderOrLine {
+			framework.SkipBecause(fmt.Sprintf("profile %s requires no adjudication amount (no mandatory item.adjudication:adjudicationamounttype slice, no invariant %s), or its StructureDefinition is not loaded", pc.Prof.URL, claims.InvHeaderOrLine),
+				"the CARIN BB package that defines the profile (--package)")
+		}
+		_, pool := claimPool(pc)
+		var all issue.List
+		for _, r := range pool {
+			all = append(all, claims.Adjudication(r, rule)...)
+		}
+		framework.Note("rules", "%d claim(s) of %s checked against %s", len(pool), pc.Prof.ID, rule.Source)
+		framework.ExpectConformant("adjudication", all)
+	})
 	each("totals-consistent", []string{"carinbb.eob.totals-consistent"}, claims.TotalsConsistent)
 	each("type-coded", []string{"carinbb.eob.type-coded"}, claims.TypeCoded)
 	It("rules/lookback", framework.Req("carinbb.eob.lookback"), func() {

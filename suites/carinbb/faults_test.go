@@ -28,6 +28,8 @@ func TestPayerFaults(t *testing.T) {
 			[]string{c + "eob-pharmacy/rules/adjudication", c + "eob-pharmacy/validation"}, []string{`/must-support$`, `/rules/totals-consistent$`}},
 		{"eob-insurer-mismatch", []string{c + "eob-professional-nonclinician/rules/", c + "eob-professional-nonclinician/include/ExplanationOfBenefit-insurer", c + "coverage/read"},
 			[]string{c + "eob-professional-nonclinician/rules/insurer-matches-coverage"}, []string{`/include/`}},
+		{"eob-outcome-queued", []string{c + "eob-pharmacy/rules/", c + "coverage/read"},
+			[]string{c + "eob-pharmacy/rules/outcome-complete"}, nil},
 		{"eob-totals-inconsistent", []string{c + "eob-outpatient-institutional/rules/", c + "coverage/read"},
 			[]string{c + "eob-outpatient-institutional/rules/totals-consistent"}, nil},
 		{"prior-auth-no-status", []string{p + "priorauthorization/", p + "device/read"},
