@@ -168,6 +168,9 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 		set.OtherPatient = u2.Patient
 	case "fileauth": // the smart-configuration names file:///etc/passwd as authorization_endpoint
 		set.OtherPatient = u2.Patient
+	case "intro-refused": // introspection refuses bearer tokens and no confidential client is configured
+		set.ExtraClients = nil
+		set.OtherPatient = u2.Patient
 	case "minimal": // one member, no confidential client, no consent or deny steps
 		set.ExtraClients, set.Consent, set.Deny = nil, nil, nil
 	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
@@ -201,6 +204,20 @@ func fileAuthorize(next http.Handler) http.Handler {
 		m["authorization_endpoint"] = "file:///etc/passwd"
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(m)
+	})
+}
+
+// refuseBearerIntrospection makes the introspection endpoint refuse bearer tokens (401
+// invalid_token), as a server that lets only authenticated clients introspect does.
+func refuseBearerIntrospection(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/introspect") && strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer ") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_token","error_description":"introspection needs client authentication"}`))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -247,6 +264,9 @@ func TestHelperRun(t *testing.T) {
 	var h http.Handler = srv.Handler()
 	if job.Variant == "fileauth" {
 		h = fileAuthorize(h)
+	}
+	if strings.HasPrefix(job.Variant, "intro-") {
+		h = refuseBearerIntrospection(h)
 	}
 	sniff := &tokenSniffer{next: h, authorizeURL: regexp.MustCompile(`/authorize\?`)}
 	hs := &http.Server{Handler: sniff}
@@ -579,5 +599,44 @@ func TestTokenMode(t *testing.T) {
 		if o == "fail" || o == "error" {
 			t.Errorf("%s: %s in token mode: %s", id, o, firstLine(res.Failures[id]))
 		}
+	}
+}
+
+// TestIntrospectionAuthFallback: against an introspection endpoint that refuses bearer tokens,
+// the suite falls back to a confidential client's authentication and says which way worked; with
+// no client to fall back on, the introspection specs end as errors (the tool could not authorize
+// the call), never as failures of the server.
+func TestIntrospectionAuthFallback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	ids := []string{p + "introspection/active", p + "introspection/inactive"}
+	for _, tc := range []struct {
+		variant, want, evidence string
+	}{
+		{"intro-client", "pass", "authorized with client_secret_basic (client " + auth.ConfidentialClientID + ")"},
+		{"intro-refused", "error", "refused every way pacheck could authorize the call"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			res, _ := runChild(t, childJob{Variant: tc.variant, OutDir: out, Focus: focusFor(ids)})
+			if len(res.Outcomes) != len(ids) {
+				t.Errorf("%d specs ran, want %d", len(res.Outcomes), len(ids))
+			}
+			for id, o := range res.Outcomes {
+				if o != tc.want {
+					t.Errorf("%s: %s, want %s: %s", id, o, tc.want, firstLine(res.Failures[id]))
+				}
+			}
+			report, err := os.ReadFile(filepath.Join(out, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(report, []byte(tc.evidence)) {
+				t.Errorf("the report does not say %q", tc.evidence)
+			}
+		})
 	}
 }
