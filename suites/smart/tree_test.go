@@ -83,6 +83,13 @@ func TestSettingsValidate(t *testing.T) {
 			s.Login.Steps = []browser.Step{{URL: "re:(", Actions: []browser.Action{{Click: "#x"}}}}
 		}, "steps"},
 		{"consent without steps", func(s *Settings) { s.Consent = &Consent{Scope: "offline_access"} }, "consent"},
+		{"deny without steps", func(s *Settings) { s.Deny = &Deny{} }, "deny"},
+		{"deny with a bad step", func(s *Settings) {
+			s.Deny = &Deny{Steps: []browser.Step{{URL: "re:(", Actions: []browser.Action{{Click: "#deny"}}}}}
+		}, "deny steps"},
+		{"valid deny", func(s *Settings) {
+			s.Deny = &Deny{Steps: []browser.Step{{URL: "/consent", Actions: []browser.Action{{Click: "#deny"}}}}}
+		}, ""},
 		{"extra client bad", func(s *Settings) { s.ExtraClients = []Client{{ClientID: "c", AuthMethod: "client_secret_post"}} }, "extra_clients[0]"},
 	}
 	for _, c := range cases {
