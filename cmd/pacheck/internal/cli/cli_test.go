@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,6 +89,17 @@ func TestFHIRPathCommand(t *testing.T) {
 	// trace() goes to stderr, never stdout.
 	if code, out, errOut := run("fhirpath", "'abc'.trace('marker-label')"); code != 0 || strings.Contains(out, "marker-label") || !strings.Contains(errOut, "marker-label") {
 		t.Errorf("trace: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// --resource reads a regular file only: a device or a FIFO is refused at once, never read or
+	// waited on.
+	fifo := filepath.Join(t.TempDir(), "r.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/dev/zero": "is a device", fifo: "is a FIFO"} {
+		if code, _, errOut := run("fhirpath", "--resource", path, "1"); code != ExitUsage || !strings.Contains(errOut, "--resource: "+path+" "+want) {
+			t.Errorf("--resource %s: exit %d, %q", path, code, errOut)
+		}
 	}
 }
 

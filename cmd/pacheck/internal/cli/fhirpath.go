@@ -2,14 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/pacheck/pacheck/checks/fhirpath"
+	"github.com/pacheck/pacheck/internal/safefile"
 )
 
 func init() {
@@ -73,19 +72,12 @@ func runFHIRPath(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return ExitOK
 }
 
-// readBounded reads a whole file up to max bytes, with a one-line error naming the file.
+// readBounded reads a whole regular file up to max bytes (no FIFO or device), with a one-line
+// error naming the file.
 func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := safefile.ReadFile(path, max)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read it (%v)", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, max>>20)
+		return nil, fmt.Errorf("--resource: %v", err)
 	}
 	return b, nil
 }

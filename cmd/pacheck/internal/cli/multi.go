@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/reports"
 )
 
@@ -290,9 +291,9 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 	}
 	var ts []target
 	if m.file != "" {
-		fh, err := os.Open(m.file)
+		fh, _, err := safefile.Open(m.file) // a regular file: a FIFO must not block the run
 		if err != nil {
-			errorf(stderr, "run", "--targets %s: %v", m.file, unwrapPathErr(err))
+			errorf(stderr, "run", "--targets: %v", err) // names the file
 			return ExitUsage
 		}
 		ts, err = parseTargets(m.file, fh)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pacheck/pacheck/fixtures/refserver"
@@ -66,12 +67,18 @@ func TestRunTargetsUsageErrors(t *testing.T) {
 	good := file("good.txt", "http://127.0.0.1:9/fhir\nhttp://127.0.0.1:10/fhir\n")
 	bad := file("targets.txt", "# list\nhttps://fhir.example.org/r4\nftp://x\n")
 	out := filepath.Join(dir, "out")
+	fifo := filepath.Join(dir, "fifo.txt")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"bad URL", []string{"--targets", bad}, bad + `:3: "ftp://x" is not an http(s) URL`},
+		{"FIFO", []string{"--targets", fifo}, fifo + " is a FIFO (named pipe), not a regular file"}, // never a wait
+		{"device", []string{"--targets", "/dev/zero"}, "/dev/zero is a device, not a regular file"},
 		{"empty list", []string{"--targets", file("empty.txt", "# nothing yet\n\n   \n")}, "empty.txt: no target URL in it"},
 		{"missing file", []string{"--targets", filepath.Join(dir, "nope.txt")}, "nope.txt: no such file or directory"},
 		{"two words", []string{"--targets", file("words.txt", "https://a.org https://b.org\n")}, `words.txt:1: "https://a.org https://b.org" holds 2 words`},
