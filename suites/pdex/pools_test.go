@@ -37,12 +37,12 @@ func dataNote(t *testing.T, r suitetest.Result) (int, string) {
 	return 0, ""
 }
 
-// allLocationsPublic makes the public Location search (no token) return every Location of the
-// data, the members' US Core Locations too, as the server of issue #15 did; the reference server
-// itself serves only the formulary's plan locations there.
+// allLocationsPublic makes the public search of all Locations (no token, no parameter) return
+// every Location of the data, the members' US Core Locations too, as the server of issue #15
+// did; the reference server itself serves only the formulary's plan locations there.
 func allLocationsPublic(srv *refserver.Server, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/Location") || r.Header.Get("Authorization") != "" {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/Location") || r.URL.RawQuery != "" || r.Header.Get("Authorization") != "" {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -121,7 +121,7 @@ func TestPoolsWithoutProfileClaims(t *testing.T) {
 	}
 	rs := suitetest.Child(t, base, toks, suitetest.Options{
 		IGs:   map[string][]string{pdex.Area: {"2.0.0"}, formulary.Area: {"2.0.1"}},
-		Focus: []string{`^pdex-2\.0\.0/priorauthorization/(validation|must-support|rules/review-status)$`, `^formulary-2\.0\.1/insuranceplanlocation/(validation|must-support|read)$`}})
+		Focus: []string{`^pdex-2\.0\.0/priorauthorization/(validation|must-support|rules/review-status)$`, `^formulary-2\.0\.1/insuranceplanlocation/(validation|must-support|read|search/.*)$`}})
 	// pdex-priorauthorization itself requires meta.profile (min 1, slice supportedProfile), so its
 	// validation fails here, for that alone: no finding about use or the other claim values.
 	onlyMetaProfile := func(failure string) bool {
