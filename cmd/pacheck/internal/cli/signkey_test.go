@@ -38,3 +38,17 @@ func TestReadSignKeyRefusals(t *testing.T) {
 		}
 	}
 }
+
+// auth.private_key is read the same way: never a device or a FIFO, at most 1 MiB.
+func TestReadPrivateJWKRefusals(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "jwk.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/dev/zero": "a device", fifo: "a FIFO"} {
+		_, err := readPrivateJWK(path)
+		if err == nil || !strings.Contains(err.Error(), "auth.private_key") || !strings.Contains(err.Error(), path+" is "+want) {
+			t.Errorf("readPrivateJWK(%s): %v", path, err)
+		}
+	}
+}

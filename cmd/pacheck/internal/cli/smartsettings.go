@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
+	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/suites/smart"
 )
 
@@ -100,9 +100,9 @@ func login(l config.Login) smart.Login {
 
 // readPrivateJWK reads a private key for private_key_jwt: a JWK (JSON) or a PEM PKCS#8 key.
 func readPrivateJWK(path string) (*jose.JSONWebKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, safefile.SmallLimit) // a key is small; never a device or FIFO
 	if err != nil {
-		return nil, fmt.Errorf("auth.private_key %s: cannot read it (%v)", path, err)
+		return nil, fmt.Errorf("auth.private_key: cannot read it (%v)", err)
 	}
 	var k jose.JSONWebKey
 	if json.Valid(b) {
