@@ -284,7 +284,7 @@ func coded(e *sdElem) bool {
 func jsonName(e *sdElem) string {
 	last := e.Path[strings.LastIndex(e.Path, ".")+1:]
 	if n, ok := strings.CutSuffix(last, "[x]"); ok {
-		if len(e.Types) != 1 {
+		if len(e.Types) != 1 || e.Types[0].Code == "" {
 			return ""
 		}
 		t := e.Types[0].Code

@@ -148,3 +148,32 @@ func TestPatternMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscriminatorsOddSnapshots: a package's StructureDefinition is input; odd snapshots give
+// what can be derived (or nothing), never a panic.
+func TestDiscriminatorsOddSnapshots(t *testing.T) {
+	el := func(m map[string]any) any { return m }
+	for _, tc := range []struct {
+		name string
+		els  []any
+		want int
+	}{
+		{"no snapshot", nil, 0},
+		{"not objects", []any{"x", 3, nil}, 0},
+		{"choice of an empty type", []any{el(map[string]any{"id": "Observation.value[x]", "path": "Observation.value[x]", "min": 1,
+			"type": []any{map[string]any{"code": ""}}, "patternString": "x"})}, 0},
+		{"slice without its element", []any{el(map[string]any{"id": "Observation.category:x", "path": "Observation.category", "min": 1,
+			"type": []any{map[string]any{"code": "CodeableConcept"}}, "patternCodeableConcept": cc("s", "c")})}, 0},
+		{"required coded pattern", []any{el(map[string]any{"id": "Observation.code", "path": "Observation.code", "min": 1,
+			"type": []any{map[string]any{"code": "CodeableConcept"}}, "patternCodeableConcept": cc("s", "c")})}, 1},
+		{"optional coded pattern", []any{el(map[string]any{"id": "Observation.code", "path": "Observation.code", "min": 0,
+			"type": []any{map[string]any{"code": "CodeableConcept"}}, "patternCodeableConcept": cc("s", "c")})}, 0},
+		{"min of the wrong type", []any{el(map[string]any{"id": "Observation.code", "path": "Observation.code", "min": "1",
+			"type": []any{map[string]any{"code": "CodeableConcept"}}, "patternCodeableConcept": cc("s", "c")})}, 0},
+	} {
+		sd := map[string]any{"snapshot": map[string]any{"element": tc.els}}
+		if got := discriminators(sd, "Observation", nil, true, nil); len(got) != tc.want {
+			t.Errorf("%s: %d discriminators, want %d", tc.name, len(got), tc.want)
+		}
+	}
+}
