@@ -102,34 +102,7 @@ func codeIn(v any, codes map[string]bool) bool {
 // with a matching value, every item of an array of p matched by some item of v's, primitives
 // equal. A display in the pattern is not required: system and code say what the value is (the
 // validator still checks the whole pattern).
-func PatternMatch(v, p any) bool {
-	switch pt := p.(type) {
-	case map[string]any:
-		vm, ok := v.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, pv := range pt {
-			if k != "display" && !PatternMatch(vm[k], pv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		vs := items(v)
-		for _, pi := range pt {
-			if !slices.ContainsFunc(vs, func(x any) bool { return PatternMatch(x, pi) }) {
-				return false
-			}
-		}
-		return true
-	default:
-		if v == nil {
-			return false
-		}
-		return fmt.Sprint(v) == fmt.Sprint(p)
-	}
-}
+func PatternMatch(v, p any) bool { return matchPattern(p, v, true) }
 
 // notDiscriminating are the top-level elements whose values say nothing about what a resource
 // is: bookkeeping, narrative, and extensions (identified by url through their type profile; a

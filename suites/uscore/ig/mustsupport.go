@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -414,7 +415,11 @@ func walkPath(v any, path string) []any {
 
 // patternMatch reports whether value contains pattern (FHIR pattern[x] semantics: every property
 // of the pattern is present with a matching value; arrays: each pattern item matches some item).
-func patternMatch(pattern, value any) bool {
+func patternMatch(pattern, value any) bool { return matchPattern(pattern, value, false) }
+
+// matchPattern is patternMatch, and PatternMatch when skipDisplay (a display in the pattern is
+// not required).
+func matchPattern(pattern, value any, skipDisplay bool) bool {
 	switch p := pattern.(type) {
 	case map[string]any:
 		v, ok := value.(map[string]any)
@@ -422,33 +427,26 @@ func patternMatch(pattern, value any) bool {
 			return false
 		}
 		for k, pv := range p {
-			if !patternMatch(pv, v[k]) {
+			if skipDisplay && k == "display" {
+				continue
+			}
+			if !matchPattern(pv, v[k], skipDisplay) {
 				return false
 			}
 		}
 		return true
 	case []any:
-		v, ok := value.([]any)
-		if !ok {
-			v = []any{value}
-		}
+		vs := items(value)
 		for _, pi := range p {
-			found := false
-			for _, vi := range v {
-				if patternMatch(pi, vi) {
-					found = true
-					break
-				}
-			}
-			if !found {
+			if !slices.ContainsFunc(vs, func(x any) bool { return matchPattern(pi, x, skipDisplay) }) {
 				return false
 			}
 		}
 		return true
 	case json.Number:
-		return fmt.Sprint(value) == p.String()
+		return value != nil && fmt.Sprint(value) == p.String()
 	default:
-		return reflect.DeepEqual(pattern, value) || fmt.Sprint(pattern) == fmt.Sprint(value)
+		return value != nil && (reflect.DeepEqual(pattern, value) || fmt.Sprint(pattern) == fmt.Sprint(value))
 	}
 }
 
