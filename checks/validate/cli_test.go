@@ -136,8 +136,6 @@ func TestBadInputs(t *testing.T) {
 		"unknown type":  {`{"resourceType":"Spaceship"}`, "", "Spaceship"},
 		"deep":          {strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000), "json-depth", ""},
 		"duplicate key": {`{"resourceType":"Basic","code":{},"code":{}}`, "json-duplicate-key", ""},
-		"unknown profile": {`{"resourceType":"Patient","meta":{"profile":["http://example.org/StructureDefinition/nope"]}}`,
-			"profile-unknown", "http://example.org/StructureDefinition/nope"},
 	}
 	for name, tc := range cases {
 		res := v.Validate(ctx, []byte(tc.raw), ValidateOptions{})

@@ -14,8 +14,11 @@
 //	                   be decided without a terminology server
 //	reference-target   the referenced type is not allowed by targetProfile, or #id not contained
 //	extension-unknown  (warning) an extension whose definition is not loaded
-//	profile-unknown    a meta.profile or requested profile that cannot be resolved (error), or
-//	                   one of a declared-but-missing dependency (warning)
+//	profile-unknown    a meta.profile that cannot be resolved (warning: the resource is still
+//	                   validated against its base type and the claims that resolve, as the HL7
+//	                   validator does), one of a declared-but-missing dependency (warning), or a
+//	                   requested profile (ValidateOptions.Profiles, --profile) that cannot be
+//	                   resolved (error: what was asked for was not checked)
 //	profile-type       the profile constrains another resource type
 //
 // Terminology layer:
