@@ -99,8 +99,8 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for _, p := range profs {
-		if strings.TrimSpace(p) == "" || !strings.Contains(p, "/") {
-			return fail("--profile %q: expected a canonical URL such as http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", p)
+		if !isCanonical(p) {
+			return fail("--profile %q: expected a canonical URI (url or url|version; urn:oid: and urn:uuid: too) such as http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", p)
 		}
 	}
 	vo := ValidateOptions{Profiles: profs, IG: ig}

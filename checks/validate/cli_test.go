@@ -107,7 +107,7 @@ func TestCLIUnusableInput(t *testing.T) {
 		{[]string{"--package", corrupt, dir}, "corrupt.tgz"},
 		{[]string{"--ig", "no.such.ig#1.0.0", dir}, "no.such.ig#1.0.0"},
 		{[]string{"--ig", "garbage", dir}, "expected id#version"},
-		{[]string{"--profile", "nope", dir}, "canonical URL"},
+		{[]string{"--profile", "nope", dir}, "canonical URI"},
 		{[]string{"--bogus"}, "bogus"},
 		{[]string{empty}, "no *.json"},
 	} {
