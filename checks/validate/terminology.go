@@ -50,6 +50,10 @@ type terminology struct {
 
 func newTerminology() *terminology { return &terminology{} }
 
+// externalSystems are code systems no package ships in full: their codes are checked for syntax
+// only. A system a package does ship (CDC Race & Ethnicity, urn:oid:2.16.840.1.113883.6.238, is a
+// complete CodeSystem in US Core 3.1.1 and 4.0.0) must not be listed, or the value sets built on it
+// (detailed-race: is-a 1000-9) are never expanded.
 var externalSystems = map[string]string{
 	"http://snomed.info/sct":                                   "SNOMED CT",
 	"http://loinc.org":                                         "LOINC",
@@ -71,7 +75,6 @@ var externalSystems = map[string]string{
 	"urn:iso:std:iso:4217":                                     "ISO 4217",
 	"http://hl7.org/fhir/sid/us-npi":                           "NPI",
 	"https://www.usps.com/":                                    "USPS",
-	"urn:oid:2.16.840.1.113883.6.238":                          "CDC Race & Ethnicity",
 	"http://www.ada.org/cdt":                                   "CDT",
 	"https://www.nubc.org/CodeSystem/PatDischargeStatus":       "NUBC",
 }
