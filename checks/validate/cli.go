@@ -43,6 +43,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jsonSchema := fs.Bool("json-schema", false, "check the structural rules with jsonschema/v5 and the generated R4 schema (same findings, slower)")
 	maxRes := byteSize(DefaultMaxResourceBytes)
 	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
+	bestPractice := fs.String("best-practice", string(BestPracticeWarning), "level of best-practice invariants (dom-6...): ignore | hint | warning | error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] FILE|DIR...")
 		fs.PrintDefaults()
@@ -77,7 +78,11 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		set.Add(pkg)
 	}
-	v, err := New(set, Options{JSONSchema: *jsonSchema})
+	bp, err := ParseBestPractice(*bestPractice)
+	if err != nil {
+		return fail("--best-practice: %v", err)
+	}
+	v, err := New(set, Options{JSONSchema: *jsonSchema, BestPractice: bp})
 	if err != nil {
 		return fail("%v", err)
 	}

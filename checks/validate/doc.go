@@ -39,6 +39,9 @@
 //	                          published expressions that are not valid FHIRPath for the data they
 //	                          mean to accept are evaluated in their publisher's corrected form
 //	                          (correctedExpressions: US Core pd-1)
+//	                          best-practice constraints (elementdefinition-bestpractice: dom-6,
+//	                          con-3, us-core-4...) are reported at Options.BestPractice's level
+//	                          (--best-practice ignore|hint|warning|error; default warning)
 //	invariant-not-evaluated   (information) the FHIRPath engine could not evaluate it;
 //	                          skipped-invariants.txt lists the keys never evaluated, with reasons
 package validate

@@ -35,6 +35,10 @@ type Options struct {
 	// report identical findings on every official example and mutant (structure.TestEnginesAgree),
 	// and the walker is several times faster, which the suites' throughput needs.
 	JSONSchema bool
+	// BestPractice is the level at which best-practice invariants (those the core spec marks with
+	// the elementdefinition-bestpractice extension, e.g. dom-6) are reported; the zero value is
+	// warning, as in the HL7 validator.
+	BestPractice BestPracticeLevel
 }
 
 // ValidateOptions tunes one validation.
