@@ -61,6 +61,11 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		return fail("no input: give one or more FILE|DIR (JSON, NDJSON, or folders of them)")
 	}
+	for _, a := range fs.Args() {
+		if st, err := os.Stat(a); err == nil && !st.IsDir() && isXMLName(a) {
+			return fail("%v", xmlRefusal(a))
+		}
+	}
 	bw := bufio.NewWriterSize(stdout, 64<<10)
 	defer bw.Flush()
 	out, err := NewFormatter(*format, bw)
@@ -298,6 +303,9 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 		return fn(inputErr(path, fmt.Errorf("cannot open: %w", err)))
 	}
 	defer f.Close()
+	if isXMLName(path) {
+		return fn(inputErr(path, xmlRefusal(path)))
+	}
 	if strings.HasSuffix(path, ".ndjson") {
 		return ir.readNDJSON(f, path, fn)
 	}
@@ -326,6 +334,9 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return fn(inputErr(path, errors.New("file is empty")))
+	}
+	if looksLikeXML(b) {
+		return fn(inputErr(path, xmlRefusal(path)))
 	}
 	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1})
 }
