@@ -43,9 +43,11 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	jsonSchema := fs.Bool("json-schema", false, "check the structural rules with jsonschema/v5 and the generated R4 schema (same findings, slower)")
 	maxRes := byteSize(DefaultMaxResourceBytes)
 	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
+	output := fs.String("output", "", "write the results to FILE instead of stdout (format: --format, else by name: *.oo.json OperationOutcome Bundle, *.json json, other text); written atomically")
+	htmlOutput := fs.String("html-output", "", "also write a human HTML page of the issues per file to FILE")
 	bestPractice := fs.String("best-practice", string(BestPracticeWarning), "level of best-practice invariants (dom-6...): ignore | hint | warning | error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] [--output FILE] [--html-output FILE] [--best-practice LEVEL] FILE|DIR...")
 		fs.PrintDefaults()
 	}
 	fail := func(format string, a ...any) int {
@@ -68,10 +70,15 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	bw := bufio.NewWriterSize(stdout, 64<<10)
 	defer bw.Flush()
-	out, err := NewFormatter(*format, bw)
+	out, files, err := cliFormatters(fs, bw, *format, *output, *htmlOutput)
 	if err != nil {
-		return fail("--format: %v", err)
+		return fail("%v", err)
 	}
+	defer func() {
+		for _, f := range files {
+			f.abort() // no-op once committed
+		}
+	}()
 	set, err := profiles.Embedded()
 	if err != nil {
 		return fail("%v", err)
@@ -170,6 +177,11 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sum.Files == 0 {
 		bw.Flush()
 		return fail("no *.json or *.ndjson resources found in %s", strings.Join(fs.Args(), " "))
+	}
+	for _, f := range files {
+		if err := f.commit(); err != nil {
+			return fail("%v", err)
+		}
 	}
 	if sum.Errors > 0 {
 		return 1
@@ -885,4 +897,64 @@ func (s *jsonScanner) end() error {
 		return nil
 	}
 	return err
+}
+
+// cliFormatters builds the formatters of a run: stdout (the format chosen, or only the summary
+// when --output takes the results), the --output file and the --html-output page, whose
+// temporary files are committed by the caller once the run succeeds.
+func cliFormatters(fs *flag.FlagSet, stdout io.Writer, format, output, htmlOutput string) (Formatter, []*atomicFile, error) {
+	formatSet := false
+	fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	if _, err := NewFormatter(format, io.Discard); err != nil {
+		return nil, nil, fmt.Errorf("--format: %w", err)
+	}
+	if output != "" && output == htmlOutput {
+		return nil, nil, fmt.Errorf("--output and --html-output name the same file %s", output)
+	}
+	var files []*atomicFile
+	abort := func() {
+		for _, f := range files {
+			f.abort()
+		}
+	}
+	var sinks multiFormatter
+	for _, o := range []struct{ flag, path string }{{"--output", output}, {"--html-output", htmlOutput}} {
+		if o.path == "" {
+			continue
+		}
+		if err := checkOutputPath(o.path, fs.Args()); err != nil {
+			abort()
+			return nil, nil, fmt.Errorf("%s: %w", o.flag, err)
+		}
+		af, err := createAtomic(o.path)
+		if err != nil {
+			abort()
+			return nil, nil, fmt.Errorf("%s: %w", o.flag, err)
+		}
+		files = append(files, af)
+		if o.flag == "--html-output" {
+			sinks = append(sinks, newHTMLFormatter(af))
+			continue
+		}
+		f := format
+		if !formatSet {
+			f = formatForPath(o.path)
+		}
+		ff, _ := NewFormatter(f, af)
+		sinks = append(sinks, ff)
+	}
+	if output != "" {
+		names := []string{output}
+		if htmlOutput != "" {
+			names = append(names, htmlOutput)
+		}
+		sinks = append(sinks, &summaryFormatter{w: stdout, files: names})
+	} else {
+		ff, _ := NewFormatter(format, stdout)
+		sinks = append(sinks, ff)
+	}
+	if len(sinks) == 1 {
+		return sinks[0], files, nil
+	}
+	return sinks, files, nil
 }
