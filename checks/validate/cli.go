@@ -45,9 +45,10 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
 	output := fs.String("output", "", "write the results to FILE instead of stdout (format: --format, else by name: *.oo.json OperationOutcome Bundle, *.json json, other text); written atomically")
 	htmlOutput := fs.String("html-output", "", "also write a human HTML page of the issues per file to FILE")
+	tx := fs.String("tx", "", "FHIR R4 terminology server base URL asked (ValueSet/$validate-code) about codes in value sets pacheck cannot expand offline; n/a or empty: none")
 	bestPractice := fs.String("best-practice", string(BestPracticeWarning), "level of best-practice invariants (dom-6...): ignore | hint | warning | error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] [--output FILE] [--html-output FILE] [--best-practice LEVEL] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] [--output FILE] [--html-output FILE] [--best-practice LEVEL] [--tx URL] FILE|DIR...")
 		fs.PrintDefaults()
 	}
 	fail := func(format string, a ...any) int {
@@ -94,7 +95,15 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("--best-practice: %v", err)
 	}
-	v, err := New(set, Options{JSONSchema: *jsonSchema, BestPractice: bp})
+	opts := Options{JSONSchema: *jsonSchema, BestPractice: bp}
+	if *tx != "" && *tx != "n/a" {
+		c, err := NewTxClient(*tx, TxOptions{})
+		if err != nil {
+			return fail("--tx: %v", err)
+		}
+		opts.Terminology = c
+	}
+	v, err := New(set, opts)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -25,7 +25,12 @@
 //
 //	binding            required (error) / extensible (warning) bindings against locally
 //	                   expanded value sets; information "not checked: no terminology server"
-//	                   for large external code systems and value sets that are not available
+//	                   for large external code systems and value sets that are not available.
+//	                   With Options.Terminology (--tx URL) those codes are asked about with
+//	                   ValueSet/$validate-code (cached per value set, system and code; bounded
+//	                   in time, answer size and request count): result=false is an error or a
+//	                   warning as the strength says; a failed question is information
+//	                   "not checked: <why>", never a failure of the resource
 //	code-unknown       a code that does not exist in a complete local code system
 //
 // Canonicals resolve in the package context given by ValidateOptions.IG, except that a profile

@@ -39,6 +39,9 @@ type Options struct {
 	// the elementdefinition-bestpractice extension, e.g. dom-6) are reported; the zero value is
 	// warning, as in the HL7 validator.
 	BestPractice BestPracticeLevel
+	// Terminology, when set, is asked about codes in value sets that cannot be expanded offline
+	// (NewTxClient: --tx URL). Without it they are reported as "not checked" information.
+	Terminology TerminologyServer
 }
 
 // ValidateOptions tunes one validation.
