@@ -64,11 +64,6 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		return fail("no input: give one or more FILE|DIR (JSON, NDJSON, or folders of them)")
 	}
-	for _, a := range fs.Args() {
-		if st, err := os.Stat(a); err == nil && !st.IsDir() && isXMLName(a) {
-			return fail("%v", xmlRefusal(a))
-		}
-	}
 	bw := bufio.NewWriterSize(stdout, 64<<10)
 	defer bw.Flush()
 	out, files, err := cliFormatters(fs, bw, *format, *output, *htmlOutput)
@@ -201,6 +196,9 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // validateCLIInput validates one input; for a streamed Bundle it puts entry issues at their
 // Bundle paths and drops what the stub resources caused.
 func validateCLIInput(ctx context.Context, v *Validator, in cliInput, vo ValidateOptions) FileResult {
+	if in.xml {
+		return validateXML(ctx, v, in.Input, vo)
+	}
 	if in.syntax != "" {
 		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: in.syntax}}}
 	}
@@ -269,6 +267,7 @@ type cliInput struct {
 	entry  int          // >= 0: the Bundle entry whose resource Raw is (issue paths are prefixed)
 	shell  *shellBundle // a streamed Bundle's own elements
 	syntax string       // non-empty: the streamed file is not valid JSON; the message
+	xml    bool         // Raw is FHIR XML, converted before validation
 }
 
 // inputReader reads `pacheck validate` inputs: regular files only, each resource bounded.
@@ -324,13 +323,10 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 		return fn(inputErr(path, fmt.Errorf("cannot open: %w", err)))
 	}
 	defer f.Close()
-	if isXMLName(path) {
-		return fn(inputErr(path, xmlRefusal(path)))
-	}
 	if strings.HasSuffix(path, ".ndjson") {
 		return ir.readNDJSON(f, path, fn)
 	}
-	if st.Size() > min(ir.stream, ir.limit) {
+	if st.Size() > min(ir.stream, ir.limit) && !isXMLName(path) {
 		// A syntax error after resourceType (a cut-off file) is reported by the stream itself.
 		rt, _ := topResourceType(bufio.NewReaderSize(f, 64<<10))
 		if rt == "Bundle" {
@@ -356,10 +352,8 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return fn(inputErr(path, errors.New("file is empty")))
 	}
-	if looksLikeXML(b) {
-		return fn(inputErr(path, xmlRefusal(path)))
-	}
-	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1})
+	xml := isXMLName(path) || looksLikeXML(b)
+	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1, xml: xml})
 }
 
 func (ir inputReader) readNDJSON(r io.Reader, path string, fn func(cliInput) error) error {

@@ -37,7 +37,7 @@ func folderInputs(p string) ([]string, error) {
 		if strings.HasPrefix(name, ".") || name == "package.json" {
 			return nil
 		}
-		// *.xml is listed so that it is reported as not validated (xmlRefusal), not skipped.
+		// *.xml: FHIR XML, converted to the JSON tree before validation (validateXML)
 		if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson") || isXMLName(name) {
 			files = append(files, path)
 		}
