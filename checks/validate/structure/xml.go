@@ -71,6 +71,9 @@ func (v *Validator) DecodeXML(data []byte) (map[string]any, error) {
 func parseXML(data []byte, maxDepth int) (*xnode, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
+	// HTML's named entities (&reg;, &nbsp;) occur in narratives; they are kept verbatim in the div
+	// string, as JSON narratives carry them. No other entity is defined (no DTD is read).
+	d.Entity = xml.HTMLEntity
 	var stack []*xnode
 	var root *xnode
 	for {
