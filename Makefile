@@ -6,8 +6,13 @@ PKGS    ?= ./...
 
 .PHONY: build test demo bench generate vet fuzz clean
 
+# The version every output shows: the tag or commit of this checkout (without git, the build
+# information Go embeds decides; see cmd/pacheck/internal/cli/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS  = $(if $(VERSION),-X github.com/pacheck/pacheck/cmd/pacheck/internal/cli.Version=$(VERSION))
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/pacheck
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pacheck
 
 vet:
 	$(GO) vet $(PKGS)
