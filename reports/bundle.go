@@ -295,7 +295,6 @@ type seenFile struct {
 	sum  string
 }
 
-
 // verifyBundle streams the archive once. Every file is hashed; manifest.json and manifest.sig are
 // kept in memory (bounded); results.json (resultsOnly) or every file is written under dir, which
 // the caller removes unless the whole check passed.
