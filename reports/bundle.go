@@ -488,5 +488,6 @@ func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir str
 	if err != nil {
 		return fail("%v", err)
 	}
+	r.Seal = &Seal{Signed: sigBytes != nil, SignatureChecked: pub != nil}
 	return r, nil
 }
