@@ -327,3 +327,29 @@ func TestProgressCounterAndETA(t *testing.T) {
 		t.Errorf("unknown total: %q", got)
 	}
 }
+
+// A failure, error or skip line says why, on one line, redacted like the reports.
+func TestProgressLineSaysWhy(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtZW1iZXItMSJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
+	p.spec(1, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "search/date", State: types.SpecStateFailed,
+		Failure: types.Failure{Message: "Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25\nexpected …"}})
+	p.spec(2, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "read", State: types.SpecStateFailed,
+		Failure: types.Failure{Message: "error: GET Patient/1 with Authorization: Bearer " + jwt + " refused"}})
+	p.spec(3, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "paging", State: types.SpecStateSkipped,
+		Failure: types.Failure{Message: "a member's token opens one Patient: nothing to page"}})
+	got := out.String()
+	for _, want := range []string{
+		"FAIL  search/date: Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25 …\n",
+		"SKIP  paging: a member's token opens one Patient: nothing to page\n",
+		"read: GET Patient/1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, jwt) || strings.Contains(got, "expected …") {
+		t.Errorf("console shows a token or a second line:\n%s", got)
+	}
+}

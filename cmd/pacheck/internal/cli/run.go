@@ -588,7 +588,18 @@ func (p *progress) spec(_ int, s types.SpecReport) {
 		return
 	}
 	if o != "pass" || p.verbose {
-		fmt.Fprintf(p.w, "%-5s %s\n", strings.ToUpper(o), id)
+		// the failure's or skip's first line says what is wrong, as in the reports (redacted
+		// like them, and cut: the reports carry the whole text)
+		why := ""
+		if msg := strings.TrimPrefix(s.Failure.Message, "error: "); o != "pass" && msg != "" {
+			if r := []rune(oneLine(reports.Redact(msg))); len(r) > 160 {
+				msg = string(r[:160]) + "…"
+			} else {
+				msg = string(r)
+			}
+			why = ": " + termSafe(msg, false)
+		}
+		fmt.Fprintf(p.w, "%-5s %s%s\n", strings.ToUpper(o), id, why)
 	}
 }
 
