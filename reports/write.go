@@ -51,7 +51,7 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// WriteAll writes results.json, junit.xml, summary.md and index.html (plus bodies/ for large
+// WriteAll writes results.json, junit.xml, summary.md, results.csv and index.html (plus bodies/ for large
 // HTTP bodies) into dir, creating it. Evidence files the specs reference (screenshots) are
 // expected to be in dir already, at their relative paths.
 func WriteAll(dir string, r *Results, opts Options) error {
@@ -72,6 +72,9 @@ func WriteAll(dir string, r *Results, opts Options) error {
 		return err
 	}
 	if err := write(FileSummary, func(w io.Writer) error { return WriteSummary(w, r) }); err != nil {
+		return err
+	}
+	if err := write(FileCSV, func(w io.Writer) error { return WriteCSV(w, r) }); err != nil {
 		return err
 	}
 	return writeHTMLFile(dir, r, opts)
