@@ -14,6 +14,16 @@ LDFLAGS  = $(if $(VERSION),-X github.com/pacheck/pacheck/cmd/pacheck/internal/cl
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pacheck
 
+# The container image (Dockerfile): podman when installed, else docker. BASE overrides the Debian
+# base image (see the Dockerfile for making one locally with debootstrap).
+CONTAINER ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
+IMAGE     ?= pacheck:$(if $(VERSION),$(VERSION),dev)
+.PHONY: image
+image:
+	@test -n "$(CONTAINER)" || { echo "make image: neither podman nor docker is installed"; exit 3; }
+	$(MAKE) build
+	$(CONTAINER) build $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+
 vet:
 	$(GO) vet $(PKGS)
 
