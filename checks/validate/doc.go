@@ -9,6 +9,10 @@
 //
 //	cardinality        min/max of an element or of a slice
 //	type               a value's type, a resource type where a specific type is required
+//	choice-type        a concrete choice property whose type the base allows but the profile
+//	                   excludes (effectiveInstant where the profile allows effectiveDateTime |
+//	                   effectivePeriod; valueString on an extension whose value[x] is code),
+//	                   reported at that property; types the base excludes are structural
 //	fixed, pattern     fixed[x] (exact) and pattern[x] (partial; each pattern array item matched)
 //	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
 //	                   be decided without a terminology server

@@ -315,7 +315,11 @@ func (w *walker) walkProps(obj map[string]any, def *Elem) {
 			typ := ""
 			if c == nil {
 				cc, t, ok := def.choiceChild(name)
-				if !ok || t == "" {
+				if !ok {
+					continue
+				}
+				if t == "" {
+					w.restrictedChoice(cc, k)
 					continue
 				}
 				c, typ = cc, t
@@ -328,7 +332,11 @@ func (w *walker) walkProps(obj map[string]any, def *Elem) {
 		c := def.byName[k]
 		if c == nil {
 			cc, t, ok := def.choiceChild(k)
-			if !ok || t == "" {
+			if !ok {
+				continue
+			}
+			if t == "" {
+				w.restrictedChoice(cc, k)
 				continue
 			}
 			c, typ = cc, t
