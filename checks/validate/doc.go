@@ -36,7 +36,10 @@
 //
 // Invariants:
 //
-//	invariant:<key>           a failed constraint (error or warning as the constraint says); a few
+//	invariant:<key>           a failed constraint (error or warning as the constraint says): the
+//	                          element's own, a type profile root's, and the R4 datatype's root
+//	                          invariants on every value of the type (per-1, cpt-2, qty-3, att-1,
+//	                          ref-1, rng-2, rat-1, age-1, drt-1…), each key once per value; a few
 //	                          published expressions that are not valid FHIRPath for the data they
 //	                          mean to accept are evaluated in their publisher's corrected form
 //	                          (correctedExpressions: US Core pd-1)
