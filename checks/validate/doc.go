@@ -7,7 +7,8 @@
 //
 // Profile layer:
 //
-//	cardinality        min/max of an element or of a slice
+//	cardinality        min/max of an element (a sliced one over all its values) and of each
+//	                   slice over the values in it
 //	type               a value's type, a resource type where a specific type is required
 //	choice-type        a concrete choice property whose type the base allows but the profile
 //	                   excludes (effectiveInstant where the profile allows effectiveDateTime |
