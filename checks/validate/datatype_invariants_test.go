@@ -1,9 +1,13 @@
 package validate
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/pacheck/pacheck/checks/fhirpath"
 	"github.com/pacheck/pacheck/profiles"
 )
 
@@ -90,5 +94,47 @@ func TestDatatypeInvariants(t *testing.T) {
 	}
 	if res := validateStr(t, off, period(enc, `{"start":"2020-01-02","end":"2020-01-01"}`), ValidateOptions{}); res.Issues.HasErrors() {
 		t.Errorf("NoInvariants: %v", res.Issues.Errors())
+	}
+}
+
+// TestDatatypeRootInvariantsEvaluate: every invariant on the root of an R4 datatype definition
+// (ele-1 and the narrative rules of skipped-invariants.txt aside) is evaluated, natively or with
+// FHIRPath on the value typed as its datatype, without an evaluation error on an empty and on a
+// populated value.
+func TestDatatypeRootInvariantsEvaluate(t *testing.T) {
+	v := embedded(t)
+	sc, err := v.scope("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range v.set.Global().All("StructureDefinition") {
+		if r.Kind != "complex-type" || r.Derivation != "specialization" {
+			continue
+		}
+		p := sc.baseType(r.Type)
+		if p == nil {
+			t.Errorf("%s: no base definition", r.Type)
+			continue
+		}
+		for _, c := range p.Root.Constraints {
+			if _, skipped := SkippedInvariants[c.Key]; skipped {
+				continue
+			}
+			n++
+			x, ok := c.compiled.(*fhirpath.Expression)
+			if !ok {
+				t.Errorf("%s %s: not compiled (%s)", r.Type, c.Key, c.skip)
+				continue
+			}
+			for _, m := range []map[string]any{{}, {"value": json.Number("1"), "code": "x", "system": "http://unitsofmeasure.org", "start": "2020"}} {
+				if _, err := x.Evaluate(context.Background(), fhirpath.Typed(m, r.Type), &fhirpath.Env{Trace: io.Discard}); err != nil {
+					t.Errorf("%s %s on %v: %v", r.Type, c.Key, m, err)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d datatype root invariants found", n)
 	}
 }

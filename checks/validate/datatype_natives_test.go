@@ -9,7 +9,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirpath"
 )
 
-// TestDatatypeNativesAgree checks the native forms of datatype invariants (cpt-2, att-1) and the
+// TestDatatypeNativesAgree checks the native forms of datatype invariants (cpt-2, att-1, rat-1) and the
 // prechecks of per-1 and rng-2 against FHIRPath on values typed as their datatype: a native gives
 // the FHIRPath answer, and a precheck says "holds" only where FHIRPath does not fail.
 func TestDatatypeNativesAgree(t *testing.T) {
@@ -18,6 +18,7 @@ func TestDatatypeNativesAgree(t *testing.T) {
 		att1 = "data.empty() or contentType.exists()"
 		per1 = "start.hasValue().not() or end.hasValue().not() or (start <= end)"
 		rng2 = "low.empty() or high.empty() or (low <= high)"
+		rat1 = "(numerator.empty() xor denominator.exists()) and (numerator.exists() or extension.exists())"
 	)
 	ext := `{"extension":[{"url":"http://example.org/x","valueString":"y"}]}`
 	ucum := func(v, code string) string {
@@ -46,6 +47,12 @@ func TestDatatypeNativesAgree(t *testing.T) {
 		{per1, "Period", `{"start":"2020-01-01T10:00:00Z","end":"2020-01-01T06:00:00Z"}`},
 		{per1, "Period", `{"start":"2020-01-02","end":"2020-01-01T10:00:00Z"}`},
 		{per1, "Period", `{"_start":` + ext + `,"end":"2020-01-01"}`},
+		{rat1, "Ratio", `{"numerator":` + ucum("1", "mg") + `,"denominator":` + ucum("1", "mL") + `}`},
+		{rat1, "Ratio", `{"numerator":` + ucum("1", "mg") + `}`},
+		{rat1, "Ratio", `{"denominator":` + ucum("1", "mL") + `}`},
+		{rat1, "Ratio", `{}`},
+		{rat1, "Ratio", ext},
+		{rat1, "Ratio", `{"denominator":` + ucum("1", "mL") + `,"extension":[{"url":"http://example.org/x","valueString":"y"}]}`},
 		{rng2, "Range", `{"low":` + ucum("1", "mg") + `}`},
 		{rng2, "Range", `{"high":` + ucum("1", "mg") + `}`},
 		{rng2, "Range", `{"low":` + ucum("1", "mg") + `,"high":` + ucum("2", "mg") + `}`},

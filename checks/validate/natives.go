@@ -134,6 +134,11 @@ var nativeInvariants = map[string]nativeFn{
 	"data.empty() or contentType.exists()": func(_ *walker, m map[string]any) bool {
 		return !hasElem(m, "data") || hasElem(m, "contentType")
 	},
+	// rat-1
+	"(numerator.empty() xor denominator.exists()) and (numerator.exists() or extension.exists())": func(_ *walker, m map[string]any) bool {
+		num, den, ext := hasElem(m, "numerator"), hasElem(m, "denominator"), hasElem(m, "extension")
+		return (!num != den) && (num || ext)
+	},
 	// dom-6
 	"text.`div`.exists()": func(_ *walker, m map[string]any) bool {
 		t, _ := m["text"].(map[string]any)
