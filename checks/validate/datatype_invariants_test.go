@@ -61,6 +61,7 @@ func TestDatatypeInvariants(t *testing.T) {
 		{"attachment data without content type", strings.Replace(docRef, "ATT", `{"data":"aGVsbG8="}`, 1), "", "invariant:att-1", "DocumentReference.content[0].attachment"},
 		{"attachment", strings.Replace(docRef, "ATT", `{"contentType":"text/plain","data":"aGVsbG8="}`, 1), "", "", ""},
 		{"contained reference to nothing", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"A"}],"managingOrganization":{"reference":"#o2"},"generalPractitioner":[{"reference":"#o1"}]}`, "", "invariant:ref-1", "Patient.managingOrganization"},
+		{"contained resource referring to its container", `{"resourceType":"Patient","contained":[{"resourceType":"RelatedPerson","id":"rp1","patient":{"reference":"#"}}],"contact":[{"extension":[{"url":"http://example.org/rp","valueReference":{"reference":"#rp1"}}],"name":{"family":"X"}}]}`, "", "", ""},
 		{"extension with value and extensions: ext-1 once", strings.Replace(ext, "EXT", `"valueAddress":{"city":"X"},"extension":[{"url":"http://example.org/a","valueString":"b"}]`, 1), "", "invariant:ext-1", "Patient.extension[0]"},
 		{"extension", strings.Replace(ext, "EXT", `"valueAddress":{"city":"X"}`, 1), "", "", ""},
 	}

@@ -16,7 +16,9 @@ var nativeInvariants = map[string]nativeFn{
 	// ref-1
 	"reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": func(w *walker, m map[string]any) bool {
 		ref, _ := m["reference"].(string)
-		if len(ref) == 0 || ref[0] != '#' {
+		if len(ref) <= 1 || ref[0] != '#' {
+			// "#" (a contained resource's reference to its container): substring(1) is empty,
+			// so the expression is empty, which is no failure
 			return true
 		}
 		root := w.rootResource()

@@ -16,7 +16,7 @@ func TestNativeInvariantsAgree(t *testing.T) {
 		{"url": "x", "extension": []any{map[string]any{"url": "y", "valueString": "b"}}},
 		{"url": "x", "valueString": "a", "extension": []any{map[string]any{"url": "y"}}},
 		{"url": "x"},
-		{"reference": "#c1"}, {"reference": "#nope"}, {"reference": "Patient/1"},
+		{"reference": "#c1"}, {"reference": "#nope"}, {"reference": "Patient/1"}, {"reference": "#"},
 		{"code": "mg"}, {"code": "mg", "system": "http://unitsofmeasure.org"}, {"unit": "mg"},
 		{"resourceType": "Patient", "text": map[string]any{"div": "<div/>"}},
 		{"resourceType": "Observation", "status": "final", "code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}}},
