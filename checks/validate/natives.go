@@ -32,9 +32,7 @@ var nativeInvariants = map[string]nativeFn{
 	},
 	// qty-3
 	"code.empty() or system.exists()": func(_ *walker, m map[string]any) bool {
-		_, code := m["code"]
-		_, sys := m["system"]
-		return !code || sys
+		return !hasElem(m, "code") || hasElem(m, "system")
 	},
 	// dom-2
 	"contained.contained.empty()": func(_ *walker, m map[string]any) bool {
@@ -92,8 +90,7 @@ var nativeInvariants = map[string]nativeFn{
 	},
 	// sqty-1
 	"comparator.empty()": func(_ *walker, m map[string]any) bool {
-		_, ok := m["comparator"]
-		return !ok
+		return !hasElem(m, "comparator")
 	},
 	// obs-3
 	"low.exists() or high.exists() or text.exists()": func(_ *walker, m map[string]any) bool {

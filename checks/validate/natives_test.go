@@ -29,6 +29,7 @@ func TestNativeInvariantsAgree(t *testing.T) {
 		{"resourceType": "Observation", "valueString": "x", "code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "1-8"}}},
 			"component": []any{map[string]any{"code": map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "2-8"}}}}}},
 		{"low": map[string]any{"value": json.Number("1")}}, {"text": "x"}, {"comparator": "<"},
+		{"code": "mg", "_system": map[string]any{"id": "s"}}, {"_code": map[string]any{"id": "c"}}, {"_comparator": map[string]any{"id": "c"}},
 		{"data": "AAAA"}, {"_data": map[string]any{"id": "d"}, "contentType": "text/plain"},
 		{"resourceType": "Patient", "contained": []any{map[string]any{"resourceType": "Organization", "id": "c1", "meta": map[string]any{"versionId": "1"}}}},
 		{"resourceType": "Patient", "contained": []any{map[string]any{"resourceType": "Organization", "id": "c1", "contained": []any{map[string]any{"resourceType": "Patient"}}}}},
