@@ -39,7 +39,6 @@ const (
 // maxInflateBytes is maxInflateBytesDefault; tests lower it.
 var maxInflateBytes int64 = maxInflateBytesDefault
 
-
 // Package is one loaded FHIR package.
 type Package struct {
 	ID           string            // package id, e.g. hl7.fhir.us.core
