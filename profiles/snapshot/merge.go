@@ -143,6 +143,16 @@ func (m *merger) find(id string) (*node, error) {
 			for i := range parts {
 				want := strings.Join(parts[:i+1], "/")
 				s := next.sliceNamed(want)
+				if s == nil && i < len(parts)-1 {
+					// a re-slice of a slice nobody defined: the published generator keeps
+					// "a/b" as a slice of the element itself
+					s = next.sliceNamed(slice)
+					if s == nil {
+						s = m.newSlice(next, slice)
+					}
+					next = s
+					break
+				}
 				if s == nil {
 					s = m.newSlice(next, want)
 				}

@@ -171,8 +171,8 @@ func TestPublishedSnapshots(t *testing.T) {
 		gen := snapshot.New(contextResolver(ctx))
 		var a agreement
 		for _, r := range p.Resources {
-			if r.ResourceType != "StructureDefinition" || r.Derivation != "constraint" {
-				continue
+			if r.ResourceType != "StructureDefinition" || r.Derivation != "constraint" || r.SnapshotGenerated {
+				continue // (a generated snapshot has no published one to compare with)
 			}
 			pub := decodeJSON(t, r.Raw)
 			want := snapshotElems(pub)
