@@ -272,11 +272,14 @@ func (m *merger) expand(n *node, id string) error {
 			return errorf(id, "contentReference %s names no element", n.ref)
 		}
 		m.dereference(n)
+		// copy first: n may be among the target's children (Questionnaire.item.item)
+		var kids []*node
 		for _, c := range target.children {
 			if !c.added {
-				n.children = append(n.children, c.copyInherited())
+				kids = append(kids, c.copyInherited())
 			}
 		}
+		n.children = kids
 		return nil
 	}
 	switch len(types) {
