@@ -108,12 +108,7 @@ func compared(e map[string]any) map[string]any {
 	out := map[string]any{"min": e["min"], "max": e["max"]}
 	var types []string
 	for _, t := range asList(e["type"]) {
-		if tm, _ := t.(map[string]any); tm["code"] == "integer64" {
-			// Quirk: hl7.fhir.uv.extensions.r4 5.2.0 was snapshotted against an Extension
-			// carrying the R5 datatypes (integer64, CodeableReference...), not its R4 base.
-			types = []string{"(R5 datatypes)"}
-			break
-		}
+
 		tm, _ := t.(map[string]any)
 		s := fmt.Sprint(tm["code"])
 		if p := asList(tm["profile"]); len(p) > 0 {
@@ -123,9 +118,6 @@ func compared(e map[string]any) map[string]any {
 			s += fmt.Sprint(" target=", p)
 		}
 		types = append(types, s)
-	}
-	if len(types) == 1 && types[0] == "(R5 datatypes)" {
-		types = nil
 	}
 	out["type"] = types
 	for k, v := range e {
@@ -144,6 +136,15 @@ func compared(e map[string]any) map[string]any {
 		out["slicing"] = fmt.Sprint(s["discriminator"], " ", s["rules"], " ", ordered)
 	}
 	return out
+}
+
+func r5Types(e map[string]any) bool {
+	for _, t := range asList(e["type"]) {
+		if tm, _ := t.(map[string]any); tm["code"] == "integer64" {
+			return true
+		}
+	}
+	return false
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
@@ -208,6 +209,13 @@ func TestPublishedSnapshots(t *testing.T) {
 					continue
 				}
 				cw, cg := compared(w), compared(g)
+				if r5Types(w) {
+					// Quirk: hl7.fhir.uv.extensions.r4 5.2.0 was snapshotted against an
+					// Extension whose value[x] lists the R5 datatypes (integer64,
+					// CodeableReference...), not the R4 base it declares: types not compared.
+					delete(cw, "type")
+					delete(cg, "type")
+				}
 				if reflect.DeepEqual(cw, cg) {
 					same++
 					continue
@@ -259,6 +267,9 @@ func TestPublishedSnapshots(t *testing.T) {
 	table = append(table, fmt.Sprintf("%-45s %7d / %6d %8.2f%% %5d / %4d %8d %7d", "total", total.sameElems, total.elems,
 		pct(total.sameElems, total.elems), total.sameProfiles, total.profiles, total.failed, total.noBase))
 	t.Log("snapshot regeneration vs published snapshots\n" + strings.Join(table, "\n"))
+	if got := pct(total.sameElems, total.elems); got < 99 {
+		t.Errorf("%.2f%% of all elements identical, below the goal of 99%%", got)
+	}
 	if f := os.Getenv("SNAPSHOT_DIFFS"); f != "" {
 		sort.Strings(diffs)
 		_ = os.WriteFile(f, []byte(strings.Join(diffs, "\n")+"\n"), 0o644)
