@@ -31,7 +31,7 @@ func TestValidatorUsesGeneratedSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"package.json": `{"name":"payer.example","version":"0.1.0","dependencies":{"hl7.fhir.r4.core":"4.0.1"}}`,
+		"package.json":                    `{"name":"payer.example","version":"0.1.0","dependencies":{"hl7.fhir.r4.core":"4.0.1"}}`,
 		"StructureDefinition-member.json": payerPatient, "StructureDefinition-broken.json": payerBroken}
 	for n, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(b), 0o644); err != nil {
