@@ -12,6 +12,8 @@ type merger struct {
 	g    *Generator
 	url  string
 	root *node
+	// size counts the elements added to the tree (slices, expanded children).
+	size int
 	// slices remembers, for differentials without element ids, the slice last named at a path.
 	slices map[string]string
 }
@@ -160,9 +162,16 @@ func (m *merger) find(id string) (*node, error) {
 			}
 		}
 		cur = next
+		if m.size > maxElements {
+			return nil, errorf(id, "the snapshot would have over %d elements", maxElements)
+		}
 	}
 	return cur, nil
 }
+
+// maxElements bounds a generated snapshot (the largest published ones have a few thousand
+// elements), so a hostile differential cannot make the generator exhaust memory.
+const maxElements = 100_000
 
 // splitID splits an element id at the dots that separate elements (not those inside a slice
 // name such as extension:http://... is never used in R4; slice names hold no dots).
@@ -227,6 +236,7 @@ func (m *merger) newSlice(b *node, name string) *node {
 	e["min"] = json.Number("0")
 	s := &node{elem: e, orig: cloneMap(e), name: b.name, slice: name, sliceOf: b, added: true, ref: b.ref}
 	b.slices = append(b.slices, s)
+	m.size++
 	return s
 }
 
@@ -237,15 +247,19 @@ func (m *merger) expand(n *node, id string) error {
 	if len(n.children) > 0 {
 		return nil
 	}
+	defer func() {
+		for _, c := range n.children {
+			m.size += c.count()
+		}
+	}()
 	types := list(n.elem, "type")
 	if len(types) == 1 {
 		t, _ := types[0].(map[string]any)
 		if profs := list(t, "profile"); len(profs) == 1 {
 			if p, _ := profs[0].(string); p != "" {
-				if err := m.graft(n, p, id); err != nil {
-					return err
-				}
-				if len(n.children) > 0 {
+				// a profile pacheck cannot resolve or generate falls back to the
+				// datatype's own children, as ProfileUtilities does
+				if err := m.graft(n, p, id); err == nil && len(n.children) > 0 {
 					return nil
 				}
 			}
@@ -304,8 +318,8 @@ func (m *merger) dereference(n *node) {
 		return
 	}
 	typ := []any{map[string]any{"code": "BackboneElement"}}
-	if t := m.byID(n.ref[strings.IndexByte(n.ref, '#')+1:]); t != nil && t.orig["type"] != nil {
-		typ = cloneValue(t.orig["type"]).([]any)
+	if t := m.byID(n.ref[strings.IndexByte(n.ref, '#')+1:]); t != nil && len(list(t.orig, "type")) > 0 {
+		typ = cloneValue(list(t.orig, "type")).([]any)
 	}
 	for _, e := range []map[string]any{n.elem, n.orig} {
 		delete(e, "contentReference")

@@ -166,3 +166,15 @@ func (n *node) typeSliced() bool {
 	}
 	return strings.HasSuffix(n.name, "[x]")
 }
+
+// count is the number of elements in the subtree.
+func (n *node) count() int {
+	c := 1
+	for _, ch := range n.children {
+		c += ch.count()
+	}
+	for _, s := range n.slices {
+		c += s.count()
+	}
+	return c
+}
