@@ -1,8 +1,9 @@
 // Package profiles is pacheck's knowledge of implementation guides: it loads FHIR packages the way
 // the FHIR ecosystem does (a package .tgz, an unpacked package folder, or the standard cache
 // ~/.fhir/packages/<id>#<version>/package/), indexes their conformance resources by canonical URL
-// and version, resolves canonicals within a package's dependency context, and serves the compiled
-// packages embedded in the binary. It also holds run presets and the requirements catalogue.
+// and version, resolves canonicals within a package's dependency context, generates the snapshot of
+// a StructureDefinition that ships only a differential (profiles/snapshot) when its package is added
+// to a Set, and serves the compiled packages embedded in the binary. It also holds run presets and the requirements catalogue.
 package profiles
 
 import (

@@ -8,7 +8,6 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,7 +58,7 @@ func (g *Generator) Generate(raw []byte) ([]byte, error) {
 		out[i] = e
 	}
 	sd["snapshot"] = map[string]any{"element": out}
-	b, err := json.Marshal(sd)
+	b, err := marshalSD(sd)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", str(sd, "url"), err)
 	}
