@@ -45,6 +45,9 @@ func EmbeddedPackages() ([]*Package, error) {
 			p.Source = "embedded"
 			embeddedPkgs = append(embeddedPkgs, p)
 		}
+		// Generate any missing snapshot now, once: every Set made from these packages shares
+		// their resources, so none has to write to them later.
+		NewSet(embeddedPkgs...)
 	})
 	return embeddedPkgs, embeddedErr
 }

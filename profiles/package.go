@@ -1,8 +1,9 @@
 // Package profiles is pacheck's knowledge of implementation guides: it loads FHIR packages the way
 // the FHIR ecosystem does (a package .tgz, an unpacked package folder, or the standard cache
 // ~/.fhir/packages/<id>#<version>/package/), indexes their conformance resources by canonical URL
-// and version, resolves canonicals within a package's dependency context, and serves the compiled
-// packages embedded in the binary. It also holds run presets and the requirements catalogue.
+// and version, resolves canonicals within a package's dependency context, generates the snapshot of
+// a StructureDefinition that ships only a differential (profiles/snapshot) when its package is added
+// to a Set, and serves the compiled packages embedded in the binary. It also holds run presets and the requirements catalogue.
 package profiles
 
 import (
@@ -82,6 +83,13 @@ type Resource struct {
 
 	Package *Package
 	Raw     json.RawMessage
+
+	// SnapshotGenerated is set on a StructureDefinition that came with only a differential once
+	// the set it was added to has generated its snapshot into Raw; SnapshotErr says why that
+	// failed (it is retried when more packages are added).
+	SnapshotGenerated bool
+	SnapshotErr       error
+	noSnapshot        bool
 }
 
 // Canonical returns url|version.
@@ -304,6 +312,10 @@ type head struct {
 	Derivation     string `json:"derivation"`
 	BaseDefinition string `json:"baseDefinition"`
 	Abstract       bool   `json:"abstract"`
+	// Snapshot is decoded only as far as counting its elements (empty structs cost nothing).
+	Snapshot *struct {
+		Element []struct{} `json:"element"`
+	} `json:"snapshot"`
 }
 
 func build(files map[string][]byte, source string, opts LoadOptions) (*Package, error) {
@@ -344,7 +356,8 @@ func build(files map[string][]byte, source string, opts LoadOptions) (*Package, 
 		}
 		p.Resources = append(p.Resources, &Resource{ResourceType: h.ResourceType, ID: h.ID, URL: h.URL,
 			Version: h.Version, Name: h.Name, Kind: h.Kind, Type: h.Type, Derivation: h.Derivation,
-			BaseDefinition: h.BaseDefinition, Abstract: h.Abstract, Package: p, Raw: json.RawMessage(bytes.Clone(b))})
+			BaseDefinition: h.BaseDefinition, Abstract: h.Abstract, Package: p, Raw: json.RawMessage(bytes.Clone(b)),
+			noSnapshot: h.ResourceType == "StructureDefinition" && (h.Snapshot == nil || len(h.Snapshot.Element) == 0)})
 	}
 	return p, nil
 }

@@ -40,6 +40,9 @@ func (s *Set) Add(p *Package) {
 			s.byURL[r.URL] = append(s.byURL[r.URL], r)
 		}
 	}
+	s.mu.Unlock()
+	s.generateSnapshots()
+	s.mu.Lock()
 }
 
 func without(rs []*Resource, x *Resource) []*Resource {

@@ -185,6 +185,10 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 		return nil, fmt.Errorf("StructureDefinition %s: %w", r.Canonical(), err)
 	}
 	if len(sd.Snapshot.Element) == 0 {
+		// the package set generates missing snapshots when packages are added; this one failed
+		if r.SnapshotErr != nil {
+			return nil, fmt.Errorf("StructureDefinition %s has no snapshot, and %v", r.Canonical(), r.SnapshotErr)
+		}
 		return nil, fmt.Errorf("StructureDefinition %s has no snapshot", r.Canonical())
 	}
 	p := &Profile{URL: sd.URL, Version: sd.Version, Type: sd.Type, Kind: sd.Kind, Canonical: r.Canonical(),
