@@ -35,7 +35,10 @@
 //	invariant:<key>           a failed constraint (error or warning as the constraint says); a few
 //	                          published expressions that are not valid FHIRPath for the data they
 //	                          mean to accept are evaluated in their publisher's corrected form
-//	                          (correctedExpressions: US Core pd-1)
+//	                          (correctedExpressions: US Core pd-1); txt-1 and txt-2 (narrative
+//	                          XHTML: allowed elements and attributes, one root div in the XHTML
+//	                          namespace, well-formed; some content) are evaluated natively
+//	                          (narrative.go), with the problem found in the message
 //	invariant-not-evaluated   (information) the FHIRPath engine could not evaluate it;
 //	                          skipped-invariants.txt lists the keys never evaluated, with reasons
 package validate

@@ -736,8 +736,12 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 					}
 				}
 			}
-		} else if _, ok := it.(string); !ok && w.structural {
-			w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
+		} else if s, ok := it.(string); !ok {
+			if w.structural {
+				w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
+			}
+		} else {
+			w.checkNarrative(c, s)
 		}
 	} else if c.Fixed != nil || c.Pattern != nil {
 		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
