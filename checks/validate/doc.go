@@ -13,7 +13,16 @@
 //	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
 //	                   be decided without a terminology server
 //	reference-target   the referenced type is not allowed by targetProfile, or #id not contained
-//	extension-unknown  (warning) an extension whose definition is not loaded
+//	extension-unknown  an extension whose definition is not loaded: a warning, or an error with
+//	                   ValidateOptions.RejectUnknownExtensions (pacheck validate's default, as the
+//	                   HL7 Java validator CLI) unless its url is in an example domain or an
+//	                   AllowedExtensionDomains entry (--allowed-extension-domain); always an error
+//	                   for a modifier extension, and for a relative sub-extension url that its
+//	                   complex extension's definition does not define
+//	extension-context  an extension used on an element its StructureDefinition.context does not
+//	                   allow (error); information when only FHIRPath contexts could allow it (not
+//	                   evaluated)
+//	extension-url      an extension url that is not an absolute URI (sub-extensions excepted)
 //	profile-unknown    a meta.profile or requested profile that cannot be resolved (error), or
 //	                   one of a declared-but-missing dependency (warning)
 //	profile-type       the profile constrains another resource type

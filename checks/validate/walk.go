@@ -41,6 +41,8 @@ type walker struct {
 	rootRes     map[string]any
 	env         fhirpath.Env
 	discUnknown bool
+	extStrict   bool     // ValidateOptions.RejectUnknownExtensions
+	extDomains  []string // ValidateOptions.AllowedExtensionDomains
 }
 
 type frame struct {
@@ -69,6 +71,7 @@ func putWalker(w *walker) {
 	w.depth, w.quiet, w.errCount = 0, 0, 0
 	w.counts, w.deferred = w.counts[:0], w.deferred[:0]
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
+	w.extStrict, w.extDomains = false, nil
 	clear(w.noted)
 	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
 	walkerPool.Put(w)
@@ -590,20 +593,20 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		w.checkCodingSystem(c, obj)
 	}
 	w.constraints(c, obj)
+	if typ == "Extension" {
+		w.checkExtensionURL(c, obj)
+	}
 	if typ == "Extension" && len(c.Children) == 0 && !hasTypeProfile(c, typ) {
 		// an extension not matched by any slice: resolve it by url
 		url, _ := obj["url"].(string)
 		if url != "" {
 			if p, err := w.tsc.profile(url); err == nil && p.Type == "Extension" {
+				w.checkExtensionContext(c, p)
 				w.leave(w.enterConstraints(p.Root, obj))
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
-			if w.first && w.quiet == 0 && c.Name == "modifierExtension" {
-				w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("modifier extension %s is not defined in the loaded packages; a modifier cannot be ignored", url))
-			} else if w.first && w.quiet == 0 {
-				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
-			}
+			w.unknownExtension(c, url)
 		}
 	}
 	def := w.defOf(c, typ)
@@ -624,6 +627,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
+		if typ == "Extension" {
+			w.checkExtensionContext(c, def.profile)
+		}
 		w.leave(w.enterConstraints(def, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
 			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
