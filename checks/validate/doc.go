@@ -12,7 +12,13 @@
 //	fixed, pattern     fixed[x] (exact) and pattern[x] (partial; each pattern array item matched)
 //	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
 //	                   be decided without a terminology server
-//	reference-target   the referenced type is not allowed by targetProfile, or #id not contained
+//	reference-target   the referenced type is not allowed by targetProfile, or #id not contained;
+//	                   inside a Bundle a reference resolves to an entry (a relative one against
+//	                   the referring entry's RESTful fullUrl base) whose type and profiles count
+//	bundle-fullurl     a Bundle.entry.fullUrl that is not absolute, or RESTful (.../Type/id) with
+//	                   an id other than the resource's (a type mismatch is resource-type; bdl-7
+//	                   and bdl-8 are invariants)
+//	bundle-link        (warning) a second Bundle.link with relation self
 //	extension-unknown  an extension whose definition is not loaded: a warning, or an error with
 //	                   ValidateOptions.RejectUnknownExtensions (pacheck validate's default, as the
 //	                   HL7 Java validator CLI) unless its url is in an example domain or an

@@ -50,6 +50,7 @@ type frame struct {
 	contained bool
 	bundle    bool
 	byURL     map[string]map[string]any // Bundle fullUrl -> resource, built lazily
+	urlOf     map[uintptr]string        // Bundle entry resource (map pointer) -> its fullUrl
 }
 
 var walkerPool = sync.Pool{New: func() any {
@@ -214,6 +215,9 @@ func metaProfiles(obj map[string]any) []string {
 // resourceBody walks a resource object against a profile root (path already pushed).
 func (w *walker) resourceBody(obj map[string]any, p *Profile) {
 	w.frames = append(w.frames, frame{res: obj, bundle: p.Type == "Bundle"})
+	if p.Type == "Bundle" {
+		w.checkBundle(obj)
+	}
 	w.leave(w.enterConstraints(p.Root, obj))
 	w.complexNode(obj, p.Root, p.Root)
 	w.frames = w.frames[:len(w.frames)-1]
