@@ -23,10 +23,11 @@
 //	                   ValidateOptions.RejectUnknownExtensions (pacheck validate's default, as the
 //	                   HL7 Java validator CLI) unless its url is in an example domain or an
 //	                   AllowedExtensionDomains entry (--allowed-extension-domain); always an error
-//	                   for a modifier extension, and for a relative sub-extension url that its
-//	                   complex extension's definition does not define
+//	                   for a modifier extension; a warning for a relative sub-extension url that
+//	                   its complex extension's (open) slicing does not define
 //	extension-context  an extension used on an element its StructureDefinition.context does not
-//	                   allow (error); information when only FHIRPath contexts could allow it (not
+//	                   allow (error; a warning naming the profile when a profile's own slice puts
+//	                   it there); information when only FHIRPath contexts could allow it (not
 //	                   evaluated)
 //	extension-url      an extension url that is not an absolute URI (sub-extensions excepted)
 //	profile-unknown    a meta.profile or requested profile that cannot be resolved (error), or

@@ -42,8 +42,12 @@ func (w *walker) unknownExtension(c *Elem, url string) {
 			return // extension-url says it
 		}
 		if c.profile != nil && c.profile.URL != "http://hl7.org/fhir/StructureDefinition/Extension" {
-			// a relative name is defined by the enclosing extension's definition or nowhere
-			w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("sub-extension %q is not defined by its complex extension (%s)", clip(url), c.profile.URL))
+			// a relative name is defined by the enclosing extension's definition or nowhere; a
+			// closed slicing already reports it, an open one allows it (SMART oauth-uris is open
+			// and servers add introspect and revoke), so a warning
+			if c.Slicing == nil || c.Slicing.Rules != "closed" {
+				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("sub-extension %q is not defined by its complex extension (%s), whose slicing is open", clip(url), c.profile.URL))
+			}
 			return
 		}
 	}
@@ -147,8 +151,16 @@ func isAbsoluteURI(s string) bool {
 // Matching is lenient where pacheck cannot tell (an extension inside another extension, a context
 // path inside a data type): only a use that no context can allow is reported. FHIRPath contexts
 // are not evaluated and say so.
-func (w *walker) checkExtensionContext(c *Elem, p *Profile) {
-	if !w.first || w.quiet > 0 || len(p.Contexts) == 0 || p.Type != "Extension" {
+//
+// A profile may itself place an extension outside its context (PDex 2.0.0 pdex-priorauthorization
+// slices ExplanationOfBenefit.adjudication.extension with reviewAction, whose context is
+// ExplanationOfBenefit.item.adjudication). An instance that follows its profile there is reported
+// with a warning that names the profile, not an error: the inconsistency is the profile's
+// (bySlice: the extension was reached through a profile's slice or type profile). The profile
+// may be another of the resource's profiles than the one whose pass reports: later passes record
+// the places their slices sanction, and sanctionExtensionContexts downgrades those errors.
+func (w *walker) checkExtensionContext(c *Elem, p *Profile, bySlice bool) {
+	if w.quiet > 0 || len(p.Contexts) == 0 || p.Type != "Extension" || (!w.first && !bySlice) {
 		return
 	}
 	inst := containerPath(string(w.path))
@@ -176,32 +188,88 @@ func (w *walker) checkExtensionContext(c *Elem, p *Profile) {
 			types = append(types, "BackboneElement")
 		}
 	}
-	fhirpathOnly := false
-	for _, x := range p.Contexts {
-		switch x.Type {
-		case "element":
-			// the holder's path in the instance or in its definition (Questionnaire.item.item is
-			// Questionnaire.item by contentReference)
-			if contextAllows(x.Expression, inst, types) || contextAllows(x.Expression, defPath, types) {
+	if extContextAllows(p, inst, defPath, types) {
+		return
+	}
+	// Contexts change between versions of one extension (capabilitystatement-expectation: R4
+	// core 4.0.1 lists 8 elements, hl7.fhir.uv.extensions.r4 5.2.0 adds rest.resource.extension
+	// and more): a use the highest loaded version allows is not an error.
+	newer := false
+	if gs, err := w.v.scope(""); err == nil {
+		if q, err := gs.profile(p.URL); err == nil && q != p {
+			if extContextAllows(q, inst, defPath, types) {
 				return
 			}
-		case "extension":
-			if containsStr(types, "Extension") {
-				return // used inside an extension: which one is not tracked, so allow it
-			}
-		case "fhirpath":
+			newer = true
+		}
+	}
+	fhirpathOnly := false
+	for _, x := range p.Contexts {
+		if x.Type == "fhirpath" {
 			fhirpathOnly = true
-		default:
-			return // an unknown context type: cannot tell
 		}
 	}
 	if fhirpathOnly {
 		w.add(issue.Information, "extension-context", c, "", fmt.Sprintf("the FHIRPath context of extension %s was not evaluated", p.URL))
 		return
 	}
+	w.contextMismatch(c, p, inst, bySlice, !newer && p.pkg != nil && p.pkg.ID == "hl7.fhir.r4.core")
+}
+
+// extContextAllows reports whether one of p's contexts allows a use on the holder (instance path
+// inst, definition path defPath, holder types); an unknown context type allows it (cannot tell).
+func extContextAllows(p *Profile, inst, defPath string, types []string) bool {
+	for _, x := range p.Contexts {
+		switch x.Type {
+		case "element":
+			// the holder's path in the instance or in its definition (Questionnaire.item.item is
+			// Questionnaire.item by contentReference)
+			if contextAllows(x.Expression, inst, types) || contextAllows(x.Expression, defPath, types) {
+				return true
+			}
+		case "extension":
+			if containsStr(types, "Extension") {
+				return true // used inside an extension: which one is not tracked, so allow it
+			}
+		case "fhirpath":
+		default:
+			return true // an unknown context type: cannot tell
+		}
+	}
+	return false
+}
+
+// contextMismatch reports a use outside the extension's contexts (see checkExtensionContext).
+//
+// coreOnly: the only definition loaded is R4 core's. HL7 moved the core extensions to
+// hl7.fhir.uv.extensions and widened many contexts there (capabilitystatement-expectation is
+// allowed on rest.resource.extension, as US Core's own CapabilityStatements use it), and the HL7
+// Java validator judges R4 content with that package loaded; without it pacheck cannot tell, so a
+// warning.
+func (w *walker) contextMismatch(c *Elem, p *Profile, inst string, bySlice, coreOnly bool) {
 	var where []string
 	for _, x := range p.Contexts {
 		where = append(where, x.Expression)
+	}
+	if !bySlice && profilePlaces(c, p.URL) {
+		bySlice = true // the walked profile slices this element for the extension elsewhere
+	}
+	if !w.first {
+		if c.profile != nil {
+			if w.ctxSanctioned == nil {
+				w.ctxSanctioned = map[string]string{}
+			}
+			w.ctxSanctioned[string(w.path)] = c.profile.URL
+		}
+		return
+	}
+	if bySlice && c.profile != nil {
+		w.add(issue.Warning, "extension-context", c, "", fmt.Sprintf("extension %s is used on %s as profile %s places it, but its context allows only: %s", p.URL, inst, c.profile.URL, strings.Join(where, ", ")))
+		return
+	}
+	if coreOnly {
+		w.add(issue.Warning, "extension-context", c, "", fmt.Sprintf("extension %s is not allowed on %s by its R4 core definition (context: %s); later versions (hl7.fhir.uv.extensions, not loaded) may allow it", p.URL, inst, strings.Join(where, ", ")))
+		return
 	}
 	w.add(issue.Error, "extension-context", c, "", fmt.Sprintf("extension %s is not allowed on %s (its context allows: %s)", p.URL, inst, strings.Join(where, ", ")))
 }
@@ -272,4 +340,41 @@ func containerPath(p string) string {
 		b.WriteByte(p[i])
 	}
 	return b.String()
+}
+
+// sanctionExtensionContexts downgrades extension-context errors at places one of the resource's
+// profiles puts the extension itself (see checkExtensionContext).
+func (w *walker) sanctionExtensionContexts() {
+	if len(w.ctxSanctioned) == 0 {
+		return
+	}
+	for i := range w.issues {
+		is := &w.issues[i]
+		if prof, ok := w.ctxSanctioned[is.Path]; ok && is.Rule == "extension-context" && is.Severity == issue.Error {
+			is.Severity = issue.Warning
+			is.Message += "; profile " + prof + " places it there"
+		}
+	}
+}
+
+// profilePlaces reports whether c's profile gives the element path of c (an extension element) a
+// slice for extension url, in any of its slices of the enclosing elements: a value can reach the
+// unsliced element when an enclosing slice's snapshot leaves the extension slice out.
+func profilePlaces(c *Elem, url string) bool {
+	if c.profile == nil {
+		return false
+	}
+	for _, e := range c.profile.byID {
+		if e.Path != c.Path || e.SliceName == "" {
+			continue
+		}
+		for _, t := range e.Types {
+			for _, pr := range t.Profiles {
+				if stripVersion(pr) == url {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -321,6 +321,7 @@ func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateO
 	defer putWalker(w)
 	w.extStrict, w.extDomains = vopts.RejectUnknownExtensions, vopts.AllowedExtensionDomains
 	w.validateResource(obj, rt, vopts.Profiles, &res, true)
+	w.sanctionExtensionContexts()
 	res.Issues = w.issues
 	w.issues = nil
 	if len(res.Issues) > 1 {

@@ -43,6 +43,8 @@ type walker struct {
 	discUnknown bool
 	extStrict   bool     // ValidateOptions.RejectUnknownExtensions
 	extDomains  []string // ValidateOptions.AllowedExtensionDomains
+	// ctxSanctioned: paths where a profile's slice places an extension outside its context
+	ctxSanctioned map[string]string
 }
 
 type frame struct {
@@ -72,7 +74,7 @@ func putWalker(w *walker) {
 	w.depth, w.quiet, w.errCount = 0, 0, 0
 	w.counts, w.deferred = w.counts[:0], w.deferred[:0]
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
-	w.extStrict, w.extDomains = false, nil
+	w.extStrict, w.extDomains, w.ctxSanctioned = false, nil, nil
 	clear(w.noted)
 	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
 	walkerPool.Put(w)
@@ -605,7 +607,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		url, _ := obj["url"].(string)
 		if url != "" {
 			if p, err := w.tsc.profile(url); err == nil && p.Type == "Extension" {
-				w.checkExtensionContext(c, p)
+				w.checkExtensionContext(c, p, false)
 				w.leave(w.enterConstraints(p.Root, obj))
 				w.complexNode(obj, p.Root, p.Root)
 				return
@@ -632,7 +634,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
 		if typ == "Extension" {
-			w.checkExtensionContext(c, def.profile)
+			w.checkExtensionContext(c, def.profile, true)
 		}
 		w.leave(w.enterConstraints(def, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
