@@ -6,8 +6,23 @@ PKGS    ?= ./...
 
 .PHONY: build test demo bench generate vet fuzz clean
 
+# The version every output shows: the tag or commit of this checkout (without git, the build
+# information Go embeds decides; see cmd/pacheck/internal/cli/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS  = $(if $(VERSION),-X github.com/pacheck/pacheck/cmd/pacheck/internal/cli.Version=$(VERSION))
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/pacheck
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pacheck
+
+# The container image (Dockerfile): podman when installed, else docker. BASE overrides the Debian
+# base image (see the Dockerfile for making one locally with debootstrap).
+CONTAINER ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
+IMAGE     ?= pacheck:$(if $(VERSION),$(VERSION),dev)
+.PHONY: image
+image:
+	@test -n "$(CONTAINER)" || { echo "make image: neither podman nor docker is installed"; exit 3; }
+	$(MAKE) build
+	$(CONTAINER) build $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
 
 vet:
 	$(GO) vet $(PKGS)

@@ -39,7 +39,6 @@ const (
 // maxInflateBytes is maxInflateBytesDefault; tests lower it.
 var maxInflateBytes int64 = maxInflateBytesDefault
 
-
 // Package is one loaded FHIR package.
 type Package struct {
 	ID           string            // package id, e.g. hl7.fhir.us.core
@@ -140,7 +139,7 @@ func Load(ref string, opts LoadOptions) (*Package, error) {
 	if id, ver, ok := ParseRef(ref); ok {
 		dir := filepath.Join(CacheDir(), id+"#"+ver)
 		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("package %s: not in the package cache %s (give the .tgz with --package, or install it there)", ref, CacheDir())
+			return nil, fmt.Errorf("package %s: not in the package cache %s (give the .tgz with --package, or install it with 'pacheck packages install %s')", ref, CacheDir(), ref)
 		}
 		return LoadDir(dir, opts)
 	}

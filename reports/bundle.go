@@ -295,7 +295,6 @@ type seenFile struct {
 	sum  string
 }
 
-
 // verifyBundle streams the archive once. Every file is hashed; manifest.json and manifest.sig are
 // kept in memory (bounded); results.json (resultsOnly) or every file is written under dir, which
 // the caller removes unless the whole check passed.
@@ -489,5 +488,6 @@ func verifyStream(f io.Reader, bundlePath string, pub ed25519.PublicKey, dir str
 	if err != nil {
 		return fail("%v", err)
 	}
+	r.Seal = &Seal{Signed: sigBytes != nil, SignatureChecked: pub != nil}
 	return r, nil
 }

@@ -499,3 +499,34 @@ func TestLoadKnownIssuesRefusals(t *testing.T) {
 		})
 	}
 }
+
+// Verify says whether the bundle was signed and whether the signature was checked, so the CLI
+// never calls an unsigned bundle "verified" without saying so.
+func TestVerifySeal(t *testing.T) {
+	dir, signed, pub, _ := signedBundle(t)
+	unsigned := filepath.Join(t.TempDir(), BundleName)
+	if err := Bundle(dir, unsigned, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		bundle string
+		pub    ed25519.PublicKey
+		want   Seal
+	}{
+		{"signed, key given", signed, pub, Seal{Signed: true, SignatureChecked: true}},
+		{"signed, no key", signed, nil, Seal{Signed: true}},
+		{"unsigned", unsigned, nil, Seal{}},
+	} {
+		r, err := Verify(tc.bundle, tc.pub)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.Seal == nil || *r.Seal != tc.want {
+			t.Errorf("%s: seal %+v, want %+v", tc.name, r.Seal, tc.want)
+		}
+	}
+	if _, err := Verify(unsigned, pub); err == nil || !strings.Contains(err.Error(), "unsigned") {
+		t.Errorf("unsigned bundle with a key: %v, want an error saying it is unsigned", err)
+	}
+}

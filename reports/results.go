@@ -97,6 +97,15 @@ type Results struct {
 	Incomplete []Missing `json:"incomplete,omitempty"`
 	// RootCauses groups the specs that were blocked by one failure they depended on.
 	RootCauses []RootCause `json:"rootCauses,omitempty"`
+	// Seal is what Verify/Extract found of the bundle's signature; nil for results not read
+	// from a bundle. It is not part of results.json.
+	Seal *Seal `json:"-"`
+}
+
+// Seal says whether an evidence bundle carried a signature and whether it was checked.
+type Seal struct {
+	Signed           bool // manifest.sig is present
+	SignatureChecked bool // and it was verified with a public key (Verify fails otherwise)
 }
 
 // Run is the run metadata.

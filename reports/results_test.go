@@ -286,8 +286,39 @@ func TestJUnit(t *testing.T) {
 		total.failures += got.failures
 		total.errors += got.errors
 	}
-	if !suites["uscore-6.1.0"] || !suites["smart-2.0.0"] {
-		t.Errorf("suites %v, want one per IG", suites)
+	if !suites["uscore-6.1.0/patient"] || !suites["smart-2.0.0/pkce"] {
+		t.Errorf("suites %v, want one per IG version and profile", suites)
+	}
+	// How CI tools read a case (Jenkins, GitLab, Azure DevOps): the classname split at its last
+	// dot is package and class; package.class + name identifies the case. The IG version's dots
+	// must not split the package, and no two cases may share an identity.
+	seen := map[string]bool{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			i := strings.LastIndex(c.Classname, ".")
+			if i < 0 {
+				t.Errorf("classname %q has no package", c.Classname)
+				continue
+			}
+			pkg, class := c.Classname[:i], c.Classname[i+1:]
+			if strings.Contains(pkg, ".") || pkg != s.Package {
+				t.Errorf("classname %q: package %q (suite package %q)", c.Classname, pkg, s.Package)
+			}
+			if s.Name != strings.ReplaceAll(pkg, "_", ".")+"/"+class && s.Name != strings.ReplaceAll(pkg, "_", ".") {
+				t.Errorf("case %s.%s in suite %s", c.Classname, c.Name, s.Name)
+			}
+			if strings.HasPrefix(c.Name, "uscore-") || strings.HasPrefix(c.Name, class+"/") {
+				t.Errorf("name %q repeats its classname %q", c.Name, c.Classname)
+			}
+			id := c.Classname + "#" + c.Name
+			if seen[id] {
+				t.Errorf("two cases are %s", id)
+			}
+			seen[id] = true
+		}
+	}
+	if !bytes.Contains(data, []byte(`classname="uscore-6_1_0.patient" time=`)) || !bytes.Contains(data, []byte("spec: uscore-6.1.0/patient/search/name")) {
+		t.Errorf("want classname uscore-6_1_0.patient and the spec id in the case text:\n%s", data)
 	}
 	if doc.Tests != 7 || doc.Failures != 1 || doc.Errors != 2 || total.tests != 7 {
 		t.Errorf("testsuites tests=%d failures=%d errors=%d", doc.Tests, doc.Failures, doc.Errors)

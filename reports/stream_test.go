@@ -16,7 +16,9 @@ func TestWriteJSONStreams(t *testing.T) {
 	fields := []string{}
 	rt := reflect.TypeOf(Results{})
 	for i := range rt.NumField() {
-		fields = append(fields, rt.Field(i).Tag.Get("json"))
+		if tag := rt.Field(i).Tag.Get("json"); tag != "-" { // not in results.json (Seal)
+			fields = append(fields, tag)
+		}
 	}
 	want := []string{"schemaVersion", "run", "verdict", "counts", "specs", "requirements", "knownIssues,omitempty", "incomplete,omitempty", "rootCauses,omitempty"}
 	if !reflect.DeepEqual(fields, want) {

@@ -51,7 +51,7 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// WriteAll writes results.json, junit.xml, summary.md and index.html (plus bodies/ for large
+// WriteAll writes results.json, junit.xml, summary.md, results.csv and index.html (plus bodies/ for large
 // HTTP bodies) into dir, creating it. Evidence files the specs reference (screenshots) are
 // expected to be in dir already, at their relative paths.
 func WriteAll(dir string, r *Results, opts Options) error {
@@ -72,6 +72,9 @@ func WriteAll(dir string, r *Results, opts Options) error {
 		return err
 	}
 	if err := write(FileSummary, func(w io.Writer) error { return WriteSummary(w, r) }); err != nil {
+		return err
+	}
+	if err := write(FileCSV, func(w io.Writer) error { return WriteCSV(w, r) }); err != nil {
 		return err
 	}
 	return writeHTMLFile(dir, r, opts)
@@ -246,9 +249,45 @@ type junitMessage struct {
 
 func seconds(ms int64) string { return fmt.Sprintf("%d.%03d", ms/1000, ms%1000) }
 
-// WriteJUnit writes junit.xml: one testsuite per group (IG, else area). Known failures are
-// written as skipped with the known-issue reason; errors as <error>, failures as <failure>.
-// Only PHI-free text goes here: failure messages and reasons, never evidence.
+// junitPlace is where a spec goes in junit.xml: its testsuite, classname and name. CI tools read
+// a classname as <package>.<class>, split at its last dot (Jenkins, GitLab, Azure DevOps), so the
+// classname is "<ig>.<profile>" with the dots of the IG version replaced ("uscore-6_1_0.us-core-patient"),
+// and the name is the rest of the spec id ("search/patient+category"); the whole id is the first
+// line of the case's text. A spec id with two segments or fewer (capability/fhir-version) has
+// its group as the class's package and its first segment as the class.
+type junitPlace struct{ suite, pkg, classname, name string }
+
+func junitPlaceOf(s Spec) junitPlace {
+	group := s.Group
+	if group == "" {
+		group = "pacheck"
+	}
+	parts := strings.Split(s.ID, "/")
+	if len(parts) > 0 && parts[0] == group {
+		parts = parts[1:]
+	}
+	class := group
+	if len(parts) >= 2 {
+		class, parts = parts[0], parts[1:]
+	}
+	name := strings.Join(parts, "/")
+	if name == "" {
+		name = s.ID
+	}
+	pkg := strings.ReplaceAll(group, ".", "_")
+	cls := strings.ReplaceAll(class, ".", "_")
+	suite := group
+	if class != group {
+		suite = group + "/" + class
+	}
+	return junitPlace{suite: suite, pkg: pkg, classname: pkg + "." + cls, name: name}
+}
+
+// WriteJUnit writes junit.xml: one testsuite per IG version and profile (else area), see
+// junitPlace. Known failures are written as skipped with the known-issue reason; errors as
+// <error>, failures as <failure>, each with the first line of the failure as its message and the
+// whole text (spec id, failure, expected/actual, requirements) as its body. Only PHI-free text
+// goes here: failure messages and reasons, never evidence.
 func WriteJUnit(w io.Writer, r *Results) error {
 	// Every text is stripped of control characters: most are not allowed in XML 1.0, and the rest
 	// would reach a CI console.
@@ -258,37 +297,39 @@ func WriteJUnit(w io.Writer, r *Results) error {
 	var order []string
 	var groupMS = map[string]int64{}
 	for _, s := range r.Specs {
-		g, ok := byGroup[s.Group]
+		pl := junitPlaceOf(s)
+		g, ok := byGroup[pl.suite]
 		if !ok {
-			g = &junitSuite{Name: x(s.Group), Package: x("pacheck." + s.Group)}
+			g = &junitSuite{Name: x(pl.suite), Package: x(pl.pkg)}
 			if !r.Run.Start.IsZero() {
 				g.Timestamp = r.Run.Start.UTC().Format("2006-01-02T15:04:05")
 			}
-			byGroup[s.Group] = g
-			order = append(order, s.Group)
+			byGroup[pl.suite] = g
+			order = append(order, pl.suite)
 		}
-		tc := junitTestCase{Name: x(s.ID), Classname: x("pacheck." + s.Group), Time: seconds(s.DurationMS)}
+		tc := junitTestCase{Name: x(pl.name), Classname: x(pl.classname), Time: seconds(s.DurationMS)}
 		reqs := reqIDs(s)
+		text := "spec: " + s.ID + "\n" + caseText(s, reqs)
 		switch s.Outcome {
 		case Fail:
-			tc.Failure = &junitMessage{Message: x(firstLine(failMessage(s))), Type: "non-conformance", Text: x(caseText(s, reqs))}
+			tc.Failure = &junitMessage{Message: x(firstLine(failMessage(s))), Type: "non-conformance", Text: x(text)}
 			g.Failures++
 		case Error:
-			tc.Error = &junitMessage{Message: x(firstLine(s.Reason)), Type: "error", Text: x(caseText(s, reqs))}
+			tc.Error = &junitMessage{Message: x(firstLine(s.Reason)), Type: "error", Text: x(text)}
 			g.Errors++
 		case Skip:
-			tc.Skipped = &junitMessage{Message: x(firstLine(s.Reason)), Text: x(s.Reason)}
+			tc.Skipped = &junitMessage{Message: x(firstLine(s.Reason)), Text: x("spec: " + s.ID + "\n" + s.Reason)}
 			g.Skipped++
 		case Known:
 			msg := "known issue"
 			if s.Known != nil {
 				msg = fmt.Sprintf("known issue (expires %s): %s", s.Known.Expires, s.Known.Reason)
 			}
-			tc.Skipped = &junitMessage{Message: x(firstLine(msg)), Type: "known", Text: x(msg + "\n\n" + caseText(s, reqs))}
+			tc.Skipped = &junitMessage{Message: x(firstLine(msg)), Type: "known", Text: x(msg + "\n\n" + text)}
 			g.Skipped++
 		}
 		g.Tests++
-		groupMS[s.Group] += s.DurationMS
+		groupMS[pl.suite] += s.DurationMS
 		g.Cases = append(g.Cases, tc)
 	}
 	for i, name := range order {

@@ -60,6 +60,11 @@ func QuantityItem(q Quantity) Item { return Item{k: kQty, v: q} }
 // Resource wraps a decoded JSON resource (map with resourceType) or any FHIR JSON value as an item.
 func Resource(v any) Item { return nodeItem(v, "") }
 
+// Typed wraps a decoded JSON value as an item of the FHIR type fhirType (Period, Quantity,
+// string…), so its children are typed from the R4 model as inside a resource: Period.start is a
+// dateTime and compares as one, Range.low as a Quantity.
+func Typed(v any, fhirType string) Item { return nodeItem(v, fhirType) }
+
 var trueItem, falseItem = Item{k: kBool, v: true}, Item{k: kBool, v: false}
 
 func boolItem(b bool) Item {

@@ -79,6 +79,18 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		set.Add(pkg)
 	}
+	// An --ig that is neither embedded nor given with --package comes from the package cache
+	// (pacheck packages install), with the dependencies the cache holds.
+	for _, x := range igs {
+		if _, _, ok := profiles.ParseRef(x); ok {
+			if _, found := set.Package(x); !found {
+				// not cached: the scope check below says so, naming the ways to get it
+				if _, err := set.AddFromCache(x, profiles.LoadOptions{}); err != nil && !errors.Is(err, profiles.ErrNotCached) {
+					return fail("--ig: %v", err)
+				}
+			}
+		}
+	}
 	v, err := New(set, Options{JSONSchema: *jsonSchema})
 	if err != nil {
 		return fail("%v", err)
@@ -92,7 +104,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if _, err := v.scope(x); err != nil {
 			if ig == "" && x == igs[len(igs)-1] {
-				return fail("%v (load it with --package)", err)
+				return fail("%v (load it with --package FILE.tgz, or install it into the package cache with 'pacheck packages install %s')", err, x)
 			}
 			continue
 		}

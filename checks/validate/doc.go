@@ -7,8 +7,13 @@
 //
 // Profile layer:
 //
-//	cardinality        min/max of an element or of a slice
+//	cardinality        min/max of an element (a sliced one over all its values) and of each
+//	                   slice over the values in it
 //	type               a value's type, a resource type where a specific type is required
+//	choice-type        a concrete choice property whose type the base allows but the profile
+//	                   excludes (effectiveInstant where the profile allows effectiveDateTime |
+//	                   effectivePeriod; valueString on an extension whose value[x] is code),
+//	                   reported at that property; types the base excludes are structural
 //	fixed, pattern     fixed[x] (exact) and pattern[x] (partial; each pattern array item matched)
 //	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
 //	                   be decided without a terminology server
@@ -48,7 +53,10 @@
 //
 // Invariants:
 //
-//	invariant:<key>           a failed constraint (error or warning as the constraint says); a few
+//	invariant:<key>           a failed constraint (error or warning as the constraint says): the
+//	                          element's own, a type profile root's, and the R4 datatype's root
+//	                          invariants on every value of the type (per-1, cpt-2, qty-3, att-1,
+//	                          ref-1, rng-2, rat-1, age-1, drt-1…), each key once per value; a few
 //	                          published expressions that are not valid FHIRPath for the data they
 //	                          mean to accept are evaluated in their publisher's corrected form
 //	                          (correctedExpressions: US Core pd-1); txt-1 and txt-2 (narrative

@@ -139,8 +139,9 @@ func (w *walker) initEnv() {
 	}
 }
 
-// constraints evaluates the invariants of element e on node.
-func (w *walker) constraints(e *Elem, node any) {
+// constraints evaluates the invariants of element e on node, except those whose key element
+// except (nil: none) carries: it was evaluated on the same node.
+func (w *walker) constraints(e *Elem, node any, except *Elem) {
 	if w.v.opts.NoInvariants || len(e.Constraints) == 0 {
 		return
 	}
@@ -150,37 +151,78 @@ func (w *walker) constraints(e *Elem, node any) {
 	m := node.(map[string]any)
 	aliased := false
 	for _, c := range e.Constraints {
-		if c.skip != "" {
+		if c.skip != "" || (except != nil && hasConstraint(except, c.Key)) {
 			continue
 		}
-		if !aliased {
+		if !aliased && c.native == nil {
 			aliased = true
 			if _, isRes := m["resourceType"]; !isRes {
 				node = choiceAliases(m)
 			}
 		}
-		if c.native != nil {
-			if !c.native(w, m) {
-				w.failInvariant(e, c)
-			}
-			continue
-		}
-		if c.precheck != nil && c.precheck(w, m) {
-			continue
-		}
-		if c.compiled == nil {
-			w.noteNotEvaluated(e, c, "not compiled")
-			continue
-		}
-		ok, err := w.v.inv.eval(w, c, node)
-		if err != nil {
-			w.noteNotEvaluated(e, c, err.Error())
-			continue
-		}
-		if !ok {
+		w.evalConstraint(e, c, m, node)
+	}
+}
+
+// evalConstraint evaluates one invariant of element e on m (node is m as FHIRPath input) and
+// reports a failure or why it could not be evaluated.
+func (w *walker) evalConstraint(e *Elem, c *Constraint, m map[string]any, node any) {
+	if c.native != nil {
+		if !c.native(w, m) {
 			w.failInvariant(e, c)
 		}
+		return
 	}
+	if c.precheck != nil && c.precheck(w, m) {
+		return
+	}
+	if c.compiled == nil {
+		w.noteNotEvaluated(e, c, "not compiled")
+		return
+	}
+	ok, err := w.v.inv.eval(w, c, node)
+	if err != nil {
+		w.noteNotEvaluated(e, c, err.Error())
+		return
+	}
+	if !ok {
+		w.failInvariant(e, c)
+	}
+}
+
+// datatypeInvariants evaluates on a value m of element c the invariants of its datatype's own
+// definition (the root of the R4 Period, ContactPoint, Quantity, Age… StructureDefinition: per-1,
+// cpt-2, qty-3, age-1…), which element definitions do not repeat. Keys that c or the type profile
+// root prof (nil when none) already carry were evaluated with them and are skipped, so each
+// invariant runs once per value. The value is typed for FHIRPath, so Period.start compares as a
+// dateTime and Range.low as a Quantity.
+func (w *walker) datatypeInvariants(c, prof *Elem, m map[string]any, typ string) {
+	if w.v.opts.NoInvariants || typ == "" {
+		return
+	}
+	bt := w.tsc.baseType(typ)
+	if bt == nil || len(bt.rootInv) == 0 || bt.Kind != "complex-type" {
+		return
+	}
+	var node any
+	for _, k := range bt.rootInv {
+		if hasConstraint(c, k.Key) || (prof != nil && hasConstraint(prof, k.Key)) {
+			continue
+		}
+		if node == nil {
+			node = fhirpath.Typed(m, typ)
+		}
+		w.evalConstraint(c, k, m, node)
+	}
+}
+
+func hasConstraint(e *Elem, key string) bool {
+	for _, c := range e.Constraints {
+		if c.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *walker) failInvariant(e *Elem, c *Constraint) {

@@ -29,6 +29,9 @@ type Profile struct {
 	Contexts []ExtContext
 	byID     map[string]*Elem
 	pkg      *profiles.Package
+	// rootInv are the root's evaluable constraints (skipped ones, such as ele-1, left out): for
+	// a datatype's own definition, the invariants every value of the type carries (per-1).
+	rootInv []*Constraint
 }
 
 // Elem is one compiled ElementDefinition.
@@ -306,6 +309,11 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 					s.discs[i] = expectFor(s, d)
 				}
 			}
+		}
+	}
+	for _, c := range p.Root.Constraints {
+		if c.skip == "" && eng != nil {
+			p.rootInv = append(p.rootInv, c)
 		}
 	}
 	return p, nil

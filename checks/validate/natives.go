@@ -16,7 +16,9 @@ var nativeInvariants = map[string]nativeFn{
 	// ref-1
 	"reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": func(w *walker, m map[string]any) bool {
 		ref, _ := m["reference"].(string)
-		if len(ref) == 0 || ref[0] != '#' {
+		if len(ref) <= 1 || ref[0] != '#' {
+			// "#" (a contained resource's reference to its container): substring(1) is empty,
+			// so the expression is empty, which is no failure
 			return true
 		}
 		root := w.rootResource()
@@ -30,9 +32,7 @@ var nativeInvariants = map[string]nativeFn{
 	},
 	// qty-3
 	"code.empty() or system.exists()": func(_ *walker, m map[string]any) bool {
-		_, code := m["code"]
-		_, sys := m["system"]
-		return !code || sys
+		return !hasElem(m, "code") || hasElem(m, "system")
 	},
 	// dom-2
 	"contained.contained.empty()": func(_ *walker, m map[string]any) bool {
@@ -90,8 +90,7 @@ var nativeInvariants = map[string]nativeFn{
 	},
 	// sqty-1
 	"comparator.empty()": func(_ *walker, m map[string]any) bool {
-		_, ok := m["comparator"]
-		return !ok
+		return !hasElem(m, "comparator")
 	},
 	// obs-3
 	"low.exists() or high.exists() or text.exists()": func(_ *walker, m map[string]any) bool {
@@ -126,6 +125,19 @@ var nativeInvariants = map[string]nativeFn{
 		}
 		return true
 	},
+	// cpt-2
+	"value.empty() or system.exists()": func(_ *walker, m map[string]any) bool {
+		return !hasElem(m, "value") || hasElem(m, "system")
+	},
+	// att-1
+	"data.empty() or contentType.exists()": func(_ *walker, m map[string]any) bool {
+		return !hasElem(m, "data") || hasElem(m, "contentType")
+	},
+	// rat-1
+	"(numerator.empty() xor denominator.exists()) and (numerator.exists() or extension.exists())": func(_ *walker, m map[string]any) bool {
+		num, den, ext := hasElem(m, "numerator"), hasElem(m, "denominator"), hasElem(m, "extension")
+		return (!num != den) && (num || ext)
+	},
 	// dom-6
 	"text.`div`.exists()": func(_ *walker, m map[string]any) bool {
 		t, _ := m["text"].(map[string]any)
@@ -136,6 +148,14 @@ var nativeInvariants = map[string]nativeFn{
 
 // nativePrechecks answer "holds" cheaply in the common case; otherwise FHIRPath decides.
 var nativePrechecks = map[string]nativeFn{
+	// per-1
+	"start.hasValue().not() or end.hasValue().not() or (start <= end)": func(_ *walker, m map[string]any) bool {
+		return perHolds(m)
+	},
+	// rng-2: with low or high absent it holds; comparing two quantities needs FHIRPath (units)
+	"low.empty() or high.empty() or (low <= high)": func(_ *walker, m map[string]any) bool {
+		return !hasElem(m, "low") || !hasElem(m, "high")
+	},
 	// dom-3: only resources with contained resources need the expensive descendants() scan
 	"contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()": func(_ *walker, m map[string]any) bool {
 		cs, _ := m["contained"].([]any)
@@ -160,6 +180,43 @@ var nativePrechecks = map[string]nativeFn{
 		}
 		return true
 	},
+}
+
+// hasElem reports whether element name is present as FHIRPath's name.exists() sees it: by its
+// value, its "_name" extensions, or as a choice (valueString for value, as choiceAliases names
+// it), since a native keyed by expression text may meet any element that uses the name.
+func hasElem(m map[string]any, name string) bool {
+	if _, ok := m[name]; ok {
+		return true
+	}
+	if _, ok := m["_"+name]; ok {
+		return true
+	}
+	for k := range m {
+		if k != "" && k[0] == '_' {
+			k = k[1:]
+		}
+		if len(k) > len(name) && k[:len(name)] == name && choiceTypeSuffix[k[len(name):]] {
+			return true
+		}
+	}
+	return false
+}
+
+// perHolds is per-1's cheap case: it holds when start or end has no value, or when both are
+// dates of the same precision without a time (so without a zone) in order, which compare as
+// strings. Anything else (times, zones, mixed precision, a start after the end) is left to
+// FHIRPath's date-time comparison.
+func perHolds(m map[string]any) bool {
+	start, ok1 := m["start"].(string)
+	end, ok2 := m["end"].(string)
+	if !ok1 || !ok2 {
+		return true
+	}
+	if len(start) != len(end) || len(start) > 10 {
+		return false
+	}
+	return start <= end
 }
 
 // markRefs marks the "#id" references found anywhere in v.

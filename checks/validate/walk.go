@@ -229,7 +229,16 @@ func (w *walker) resourceBody(obj map[string]any, p *Profile) {
 // returns the state to restore.
 func (w *walker) enterConstraints(root *Elem, obj any) (*scope, *Profile) {
 	tsc, tprof := w.enter(root.profile)
-	w.constraints(root, obj)
+	w.constraints(root, obj, nil)
+	return tsc, tprof
+}
+
+// enterTypeProfile is enterConstraints for the root of the type profile that a value of element
+// c steps into (an extension's definition, SimpleQuantity): invariants c carries with the same key
+// (ext-1 on every extension element) were evaluated on the value already and are not repeated.
+func (w *walker) enterTypeProfile(root, c *Elem, obj any) (*scope, *Profile) {
+	tsc, tprof := w.enter(root.profile)
+	w.constraints(root, obj, c)
 	return tsc, tprof
 }
 
@@ -324,7 +333,11 @@ func (w *walker) walkProps(obj map[string]any, def *Elem) {
 			typ := ""
 			if c == nil {
 				cc, t, ok := def.choiceChild(name)
-				if !ok || t == "" {
+				if !ok {
+					continue
+				}
+				if t == "" {
+					w.restrictedChoice(cc, k)
 					continue
 				}
 				c, typ = cc, t
@@ -337,7 +350,11 @@ func (w *walker) walkProps(obj map[string]any, def *Elem) {
 		c := def.byName[k]
 		if c == nil {
 			cc, t, ok := def.choiceChild(k)
-			if !ok || t == "" {
+			if !ok {
+				continue
+			}
+			if t == "" {
+				w.restrictedChoice(cc, k)
 				continue
 			}
 			c, typ = cc, t
@@ -598,7 +615,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	if (typ == "Coding" || typ == "Quantity") && !w.v.opts.NoTerminology {
 		w.checkCodingSystem(c, obj)
 	}
-	w.constraints(c, obj)
+	w.constraints(c, obj, nil)
 	if typ == "Extension" {
 		w.checkExtensionURL(c, obj)
 	}
@@ -608,7 +625,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		if url != "" {
 			if p, err := w.tsc.profile(url); err == nil && p.Type == "Extension" {
 				w.checkExtensionContext(c, p, false)
-				w.leave(w.enterConstraints(p.Root, obj))
+				w.leave(w.enterTypeProfile(p.Root, c, obj))
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
@@ -631,16 +648,19 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 			}
 		}
 	}
+	var prof *Elem
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
+		prof = def
 		if typ == "Extension" {
 			w.checkExtensionContext(c, def.profile, true)
 		}
-		w.leave(w.enterConstraints(def, obj))
+		w.leave(w.enterTypeProfile(def, c, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
 			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
 		}
 	}
+	w.datatypeInvariants(c, prof, obj, typ)
 	w.complexNode(obj, c, def)
 }
 
@@ -759,7 +779,7 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
 	}
 	if it != nil {
-		w.constraints(c, it)
+		w.constraints(c, it, nil)
 	}
 	if u != nil {
 		um, ok := u.(map[string]any)

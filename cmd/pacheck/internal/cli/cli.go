@@ -52,9 +52,6 @@ func worseExit(a, b int) int {
 	return a
 }
 
-// Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3").
-var Version = "dev"
-
 type command struct {
 	name    string
 	summary string
@@ -116,7 +113,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, usage, listing())
 		return ExitOK
 	case "-version", "--version", "version":
-		fmt.Fprintf(stdout, "pacheck %s\n", Version)
+		fmt.Fprint(stdout, versionText())
 		return ExitOK
 	}
 	c, ok := commands[name]

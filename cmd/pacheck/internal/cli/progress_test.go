@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -94,10 +95,10 @@ func TestProgressCountsBlockedSpecs(t *testing.T) {
 func TestProgressLineShowsTotal(t *testing.T) {
 	var out bytes.Buffer
 	p := newProgress(&out, false, false)
-	p.tty, p.total, p.blocked = true, 863, 700
+	p.tty, p.total, p.blocked, p.done = true, 863, 700, 119
 	p.spec(120, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "x\x1b]0;pwned\x07", State: types.SpecStatePassed})
 	got := out.String()
-	if !strings.Contains(got, "[120/863 done, 0 failed, 700 blocked, ") {
+	if !strings.Contains(got, "[120/863 done, ETA ") || !strings.Contains(got, ", 0 failed, 700 blocked, ") {
 		t.Errorf("progress line %q lacks done/total and blocked", got)
 	}
 	if strings.ContainsAny(got, "\x1b\x07") {
@@ -294,5 +295,61 @@ func TestSelectionSniffer(t *testing.T) {
 		if got != c.want || out.String() != strings.Join(c.writes, "") {
 			t.Errorf("%s: found %d (want %d), passed on %q", c.name, got, c.want, out.String())
 		}
+	}
+}
+
+// The live line counts only selected specs against the selection's total, with an ETA once
+// enough specs ended to estimate it.
+func TestProgressCounterAndETA(t *testing.T) {
+	p := newProgress(&bytes.Buffer{}, false, false)
+	p.total = 100
+	for i := 0; i < 150; i++ { // unselected specs Ginkgo reports: not counted
+		p.spec(i+1, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateSkipped})
+	}
+	if got := p.counter(p.start.Add(time.Second)); got != "0/100 done" {
+		t.Errorf("after unselected specs: %q, want 0/100 done", got)
+	}
+	for i := 0; i < 5; i++ {
+		p.spec(0, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePassed})
+	}
+	if got := p.counter(p.start.Add(5 * time.Second)); got != "5/100 done" {
+		t.Errorf("too few for an ETA: %q", got)
+	}
+	for i := 0; i < 15; i++ {
+		p.spec(0, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePassed})
+	}
+	// 20 specs in 40 s: 2 s each, 80 left
+	if got := p.counter(p.start.Add(40 * time.Second)); got != "20/100 done, ETA 2m40s" {
+		t.Errorf("%q, want 20/100 done, ETA 2m40s", got)
+	}
+	p.total = 0
+	if got := p.counter(p.start); got != "20 done" {
+		t.Errorf("unknown total: %q", got)
+	}
+}
+
+// A failure, error or skip line says why, on one line, redacted like the reports.
+func TestProgressLineSaysWhy(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtZW1iZXItMSJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
+	p.spec(1, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "search/date", State: types.SpecStateFailed,
+		Failure: types.Failure{Message: "Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25\nexpected …"}})
+	p.spec(2, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "read", State: types.SpecStateFailed,
+		Failure: types.Failure{Message: "error: GET Patient/1 with Authorization: Bearer " + jwt + " refused"}})
+	p.spec(3, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "paging", State: types.SpecStateSkipped,
+		Failure: types.Failure{Message: "a member's token opens one Patient: nothing to page"}})
+	got := out.String()
+	for _, want := range []string{
+		"FAIL  search/date: Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25 …\n",
+		"SKIP  paging: a member's token opens one Patient: nothing to page\n",
+		"read: GET Patient/1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, jwt) || strings.Contains(got, "expected …") {
+		t.Errorf("console shows a token or a second line:\n%s", got)
 	}
 }

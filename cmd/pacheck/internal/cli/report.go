@@ -130,6 +130,8 @@ Checks every file of an evidence bundle against its manifest's SHA-256 (and the 
 signature with --pubkey), then re-renders index.html offline from results.json into --out.
 Reading is bounded (entries, inflated sizes, path depth; no links, absolute paths or ".."), and
 --out is written only when every check passed: a tampered bundle leaves nothing behind.
+Without --pubkey only the hashes are checked, and the output says whether the bundle is signed
+(a signature it did not check proves nothing) or unsigned (anyone could have written it).
 Exit: 0 intact, 1 tampered or signature invalid, 2 unusable input.
 
 Example:
@@ -183,9 +185,23 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		errorf(stderr, "verify", "%v", err)
 		return ExitNonConf
 	}
-	fmt.Fprintf(stdout, "%s: intact (%d specs, verdict %s)\n", fs.Arg(0), res.Counts.Total, res.Verdict)
+	fmt.Fprintf(stdout, "%s: intact (%d specs, verdict %s); %s\n", fs.Arg(0), res.Counts.Total, res.Verdict, sealText(res.Seal))
 	if *out != "" {
 		fmt.Fprintf(stdout, "re-rendered: %s/index.html\n", *out)
 	}
 	return ExitOK
+}
+
+// sealText says plainly what the check proved of the bundle's origin.
+func sealText(s *reports.Seal) string {
+	switch {
+	case s == nil:
+		return "signature unknown"
+	case s.SignatureChecked:
+		return "signature valid for the given public key"
+	case s.Signed:
+		return "signed, but the signature was NOT checked: give --pubkey to check who signed it"
+	default:
+		return "UNSIGNED: the hashes only prove the files match the manifest, not who wrote them"
+	}
 }

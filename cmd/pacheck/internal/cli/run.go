@@ -39,7 +39,7 @@ func init() {
 const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAME] [flags]
 
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
-summary.md and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran).
+summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran).
 
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
 in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
@@ -517,6 +517,7 @@ type progress struct {
 	verbose bool
 	start   time.Time
 	total   int // specs the run selects (0: unknown)
+	done    int // selected specs that ended
 	failed  int
 	blocked int
 	notRun  int // ended at once after the deadline or an interrupt
@@ -534,10 +535,13 @@ func newProgress(w io.Writer, quiet, verbose bool) *progress {
 	return &progress{w: w, tty: tty, quiet: quiet, verbose: verbose, start: time.Now(), causes: map[string]bool{}, outcome: map[string]int{}}
 }
 
-func (p *progress) spec(done int, s types.SpecReport) {
+// spec counts one ended spec. Ginkgo reports the specs the selection left out too (skipped, no
+// message); they are not counted, so done/total counts only what the run selected.
+func (p *progress) spec(_ int, s types.SpecReport) {
 	if s.State.Is(types.SpecStateSkipped) && s.Failure.IsZero() {
 		return // not selected by the preset, labels or focus, or not run: not a result here
 	}
+	p.done++
 	o := runner.Outcome(s)
 	p.outcome[o]++
 	b, blocked := blockedBy(s)
@@ -555,11 +559,7 @@ func (p *progress) spec(done int, s types.SpecReport) {
 	}
 	id := termSafe(runner.SpecID(s), false)
 	if p.tty && !p.verbose {
-		n := fmt.Sprint(done)
-		if p.total > 0 {
-			n = fmt.Sprintf("%d/%d", done, p.total)
-		}
-		line := fmt.Sprintf("\r[%s done, %d failed", n, p.failed)
+		line := "\r[" + p.counter(time.Now()) + fmt.Sprintf(", %d failed", p.failed)
 		if p.blocked > 0 {
 			line += fmt.Sprintf(", %d blocked", p.blocked)
 		}
@@ -588,8 +588,33 @@ func (p *progress) spec(done int, s types.SpecReport) {
 		return
 	}
 	if o != "pass" || p.verbose {
-		fmt.Fprintf(p.w, "%-5s %s\n", strings.ToUpper(o), id)
+		// the failure's or skip's first line says what is wrong, as in the reports (redacted
+		// like them, and cut: the reports carry the whole text)
+		why := ""
+		if msg := strings.TrimPrefix(s.Failure.Message, "error: "); o != "pass" && msg != "" {
+			if r := []rune(oneLine(reports.Redact(msg))); len(r) > 160 {
+				msg = string(r[:160]) + "…"
+			} else {
+				msg = string(r)
+			}
+			why = ": " + termSafe(msg, false)
+		}
+		fmt.Fprintf(p.w, "%-5s %s%s\n", strings.ToUpper(o), id, why)
 	}
+}
+
+// counter is "done/total done, ETA 1m20s" (the ETA from the mean time per spec so far, once a
+// tenth of the specs or 20 of them ended), or "n done" when the total is not known.
+func (p *progress) counter(now time.Time) string {
+	if p.total <= 0 {
+		return fmt.Sprintf("%d done", p.done)
+	}
+	c := fmt.Sprintf("%d/%d done", p.done, p.total)
+	if left := p.total - p.done; left > 0 && p.done >= min(20, max(p.total/10, 1)) {
+		per := now.Sub(p.start) / time.Duration(p.done)
+		c += ", ETA " + (per * time.Duration(left)).Round(time.Second).String()
+	}
+	return c
 }
 
 func (p *progress) finish() {

@@ -39,6 +39,10 @@ func TestRunWithTokenAgainstRefserver(t *testing.T) {
 			t.Errorf("%s not written: %v", f, err)
 		}
 	}
+	// The run signs nothing here: verify says the bundle is intact and, plainly, unsigned.
+	if code, vout, verr := run("verify", filepath.Join(out, "pacheck-evidence.tar.gz")); code != ExitOK || !strings.Contains(vout, "intact") || !strings.Contains(vout, "UNSIGNED") {
+		t.Errorf("verify: exit %d, %q %q; want intact and UNSIGNED", code, vout, verr)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
