@@ -45,8 +45,12 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&extDomains, "allowed-extension-domain", "allow extensions without a loaded definition from this host (acme.org, subdomains too), URL prefix, or 'any'; otherwise they are errors, except example domains; repeatable")
 	maxRes := byteSize(DefaultMaxResourceBytes)
 	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
+	output := fs.String("output", "", "write the results to FILE instead of stdout (format: --format, else by name: *.oo.json OperationOutcome Bundle, *.json json, other text); written atomically")
+	htmlOutput := fs.String("html-output", "", "also write a human HTML page of the issues per file to FILE")
+	tx := fs.String("tx", "", "FHIR R4 terminology server base URL asked (ValueSet/$validate-code) about codes in value sets pacheck cannot expand offline; n/a or empty: none")
+	bestPractice := fs.String("best-practice", string(BestPracticeWarning), "level of best-practice invariants (dom-6...): ignore | hint | warning | error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: pacheck validate [--profile URL]... [--ig id#version]... [--package FILE|DIR]... [--format text|json|operationoutcome] [--output FILE] [--html-output FILE] [--best-practice LEVEL] [--tx URL] FILE|DIR...")
 		fs.PrintDefaults()
 	}
 	fail := func(format string, a ...any) int {
@@ -64,10 +68,15 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	bw := bufio.NewWriterSize(stdout, 64<<10)
 	defer bw.Flush()
-	out, err := NewFormatter(*format, bw)
+	out, files, err := cliFormatters(fs, bw, *format, *output, *htmlOutput)
 	if err != nil {
-		return fail("--format: %v", err)
+		return fail("%v", err)
 	}
+	defer func() {
+		for _, f := range files {
+			f.abort() // no-op once committed
+		}
+	}()
 	set, err := profiles.Embedded()
 	if err != nil {
 		return fail("%v", err)
@@ -91,7 +100,19 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	v, err := New(set, Options{JSONSchema: *jsonSchema})
+	bp, err := ParseBestPractice(*bestPractice)
+	if err != nil {
+		return fail("--best-practice: %v", err)
+	}
+	opts := Options{JSONSchema: *jsonSchema, BestPractice: bp}
+	if *tx != "" && *tx != "n/a" {
+		c, err := NewTxClient(*tx, TxOptions{})
+		if err != nil {
+			return fail("--tx: %v", err)
+		}
+		opts.Terminology = c
+	}
+	v, err := New(set, opts)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -113,8 +134,8 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for _, p := range profs {
-		if strings.TrimSpace(p) == "" || !strings.Contains(p, "/") {
-			return fail("--profile %q: expected a canonical URL such as http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", p)
+		if !isCanonical(p) {
+			return fail("--profile %q: expected a canonical URI (url or url|version; urn:oid: and urn:uuid: too) such as http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", p)
 		}
 	}
 	// unknown extensions are errors, as in the HL7 Java validator CLI (ValidateOptions)
@@ -176,6 +197,11 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		bw.Flush()
 		return fail("no *.json or *.ndjson resources found in %s", strings.Join(fs.Args(), " "))
 	}
+	for _, f := range files {
+		if err := f.commit(); err != nil {
+			return fail("%v", err)
+		}
+	}
 	if sum.Errors > 0 {
 		return 1
 	}
@@ -185,6 +211,9 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // validateCLIInput validates one input; for a streamed Bundle it puts entry issues at their
 // Bundle paths and drops what the stub resources caused.
 func validateCLIInput(ctx context.Context, v *Validator, in cliInput, vo ValidateOptions) FileResult {
+	if in.xml {
+		return validateXML(ctx, v, in.Input, vo)
+	}
 	if in.syntax != "" {
 		return FileResult{Path: in.Path, Issues: issue.List{{Severity: issue.Error, Rule: ruleSyntax, Message: in.syntax}}}
 	}
@@ -255,6 +284,7 @@ type cliInput struct {
 	entry  int          // >= 0: the Bundle entry whose resource Raw is (issue paths are prefixed)
 	shell  *shellBundle // a streamed Bundle's own elements
 	syntax string       // non-empty: the streamed file is not valid JSON; the message
+	xml    bool         // Raw is FHIR XML, converted before validation
 }
 
 // inputReader reads `pacheck validate` inputs: regular files only, each resource bounded.
@@ -313,7 +343,7 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 	if strings.HasSuffix(path, ".ndjson") {
 		return ir.readNDJSON(f, path, fn)
 	}
-	if st.Size() > min(ir.stream, ir.limit) {
+	if st.Size() > min(ir.stream, ir.limit) && !isXMLName(path) {
 		// A syntax error after resourceType (a cut-off file) is reported by the stream itself.
 		rt, _ := topResourceType(bufio.NewReaderSize(f, 64<<10))
 		if rt == "Bundle" {
@@ -339,7 +369,8 @@ func (ir inputReader) readFile(path string, fn func(cliInput) error) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return fn(inputErr(path, errors.New("file is empty")))
 	}
-	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1})
+	xml := isXMLName(path) || looksLikeXML(b)
+	return fn(cliInput{Input: Input{Path: path, Raw: b}, entry: -1, xml: xml})
 }
 
 func (ir inputReader) readNDJSON(r io.Reader, path string, fn func(cliInput) error) error {
@@ -886,4 +917,64 @@ func (s *jsonScanner) end() error {
 		return nil
 	}
 	return err
+}
+
+// cliFormatters builds the formatters of a run: stdout (the format chosen, or only the summary
+// when --output takes the results), the --output file and the --html-output page, whose
+// temporary files are committed by the caller once the run succeeds.
+func cliFormatters(fs *flag.FlagSet, stdout io.Writer, format, output, htmlOutput string) (Formatter, []*atomicFile, error) {
+	formatSet := false
+	fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	if _, err := NewFormatter(format, io.Discard); err != nil {
+		return nil, nil, fmt.Errorf("--format: %w", err)
+	}
+	if output != "" && output == htmlOutput {
+		return nil, nil, fmt.Errorf("--output and --html-output name the same file %s", output)
+	}
+	var files []*atomicFile
+	abort := func() {
+		for _, f := range files {
+			f.abort()
+		}
+	}
+	var sinks multiFormatter
+	for _, o := range []struct{ flag, path string }{{"--output", output}, {"--html-output", htmlOutput}} {
+		if o.path == "" {
+			continue
+		}
+		if err := checkOutputPath(o.path, fs.Args()); err != nil {
+			abort()
+			return nil, nil, fmt.Errorf("%s: %w", o.flag, err)
+		}
+		af, err := createAtomic(o.path)
+		if err != nil {
+			abort()
+			return nil, nil, fmt.Errorf("%s: %w", o.flag, err)
+		}
+		files = append(files, af)
+		if o.flag == "--html-output" {
+			sinks = append(sinks, newHTMLFormatter(af))
+			continue
+		}
+		f := format
+		if !formatSet {
+			f = formatForPath(o.path)
+		}
+		ff, _ := NewFormatter(f, af)
+		sinks = append(sinks, ff)
+	}
+	if output != "" {
+		names := []string{output}
+		if htmlOutput != "" {
+			names = append(names, htmlOutput)
+		}
+		sinks = append(sinks, &summaryFormatter{w: stdout, files: names})
+	} else {
+		ff, _ := NewFormatter(format, stdout)
+		sinks = append(sinks, ff)
+	}
+	if len(sinks) == 1 {
+		return sinks[0], files, nil
+	}
+	return sinks, files, nil
 }

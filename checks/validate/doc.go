@@ -35,15 +35,23 @@
 //	                   it there); information when only FHIRPath contexts could allow it (not
 //	                   evaluated)
 //	extension-url      an extension url that is not an absolute URI (sub-extensions excepted)
-//	profile-unknown    a meta.profile or requested profile that cannot be resolved (error), or
-//	                   one of a declared-but-missing dependency (warning)
+//	profile-unknown    a meta.profile that cannot be resolved (warning: the resource is still
+//	                   validated against its base type and the claims that resolve, as the HL7
+//	                   validator does), one of a declared-but-missing dependency (warning), or a
+//	                   requested profile (ValidateOptions.Profiles, --profile) that cannot be
+//	                   resolved (error: what was asked for was not checked)
 //	profile-type       the profile constrains another resource type
 //
 // Terminology layer:
 //
 //	binding            required (error) / extensible (warning) bindings against locally
 //	                   expanded value sets; information "not checked: no terminology server"
-//	                   for large external code systems and value sets that are not available
+//	                   for large external code systems and value sets that are not available.
+//	                   With Options.Terminology (--tx URL) those codes are asked about with
+//	                   ValueSet/$validate-code (cached per value set, system and code; bounded
+//	                   in time, answer size and request count): result=false is an error or a
+//	                   warning as the strength says; a failed question is information
+//	                   "not checked: <why>", never a failure of the resource
 //	code-unknown       a code that does not exist in a complete local code system
 //
 // Canonicals resolve in the package context given by ValidateOptions.IG, except that a profile
@@ -63,6 +71,9 @@
 //	                          XHTML: allowed elements and attributes, one root div in the XHTML
 //	                          namespace, well-formed; some content) are evaluated natively
 //	                          (narrative.go), with the problem found in the message
+//	                          best-practice constraints (elementdefinition-bestpractice: dom-6,
+//	                          con-3, us-core-4...) are reported at Options.BestPractice's level
+//	                          (--best-practice ignore|hint|warning|error; default warning)
 //	invariant-not-evaluated   (information) the FHIRPath engine could not evaluate it;
 //	                          skipped-invariants.txt lists the keys never evaluated, with reasons
 package validate

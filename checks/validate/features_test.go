@@ -144,8 +144,8 @@ func TestDeclaredMissingDependency(t *testing.T) {
 		t.Errorf("declared-but-missing dependency: want a warning, got %v", res.Issues)
 	}
 	res = validateStr(t, v, raw, ValidateOptions{})
-	if !hasIssue(res.Issues, issue.Error, "profile-unknown", "") {
-		t.Errorf("unknown profile without a declaring context: want an error, got %v", res.Issues)
+	if res.Issues.HasErrors() || !hasIssue(res.Issues, issue.Warning, "profile-unknown", "Patient.meta.profile") {
+		t.Errorf("unknown meta.profile without a declaring context: want a warning, got %v", res.Issues)
 	}
 }
 

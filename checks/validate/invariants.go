@@ -230,6 +230,15 @@ func (w *walker) failInvariant(e *Elem, c *Constraint) {
 	if c.Severity == "warning" {
 		sev = issue.Warning
 	}
+	if c.BestPractice {
+		var ok bool
+		if sev, ok = w.v.opts.BestPractice.severity(); !ok {
+			return
+		}
+		if sev == issue.Error && w.quiet > 0 {
+			return // best practice never decides which slice or type profile a value matches
+		}
+	}
 	w.add(sev, "invariant:"+c.Key, e, "", fmt.Sprintf("%q failed (%s)", c.Human, e.ID))
 }
 

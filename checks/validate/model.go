@@ -105,10 +105,13 @@ type Constraint struct {
 	Human      string
 	Expression string
 	Source     string
-	compiled   any // engine-specific
-	native     nativeFn
-	precheck   nativeFn // true: the invariant holds without evaluating it
-	skip       string
+	// BestPractice: the constraint carries the elementdefinition-bestpractice extension (dom-6,
+	// us-core-4...); it is reported at Options.BestPractice's level, not at its own severity.
+	BestPractice bool
+	compiled     any // engine-specific
+	native       nativeFn
+	precheck     nativeFn // true: the invariant holds without evaluating it
+	skip         string
 }
 
 // Slicing is an element's slicing definition.
@@ -438,6 +441,7 @@ func compileElem(raw map[string]any) *Elem {
 			k.Human, _ = cm["human"].(string)
 			k.Expression, _ = cm["expression"].(string)
 			k.Source, _ = cm["source"].(string)
+			k.BestPractice = isBestPractice(cm)
 			if k.Expression != "" {
 				e.Constraints = append(e.Constraints, k)
 			}

@@ -19,7 +19,7 @@ type Input struct {
 // ErrNoInput is returned when a path names nothing readable.
 var ErrNoInput = errors.New("no such file or folder")
 
-// folderInputs lists the *.json and *.ndjson files below folder p, sorted; dot-files, dot-folders
+// folderInputs lists the *.json, *.ndjson and *.xml files below folder p, sorted; dot-files, dot-folders
 // and package.json are left out.
 func folderInputs(p string) ([]string, error) {
 	var files []string
@@ -37,7 +37,8 @@ func folderInputs(p string) ([]string, error) {
 		if strings.HasPrefix(name, ".") || name == "package.json" {
 			return nil
 		}
-		if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson") {
+		// *.xml: FHIR XML, converted to the JSON tree before validation (validateXML)
+		if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".ndjson") || isXMLName(name) {
 			files = append(files, path)
 		}
 		return nil

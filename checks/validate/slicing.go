@@ -363,7 +363,7 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 				if pkg, ok := w.sc.declaredMissing(mp); ok {
 					w.add(issue.Warning, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("%s belongs to package %s, a declared dependency that is not loaded; not validated against it", mp, pkg))
 				} else {
-					w.add(issue.Error, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; the entry was not validated against it", mp))
+					w.add(issue.Warning, "profile-unknown", nil, ".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; the entry was validated against its base type and the profiles that resolve", mp))
 				}
 				continue
 			}

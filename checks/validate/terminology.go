@@ -50,6 +50,10 @@ type terminology struct {
 
 func newTerminology() *terminology { return &terminology{} }
 
+// externalSystems are code systems no package ships in full: their codes are checked for syntax
+// only. A system a package does ship (CDC Race & Ethnicity, urn:oid:2.16.840.1.113883.6.238, is a
+// complete CodeSystem in US Core 3.1.1 and 4.0.0) must not be listed, or the value sets built on it
+// (detailed-race: is-a 1000-9) are never expanded.
 var externalSystems = map[string]string{
 	"http://snomed.info/sct":                                   "SNOMED CT",
 	"http://loinc.org":                                         "LOINC",
@@ -71,7 +75,6 @@ var externalSystems = map[string]string{
 	"urn:iso:std:iso:4217":                                     "ISO 4217",
 	"http://hl7.org/fhir/sid/us-npi":                           "NPI",
 	"https://www.usps.com/":                                    "USPS",
-	"urn:oid:2.16.840.1.113883.6.238":                          "CDC Race & Ethnicity",
 	"http://www.ada.org/cdt":                                   "CDT",
 	"https://www.nubc.org/CodeSystem/PatDischargeStatus":       "NUBC",
 }
@@ -438,6 +441,12 @@ func (w *walker) inValueSet(vs string, n any) membership {
 }
 
 func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
+	w.bindingIssueTx(c, m, what, system, "")
+}
+
+// bindingIssueTx reports a binding verdict; note is what the terminology server said (memberNo)
+// or why it could not answer (memberUnknown), "" when it was not asked.
+func (w *walker) bindingIssueTx(c *Elem, m membership, what, system, note string) {
 	b := c.Binding
 	sev := issue.Error
 	if b.Strength == "extensible" {
@@ -445,8 +454,16 @@ func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
 	}
 	switch m {
 	case memberNo:
-		w.add(sev, "binding", c, "", fmt.Sprintf("%s is not in the %s value set %s (%s)", what, b.Strength, b.ValueSet, c.ID))
+		msg := fmt.Sprintf("%s is not in the %s value set %s (%s)", what, b.Strength, b.ValueSet, c.ID)
+		if note != "" {
+			msg += "; terminology server: " + note
+		}
+		w.add(sev, "binding", c, "", msg)
 	case memberUnknown:
+		if note != "" && w.quiet == 0 {
+			w.add(issue.Information, "binding", c, "", fmt.Sprintf("not checked: %s (value set %s)", note, b.ValueSet))
+			return
+		}
 		if b.Strength == "required" && w.quiet == 0 {
 			e := w.tsc.expand(b.ValueSet)
 			w.add(issue.Information, "binding", c, "", fmt.Sprintf("not checked: no terminology server (%s; value set %s)", e.why(system), b.ValueSet))
@@ -482,7 +499,11 @@ func (w *walker) checkCode(c *Elem, code string) {
 		return
 	}
 	m := w.bound(b).contains("", code)
-	w.bindingIssue(c, m, "code", "")
+	note := ""
+	if m == memberUnknown {
+		m, note = w.txMember(b, "", code)
+	}
+	w.bindingIssueTx(c, m, "code", "", note)
 }
 
 // checkBinding checks Coding / CodeableConcept / Quantity values against their binding.
@@ -500,6 +521,7 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 		e := w.bound(b)
 		res := memberNo
 		var sys string
+		var undecided [][2]string // (system, code) the local expansion could not decide
 		for _, x := range cs {
 			cm, _ := x.(map[string]any)
 			s, _ := cm["system"].(string)
@@ -512,7 +534,32 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 				return
 			case memberUnknown:
 				res, sys = memberUnknown, s
+				undecided = append(undecided, [2]string{s, code})
 			}
+		}
+		if res == memberUnknown && w.hasTx() {
+			// Ask the server about each undecided coding: one in the value set settles it; the
+			// CodeableConcept is out only when every coding is known to be out.
+			res = memberNo
+			note := ""
+			for _, sc := range undecided {
+				m, n := w.txMember(b, sc[0], sc[1])
+				switch m {
+				case memberYes:
+					return
+				case memberUnknown:
+					res, sys = memberUnknown, sc[0]
+				}
+				if note == "" || m == memberUnknown {
+					note = n
+				}
+			}
+			what := "none of the codings"
+			if len(cs) == 1 {
+				what = "code " + undecided[0][0] + "#" + undecided[0][1]
+			}
+			w.bindingIssueTx(c, res, what, sys, note)
+			return
 		}
 		if res == memberNo {
 			if len(cs) == 1 {
@@ -536,6 +583,10 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 		}
 		s, _ := obj["system"].(string)
 		m := w.bound(b).contains(s, code)
-		w.bindingIssue(c, m, "code "+s+"#"+code, s)
+		note := ""
+		if m == memberUnknown {
+			m, note = w.txMember(b, s, code)
+		}
+		w.bindingIssueTx(c, m, "code "+s+"#"+code, s, note)
 	}
 }

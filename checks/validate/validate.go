@@ -35,6 +35,13 @@ type Options struct {
 	// report identical findings on every official example and mutant (structure.TestEnginesAgree),
 	// and the walker is several times faster, which the suites' throughput needs.
 	JSONSchema bool
+	// BestPractice is the level at which best-practice invariants (those the core spec marks with
+	// the elementdefinition-bestpractice extension, e.g. dom-6) are reported; the zero value is
+	// warning, as in the HL7 validator.
+	BestPractice BestPracticeLevel
+	// Terminology, when set, is asked about codes in value sets that cannot be expanded offline
+	// (NewTxClient: --tx URL). Without it they are reported as "not checked" information.
+	Terminology TerminologyServer
 }
 
 // ValidateOptions tunes one validation.

@@ -138,14 +138,20 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 	var profs []*Profile
 	var canon []string
 	claims := metaProfiles(obj)
-	for _, c := range append(claims, extra...) {
+	for i, c := range append(claims, extra...) {
 		p, err := w.sc.profile(c)
 		if err != nil {
 			if err == errUnknownProfile {
 				if pkg, ok := w.sc.declaredMissing(c); ok {
 					w.add(issue.Warning, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("%s belongs to package %s, a declared dependency that is not loaded (add it with --package); not validated against it", c, pkg))
+				} else if i < len(claims) {
+					// As the HL7 validator does: a claim it cannot resolve is a warning, and the
+					// resource is still validated against its base type and the claims it can.
+					w.add(issue.Warning, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; validated against the base type and the profiles that resolve (add its package with --package or choose --ig)", c))
 				} else {
-					w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("cannot resolve profile %s in the loaded packages; the resource was not validated against it (add its package with --package or choose --ig)", c))
+					// A profile the caller asked for (--profile, a suite's spec) must be checked:
+					// not finding it is an error, never a silent pass.
+					w.add(issue.Error, "profile-unknown", nil, rt, fmt.Sprintf("cannot resolve the requested profile %s in the loaded packages; the resource was not validated against it (add its package with --package or choose --ig)", c))
 				}
 			} else {
 				w.add(issue.Error, "profile-unknown", nil, rt+".meta.profile", fmt.Sprintf("profile %s cannot be used: %v", c, err))
