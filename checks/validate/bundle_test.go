@@ -109,3 +109,21 @@ func TestRestfulURL(t *testing.T) {
 		}
 	}
 }
+
+// A "#id" that matches no contained resource is ref-1's finding alone (reference-target said it
+// too before datatype invariants ran on every Reference); without invariants reference-target says it.
+func TestLocalReferenceReportedOnce(t *testing.T) {
+	const raw = `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"A"}],"managingOrganization":{"reference":"#o2"},"generalPractitioner":[{"reference":"#o1"}]}`
+	res := validateStr(t, embedded(t), raw, ValidateOptions{})
+	if errs := res.Issues.Errors(); len(errs) != 1 || errs[0].Rule != "invariant:ref-1" {
+		t.Errorf("want only invariant:ref-1, got %v", errs)
+	}
+	v, err := New(embedded(t).Set(), Options{NoInvariants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = validateStr(t, v, raw, ValidateOptions{})
+	if errs := res.Issues.Errors(); len(errs) != 1 || errs[0].Rule != "reference-target" {
+		t.Errorf("without invariants want only reference-target, got %v", errs)
+	}
+}

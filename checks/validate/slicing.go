@@ -487,7 +487,10 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 			target = r
 			rt, _ = r["resourceType"].(string)
 		} else if ref[0] == '#' {
-			w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("contained reference %s does not match any contained resource", ref))
+			// ref-1, evaluated on every Reference value, reports it; without invariants, say it here
+			if w.v.opts.NoInvariants {
+				w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("contained reference %s does not match any contained resource", ref))
+			}
 			return
 		} else {
 			rt, _ = refTypeID(ref)
