@@ -41,6 +41,8 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: "+strings.Join(Formats, " | "))
 	workers := fs.Int("j", runtime.GOMAXPROCS(0), "parallel validations")
 	jsonSchema := fs.Bool("json-schema", false, "check the structural rules with jsonschema/v5 and the generated R4 schema (same findings, slower)")
+	var extDomains multiFlag
+	fs.Var(&extDomains, "allowed-extension-domain", "allow extensions without a loaded definition from this host (acme.org, subdomains too), URL prefix, or 'any'; otherwise they are errors, except example domains; repeatable")
 	maxRes := byteSize(DefaultMaxResourceBytes)
 	fs.Var(&maxRes, "max-resource-bytes", "largest resource read: a JSON file, an NDJSON line or an entry of a large Bundle (e.g. 64MiB, 1GiB); Bundles over 16 MiB are validated entry by entry")
 	output := fs.String("output", "", "write the results to FILE instead of stdout (format: --format, else by name: *.oo.json OperationOutcome Bundle, *.json json, other text); written atomically")
@@ -136,7 +138,8 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("--profile %q: expected a canonical URI (url or url|version; urn:oid: and urn:uuid: too) such as http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", p)
 		}
 	}
-	vo := ValidateOptions{Profiles: profs, IG: ig}
+	// unknown extensions are errors, as in the HL7 Java validator CLI (ValidateOptions)
+	vo := ValidateOptions{Profiles: profs, IG: ig, RejectUnknownExtensions: true, AllowedExtensionDomains: extDomains}
 
 	// Validate in parallel, print in input order, with bounded memory.
 	if *workers < 1 {
@@ -216,7 +219,9 @@ func validateCLIInput(ctx context.Context, v *Validator, in cliInput, vo Validat
 	}
 	if in.entry >= 0 {
 		// --profile names what the file is; an entry is judged by its own meta.profile.
-		r := validateInput(ctx, v, in.Input, ValidateOptions{IG: vo.IG})
+		evo := vo
+		evo.Profiles = nil
+		r := validateInput(ctx, v, in.Input, evo)
 		for i := range r.Issues {
 			r.Issues[i].Path = entryPath(in.entry, r.ResourceType, r.Issues[i].Path)
 		}

@@ -17,8 +17,24 @@
 //	fixed, pattern     fixed[x] (exact) and pattern[x] (partial; each pattern array item matched)
 //	slicing            closed slicing, openAtEnd, ordered; information when a slice could not
 //	                   be decided without a terminology server
-//	reference-target   the referenced type is not allowed by targetProfile, or #id not contained
-//	extension-unknown  (warning) an extension whose definition is not loaded
+//	reference-target   the referenced type is not allowed by targetProfile, or #id not contained;
+//	                   inside a Bundle a reference resolves to an entry (a relative one against
+//	                   the referring entry's RESTful fullUrl base) whose type and profiles count
+//	bundle-fullurl     a Bundle.entry.fullUrl that is not absolute, or RESTful (.../Type/id) with
+//	                   an id other than the resource's (a type mismatch is resource-type; bdl-7
+//	                   and bdl-8 are invariants)
+//	bundle-link        (warning) a second Bundle.link with relation self
+//	extension-unknown  an extension whose definition is not loaded: a warning, or an error with
+//	                   ValidateOptions.RejectUnknownExtensions (pacheck validate's default, as the
+//	                   HL7 Java validator CLI) unless its url is in an example domain or an
+//	                   AllowedExtensionDomains entry (--allowed-extension-domain); always an error
+//	                   for a modifier extension; a warning for a relative sub-extension url that
+//	                   its complex extension's (open) slicing does not define
+//	extension-context  an extension used on an element its StructureDefinition.context does not
+//	                   allow (error; a warning naming the profile when a profile's own slice puts
+//	                   it there); information when only FHIRPath contexts could allow it (not
+//	                   evaluated)
+//	extension-url      an extension url that is not an absolute URI (sub-extensions excepted)
 //	profile-unknown    a meta.profile that cannot be resolved (warning: the resource is still
 //	                   validated against its base type and the claims that resolve, as the HL7
 //	                   validator does), one of a declared-but-missing dependency (warning), or a
@@ -51,7 +67,10 @@
 //	                          ref-1, rng-2, rat-1, age-1, drt-1…), each key once per value; a few
 //	                          published expressions that are not valid FHIRPath for the data they
 //	                          mean to accept are evaluated in their publisher's corrected form
-//	                          (correctedExpressions: US Core pd-1)
+//	                          (correctedExpressions: US Core pd-1); txt-1 and txt-2 (narrative
+//	                          XHTML: allowed elements and attributes, one root div in the XHTML
+//	                          namespace, well-formed; some content) are evaluated natively
+//	                          (narrative.go), with the problem found in the message
 //	                          best-practice constraints (elementdefinition-bestpractice: dom-6,
 //	                          con-3, us-core-4...) are reported at Options.BestPractice's level
 //	                          (--best-practice ignore|hint|warning|error; default warning)

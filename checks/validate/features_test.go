@@ -53,7 +53,7 @@ func TestProfileRules(t *testing.T) {
 		{name: "contained reference resolves", raw: `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"A"}],"managingOrganization":{"reference":"#o1"}}`,
 			noErrors: true},
 		{name: "contained reference to nothing", raw: `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"A"}],"managingOrganization":{"reference":"#o2"}}`,
-			sev: issue.Error, rule: "reference-target", path: "Patient.managingOrganization.reference"},
+			sev: issue.Error, rule: "invariant:ref-1", path: "Patient.managingOrganization"},
 		{name: "reference to the wrong type", raw: `{"resourceType":"Patient","managingOrganization":{"reference":"Practitioner/1"}}`,
 			sev: issue.Error, rule: "reference-target", path: "Patient.managingOrganization.reference"},
 		{name: "contained resource validated against its base type", raw: `{"resourceType":"Patient","contained":[{"resourceType":"Observation","id":"o1","code":{"text":"x"}}],"generalPractitioner":[{"reference":"#o1"}]}`,

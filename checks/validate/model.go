@@ -25,8 +25,10 @@ type Profile struct {
 	// Orphans are snapshot elements whose parent or sliced element the snapshot lacks; they
 	// cannot apply and are left out of the tree.
 	Orphans []string
-	byID    map[string]*Elem
-	pkg     *profiles.Package
+	// Contexts are an extension definition's StructureDefinition.context.
+	Contexts []ExtContext
+	byID     map[string]*Elem
+	pkg      *profiles.Package
 	// rootInv are the root's evaluable constraints (skipped ones, such as ele-1, left out): for
 	// a datatype's own definition, the invariants every value of the type carries (per-1).
 	rootInv []*Constraint
@@ -166,11 +168,12 @@ func (e *Elem) choiceChild(key string) (*Elem, string, bool) {
 }
 
 type sdJSON struct {
-	URL            string `json:"url"`
-	Version        string `json:"version"`
-	Type           string `json:"type"`
-	Kind           string `json:"kind"`
-	BaseDefinition string `json:"baseDefinition"`
+	URL            string       `json:"url"`
+	Version        string       `json:"version"`
+	Type           string       `json:"type"`
+	Kind           string       `json:"kind"`
+	BaseDefinition string       `json:"baseDefinition"`
+	Context        []ExtContext `json:"context"`
 	Snapshot       struct {
 		Element []map[string]any `json:"element"`
 	} `json:"snapshot"`
@@ -192,7 +195,7 @@ func compileProfile(r *profiles.Resource, eng invariantEngine) (*Profile, error)
 		return nil, fmt.Errorf("StructureDefinition %s has no snapshot", r.Canonical())
 	}
 	p := &Profile{URL: sd.URL, Version: sd.Version, Type: sd.Type, Kind: sd.Kind, Canonical: r.Canonical(),
-		byID: map[string]*Elem{}, pkg: r.Package}
+		byID: map[string]*Elem{}, pkg: r.Package, Contexts: sd.Context}
 	for i, raw := range sd.Snapshot.Element {
 		e := compileElem(raw)
 		e.profile = p

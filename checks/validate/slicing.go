@@ -403,6 +403,9 @@ func containsProfile(ps []*Profile, p *Profile) bool {
 
 func (w *walker) resourceBodyNested(obj map[string]any, p *Profile, contained bool) {
 	w.frames = append(w.frames, frame{res: obj, contained: contained, bundle: p.Type == "Bundle"})
+	if p.Type == "Bundle" {
+		w.checkBundle(obj)
+	}
 	w.leave(w.enterConstraints(p.Root, obj))
 	w.complexNode(obj, p.Root, p.Root)
 	w.frames = w.frames[:len(w.frames)-1]
@@ -438,32 +441,8 @@ func (w *walker) resolveRef(ref string) map[string]any {
 		if !f.bundle {
 			continue
 		}
-		if f.byURL == nil {
-			f.byURL = map[string]map[string]any{}
-			es, _ := f.res["entry"].([]any)
-			for _, e := range es {
-				em, _ := e.(map[string]any)
-				r, _ := em["resource"].(map[string]any)
-				if r == nil {
-					continue
-				}
-				if fu, _ := em["fullUrl"].(string); fu != "" {
-					f.byURL[fu] = r
-				}
-				rt, _ := r["resourceType"].(string)
-				id, _ := r["id"].(string)
-				if rt != "" && id != "" {
-					f.byURL[rt+"/"+id] = r
-				}
-			}
-		}
-		if r, ok := f.byURL[ref]; ok {
+		if r, stop := w.resolveInBundle(i, ref); stop {
 			return r
-		}
-		if t, id := refTypeID(ref); t != "" {
-			if r, ok := f.byURL[t+"/"+id]; ok {
-				return r
-			}
 		}
 	}
 	return nil
@@ -508,7 +487,10 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 			target = r
 			rt, _ = r["resourceType"].(string)
 		} else if ref[0] == '#' {
-			w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("contained reference %s does not match any contained resource", ref))
+			// ref-1, evaluated on every Reference value, reports it; without invariants, say it here
+			if w.v.opts.NoInvariants {
+				w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("contained reference %s does not match any contained resource", ref))
+			}
 			return
 		} else {
 			rt, _ = refTypeID(ref)

@@ -50,6 +50,14 @@ type ValidateOptions struct {
 	Profiles []string
 	// IG is the package context id#version in which canonicals resolve.
 	IG string
+	// RejectUnknownExtensions makes an extension whose definition is not loaded an error, unless
+	// its url is in an example domain (example.org...) or in AllowedExtensionDomains: the HL7 Java
+	// validator CLI's default, and pacheck validate's. Off (the library default, used by the server
+	// suites) it is a warning, since FHIR lets servers define their own extensions.
+	RejectUnknownExtensions bool
+	// AllowedExtensionDomains are hosts (fhir.acme.org, subdomains included), URL prefixes
+	// (http://acme.org/fhir/) or "any", whose extensions may be used without a loaded definition.
+	AllowedExtensionDomains []string
 }
 
 // Result is the outcome of validating one resource.
@@ -318,7 +326,9 @@ func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateO
 	}
 	w := getWalker(v, sc, ctx)
 	defer putWalker(w)
+	w.extStrict, w.extDomains = vopts.RejectUnknownExtensions, vopts.AllowedExtensionDomains
 	w.validateResource(obj, rt, vopts.Profiles, &res, true)
+	w.sanctionExtensionContexts()
 	res.Issues = w.issues
 	w.issues = nil
 	if len(res.Issues) > 1 {

@@ -41,6 +41,10 @@ type walker struct {
 	rootRes     map[string]any
 	env         fhirpath.Env
 	discUnknown bool
+	extStrict   bool     // ValidateOptions.RejectUnknownExtensions
+	extDomains  []string // ValidateOptions.AllowedExtensionDomains
+	// ctxSanctioned: paths where a profile's slice places an extension outside its context
+	ctxSanctioned map[string]string
 }
 
 type frame struct {
@@ -48,6 +52,7 @@ type frame struct {
 	contained bool
 	bundle    bool
 	byURL     map[string]map[string]any // Bundle fullUrl -> resource, built lazily
+	urlOf     map[uintptr]string        // Bundle entry resource (map pointer) -> its fullUrl
 }
 
 var walkerPool = sync.Pool{New: func() any {
@@ -69,6 +74,7 @@ func putWalker(w *walker) {
 	w.depth, w.quiet, w.errCount = 0, 0, 0
 	w.counts, w.deferred = w.counts[:0], w.deferred[:0]
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
+	w.extStrict, w.extDomains, w.ctxSanctioned = false, nil, nil
 	clear(w.noted)
 	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
 	walkerPool.Put(w)
@@ -217,6 +223,9 @@ func metaProfiles(obj map[string]any) []string {
 // resourceBody walks a resource object against a profile root (path already pushed).
 func (w *walker) resourceBody(obj map[string]any, p *Profile) {
 	w.frames = append(w.frames, frame{res: obj, bundle: p.Type == "Bundle"})
+	if p.Type == "Bundle" {
+		w.checkBundle(obj)
+	}
 	w.leave(w.enterConstraints(p.Root, obj))
 	w.complexNode(obj, p.Root, p.Root)
 	w.frames = w.frames[:len(w.frames)-1]
@@ -613,20 +622,20 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		w.checkCodingSystem(c, obj)
 	}
 	w.constraints(c, obj, nil)
+	if typ == "Extension" {
+		w.checkExtensionURL(c, obj)
+	}
 	if typ == "Extension" && len(c.Children) == 0 && !hasTypeProfile(c, typ) {
 		// an extension not matched by any slice: resolve it by url
 		url, _ := obj["url"].(string)
 		if url != "" {
 			if p, err := w.tsc.profile(url); err == nil && p.Type == "Extension" {
+				w.checkExtensionContext(c, p, false)
 				w.leave(w.enterTypeProfile(p.Root, c, obj))
 				w.complexNode(obj, p.Root, p.Root)
 				return
 			}
-			if w.first && w.quiet == 0 && c.Name == "modifierExtension" {
-				w.add(issue.Error, "extension-unknown", c, "", fmt.Sprintf("modifier extension %s is not defined in the loaded packages; a modifier cannot be ignored", url))
-			} else if w.first && w.quiet == 0 {
-				w.add(issue.Warning, "extension-unknown", c, "", fmt.Sprintf("extension %s is not defined in the loaded packages; its content was checked as a plain Extension only", url))
-			}
+			w.unknownExtension(c, url)
 		}
 	}
 	def := w.defOf(c, typ)
@@ -649,6 +658,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	if def != c && def != nil && def.profile != nil && def == def.profile.Root && def.profile.URL != "http://hl7.org/fhir/StructureDefinition/"+typ {
 		// stepping into a profiled type: its root rules apply too
 		prof = def
+		if typ == "Extension" {
+			w.checkExtensionContext(c, def.profile, true)
+		}
 		w.leave(w.enterTypeProfile(def, c, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
 			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
@@ -762,8 +774,12 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 					}
 				}
 			}
-		} else if _, ok := it.(string); !ok && w.structural {
-			w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
+		} else if s, ok := it.(string); !ok {
+			if w.structural {
+				w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
+			}
+		} else {
+			w.checkNarrative(c, s)
 		}
 	} else if c.Fixed != nil || c.Pattern != nil {
 		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))

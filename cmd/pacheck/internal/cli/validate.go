@@ -22,6 +22,8 @@ Only regular files are read (a FIFO or device is an input error, never a wait). 
 JSON file, an NDJSON line, an entry of a large Bundle) may be up to --max-resource-bytes (64MiB).
 A Bundle over 16 MiB is validated entry by entry (results FILE:entry[i]) so memory follows the
 largest entry, not the file; its note says which cross-entry rules that leaves out.
+An extension whose definition is not loaded is an error (as in the HL7 Java validator) unless
+its url is in an example domain or --allowed-extension-domain DOMAIN|URL-PREFIX|any (repeatable).
 Exit: 0 no errors, 1 errors found, 2 unusable input or flags.
 
 Examples:
