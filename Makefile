@@ -4,7 +4,7 @@ BIN     ?= bin/pacheck
 SHARED  ?= $(if $(PACHECK_SHARED),$(PACHECK_SHARED),../shared)
 PKGS    ?= ./...
 
-.PHONY: build test demo bench generate vet fuzz clean
+.PHONY: build test demo bench generate vet fuzz clean interop
 
 # The version every output shows: the tag or commit of this checkout (without git, the build
 # information Go embeds decides; see cmd/pacheck/internal/cli/version.go).
@@ -58,5 +58,13 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s -parallel 1 "$${t#*:}"; \
 	done
 
+# The interop harness (interop/README.md): pacheck's presets against independent implementations
+# from npm (Medplum's FHIR engine, oidc-provider) on loopback, compared with interop/expected.yaml.
+# Needs node >= 20.19, npm, chromium and ../shared; not part of `make test` (it takes minutes).
+interop: build
+	cd interop && npm ci --no-audit --no-fund --loglevel=error
+	cd interop && PACHECK_SHARED=$(abspath $(SHARED)) node --test server.test.js
+	PACHECK_SHARED=$(abspath $(SHARED)) PACHECK_BIN=$(abspath $(BIN)) $(GO) test -tags interop -count=1 -timeout 30m -v -run '^TestInterop$$' ./interop
+
 clean:
-	rm -rf bin pacheck-report
+	rm -rf bin pacheck-report interop/report

@@ -79,7 +79,8 @@ func (c *SMARTConfig) IntrospectionAuthMethods() []string {
 }
 
 // IntrospectFirst asks endpoint about token with each way in turn and stops at the first answer
-// that does not refuse the caller (HTTP 401 or 403, or an invalid_client / invalid_token error):
+// that does not refuse the caller (HTTP 401 or 403, an invalid_client / invalid_token error, or
+// invalid_request to a bearer token):
 // SMART leaves the method open (a bearer token SHALL be accepted when the endpoint is access
 // controlled, client authentication is common). used is the index of that way, -1 when every way
 // was refused (the last answer is returned for the checks to judge); tried has one line per
@@ -94,8 +95,12 @@ func IntrospectFirst(ctx context.Context, endpoint, token string, ways []Introsp
 			return nil, -1, tried, fmt.Errorf("introspection with %s: %w", w.Name, err)
 		}
 		code, _ := in.Raw["error"].(string)
+		// A server that authenticates the caller as a client reads "Authorization: Bearer …" as a
+		// malformed client credential and may answer invalid_request (oidc-provider does), which
+		// refuses the bearer way as plainly as 401 does.
 		refused := in.Status == http.StatusUnauthorized || in.Status == http.StatusForbidden ||
-			(in.Status == http.StatusBadRequest && (code == "invalid_client" || code == "invalid_token"))
+			(in.Status == http.StatusBadRequest && (code == "invalid_client" || code == "invalid_token" ||
+				(code == "invalid_request" && w.Bearer != "")))
 		line := fmt.Sprintf("%s: HTTP %d", w.Name, in.Status)
 		if code != "" {
 			line += " (error " + safeCode(code) + ")"

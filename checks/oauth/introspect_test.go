@@ -19,14 +19,17 @@ func TestIntrospectFirst(t *testing.T) {
 		name     string
 		accept   string // "bearer", "basic", "none": what the endpoint authorizes
 		refusal  int    // status of a refusal
+		code     string // its error code ("" invalid_client)
 		wantUsed int
 		wantN    int // attempts made
 	}{
-		{"bearer accepted", "bearer", http.StatusUnauthorized, 0, 1},
-		{"bearer refused, Basic accepted", "basic", http.StatusUnauthorized, 1, 2},
-		{"403 counts as a refusal", "basic", http.StatusForbidden, 1, 2},
-		{"400 invalid_client counts as a refusal", "basic", http.StatusBadRequest, 1, 2},
-		{"every way refused", "none", http.StatusUnauthorized, -1, 2},
+		{"bearer accepted", "bearer", http.StatusUnauthorized, "", 0, 1},
+		{"bearer refused, Basic accepted", "basic", http.StatusUnauthorized, "", 1, 2},
+		{"403 counts as a refusal", "basic", http.StatusForbidden, "", 1, 2},
+		{"400 invalid_client counts as a refusal", "basic", http.StatusBadRequest, "", 1, 2},
+		// oidc-provider (interop harness) answers a bearer header this way; pacheck stopped there.
+		{"400 invalid_request to the bearer counts as a refusal", "basic", http.StatusBadRequest, "invalid_request", 1, 2},
+		{"every way refused", "none", http.StatusUnauthorized, "", -1, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,7 +41,11 @@ func TestIntrospectFirst(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				if !ok {
 					w.WriteHeader(tc.refusal)
-					_ = json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client"})
+					code := tc.code
+					if code == "" || r.Header.Get("Authorization") != "Bearer "+live {
+						code = "invalid_client" // invalid_request only answers the bearer header
+					}
+					_ = json.NewEncoder(w).Encode(map[string]any{"error": code})
 					return
 				}
 				_ = json.NewEncoder(w).Encode(map[string]any{"active": true, "scope": "patient/*.rs", "client_id": "pub", "exp": 2000000000})

@@ -44,7 +44,7 @@ func fetchTypeNow(run *framework.Run, srv *ig.Server, typ string) *igdata.TypeDa
 				td.Err = run.NoAccess(pid)
 				break
 			}
-			if td.SearchAll(ctx, c, pid, url.Values{pp: {pid}}, false); td.Err != nil {
+			if td.SearchPatient(ctx, c, pid, pp, false); td.Err != nil {
 				break
 			}
 		}

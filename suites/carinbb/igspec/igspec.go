@@ -434,7 +434,12 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 		}
 	case pp != "":
 		for _, pid := range igdata.Patients(run) {
-			if search(pid, url.Values{pp: {pid}}); td.Err != nil {
+			c := pc.ClientFor(pid)
+			if c == nil {
+				td.Err = run.NoAccess(pid)
+				break
+			}
+			if td.SearchPatient(ctx, c, pid, pp, true); td.Err != nil {
 				break
 			}
 		}

@@ -86,6 +86,21 @@ func (td *TypeData) SearchAll(ctx context.Context, c *fhirhttp.Client, pid strin
 	}
 }
 
+// SearchPatient searches the type by the patient parameter param for patient pid: first with the
+// bare id, then, when that found nothing for pid and the server answered without trouble, with
+// Patient/id. Both forms are the same search (FHIR R4 search.html#reference; US Core writes
+// patient={Type/}[id]), so a server that answers only one of them still shows its data: the
+// search specs then judge the form it ignores (uscore.search.reference), instead of every spec
+// of the type skipping for want of data the server holds.
+func (td *TypeData) SearchPatient(ctx context.Context, c *fhirhttp.Client, pid, param string, requireOK bool) {
+	before, fails := len(td.ByPatient[pid]), len(td.Fail)
+	td.SearchAll(ctx, c, pid, url.Values{param: {pid}}, requireOK)
+	if td.Err != nil || len(td.Fail) > fails || len(td.ByPatient[pid]) > before || pid == "" || strings.Contains(pid, "/") {
+		return
+	}
+	td.SearchAll(ctx, c, pid, url.Values{param: {"Patient/" + pid}}, requireOK)
+}
+
 // Ref is a reference found in a patient's data.
 type Ref struct{ Patient, ID string }
 

@@ -1,6 +1,10 @@
 package igdata
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"testing"
@@ -85,8 +89,10 @@ func TestPoolRulePlace(t *testing.T) {
 			[]string{"b", "c", "d", "g"}, "2 by meta.profile, 2 by use=preauthorization"},
 		{"derived claims count", PoolRule{URL: url, Version: "1.0.0", Derived: []string{base + "derived-prior-auth"}, Discriminators: []Discriminator{preauth}},
 			[]string{"a", "b", "d", "g", "h"}, "3 by meta.profile, 2 by use=preauthorization"},
+		// g claims another IG's profile: by type only what claims nothing (a US Core Patient is
+		// not a CARIN BB member because both are Patients; found by the interop harness).
 		{"no discriminators, by type", PoolRule{URL: url, Version: "1.0.0", ByType: ByTypeLabel},
-			[]string{"a", "b", "d", "e", "g"}, "2 by meta.profile, 3 by " + ByTypeLabel},
+			[]string{"a", "b", "d", "e"}, "2 by meta.profile, 2 by " + ByTypeLabel},
 		{"no discriminators, not by type", PoolRule{URL: url, Version: "1.0.0"},
 			[]string{"a", "b"}, "2 by meta.profile"},
 	} {
@@ -162,5 +168,46 @@ func TestMustSupportGaps(t *testing.T) {
 	missing, notRequired := MustSupportGaps(ms, pool)
 	if !slices.Equal(missing, []string{"Coverage.period"}) || len(notRequired) != 0 {
 		t.Errorf("MustSupportGaps = %v, %v; want [Coverage.period], []", missing, notRequired)
+	}
+}
+
+// TestSearchPatientFallback: a server that matches patient=Patient/id but not the bare id (Medplum's
+// in-memory engine in the interop harness) still yields its data, found by the second form; one
+// that answers the bare id is asked once; a patient with no data is asked both ways.
+func TestSearchPatientFallback(t *testing.T) {
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := r.URL.Query().Get("patient")
+		asked = append(asked, v)
+		w.Header().Set("Content-Type", "application/fhir+json")
+		entry := ""
+		if v == "Patient/p1" || v == "p2" || v == "Patient/p2" {
+			entry = `,"entry":[{"fullUrl":"` + "http://" + r.Host + `/fhir/Condition/c-` + v[len(v)-2:] + `","resource":{"resourceType":"Condition","id":"c-` + v[len(v)-2:] + `"},"search":{"mode":"match"}}]`
+		}
+		fmt.Fprintf(w, `{"resourceType":"Bundle","type":"searchset"%s}`, entry)
+	}))
+	defer srv.Close()
+	c, err := fhirhttp.New(fhirhttp.Options{BaseURL: srv.URL + "/fhir"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		pid   string
+		asked []string
+		found int
+	}{
+		{"p1", []string{"p1", "Patient/p1"}, 1},
+		{"p2", []string{"p2"}, 1},
+		{"p3", []string{"p3", "Patient/p3"}, 0},
+	} {
+		asked = nil
+		td := NewTypeData("Condition")
+		td.SearchPatient(context.Background(), c, tc.pid, "patient", true)
+		if td.Err != nil || len(td.Fail) > 0 {
+			t.Fatalf("%s: err %v, fail %v", tc.pid, td.Err, td.Fail)
+		}
+		if fmt.Sprint(asked) != fmt.Sprint(tc.asked) || len(td.ByPatient[tc.pid]) != tc.found || len(td.Queries) != len(tc.asked) {
+			t.Errorf("%s: asked %v (queries %v), found %d; want asked %v, found %d", tc.pid, asked, td.Queries, len(td.ByPatient[tc.pid]), tc.asked, tc.found)
+		}
 	}
 }

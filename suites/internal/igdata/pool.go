@@ -12,7 +12,8 @@ import (
 // claims the profile (or a profile derived from it) in meta.profile; else, when it claims no
 // profile of the profile's IG, one that carries every discriminating value of the profile. A
 // resource of the type is never placed by its type alone unless the profile fixes nothing that
-// tells its instances apart (Patient), and the placement says so.
+// tells its instances apart (Patient) and the resource claims no profile at all, and the
+// placement says so.
 type PoolRule struct {
 	URL     string   // the profile canonical (a version after "|" is ignored)
 	Version string   // claims must name this version when they name one ("": any version)
@@ -56,7 +57,10 @@ func (pr PoolRule) Place(rs []map[string]any) Placement {
 		case claimsUnder(r, igBase):
 			// it says what it is: another profile of the IG (or this one at another version)
 		case len(pr.Discriminators) == 0:
-			if pr.ByType != "" {
+			// By type only for a server that claims nothing: a resource claiming a profile of
+			// another IG (a US Core Patient beside CARIN BB members, a US Core Device beside PDex
+			// devices) says what it is, and it is not this.
+			if pr.ByType != "" && !claimsAny(r) {
 				pl.add(r, pr.ByType)
 			}
 		case !slices.ContainsFunc(pr.Discriminators, func(d Discriminator) bool { return !d.Match(r) }):
@@ -105,6 +109,18 @@ func canonicalBase(u string) string {
 		return u[:i]
 	}
 	return u
+}
+
+// claimsAny reports whether a resource claims any profile in meta.profile.
+func claimsAny(r map[string]any) bool {
+	meta, _ := r["meta"].(map[string]any)
+	ps, _ := meta["profile"].([]any)
+	for _, p := range ps {
+		if s, ok := p.(string); ok && s != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // claimsUnder reports whether a resource claims any profile whose canonical starts with base.

@@ -72,7 +72,7 @@ func authMethod(given, secret string, hasKey bool) string {
 func login(l config.Login) smart.Login {
 	out := smart.Login{Username: l.Username, Password: l.Password}
 	for _, st := range l.Steps {
-		bs := browser.Step{URL: st.URL}
+		bs := browser.Step{URL: st.URL, Once: st.Once}
 		for _, a := range st.Actions {
 			var ba browser.Action
 			switch {

@@ -46,3 +46,19 @@ func TestSmartSettingsDeny(t *testing.T) {
 		}
 	}
 }
+
+// TestSmartSettingsStepOnce: a step's once reaches the browser, so a sign-in page and a consent
+// page at the same URL (oidc-provider's /interaction/<id>) can each have their own step.
+func TestSmartSettingsStepOnce(t *testing.T) {
+	a := config.Auth{Mode: "browser", ClientID: "app", RedirectURI: "http://127.0.0.1:9/cb", Login: config.Login{Steps: []config.Step{
+		{URL: "/interaction/", Once: true, Actions: []config.Action{{Click: "#sign-in"}}},
+		{URL: "/interaction/", Actions: []config.Action{{Click: "#approve"}}},
+	}}}
+	s, err := smartSettings(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Login.Steps) != 2 || !s.Login.Steps[0].Once || s.Login.Steps[1].Once {
+		t.Errorf("steps %+v: want the first once, the second not", s.Login.Steps)
+	}
+}

@@ -104,6 +104,9 @@ type Login struct {
 type Step struct {
 	URL     string   `yaml:"url"`
 	Actions []Action `yaml:"actions"`
+	// Once: the step serves one page only, so that a later page with the same URL (a sign-in and
+	// then a consent page both at /interaction/<id>) takes the next step.
+	Once bool `yaml:"once"`
 }
 
 // Action is one browser action; exactly one field is set.

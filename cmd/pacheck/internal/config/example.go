@@ -27,6 +27,7 @@ auth:
     # Optional explicit steps; without them pacheck finds the login and consent controls itself.
     steps:
       - url: "/login"                # a regular expression on the page URL
+        once: true                   # this page only: a later page with the same URL takes the next step
         actions:
           - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
           - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
