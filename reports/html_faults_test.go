@@ -2,6 +2,7 @@ package reports
 
 import (
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,14 @@ func TestHTMLInChromiumFaults(t *testing.T) {
 	r := faultResults(t)
 	if err := WriteAll(dir, r, Options{}); err != nil {
 		t.Fatal(err)
+	}
+	// Server text in the static parts (cause lines, representative body) is escaped.
+	src, err := os.ReadFile(filepath.Join(dir, FileHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), "<script"); n != 2 || !strings.Contains(string(src), "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("%d <script> elements (want 2), or the hostile body is not shown escaped", n)
 	}
 	page := "file://" + filepath.Join(dir, FileHTML)
 	load := func(u string) {
