@@ -431,12 +431,18 @@ func writeData(w io.Writer, r *Results, opts Options, sink *fileSink, causeOf ma
 				reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Unknown: q.Unknown}
 			}
 		}
+		// A passing spec's bodies are half of a demo report's weight and rarely read: with a
+		// folder to write to they are linked from bodies/, not embedded; the failures' stay inline.
+		bodyLimit := opts.InlineBodyLimit
+		if s.Outcome == Pass && sink != nil && !opts.InlinePassBodies {
+			bodyLimit = 0
+		}
 		for _, e := range s.Evidence {
 			je := jsEvidence{Entry: RedactEntry(e)}
 			if x := je.Exchange; x != nil {
 				xc := *x
-				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, opts.InlineBodyLimit, &budget, sink)
-				xc.ResponseBody, je.RespBodyFile, je.RespBodySize = clipBody(xc.ResponseBody, opts.InlineBodyLimit, &budget, sink)
+				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, bodyLimit, &budget, sink)
+				xc.ResponseBody, je.RespBodyFile, je.RespBodySize = clipBody(xc.ResponseBody, bodyLimit, &budget, sink)
 				je.Exchange = &xc
 			}
 			if sc := je.Screenshot; sc != nil {

@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"encoding/json"
 	"net/url"
 	"os"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,4 +166,50 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A passing spec's bodies are linked from bodies/ (index.html stays small); a failed spec's
+// stay inline; InlinePassBodies embeds both.
+func TestHTMLPassBodiesLinked(t *testing.T) {
+	r := faultResults(t)
+	pass := faultSpec("uscore-6.1.0/patient/read", "uscore-6.1.0", "uscore.patient.search", "")
+	pass.Outcome, pass.State, pass.Failure, pass.Broken = Pass, "passed", nil, nil
+	pass.Evidence = pass.Evidence[:1]
+	pass.Evidence[0].Exchange.ResponseBody = `{"resourceType":"Patient","id":"p-1","access_token":"SECRET-JSON-TOKEN"}`
+	r.Specs = append(r.Specs, pass)
+	r.Recount(faultCatalogue(t))
+	for _, inline := range []bool{false, true} {
+		dir := t.TempDir()
+		if err := WriteAll(dir, r, Options{InlinePassBodies: inline}); err != nil {
+			t.Fatal(err)
+		}
+		src, err := os.ReadFile(filepath.Join(dir, FileHTML))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?s)<script type="application/json" id="pacheck-data">(.*?)</script>`).FindSubmatch(src)
+		if m == nil {
+			t.Fatal("no data block")
+		}
+		var data jsData
+		if err := json.Unmarshal(m[1], &data); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range data.Specs {
+			if len(s.Ev) == 0 || s.Ev[0].Exchange == nil {
+				continue
+			}
+			x, e := s.Ev[0].Exchange, s.Ev[0]
+			linked := s.O == Pass && !inline
+			if linked != (x.ResponseBody == "" && e.RespBodyFile != "") {
+				t.Errorf("inline %v: %s (%s): body %d bytes inline, file %q", inline, s.ID, s.O, len(x.ResponseBody), e.RespBodyFile)
+			}
+			if linked {
+				b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.RespBodyFile)))
+				if err != nil || !strings.Contains(string(b), `"Patient"`) || strings.Contains(string(b), "SECRET") {
+					t.Errorf("linked body %s: %q (%v): missing or not redacted", e.RespBodyFile, b, err)
+				}
+			}
+		}
+	}
 }
