@@ -144,6 +144,13 @@ func TestHTMLInChromiumFaults(t *testing.T) {
 		t.Errorf("state from the fragment: %v (%v)", state, err)
 	}
 
+	// A hand-made fragment with an unknown outcome or cause still shows what it can.
+	load(page + "#o=bogus,fail&c=nope")
+	n, err := countSpecs(ctx)
+	if err != nil || n != r.Counts.Fail {
+		t.Errorf("#o=bogus,fail&c=nope: %d specs (%v), want the %d failures", n, err, r.Counts.Fail)
+	}
+
 	_, console, _ := ev.snapshot()
 	if len(console) > 0 {
 		t.Errorf("console/log messages: %q", console)

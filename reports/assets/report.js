@@ -346,11 +346,13 @@
   // setSelect selects v when it is one of the options, else "all"; it returns what is selected.
   function setSelect(sel, v) { sel.value = v || ''; if (sel.value !== (v || '')) { sel.value = ''; } return sel.value; }
   function setFilters(h) {
+    // Only the outcomes that have a button: an unknown one in a hand-made link would hide all.
+    var want = {};
+    (h.o ? h.o.split(',') : []).forEach(function (o) { want[o] = true; });
     state.outcomes = {};
-    (h.o ? h.o.split(',') : []).forEach(function (o) { state.outcomes[o] = true; });
     Array.prototype.forEach.call(outcomeButtons, function (b) {
       var o = b.getAttribute('data-outcome');
-      state.outcomes[o] = !!state.outcomes[o];
+      state.outcomes[o] = !!want[o];
       b.setAttribute('aria-pressed', state.outcomes[o] ? 'true' : 'false');
     });
     state.group = setSelect(selGroup, h.g);
