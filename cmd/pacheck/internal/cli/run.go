@@ -39,7 +39,8 @@ func init() {
 const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAME] [flags]
 
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
-summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran).
+summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran);
+with --pdf also report.pdf, the report printed by headless Chromium for the audit file.
 
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
 in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
