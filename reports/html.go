@@ -37,6 +37,10 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", 100*float64(n)/float64(total))
 	},
+	"add":        func(a, b int) int { return a + b },
+	"covBuckets": func() []string { return covBuckets },
+	"covLabel":   func(b string) string { return covLabels[b] },
+	"chartList":  func(c ...coverageChart) []coverageChart { return c },
 }).Parse(reportHTML))
 
 // scriptHash is the CSP source for the inline script.
@@ -68,6 +72,21 @@ type htmlData struct {
 	Reqs      []string
 	ConfigTxt string
 	Untested  []RequirementInfo
+	Regs      []regulationLine // one plain sentence per CFR section
+	ChartArea coverageChart
+	ChartCFR  coverageChart
+	Causes    []causeView // failed specs grouped by cause
+}
+
+// causeView is a failure group as the report shows it, with its representative exchange's
+// response body pretty-printed and clipped.
+type causeView struct {
+	FailureGroup
+	Reqs      []RequirementInfo // the broken requirements, for their statements
+	Body      string
+	BodyNote  string   // "first 8 KiB of 120 KiB" when clipped
+	MoreSpecs int      // specs beyond those listed
+	Listed    []string // the first specs of the group
 }
 
 type outcomeCount struct {
@@ -107,6 +126,7 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 				byCFR[c] = row
 			}
 			row.Reqs = append(row.Reqs, q)
+			row.Cov.add(q.Status)
 			if q.Counts.Total == 0 {
 				row.Untested++
 			}
@@ -130,9 +150,15 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 		if row.Status == string(Pass) && (row.Untested > 0 || row.Counts.Skip > 0 || row.NotJudged > 0) {
 			row.Status = StatusPartial
 		}
+		row.CovStatus = covStatus(row.Cov)
+		row.Sentence = covSentence(row.Cov)
+		// Failed and untested requirements first: they are what the paragraph lacks.
+		sort.SliceStable(row.Reqs, func(i, j int) bool {
+			return covRank[covBucket(row.Reqs[i].Status)] < covRank[covBucket(row.Reqs[j].Status)]
+		})
 		rows = append(rows, *row)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Citation < rows[j].Citation })
+	sort.Slice(rows, func(i, j int) bool { return citationLess(rows[i].Citation, rows[j].Citation) })
 	return rows, untested
 }
 
@@ -147,7 +173,18 @@ type cfrRow struct {
 	Untested  int
 	NotJudged int // requirements whose only specs failed on other requirements
 	Status    string
+	Cov       coverage // its requirements per coverage bucket
+	CovStatus string   // status from the requirements: fail, partial, pass, untested, known
+	Sentence  string   // "2 requirements fail, 1 untested, 5 pass (of 8)"
 }
+
+var covRank = func() map[string]int {
+	m := map[string]int{}
+	for i, b := range covBuckets {
+		m[b] = i
+	}
+	return m
+}()
 
 type jsSpec struct {
 	ID       string            `json:"id"`
@@ -167,6 +204,8 @@ type jsSpec struct {
 	Quotes   []string          `json:"quotes,omitempty"`
 	Ev       []jsEvidence      `json:"ev,omitempty"`
 	Out      string            `json:"out,omitempty"`
+	Cause    string            `json:"c,omitempty"`    // failed specs: the id of their failure group
+	Line     string            `json:"line,omitempty"` // failed specs: the line that says what is wrong
 }
 
 type jsEvidence struct {
@@ -301,6 +340,16 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	d.Groups = rows(groups)
 	d.Profiles = rows(profs)
 	d.CFR, d.Untested = cfrRows(r.Requirements)
+	d.Regs = regulationLines(r.Requirements)
+	d.ChartArea, d.ChartCFR = coverageCharts(r.Requirements)
+	fgroups := FailureGroups(r)
+	d.Causes = causeViews(fgroups, r.Requirements)
+	causeOf := make(map[string]string, r.Counts.Fail)
+	for _, g := range fgroups {
+		for _, id := range g.Specs {
+			causeOf[id] = g.ID
+		}
+	}
 	if len(r.Run.Config) > 0 {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
@@ -316,6 +365,9 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	for _, s := range r.Specs {
 		for _, q := range s.Requirements {
 			reqSet[q.ID] = true
+		}
+		for _, id := range s.Broken {
+			reqSet[id] = true
 		}
 	}
 	for id := range reqSet {
@@ -342,7 +394,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
-	if err := writeData(w, r, opts, sink); err != nil {
+	if err := writeData(w, r, opts, sink, causeOf); err != nil {
 		return err
 	}
 	_, err := w.Write(tail)
@@ -351,7 +403,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 
 // writeData writes the page's embedded JSON ({"specs":[...],"reqs":{...}}) as json.Marshal of a
 // jsData would: <, >, & escaped as \u003c ... so </script> cannot occur.
-func writeData(w io.Writer, r *Results, opts Options, sink *fileSink) error {
+func writeData(w io.Writer, r *Results, opts Options, sink *fileSink, causeOf map[string]string) error {
 	reqs := map[string]jsReq{}
 	for _, q := range r.Requirements {
 		reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note}
@@ -362,7 +414,10 @@ func writeData(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	budget := opts.InlineBudget
 	for i, s := range r.Specs {
 		js := jsSpec{ID: s.ID, O: s.Outcome, G: s.Group, Level: s.Level, Profiles: s.Profiles, Res: s.Resources,
-			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Blk: s.Blocked, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output}
+			Reason: s.Reason, Fail: s.Failure, Known: s.Known, Blk: s.Blocked, Loc: s.Location, Dur: s.DurationMS, Quotes: s.Quotes, Out: s.Output, Cause: causeOf[s.ID]}
+		if s.Outcome == Fail || s.Outcome == Known {
+			js.Line = specHeadline(s)
+		}
 		if s.Outcome == Fail || s.Outcome == Known {
 			for _, a := range attribute(s) {
 				if !a.notJudged {
@@ -376,12 +431,18 @@ func writeData(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 				reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Unknown: q.Unknown}
 			}
 		}
+		// A passing spec's bodies are half of a demo report's weight and rarely read: with a
+		// folder to write to they are linked from bodies/, not embedded; the failures' stay inline.
+		bodyLimit := opts.InlineBodyLimit
+		if s.Outcome == Pass && sink != nil && !opts.InlinePassBodies {
+			bodyLimit = 0
+		}
 		for _, e := range s.Evidence {
 			je := jsEvidence{Entry: RedactEntry(e)}
 			if x := je.Exchange; x != nil {
 				xc := *x
-				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, opts.InlineBodyLimit, &budget, sink)
-				xc.ResponseBody, je.RespBodyFile, je.RespBodySize = clipBody(xc.ResponseBody, opts.InlineBodyLimit, &budget, sink)
+				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, bodyLimit, &budget, sink)
+				xc.ResponseBody, je.RespBodyFile, je.RespBodySize = clipBody(xc.ResponseBody, bodyLimit, &budget, sink)
 				je.Exchange = &xc
 			}
 			if sc := je.Screenshot; sc != nil {
@@ -449,6 +510,57 @@ func clipBody(body string, limit int, budget *int64, sink *fileSink) (inline, fi
 		file = sink.body(body)
 	}
 	return body[:keep], file, len(body)
+}
+
+// causeBodyLimit bounds the representative response body shown in a failure group.
+const causeBodyLimit = 8 << 10
+
+// causeListLimit bounds the spec ids listed in a failure group; the list view filtered by the
+// group has them all.
+const causeListLimit = 50
+
+func causeViews(groups []FailureGroup, reqs []RequirementInfo) []causeView {
+	byID := make(map[string]RequirementInfo, len(reqs))
+	for _, q := range reqs {
+		byID[q.ID] = q
+	}
+	out := make([]causeView, 0, len(groups))
+	for _, g := range groups {
+		v := causeView{FailureGroup: g, Listed: g.Specs}
+		if len(v.Listed) > causeListLimit {
+			v.Listed, v.MoreSpecs = v.Listed[:causeListLimit], len(v.Listed)-causeListLimit
+		}
+		for _, id := range g.Broken {
+			q, ok := byID[id]
+			if !ok {
+				q = RequirementInfo{}
+				q.ID = id
+			}
+			v.Reqs = append(v.Reqs, q)
+		}
+		if x := g.Exchange; x != nil && x.ResponseBody != "" {
+			v.Body = prettyJSON(x.ResponseBody)
+			if len(v.Body) > causeBodyLimit {
+				keep := causeBodyLimit
+				for keep > 0 && (v.Body[keep]&0xC0) == 0x80 {
+					keep--
+				}
+				v.BodyNote = fmt.Sprintf("first %d of %d bytes; the spec's evidence has the whole body", keep, len(v.Body))
+				v.Body = v.Body[:keep]
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// prettyJSON indents a JSON body; anything else is returned as it is.
+func prettyJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return b.String()
 }
 
 func rows(m map[string]*Counts) []groupRow {

@@ -33,6 +33,9 @@ type Options struct {
 	// InlineImageLimit: screenshots up to this size are embedded as data: URIs; larger ones are
 	// linked. Default 2 MiB.
 	InlineImageLimit int64
+	// InlinePassBodies embeds passing specs' HTTP bodies in index.html too; by default they are
+	// written to bodies/ and linked, which halves a large report (the failures' bodies stay inline).
+	InlinePassBodies bool
 }
 
 func (o Options) withDefaults() Options {

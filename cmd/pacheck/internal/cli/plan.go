@@ -15,7 +15,7 @@ import (
 type runFlags struct {
 	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, signKey string
 	focus, packages, patients                                                      multi
-	strict, quiet, verbose, stats, allowIncomplete                                 bool
+	strict, quiet, verbose, stats, allowIncomplete, pdf                            bool
 	deadline                                                                       time.Duration
 }
 

@@ -16,18 +16,24 @@ import (
 )
 
 func init() {
-	register(&command{name: "report", summary: "compare two runs (report diff OLD NEW)", run: runReport})
+	register(&command{name: "report", summary: "compare two runs (report diff OLD NEW); print a report to PDF (report pdf DIR)", run: runReport})
 	register(&command{name: "verify", summary: "check an evidence bundle's hashes and signature; re-render its HTML", run: runVerify})
 }
 
 const reportHelp = `Usage: pacheck report diff [--format text|json] OLD NEW
+       pacheck report pdf DIR
 
-Compares two runs by spec id: what regressed, what got fixed, what is new, what disappeared.
+diff compares two runs by spec id: what regressed, what got fixed, what is new, what disappeared.
 OLD and NEW are results.json files, report folders or evidence bundles.
 Exit: 0 no regression, 1 regressions, 2 unusable input.
 
-Example:
+pdf prints DIR/index.html to DIR/report.pdf with headless Chromium: verdict, regulation
+paragraphs, failures by cause, failed specs with their evidence and an appendix of all specs.
+Exit: 0 written, 2 no report in DIR, 3 Chromium failed.
+
+Examples:
   pacheck report diff last-week/results.json pacheck-report/results.json
+  pacheck report pdf pacheck-report
 
 Flags:
 `
@@ -38,8 +44,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
+	if fs.NArg() == 2 && fs.Arg(0) == "pdf" {
+		return runReportPDF(ctx, fs.Arg(1), stdout, stderr)
+	}
 	if fs.NArg() != 3 || fs.Arg(0) != "diff" {
-		errorf(stderr, "report", "expected 'diff OLD NEW' (see 'pacheck help report')")
+		errorf(stderr, "report", "expected 'diff OLD NEW' or 'pdf DIR' (see 'pacheck help report')")
 		return ExitUsage
 	}
 	old, err := loadResults(fs.Arg(1))
@@ -204,4 +213,20 @@ func sealText(s *reports.Seal) string {
 	default:
 		return "UNSIGNED: the hashes only prove the files match the manifest, not who wrote them"
 	}
+}
+
+// runReportPDF prints an existing report folder's index.html to report.pdf.
+func runReportPDF(ctx context.Context, dir string, stdout, stderr io.Writer) int {
+	st, err := os.Stat(filepath.Join(dir, reports.FileHTML))
+	if err != nil || !st.Mode().IsRegular() {
+		errorf(stderr, "report", "%s has no %s: give a report folder", dir, reports.FileHTML)
+		return ExitUsage
+	}
+	out, err := writePDF(ctx, dir)
+	if err != nil {
+		errorf(stderr, "report", "%v", err)
+		return ExitEnvError
+	}
+	fmt.Fprintf(stdout, "pdf: %s\n", out)
+	return ExitOK
 }

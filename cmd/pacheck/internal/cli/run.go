@@ -39,7 +39,8 @@ func init() {
 const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAME] [flags]
 
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
-summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran).
+summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran);
+with --pdf also report.pdf, the report printed by headless Chromium for the audit file.
 
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
 in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
@@ -83,6 +84,7 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict")
 	fs.BoolVar(&f.verbose, "verbose", false, "print every spec and Ginkgo's own output")
 	fs.BoolVar(&f.stats, "stats", false, "print wall time, spec count and peak memory")
+	fs.BoolVar(&f.pdf, "pdf", false, "also print the report to report.pdf with headless Chromium (for the audit file)")
 	return &flagSetWrap{fs}
 }
 
@@ -262,6 +264,13 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	if err := reports.WriteAll(p.run.OutDir, res, reports.Options{}); err != nil {
 		errorf(stderr, "run", "writing the report: %v", err)
 		return ExitEnvError
+	}
+	if f.pdf {
+		// Before the bundle, so that the audit file's PDF is sealed with the rest. A PDF that
+		// cannot be printed leaves the verdict and the other files as they are.
+		if _, err := writePDF(ctx, p.run.OutDir); err != nil {
+			errorf(stderr, "run", "%v (the HTML report and results are written)", err)
+		}
 	}
 	if err := reports.Bundle(p.run.OutDir, filepath.Join(p.run.OutDir, reports.BundleName), signKey); err != nil {
 		errorf(stderr, "run", "writing the evidence bundle: %v", err)
