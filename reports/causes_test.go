@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"bytes"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -104,5 +106,21 @@ func TestSpecHeadline(t *testing.T) {
 	s.Evidence = nil
 	if got := specHeadline(s); strings.Contains(got, "SECRET") {
 		t.Errorf("headline not redacted: %q", got)
+	}
+}
+
+// The same telling line reaches junit.xml's message, summary.md and results.csv.
+func TestHeadlineInEveryOutput(t *testing.T) {
+	s := faultSpec("uscore-6.1.0/patient/read", "uscore-6.1.0", "r", "read: 3 error(s)", errIssue("read", "r", "GET Patient/1 differs from the search result"))
+	r := &Results{SchemaVersion: SchemaVersion, Verdict: VerdictFail, Specs: []Spec{s}}
+	want := "GET Patient/1 differs from the search result"
+	for name, write := range map[string]func(io.Writer, *Results) error{"junit": WriteJUnit, "summary": WriteSummary, "csv": WriteCSV} {
+		var b bytes.Buffer
+		if err := write(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s lacks the headline %q:\n%s", name, want, b.String())
+		}
 	}
 }

@@ -35,7 +35,7 @@ func WriteCSV(w io.Writer, r *Results) error {
 		}
 		reason := s.Reason
 		if s.Outcome == Fail || s.Outcome == Known {
-			reason = failMessage(s)
+			reason = failHeadline(s)
 		}
 		blocked, known := "", ""
 		if s.Blocked != nil {

@@ -315,7 +315,7 @@ func WriteJUnit(w io.Writer, r *Results) error {
 		text := "spec: " + s.ID + "\n" + caseText(s, reqs)
 		switch s.Outcome {
 		case Fail:
-			tc.Failure = &junitMessage{Message: x(firstLine(failMessage(s))), Type: "non-conformance", Text: x(text)}
+			tc.Failure = &junitMessage{Message: x(failHeadline(s)), Type: "non-conformance", Text: x(text)}
 			g.Failures++
 		case Error:
 			tc.Error = &junitMessage{Message: x(firstLine(s.Reason)), Type: "error", Text: x(text)}
@@ -373,6 +373,15 @@ func WriteJUnit(w io.Writer, r *Results) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// failHeadline is the one line that says what is wrong with a failed spec, the same in the
+// report's list, junit.xml, summary.md and results.csv (specHeadline, else "failed").
+func failHeadline(s Spec) string {
+	if h := specHeadline(s); h != "" {
+		return h
+	}
+	return firstLine(failMessage(s))
 }
 
 func failMessage(s Spec) string {
@@ -525,7 +534,7 @@ func WriteSummary(w io.Writer, r *Results) error {
 			listed++
 			msg, reqs := s.Reason, strings.Join(reqIDs(s), ", ")
 			if o == Fail {
-				msg, reqs = failMessage(s), brokenText(s)
+				msg, reqs = failHeadline(s), brokenText(s)
 			}
 			fmt.Fprintf(&b, "- `%s` %s — %s\n", mdCode(s.ID), mdText(reqs), mdText(firstLine(msg)))
 		}
