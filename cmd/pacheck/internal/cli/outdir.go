@@ -10,7 +10,7 @@ import (
 
 // pacheckOutputs are the files and folders a run writes into its report folder.
 var pacheckOutputs = map[string]bool{
-	"index.html": true, "results.json": true, "junit.xml": true, "summary.md": true, reports.FileCSV: true,
+	"index.html": true, "results.json": true, "junit.xml": true, "summary.md": true, reports.FileCSV: true, FilePDF: true,
 	reports.BundleName: true, reports.DirBodies: true, "browser": true, "evidence": true,
 }
 
