@@ -66,7 +66,13 @@ func (e *StepError) Error() string {
 		fmt.Fprintf(&b, " [screenshot %s]", e.Screenshot.Path)
 	}
 	if e.Diagnosis != "" {
-		b.WriteString("\n" + e.Diagnosis)
+		// The page's controls stay on the first line (root-cause reasons keep one line); the
+		// suggested steps follow on their own lines.
+		page, steps, _ := strings.Cut(e.Diagnosis, "\n")
+		b.WriteString("; " + page)
+		if steps != "" {
+			b.WriteString("\n" + steps)
+		}
 	}
 	return b.String()
 }
@@ -184,22 +190,23 @@ type run struct {
 	mainFrame  cdp.FrameID
 	limit      string // the time limit of the last step context, for error messages
 
-	deadline time.Time
-	creds    Credentials
-	res      *Result
-	prefix   string
-	captured chan struct{} // closed when capURL is set
-	capMu    sync.Mutex
-	capURL   string
-	capPost  string   // method POST: the form body
-	secrets  []string // values to mask wherever they might show
-	masked   []string // selectors of non-password fields holding secrets on the current page
-	lastShot *evidence.File
-	pageShot bool     // a screenshot of the current page was taken
-	scopes   []string // the requested scopes (ticked on consent pages)
-	lastPlan *plan    // the default strategy's analysis of the current page
-	diag     string   // the diagnosis of the failure being reported
-	pageURL  string
+	deadline   time.Time
+	creds      Credentials
+	res        *Result
+	prefix     string
+	captured   chan struct{} // closed when capURL is set
+	capMu      sync.Mutex
+	capURL     string
+	capPost    string   // method POST: the form body
+	secrets    []string // values to mask wherever they might show
+	masked     []string // selectors of non-password fields holding secrets on the current page
+	lastShot   *evidence.File
+	pageShot   bool     // a screenshot of the current page was taken
+	scopes     []string // the requested scopes (ticked on consent pages)
+	lastPlan   *plan    // the default strategy's analysis of the current page
+	diag       string   // the diagnosis of the failure being reported
+	lastAction string   // what the default strategy did on the current page (for the trace)
+	pageURL    string
 
 	mu          sync.Mutex // guards the fields below, written by event goroutines
 	aborted     chan struct{}
@@ -666,7 +673,6 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 			}
 			r.traceStep(idx, nEv)
 		} else {
-			nCtl := len(r.res.Controls)
 			kind, err := r.defaultPage(lastKind)
 			if err != nil {
 				if u, ok := r.takeCapture(); ok {
@@ -674,7 +680,7 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 				}
 				return r.res, err
 			}
-			r.traceDefault(nCtl)
+			r.traceDefault()
 			lastKind = kind
 		}
 		if !r.pageShot {

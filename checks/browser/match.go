@@ -71,7 +71,7 @@ func (r *run) chooseStep(steps []Step, used map[int]bool, cur string) (int, erro
 		}
 	}
 	if r.lastPlan != nil {
-		r.diag = "page " + redactURL(r.pageURL) + ": " + r.controls() + "\nsuggested steps for this page:\n" + suggestSteps(r.lastPlan.Inventory)
+		r.diag = "the page holds: " + r.controls() + "\nsuggested steps for this page:\n" + suggestSteps(r.lastPlan.Inventory)
 	}
 	return -1, r.fail("choose a step", "", fmt.Errorf("no step applies to this page (%s)", strings.Join(why, "; ")))
 }

@@ -51,7 +51,8 @@ func (r *run) analyze() (plan, bool, error) {
 // defaultPage handles one page with the default strategy and returns the page kind.
 func (r *run) defaultPage(lastKind string) (string, error) {
 	var p plan
-	for banners := 0; ; banners++ {
+	var banners []string
+	for {
 		var captured bool
 		var err error
 		p, captured, err = r.analyze()
@@ -61,13 +62,14 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 		if err != nil {
 			return "", r.fail("default strategy: analyse the page", "", err)
 		}
-		if p.Kind != "banner" || banners >= maxBanners {
+		if p.Kind != "banner" || len(banners) >= maxBanners {
 			break
 		}
 		// Dismissing a banner changes nothing worth a screenshot; the page's own step takes one.
 		if err := r.clickIn("default strategy: dismiss a banner", p.Frame, p.Submit); err != nil {
 			return "", err
 		}
+		banners = append(banners, "dismissed a banner with "+p.SubmitDesc+"; ")
 		line := fmt.Sprintf("banner on %s: clicked %s", fhirhttp.Redact(r.pageURL), p.SubmitDesc)
 		r.res.Controls = append(r.res.Controls, r.mask(line))
 		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "default strategy: dismissed a banner", Text: "page: " + fhirhttp.Redact(r.pageURL) + "\nclicked " + p.SubmitDesc})
@@ -172,6 +174,7 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 	default:
 		return "", r.diagnose("default strategy", p, fmt.Errorf("%w; if this is not an error page, give explicit steps for it", ErrNoControls))
 	}
+	r.lastAction = r.mask(p.Kind + " page: " + strings.Join(banners, "; ") + strings.Join(used, "; "))
 	line := fmt.Sprintf("%s page %s: %s", p.Kind, fhirhttp.Redact(r.pageURL), strings.Join(used, "; "))
 	r.res.Controls = append(r.res.Controls, r.mask(line))
 	return p.Kind, nil
@@ -180,7 +183,7 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 // diagnose fails the sign-in with one error that says what the page holds and which steps would
 // get past it.
 func (r *run) diagnose(step string, p plan, err error) error {
-	r.diag = "page " + redactURL(r.pageURL) + ": " + r.mask(p.Inventory.describe()) + "\nsuggested steps for this page (pacheck login shows every page):\n" + suggestSteps(p.Inventory)
+	r.diag = "the page holds: " + r.mask(p.Inventory.describe()) + "\nsuggested steps for this page (pacheck login shows every page):\n" + suggestSteps(p.Inventory)
 	return r.fail(step, "", err)
 }
 

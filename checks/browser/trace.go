@@ -7,7 +7,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pacheck/pacheck/checks/evidence"
-	"github.com/pacheck/pacheck/checks/fhirhttp"
 )
 
 // inventory analyses the current page for its controls only (Options.Trace with explicit steps).
@@ -27,10 +26,10 @@ func (r *run) controls() string {
 	return r.mask(r.lastPlan.Inventory.describe())
 }
 
-// traceDefault notes the page the default strategy just handled (its Controls lines since n).
-func (r *run) traceDefault(n int) {
-	r.res.Trace = append(r.res.Trace, PageTrace{URL: fhirhttp.Redact(r.pageURL), Controls: r.controls(),
-		Action: strings.Join(r.res.Controls[n:], "; "), Screenshot: r.lastShot})
+// traceDefault notes the page the default strategy just handled (what it did: r.lastAction).
+func (r *run) traceDefault() {
+	r.res.Trace = append(r.res.Trace, PageTrace{URL: redactURL(r.pageURL), Controls: r.controls(),
+		Action: r.lastAction, Screenshot: r.lastShot})
 }
 
 // traceStep notes the page explicit step idx handled, from its evidence since n.
@@ -43,13 +42,13 @@ func (r *run) traceStep(idx, n int) {
 		_, text, _ := strings.Cut(e.Text, "\n")
 		did = append(did, text)
 	}
-	r.res.Trace = append(r.res.Trace, PageTrace{URL: fhirhttp.Redact(r.pageURL), Controls: r.controls(),
+	r.res.Trace = append(r.res.Trace, PageTrace{URL: redactURL(r.pageURL), Controls: r.controls(),
 		Action: fmt.Sprintf("steps[%d]: %s", idx, strings.Join(did, "; ")), Screenshot: r.lastShot})
 }
 
 // traceEnd notes the page the sign-in stopped on.
 func (r *run) traceEnd(why string) {
 	first, _, _ := strings.Cut(why, "\n")
-	r.res.Trace = append(r.res.Trace, PageTrace{URL: fhirhttp.Redact(r.pageURL), Controls: r.controls(),
+	r.res.Trace = append(r.res.Trace, PageTrace{URL: redactURL(r.pageURL), Controls: r.controls(),
 		Action: "stopped: " + first, Screenshot: r.lastShot})
 }
