@@ -18,6 +18,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/internal/totp"
 )
 
 // Result is the outcome of one Authorize.
@@ -28,6 +29,16 @@ type Result struct {
 	Pages       int        // pages handled
 	Controls    []string   // what the default strategy used, one line per page (no secrets)
 	Evidence    []evidence.Entry
+	Trace       []PageTrace // every page handled, what it held and what was done (pacheck login)
+}
+
+// PageTrace is one page of a sign-in: its URL (redacted), what the analysis found on it and what
+// was done there. Nothing secret: typed secrets are masked.
+type PageTrace struct {
+	URL        string
+	Controls   string // title, inputs with labels, buttons with text
+	Action     string // what was done ("" when the sign-in stopped on the page)
+	Screenshot *evidence.File
 }
 
 // StepError is a failed or timed-out step. Its text names the page URL (redacted), the step and
@@ -39,6 +50,9 @@ type StepError struct {
 	Err        error
 	Screenshot *evidence.File
 	PageText   string // the start of the page's visible text (redacted), for diagnostics; may echo server text
+	// Diagnosis, when the default strategy could not go on, names the page's title and controls
+	// and suggests login.steps for it (several lines).
+	Diagnosis string
 }
 
 func (e *StepError) Error() string {
@@ -50,6 +64,15 @@ func (e *StepError) Error() string {
 	fmt.Fprintf(&b, ": %v", e.Err)
 	if e.Screenshot != nil {
 		fmt.Fprintf(&b, " [screenshot %s]", e.Screenshot.Path)
+	}
+	if e.Diagnosis != "" {
+		// The page's controls stay on the first line (root-cause reasons keep one line); the
+		// suggested steps follow on their own lines.
+		page, steps, _ := strings.Cut(e.Diagnosis, "\n")
+		b.WriteString("; " + page)
+		if steps != "" {
+			b.WriteString("\n" + steps)
+		}
 	}
 	return b.String()
 }
@@ -119,7 +142,7 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	r := &run{b: b, ctx: ctx, tab: tabCtx, deadline: deadline, creds: creds, res: &Result{},
+	r := &run{b: b, ctx: ctx, tab: tabCtx, deadline: deadline, creds: creds, res: &Result{}, scopes: requestedScopes(authorizeURL),
 		captured: make(chan struct{}), aborted: make(chan struct{}), prefix: prefix, pol: pol}
 	if creds.Password != "" {
 		r.secrets = append(r.secrets, creds.Password)
@@ -167,19 +190,23 @@ type run struct {
 	mainFrame  cdp.FrameID
 	limit      string // the time limit of the last step context, for error messages
 
-	deadline time.Time
-	creds    Credentials
-	res      *Result
-	prefix   string
-	captured chan struct{} // closed when capURL is set
-	capMu    sync.Mutex
-	capURL   string
-	capPost  string   // method POST: the form body
-	secrets  []string // values to mask wherever they might show
-	masked   []string // selectors of non-password fields holding secrets on the current page
-	lastShot *evidence.File
-	pageShot bool // a screenshot of the current page was taken
-	pageURL  string
+	deadline   time.Time
+	creds      Credentials
+	res        *Result
+	prefix     string
+	captured   chan struct{} // closed when capURL is set
+	capMu      sync.Mutex
+	capURL     string
+	capPost    string   // method POST: the form body
+	secrets    []string // values to mask wherever they might show
+	masked     []string // selectors of non-password fields holding secrets on the current page
+	lastShot   *evidence.File
+	pageShot   bool     // a screenshot of the current page was taken
+	scopes     []string // the requested scopes (ticked on consent pages)
+	lastPlan   *plan    // the default strategy's analysis of the current page
+	diag       string   // the diagnosis of the failure being reported
+	lastAction string   // what the default strategy did on the current page (for the trace)
+	pageURL    string
 
 	mu          sync.Mutex // guards the fields below, written by event goroutines
 	aborted     chan struct{}
@@ -447,7 +474,7 @@ func (r *run) fail(step, selector string, err error) error {
 	}
 	r.screenshot("failed " + step)
 	me := &maskedErr{msg: r.mask(err.Error())}
-	for _, cause := range []error{context.DeadlineExceeded, context.Canceled, ErrNoProgress, ErrNoControls, ErrDialogs, ErrBlocked} {
+	for _, cause := range []error{context.DeadlineExceeded, context.Canceled, ErrNoProgress, ErrNoControls, ErrCaptcha, ErrDialogs, ErrBlocked} {
 		if errors.Is(err, cause) {
 			me.cause = cause
 		}
@@ -456,7 +483,11 @@ func (r *run) fail(step, selector string, err error) error {
 	if errors.As(err, &pe) {
 		me.cause = pe // redacted already; keeps errors.As and errors.Is(err, ErrBlocked)
 	}
-	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: me, Screenshot: r.lastShot, PageText: r.pageText()}
+	se := &StepError{URL: fhirhttp.Redact(r.pageURL), Step: step, Selector: selector, Err: me, Screenshot: r.lastShot, PageText: r.pageText(), Diagnosis: r.diag}
+	r.diag = ""
+	if r.lastPlan != nil || r.b.opts.Trace {
+		r.traceEnd(se.Error())
+	}
 	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "step failed: " + step, Text: se.Error(), Screenshot: r.lastShot})
 	return se
 }
@@ -620,27 +651,27 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: fmt.Sprintf("page %d loaded", page),
 			Text: "page: " + fhirhttp.Redact(cur)})
 
+		r.lastPlan = nil
 		if len(steps) > 0 {
-			idx := -1
-			for i, s := range steps {
-				if s.Once && used[i] {
-					continue
-				}
-				if MatchURL(s.URL, cur) {
-					idx = i
-					break
-				}
+			if r.b.opts.Trace {
+				r.inventory()
 			}
-			if idx < 0 {
-				return r.res, r.fail("choose a step", "", fmt.Errorf("no step's url pattern matches this page"))
+			idx, err := r.chooseStep(steps, used, cur)
+			if u, ok := r.takeCapture(); ok {
+				return r.finish(u)
+			}
+			if err != nil {
+				return r.res, err
 			}
 			used[idx] = true
+			nEv := len(r.res.Evidence)
 			if err := r.runStep(idx, steps[idx]); err != nil {
 				if u, ok := r.takeCapture(); ok {
 					return r.finish(u)
 				}
 				return r.res, err
 			}
+			r.traceStep(idx, nEv)
 		} else {
 			kind, err := r.defaultPage(lastKind)
 			if err != nil {
@@ -649,6 +680,7 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 				}
 				return r.res, err
 			}
+			r.traceDefault()
 			lastKind = kind
 		}
 		if !r.pageShot {
@@ -774,7 +806,7 @@ func (r *run) runStep(idx int, s Step) error {
 			}
 			timeout = d
 		}
-		if err := r.action(label, verb, arg, a, timeout); err != nil {
+		if err := r.action(label, s.Frame, verb, arg, a, timeout); err != nil {
 			return err
 		}
 		if _, ok := r.takeCapture(); ok {
@@ -784,29 +816,44 @@ func (r *run) runStep(idx int, s Step) error {
 	return nil
 }
 
-func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) error {
+func (r *run) action(label, frame, verb, arg string, a Action, timeout time.Duration) error {
 	ctx, cancel := r.stepCtx(timeout)
 	defer cancel()
 	sel := chromedp.CSS(arg)
+	var o []chromedp.QueryOption // reach into the step's frame
+	if frame != "" {
+		if err := r.withNode(ctx, frame, arg, func(_ chromedp.CSS, fo []chromedp.QueryOption) error { o = fo; return nil }); err != nil {
+			return r.fail(label, frame, err)
+		}
+	}
 	text := ""
 	switch verb {
 	case "fill":
 		val := a.Value
 		secret := a.Secret || strings.Contains(val, "${")
-		if r.b.opts.Expand != nil {
+		if a.TOTP {
+			if r.creds.TOTPSecret == "" {
+				return r.fail(label, arg, errors.New("totp: true but no TOTP secret is configured (login.totp_secret)"))
+			}
+			code, err := totp.Code(r.creds.TOTPSecret, time.Now())
+			if err != nil {
+				return r.fail(label, arg, err)
+			}
+			val, secret = code, true
+		} else if r.b.opts.Expand != nil {
 			v, err := r.b.opts.Expand(val)
 			if err != nil {
 				return r.fail(label, arg, fmt.Errorf("expanding the value: %w", err))
 			}
 			val = v
 		}
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
-			return r.fail(label, arg, fmt.Errorf("waiting for the field: %w", err))
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel, o...), chromedp.WaitEnabled(sel, o...)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the field to be visible and enabled: %w", err))
 		}
 		if err := r.guardTyping(); err != nil {
 			return r.fail(label, arg, err)
 		}
-		typ, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+jsString(arg)+`) || {}).type || ""`))
+		typ, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(`+elemJS(frame, arg)+` || {}).type || ""`))
 		if typ == "password" {
 			secret = true
 		}
@@ -816,7 +863,7 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 				r.masked = append(r.masked, arg)
 			}
 		}
-		if err := chromedp.Do(ctx, clearField(arg), chromedp.SendKeys(sel, val)); err != nil {
+		if err := chromedp.Do(ctx, clearElem(frame, arg), chromedp.SendKeys(sel, val, o...)); err != nil {
 			return r.fail(label, arg, fmt.Errorf("typing: %w", err))
 		}
 		shown := fmt.Sprintf("%q", val)
@@ -825,12 +872,22 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 		}
 		text = fmt.Sprintf("typed %s into %s", shown, arg)
 	case "click":
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
-			return r.fail(label, arg, fmt.Errorf("waiting for the element: %w", err))
+		if t, ok := strings.CutPrefix(arg, "text="); ok {
+			if frame != "" {
+				return r.fail(label, arg, errors.New("click text= does not reach into a frame: give a CSS selector"))
+			}
+			found, err := r.findByText(ctx, t)
+			if err != nil {
+				return r.fail(label, arg, err)
+			}
+			sel = chromedp.CSS(found)
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel, o...), chromedp.WaitEnabled(sel, o...)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the element to be visible and enabled: %w", err))
 		}
 		shot := r.screenshot(label)
 		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(r.pageURL) + "\nclicking " + arg, Screenshot: shot})
-		if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Click(sel, o...)); err != nil {
 			if _, ok := r.takeCapture(); ok {
 				return nil
 			}
@@ -846,36 +903,75 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 			}
 			val = v
 		}
-		if err := chromedp.Do(ctx, chromedp.WaitReady(sel)); err != nil {
-			return r.fail(label, arg, fmt.Errorf("waiting for the select: %w", err))
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel, o...), chromedp.WaitEnabled(sel, o...)); err != nil {
+			return r.fail(label, arg, fmt.Errorf("waiting for the list to be visible and enabled: %w", err))
 		}
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+jsString(arg)+`);
-			if (!e || !e.options || ![...e.options].some(o => o.value === `+jsString(val)+`)) return false;
-			e.value = `+jsString(val)+`; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`))
-		if err != nil || !ok {
-			if err == nil {
-				err = fmt.Errorf("no option with value %q", val)
+		// The option may come later (lists filled by script): wait for it, bounded by the step.
+		var got string
+		for {
+			var err error
+			got, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const e = `+elemJS(frame, arg)+`;
+				if (!e || !e.options) return ""; const want = `+jsString(val)+`, norm = s => s.replace(/\s+/g, ' ').trim().toLowerCase();
+				const o = [...e.options].find(o => o.value === want) || [...e.options].find(o => norm(o.text) === norm(want));
+				if (!o) return "";
+				e.value = o.value; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return o.value || "(empty value)"; })()`))
+			if err != nil {
+				return r.fail(label, arg, fmt.Errorf("waiting for the option %q: %w", val, err))
 			}
-			return r.fail(label, arg, err)
+			if got != "" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return r.fail(label, arg, fmt.Errorf("no option with value or visible text %q within %s: %w", val, timeout, context.DeadlineExceeded))
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 		text = fmt.Sprintf("selected %q in %s", val, arg)
 	case "check", "uncheck":
 		want := verb == "check"
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel, o...), chromedp.WaitEnabled(sel, o...)); err != nil {
 			return r.fail(label, arg, fmt.Errorf("waiting for the control: %w", err))
 		}
-		checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(document.querySelector(`+jsString(arg)+`) || {}).checked`))
+		checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+elemJS(frame, arg)+` || {}).checked`))
 		if err != nil {
 			return r.fail(label, arg, err)
 		}
 		if checked != want {
-			if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Click(sel, o...)); err != nil {
 				return r.fail(label, arg, fmt.Errorf("clicking: %w", err))
 			}
 		}
 		text = fmt.Sprintf("%sed %s (was %v)", verb, arg, checked)
 	case "wait":
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+		if d, err := time.ParseDuration(arg); err == nil {
+			select {
+			case <-ctx.Done():
+				return r.fail(label, arg, ctx.Err())
+			case <-time.After(min(d, timeout)):
+			}
+			text = "waited " + arg
+			break
+		}
+		if t, ok := strings.CutPrefix(arg, "text="); ok {
+			for {
+				shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`((document.body && document.body.innerText) || '').replace(/\s+/g, ' ').toLowerCase().includes(`+jsString(strings.ToLower(strings.Join(strings.Fields(t), " ")))+`)`))
+				if err != nil {
+					return r.fail(label, arg, fmt.Errorf("waiting for the text: %w", err))
+				}
+				if shown {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return r.fail(label, arg, fmt.Errorf("the text did not show within %s: %w", timeout, context.DeadlineExceeded))
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			text = "waited for " + arg
+			break
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(sel, o...)); err != nil {
 			return r.fail(label, arg, fmt.Errorf("waiting for the element: %w", err))
 		}
 		text = "waited for " + arg
@@ -905,14 +1001,6 @@ func (r *run) action(label, verb, arg string, a Action, timeout time.Duration) e
 	}
 	r.evidence(e)
 	return nil
-}
-
-// clearField empties an input with script (chromedp.SetValue to "" reports a false failure).
-func clearField(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+jsString(sel)+`); if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
-		return err
-	})
 }
 
 func jsString(s string) string {

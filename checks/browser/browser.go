@@ -50,6 +50,11 @@ var ErrNoChromium = errors.New("no Chromium binary found")
 type Credentials struct {
 	Username string
 	Password string
+	// Member is whom to choose on a member/patient chooser (a name, member id or username, matched
+	// case-insensitively in the option's text); "" chooses the Username's entry, else the first.
+	Member string
+	// TOTPSecret is the base32 authenticator key for a two-factor page asking for a one-time code.
+	TOTPSecret string
 }
 
 // Options configures Launch.
@@ -78,6 +83,9 @@ type Options struct {
 	// WorkDir holds the temporary Chromium profile, crash dumps and the browser's HOME (e.g. the
 	// report folder); default the system temporary folder. Close removes what Launch made in it.
 	WorkDir string
+	// Trace records every page's controls in Result.Trace, also on pages explicit steps handle
+	// (one more page analysis each): for pacheck login.
+	Trace bool
 	// MaxDialogs ends a sign-in whose pages open more JavaScript dialogs than this (default 20).
 	MaxDialogs int
 }

@@ -1,22 +1,27 @@
 package browser
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
-// Step says what to do on pages whose URL matches URL. It is plain data for the run config:
+// Step says what to do on pages it applies to: those whose URL matches URL and on which When
+// holds (both optional; a step with neither applies to every page). It is plain data for the run
+// config:
 //
-//   - url: "*/auth/authorize*"
+//   - when: {selector: "#password"}
 //     actions:
 //   - fill: "#username"
 //     value: "${PACHECK_USER}"
 //   - fill: "#password"
 //     value: "${PACHECK_PASSWORD}"
 //     secret: true
-//   - click: "button[type=submit]"
-//   - url: "re:/consent"
+//   - click: "text=Sign in"
+//   - when: {text: "Share your records"}
+//     once: true
 //     actions:
 //   - check: "#scope-offline"
 //   - click: "#approve"
@@ -24,10 +29,22 @@ type Step struct {
 	// URL matches the page URL: a regular expression (unanchored, as in the run configuration;
 	// "re:" may prefix it), or "glob:<pattern>" where * matches anything and the glob is anchored at
 	// both ends. "" matches every page.
-	URL     string   `yaml:"url,omitempty" json:"url,omitempty"`
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// When matches the page's content; pages that render late get a few seconds to match.
+	When    *When    `yaml:"when,omitempty" json:"when,omitempty"`
 	Actions []Action `yaml:"actions" json:"actions"`
-	// Once: use this step for one page only (later pages with the same URL need another step).
+	// Frame is the CSS selector of a same-origin iframe the actions' selectors apply in (a login
+	// form inside a frame); When still looks at the page itself.
+	Frame string `yaml:"frame,omitempty" json:"frame,omitempty"`
+	// Once: use this step for one page only (later pages need another step).
 	Once bool `yaml:"once,omitempty" json:"once,omitempty"`
+}
+
+// When is a condition on a page's content; every field given must hold.
+type When struct {
+	Selector string `yaml:"selector,omitempty" json:"selector,omitempty"` // a CSS selector of a visible element
+	Text     string `yaml:"text,omitempty" json:"text,omitempty"`         // text shown on the page (any letter case)
+	URL      string `yaml:"url,omitempty" json:"url,omitempty"`           // a URL pattern, as Step.URL
 }
 
 // Action is one thing to do on a page. Exactly one of the verb fields is set. Selectors are CSS.
@@ -35,11 +52,12 @@ type Action struct {
 	Fill       string `yaml:"fill,omitempty" json:"fill,omitempty"`             // selector; types Value
 	Value      string `yaml:"value,omitempty" json:"value,omitempty"`           // for fill and select; ${ENV} expanded by Options.Expand
 	Secret     bool   `yaml:"secret,omitempty" json:"secret,omitempty"`         // mask Value in evidence (also implied by type=password and by ${...})
-	Click      string `yaml:"click,omitempty" json:"click,omitempty"`           // selector
-	Select     string `yaml:"select,omitempty" json:"select,omitempty"`         // selector of a <select>; Value is the option value
+	TOTP       bool   `yaml:"totp,omitempty" json:"totp,omitempty"`             // fill: type the current code of Credentials.TOTPSecret (Value unused)
+	Click      string `yaml:"click,omitempty" json:"click,omitempty"`           // selector, or "text=Allow": the button, link or role=button element showing that text (any case)
+	Select     string `yaml:"select,omitempty" json:"select,omitempty"`         // selector of a <select>; Value is the option's value or its visible text
 	Check      string `yaml:"check,omitempty" json:"check,omitempty"`           // selector of a checkbox/radio to tick
 	Uncheck    string `yaml:"uncheck,omitempty" json:"uncheck,omitempty"`       // selector of a checkbox to clear
-	Wait       string `yaml:"wait,omitempty" json:"wait,omitempty"`             // selector to wait for (visible), or "url:<pattern>" (as WaitURL)
+	Wait       string `yaml:"wait,omitempty" json:"wait,omitempty"`             // selector to wait for (visible), "text=<text>", a Go duration ("2s"), or "url:<pattern>" (as WaitURL)
 	WaitURL    string `yaml:"waitUrl,omitempty" json:"waitUrl,omitempty"`       // URL pattern (as Step.URL) to wait for
 	Screenshot string `yaml:"screenshot,omitempty" json:"screenshot,omitempty"` // take a screenshot with this label
 	Timeout    string `yaml:"timeout,omitempty" json:"timeout,omitempty"`       // Go duration overriding StepTimeout
@@ -64,24 +82,52 @@ func (a Action) Verb() (verb, arg string, err error) {
 	return verb, arg, nil
 }
 
-// Validate checks steps before a run: patterns compile, every action has one verb.
+// Validate checks steps before a run: patterns compile, every action has one verb and a usable
+// argument. Errors name steps[i].actions[j].
 func Validate(steps []Step) error {
 	for i, s := range steps {
-		if _, err := compilePattern(s.URL); err != nil {
-			return fmt.Errorf("steps[%d].url %q: %w", i, s.URL, err)
+		if err := ValidateStep(s); err != nil {
+			return fmt.Errorf("steps[%d]%w", i, err)
 		}
-		if len(s.Actions) == 0 {
-			return fmt.Errorf("steps[%d]: no actions", i)
+	}
+	return nil
+}
+
+// ValidateStep checks one step; its error starts with ".url", ".when", ":" or ".actions[j]" so a
+// caller can prefix where the step is.
+func ValidateStep(s Step) error {
+	if _, err := compilePattern(s.URL); err != nil {
+		return fmt.Errorf(".url %q: %w", s.URL, err)
+	}
+	if w := s.When; w != nil {
+		if w.Selector == "" && w.Text == "" && w.URL == "" {
+			return errors.New(".when: give selector, text or url")
 		}
-		for j, a := range s.Actions {
-			verb, arg, err := a.Verb()
-			if err != nil {
-				return fmt.Errorf("steps[%d].actions[%d]: %w", i, j, err)
+		if _, err := compilePattern(w.URL); err != nil {
+			return fmt.Errorf(".when.url %q: %w", w.URL, err)
+		}
+	}
+	if len(s.Actions) == 0 {
+		return errors.New(": no actions")
+	}
+	for j, a := range s.Actions {
+		verb, arg, err := a.Verb()
+		if err != nil {
+			return fmt.Errorf(".actions[%d]: %w", j, err)
+		}
+		switch verb {
+		case "waitUrl":
+			if _, err := compilePattern(arg); err != nil {
+				return fmt.Errorf(".actions[%d] wait for URL %q: %w", j, arg, err)
 			}
-			if verb == "waitUrl" {
-				if _, err := compilePattern(arg); err != nil {
-					return fmt.Errorf("steps[%d].actions[%d] wait for URL %q: %w", i, j, arg, err)
-				}
+		case "click", "wait":
+			if t, ok := strings.CutPrefix(arg, "text="); ok && strings.TrimSpace(t) == "" {
+				return fmt.Errorf(".actions[%d] %s: text= needs the text to look for", j, verb)
+			}
+		}
+		if a.Timeout != "" {
+			if d, err := time.ParseDuration(a.Timeout); err != nil || d <= 0 {
+				return fmt.Errorf(".actions[%d]: timeout %q is not a Go duration like 10s", j, a.Timeout)
 			}
 		}
 	}

@@ -1,7 +1,10 @@
 package browser
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -9,123 +12,111 @@ import (
 
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
+	"github.com/pacheck/pacheck/internal/totp"
 )
 
-// plan is what analyzeJS finds on a page. Selectors are data-pacheck attribute selectors the
-// script puts on the elements it chose.
-type plan struct {
-	Kind       string   `json:"kind"` // login | username | consent | none
-	User       string   `json:"user"`
-	UserDesc   string   `json:"userDesc"`
-	Pass       string   `json:"pass"`
-	PassDesc   string   `json:"passDesc"`
-	Submit     string   `json:"submit"`
-	SubmitDesc string   `json:"submitDesc"`
-	Radios     []string `json:"radios"`
-	RadioDesc  []string `json:"radioDesc"`
-	Checkboxes int      `json:"checkboxes"`
-	Checked    int      `json:"checked"`
-	Selects    int      `json:"selects"`
-}
+// ErrCaptcha is wrapped when the default strategy stops at a CAPTCHA: it never tries to pass one.
+var ErrCaptcha = errors.New("the page shows a CAPTCHA, which an unattended sign-in must not try to pass")
 
-// analyzeJS inspects the page for a login form or an approve button.
-const analyzeJS = `(() => {
-  const vis = e => { if (!e || !e.isConnected) return false; const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
-  const usable = e => vis(e) && !e.disabled && !e.readOnly;
-  let n = 0;
-  const mark = e => { let v = e.getAttribute('data-pacheck'); if (!v) { v = 'p' + Date.now().toString(36) + '-' + (n++); e.setAttribute('data-pacheck', v); }
-    return '[data-pacheck="' + v + '"]'; };
-  const clean = s => (s || '').replace(/\s+/g, ' ').trim().slice(0, 60);
-  const label = e => clean((e.labels && e.labels.length ? e.labels[0].innerText : '') || e.getAttribute('aria-label') || e.placeholder || e.name || e.id);
-  const desc = e => { let d = e.tagName.toLowerCase(); const t = e.getAttribute('type'); if (t) d += '[type=' + t + ']';
-    if (e.id) d += '#' + e.id; else if (e.name) d += '[name=' + e.name + ']'; const l = label(e); if (l && e.tagName === 'INPUT') d += ' (' + l + ')'; return d; };
-  const btext = e => clean(e.innerText || e.value || e.getAttribute('aria-label') || e.title);
-  const buttons = root => [...root.querySelectorAll('button, input[type=submit], input[type=button], input[type=image], [role=button], a.btn, a.button')].filter(usable);
-  const bad = /\b(deny|denied|cancel|reject|decline|refuse|back|no|disagree|forgot|reset|register|sign ?up|create|help)\b/i;
-  const pick = (list, res) => { for (const re of res) { const b = list.find(e => re.test(btext(e)) && !bad.test(btext(e))); if (b) return b; } return null; };
-  const textTypes = ['text', 'email', 'tel', ''];
-  const hint = /user|login|email|e-mail|account|member|ident|name/i;
-  const isText = e => e.tagName === 'INPUT' && textTypes.includes((e.getAttribute('type') || '').toLowerCase()) && usable(e);
-  const submitOf = (scope, res) => { const bs = buttons(scope); return pick(bs, res) || bs.find(e => (e.type || '').toLowerCase() === 'submit' && !bad.test(btext(e))); };
-  const loginWords = [/log ?in|sign ?in/i, /submit|continue|next|enter|\bok\b/i];
-  const out = {kind: 'none', radios: [], radioDesc: []};
-  const pw = [...document.querySelectorAll('input[type=password]')].find(usable);
-  if (pw) {
-    const scope = pw.form || document;
-    const cands = [...scope.querySelectorAll('input')].filter(isText);
-    let user = cands.find(e => hint.test([e.name, e.id, e.getAttribute('autocomplete'), label(e)].join(' ')));
-    if (!user) { const before = cands.filter(e => e.compareDocumentPosition(pw) & Node.DOCUMENT_POSITION_FOLLOWING); user = before.length ? before[before.length - 1] : cands[0]; }
-    out.kind = 'login'; out.pass = mark(pw); out.passDesc = desc(pw);
-    if (user) { out.user = mark(user); out.userDesc = desc(user); }
-    const sb = submitOf(scope, loginWords);
-    if (sb) { out.submit = mark(sb); out.submitDesc = desc(sb) + ' "' + btext(sb) + '"'; }
-    return out;
-  }
-  const approve = [/approve/i, /allow/i, /authori[sz]e/i, /accept/i, /grant/i, /agree/i, /consent/i, /confirm/i, /continue/i, /\byes\b/i, /launch/i, /\bok\b/i, /submit/i];
-  const uin = [...document.querySelectorAll('input')].filter(e => isText(e) && hint.test([e.name, e.id, e.getAttribute('autocomplete'), label(e)].join(' ')));
-  if (uin.length === 1 && !uin[0].value) {
-    const scope = uin[0].form || document;
-    const sb = submitOf(scope, loginWords);
-    if (sb) { out.kind = 'username'; out.user = mark(uin[0]); out.userDesc = desc(uin[0]); out.submit = mark(sb); out.submitDesc = desc(sb) + ' "' + btext(sb) + '"'; return out; }
-  }
-  const ab = pick(buttons(document), approve);
-  if (!ab) return out;
-  out.kind = 'consent'; out.submit = mark(ab); out.submitDesc = desc(ab) + ' "' + btext(ab) + '"';
-  const groups = {};
-  for (const r of document.querySelectorAll('input[type=radio]')) { if (!usable(r)) continue; (groups[r.name || ('#' + r.id)] ||= []).push(r); }
-  for (const g of Object.values(groups)) { if (!g.some(r => r.checked)) { out.radios.push(mark(g[0])); out.radioDesc.push(desc(g[0])); } }
-  const cbs = [...document.querySelectorAll('input[type=checkbox]')].filter(usable);
-  out.checkboxes = cbs.length; out.checked = cbs.filter(c => c.checked).length;
-  out.selects = [...document.querySelectorAll('select')].filter(usable).length;
-  return out;
-})()`
+// maxBanners bounds the cookie banners dismissed on one page (a banner that comes back forever
+// must not loop).
+const maxBanners = 3
+
+// analyze runs the page analysis, waiting (bounded) for a page whose form script renders after
+// load: it returns as soon as something actionable shows, or what there is after the settle time.
+func (r *run) analyze() (plan, bool, error) {
+	settle := min(3*time.Second, r.b.opts.StepTimeout)
+	end := time.Now().Add(settle)
+	member := r.creds.Member
+	if member == "" {
+		member = r.creds.Username
+	}
+	js := analyzeScript(analyzeArgs{Member: member, Scopes: r.scopes})
+	for {
+		ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[plan](js))
+		cancel()
+		if err != nil {
+			return p, false, err
+		}
+		if p.Kind != "none" || time.Now().After(end) {
+			return p, false, nil
+		}
+		if _, ok := r.waitCapture(300 * time.Millisecond); ok {
+			return p, true, nil
+		}
+	}
+}
 
 // defaultPage handles one page with the default strategy and returns the page kind.
 func (r *run) defaultPage(lastKind string) (string, error) {
-	// Pages that render their form with script after load get a few seconds to show controls.
-	settle := min(3*time.Second, r.b.opts.StepTimeout)
-	end := time.Now().Add(settle)
 	var p plan
+	var banners []string
 	for {
-		ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
+		var captured bool
 		var err error
-		p, err = chromedp.Run(ctx, chromedp.Evaluate[plan](analyzeJS))
-		cancel()
+		p, captured, err = r.analyze()
+		if captured {
+			return "captured", nil
+		}
 		if err != nil {
 			return "", r.fail("default strategy: analyse the page", "", err)
 		}
-		if p.Kind != "none" || time.Now().After(end) {
+		if p.Kind != "banner" || len(banners) >= maxBanners {
 			break
 		}
-		if _, ok := r.waitCapture(300 * time.Millisecond); ok {
-			return "captured", nil
+		// Dismissing a banner changes nothing worth a screenshot; the page's own step takes one.
+		if err := r.clickIn("default strategy: dismiss a banner", p.Frame, p.Submit); err != nil {
+			return "", err
 		}
+		banners = append(banners, "dismissed a banner with "+p.SubmitDesc+"; ")
+		line := fmt.Sprintf("banner on %s: clicked %s", fhirhttp.Redact(r.pageURL), p.SubmitDesc)
+		r.res.Controls = append(r.res.Controls, r.mask(line))
+		r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: "default strategy: dismissed a banner", Text: "page: " + fhirhttp.Redact(r.pageURL) + "\nclicked " + p.SubmitDesc})
+		time.Sleep(150 * time.Millisecond) // let the banner's script remove it
 	}
+	r.lastPlan = &p
 	var used []string
+	if p.Frame != "" {
+		used = append(used, "found the form in the same-origin frame "+p.Frame)
+	}
 	switch p.Kind {
-	case "login", "username":
-		if lastKind == p.Kind {
-			return "", r.fail("default strategy: "+p.Kind+" page", "", fmt.Errorf("the login form came back after submitting it: the credentials were refused or the page needs explicit steps"))
+	case "login", "username", "otp":
+		if lastKind == p.Kind && p.Kind != "otp" {
+			return "", r.diagnose("default strategy: "+p.Kind+" page", p, fmt.Errorf("the login form came back after submitting it: the credentials were refused or the page needs explicit steps"))
 		}
-		if r.creds.Username == "" || (p.Kind == "login" && r.creds.Password == "") {
-			return "", r.fail("default strategy: "+p.Kind+" page", "", fmt.Errorf("a login form is shown but no credentials are configured (Options.Credentials)"))
-		}
-		if p.User != "" {
-			if err := r.fill("default strategy: username", p.User, r.creds.Username, false); err != nil {
+		if p.Kind == "otp" {
+			if r.creds.TOTPSecret == "" {
+				return "", r.diagnose("default strategy: one-time code page", p, errors.New("the page asks for a one-time code but no TOTP secret is configured (login.totp_secret)"))
+			}
+			code, err := totp.Code(r.creds.TOTPSecret, time.Now())
+			if err != nil {
+				return "", r.fail("default strategy: one-time code", "", err)
+			}
+			if err := r.fillIn("default strategy: one-time code", p.Frame, p.OTP, code, true); err != nil {
 				return "", err
 			}
-			used = append(used, fmt.Sprintf("typed the username into %s", p.UserDesc))
-		}
-		if p.Kind == "login" {
-			if err := r.fill("default strategy: password", p.Pass, r.creds.Password, true); err != nil {
-				return "", err
+			used = append(used, "typed the current authenticator code (masked) into "+p.OTPDesc)
+		} else {
+			if r.creds.Username == "" || (p.Kind == "login" && r.creds.Password == "") {
+				return "", r.diagnose("default strategy: "+p.Kind+" page", p, fmt.Errorf("a login form is shown but no credentials are configured (Options.Credentials)"))
 			}
-			used = append(used, fmt.Sprintf("typed the password (masked) into %s", p.PassDesc))
+			if p.User != "" {
+				if err := r.fillIn("default strategy: username", p.Frame, p.User, r.creds.Username, false); err != nil {
+					return "", err
+				}
+				used = append(used, fmt.Sprintf("typed the username into %s", p.UserDesc))
+			}
+			if p.Kind == "login" {
+				if err := r.fillIn("default strategy: password", p.Frame, p.Pass, r.creds.Password, true); err != nil {
+					return "", err
+				}
+				used = append(used, fmt.Sprintf("typed the password (masked) into %s", p.PassDesc))
+			}
 		}
 		if p.Submit != "" {
 			used = append(used, "clicked "+p.SubmitDesc)
-			if err := r.click("default strategy: submit the login form", p.Submit, strings.Join(used, "; ")); err != nil {
+			if err := r.clickShot("default strategy: submit the "+p.Kind+" form", p.Frame, p.Submit, strings.Join(used, "; ")); err != nil {
 				return "", err
 			}
 		} else {
@@ -138,7 +129,9 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 			r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label,
 				Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + strings.Join(used, "; "), Screenshot: r.screenshot(label)})
 			ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
-			err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(target), "\r"))
+			err := r.withNode(ctx, p.Frame, target, func(sel chromedp.CSS, o []chromedp.QueryOption) error {
+				return chromedp.Do(ctx, chromedp.SendKeys(sel, "\r", o...))
+			})
 			cancel()
 			if err != nil {
 				if _, ok := r.takeCapture(); !ok {
@@ -146,48 +139,104 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 				}
 			}
 		}
-	case "consent":
-		for i, sel := range p.Radios {
-			ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
-			err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
-			cancel()
-			if err != nil {
-				return "", r.fail("default strategy: choose an option", p.RadioDesc[i], err)
+	case "consent", "chooser", "card":
+		for _, c := range p.Selects {
+			if err := r.selectIn("default strategy: choose in a list", p.Frame, c.Sel, c.Value); err != nil {
+				return "", err
 			}
-			used = append(used, "chose the first option "+p.RadioDesc[i]+" of a choice nobody had made")
+			used = append(used, fmt.Sprintf("chose %q in %s", c.Text, c.Desc))
 		}
-		if p.Checkboxes > 0 {
-			used = append(used, fmt.Sprintf("left %d checkboxes as they were (%d ticked)", p.Checkboxes, p.Checked))
+		for i, sel := range p.Radios {
+			if err := r.clickIn("default strategy: choose an option", p.Frame, sel); err != nil {
+				return "", err
+			}
+			used = append(used, "chose "+p.RadioDesc[i]+" of a choice nobody had made")
 		}
-		if p.Selects > 0 {
-			used = append(used, fmt.Sprintf("left %d drop-down lists at their defaults", p.Selects))
+		for i, sel := range p.Ticks {
+			if err := r.clickIn("default strategy: tick a requested scope", p.Frame, sel); err != nil {
+				return "", err
+			}
+			used = append(used, "ticked "+p.TickDesc[i])
+		}
+		if n := p.Checkboxes - len(p.Ticks); n > 0 {
+			other := ""
+			if len(p.Ticks) > 0 {
+				other = " other"
+			}
+			used = append(used, fmt.Sprintf("left %d%s checkboxes as they were (%d ticked)", n, other, p.Checked))
 		}
 		used = append(used, "clicked "+p.SubmitDesc)
-		if err := r.click("default strategy: approve", p.Submit, strings.Join(used, "; ")); err != nil {
+		if err := r.clickShot("default strategy: "+map[string]string{"consent": "approve", "chooser": "choose and go on", "card": "choose a member"}[p.Kind], p.Frame, p.Submit, strings.Join(used, "; ")); err != nil {
 			return "", err
 		}
+	case "captcha":
+		return "", r.diagnose("default strategy", p, fmt.Errorf("%w (%s); sign in with explicit steps on a test account without one, or give a token (auth.mode: token)", ErrCaptcha, p.Why))
 	default:
-		return "", r.fail("default strategy", "", fmt.Errorf("%w; if this is not an error page, give explicit steps for it", ErrNoControls))
+		return "", r.diagnose("default strategy", p, fmt.Errorf("%w; if this is not an error page, give explicit steps for it", ErrNoControls))
 	}
+	r.lastAction = r.mask(p.Kind + " page: " + strings.Join(banners, "; ") + strings.Join(used, "; "))
 	line := fmt.Sprintf("%s page %s: %s", p.Kind, fhirhttp.Redact(r.pageURL), strings.Join(used, "; "))
 	r.res.Controls = append(r.res.Controls, r.mask(line))
 	return p.Kind, nil
 }
 
-func (r *run) fill(label, sel, val string, secret bool) error {
+// diagnose fails the sign-in with one error that says what the page holds and which steps would
+// get past it.
+func (r *run) diagnose(step string, p plan, err error) error {
+	r.diag = "the page holds: " + r.mask(p.Inventory.describe()) + "\nsuggested steps for this page (pacheck login shows every page):\n" + suggestSteps(p.Inventory)
+	return r.fail(step, "", err)
+}
+
+// requestedScopes returns the scope parameter of the authorization URL, split.
+func requestedScopes(authorizeURL string) []string {
+	u, err := url.Parse(authorizeURL)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(u.Query().Get("scope"))
+}
+
+// withNode runs f with the selector and the query options that reach into frame (a same-origin
+// iframe's selector) when it is set.
+func (r *run) withNode(ctx context.Context, frame, sel string, f func(chromedp.CSS, []chromedp.QueryOption) error) error {
+	if frame == "" {
+		return f(chromedp.CSS(sel), nil)
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(frame)))
+	if err != nil {
+		return fmt.Errorf("finding the frame: %w", err)
+	}
+	if len(nodes) == 0 {
+		return errors.New("the frame is gone")
+	}
+	return f(chromedp.CSS(sel), []chromedp.QueryOption{chromedp.FromNode(nodes[0])})
+}
+
+// elemJS is a script expression for the element sel, in frame's document when frame is set.
+func elemJS(frame, sel string) string {
+	doc := "document"
+	if frame != "" {
+		doc = "((document.querySelector(" + jsString(frame) + ") || {}).contentDocument || document.createElement('div'))"
+	}
+	return doc + ".querySelector(" + jsString(sel) + ")"
+}
+
+func (r *run) fillIn(label, frame, sel, val string, secret bool) error {
 	ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
 	defer cancel()
 	if secret {
 		r.secrets = append(r.secrets, val)
 	}
-	c := chromedp.CSS(sel)
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(c)); err != nil {
-		return r.fail(label, sel, err)
-	}
-	if err := r.guardTyping(); err != nil {
-		return r.fail(label, sel, err)
-	}
-	if err := chromedp.Do(ctx, clearField(sel), chromedp.SendKeys(c, val)); err != nil {
+	err := r.withNode(ctx, frame, sel, func(c chromedp.CSS, o []chromedp.QueryOption) error {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(c, o...), chromedp.WaitEnabled(c, o...)); err != nil {
+			return err
+		}
+		if err := r.guardTyping(); err != nil {
+			return err
+		}
+		return chromedp.Do(ctx, clearElem(frame, sel), chromedp.SendKeys(c, val, o...))
+	})
+	if err != nil {
 		return r.fail(label, sel, err)
 	}
 	shown := fmt.Sprintf("%q", val)
@@ -200,17 +249,49 @@ func (r *run) fill(label, sel, val string, secret bool) error {
 	return nil
 }
 
-func (r *run) click(label, sel, what string) error {
-	shot := r.screenshot(label)
-	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label,
-		Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + what, Screenshot: shot})
+// clickIn clicks without a screenshot (a choice on the way to the page's real submit).
+func (r *run) clickIn(label, frame, sel string) error {
 	ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+	err := r.withNode(ctx, frame, sel, func(c chromedp.CSS, o []chromedp.QueryOption) error {
+		return chromedp.Do(ctx, chromedp.WaitVisible(c, o...), chromedp.Click(c, o...))
+	})
+	if err != nil {
 		if _, ok := r.takeCapture(); ok {
 			return nil
 		}
 		return r.fail(label, sel, err)
 	}
 	return nil
+}
+
+// clickShot takes the page's screenshot, records what was done on it and clicks.
+func (r *run) clickShot(label, frame, sel, what string) error {
+	shot := r.screenshot(label)
+	r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label,
+		Text: "page: " + fhirhttp.Redact(r.pageURL) + "\n" + what, Screenshot: shot})
+	return r.clickIn(label, frame, sel)
+}
+
+// selectIn sets a drop-down list to value the way a person would (input and change events).
+func (r *run) selectIn(label, frame, sel, value string) error {
+	ctx, cancel := r.stepCtx(r.b.opts.StepTimeout)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = `+elemJS(frame, sel)+`; if (!e) return false;
+		e.value = `+jsString(value)+`; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return e.value === `+jsString(value)+`; })()`))
+	if err == nil && !ok {
+		err = fmt.Errorf("could not choose %q", value)
+	}
+	if err != nil {
+		return r.fail(label, sel, err)
+	}
+	return nil
+}
+
+// clearElem empties an input with script (chromedp.SetValue to "" reports a false failure).
+func clearElem(frame, sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const e = `+elemJS(frame, sel)+`; if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
+		return err
+	})
 }

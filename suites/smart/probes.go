@@ -206,7 +206,7 @@ func locCode(loc string) string {
 }
 
 func credsOf(l Login) browser.Credentials {
-	return browser.Credentials{Username: l.Username, Password: l.Password}
+	return browser.Credentials{Username: l.Username, Password: l.Password, Member: l.Member, TOTPSecret: l.TOTPSecret}
 }
 
 // The authorize-time probes.

@@ -218,7 +218,7 @@ func (s *session) browser(ctx context.Context) (*browser.Browser, error) {
 	}
 	o := browser.Options{ExecPath: s.set.Browser.ExecPath, StepTimeout: s.set.Browser.StepTimeout,
 		Timeout: s.set.Browser.Timeout, LaunchTimeout: s.set.Browser.LaunchTimeout, IgnoreCertErrors: s.set.Browser.IgnoreCertErrors,
-		Credentials:    browser.Credentials{Username: s.set.Login.Username, Password: s.set.Login.Password},
+		Credentials:    credsOf(s.set.Login),
 		AllowedOrigins: s.run.Auth.AllowedOrigins, Target: s.run.Target}
 	if s.run.OutDir != "" {
 		o.EvidenceDir = filepath.Join(s.run.OutDir, "browser")

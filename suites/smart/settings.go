@@ -60,7 +60,11 @@ type Settings struct {
 type Login struct {
 	Username string
 	Password string
-	Steps    []browser.Step
+	// Member is whom the default strategy chooses on a member chooser; TOTPSecret the
+	// authenticator key for a one-time-code page (browser.Credentials).
+	Member     string
+	TOTPSecret string
+	Steps      []browser.Step
 }
 
 // Client is a registered SMART client.

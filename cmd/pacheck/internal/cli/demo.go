@@ -24,11 +24,14 @@ func init() {
 }
 
 const demoHelp = `Usage: pacheck demo [--out DIR] [--preset NAME] [--members N] [--fault NAME[,NAME]] [--stats]
-                    [--deadline D] [--allow-incomplete]
+                    [--deadline D] [--allow-incomplete] [--login-style NAME]
 
 Starts the reference Patient Access server in-process (synthetic members, SMART login and
 consent pages), runs the preset against it through headless Chromium — unattended — and writes
 the compliance report. With --fault the server breaks the named requirements, to see failures.
+With --login-style the server shows other sign-in pages (pacheck refserver --list-login-styles),
+signed in with the default strategy; the consent-decline and Deny launches, scripted for the
+default pages, are then left out.
 Exit codes as for 'pacheck run': 0 conformant, 1 non-conformant, 3 error, 4 incomplete.
 
 Examples:
@@ -52,6 +55,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.allowIncomplete, "allow-incomplete", false, "exit 0 instead of 4 when the run is INCOMPLETE")
 	members := fs.Int("members", 3, "synthetic members")
 	faults := fs.String("fault", "", "comma-separated reference-server faults (pacheck refserver --list-faults)")
+	loginStyle := fs.String("login-style", "", "sign-in pages from the gallery (pacheck refserver --list-login-styles)")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -70,9 +74,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if v := preset.IGs["smart"]; len(v) > 0 && strings.HasPrefix(v[0], "1.") {
 		smartVersion, scopes = "1.0", []string{"launch/patient", "openid", "fhirUser", "patient/*.read"}
 	}
-	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set, SMARTVersion: smartVersion})
+	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set, SMARTVersion: smartVersion, LoginStyle: *loginStyle})
 	if err != nil {
 		errorf(stderr, "demo", "%v", err)
+		if strings.Contains(err.Error(), "login style") {
+			return ExitUsage
+		}
 		return ExitEnvError
 	}
 	_, err = srv.Start("127.0.0.1:0")
@@ -93,6 +100,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	origin := strings.TrimSuffix(srv.FHIRBase(), "/fhir")
 	settings := demoSettings(origin, *members)
+	if *loginStyle != "" && *loginStyle != auth.DefaultLoginStyle {
+		// The scripted consent and Deny launches know only the default pages.
+		settings.Consent, settings.Deny = nil, nil
+		settings.Login.TOTPSecret = auth.DemoTOTPSecret
+		if settings.SecondMember != nil {
+			settings.SecondMember.TOTPSecret = auth.DemoTOTPSecret
+		}
+	}
 	u1 := auth.MemberUser(1)
 	settings.ExpiredToken = srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u1.Patient,
 		FHIRUser: "Patient/" + u1.Patient, Scopes: scopes, ExpiresAt: time.Now().Add(-time.Hour)})

@@ -88,7 +88,13 @@ func TestOneMemberNoConfidentialClientIncomplete(t *testing.T) {
 // results and the report folder.
 func runOneMember(t *testing.T, password string) (int, string, reports.Results, string) {
 	t.Helper()
-	srv, err := refserver.New(refserver.Config{Members: 1, Seed: 1})
+	return runOneMemberStyle(t, password, "")
+}
+
+// runOneMemberStyle is runOneMember against the reference server's login style (auth.LoginStyles).
+func runOneMemberStyle(t *testing.T, password, style string) (int, string, reports.Results, string) {
+	t.Helper()
+	srv, err := refserver.New(refserver.Config{Members: 1, Seed: 1, LoginStyle: style})
 	if err != nil {
 		t.Fatal(err)
 	}

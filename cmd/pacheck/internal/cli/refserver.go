@@ -9,6 +9,7 @@ import (
 
 	"github.com/pacheck/pacheck/fixtures/hostile"
 	"github.com/pacheck/pacheck/fixtures/refserver"
+	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
 )
 
@@ -16,7 +17,7 @@ func init() {
 	register(&command{name: "refserver", summary: "run the reference Patient Access server (SMART + FHIR, fault modes)", run: runRefserver})
 }
 
-const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]] [--hostile NAME[,NAME]]
+const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]] [--hostile NAME[,NAME]] [--login-style NAME]
 
 Serves a conformant Patient Access API with synthetic members: SMART App Launch authorization
 (login and consent pages) and a FHIR R4 API (US Core, CARIN BB, PDex, US Drug Formulary).
@@ -25,12 +26,15 @@ them (name, requirement ids, description, tab-separated). --hostile makes the se
 attacker's would (file: endpoints, redirects that carry credentials to a second loopback origin,
 escapes, bombs, stalls); the attacker origin's URL is printed and it records every request.
 --list-hostile prints the modes (name, protection attacked, description, tab-separated).
-Serves until interrupted.
+--login-style serves other sign-in pages (a gallery of patterns payers use: two-page login,
+member choosers, cookie walls, iframes, two-factor codes, a CAPTCHA…); --list-login-styles prints
+them (name, description, tab-separated). Serves until interrupted.
 
 Examples:
   pacheck refserver --addr 127.0.0.1:0 --members 3
   pacheck refserver --fault pkce-not-verified,search-date-ignored
   pacheck refserver --list-faults
+  pacheck refserver --login-style two-page
   pacheck refserver --hostile token-endpoint-307,next-link-elsewhere
 
 Flags:
@@ -48,12 +52,20 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	authFile := fs.String("auth-file", "", "YAML file of SMART clients and member logins")
 	smartVersion := fs.String("smart-version", "2.0", "SMART App Launch behaviour: 2.0 or 1.0")
 	verbose := fs.Bool("verbose", false, "log one line per request (never tokens or bodies)")
+	loginStyle := fs.String("login-style", "", "sign-in pages from the gallery (--list-login-styles)")
+	listStyles := fs.Bool("list-login-styles", false, "print the login styles and exit")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
 	if *list {
 		for _, f := range refserver.Faults() {
 			fmt.Fprintf(stdout, "%s\t%s\t%s\n", f.Name, strings.Join(f.Requirements, ","), f.Description)
+		}
+		return ExitOK
+	}
+	if *listStyles {
+		for _, st := range auth.LoginStyles() {
+			fmt.Fprintf(stdout, "%s\t%s\n", st.Name, st.Description)
 		}
 		return ExitOK
 	}
@@ -77,7 +89,7 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		errorf(stderr, "refserver", "--hostile: %v", err)
 		return ExitUsage
 	}
-	cfg := refserver.Config{Members: *members, Seed: *seed, Faults: set, AuthFile: *authFile, SMARTVersion: *smartVersion}
+	cfg := refserver.Config{Members: *members, Seed: *seed, Faults: set, AuthFile: *authFile, SMARTVersion: *smartVersion, LoginStyle: *loginStyle}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
@@ -103,6 +115,9 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			names = append(names, n)
 		}
 		fmt.Fprintf(stdout, "  faults on: %s\n", strings.Join(names, ", "))
+	}
+	if *loginStyle != "" {
+		fmt.Fprintf(stdout, "  login style: %s (TOTP secret of every member: %s)\n", *loginStyle, auth.DemoTOTPSecret)
 	}
 	fmt.Fprintln(stdout, "serving until interrupted (Ctrl-C)")
 	<-ctx.Done()

@@ -175,7 +175,9 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		}
 	}
 	if err := framework.Prepare(rctx, p.run); err != nil && !f.quiet && ctx.Err() == nil {
-		fmt.Fprintf(stderr, "pacheck run: preparation: %s (the specs that need it will report it)\n", termSafe(err.Error(), false))
+		// The first line: a sign-in's diagnosis adds suggested steps on further lines (the report has them).
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		fmt.Fprintf(stderr, "pacheck run: preparation: %s (the specs that need it will report it)\n", termSafe(first, false))
 	}
 	// The default deadline is sized from the selection, which Ginkgo counts when the suite starts
 	// (before any spec runs): its reporter line "N/M specs" arms the timer and gives the progress
@@ -250,6 +252,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	if err != nil {
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
+	}
+	if stopped == "" && signInCaptcha(res) {
+		// Not a verdict on the server: the tool cannot sign in unattended there (issue #16).
+		stopped = "the sign-in stopped at a CAPTCHA, which an unattended run does not pass (root cause below): give login steps for a test account without one, or auth.mode: token"
 	}
 	if stopped != "" {
 		res.Run.Errors = append(res.Run.Errors, stopped)
@@ -762,4 +768,15 @@ func (t *termWriter) Flush() {
 		io.WriteString(t.w, termSafe(string(t.pending), true))
 		t.pending = nil
 	}
+}
+
+// signInCaptcha reports whether a root cause of the run is a sign-in the browser's default
+// strategy stopped at a CAPTCHA (browser.ErrCaptcha).
+func signInCaptcha(r *reports.Results) bool {
+	for _, rc := range r.RootCauses {
+		if strings.Contains(rc.Reason, browser.ErrCaptcha.Error()) {
+			return true
+		}
+	}
+	return false
 }

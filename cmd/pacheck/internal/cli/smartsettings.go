@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
 	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/suites/smart"
@@ -70,30 +69,9 @@ func authMethod(given, secret string, hasKey bool) string {
 }
 
 func login(l config.Login) smart.Login {
-	out := smart.Login{Username: l.Username, Password: l.Password}
+	out := smart.Login{Username: l.Username, Password: l.Password, Member: l.Member, TOTPSecret: l.TOTPSecret}
 	for _, st := range l.Steps {
-		bs := browser.Step{URL: st.URL, Once: st.Once}
-		for _, a := range st.Actions {
-			var ba browser.Action
-			switch {
-			case a.Fill != nil:
-				ba = browser.Action{Fill: a.Fill.Selector, Value: a.Fill.Value, Secret: a.Fill.Secret}
-			case a.Select != nil:
-				ba = browser.Action{Select: a.Select.Selector, Value: a.Select.Value}
-			case a.Click != "":
-				ba = browser.Action{Click: a.Click}
-			case a.Check != "":
-				ba = browser.Action{Check: a.Check}
-			case a.Uncheck != "":
-				ba = browser.Action{Uncheck: a.Uncheck}
-			case a.Wait != "":
-				ba = browser.Action{Wait: a.Wait}
-			case a.Screenshot != "":
-				ba = browser.Action{Screenshot: a.Screenshot}
-			}
-			bs.Actions = append(bs.Actions, ba)
-		}
-		out.Steps = append(out.Steps, bs)
+		out.Steps = append(out.Steps, st.Browser())
 	}
 	return out
 }

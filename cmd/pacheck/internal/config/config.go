@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/profiles"
 )
@@ -97,26 +98,42 @@ type Deny struct {
 type Login struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
-	Steps    []Step `yaml:"steps"`
+	// Member is whom the default strategy chooses on a member/patient chooser (a name, member id
+	// or username as the page shows it); default the username's entry, else the first.
+	Member string `yaml:"member"`
+	// TOTPSecret is the member's authenticator key (base32), for a two-factor page asking for a
+	// one-time code; typically ${MEMBER_TOTP_SECRET}.
+	TOTPSecret string `yaml:"totp_secret"`
+	Steps      []Step `yaml:"steps"`
 }
 
-// Step applies its actions on pages whose URL matches the URL pattern (a regular expression).
+// Step applies its actions on pages where it matches: the URL pattern (a regular expression, or
+// glob:<pattern>) and the when: condition on the page's content, both optional.
 type Step struct {
-	URL     string   `yaml:"url"`
-	Actions []Action `yaml:"actions"`
+	URL   string `yaml:"url"`
+	When  *When  `yaml:"when"`
+	Frame string `yaml:"frame"` // CSS selector of a same-origin iframe the actions work in
 	// Once: the step serves one page only, so that a later page with the same URL (a sign-in and
 	// then a consent page both at /interaction/<id>) takes the next step.
-	Once bool `yaml:"once"`
+	Once    bool     `yaml:"once"`
+	Actions []Action `yaml:"actions"`
+}
+
+// When is a condition on a page's content: every field given must hold.
+type When struct {
+	Selector string `yaml:"selector"` // a visible element matches this CSS selector
+	Text     string `yaml:"text"`     // the page shows this text (any letter case)
+	URL      string `yaml:"url"`      // the page URL matches (as Step.URL)
 }
 
 // Action is one browser action; exactly one field is set.
 type Action struct {
 	Fill       *Fill  `yaml:"fill"`
-	Click      string `yaml:"click"`
-	Select     *Fill  `yaml:"select"`
+	Click      string `yaml:"click"`  // a CSS selector, or text=<the button's text>
+	Select     *Fill  `yaml:"select"` // value: the option's value or its visible text
 	Check      string `yaml:"check"`
 	Uncheck    string `yaml:"uncheck"`
-	Wait       string `yaml:"wait"` // a CSS selector, or url:<regexp>
+	Wait       string `yaml:"wait"` // a CSS selector, text=<text>, a duration (2s), or url:<regexp>
 	Screenshot string `yaml:"screenshot"`
 }
 
@@ -125,6 +142,36 @@ type Fill struct {
 	Selector string `yaml:"selector"`
 	Value    string `yaml:"value"`
 	Secret   bool   `yaml:"secret"` // masked in evidence (passwords are always masked)
+	TOTP     bool   `yaml:"totp"`   // type the current one-time code of login.totp_secret instead of value
+}
+
+// Browser converts the step for the browser engine.
+func (st Step) Browser() browser.Step {
+	bs := browser.Step{URL: st.URL, Frame: st.Frame, Once: st.Once}
+	if st.When != nil {
+		bs.When = &browser.When{Selector: st.When.Selector, Text: st.When.Text, URL: st.When.URL}
+	}
+	for _, a := range st.Actions {
+		var ba browser.Action
+		switch {
+		case a.Fill != nil:
+			ba = browser.Action{Fill: a.Fill.Selector, Value: a.Fill.Value, Secret: a.Fill.Secret, TOTP: a.Fill.TOTP}
+		case a.Select != nil:
+			ba = browser.Action{Select: a.Select.Selector, Value: a.Select.Value}
+		case a.Click != "":
+			ba = browser.Action{Click: a.Click}
+		case a.Check != "":
+			ba = browser.Action{Check: a.Check}
+		case a.Uncheck != "":
+			ba = browser.Action{Uncheck: a.Uncheck}
+		case a.Wait != "":
+			ba = browser.Action{Wait: a.Wait}
+		case a.Screenshot != "":
+			ba = browser.Action{Screenshot: a.Screenshot}
+		}
+		bs.Actions = append(bs.Actions, ba)
+	}
+	return bs
 }
 
 // Limits bound every interaction with the target.
@@ -171,8 +218,10 @@ func (f *File) Secrets() []string {
 		add(c.ClientSecret)
 	}
 	add(f.Auth.Login.Password)
+	add(f.Auth.Login.TOTPSecret)
 	if f.Auth.SecondMember != nil {
 		add(f.Auth.SecondMember.Password)
+		add(f.Auth.SecondMember.TOTPSecret)
 	}
 	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
 		for _, a := range s.Actions {
@@ -359,15 +408,8 @@ func (f *File) check(name string, root *yaml.Node) error {
 	if f.Auth.Deny != nil && len(f.Auth.Deny.Steps) == 0 {
 		return fmt.Errorf("%s: auth.deny has no steps: give the browser steps that sign in and press Deny on the consent page, or remove auth.deny", at("auth"))
 	}
-	for _, s := range append(f.Auth.Login.Steps, secondSteps(f)...) {
-		if _, err := regexp.Compile(s.URL); err != nil {
-			return fmt.Errorf("%s: login step url %q is not a regular expression (%v)", at("auth"), s.URL, err)
-		}
-		for _, a := range s.Actions {
-			if n := a.count(); n != 1 {
-				return fmt.Errorf("%s: each login action needs exactly one of fill, click, select, check, uncheck, wait, screenshot (found %d)", at("auth"), n)
-			}
-		}
+	if err := checkSteps(name, root.Content[0]); err != nil {
+		return err
 	}
 	known := map[string]bool{"smart": true, "capability": true, "uscore": true, "carinbb": true, "pdex": true, "formulary": true, "public": true}
 	for _, s := range f.Suites {
@@ -522,4 +564,46 @@ func sortedTypeKeys(m map[string]reflect.Type) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkSteps validates every list of browser steps (auth.login, auth.second_member, auth.consent,
+// auth.deny) on the node tree, so each error names the file:line of the step or action at fault.
+func checkSteps(name string, root *yaml.Node) error {
+	auth := valueOf(root, "auth")
+	for _, sec := range []string{"login", "second_member", "consent", "deny"} {
+		list := valueOf(valueOf(auth, sec), "steps")
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, item := range list.Content {
+			var st Step
+			if err := item.Decode(&st); err != nil {
+				return fmt.Errorf("%s:%d: auth.%s.steps[%d]: %s", name, item.Line, sec, i, cleanYAMLError(err))
+			}
+			where := fmt.Sprintf("%s:%d: auth.%s.steps[%d]", name, item.Line, sec, i)
+			acts := valueOf(item, "actions")
+			for j, a := range st.Actions {
+				if n := a.count(); n != 1 {
+					line := item.Line
+					if acts != nil && j < len(acts.Content) {
+						line = acts.Content[j].Line
+					}
+					return fmt.Errorf("%s:%d: auth.%s.steps[%d].actions[%d]: each login action needs exactly one of fill, click, select, check, uncheck, wait, screenshot (found %d)", name, line, sec, i, j, n)
+				}
+				if (a.Fill != nil && a.Fill.Selector == "") || (a.Select != nil && a.Select.Selector == "") {
+					return fmt.Errorf("%s.actions[%d]: fill and select need a selector", where, j)
+				}
+			}
+			if err := browser.ValidateStep(st.Browser()); err != nil {
+				msg := err.Error()
+				// Point at the action's own line when the engine names one.
+				var j int
+				if _, e := fmt.Sscanf(msg, ".actions[%d]", &j); e == nil && acts != nil && j < len(acts.Content) {
+					where = fmt.Sprintf("%s:%d: auth.%s.steps[%d]", name, acts.Content[j].Line, sec, i)
+				}
+				return fmt.Errorf("%s%s", where, msg)
+			}
+		}
+	}
+	return nil
 }

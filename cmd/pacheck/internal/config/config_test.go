@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,7 +17,7 @@ func env(m map[string]string) func(string) (string, bool) {
 func TestExampleParses(t *testing.T) {
 	vars := map[string]string{"PACHECK_TOKEN": "t0k", "PACHECK_CLIENT_SECRET": "s3cret", "MEMBER_USERNAME": "u",
 		"MEMBER_PASSWORD": "pw", "MEMBER2_USERNAME": "u2", "MEMBER2_PASSWORD": "pw2",
-		"PACHECK_CLIENT2_SECRET": "s2", "PACHECK_EXPIRED_TOKEN": "expired-tok"}
+		"PACHECK_CLIENT2_SECRET": "s2", "PACHECK_EXPIRED_TOKEN": "expired-tok", "MEMBER_TOTP_SECRET": "JBSWY3DPEHPK3PXP"}
 	f, err := Parse("example.yaml", []byte(Example), env(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,15 @@ func TestErrorClasses(t *testing.T) {
 		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
 		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},
 		{"two actions", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - {click: a, wait: b}\n", "exactly one of"},
+		{"two actions line", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - click: a\n          - {click: a, wait: b}\n", "cfg.yaml:7: auth.login.steps[0].actions[1]: each login action"},
+		{"empty when", "auth:\n  login:\n    steps:\n      - when: {}\n        actions: [{click: a}]\n", "cfg.yaml:4: auth.login.steps[0].when: give selector, text or url"},
+		{"bad url", "auth:\n  login:\n    steps:\n      - click: a\n", `cfg.yaml:4: unknown key "click" under auth.login.steps`},
+		{"bad regexp", "auth:\n  deny:\n    steps:\n      - url: x\n        actions: [{click: a}]\n      - url: \"(\"\n        actions: [{click: a}]\n", "cfg.yaml:6: auth.deny.steps[1].url \"(\""},
+		{"when url bad", "auth:\n  login:\n    steps:\n      - when: {url: \"[\"}\n        actions: [{click: a}]\n", "cfg.yaml:4: auth.login.steps[0].when.url"},
+		{"no actions", "auth:\n  login:\n    steps:\n      - when: {text: Sign in}\n", "cfg.yaml:4: auth.login.steps[0]: no actions"},
+		{"empty click text", "auth:\n  login:\n    steps:\n      - once: true\n        actions:\n          - click: a\n          - click: \"text= \"\n", "cfg.yaml:7: auth.login.steps[0].actions[1] click: text= needs the text"},
+		{"fill without selector", "auth:\n  login:\n    steps:\n      - actions:\n          - fill: {value: x}\n", "auth.login.steps[0].actions[0]: fill and select need a selector"},
+		{"once text", "auth:\n  login:\n    steps:\n      - once: sometimes\n        actions: [{click: a}]\n", "cfg.yaml: line 4: cannot unmarshal text `sometimes` into bool"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("cfg.yaml", []byte(c.text), env(nil))
@@ -89,6 +99,29 @@ func TestErrorClasses(t *testing.T) {
 				t.Fatalf("error is not one line: %q", err)
 			}
 		})
+	}
+}
+
+// TestContentMatchedSteps: when:, once:, frame:, totp: and the login's member and totp_secret
+// are accepted and reach the browser engine's steps.
+func TestContentMatchedSteps(t *testing.T) {
+	text := "auth:\n  login:\n    username: m\n    member: Demo Member 2\n    totp_secret: ${SECRET}\n    steps:\n" +
+		"      - when: {selector: \"#password\", text: Sign in}\n        once: true\n        frame: iframe\n        actions:\n" +
+		"          - fill: {selector: \"#otp\", totp: true}\n          - click: \"text=Sign in\"\n          - wait: 2s\n"
+	f, err := Parse("c.yaml", []byte(text), env(map[string]string{"SECRET": "JBSWY3DPEHPK3PXP"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := f.Auth.Login
+	if l.Member != "Demo Member 2" || l.TOTPSecret != "JBSWY3DPEHPK3PXP" || len(l.Steps) != 1 {
+		t.Fatalf("login %+v", l)
+	}
+	bs := l.Steps[0].Browser()
+	if !bs.Once || bs.Frame != "iframe" || bs.When == nil || bs.When.Selector != "#password" || bs.When.Text != "Sign in" || !bs.Actions[0].TOTP || bs.Actions[1].Click != "text=Sign in" {
+		t.Fatalf("browser step %+v", bs)
+	}
+	if !slices.Contains(f.Secrets(), "JBSWY3DPEHPK3PXP") {
+		t.Error("the TOTP secret is not among the masked values")
 	}
 }
 

@@ -24,20 +24,31 @@ auth:
   login:
     username: ${MEMBER_USERNAME}
     password: ${MEMBER_PASSWORD}
-    # Optional explicit steps; without them pacheck finds the login and consent controls itself.
+    member: "Demo Member 1"          # on a member/patient chooser (default: the username's entry, else the first)
+    totp_secret: ${MEMBER_TOTP_SECRET}   # authenticator key (base32) for a two-factor page
+    # Optional explicit steps; without them pacheck finds the login, chooser and consent controls
+    # itself (pacheck login --config FILE shows each page, its controls and what was done).
+    # A step applies to a page when its when: holds (a visible selector, a text shown, a URL
+    # pattern) and its url: matches; once: true uses it for one page only. Every action waits for
+    # its element to be visible and enabled (timeout: 20s overrides the wait).
     steps:
-      - url: "/login"                # a regular expression on the page URL
-        once: true                   # this page only: a later page with the same URL takes the next step
+      - when: {selector: "#password"}
+        once: true
         actions:
           - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
           - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
+          - click: "text=Sign in"        # a button, link or role=button by its text (any case), or a CSS selector
+      - when: {selector: "input[autocomplete=one-time-code]"}
+        actions:
+          - fill: {selector: "#otp", totp: true}   # the current code of totp_secret
           - click: "button[type=submit]"
-      - url: "/consent"
+      - when: {text: "Share your records"}
         actions:
           - uncheck: "input[value='patient/Observation.rs']"
+          - select: {selector: "#member", value: "Demo Member 1"}   # an option's value or visible text
           - screenshot: consent
           - click: "#approve"
-          - wait: "url:callback"
+          - wait: "url:callback"         # also a CSS selector, text=<text> or a duration (2s)
   # Cross-member probes need another member's login or a patient id this member must not see.
   second_member:
     username: ${MEMBER2_USERNAME}
@@ -53,7 +64,7 @@ auth:
   consent:
     scope: offline_access
     steps:
-      - url: "/consent"
+      - when: {selector: "#approve"}
         actions:
           - uncheck: "input[value='offline_access']"
           - click: "#approve"
@@ -61,12 +72,12 @@ auth:
   # error=access_denied and no code. The steps sign in (the login steps do not apply here).
   deny:
     steps:
-      - url: "/login"
+      - when: {selector: "#password"}
         actions:
           - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
           - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
           - click: "button[type=submit]"
-      - url: "/consent"
+      - when: {selector: "#deny"}
         actions:
           - click: "#deny"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
