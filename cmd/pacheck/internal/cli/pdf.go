@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,8 +24,9 @@ const FilePDF = "report.pdf"
 const pdfTimeout = 10 * time.Minute
 
 // writePDF prints dir/index.html to dir/report.pdf with headless Chromium. The page is our own
-// report, whose CSP loads nothing; the browser still gets a throw-away profile, resolves no host
-// and opens no window, as the sign-in browser does.
+// report, whose CSP loads nothing, served alone on loopback (the browser opens no file: URL); the
+// browser still gets a throw-away profile, resolves no host name and opens no window, as the
+// sign-in browser does.
 func writePDF(ctx context.Context, dir string) (string, error) {
 	exe, err := browser.FindChromium("")
 	if err != nil {
@@ -54,7 +56,7 @@ func writePDF(ctx context.Context, dir string) (string, error) {
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("block-new-web-contents", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -65,7 +67,33 @@ func writePDF(ctx context.Context, dir string) (string, error) {
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
-	u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	// The browser opens only http(s) URLs (never file:): index.html is served on loopback, alone.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("pdf: %w", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/"+reports.FileHTML {
+			http.NotFound(w, r)
+			return
+		}
+		f, err := os.Open(abs)
+		if err != nil {
+			http.Error(w, "report unreadable", http.StatusInternalServerError)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			http.Error(w, "report unreadable", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		http.ServeContent(w, r, "", st.ModTime(), f)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	u := "http://" + ln.Addr().String() + "/" + reports.FileHTML
 	// beforeprint is the report's own print preparation: paragraphs and causes open, every spec
 	// listed (the appendix), failed and errored specs expanded with their evidence.
 	err = chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS(`body`)),
