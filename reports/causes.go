@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/issue"
 )
@@ -249,4 +251,15 @@ func mergeSorted(set, ids []string) []string {
 		set[i] = id
 	}
 	return set
+}
+
+// Headline is the one line that says what is wrong with a failed spec, as every output shows
+// it (failHeadline), for the console, which prints specs from Ginkgo's report as they end; ""
+// for a spec that did not fail.
+func Headline(sr types.SpecReport) string {
+	s, ok := specFromGinkgo(sr, nil, "")
+	if !ok || s.Outcome != Fail {
+		return ""
+	}
+	return failHeadline(s)
 }

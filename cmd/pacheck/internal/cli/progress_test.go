@@ -10,6 +10,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/reports"
 )
 
@@ -341,7 +342,7 @@ func TestProgressLineSaysWhy(t *testing.T) {
 		Failure: types.Failure{Message: "a member's token opens one Patient: nothing to page"}})
 	got := out.String()
 	for _, want := range []string{
-		"FAIL  search/date: Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25 …\n",
+		"FAIL  search/date: Encounter?date=ge2024-11-10 returned Encounter/enc-2-2 whose period ends 2024-09-25\n",
 		"SKIP  paging: a member's token opens one Patient: nothing to page\n",
 		"read: GET Patient/1",
 	} {
@@ -351,5 +352,20 @@ func TestProgressLineSaysWhy(t *testing.T) {
 	}
 	if strings.Contains(got, jwt) || strings.Contains(got, "expected …") {
 		t.Errorf("console shows a token or a second line:\n%s", got)
+	}
+}
+
+// A failure whose own first line only counts errors is printed with its first error issue, the
+// line the report, JUnit, summary.md and results.csv show.
+func TestProgressLineUsesHeadline(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false, false)
+	ent := &evidence.Entry{Kind: evidence.KindIssues, Issues: []issue.Issue{{Severity: issue.Error, Rule: "cardinality",
+		Path: "Patient.name", Message: "Patient.name: minimum 1, found 0"}}}
+	p.spec(1, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "validation", State: types.SpecStateFailed,
+		Failure:       types.Failure{Message: "validation: 1 error(s)"},
+		ReportEntries: types.ReportEntries{{Name: evidence.EntryName, Value: types.WrapEntryValue(ent)}}})
+	if got := out.String(); !strings.Contains(got, "FAIL  validation: Patient.name: minimum 1, found 0") {
+		t.Errorf("console line %q: want the first error issue, not the count", got)
 	}
 }

@@ -606,7 +606,13 @@ func (p *progress) spec(_ int, s types.SpecReport) {
 		// the failure's or skip's first line says what is wrong, as in the reports (redacted
 		// like them, and cut: the reports carry the whole text)
 		why := ""
-		if msg := strings.TrimPrefix(s.Failure.Message, "error: "); o != "pass" && msg != "" {
+		msg := strings.TrimPrefix(s.Failure.Message, "error: ")
+		if o == "fail" {
+			if h := reports.Headline(s); h != "" {
+				msg = strings.TrimPrefix(h, "error: ") // as the report's list, JUnit, summary.md and results.csv say it
+			}
+		}
+		if o != "pass" && msg != "" {
 			if r := []rune(oneLine(reports.Redact(msg))); len(r) > 160 {
 				msg = string(r[:160]) + "…"
 			} else {
