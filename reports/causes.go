@@ -255,8 +255,11 @@ func mergeSorted(set, ids []string) []string {
 
 // Headline is the one line that says what is wrong with a failed spec, as every output shows
 // it (failHeadline), for the console, which prints specs from Ginkgo's report as they end; ""
-// for a spec that did not fail.
+// for a spec that did not fail or whose failure's own first line is the headline.
 func Headline(sr types.SpecReport) string {
+	if line := firstLine(sr.Failure.Message); line != "" && !countLine.MatchString(line) {
+		return "" // the failure's own first line says it: no need to decode the evidence
+	}
 	s, ok := specFromGinkgo(sr, nil, "")
 	if !ok || s.Outcome != Fail {
 		return ""

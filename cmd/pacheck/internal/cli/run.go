@@ -608,8 +608,10 @@ func (p *progress) spec(_ int, s types.SpecReport) {
 		why := ""
 		msg := strings.TrimPrefix(s.Failure.Message, "error: ")
 		if o == "fail" {
+			// the line the report's list, JUnit, summary.md and results.csv show
+			msg, _, _ = strings.Cut(msg, "\n")
 			if h := reports.Headline(s); h != "" {
-				msg = strings.TrimPrefix(h, "error: ") // as the report's list, JUnit, summary.md and results.csv say it
+				msg = strings.TrimPrefix(h, "error: ")
 			}
 		}
 		if o != "pass" && msg != "" {
