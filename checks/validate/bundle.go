@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/validate/structure"
 )
 
 // Bundle rules that R4 states in prose rather than as invariants (bdl-1..bdl-12 are evaluated as
@@ -81,24 +82,10 @@ func restfulURL(u string) (base, typ, id string, ok bool) {
 		return "", "", "", false
 	}
 	typ = u[j+1 : i]
-	if !isFHIRID(id) || typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
+	if !structure.IsID(id) || typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
 		return "", "", "", false
 	}
 	return u[:j], typ, id, true
-}
-
-// isFHIRID: [A-Za-z0-9\-\.]{1,64}.
-func isFHIRID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // resolveInBundle resolves a literal reference among the entries of the Bundle of frame i. A

@@ -14,7 +14,7 @@ var fastFormats = map[string]func(string) bool{
 	"url":          noSpace,
 	"canonical":    noSpace,
 	"code":         isCode,
-	"id":           isID,
+	"id":           IsID,
 	"base64Binary": isBase64,
 	"date":         isDate,
 	"dateTime":     isDateTime,
@@ -52,8 +52,8 @@ func isCode(s string) bool {
 	return true
 }
 
-// [A-Za-z0-9\-\.]{1,64}
-func isID(s string) bool {
+// IsID reports whether s is a FHIR id: [A-Za-z0-9\-\.]{1,64}.
+func IsID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}
