@@ -199,34 +199,24 @@ const analyzeFn = `function (args) {
 func (inv inventory) describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "title %q", inv.Title)
-	if len(inv.Inputs) == 0 {
-		b.WriteString("; no input")
-	}
-	for i, c := range inv.Inputs {
-		if i == 0 {
-			b.WriteString("; inputs: ")
-		} else {
-			b.WriteString(", ")
+	list := func(cs []control, none, head string) {
+		if len(cs) == 0 {
+			b.WriteString(none)
 		}
-		fmt.Fprintf(&b, "%s %q", c.Kind, c.Label)
-		if c.Sel != "" {
-			fmt.Fprintf(&b, " (%s)", c.Sel)
-		}
-	}
-	if len(inv.Buttons) == 0 {
-		b.WriteString("; no button")
-	}
-	for i, c := range inv.Buttons {
-		if i == 0 {
-			b.WriteString("; buttons: ")
-		} else {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %q", c.Kind, c.Label)
-		if c.Sel != "" {
-			fmt.Fprintf(&b, " (%s)", c.Sel)
+		for i, c := range cs {
+			if i == 0 {
+				b.WriteString(head)
+			} else {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %q", c.Kind, c.Label)
+			if c.Sel != "" {
+				fmt.Fprintf(&b, " (%s)", c.Sel)
+			}
 		}
 	}
+	list(inv.Inputs, "; no input", "; inputs: ")
+	list(inv.Buttons, "; no button", "; buttons: ")
 	if inv.Frames > 0 {
 		fmt.Fprintf(&b, "; looked into %d same-origin frame(s) too", inv.Frames)
 	}
