@@ -3,8 +3,6 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pacheck/pacheck/profiles"
@@ -42,29 +40,7 @@ func customProfileValidator(t *testing.T, typ, url string, edit func([]map[strin
 		"version": "0.1.0", "name": "Custom", "status": "draft", "kind": sd["kind"], "abstract": false,
 		"type": typ, "baseDefinition": "http://hl7.org/fhir/StructureDefinition/" + typ,
 		"derivation": "constraint", "snapshot": map[string]any{"element": list}}
-	dir := t.TempDir()
-	write := func(name string, v any) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("package.json", map[string]any{"name": "example.custom", "version": "0.1.0",
-		"dependencies": map[string]string{"hl7.fhir.r4.core": "4.0.1"}})
-	write("StructureDefinition-custom.json", prof)
-	p, err := profiles.LoadDir(dir, profiles.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set.Add(p)
-	v, err := New(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return validatorWithPackage(t, set, "example.custom", "custom", prof)
 }
 
 // cloneElem deep-copies a decoded element.

@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -71,4 +73,33 @@ func embedded(t testing.TB) *Validator {
 		t.Fatal(embErr)
 	}
 	return embV
+}
+
+// validatorWithPackage adds a one-profile package (name, on R4 core) holding prof, written as
+// StructureDefinition-<id>.json, to set and returns a validator over it.
+func validatorWithPackage(t testing.TB, set *profiles.Set, name, id string, prof map[string]any) *Validator {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(file string, v any) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("package.json", map[string]any{"name": name, "version": "0.1.0",
+		"dependencies": map[string]string{"hl7.fhir.r4.core": "4.0.1"}})
+	write("StructureDefinition-"+id+".json", prof)
+	p, err := profiles.LoadDir(dir, profiles.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Add(p)
+	v, err := New(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -3,8 +3,6 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,29 +121,7 @@ func reslicedValidator(t *testing.T) *Validator {
 		"version": "0.1.0", "name": "ReslicedObservation", "status": "draft", "kind": "resource", "abstract": false,
 		"type": "Observation", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
 		"derivation": "constraint", "snapshot": map[string]any{"element": list}}
-	dir := t.TempDir()
-	write := func(name string, v any) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("package.json", map[string]any{"name": "example.reslice", "version": "0.1.0",
-		"dependencies": map[string]string{"hl7.fhir.r4.core": "4.0.1"}})
-	write("StructureDefinition-resliced-observation.json", prof)
-	p, err := profiles.LoadDir(dir, profiles.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set.Add(p)
-	v, err := New(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return validatorWithPackage(t, set, "example.reslice", "resliced-observation", prof)
 }
 
 // TestResliceDepth: values are sliced among re-slices at every depth (component:ex/a/d), and the
