@@ -315,7 +315,7 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: "member-1", FHIRUser: "Patient/member-1",
 			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
 		conf := filepath.Join(t.TempDir(), "pacheck.yaml")
-		yaml := fmt.Sprintf("target: %s\npreset: "+cmp.Or(s.preset, "cms-patient-access")+"\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nout: %s\n", srv.FHIRBase(), out)
+		yaml := fmt.Sprintf("target: %s\npreset: "+cmp.Or(s.preset, "cms-patient-access")+"\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nattest:\n  must_support_complete: true\nout: %s\n", srv.FHIRBase(), out)
 		if f.Name == refserver.FaultSlowResponses {
 			yaml += "limits:\n  max_latency: 100ms\n"
 		}
