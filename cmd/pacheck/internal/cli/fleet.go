@@ -295,5 +295,10 @@ func runIndexed(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlag
 	if !f.quiet {
 		fmt.Fprintf(stdout, "target %d of %d (%s): %s\n", i, len(ts), ts[i].Source, ts[i].URL)
 	}
-	return execute(ctx, p, f, stdout, stderr)
+	code := execute(ctx, p, f, stdout, stderr)
+	if m.zeroOnVerdict && (code == ExitOK || code == ExitNonConf || code == ExitIncomplete) {
+		// The verdict is in the report; the Job must not retry a run that judged its target.
+		return ExitOK
+	}
+	return code
 }

@@ -67,6 +67,8 @@ type multiFlags struct {
 	parallel int
 	memory   byteSize
 	index    string
+	// zeroOnVerdict: with --target-index, exit 0 whenever the run reached a verdict.
+	zeroOnVerdict bool
 }
 
 // bindMultiFlags makes --target repeatable and adds --targets and --target-timeout to run's flags.
@@ -81,6 +83,7 @@ func bindMultiFlags(fs *flag.FlagSet, f *runFlags) *multiFlags {
 	fs.IntVar(&m.parallel, "parallel", 1, fmt.Sprintf("targets run at once with --targets (1 to %d), each in its own process with its own browser", maxParallel))
 	m.memory = defaultTargetMemory
 	fs.Var(&m.memory, "target-memory", "memory bound of each target's run with --targets, its browser included (default 2GiB; it is then stopped)")
+	fs.BoolVar(&m.zeroOnVerdict, "exit-zero-on-verdict", false, "with --target-index: exit 0 whenever the run reached a verdict (conformant, non-conformant, incomplete), so a Job retries only runs that could not judge (exit 2, 3)")
 	fs.StringVar(&m.index, "target-index", "", "with --targets: run only the target at this 0-based index, in this process, its report in OUT/SLUG; env:VAR reads the index from VAR (env:JOB_COMPLETION_INDEX in a Kubernetes Indexed Job)")
 	return m
 }
@@ -93,7 +96,7 @@ func (m *multiFlags) dispatch(ctx context.Context, fs *flag.FlagSet, f *runFlags
 		return runIndexed(ctx, fs, f, m, set, stdout, stderr), true
 	}
 	if m.file == "" && len(m.targets.all) < 2 {
-		for _, n := range []string{"target-timeout", "parallel", "target-memory"} {
+		for _, n := range []string{"target-timeout", "parallel", "target-memory", "exit-zero-on-verdict"} {
 			if set[n] {
 				errorf(stderr, "run", "--%s applies to --targets or several --target only", n)
 				return ExitUsage, true
@@ -260,7 +263,7 @@ func slugOf(raw string) string {
 // (--token-env names a variable the children inherit), so none reaches a command line.
 func childArgs(fs *flag.FlagSet) []string {
 	skip := map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true,
-		"parallel": true, "target-memory": true, "target-index": true}
+		"parallel": true, "target-memory": true, "target-index": true, "exit-zero-on-verdict": true}
 	var args []string
 	fs.Visit(func(fl *flag.Flag) {
 		if skip[fl.Name] {
@@ -308,6 +311,10 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 	}
 	if m.timeout <= 0 {
 		errorf(stderr, "run", "--target-timeout %v: give a positive duration, e.g. 30m", m.timeout)
+		return ExitUsage
+	}
+	if m.zeroOnVerdict {
+		errorf(stderr, "run", "--exit-zero-on-verdict applies to --target-index only (the fleet's exit code is the worst of its targets')")
 		return ExitUsage
 	}
 	if m.parallel < 1 || m.parallel > maxParallel {
