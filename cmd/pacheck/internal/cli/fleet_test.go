@@ -279,3 +279,38 @@ func TestReportMergeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetTwentyFigures (PACHECK_FLEET_FIGURES=1; minutes) is the figure of issue #22: a fleet of
+// 20 reference servers, one in four with a fault, run with the public preset sequentially and with
+// --parallel 4 side by side; every verdict must be right in both, and the wall time and the
+// fleet's peak memory of each are logged.
+func TestFleetTwentyFigures(t *testing.T) {
+	if os.Getenv("PACHECK_FLEET_FIGURES") != "1" {
+		t.Skip("PACHECK_FLEET_FIGURES=1 measures a 20-server fleet sequentially and with --parallel 4")
+	}
+	var faults []string
+	for i := 0; i < 20; i++ {
+		faults = append(faults, fleetFaults[i%len(fleetFaults)])
+	}
+	bases := startFleet(t, faults)
+	t.Setenv(childEnv, "1")
+	dir := t.TempDir()
+	list := filepath.Join(dir, "targets.txt")
+	os.WriteFile(list, []byte(strings.Join(bases, "\n")+"\n"), 0o644)
+	for _, par := range []string{"1", "4"} {
+		out := filepath.Join(dir, "fleet-"+par)
+		start := time.Now()
+		code, stdout, stderr := run("run", "--targets", list, "--preset", "public", "--parallel", par, "--out", out, "--quiet")
+		wall := time.Since(start)
+		if code != ExitNonConf {
+			t.Errorf("--parallel %s: exit %d, want 1\n%s%s", par, code, stdout, stderr)
+		}
+		f := readFleet(t, out)
+		var peakOne int64
+		for i, tr := range f.Targets {
+			wantFleetRow(t, i, faults[i], tr.Verdict, tr.ExitCode, tr.Failed)
+			peakOne = max(peakOne, tr.PeakMiB)
+		}
+		t.Logf("--parallel %s: 20 targets in %v; fleet peak memory %d MiB (largest single run %d MiB)", par, wall.Round(100*time.Millisecond), f.PeakMiB, peakOne)
+	}
+}
