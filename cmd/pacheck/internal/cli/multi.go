@@ -261,9 +261,14 @@ func slugOf(raw string) string {
 // childArgs are the flags passed through to each target's run: every flag set on the command
 // line except the target and report folder ones, in --name=value form. Tokens are never flags
 // (--token-env names a variable the children inherit), so none reaches a command line.
-func childArgs(fs *flag.FlagSet) []string {
-	skip := map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true,
-		"parallel": true, "target-memory": true, "target-index": true, "exit-zero-on-verdict": true}
+func childArgs(fs *flag.FlagSet) []string { return passArgs(fs, multiOnly) }
+
+// multiOnly are the flags of the several-target run itself, not passed to its children.
+var multiOnly = map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true,
+	"parallel": true, "target-memory": true, "target-index": true, "exit-zero-on-verdict": true}
+
+// passArgs are the flags set on the command line except those in skip, as --name=value.
+func passArgs(fs *flag.FlagSet, skip map[string]bool) []string {
 	var args []string
 	fs.Visit(func(fl *flag.Flag) {
 		if skip[fl.Name] {
