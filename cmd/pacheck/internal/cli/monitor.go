@@ -568,7 +568,11 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"time":  func(t time.Time) string { return t.Format(time.RFC3339) },
 	"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
 	"color": func(v string) string { return verdictColor[v] },
-	"join":  func(l []string) string { s := append([]string(nil), l...); sort.Strings(s); return strings.Join(s, ", ") },
+	"join": func(l []string) string {
+		s := append([]string(nil), l...)
+		sort.Strings(s)
+		return strings.Join(s, ", ")
+	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
