@@ -83,7 +83,15 @@ func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) 
 // only by stating a scope without extra; one that omits scope has, by RFC 6749 section 5.1
 // ("OPTIONAL, if identical to the scope requested by the client"), granted extra.
 func (c *Client) ProbeRefreshWiden(ctx context.Context, refreshToken, granted, extra string) (issue.List, *TokenResponse, error) {
-	t, err := c.Refresh(ctx, refreshToken, JoinScopes(granted, extra))
+	return c.ProbeRefreshWidenFrom(ctx, refreshToken, granted, granted, extra)
+}
+
+// ProbeRefreshWidenFrom is ProbeRefreshWiden asking for base plus extra, base being a subset of
+// granted that the refresh token certainly still covers (the scope of the refresh that issued it,
+// for a server that narrows rotated refresh tokens): a refusal then can only be about extra. The
+// answer is judged against granted.
+func (c *Client) ProbeRefreshWidenFrom(ctx context.Context, refreshToken, base, granted, extra string) (issue.List, *TokenResponse, error) {
+	t, err := c.Refresh(ctx, refreshToken, JoinScopes(base, extra))
 	if err != nil {
 		return nil, nil, err
 	}

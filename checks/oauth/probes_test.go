@@ -59,3 +59,40 @@ func TestProbeRefreshWidenAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeRefreshWidenFrom: the request names base plus extra, the answer is judged against the
+// whole grant (an answer restoring granted scopes beyond base is no widening; extra is).
+func TestProbeRefreshWidenFrom(t *testing.T) {
+	const base, granted, extra = "patient/*.rs", "launch/patient openid patient/*.rs", "patient/*.cud"
+	for _, tc := range []struct {
+		scope string
+		fails bool
+	}{
+		{"launch/patient openid patient/*.rs", false},
+		{"patient/*.rs patient/*.cud", true},
+	} {
+		var asked string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			asked = r.PostForm.Get("scope")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"a","token_type":"Bearer","scope":"` + tc.scope + `"}`))
+		}))
+		hc, err := fhirhttp.New(fhirhttp.Options{BaseURL: srv.URL + "/fhir"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Client{HTTP: hc, TokenEndpoint: srv.URL + "/token", ClientID: "pub"}
+		iss, _, err := c.ProbeRefreshWidenFrom(context.Background(), "rt-1", base, granted, extra)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asked != base+" "+extra {
+			t.Errorf("asked %q, want %q", asked, base+" "+extra)
+		}
+		if got := len(iss) > 0; got != tc.fails {
+			t.Errorf("answer scope %q: issues %v, want failing %v", tc.scope, iss, tc.fails)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -264,6 +265,68 @@ func statedResourceScopes(next http.Handler, refuseRefresh bool) http.Handler {
 	})
 }
 
+// narrowRotated makes the token endpoint rotate the refresh token on a refresh that names a scope
+// and tie the new one to that scope, as some servers do (RFC 6749 section 6 wants the rotated
+// token's scope unchanged): a later refresh naming a non-resource scope beyond it is refused with
+// invalid_scope; resource scopes go on to the reference server (whose faults judge them).
+func narrowRotated(next http.Handler) http.Handler {
+	var mu sync.Mutex
+	type alias struct {
+		rt     string
+		scopes []string
+	}
+	aliases := map[string]alias{}
+	n := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/token") || r.Method != http.MethodPost || r.FormValue("grant_type") != "refresh_token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		asked := r.PostForm.Get("scope")
+		mu.Lock()
+		a, known := aliases[r.PostForm.Get("refresh_token")]
+		mu.Unlock()
+		if known {
+			for _, sc := range strings.Fields(asked) {
+				resource := strings.HasPrefix(sc, "patient/") || strings.HasPrefix(sc, "user/") || strings.HasPrefix(sc, "system/")
+				if !resource && !slices.Contains(a.scopes, sc) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error":"invalid_scope","error_description":"beyond the rotated refresh token's scope"}`))
+					return
+				}
+			}
+			r.PostForm.Set("refresh_token", a.rt)
+			body := r.PostForm.Encode()
+			r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+			r.Form = nil // parsed again from the new body
+			r.PostForm = nil
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		rt, _ := m["refresh_token"].(string)
+		if rec.Code != http.StatusOK || asked == "" || rt == "" {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		mu.Lock()
+		n++
+		id := fmt.Sprintf("rotated-narrowed-%d-%s", n, rt)
+		aliases[id] = alias{rt: rt, scopes: strings.Fields(asked)}
+		mu.Unlock()
+		m["refresh_token"] = id
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_ = json.NewEncoder(w).Encode(m)
+	})
+}
+
 type discardWriter struct{ h http.Header }
 
 func (d discardWriter) Header() http.Header         { return d.h }
@@ -310,6 +373,9 @@ func TestHelperRun(t *testing.T) {
 	}
 	if strings.HasPrefix(job.Variant, "intro-") {
 		h = refuseBearerIntrospection(h)
+	}
+	if job.Variant == "narrow-rotated" {
+		h = narrowRotated(h)
 	}
 	if strings.HasPrefix(job.Variant, "stated-resources") {
 		h = statedResourceScopes(h, job.Variant == "stated-resources-refresh-refused")
@@ -743,6 +809,42 @@ func TestRefreshWithoutStatedOfflineScope(t *testing.T) {
 				if !bytes.Contains(report, []byte(tc.note)) {
 					t.Errorf("the report does not say %q", tc.note)
 				}
+			}
+		})
+	}
+}
+
+// TestRefreshWideningAfterNarrowedRotation: against a server that ties a rotated refresh token to
+// the narrowed scope, the widening probe asks on top of that scope, so a server granting an
+// ungranted resource scope is still caught (asking on top of the original grant, the refusal of
+// the dropped scopes hid it).
+func TestRefreshWideningAfterNarrowedRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	refresh, narrow, widen := p+"token/refresh", p+"token/refresh-narrowing", p+"token/refresh-widening-refused"
+	for _, tc := range []struct {
+		name   string
+		faults []string
+		want   map[string]string
+	}{
+		{"conformant", nil, map[string]string{refresh: "pass", narrow: "pass", widen: "pass"}},
+		{"resource-widening", []string{auth.FaultRefreshResourceWidening}, map[string]string{refresh: "pass", narrow: "pass", widen: "fail"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, _ := runChild(t, childJob{Variant: "narrow-rotated", Faults: tc.faults, Focus: focusFor([]string{refresh, narrow, widen})})
+			if res.PrepareErr != "" {
+				t.Errorf("prepare: %s", res.PrepareErr)
+			}
+			for id, w := range tc.want {
+				if res.Outcomes[id] != w {
+					t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+				}
+			}
+			if tc.want[widen] == "fail" && !strings.Contains(res.Failures[widen], "patient/*.cud") {
+				t.Errorf("widening failure does not name patient/*.cud: %s", firstLine(res.Failures[widen]))
 			}
 		})
 	}
