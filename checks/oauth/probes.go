@@ -79,15 +79,31 @@ func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) 
 }
 
 // ProbeRefreshWiden refreshes asking for a scope that was not granted: the server must refuse
-// (invalid_scope) or return only granted scopes.
+// (invalid_scope) or return only granted scopes. A server that ignores the requested scope passes
+// only by stating a scope without extra; one that omits scope has, by RFC 6749 section 5.1
+// ("OPTIONAL, if identical to the scope requested by the client"), granted extra.
 func (c *Client) ProbeRefreshWiden(ctx context.Context, refreshToken, granted, extra string) (issue.List, *TokenResponse, error) {
-	t, err := c.Refresh(ctx, refreshToken, JoinScopes(granted, extra))
+	return c.ProbeRefreshWidenFrom(ctx, refreshToken, granted, granted, extra)
+}
+
+// ProbeRefreshWidenFrom is ProbeRefreshWiden asking for base plus extra, base being a subset of
+// granted that the refresh token certainly still covers (the scope of the refresh that issued it,
+// for a server that narrows rotated refresh tokens): a refusal then can only be about extra. The
+// answer is judged against granted.
+func (c *Client) ProbeRefreshWidenFrom(ctx context.Context, refreshToken, base, granted, extra string) (issue.List, *TokenResponse, error) {
+	t, err := c.Refresh(ctx, refreshToken, JoinScopes(base, extra))
 	if err != nil {
 		return nil, nil, err
 	}
 	what := fmt.Sprintf("refresh asking for %s, which was not granted", extra)
 	if t.Status != 200 {
 		return CheckRejected(t, what, "invalid_scope"), t, nil
+	}
+	if _, stated := t.Raw["scope"]; !stated {
+		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
+			Message: what + ": expected refusal (invalid_scope) or a scope without it, but the new token states no scope, " +
+				"which RFC 6749 section 5.1 reads as the scope requested (SMART App Launch makes scope REQUIRED)",
+			Diagnostics: extra}}, t, nil
 	}
 	if _, widened := CompareScopes([]string{granted}, []string{t.Scope}); len(widened) > 0 {
 		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
