@@ -45,7 +45,7 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 		}
 		m := len(w.path)
 		if arr {
-			w.pushIndex(i)
+			w.path.PushIndex(i)
 		}
 		si, unc := -1, -1
 		if it != nil {
@@ -79,7 +79,7 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 				w.item(s, it, u, typ)
 			}
 		}
-		w.pop(m)
+		w.path.Pop(m)
 	}
 	if len(w.deferred) > nd {
 		for si, s := range c.Slices {
@@ -298,12 +298,9 @@ func (w *walker) conforms(v any, canonical string) bool {
 	}
 	w.quiet++
 	before := w.errCount
-	saveStruct := w.structural
-	w.structural = !w.v.structv.owns()
 	if p.Kind == "resource" {
 		if rt, _ := m["resourceType"].(string); rt != p.Type {
 			w.quiet--
-			w.structural = saveStruct
 			return false
 		}
 		w.resourceBody(m, p)
@@ -313,7 +310,6 @@ func (w *walker) conforms(v any, canonical string) bool {
 	}
 	ok = w.errCount == before
 	w.errCount = before
-	w.structural = saveStruct
 	w.quiet--
 	return ok
 }
@@ -379,17 +375,16 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	w.path = append(w.path, ".ofType("...)
 	w.path = append(w.path, rt...)
 	w.path = append(w.path, ')')
-	saveStruct, saveFirst := w.structural, w.first
+	saveFirst := w.first
 	saveMS := w.msProfile
 	w.msProfile = nil
 	for i, p := range profs {
-		w.structural = saveStruct && i == 0
 		w.first = saveFirst && i == 0
 		w.resourceBodyNested(obj, p, isContained)
 	}
-	w.structural, w.first = saveStruct, saveFirst
+	w.first = saveFirst
 	w.msProfile = saveMS
-	w.pop(n)
+	w.path.Pop(n)
 }
 
 func containsProfile(ps []*Profile, p *Profile) bool {
