@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 )
@@ -76,6 +78,24 @@ func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) 
 		return nil, nil, err
 	}
 	return CheckRejected(t, "token request with a different redirect_uri", "invalid_grant"), t, nil
+}
+
+// ProbeBadAssertion exchanges code as c (a private_key_jwt client) with a client assertion signed
+// by a fresh key of c's own algorithm (UnregisteredKey: an ES256 client's by a P-256 key) under
+// c's kid, so the assertion differs from c's only in the key that signed it: the server must
+// refuse it (invalid_client).
+func (c *Client) ProbeBadAssertion(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
+	key, err := UnregisteredKey(c.PrivateKey, c.AssertionAlg())
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := *c
+	bad.AuthMethod, bad.PrivateKey, bad.SigningAlg = AuthPrivateKey, key, jose.SignatureAlgorithm(key.Algorithm)
+	t, err := bad.Exchange(ctx, code, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client"), t, nil
 }
 
 // ProbeRefreshWiden refreshes asking for a scope that was not granted: the server must refuse

@@ -207,10 +207,7 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 	if c.PrivateKey == nil {
 		return "", errors.New("oauth: private_key_jwt needs Client.PrivateKey")
 	}
-	alg := c.SigningAlg
-	if alg == "" {
-		alg = KeyAlg(c.PrivateKey)
-	}
+	alg := c.AssertionAlg()
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	if c.PrivateKey.KeyID != "" {
 		opts = opts.WithHeader("kid", c.PrivateKey.KeyID)
@@ -226,6 +223,15 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 		ID: base64.RawURLEncoding.EncodeToString(jti), IssuedAt: jwt.NewNumericDate(now),
 		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
 	return jwt.Signed(sig).Claims(claims).Serialize()
+}
+
+// AssertionAlg is the JWS algorithm c signs its client assertions with: SigningAlg, else
+// KeyAlg(PrivateKey).
+func (c *Client) AssertionAlg() jose.SignatureAlgorithm {
+	if c.SigningAlg != "" {
+		return c.SigningAlg
+	}
+	return KeyAlg(c.PrivateKey)
 }
 
 // KeyAlg is the JWS algorithm a client assertion signed with k uses: the key's own alg, else the
