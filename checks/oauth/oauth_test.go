@@ -720,3 +720,30 @@ func TestProbeBadAssertionES256(t *testing.T) {
 		})
 	}
 }
+
+// TestMismatchData: the checks that say "expected …, got …" carry the two sides as Expected and
+// Actual too, and the message text is what it was.
+func TestMismatchData(t *testing.T) {
+	cases := []struct {
+		name                  string
+		l                     issue.List
+		msg, expected, actual string
+	}{
+		{"probe status", CheckRejected(&TokenResponse{Status: 500, Error: "server_error"}, "token request with a wrong code_verifier"),
+			"token request with a wrong code_verifier: expected HTTP 400 or 401, got 500", "HTTP 400 or 401", "500"},
+		{"token status", CheckTokenResponse(&TokenResponse{Status: 401, Error: "invalid_client"}, TokenExpect{}),
+			"token response: expected HTTP 200, got 401 (error invalid_client)", "HTTP 200", "401 (error invalid_client)"},
+		{"introspection active", CheckIntrospection(&Introspection{Status: 200, Raw: map[string]any{"active": true}, Active: true, ActiveOK: true}, IntrospectExpect{Active: false}),
+			"introspection: expected active false, got true", "active false", "true"},
+		{"revocation", CheckRevoke(&TokenResponse{Status: 503}), "revocation: expected HTTP 200, got 503", "HTTP 200", "503"},
+	}
+	for _, tc := range cases {
+		if len(tc.l) == 0 {
+			t.Errorf("%s: no issue", tc.name)
+			continue
+		}
+		if i := tc.l[0]; i.Message != tc.msg || i.Expected != tc.expected || i.Actual != tc.actual {
+			t.Errorf("%s: got %q / %q / %q, want %q / %q / %q", tc.name, i.Message, i.Expected, i.Actual, tc.msg, tc.expected, tc.actual)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -187,12 +188,12 @@ func mustURL(s string) *url.URL {
 func checkUnauthorized(resp *fhirhttp.Response, what string) issue.List {
 	var out issue.List
 	if resp.Status != http.StatusUnauthorized {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized,
-			Message: fmt.Sprintf("FHIR request with %s: expected HTTP 401, got %d", what, resp.Status)})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized}.
+			Mismatch("FHIR request with "+what, "HTTP 401", strconv.Itoa(resp.Status)))
 	}
 	if rt := resp.ResourceType(); rt != "" && rt != "OperationOutcome" {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak,
-			Message: fmt.Sprintf("FHIR request with %s: expected no data, got a %s", what, safeCode(rt))})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak}.
+			Mismatch("FHIR request with "+what, "no data", "a "+safeCode(rt)))
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/issue"
@@ -100,10 +101,10 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 		if n < s.Min && n+w.counts[nc+ns+si] >= s.Min {
 			w.add(issue.Information, "slicing", s, "", fmt.Sprintf("slice %s (%s) not checked: no terminology server to decide which values belong to it", s.SliceName, s.ID))
 		} else if n < s.Min {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n))
+			w.addWant(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n), cardText(s.Min, s.Max), strconv.Itoa(n))
 		}
 		if s.Max >= 0 && n > s.Max {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n))
+			w.addWant(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n), cardText(s.Min, s.Max), strconv.Itoa(n))
 		}
 	}
 	w.counts = w.counts[:nc]
@@ -327,7 +328,7 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 		return
 	}
 	if typ != "Resource" && typ != "DomainResource" && typ != rt {
-		w.add(issue.Error, "type", c, "", fmt.Sprintf("expected a %s resource here (%s), found %s", typ, c.ID, rt))
+		w.addWant(issue.Error, "type", c, "", fmt.Sprintf("expected a %s resource here (%s), found %s", typ, c.ID, rt), typ, rt)
 	}
 	isContained := c.Name == "contained"
 	// type profiles are alternatives: the first the resource conforms to (else the first)
@@ -524,7 +525,7 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 		}
 		allowed = append(allowed, tt)
 	}
-	w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt))
+	w.addWant(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt), strings.Join(allowed, " | "), rt)
 }
 
 // checkTargetProfiles checks a resolvable target (contained or in the Bundle) against the

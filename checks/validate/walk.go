@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -92,13 +93,19 @@ func (w *walker) enter(p *Profile) (*scope, *Profile) {
 func (w *walker) leave(tsc *scope, tprof *Profile) { w.tsc, w.tprof = tsc, tprof }
 
 func (w *walker) add(sev issue.Severity, rule string, e *Elem, suffix, msg string) {
+	w.addWant(sev, rule, e, suffix, msg, "", "")
+}
+
+// addWant reports a finding with its Expected and Actual: only profile-side facts and the
+// instance's shape, counts, resource types and codes (issue.Issue says why).
+func (w *walker) addWant(sev issue.Severity, rule string, e *Elem, suffix, msg, expected, actual string) {
 	if sev == issue.Error {
 		w.errCount++
 	}
 	if w.quiet > 0 {
 		return
 	}
-	is := issue.Issue{Severity: sev, Rule: rule, Path: string(w.path) + suffix, Message: msg}
+	is := issue.Issue{Severity: sev, Rule: rule, Path: string(w.path) + suffix, Message: msg, Expected: expected, Actual: actual}
 	if e != nil && e.profile != nil {
 		is.Profile = e.profile.Canonical
 		is.ElementID = e.ID
@@ -138,7 +145,7 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 			continue
 		}
 		if p.Type != rt {
-			w.add(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt))
+			w.addWant(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt), p.Type, rt)
 			continue
 		}
 		dup := false
@@ -406,16 +413,16 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 	}
 	count := max(len(items), len(unds))
 	if count < c.Min {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s requires at least %d, found %d", c.ID, c.Min, count))
+		w.addWant(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s requires at least %d, found %d", c.ID, c.Min, count), cardText(c.Min, c.Max), strconv.Itoa(count))
 	}
 	if c.Max >= 0 && count > c.Max {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s allows at most %d, found %d", c.ID, c.Max, count))
+		w.addWant(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s allows at most %d, found %d", c.ID, c.Max, count), cardText(c.Min, c.Max), strconv.Itoa(count))
 	}
 	if count == 0 {
 		if c.Slicing != nil {
 			for _, sl := range c.Slices {
 				if sl.Min > 0 {
-					w.add(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min))
+					w.addWant(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min), cardText(sl.Min, sl.Max), "0")
 				}
 			}
 		}
@@ -525,10 +532,10 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		return
 	}
 	if c.Fixed != nil && !jsonEqual(obj, c.Fixed) {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must equal the %s value of %s", c.Name, c.FixedName, c.ID))
+		w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s must equal the %s value of %s", c.Name, c.FixedName, c.ID), short(c.Fixed), codings(obj, typ))
 	}
 	if c.Pattern != nil && !patternMatch(obj, c.Pattern) {
-		w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)))
+		w.addWant(issue.Error, "pattern", c, "", fmt.Sprintf("%s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)), short(c.Pattern), codings(obj, typ))
 	}
 	if c.Binding != nil && !w.v.opts.NoTerminology {
 		w.checkBinding(c, obj, typ)
@@ -581,7 +588,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		}
 		w.leave(w.enterTypeProfile(def, c, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
-			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
+			w.addWant(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID), short(def.Fixed), codings(obj, typ))
 		}
 	}
 	w.datatypeInvariants(c, prof, obj, typ)
@@ -654,14 +661,14 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 		default:
 			if typ != "xhtml" {
 				if c.Fixed != nil && !jsonEqual(it, c.Fixed) {
-					w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID))
+					w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID), short(c.Fixed), codeLike(typ, it))
 				}
 				if c.Pattern != nil && !jsonEqual(it, c.Pattern) {
-					w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID))
+					w.addWant(issue.Error, "pattern", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID), short(c.Pattern), codeLike(typ, it))
 				}
 				if c.Binding != nil && !w.v.opts.NoTerminology && (typ == "code" || typ == "string" || typ == "uri") {
 					if s, ok := it.(string); ok {
-						w.checkCode(c, s)
+						w.checkCode(c, s, typ)
 					}
 				}
 			} else if s, ok := x.(string); ok {
@@ -669,7 +676,11 @@ func (w *walker) primitive(c *Elem, it, u any, typ string) {
 			}
 		}
 	} else if c.Fixed != nil || c.Pattern != nil {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
+		want := c.Fixed
+		if want == nil {
+			want = c.Pattern
+		}
+		w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName), short(want), "no value")
 	}
 	if it != nil {
 		w.constraints(c, it, nil)
@@ -689,4 +700,57 @@ func sortStrings(a []string) {
 			a[j], a[j-1] = a[j-1], a[j]
 		}
 	}
+}
+
+// cardText is an element's cardinality as the profile states it: "1..*", "0..1".
+func cardText(min, max int) string {
+	if max < 0 {
+		return strconv.Itoa(min) + "..*"
+	}
+	return strconv.Itoa(min) + ".." + strconv.Itoa(max)
+}
+
+// codings is what a finding's Actual may say about a complex value: the system|code of a Coding,
+// Quantity or each coding of a CodeableConcept; "" for other types, whose content may be PHI.
+func codings(obj map[string]any, typ string) string {
+	one := func(m map[string]any) string {
+		sys, _ := m["system"].(string)
+		code, _ := m["code"].(string)
+		if sys == "" && code == "" {
+			return ""
+		}
+		return sys + "|" + code
+	}
+	switch typ {
+	case "Coding", "Quantity":
+		return one(obj)
+	case "CodeableConcept":
+		var out []string
+		cs, _ := obj["coding"].([]any)
+		for _, c := range cs {
+			if m, ok := c.(map[string]any); ok {
+				if s := one(m); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	return ""
+}
+
+// codeLike is what a finding's Actual may say about a primitive value: the value itself for
+// code, boolean, uri and canonical (terminology and definitions), "" for every other type (free
+// text, dates, ids and numbers may be a patient's data).
+func codeLike(typ string, v any) string {
+	switch typ {
+	case "code", "uri", "canonical":
+		s, _ := v.(string)
+		return s
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b)
+		}
+	}
+	return ""
 }
