@@ -226,7 +226,8 @@ func jsonTypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// schemaIssues maps a jsonschema/v5 error tree to findings (rule, path, message, diagnostics).
+// schemaFinding is one finding (rule, path, message, diagnostics) that schemaFindings maps from a
+// jsonschema/v5 error tree.
 type schemaFinding struct {
 	rule, path, message, diag, elementID string
 }
