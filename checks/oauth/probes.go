@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -76,6 +79,24 @@ func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) 
 		return nil, nil, err
 	}
 	return CheckRejected(t, "token request with a different redirect_uri", "invalid_grant"), t, nil
+}
+
+// ProbeBadAssertion exchanges code as c (a private_key_jwt client) with a client assertion signed
+// by a fresh key of c's own algorithm (UnregisteredKey: an ES256 client's by a P-256 key) under
+// c's kid, so the assertion differs from c's only in the key that signed it: the server must
+// refuse it (invalid_client).
+func (c *Client) ProbeBadAssertion(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
+	key, err := UnregisteredKey(c.PrivateKey, c.AssertionAlg())
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := *c
+	bad.AuthMethod, bad.PrivateKey, bad.SigningAlg = AuthPrivateKey, key, jose.SignatureAlgorithm(key.Algorithm)
+	t, err := bad.Exchange(ctx, code, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client"), t, nil
 }
 
 // ProbeRefreshWiden refreshes asking for a scope that was not granted: the server must refuse
@@ -183,12 +204,12 @@ func mustURL(s string) *url.URL {
 func checkUnauthorized(resp *fhirhttp.Response, what string) issue.List {
 	var out issue.List
 	if resp.Status != http.StatusUnauthorized {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized,
-			Message: fmt.Sprintf("FHIR request with %s: expected HTTP 401, got %d", what, resp.Status)})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized}.
+			Mismatch("FHIR request with "+what, "HTTP 401", strconv.Itoa(resp.Status)))
 	}
 	if rt := resp.ResourceType(); rt != "" && rt != "OperationOutcome" {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak,
-			Message: fmt.Sprintf("FHIR request with %s: expected no data, got a %s", what, safeCode(rt))})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak}.
+			Mismatch("FHIR request with "+what, "no data", "a "+safeCode(rt)))
 	}
 	return out
 }
