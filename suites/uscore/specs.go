@@ -587,7 +587,7 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 	}
 	count := (n + 2) / 3 // about three pages
 	pp := pc.srv.PatientParam(pc.res)
-	q := url.Values{pp: {best}, "_count": {fmt.Sprint(count)}}
+	q := url.Values{pp: {td.PatientParamValue(best)}, "_count": {fmt.Sprint(count)}}
 	label := "GET " + pc.res.Type + "?" + q.Encode()
 	c := clientFor(pc.run, best)
 	ctx, cancel := context.WithTimeout(pc.run.Context(), igdata.Budget(pc.run))
@@ -635,8 +635,8 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 		}
 		if len(lost) > 0 {
 			res.issues = append(res.issues, issue.Issue{Severity: issue.Error, Rule: RulePagingLost, Path: "Bundle.link",
-				Message: fmt.Sprintf("%s: paging reached %d of the %d resources the patient has (missing next link?); not reached: %s",
-					label, len(got), len(want), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
+				Message: fmt.Sprintf("%s: the %d page(s) held %d of the %d resources the same search without _count found (%s): the next links did not lead to the others; not reached: %s",
+					label, len(pages.Pages), len(got), len(want), pp+"="+td.PatientParamValue(best), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
 		}
 		if tot, ok := pages.Pages[0].Resource["total"].(json.Number); ok {
 			if t, err := tot.Int64(); err == nil && int(t) != len(got) {

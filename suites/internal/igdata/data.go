@@ -33,6 +33,9 @@ type TypeData struct {
 	// Refused is the status of a search answered 401 or 403 (0: none was), so a spec whose data
 	// should be public can name the spec that judges the refusal as its root cause.
 	Refused int
+	// PatientValue is, per patient, the value of the patient search parameter that found its
+	// data when the bare id found none ("Patient/<id>"); absent: the bare id.
+	PatientValue map[string]string
 }
 
 // NewTypeData starts the data of a type.
@@ -100,6 +103,23 @@ func (td *TypeData) SearchPatient(ctx context.Context, c *fhirhttp.Client, pid, 
 		return
 	}
 	td.SearchAll(ctx, c, pid, url.Values{param: {"Patient/" + pid}}, requireOK)
+	if len(td.ByPatient[pid]) > before {
+		if td.PatientValue == nil {
+			td.PatientValue = map[string]string{}
+		}
+		td.PatientValue[pid] = "Patient/" + pid
+	}
+}
+
+// PatientParamValue is the value of the patient search parameter that finds pid's data: the
+// bare id, or "Patient/<id>" when only that form found it. Specs that judge something other than
+// the bare-id form (paging, say) search with it, so a server that takes only the typed form fails
+// the bare-id requirement once, in the searches that judge it, and not every spec beside it.
+func (td *TypeData) PatientParamValue(pid string) string {
+	if v := td.PatientValue[pid]; v != "" {
+		return v
+	}
+	return pid
 }
 
 // Ref is a reference found in a patient's data.
