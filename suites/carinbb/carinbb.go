@@ -9,7 +9,6 @@ package carinbb
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -44,42 +43,13 @@ var reqs = igspec.Reqs{
 	Optional:     []string{"carinbb.optional-resource"},
 }
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
-
 // NewIG is the generated-spec description of one CARIN BB version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Reqs: reqs, Extra: rules}
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				NewIG(v).Build()
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { NewIG(v).Build() })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion,
+	Build: func(v string) { NewIG(v).Build() }})
 
 // claimPool is the profile's adjudicated claims (use claim), or the spec is skipped.
 func claimPool(pc *igspec.ProfileCtx) (*igspec.TypeData, []map[string]any) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -33,14 +32,6 @@ var TopVersions = []string{"2.0.1"}
 // Capability is the US Drug Formulary server CapabilityStatement canonical.
 const Capability = "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStatement/usdf-server"
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
-
 // NewIG is the generated-spec description of one US Drug Formulary version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
@@ -59,29 +50,7 @@ func build(v string) {
 	g.Build()
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				build(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
 
 // publicAccess searches every resource type of the CapabilityStatement with no token.
 func publicAccess(g *igspec.IG) {

@@ -43,14 +43,6 @@ func isPDex(p *ig.Profile) bool { return strings.Contains(p.URL, "/davinci-pdex/
 
 func isPriorAuth(p *ig.Profile) bool { return strings.Contains(p.ID, "priorauthorization") }
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
-
 // NewIGs are the generated-spec descriptions of one PDex version: the PDex clinical profiles,
 // and prior authorization (own requirement ids and the prior-auth label).
 func NewIGs(v string) []*igspec.IG {
@@ -78,29 +70,7 @@ func build(v string) {
 	}
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				build(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
 
 // Provenance agent types (PDex ProvenanceAgentType and FHIR provenance-participant-type).
 var transmitterCodes = []string{"transmitter"}

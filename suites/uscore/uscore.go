@@ -24,42 +24,11 @@ const Area = "uscore"
 // DefaultVersion is tested when the run names none.
 const DefaultVersion = "6.1.0"
 
-// TopVersions get a top-level container each, so their spec ids start with uscore-<version>.
-// Ginkgo fixes top-level containers at init, before the run is known; a version a run asks for
-// that is not listed here (a package added with --package) is generated in an unnamed group, with the same ids.
+// TopVersions get a top-level container each, so their spec ids start with uscore-<version>
+// (framework.Area: another version a run names is generated from its --package the same way).
 var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions("uscore", DefaultVersion), v)
-}
-
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe("uscore-"+v, Label("ig:uscore-"+v), func() {
-			if wanted(v) {
-				buildVersion(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions("uscore", DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe("uscore-"+v, Label("ig:uscore-"+v), func() { buildVersion(v) })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: buildVersion})
 
 // buildVersion generates the specs of one US Core version from its package.
 func buildVersion(v string) {

@@ -70,10 +70,15 @@ func lineDiff(want, got string) string {
 // ids, level, IG version, profile, resource...) and the requirement coverage `pacheck list
 // --requirements` derives from them. Refactors of the suites (the IG-spec generator, the area
 // registration) must leave it unchanged unless a change is deliberate
-// (go test ./cmd/pacheck/internal/cli -run TestSpecTreeGolden -update).
+// (go test ./cmd/pacheck/internal/cli -run TestSpecTreeGolden -update). "package-version" is a
+// configuration naming versions no area lists (generated as --package versions, or not at all
+// for SMART).
 func TestSpecTreeGolden(t *testing.T) {
-	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public"} {
+	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "package-version"} {
 		f := runFlags{preset: preset}
+		if preset == "package-version" {
+			f = runFlags{config: filepath.Join("testdata", "tree-package-version.yaml")}
+		}
 		p, err := f.resolve(false, func(string) (string, bool) { return "", false })
 		if err != nil {
 			t.Fatalf("preset %s: %v", preset, err)
