@@ -2,7 +2,7 @@
 // specs from the IG packages: per version (1.1.0, 2.0.0) and per profile of the c4bb server
 // CapabilityStatement (ExplanationOfBenefit per subtype, Coverage, Patient, Organization,
 // Practitioner, RelatedPerson) the searches, read, validation, must-support and _include specs
-// (suites/carinbb/igspec), and per ExplanationOfBenefit subtype the business rules the profiles
+// (suites/internal/igspec), and per ExplanationOfBenefit subtype the business rules the profiles
 // cannot express (checks/claims). Spec ids: carinbb-2.0.0/eob-pharmacy/search/patient+type.
 package carinbb
 
@@ -15,7 +15,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"

@@ -1,7 +1,7 @@
 // Package formulary generates the Da Vinci US Drug Formulary specs from the IG package: per
 // profile of the usdf-server CapabilityStatement (payer InsurancePlan, Formulary, FormularyItem,
 // FormularyDrug, InsurancePlanLocation) the searches, read, validation, must-support and _include
-// specs with no token (suites/carinbb/igspec, public client), the public-access spec, and the
+// specs with no token (suites/internal/igspec, public client), the public-access spec, and the
 // link rules (drug tiers and plan links resolve, checks/claims).
 // Spec ids: formulary-2.0.1/formularyitem/search/drug-tier.
 package formulary
@@ -15,7 +15,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 )

@@ -1,7 +1,7 @@
 // Package pdex generates the Da Vinci Payer Data Exchange (PDex) specs from the IG package: per
 // PDex profile of the pdex-server CapabilityStatement (Device, MedicationDispense, Provenance,
 // prior authorization) the searches, read, validation, must-support, _include and
-// _revinclude=Provenance:target specs (suites/carinbb/igspec), the Provenance agents rule, and
+// _revinclude=Provenance:target specs (suites/internal/igspec), the Provenance agents rule, and
 // the prior-authorization rules of CMS-0057-F (checks/claims). The prior-authorization specs
 // carry the label prior-auth, so a preset can leave them out (!prior-auth) until 2027.
 // Spec ids: pdex-2.0.0/priorauthorization/rules/denial-reason.
@@ -16,7 +16,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
