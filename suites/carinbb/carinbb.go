@@ -15,9 +15,9 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -78,8 +78,7 @@ func rules(pc *igspec.ProfileCtx) {
 		return
 	}
 	each := func(name string, ids []string, check func(eob map[string]any) issue.List) {
-		It("rules/"+name, framework.Req(ids...), func() {
-			framework.Quote(ids...)
+		framework.Spec("rules/"+name, ids, func() {
 			_, pool := claimPool(pc)
 			var all issue.List
 			for _, r := range pool {
@@ -89,8 +88,7 @@ func rules(pc *igspec.ProfileCtx) {
 			framework.ExpectConformant(name, all)
 		})
 	}
-	It("rules/insurer-matches-coverage", framework.Req("carinbb.eob.insurer-matches-coverage"), func() {
-		framework.Quote("carinbb.eob.insurer-matches-coverage")
+	framework.Spec("rules/insurer-matches-coverage", []string{"carinbb.eob.insurer-matches-coverage"}, func() {
 		td, pool := claimPool(pc)
 		var all issue.List
 		for _, r := range pool {
@@ -110,8 +108,7 @@ func rules(pc *igspec.ProfileCtx) {
 		framework.ExpectConformant("insurer matches the focal coverage's payer", all)
 	})
 	each("outcome-complete", []string{"carinbb.eob.outcome-complete"}, claims.OutcomeComplete)
-	It("rules/adjudication", framework.Req("carinbb.eob.adjudication"), func() {
-		framework.Quote("carinbb.eob.adjudication")
+	framework.Spec("rules/adjudication", []string{"carinbb.eob.adjudication"}, func() {
 		// only what the profile's slices and invariants require, read from the profile itself
 		rule := claims.AmountRuleOf(pc.Prof.Raw)
 		if !rule.PerLine && !rule.HeaderOrLine {
@@ -128,8 +125,7 @@ func rules(pc *igspec.ProfileCtx) {
 	})
 	each("totals-consistent", []string{"carinbb.eob.totals-consistent"}, claims.TotalsConsistent)
 	each("type-coded", []string{"carinbb.eob.type-coded"}, claims.TypeCoded)
-	It("rules/lookback", framework.Req("carinbb.eob.lookback"), func() {
-		framework.Quote("carinbb.eob.lookback")
+	framework.Spec("rules/lookback", []string{"carinbb.eob.lookback"}, func() {
 		_, pool := claimPool(pc)
 		var all issue.List
 		dated := 0

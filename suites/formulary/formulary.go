@@ -11,13 +11,11 @@ import (
 	"net/http"
 	"net/url"
 
-	. "github.com/onsi/ginkgo/v2"
-
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 )
 
 // Area is the suite area name.
@@ -43,8 +41,7 @@ func NewIG(v string) *igspec.IG {
 
 func build(v string) {
 	g := NewIG(v)
-	It("public-access", framework.Req("formulary.public-access"), func() {
-		framework.Quote("formulary.public-access")
+	framework.Spec("public-access", []string{"formulary.public-access"}, func() {
 		publicAccess(g)
 	})
 	g.Build()
@@ -99,8 +96,7 @@ func links(pc *igspec.ProfileCtx) {
 	}
 	switch pc.Prof.ID {
 	case "usdf-FormularyItem":
-		It("rules/links", framework.Req("formulary.links-resolve"), func() {
-			framework.Quote("formulary.links-resolve")
+		framework.Spec("rules/links", []string{"formulary.links-resolve"}, func() {
 			_, pool := pc.NeedPool()
 			plans := pc.Fetch("InsurancePlan")
 			if plans.Err != nil {
@@ -125,8 +121,7 @@ func links(pc *igspec.ProfileCtx) {
 			framework.ExpectConformant("formulary item links and drug tiers", all)
 		})
 	case "usdf-PayerInsurancePlan":
-		It("rules/links", framework.Req("formulary.links-resolve"), func() {
-			framework.Quote("formulary.links-resolve")
+		framework.Spec("rules/links", []string{"formulary.links-resolve"}, func() {
 			_, pool := pc.NeedPool()
 			var all issue.List
 			n := 0

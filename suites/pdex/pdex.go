@@ -16,9 +16,9 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -93,8 +93,7 @@ func provenanceRules(pc *igspec.ProfileCtx) {
 	if pc.Res.Type != "Provenance" {
 		return
 	}
-	It("rules/agents", framework.Req("pdex.provenance.agents"), func() {
-		framework.Quote("pdex.provenance.agents")
+	framework.Spec("rules/agents", []string{"pdex.provenance.agents"}, func() {
 		_, pool := pc.NeedPool()
 		var all issue.List
 		for _, r := range pool {
@@ -135,8 +134,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 	if !isPriorAuth(pc.Prof) {
 		return
 	}
-	It("rules/review-status", framework.Req("pdex.priorauth.review-status"), func() {
-		framework.Quote("pdex.priorauth.review-status")
+	framework.Spec("rules/review-status", []string{"pdex.priorauth.review-status"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		decisions := map[string]int{}
@@ -147,8 +145,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.Note("decisions", "%d prior authorization(s): %v", len(pool), decisions)
 		framework.ExpectConformant("prior-authorization status and review action", all)
 	})
-	It("rules/denial-reason", framework.Req("pdex.priorauth.denial-reason"), func() {
-		framework.Quote("pdex.priorauth.denial-reason")
+	framework.Spec("rules/denial-reason", []string{"pdex.priorauth.denial-reason"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		denied := 0
@@ -168,8 +165,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.Note("denied", "%d denied prior authorization(s) checked", denied)
 		framework.ExpectConformant("denial reason", all)
 	})
-	It("rules/decision", framework.Req("pdex.priorauth.decision"), func() {
-		framework.Quote("pdex.priorauth.decision")
+	framework.Spec("rules/decision", []string{"pdex.priorauth.decision"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		for _, r := range pool {
@@ -178,8 +174,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.ExpectConformant("decision dates, items and quantities", all)
 	})
 	for _, d := range []string{"pended", "cancelled"} {
-		It("rules/"+d+"-handled", framework.Req("pdex.priorauth.decision"), func() {
-			framework.Quote("pdex.priorauth.decision")
+		framework.Spec("rules/"+d+"-handled", []string{"pdex.priorauth.decision"}, func() {
 			pool := paPool(pc)
 			var found []map[string]any
 			for _, r := range pool {

@@ -133,11 +133,8 @@ func (pc *ProfileCtx) Optional() bool {
 	return pc.Res.Expectation != "SHALL" && pc.Res.Expectation != ""
 }
 
-// Req labels a spec with the ids, or with the IG's optional-resource ids when the resource type
-// is below SHALL in the CapabilityStatement.
-func (pc *ProfileCtx) Req(ids ...string) Labels { return framework.Req(pc.ReqIDs(ids...)...) }
-
-// ReqIDs are the requirement ids a spec of this profile carries for ids.
+// ReqIDs are the requirement ids a spec of this profile cites for ids: ids, or the IG's
+// optional-resource ids when the resource type is below SHALL in the CapabilityStatement.
 func (pc *ProfileCtx) ReqIDs(ids ...string) []string {
 	if pc.Optional() && len(pc.IG.Reqs.Optional) > 0 {
 		return pc.IG.Reqs.Optional
@@ -290,25 +287,13 @@ func (pc *ProfileCtx) build() {
 	for _, c := range pc.Combos() {
 		c := c
 		ids := pc.searchReqs(c)
-		It("search/"+strings.Join(c, "+"), pc.Req(ids...), func() {
-			framework.Quote(pc.ReqIDs(ids...)...)
-			pc.specSearch(c)
-		})
+		framework.Spec("search/"+strings.Join(c, "+"), pc.ReqIDs(ids...), func() { pc.specSearch(c) })
 	}
 	if pc.Res.Interactions["read"] != "" {
-		It("read", pc.Req(g.Reqs.Read...), func() {
-			framework.Quote(pc.ReqIDs(g.Reqs.Read...)...)
-			pc.specRead()
-		})
+		framework.Spec("read", pc.ReqIDs(g.Reqs.Read...), pc.specRead)
 	}
-	It("validation", pc.Req(g.Reqs.Validation...), func() {
-		framework.Quote(pc.ReqIDs(g.Reqs.Validation...)...)
-		pc.specValidation()
-	})
-	It("must-support", pc.Req(g.Reqs.MustSupport...), func() {
-		framework.Quote(pc.ReqIDs(g.Reqs.MustSupport...)...)
-		pc.specMustSupport()
-	})
+	framework.Spec("validation", pc.ReqIDs(g.Reqs.Validation...), pc.specValidation)
+	framework.Spec("must-support", pc.ReqIDs(g.Reqs.MustSupport...), pc.specMustSupport)
 	for _, in := range pc.Res.Includes {
 		in := in
 		// the include names its parameter alone or as Type:param[:Target]
@@ -321,18 +306,12 @@ func (pc *ProfileCtx) build() {
 		if sp := pc.Res.Param(name); sp != nil && pc.searchedElsewhere(sp) {
 			continue // the referencing element is another profile's (see Combos)
 		}
-		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.Req(g.Reqs.Include...), func() {
-			framework.Quote(pc.ReqIDs(g.Reqs.Include...)...)
-			pc.specInclude(in.Value)
-		})
+		framework.Spec("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.ReqIDs(g.Reqs.Include...), func() { pc.specInclude(in.Value) })
 	}
 	if len(g.Reqs.Revinclude) > 0 && pc.PatientParam() != "" {
 		for _, ri := range pc.Res.RevIncludes {
 			if ri.Value == "Provenance:target" {
-				It("revinclude/provenance", pc.Req(g.Reqs.Revinclude...), func() {
-					framework.Quote(pc.ReqIDs(g.Reqs.Revinclude...)...)
-					pc.specRevinclude()
-				})
+				framework.Spec("revinclude/provenance", pc.ReqIDs(g.Reqs.Revinclude...), pc.specRevinclude)
 			}
 		}
 	}
