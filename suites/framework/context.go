@@ -32,6 +32,12 @@ type Run struct {
 	OutDir string
 	// Auth describes how the run obtains access; the SMART suite reads the details.
 	Auth Auth
+	// MustSupportAttested records the payer's statement (config attest.must_support_complete)
+	// that the tested members' records together hold every must-support element of the tested
+	// profiles. Must-support is a duty to be capable of populating an element, so an element
+	// absent from the data shows nothing by itself (the must-support specs skip); with this
+	// attestation an absent element is data the server did not return, and the spec fails.
+	MustSupportAttested bool
 
 	mu      sync.Mutex
 	public  *fhirhttp.Client

@@ -32,7 +32,7 @@ const (
 	RulePagingLost    = "search.paging.lost"
 	RulePagingTotal   = "search.paging.total"
 	RuleRead          = igdata.RuleRead
-	RuleMustSupport   = "must-support"
+	RuleMustSupport   = igdata.RuleMustSupport
 	RuleRefResolve    = "reference.resolve"
 	RuleRefTarget     = "reference.target"
 	RuleRevinclude    = "search.revinclude"
@@ -677,20 +677,7 @@ func specMustSupport(pc *profileCtx) {
 	if err != nil {
 		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
 	}
-	missing, notRequired := igdata.MustSupportGaps(ms, pool)
-	if len(notRequired) > 0 {
-		framework.Note("must-support not required in data", "%s", strings.Join(notRequired, "\n"))
-	}
-	framework.Note("must-support", "%d must-support element(s) of %s; %d found across %d resource(s) of %s",
-		len(ms), pc.prof.ID, len(ms)-len(missing), len(pool), igdata.DescribePatients(pc.run))
-	if len(missing) > 0 {
-		var l issue.List
-		for _, id := range missing {
-			l = append(l, issue.Issue{Severity: issue.Error, Rule: RuleMustSupport, Path: id, Profile: pc.prof.URL, ElementID: id,
-				Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s) of %s", id, len(pool), pc.prof.ID, igdata.DescribePatients(pc.run))})
-		}
-		framework.ExpectConformant(fmt.Sprintf("must-support: missing %s", strings.Join(missing, ", ")), l)
-	}
+	igdata.ExpectMustSupport(pc.run, pc.prof.URL, pc.prof.ID, ms, pool, igdata.DescribePatients(pc.run))
 }
 
 func specReferences(pc *profileCtx) {

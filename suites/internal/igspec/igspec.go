@@ -872,17 +872,11 @@ func (pc *ProfileCtx) specMustSupport() {
 	if err != nil {
 		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
 	}
-	missing, notReq := igdata.MustSupportGaps(ms, pool)
-	var l issue.List
-	for _, id := range missing {
-		l = append(l, issue.Issue{Severity: issue.Error, Rule: "must-support", Path: id, Profile: pc.Prof.URL, ElementID: id,
-			Message: fmt.Sprintf("must-support %s is populated in none of the %d %s resource(s)", id, len(pool), pc.Prof.ID)})
+	who := igdata.DescribePatients(pc.Run)
+	if pc.IG.Public {
+		who = "the server's public data"
 	}
-	if len(notReq) > 0 {
-		framework.Note("must-support not required in data", "%s", strings.Join(notReq, "\n"))
-	}
-	framework.Note("must-support", "%d must-support element(s) of %s; %d found across %d resource(s)", len(ms), pc.Prof.ID, len(ms)-len(missing), len(pool))
-	framework.ExpectConformant("must-support", l)
+	igdata.ExpectMustSupport(pc.Run, pc.Prof.URL, pc.Prof.ID, ms, pool, who)
 }
 
 // ---- include / revinclude ----

@@ -55,6 +55,7 @@ const (
 	envPackages = "PACHECK_TEST_PACKAGES"
 	envLabels   = "PACHECK_TEST_LABELS"
 	envFocus    = "PACHECK_TEST_FOCUS" // spec-id regexps, one a line
+	envNoAttest = "PACHECK_TEST_NO_ATTEST"
 )
 
 // IsChild reports whether this process is a child run (Helper's side).
@@ -68,7 +69,10 @@ func Helper(t *testing.T, suites ...string) {
 	if !IsChild() {
 		t.Skip("child-process helper: run by the suite tests with " + envChild + "=1")
 	}
-	run := &framework.Run{Target: os.Getenv(envTarget), Suites: suites, IGs: map[string][]string{}, OutDir: t.TempDir()}
+	// The reference server's members hold every must-support element, so the children attest it
+	// (a dropped element fails, as the fault tests expect).
+	run := &framework.Run{Target: os.Getenv(envTarget), Suites: suites, IGs: map[string][]string{}, OutDir: t.TempDir(),
+		MustSupportAttested: os.Getenv(envNoAttest) != "1"}
 	for _, kv := range strings.Split(os.Getenv(envIGs), ";") {
 		if area, vs, ok := strings.Cut(kv, "="); ok {
 			run.IGs[area] = strings.Split(vs, ",")
@@ -178,6 +182,9 @@ type Options struct {
 	Labels   string              // Ginkgo label filter
 	Packages []string            // package files added to the embedded set
 	Focus    []string            // regexps on spec ids
+	// NoAttest runs without the attestation that the members hold every must-support element
+	// (framework.Run.MustSupportAttested), as a run against a server we did not write does.
+	NoAttest bool
 }
 
 // Child runs the test binary's TestHelperRun against base with the tokens and returns spec id ->
@@ -194,6 +201,9 @@ func Child(t *testing.T, base, toks string, o Options) map[string]Result {
 	cmd.Env = append(os.Environ(), envChild+"=1", envTarget+"="+base, envTokens+"="+toks, envOut+"="+out,
 		envIGs+"="+strings.Join(igs, ";"), envPackages+"="+strings.Join(o.Packages, ","), envLabels+"="+o.Labels,
 		envFocus+"="+strings.Join(o.Focus, "\n"))
+	if o.NoAttest {
+		cmd.Env = append(cmd.Env, envNoAttest+"=1")
+	}
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child run failed: %v\n%s", err, tail(string(b), 4000))

@@ -93,6 +93,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	f.target = srv.FHIRBase()
 	f.auth = "browser"
+	// The reference server's synthetic members are generated to hold every must-support element
+	// of the tested profiles (fixtures/refserver's data tests), so the demo attests it.
+	f.attestMustSupport = true
 	p, err := f.resolve(true, os.LookupEnv)
 	if err != nil {
 		errorf(stderr, "demo", "%v", err)

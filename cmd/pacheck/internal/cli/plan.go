@@ -15,7 +15,7 @@ import (
 type runFlags struct {
 	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, signKey string
 	focus, packages, patients                                                      multi
-	strict, quiet, verbose, stats, allowIncomplete, pdf                            bool
+	strict, quiet, verbose, stats, allowIncomplete, pdf, attestMustSupport         bool
 	deadline                                                                       time.Duration
 }
 
@@ -105,6 +105,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		cfg.KnownIssues = f.knownIssues
 	}
 	cfg.Strict = cfg.Strict || f.strict
+	cfg.Attest.MustSupportComplete = cfg.Attest.MustSupportComplete || f.attestMustSupport
 	suites := cfg.Suites
 	if len(suites) == 0 {
 		suites = preset.Suites
@@ -161,6 +162,8 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		Limits:   limits,
 		OutDir:   cfg.Out,
 		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token, AllowedOrigins: cfg.Auth.AllowedOrigins},
+
+		MustSupportAttested: cfg.Attest.MustSupportComplete,
 	}
 	if cfg.Auth.Mode == "browser" && cfg.Auth.ClientID != "" {
 		s, err := smartSettings(cfg.Auth)

@@ -81,6 +81,7 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 	fs.DurationVar(&f.deadline, "deadline", 0, "time limit of the whole run (limits.deadline; default 2m + 2s per selected spec)")
 	fs.BoolVar(&f.allowIncomplete, "allow-incomplete", false, "exit 0 instead of 4 when the run is INCOMPLETE (allow_incomplete)")
 	fs.BoolVar(&f.strict, "strict", false, "SHOULD-level failures fail the run too")
+	fs.BoolVar(&f.attestMustSupport, "attest-must-support", false, "state that the test members' records hold every must-support element: an element no returned resource populates fails (config attest.must_support_complete)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict")
 	fs.BoolVar(&f.verbose, "verbose", false, "print every spec and Ginkgo's own output")
 	fs.BoolVar(&f.stats, "stats", false, "print wall time, spec count and peak memory")
@@ -487,6 +488,7 @@ func configMap(p *plan, deadline time.Duration) map[string]any {
 			"scopes": p.file.Auth.Scopes, "allowed_origins": p.run.Auth.AllowedOrigins},
 		"patients": p.run.Patients, "label_filter": p.file.LabelFilter, "focus": p.file.Focus, "strict": p.file.Strict,
 		"allow_incomplete": p.allowIncomplete,
+		"attest":           map[string]any{"must_support_complete": p.run.MustSupportAttested},
 		"limits": map[string]any{"deadline": deadline.String(), "request_timeout": l.RequestTimeout.String(),
 			"max_pages": l.MaxPages, "max_body_bytes": l.MaxBodyBytes, "max_redirects": l.MaxRedirects,
 			"retries": l.RetryAttempts, "retry_max_wait": l.RetryMaxWait.String(), "max_latency": l.MaxLatency.String()},

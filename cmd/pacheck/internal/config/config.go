@@ -36,9 +36,18 @@ type File struct {
 	Out         string              `yaml:"out"`
 	KnownIssues string              `yaml:"known_issues"`
 	Packages    []string            `yaml:"packages"`
+	Attest      Attest              `yaml:"attest"`
 	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
 	// requirement did not run) as success for the exit status.
 	AllowIncomplete bool `yaml:"allow_incomplete"`
+}
+
+// Attest holds what the payer states about its test data; the report records it.
+type Attest struct {
+	// MustSupportComplete: the tested members' records together hold every must-support element
+	// of the tested profiles, so an element no returned resource populates fails its
+	// must-support spec instead of skipping it.
+	MustSupportComplete bool `yaml:"must_support_complete"`
 }
 
 // Auth is how the run obtains access to the target.
