@@ -105,7 +105,7 @@ func (q *comboQuery) values() url.Values { return search.Query(q.criteria...) }
 // buildCombo finds the first resource of the pool that has a value for every parameter of the
 // combination and builds the search from its values. why explains a failure to find one.
 func buildCombo(pc *igspec.ProfileCtx, c ig.Combo, td *igdata.TypeData, pool []map[string]any) (*comboQuery, string) {
-	ctx := context.Background()
+	ctx := pc.Run.Context()
 	missing := map[string]int{}
 	for _, r := range pool {
 		q := &comboQuery{source: r, pid: td.PatientOf[igdata.ID(r)]}
@@ -125,7 +125,7 @@ func buildCombo(pc *igspec.ProfileCtx, c ig.Combo, td *igdata.TypeData, pool []m
 				vals := search.SearchValues(ctx, nil, r, sp.Param)
 				if len(vals) > 0 {
 					val = vals[0]
-					if sp.Param.Type == "date" && isPeriodValue(r, sp.Param) {
+					if sp.Param.Type == "date" && isPeriodValue(ctx, r, sp.Param) {
 						val = "ge" + val
 					}
 				}
@@ -156,8 +156,8 @@ func buildCombo(pc *igspec.ProfileCtx, c ig.Combo, td *igdata.TypeData, pool []m
 }
 
 // isPeriodValue reports whether the first value of a date parameter is a Period (searched with ge).
-func isPeriodValue(r map[string]any, p search.Param) bool {
-	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+func isPeriodValue(ctx context.Context, r map[string]any, p search.Param) bool {
+	vs, err := search.FHIRPathEvaluator{}.Eval(ctx, p.Expression, r)
 	if err != nil || len(vs) == 0 {
 		return false
 	}
@@ -201,8 +201,7 @@ func runSearch(pc *igspec.ProfileCtx, pid string, q url.Values, post bool) (*fhi
 // search requirement it breaks: search-semantics:<parameter type>, and for a system|code token
 // that the resource would match without its system, search-semantics:token-system (the system
 // was ignored, not the code).
-func semanticIssues(typ string, matches []map[string]any, c search.Criterion) issue.List {
-	ctx := context.Background()
+func semanticIssues(ctx context.Context, typ string, matches []map[string]any, c search.Criterion) issue.List {
 	out := checker.Check(ctx, typ, matches, []search.Criterion{c})
 	var codeOnly map[string]bool // paths of the matches that miss the code itself
 	if c.Param.Type == "token" && c.Modifier == "" {
@@ -237,7 +236,7 @@ func checkResult(pc *igspec.ProfileCtx, pages *fhirhttp.Pages, criteria []search
 	matches := pages.Matches()
 	var out issue.List
 	for _, c := range criteria {
-		out = append(out, semanticIssues(pc.Res.Type, matches, c)...)
+		out = append(out, semanticIssues(pc.Run.Context(), pc.Res.Type, matches, c)...)
 	}
 	for i := range out {
 		if out[i].Severity == issue.Error {
@@ -403,7 +402,7 @@ func specMultipleOr(pc *igspec.ProfileCtx, sp *ig.SearchParam) {
 	seen := map[string]bool{}
 	var vals []string
 	for _, r := range pool {
-		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+		for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 			if !seen[v] {
 				seen[v] = true
 				vals = append(vals, v)
@@ -421,7 +420,7 @@ func specMultipleOr(pc *igspec.ProfileCtx, sp *ig.SearchParam) {
 	// values of resources of the same patient
 	var others []string
 	for _, r := range td.ByPatient[pid] {
-		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+		for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 			if v != first && !slices.Contains(others, v) {
 				others = append(others, v)
 			}
@@ -448,7 +447,7 @@ func specMultipleOr(pc *igspec.ProfileCtx, sp *ig.SearchParam) {
 		// every resource of the patient with any of the values must be found
 		want := map[string]bool{}
 		for _, r := range td.ByPatient[pid] {
-			for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+			for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 				if slices.Contains(orVals, v) {
 					want[igdata.ID(r)] = true
 				}
@@ -810,7 +809,7 @@ func specInclude(pc *igspec.ProfileCtx, include string) {
 	}
 	want := map[string]map[string]bool{} // pid -> expected Type/id
 	for _, r := range pool {
-		vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+		vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), expr, r)
 		if err != nil {
 			continue
 		}

@@ -719,8 +719,8 @@ func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*f
 
 // periodOf returns the start and end (day precision) of the parameter's first value when it is a
 // Period with a start.
-func periodOf(r map[string]any, p search.Param) (string, string, bool) {
-	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+func periodOf(ctx context.Context, r map[string]any, p search.Param) (string, string, bool) {
+	vs, err := search.FHIRPathEvaluator{}.Eval(ctx, p.Expression, r)
 	if err != nil || len(vs) == 0 {
 		return "", "", false
 	}
@@ -761,7 +761,7 @@ func (pc *ProfileCtx) param(name string) *ig.SearchParam {
 
 func (pc *ProfileCtx) specSearch(combo []string) {
 	td, pool := pc.NeedPool()
-	ctx := context.Background()
+	ctx := pc.Run.Context()
 	type cand struct {
 		crit []search.Criterion
 		src  map[string]any
@@ -792,7 +792,7 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 						// bracket the source's date, so resources outside it must not match:
 						// a Period by ge start (and le end), a date or instant by its day
 						cd.key = val
-						if start, end, ok := periodOf(r, sp.Param); ok {
+						if start, end, ok := periodOf(ctx, r, sp.Param); ok {
 							if end != "" {
 								cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{"le" + end}})
 							}
@@ -1039,7 +1039,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 	for _, r := range pool {
 		pid := td.PatientOf[igdata.ID(r)]
 		for _, expr := range exprs {
-			vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+			vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), expr, r)
 			if err != nil {
 				continue
 			}
