@@ -56,7 +56,7 @@ type Data interface {
 
 // IG describes one IG version's generated specs.
 type IG struct {
-	Short      string // ig short name in spec ids and labels: carinbb, pdex, formulary
+	Short      string // ig short name in spec ids and labels: uscore, carinbb, pdex, formulary
 	Version    string
 	Capability string // server CapabilityStatement canonical
 	Public     bool   // data is public: fetched and searched with no token
@@ -1162,9 +1162,6 @@ func (pc *ProfileCtx) specRevinclude() {
 	framework.Note("revinclude", "%d Provenance resource(s) included", found)
 	framework.ExpectConformant("_revinclude=Provenance:target", all)
 }
-
-// recordToSpec is unused here: clients come from the run or uscore, which record already.
-var _ = evidence.KindNote
 
 // versionNote says when the validated resources claim the profile at another version.
 func (pc *ProfileCtx) versionNote(pool []map[string]any) string {
