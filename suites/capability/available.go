@@ -71,8 +71,7 @@ var _ = Describe("capability", Label("area:capability"), SpecPriority(-1), func(
 	}
 	const enable = "a run that selects more specs (the data suites send most of the requests)"
 	Describe("http", func() {
-		It("available", framework.Req("capability.http.available"), func() {
-			framework.Quote("capability.http.available")
+		framework.Spec("available", []string{"capability.http.available"}, func() {
 			o := framework.Current().Observations().Snapshot()
 			if o.Requests < MinObserved {
 				framework.SkipBecause(fmt.Sprintf("only %d request(s) to the target were observed in this run; judging availability needs at least %d", o.Requests, MinObserved), enable)
@@ -82,8 +81,7 @@ var _ = Describe("capability", Label("area:capability"), SpecPriority(-1), func(
 				framework.ExpectConformant("availability", issue.List{{Severity: issue.Error, Rule: RuleAvailable, Requirement: "capability.http.available", Message: v}})
 			}
 		})
-		It("responsive", framework.Req("capability.http.responsive"), func() {
-			framework.Quote("capability.http.responsive")
+		framework.Spec("responsive", []string{"capability.http.responsive"}, func() {
 			run := framework.Current()
 			o := run.Observations().Snapshot()
 			if len(o.Latencies) < MinObserved {

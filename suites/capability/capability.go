@@ -95,23 +95,19 @@ var _ = Describe("capability", Label("area:capability"), func() {
 	if run != nil && !run.Wants(Area) {
 		return
 	}
-	It("fhir-version", framework.Req("capability.fhir-version"), func() {
-		framework.Quote("capability.fhir-version")
+	framework.Spec("fhir-version", []string{"capability.fhir-version"}, func() {
 		cs, _ := needMetadata()
 		framework.ExpectConformant("fhirVersion", filter(CheckBasics(cs, ""), RuleFHIRVersion))
 	})
-	It("format-json", framework.Req("capability.format-json", "capability.http.content-type"), func() {
-		framework.Quote("capability.format-json", "capability.http.content-type")
+	framework.Spec("format-json", []string{"capability.format-json", "capability.http.content-type"}, func() {
 		cs, ct := needMetadata()
 		framework.ExpectConformant("format", filter(CheckBasics(cs, ct), RuleFormat, RuleContentType))
 	})
-	It("rest-server", framework.Req("capability.rest-server"), func() {
-		framework.Quote("capability.rest-server")
+	framework.Spec("rest-server", []string{"capability.rest-server"}, func() {
 		cs, _ := needMetadata()
 		framework.ExpectConformant("rest.mode", CheckRestServer(cs))
 	})
-	It("smart-security", framework.Req("capability.smart-security"), func() {
-		framework.Quote("capability.smart-security")
+	framework.Spec("smart-security", []string{"capability.smart-security"}, func() {
 		cs, _ := needMetadata()
 		framework.ExpectConformant("rest.security", CheckSecurity(cs))
 	})
@@ -134,26 +130,22 @@ var _ = Describe("capability", Label("area:capability"), func() {
 				}
 				return srv
 			}
-			It("instantiates", framework.Req("capability.instantiates-uscore"), func() {
-				framework.Quote("capability.instantiates-uscore")
+			framework.Spec("instantiates", []string{"capability.instantiates-uscore"}, func() {
 				s := need()
 				cs, _ := needMetadata()
 				framework.ExpectConformant("instantiates", CheckInstantiates(cs, ig.ServerCS, s.Version, ig.PackageID))
 			})
-			It("supported-profiles", framework.Req("capability.supported-profiles"), func() {
-				framework.Quote("capability.supported-profiles")
+			framework.Spec("supported-profiles", []string{"capability.supported-profiles"}, func() {
 				s := need()
 				cs, _ := needMetadata()
 				framework.ExpectConformant("supportedProfile", CheckDeclared(cs, s, "profiles"))
 			})
-			It("search-params", framework.Req("capability.search-params"), func() {
-				framework.Quote("capability.search-params")
+			framework.Spec("search-params", []string{"capability.search-params"}, func() {
 				s := need()
 				cs, _ := needMetadata()
 				framework.ExpectConformant("searchParam", CheckDeclared(cs, s, "search"))
 			})
-			It("interactions", framework.Req("capability.interactions-declared"), func() {
-				framework.Quote("capability.interactions-declared")
+			framework.Spec("interactions", []string{"capability.interactions-declared"}, func() {
 				s := need()
 				cs, _ := needMetadata()
 				framework.ExpectConformant("interaction", CheckDeclared(cs, s, "interactions"))
@@ -164,8 +156,7 @@ var _ = Describe("capability", Label("area:capability"), func() {
 	// Other IGs the server says it instantiates (CARIN BB, PDex, formulary...): when their
 	// server CapabilityStatement is in the package set, the same declarations are checked.
 	Describe("instantiated", func() {
-		It("declarations", framework.Req("capability.supported-profiles", "capability.search-params"), func() {
-			framework.Quote("capability.supported-profiles", "capability.search-params")
+		framework.Spec("declarations", []string{"capability.supported-profiles", "capability.search-params"}, func() {
 			if err != nil {
 				framework.Infra(err)
 			}

@@ -2,23 +2,22 @@
 // specs from the IG packages: per version (1.1.0, 2.0.0) and per profile of the c4bb server
 // CapabilityStatement (ExplanationOfBenefit per subtype, Coverage, Patient, Organization,
 // Practitioner, RelatedPerson) the searches, read, validation, must-support and _include specs
-// (suites/carinbb/igspec), and per ExplanationOfBenefit subtype the business rules the profiles
+// (suites/internal/igspec), and per ExplanationOfBenefit subtype the business rules the profiles
 // cannot express (checks/claims). Spec ids: carinbb-2.0.0/eob-pharmacy/search/patient+type.
 package carinbb
 
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -44,42 +43,13 @@ var reqs = igspec.Reqs{
 	Optional:     []string{"carinbb.optional-resource"},
 }
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
-
 // NewIG is the generated-spec description of one CARIN BB version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Reqs: reqs, Extra: rules}
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				NewIG(v).Build()
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { NewIG(v).Build() })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion,
+	Build: func(v string) { NewIG(v).Build() }})
 
 // claimPool is the profile's adjudicated claims (use claim), or the spec is skipped.
 func claimPool(pc *igspec.ProfileCtx) (*igspec.TypeData, []map[string]any) {
@@ -108,8 +78,7 @@ func rules(pc *igspec.ProfileCtx) {
 		return
 	}
 	each := func(name string, ids []string, check func(eob map[string]any) issue.List) {
-		It("rules/"+name, framework.Req(ids...), func() {
-			framework.Quote(ids...)
+		framework.Spec("rules/"+name, ids, func() {
 			_, pool := claimPool(pc)
 			var all issue.List
 			for _, r := range pool {
@@ -119,8 +88,7 @@ func rules(pc *igspec.ProfileCtx) {
 			framework.ExpectConformant(name, all)
 		})
 	}
-	It("rules/insurer-matches-coverage", framework.Req("carinbb.eob.insurer-matches-coverage"), func() {
-		framework.Quote("carinbb.eob.insurer-matches-coverage")
+	framework.Spec("rules/insurer-matches-coverage", []string{"carinbb.eob.insurer-matches-coverage"}, func() {
 		td, pool := claimPool(pc)
 		var all issue.List
 		for _, r := range pool {
@@ -140,8 +108,7 @@ func rules(pc *igspec.ProfileCtx) {
 		framework.ExpectConformant("insurer matches the focal coverage's payer", all)
 	})
 	each("outcome-complete", []string{"carinbb.eob.outcome-complete"}, claims.OutcomeComplete)
-	It("rules/adjudication", framework.Req("carinbb.eob.adjudication"), func() {
-		framework.Quote("carinbb.eob.adjudication")
+	framework.Spec("rules/adjudication", []string{"carinbb.eob.adjudication"}, func() {
 		// only what the profile's slices and invariants require, read from the profile itself
 		rule := claims.AmountRuleOf(pc.Prof.Raw)
 		if !rule.PerLine && !rule.HeaderOrLine {
@@ -158,8 +125,7 @@ func rules(pc *igspec.ProfileCtx) {
 	})
 	each("totals-consistent", []string{"carinbb.eob.totals-consistent"}, claims.TotalsConsistent)
 	each("type-coded", []string{"carinbb.eob.type-coded"}, claims.TypeCoded)
-	It("rules/lookback", framework.Req("carinbb.eob.lookback"), func() {
-		framework.Quote("carinbb.eob.lookback")
+	framework.Spec("rules/lookback", []string{"carinbb.eob.lookback"}, func() {
 		_, pool := claimPool(pc)
 		var all issue.List
 		dated := 0

@@ -1,7 +1,7 @@
 // Package formulary generates the Da Vinci US Drug Formulary specs from the IG package: per
 // profile of the usdf-server CapabilityStatement (payer InsurancePlan, Formulary, FormularyItem,
 // FormularyDrug, InsurancePlanLocation) the searches, read, validation, must-support and _include
-// specs with no token (suites/carinbb/igspec, public client), the public-access spec, and the
+// specs with no token (suites/internal/igspec, public client), the public-access spec, and the
 // link rules (drug tiers and plan links resolve, checks/claims).
 // Spec ids: formulary-2.0.1/formularyitem/search/drug-tier.
 package formulary
@@ -10,15 +10,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-
-	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 )
 
 // Area is the suite area name.
@@ -33,14 +30,6 @@ var TopVersions = []string{"2.0.1"}
 // Capability is the US Drug Formulary server CapabilityStatement canonical.
 const Capability = "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStatement/usdf-server"
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
-
 // NewIG is the generated-spec description of one US Drug Formulary version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
@@ -52,36 +41,13 @@ func NewIG(v string) *igspec.IG {
 
 func build(v string) {
 	g := NewIG(v)
-	It("public-access", framework.Req("formulary.public-access"), func() {
-		framework.Quote("formulary.public-access")
+	framework.Spec("public-access", []string{"formulary.public-access"}, func() {
 		publicAccess(g)
 	})
 	g.Build()
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				build(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
 
 // publicAccess searches every resource type of the CapabilityStatement with no token.
 func publicAccess(g *igspec.IG) {
@@ -130,8 +96,7 @@ func links(pc *igspec.ProfileCtx) {
 	}
 	switch pc.Prof.ID {
 	case "usdf-FormularyItem":
-		It("rules/links", framework.Req("formulary.links-resolve"), func() {
-			framework.Quote("formulary.links-resolve")
+		framework.Spec("rules/links", []string{"formulary.links-resolve"}, func() {
 			_, pool := pc.NeedPool()
 			plans := pc.Fetch("InsurancePlan")
 			if plans.Err != nil {
@@ -156,8 +121,7 @@ func links(pc *igspec.ProfileCtx) {
 			framework.ExpectConformant("formulary item links and drug tiers", all)
 		})
 	case "usdf-PayerInsurancePlan":
-		It("rules/links", framework.Req("formulary.links-resolve"), func() {
-			framework.Quote("formulary.links-resolve")
+		framework.Spec("rules/links", []string{"formulary.links-resolve"}, func() {
 			_, pool := pc.NeedPool()
 			var all issue.List
 			n := 0

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -265,4 +266,16 @@ func SkipBecause(reason, wouldEnable string) {
 		msg += "; to enable: " + wouldEnable
 	}
 	Skip(msg)
+}
+
+// Spec declares a spec citing the requirement ids: the one list labels it (Req) and is quoted
+// when it runs (Quote), so a spec's labels and its quoted statements cannot disagree. The spec
+// takes the caller's code location (Ginkgo orders specs by it); a helper that declares specs for
+// its callers passes its caller's location (types.NewCodeLocation(1)) among the decorators.
+func Spec(text string, ids []string, body func(), decorators ...any) bool {
+	args := append([]any{types.NewCodeLocation(1), Req(ids...)}, decorators...)
+	return It(text, append(args, func() {
+		Quote(ids...)
+		body()
+	})...)
 }

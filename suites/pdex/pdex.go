@@ -1,7 +1,7 @@
 // Package pdex generates the Da Vinci Payer Data Exchange (PDex) specs from the IG package: per
 // PDex profile of the pdex-server CapabilityStatement (Device, MedicationDispense, Provenance,
 // prior authorization) the searches, read, validation, must-support, _include and
-// _revinclude=Provenance:target specs (suites/carinbb/igspec), the Provenance agents rule, and
+// _revinclude=Provenance:target specs (suites/internal/igspec), the Provenance agents rule, and
 // the prior-authorization rules of CMS-0057-F (checks/claims). The prior-authorization specs
 // carry the label prior-auth, so a preset can leave them out (!prior-auth) until 2027.
 // Spec ids: pdex-2.0.0/priorauthorization/rules/denial-reason.
@@ -16,9 +16,9 @@ import (
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/suites/carinbb/igspec"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -42,14 +42,6 @@ const PriorAuthLabel = "prior-auth"
 func isPDex(p *ig.Profile) bool { return strings.Contains(p.URL, "/davinci-pdex/") }
 
 func isPriorAuth(p *ig.Profile) bool { return strings.Contains(p.ID, "priorauthorization") }
-
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions(Area, DefaultVersion), v)
-}
 
 // NewIGs are the generated-spec descriptions of one PDex version: the PDex clinical profiles,
 // and prior authorization (own requirement ids and the prior-auth label).
@@ -78,29 +70,7 @@ func build(v string) {
 	}
 }
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() {
-			if wanted(v) {
-				build(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions(Area, DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe(Area+"-"+v, Label("ig:"+Area+"-"+v), func() { build(v) })
-			}
-		}
-	})
-	return true
-}()
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
 
 // Provenance agent types (PDex ProvenanceAgentType and FHIR provenance-participant-type).
 var transmitterCodes = []string{"transmitter"}
@@ -123,8 +93,7 @@ func provenanceRules(pc *igspec.ProfileCtx) {
 	if pc.Res.Type != "Provenance" {
 		return
 	}
-	It("rules/agents", framework.Req("pdex.provenance.agents"), func() {
-		framework.Quote("pdex.provenance.agents")
+	framework.Spec("rules/agents", []string{"pdex.provenance.agents"}, func() {
 		_, pool := pc.NeedPool()
 		var all issue.List
 		for _, r := range pool {
@@ -165,8 +134,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 	if !isPriorAuth(pc.Prof) {
 		return
 	}
-	It("rules/review-status", framework.Req("pdex.priorauth.review-status"), func() {
-		framework.Quote("pdex.priorauth.review-status")
+	framework.Spec("rules/review-status", []string{"pdex.priorauth.review-status"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		decisions := map[string]int{}
@@ -177,8 +145,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.Note("decisions", "%d prior authorization(s): %v", len(pool), decisions)
 		framework.ExpectConformant("prior-authorization status and review action", all)
 	})
-	It("rules/denial-reason", framework.Req("pdex.priorauth.denial-reason"), func() {
-		framework.Quote("pdex.priorauth.denial-reason")
+	framework.Spec("rules/denial-reason", []string{"pdex.priorauth.denial-reason"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		denied := 0
@@ -198,8 +165,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.Note("denied", "%d denied prior authorization(s) checked", denied)
 		framework.ExpectConformant("denial reason", all)
 	})
-	It("rules/decision", framework.Req("pdex.priorauth.decision"), func() {
-		framework.Quote("pdex.priorauth.decision")
+	framework.Spec("rules/decision", []string{"pdex.priorauth.decision"}, func() {
 		pool := paPool(pc)
 		var all issue.List
 		for _, r := range pool {
@@ -208,8 +174,7 @@ func priorAuthRules(pc *igspec.ProfileCtx) {
 		framework.ExpectConformant("decision dates, items and quantities", all)
 	})
 	for _, d := range []string{"pended", "cancelled"} {
-		It("rules/"+d+"-handled", framework.Req("pdex.priorauth.decision"), func() {
-			framework.Quote("pdex.priorauth.decision")
+		framework.Spec("rules/"+d+"-handled", []string{"pdex.priorauth.decision"}, func() {
 			pool := paPool(pc)
 			var found []map[string]any
 			for _, r := range pool {

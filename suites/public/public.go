@@ -43,8 +43,7 @@ var _ = Describe("public", Label("area:public"), func() {
 	if run != nil && !run.Wants(Area) {
 		return
 	}
-	It("smart-discovery", framework.Req("smart.discovery.well-known"), func() {
-		framework.Quote("smart.discovery.well-known")
+	framework.Spec("smart-discovery", []string{"smart.discovery.well-known"}, func() {
 		c, ctx, cancel := client()
 		defer cancel()
 		cfg, err := oauth.FetchSMARTConfig(ctx, c, framework.Current().Target)
@@ -61,8 +60,7 @@ var _ = Describe("public", Label("area:public"), func() {
 		}
 		framework.ExpectConformant("smart-configuration without a token", out)
 	})
-	It("capability-statement", framework.Req("smart.discovery.public-metadata"), func() {
-		framework.Quote("smart.discovery.public-metadata")
+	framework.Spec("capability-statement", []string{"smart.discovery.public-metadata"}, func() {
 		c, ctx, cancel := client()
 		defer cancel()
 		resp, err := c.Metadata(ctx)
@@ -80,8 +78,7 @@ var _ = Describe("public", Label("area:public"), func() {
 		}
 		framework.ExpectConformant("CapabilityStatement without a token", out)
 	})
-	It("unauthenticated-refused", framework.Req("smart.access.invalid-token"), func() {
-		framework.Quote("smart.access.invalid-token")
+	framework.Spec("unauthenticated-refused", []string{"smart.access.invalid-token"}, func() {
 		c, ctx, cancel := client()
 		defer cancel()
 		refs := append([]string(nil), UnauthenticatedRefs...)
@@ -98,8 +95,7 @@ var _ = Describe("public", Label("area:public"), func() {
 		}
 		framework.ExpectConformant("data without a token", out)
 	})
-	It("tls-1.2", framework.Req("smart.transport.tls"), func() {
-		framework.Quote("smart.transport.tls")
+	framework.Spec("tls-1.2", []string{"smart.transport.tls"}, func() {
 		r := framework.Current()
 		u, err := url.Parse(r.Target)
 		if err != nil {

@@ -141,24 +141,8 @@ var _ = ReportAfterSuite("smart: close the browser", func(r types.Report) {
 	}
 })
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions("smart", "2.0.0"), v)
-}
-
-var _ = func() bool {
-	for _, v := range Versions {
-		Describe("smart-"+v, Label("ig:smart-"+v, "area:smart"), func() {
-			if wanted(v) {
-				buildVersion(v)
-			}
-		})
-	}
-	return true
-}()
+// Only the listed versions: no package defines another SMART version.
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: Versions, Default: "2.0.0", Labels: []string{"area:smart"}, Listed: true, Build: buildVersion})
 
 // appliesTo reports whether every SMART requirement id applies to SMART version v.
 func appliesTo(v string, ids ...string) bool {

@@ -5,9 +5,12 @@ import (
 	"net/url"
 	"strings"
 
+	. "github.com/onsi/ginkgo/v2"
+
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -16,6 +19,19 @@ import (
 // SetPatientClient), or nil when the run has no access.
 func clientFor(run *framework.Run, patientID string) *fhirhttp.Client {
 	return run.PatientClient(patientID)
+}
+
+// data is US Core's igspec.Data: the data of a type is fetched once per run for every profile
+// and version (fetchType), a profile's pool placed from it (needPool), reads kept once per run.
+type data struct{}
+
+func (data) NeedPool(pc *igspec.ProfileCtx) (*igdata.TypeData, []map[string]any) {
+	GinkgoHelper()
+	return needPool(pc)
+}
+
+func (data) ReadOnce(pc *igspec.ProfileCtx, pid, typ, id string) (*fhirhttp.Response, error) {
+	return readOnce(pc.Run, pid, typ, id)
 }
 
 // store is the run's US Core store: the data per type (igdata.TypeData) is fetched once per run,

@@ -19,6 +19,7 @@ import (
 	"github.com/pacheck/pacheck/checks/search"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -47,13 +48,13 @@ const noSystem = "urn:pacheck:no-such-system"
 
 // needPool returns the type's data and the profile's resources, or ends the spec: skip without
 // patients or data, error on tool trouble, fail when the server misbehaved while fetching.
-func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
+func needPool(pc *igspec.ProfileCtx) (*igdata.TypeData, []map[string]any) {
 	GinkgoHelper()
-	if len(igdata.Patients(pc.run)) == 0 {
+	if len(igdata.Patients(pc.Run)) == 0 {
 		framework.SkipBecause("no patient id is configured for the run, so no US Core data can be searched",
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
 	}
-	td := fetchType(pc.run, pc.srv, pc.res.Type)
+	td := fetchType(pc.Run, pc.IG.Srv, pc.Res.Type)
 	if td.Err != nil {
 		framework.Infra(td.Err)
 	}
@@ -62,24 +63,24 @@ func needPool(pc *profileCtx) (*igdata.TypeData, []map[string]any) {
 		// paging-terminates); the other specs of the type are blocked by it instead of failing
 		// their own requirements for it.
 		if id := pagingSpecID(pc); id != "" && CurrentSpecReport().LeafNodeText != "paging" && allPaging(td.Fail) {
-			framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.res.Type, td.Fail[0].Rule)})
+			framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.Res.Type, td.Fail[0].Rule)})
 		}
-		framework.ExpectConformant("fetching "+pc.res.Type, td.Fail)
+		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
 	}
-	pl := place(pc.prof, td)
+	pl := place(pc.Prof, td)
 	if len(pl.Pool) == 0 {
 		skipNoPool(pc, td)
 	}
-	framework.Note("data", "%d %s resource(s) of %s found by %s; placed by %s", len(pl.Pool), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(td.Queries, ", "), pl.Note())
+	framework.Note("data", "%d %s resource(s) of %s found by %s; placed by %s", len(pl.Pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), strings.Join(td.Queries, ", "), pl.Note())
 	return td, pl.Pool
 }
 
 // pagingSpecID is the id of the paging spec of the profile ("" when it has none).
-func pagingSpecID(pc *profileCtx) string {
-	if pc.srv.PatientParam(pc.res) == "" {
+func pagingSpecID(pc *igspec.ProfileCtx) string {
+	if pc.IG.Srv.PatientParam(pc.Res) == "" {
 		return ""
 	}
-	return "uscore-" + pc.srv.Version + "/" + pc.prof.ID + "/paging"
+	return "uscore-" + pc.IG.Srv.Version + "/" + pc.Prof.ID + "/paging"
 }
 
 // allPaging reports whether every issue is about paging (search.paging.*).
@@ -103,20 +104,20 @@ func (q *comboQuery) values() url.Values { return search.Query(q.criteria...) }
 
 // buildCombo finds the first resource of the pool that has a value for every parameter of the
 // combination and builds the search from its values. why explains a failure to find one.
-func buildCombo(pc *profileCtx, c ig.Combo, td *igdata.TypeData, pool []map[string]any) (*comboQuery, string) {
-	ctx := context.Background()
+func buildCombo(pc *igspec.ProfileCtx, c ig.Combo, td *igdata.TypeData, pool []map[string]any) (*comboQuery, string) {
+	ctx := pc.Run.Context()
 	missing := map[string]int{}
 	for _, r := range pool {
 		q := &comboQuery{source: r, pid: td.PatientOf[igdata.ID(r)]}
 		ok := true
 		for _, name := range c.Params {
-			sp := pc.res.Param(name)
+			sp := pc.Res.Param(name)
 			if sp == nil {
-				return nil, fmt.Sprintf("the combination names %s, which the %s entry of the CapabilityStatement does not declare", name, pc.res.Type)
+				return nil, fmt.Sprintf("the combination names %s, which the %s entry of the CapabilityStatement does not declare", name, pc.Res.Type)
 			}
 			var val string
 			switch {
-			case name == "patient" && pc.res.Type != "Patient":
+			case name == "patient" && pc.Res.Type != "Patient":
 				val = q.pid
 			case name == "_id":
 				val = igdata.ID(r)
@@ -124,7 +125,7 @@ func buildCombo(pc *profileCtx, c ig.Combo, td *igdata.TypeData, pool []map[stri
 				vals := search.SearchValues(ctx, nil, r, sp.Param)
 				if len(vals) > 0 {
 					val = vals[0]
-					if sp.Param.Type == "date" && isPeriodValue(r, sp.Param) {
+					if sp.Param.Type == "date" && isPeriodValue(ctx, r, sp.Param) {
 						val = "ge" + val
 					}
 				}
@@ -144,19 +145,19 @@ func buildCombo(pc *profileCtx, c ig.Combo, td *igdata.TypeData, pool []map[stri
 	for _, name := range c.Params {
 		if n := missing[name]; n > 0 {
 			expr := ""
-			if sp := pc.res.Param(name); sp != nil {
+			if sp := pc.Res.Param(name); sp != nil {
 				expr = sp.Param.Expression
 			}
 			parts = append(parts, fmt.Sprintf("%s (%s) missing in %d", name, expr, n))
 		}
 	}
 	return nil, fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
-		len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), c.Name(), strings.Join(parts, "; "))
+		len(pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), c.Name(), strings.Join(parts, "; "))
 }
 
 // isPeriodValue reports whether the first value of a date parameter is a Period (searched with ge).
-func isPeriodValue(r map[string]any, p search.Param) bool {
-	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+func isPeriodValue(ctx context.Context, r map[string]any, p search.Param) bool {
+	vs, err := search.FHIRPathEvaluator{}.Eval(ctx, p.Expression, r)
 	if err != nil || len(vs) == 0 {
 		return false
 	}
@@ -170,17 +171,17 @@ func isPeriodValue(r map[string]any, p search.Param) bool {
 
 // runSearch sends the search (GET, or POST _search) with the patient's client and follows the
 // pages. A non-200 first answer is a failure issue; tool trouble ends the spec as an error.
-func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.Pages, issue.List) {
+func runSearch(pc *igspec.ProfileCtx, pid string, q url.Values, post bool) (*fhirhttp.Pages, issue.List) {
 	GinkgoHelper()
-	c := clientFor(pc.run, pid)
+	c := clientFor(pc.Run, pid)
 	if c == nil {
-		framework.Infra(pc.run.NoAccess(pid))
+		framework.Infra(pc.Run.NoAccess(pid))
 	}
-	label := "GET " + pc.res.Type + "?" + redactQuery(pc, q)
+	label := "GET " + pc.Res.Type + "?" + redactQuery(pc, q)
 	if post {
-		label = "POST " + pc.res.Type + "/_search " + redactQuery(pc, q)
+		label = "POST " + pc.Res.Type + "/_search " + redactQuery(pc, q)
 	}
-	pages, out := igdata.Search(pc.run, c, pc.res.Type, q, post, label)
+	pages, out := igdata.Search(pc.Run, c, pc.Res.Type, q, post, label)
 	if pages == nil {
 		return nil, out
 	}
@@ -200,8 +201,7 @@ func runSearch(pc *profileCtx, pid string, q url.Values, post bool) (*fhirhttp.P
 // search requirement it breaks: search-semantics:<parameter type>, and for a system|code token
 // that the resource would match without its system, search-semantics:token-system (the system
 // was ignored, not the code).
-func semanticIssues(typ string, matches []map[string]any, c search.Criterion) issue.List {
-	ctx := context.Background()
+func semanticIssues(ctx context.Context, typ string, matches []map[string]any, c search.Criterion) issue.List {
 	out := checker.Check(ctx, typ, matches, []search.Criterion{c})
 	var codeOnly map[string]bool // paths of the matches that miss the code itself
 	if c.Param.Type == "token" && c.Modifier == "" {
@@ -232,33 +232,33 @@ func semanticIssues(typ string, matches []map[string]any, c search.Criterion) is
 }
 
 // checkResult checks every match against the criteria and that the source resource came back.
-func checkResult(pc *profileCtx, pages *fhirhttp.Pages, criteria []search.Criterion, sourceID, label string) issue.List {
+func checkResult(pc *igspec.ProfileCtx, pages *fhirhttp.Pages, criteria []search.Criterion, sourceID, label string) issue.List {
 	matches := pages.Matches()
 	var out issue.List
 	for _, c := range criteria {
-		out = append(out, semanticIssues(pc.res.Type, matches, c)...)
+		out = append(out, semanticIssues(pc.Run.Context(), pc.Res.Type, matches, c)...)
 	}
 	for i := range out {
 		if out[i].Severity == issue.Error {
 			out[i].Message = label + ": " + out[i].Message
 		}
 	}
-	if sourceID != "" && !slices.Contains(igdata.IDs(matches, pc.res.Type), sourceID) {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: pc.res.Type,
-			Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.res.Type, sourceID, len(igdata.IDs(matches, pc.res.Type)))})
+	if sourceID != "" && !slices.Contains(igdata.IDs(matches, pc.Res.Type), sourceID) {
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: pc.Res.Type,
+			Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.Res.Type, sourceID, len(igdata.IDs(matches, pc.Res.Type)))})
 	}
 	return out
 }
 
-func specSearch(pc *profileCtx, c ig.Combo) {
+func specSearch(pc *igspec.ProfileCtx, c ig.Combo) {
 	td, pool := needPool(pc)
 	q, why := buildCombo(pc, c, td, pool)
 	if q == nil {
-		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.res.Type, pc.prof.ID, strings.Join(c.Params, ", ")))
+		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(c.Params, ", ")))
 	}
 	source := igdata.ID(q.source)
 	var all issue.List
-	label := "GET " + pc.res.Type + "?" + safeQuery(q.criteria)
+	label := "GET " + pc.Res.Type + "?" + safeQuery(q.criteria)
 	pages, fails := runSearch(pc, q.pid, q.values(), false)
 	all = append(all, fails...)
 	if pages != nil {
@@ -272,7 +272,7 @@ func specSearch(pc *profileCtx, c ig.Combo) {
 			crit := slices.Clone(q.criteria)
 			crit[i] = v
 			vq := search.Query(crit...)
-			vlabel := "GET " + pc.res.Type + "?" + safeQuery(crit)
+			vlabel := "GET " + pc.Res.Type + "?" + safeQuery(crit)
 			vp, vf := runSearch(pc, q.pid, vq, false)
 			all = append(all, vf...)
 			want := source
@@ -282,7 +282,7 @@ func specSearch(pc *profileCtx, c ig.Combo) {
 			if vp != nil {
 				all = append(all, checkResult(pc, vp, crit, want, vlabel)...)
 				if cr.Param.Type == "reference" && pages != nil {
-					a, b := igdata.IDs(pages.Matches(), pc.res.Type), igdata.IDs(vp.Matches(), pc.res.Type)
+					a, b := igdata.IDs(pages.Matches(), pc.Res.Type), igdata.IDs(vp.Matches(), pc.Res.Type)
 					if !slices.Equal(a, b) {
 						all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleFormsDiffer, Path: cr.Param.Code,
 							Message: fmt.Sprintf("%s returned %d match(es) but %s returned %d: both reference forms must find the same resources", label, len(a), vlabel, len(b))})
@@ -295,11 +295,11 @@ func specSearch(pc *profileCtx, c ig.Combo) {
 }
 
 // redactQuery renders a query for messages with the values of string parameters replaced.
-func redactQuery(pc *profileCtx, q url.Values) string {
+func redactQuery(pc *igspec.ProfileCtx, q url.Values) string {
 	cp := url.Values{}
 	for k, vs := range q {
 		name, _, _ := strings.Cut(k, ":")
-		if sp := pc.res.Param(name); sp != nil && sp.Param.Type == "string" {
+		if sp := pc.Res.Param(name); sp != nil && sp.Param.Type == "string" {
 			vs = []string{"<text>"}
 		}
 		cp[k] = vs
@@ -326,7 +326,7 @@ func safeQuery(cs []search.Criterion) string {
 }
 
 // variants returns the alternative criteria the search spec also sends for one criterion.
-func variants(pc *profileCtx, cr search.Criterion, source map[string]any) []search.Criterion {
+func variants(pc *igspec.ProfileCtx, cr search.Criterion, source map[string]any) []search.Criterion {
 	v := cr.Values[0]
 	var out []search.Criterion
 	with := func(val string) search.Criterion {
@@ -349,7 +349,7 @@ func variants(pc *profileCtx, cr search.Criterion, source map[string]any) []sear
 			out = append(out, with(code), with(noSystem+"|"+code))
 		}
 	case "date":
-		sp := pc.res.Param(cr.Param.Code)
+		sp := pc.Res.Param(cr.Param.Code)
 		if sp == nil {
 			break
 		}
@@ -394,7 +394,7 @@ func dayOf(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
+func specMultipleOr(pc *igspec.ProfileCtx, sp *ig.SearchParam) {
 	td, pool := needPool(pc)
 	// The values present in the data, then a code of the element's value set as the other value.
 	var src map[string]any
@@ -402,7 +402,7 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 	seen := map[string]bool{}
 	var vals []string
 	for _, r := range pool {
-		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+		for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 			if !seen[v] {
 				seen[v] = true
 				vals = append(vals, v)
@@ -413,14 +413,14 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 		}
 	}
 	if src == nil {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), sp.Name, sp.Param.Expression),
-			fmt.Sprintf("a %s record with %s", pc.res.Type, sp.Param.Expression))
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for %s (%s)", len(pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), sp.Name, sp.Param.Expression),
+			fmt.Sprintf("a %s record with %s", pc.Res.Type, sp.Param.Expression))
 	}
 	pid := td.PatientOf[igdata.ID(src)]
 	// values of resources of the same patient
 	var others []string
 	for _, r := range td.ByPatient[pid] {
-		for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+		for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 			if v != first && !slices.Contains(others, v) {
 				others = append(others, v)
 			}
@@ -431,15 +431,15 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 	}
 	orVals := append([]string{first}, others[:min(2, len(others))]...)
 	crit := []search.Criterion{{Param: sp.Param, Values: orVals}}
-	if pp := pc.srv.PatientParam(pc.res); pp != "" && pp != sp.Name {
-		psp := pc.srv.AnyParam(pc.res, pp)
+	if pp := pc.IG.Srv.PatientParam(pc.Res); pp != "" && pp != sp.Name {
+		psp := pc.IG.Srv.AnyParam(pc.Res, pp)
 		if psp == nil {
 			psp = &ig.SearchParam{Param: search.Param{Code: pp, Type: "reference"}}
 		}
 		crit = append([]search.Criterion{{Param: psp.Param, Values: []string{pid}}}, crit...)
 	}
 	q := search.Query(crit...)
-	label := "GET " + pc.res.Type + "?" + q.Encode()
+	label := "GET " + pc.Res.Type + "?" + q.Encode()
 	pages, fails := runSearch(pc, pid, q, false)
 	all := fails
 	if pages != nil {
@@ -447,17 +447,17 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 		// every resource of the patient with any of the values must be found
 		want := map[string]bool{}
 		for _, r := range td.ByPatient[pid] {
-			for _, v := range search.SearchValues(context.Background(), nil, r, sp.Param) {
+			for _, v := range search.SearchValues(pc.Run.Context(), nil, r, sp.Param) {
 				if slices.Contains(orVals, v) {
 					want[igdata.ID(r)] = true
 				}
 			}
 		}
-		got := igdata.IDs(pages.Matches(), pc.res.Type)
+		got := igdata.IDs(pages.Matches(), pc.Res.Type)
 		for id := range want {
 			if !slices.Contains(got, id) {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleMissingMatch, Path: sp.Name,
-					Message: fmt.Sprintf("%s: %s/%s has one of the values but is not among the matches", label, pc.res.Type, id)})
+					Message: fmt.Sprintf("%s: %s/%s has one of the values but is not among the matches", label, pc.Res.Type, id)})
 			}
 		}
 	}
@@ -466,9 +466,9 @@ func specMultipleOr(pc *profileCtx, sp *ig.SearchParam) {
 
 // otherCode returns a code of the parameter's element binding other than v (the value set's first
 // listed code), or "entered-in-error" as a last resort: a value the search must accept.
-func otherCode(pc *profileCtx, sp *ig.SearchParam, v string) string {
+func otherCode(pc *igspec.ProfileCtx, sp *ig.SearchParam, v string) string {
 	path := strings.TrimSpace(sp.Param.Expression)
-	snap, _ := pc.prof.Raw["snapshot"].(map[string]any)
+	snap, _ := pc.Prof.Raw["snapshot"].(map[string]any)
 	els, _ := snap["element"].([]any)
 	for _, e := range els {
 		em, _ := e.(map[string]any)
@@ -480,7 +480,7 @@ func otherCode(pc *profileCtx, sp *ig.SearchParam, v string) string {
 		if vsURL == "" {
 			break
 		}
-		if r, ok := pc.srv.Ctx.ResolveType("ValueSet", vsURL); ok {
+		if r, ok := pc.IG.Srv.Ctx.ResolveType("ValueSet", vsURL); ok {
 			var vs map[string]any
 			if json.Unmarshal(r.Raw, &vs) == nil {
 				for _, code := range valueSetCodes(pc, vs) {
@@ -494,7 +494,7 @@ func otherCode(pc *profileCtx, sp *ig.SearchParam, v string) string {
 	return "entered-in-error"
 }
 
-func valueSetCodes(pc *profileCtx, vs map[string]any) []string {
+func valueSetCodes(pc *igspec.ProfileCtx, vs map[string]any) []string {
 	var out []string
 	comp, _ := vs["compose"].(map[string]any)
 	inc, _ := comp["include"].([]any)
@@ -510,7 +510,7 @@ func valueSetCodes(pc *profileCtx, vs map[string]any) []string {
 			continue
 		}
 		sys, _ := im["system"].(string)
-		if r, ok := pc.srv.Ctx.ResolveType("CodeSystem", sys); ok {
+		if r, ok := pc.IG.Srv.Ctx.ResolveType("CodeSystem", sys); ok {
 			var cs map[string]any
 			if json.Unmarshal(r.Raw, &cs) == nil {
 				concepts, _ := cs["concept"].([]any)
@@ -526,20 +526,20 @@ func valueSetCodes(pc *profileCtx, vs map[string]any) []string {
 	return out
 }
 
-func specPost(pc *profileCtx, c ig.Combo) {
+func specPost(pc *igspec.ProfileCtx, c ig.Combo) {
 	td, pool := needPool(pc)
 	q, why := buildCombo(pc, c, td, pool)
 	if q == nil {
-		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.res.Type, pc.prof.ID, strings.Join(c.Params, ", ")))
+		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(c.Params, ", ")))
 	}
 	get, gf := runSearch(pc, q.pid, q.values(), false)
 	post, pf := runSearch(pc, q.pid, q.values(), true)
 	all := append(gf, pf...)
 	if get != nil && post != nil {
-		a, b := igdata.IDs(get.Matches(), pc.res.Type), igdata.IDs(post.Matches(), pc.res.Type)
+		a, b := igdata.IDs(get.Matches(), pc.Res.Type), igdata.IDs(post.Matches(), pc.Res.Type)
 		if !slices.Equal(a, b) {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: RulePostDiffers, Path: pc.res.Type,
-				Message: fmt.Sprintf("POST %s/_search %s returned %d match(es), GET returned %d: they must return the same resources", pc.res.Type, safeQuery(q.criteria), len(b), len(a))})
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: RulePostDiffers, Path: pc.Res.Type,
+				Message: fmt.Sprintf("POST %s/_search %s returned %d match(es), GET returned %d: they must return the same resources", pc.Res.Type, safeQuery(q.criteria), len(b), len(a))})
 		}
 	}
 	// Only the equality is POST's: whether the matches meet the criteria is the GET search
@@ -554,9 +554,9 @@ type pagingResult struct {
 	note         string
 }
 
-func specPaging(pc *profileCtx) {
+func specPaging(pc *igspec.ProfileCtx) {
 	td, _ := needPool(pc)
-	r := igdata.Memo(store(pc.run), "paging:"+pc.res.Type, func() *pagingResult { return paging(pc, td) })
+	r := igdata.Memo(store(pc.Run), "paging:"+pc.Res.Type, func() *pagingResult { return paging(pc, td) })
 	if r.skip != "" {
 		framework.SkipBecause(r.skip, r.enable)
 	}
@@ -564,42 +564,42 @@ func specPaging(pc *profileCtx) {
 	framework.ExpectConformant("paging", r.issues)
 }
 
-func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
+func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 	if td.Indirect {
 		return &pagingResult{skip: fmt.Sprintf("the %s resources of %s were found only through _revinclude (%s found none), so there is no patient search to page through",
-			pc.res.Type, igdata.DescribePatients(pc.run), pc.res.Type+"?"+pc.srv.PatientParam(pc.res)+"="),
-			enable: fmt.Sprintf("%s resources the server returns for %s?%s=<patient>", pc.res.Type, pc.res.Type, pc.srv.PatientParam(pc.res))}
+			pc.Res.Type, igdata.DescribePatients(pc.Run), pc.Res.Type+"?"+pc.IG.Srv.PatientParam(pc.Res)+"="),
+			enable: fmt.Sprintf("%s resources the server returns for %s?%s=<patient>", pc.Res.Type, pc.Res.Type, pc.IG.Srv.PatientParam(pc.Res))}
 	}
 	// the patient with the most resources of the type
 	best, n := "", 0
-	for _, pid := range igdata.Patients(pc.run) {
+	for _, pid := range igdata.Patients(pc.Run) {
 		if len(td.ByPatient[pid]) > n {
 			best, n = pid, len(td.ByPatient[pid])
 		}
 	}
-	if n < 2 && pc.res.Type == "Patient" {
-		return &pagingResult{skip: fmt.Sprintf("a search for Patient by %s finds one Patient per member (%s), so there is nothing to page through", pc.srv.PatientParam(pc.res), igdata.DescribePatients(pc.run)),
+	if n < 2 && pc.Res.Type == "Patient" {
+		return &pagingResult{skip: fmt.Sprintf("a search for Patient by %s finds one Patient per member (%s), so there is nothing to page through", pc.IG.Srv.PatientParam(pc.Res), igdata.DescribePatients(pc.Run)),
 			enable: "access that opens two or more Patient records in one search (e.g. a proxy for several members)"}
 	}
 	if n < 2 {
-		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.res.Type, igdata.DescribePatients(pc.run), n),
-			enable: fmt.Sprintf("a member with two or more %s resources", pc.res.Type)}
+		return &pagingResult{skip: fmt.Sprintf("paging needs a patient with at least 2 %s resources; %s have at most %d", pc.Res.Type, igdata.DescribePatients(pc.Run), n),
+			enable: fmt.Sprintf("a member with two or more %s resources", pc.Res.Type)}
 	}
 	count := (n + 2) / 3 // about three pages
-	pp := pc.srv.PatientParam(pc.res)
+	pp := pc.IG.Srv.PatientParam(pc.Res)
 	q := url.Values{pp: {td.PatientParamValue(best)}, "_count": {fmt.Sprint(count)}}
-	label := "GET " + pc.res.Type + "?" + q.Encode()
-	c := clientFor(pc.run, best)
-	ctx, cancel := context.WithTimeout(pc.run.Context(), igdata.Budget(pc.run))
+	label := "GET " + pc.Res.Type + "?" + q.Encode()
+	c := clientFor(pc.Run, best)
+	ctx, cancel := context.WithTimeout(pc.Run.Context(), igdata.Budget(pc.Run))
 	defer cancel()
-	first, err := c.Search(ctx, pc.res.Type, q)
+	first, err := c.Search(ctx, pc.Res.Type, q)
 	res := &pagingResult{}
 	if err != nil {
 		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Message: label + ": " + err.Error()}}
 		return res
 	}
 	if first.Status != http.StatusOK {
-		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.res.Type,
+		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Path: pc.Res.Type,
 			Message: fmt.Sprintf("%s: expected HTTP 200, got %d%s", label, first.Status, igdata.OutcomeText(first))}}
 		return res
 	}
@@ -623,14 +623,14 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 				Message: fmt.Sprintf("%s: page %d is a Bundle of type %q, expected searchset", label, i+1, t)})
 		}
 	}
-	got := igdata.IDs(pages.Matches(), pc.res.Type)
-	want := igdata.IDs(td.ByPatient[best], pc.res.Type)
+	got := igdata.IDs(pages.Matches(), pc.Res.Type)
+	want := igdata.IDs(td.ByPatient[best], pc.Res.Type)
 	res.note = fmt.Sprintf("%s: %d page(s), %d distinct match(es); the search without _count found %d", label, len(pages.Pages), len(got), len(want))
 	if !pages.Truncated {
 		var lost []string
 		for _, id := range want {
 			if !slices.Contains(got, id) {
-				lost = append(lost, pc.res.Type+"/"+id)
+				lost = append(lost, pc.Res.Type+"/"+id)
 			}
 		}
 		if len(lost) > 0 {
@@ -651,40 +651,11 @@ func paging(pc *profileCtx, td *igdata.TypeData) *pagingResult {
 	return res
 }
 
-func specRead(pc *profileCtx) {
+func specReferences(pc *igspec.ProfileCtx) {
 	td, pool := needPool(pc)
-	var all issue.List
-	n := 0
-	for _, r := range pool {
-		if n >= maxReads {
-			break
-		}
-		n++
-		id := igdata.ID(r)
-		resp, err := readOnce(pc.run, td.PatientOf[id], pc.res.Type, id)
-		if err != nil {
-			framework.Infra(err)
-		}
-		all = append(all, igdata.CheckRead(pc.res.Type, id, r, resp)...)
-	}
-	framework.Note("read", "%d resource(s) read", n)
-	framework.ExpectConformant("read", all)
-}
-
-func specMustSupport(pc *profileCtx) {
-	_, pool := needPool(pc)
-	ms, err := pc.prof.MustSupport()
+	ms, err := pc.Prof.MustSupport()
 	if err != nil {
-		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
-	}
-	igdata.ExpectMustSupport(pc.run, pc.prof.URL, pc.prof.ID, ms, pool, igdata.DescribePatients(pc.run))
-}
-
-func specReferences(pc *profileCtx) {
-	td, pool := needPool(pc)
-	ms, err := pc.prof.MustSupport()
-	if err != nil {
-		framework.Infra(fmt.Errorf("profile %s: %w", pc.prof.URL, err))
+		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
 	}
 	type ref struct {
 		elem, ref, pid string
@@ -711,11 +682,11 @@ func specReferences(pc *profileCtx) {
 		}
 	}
 	if len(refElems) == 0 {
-		framework.SkipBecause(fmt.Sprintf("profile %s has no must-support Reference element, so there is nothing to resolve", pc.prof.ID), "")
+		framework.SkipBecause(fmt.Sprintf("profile %s has no must-support Reference element, so there is nothing to resolve", pc.Prof.ID), "")
 	}
 	if len(refs) == 0 {
 		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s populates a must-support reference (%s) with a literal reference",
-			len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), strings.Join(refElems, ", ")),
+			len(pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), strings.Join(refElems, ", ")),
 			"a record whose must-support references are literal (Type/id) references")
 	}
 	var all issue.List
@@ -729,7 +700,7 @@ func specReferences(pc *profileCtx) {
 				Message: fmt.Sprintf("%s: reference %q is not a Type/id or absolute URL reference", rf.elem, rf.ref)})
 			continue
 		}
-		resp, err := readOnce(pc.run, rf.pid, typ, id)
+		resp, err := readOnce(pc.Run, rf.pid, typ, id)
 		if err != nil {
 			framework.Infra(err)
 		}
@@ -759,36 +730,36 @@ func specReferences(pc *profileCtx) {
 }
 
 // targetType returns the resource type a target profile constrains.
-func targetType(pc *profileCtx, profile string) string {
-	if r, ok := pc.srv.Ctx.ResolveType("StructureDefinition", profile); ok && r.Type != "" {
+func targetType(pc *igspec.ProfileCtx, profile string) string {
+	if r, ok := pc.IG.Srv.Ctx.ResolveType("StructureDefinition", profile); ok && r.Type != "" {
 		return r.Type
 	}
 	u, _, _ := strings.Cut(profile, "|")
 	return u[strings.LastIndex(u, "/")+1:]
 }
 
-func specRevinclude(pc *profileCtx) {
+func specRevinclude(pc *igspec.ProfileCtx) {
 	td, pool := needPool(pc)
-	pp := pc.srv.PatientParam(pc.res)
+	pp := pc.IG.Srv.PatientParam(pc.Res)
 	var all issue.List
 	found := 0
 	var asked []string
-	for _, pid := range igdata.Patients(pc.run) {
+	for _, pid := range igdata.Patients(pc.Run) {
 		if len(td.ByPatient[pid]) == 0 {
 			continue
 		}
 		q := url.Values{pp: {pid}, "_revinclude": {"Provenance:target"}}
-		asked = append(asked, pc.res.Type+"?"+q.Encode())
+		asked = append(asked, pc.Res.Type+"?"+q.Encode())
 		pages, fails := runSearch(pc, pid, q, false)
 		all = append(all, fails...)
 		if pages == nil {
 			continue
 		}
-		n, stray := igdata.IncludedProvenance(pages, pc.res.Type)
+		n, stray := igdata.IncludedProvenance(pages, pc.Res.Type)
 		found += n
 		for _, id := range stray {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "Provenance.target",
-				Message: fmt.Sprintf("%s?%s: Provenance/%s was included but targets none of the matched %s resources", pc.res.Type, q.Encode(), id, pc.res.Type)})
+				Message: fmt.Sprintf("%s?%s: Provenance/%s was included but targets none of the matched %s resources", pc.Res.Type, q.Encode(), id, pc.Res.Type)})
 		}
 	}
 	if found == 0 && len(all) == 0 {
@@ -798,9 +769,9 @@ func specRevinclude(pc *profileCtx) {
 				break
 			}
 			pid := td.PatientOf[igdata.ID(r)]
-			q := url.Values{"target": {pc.res.Type + "/" + igdata.ID(r)}}
-			c := clientFor(pc.run, pid)
-			ctx, cancel := pc.run.Ctx()
+			q := url.Values{"target": {pc.Res.Type + "/" + igdata.ID(r)}}
+			c := clientFor(pc.Run, pid)
+			ctx, cancel := pc.Run.Ctx()
 			resp, err := c.Search(ctx, "Provenance", q)
 			cancel()
 			if err != nil {
@@ -808,27 +779,27 @@ func specRevinclude(pc *profileCtx) {
 			}
 			if resp.Status == http.StatusOK && len(fhirhttp.Entries(resp.Resource)) > 0 {
 				all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleRevinclude, Path: "_revinclude",
-					Message: fmt.Sprintf("Provenance?target=%s/%s finds Provenance, but %s returned none with _revinclude=Provenance:target", pc.res.Type, igdata.ID(r), strings.Join(asked, ", "))})
+					Message: fmt.Sprintf("Provenance?target=%s/%s finds Provenance, but %s returned none with _revinclude=Provenance:target", pc.Res.Type, igdata.ID(r), strings.Join(asked, ", "))})
 				break
 			}
 		}
 		if len(all) == 0 {
 			framework.SkipBecause(fmt.Sprintf("no Provenance targets the %s resources of %s (%s returned none, and Provenance?target= found none)",
-				pc.res.Type, igdata.DescribePatients(pc.run), strings.Join(asked, ", ")),
-				fmt.Sprintf("a Provenance whose target is a %s of a tested member", pc.res.Type))
+				pc.Res.Type, igdata.DescribePatients(pc.Run), strings.Join(asked, ", ")),
+				fmt.Sprintf("a Provenance whose target is a %s of a tested member", pc.Res.Type))
 		}
 	}
 	framework.Note("revinclude", "%d Provenance resource(s) included", found)
 	framework.ExpectConformant("_revinclude=Provenance:target", all)
 }
 
-func specInclude(pc *profileCtx, include string) {
+func specInclude(pc *igspec.ProfileCtx, include string) {
 	td, pool := needPool(pc)
 	parts := strings.Split(include, ":")
-	if len(parts) < 2 || parts[0] != pc.res.Type {
-		framework.SkipBecause(fmt.Sprintf("include %s does not start with %s", include, pc.res.Type), "")
+	if len(parts) < 2 || parts[0] != pc.Res.Type {
+		framework.SkipBecause(fmt.Sprintf("include %s does not start with %s", include, pc.Res.Type), "")
 	}
-	sp := pc.srv.AnyParam(pc.res, parts[1])
+	sp := pc.IG.Srv.AnyParam(pc.Res, parts[1])
 	var expr string
 	if sp != nil {
 		expr = sp.Param.Expression
@@ -838,7 +809,7 @@ func specInclude(pc *profileCtx, include string) {
 	}
 	want := map[string]map[string]bool{} // pid -> expected Type/id
 	for _, r := range pool {
-		vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+		vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), expr, r)
 		if err != nil {
 			continue
 		}
@@ -861,11 +832,11 @@ func specInclude(pc *profileCtx, include string) {
 		if len(parts) == 3 {
 			what, enable = "a literal reference to a "+parts[2], "a literal reference to a "+parts[2]
 		}
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has %s at %s (%s)", len(pool), pc.prof.ID, igdata.DescribePatients(pc.run), what, parts[1], expr),
-			fmt.Sprintf("a %s whose %s is %s", pc.res.Type, parts[1], enable))
+		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has %s at %s (%s)", len(pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), what, parts[1], expr),
+			fmt.Sprintf("a %s whose %s is %s", pc.Res.Type, parts[1], enable))
 	}
 	var all issue.List
-	pp := pc.srv.PatientParam(pc.res)
+	pp := pc.IG.Srv.PatientParam(pc.Res)
 	pids := make([]string, 0, len(want))
 	for pid := range want {
 		pids = append(pids, pid)
@@ -903,7 +874,7 @@ func specInclude(pc *profileCtx, include string) {
 		sort.Strings(lost)
 		if len(lost) > 0 {
 			all = append(all, issue.Issue{Severity: issue.Error, Rule: RuleInclude, Path: "_include",
-				Message: fmt.Sprintf("%s?%s: %d referenced resource(s) not included, e.g. %s", pc.res.Type, q.Encode(), len(lost), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
+				Message: fmt.Sprintf("%s?%s: %d referenced resource(s) not included, e.g. %s", pc.Res.Type, q.Encode(), len(lost), strings.Join(lost[:min(len(lost), searchMaxExamples)], ", "))})
 		}
 	}
 	framework.ExpectConformant("_include="+include, all)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
@@ -24,100 +25,45 @@ const Area = "uscore"
 // DefaultVersion is tested when the run names none.
 const DefaultVersion = "6.1.0"
 
-// TopVersions get a top-level container each, so their spec ids start with uscore-<version>.
-// Ginkgo fixes top-level containers at init, before the run is known; a version a run asks for
-// that is not listed here (a package added with --package) is generated in an unnamed group, with the same ids.
+// TopVersions get a top-level container each, so their spec ids start with uscore-<version>
+// (framework.Area: another version a run names is generated from its --package the same way).
 var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
 
-func wanted(v string) bool {
-	run := framework.Current()
-	if run != nil && !run.Wants(Area) {
-		return false
-	}
-	return slices.Contains(run.Versions("uscore", DefaultVersion), v)
-}
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion,
+	Build: func(v string) { NewIG(v).Build() }})
 
-var _ = func() bool {
-	for _, v := range TopVersions {
-		Describe("uscore-"+v, Label("ig:uscore-"+v), func() {
-			if wanted(v) {
-				buildVersion(v)
-			}
-		})
-	}
-	// versions the run adds beyond TopVersions: an unnamed group, so their ids still start with
-	// <area>-<version>/ (spec ids leave empty container texts out)
-	Describe("", func() {
-		run := framework.Current()
-		if run != nil && !run.Wants(Area) {
-			return
-		}
-		for _, v := range run.Versions("uscore", DefaultVersion) {
-			if !slices.Contains(TopVersions, v) {
-				Describe("uscore-"+v, Label("ig:uscore-"+v), func() { buildVersion(v) })
-			}
-		}
-	})
-	return true
-}()
-
-// buildVersion generates the specs of one US Core version from its package.
-func buildVersion(v string) {
-	run := framework.Current()
-	set, err := igdata.PackageSet(run)
-	var srv *ig.Server
-	if err == nil {
-		srv, err = ig.Load(set, v)
-	}
-	if err != nil {
-		It("package", framework.Req("uscore.profile.conformance"), func() { framework.Infra(err) })
-		return
-	}
-	for _, res := range srv.Resources {
-		for _, p := range res.Profiles {
-			if p.Raw == nil {
-				continue // a profile of another IG the package set does not hold (e.g. SDC)
-			}
-			if !strings.HasPrefix(p.URL, "http://hl7.org/fhir/us/core/") && res.Expectation != "SHALL" {
-				continue
-			}
-			pc := &profileCtx{run: run, srv: srv, res: res, prof: p}
-			Describe(p.ID, Label("profile:"+p.ID, "resource:"+res.Type), func() { buildProfile(pc) })
-		}
+// NewIG is the generated-spec description of one US Core version: the generator's loop over the
+// server CapabilityStatement's profiles, with US Core's own spec list (buildProfile) and data.
+func NewIG(v string) *igspec.IG {
+	return &igspec.IG{Short: Area, Version: v, Capability: ig.ServerCS,
+		Reqs: igspec.Reqs{
+			Package:     []string{"uscore.profile.conformance"},
+			Read:        []string{"uscore.read.matches-search"},
+			Validation:  []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"},
+			Slicing:     "uscore.profile.slicing",
+			MustSupport: []string{"uscore.profile.must-support"},
+			// a SHOULD resource type or profile cites only this, so its specs never fail a SHALL verdict
+			Optional: []string{"uscore.optional-resource"},
+		},
+		LoadServer: ig.Load,
+		Container:  func(p *ig.Profile) string { return p.ID },
+		// US Core's profiles, and other IGs' profiles (e.g. SDC) the CapabilityStatement lists
+		// for a SHALL resource type
+		Keep: func(res *ig.Resource, p *ig.Profile) bool {
+			return strings.HasPrefix(p.URL, "http://hl7.org/fhir/us/core/") || res.Expectation == "SHALL"
+		},
+		// SHOULD level: the resource type or the profile is not SHALL
+		Optional: func(pc *igspec.ProfileCtx) bool {
+			return pc.Res.Expectation != "SHALL" || pc.Prof.Expectation != "SHALL"
+		},
+		Specs: buildProfile,
+		Data:  data{},
 	}
 }
 
-// profileCtx is what a profile's specs share.
-type profileCtx struct {
-	run  *framework.Run
-	srv  *ig.Server
-	res  *ig.Resource
-	prof *ig.Profile
-}
-
-// optional reports whether the profile's specs are SHOULD level (resource or profile not SHALL).
-func (pc *profileCtx) optional() bool {
-	return pc.res.Expectation != "SHALL" || pc.prof.Expectation != "SHALL"
-}
-
-// ids are the requirement ids a spec of the profile cites, in its labels and its quote alike:
-// the given ids, or only uscore.optional-resource for a SHOULD resource type or profile, so such
-// specs never fail a SHALL verdict.
-func (pc *profileCtx) ids(ids ...string) []string {
-	if pc.optional() {
-		return []string{"uscore.optional-resource"}
-	}
-	return ids
-}
-
-// it declares a spec citing ids: the same list labels it (framework.Req) and is quoted when it
-// runs (framework.Quote), so the two cannot disagree.
-func it(name string, ids []string, body func()) {
-	It(name, framework.Req(ids...), func() {
-		framework.Quote(ids...)
-		body()
-	})
-}
+// it declares a spec citing ids (framework.Spec: one list labels it and is quoted). Every US Core
+// spec is declared at this one site, so Ginkgo orders a profile's specs by name.
+func it(name string, ids []string, body func()) { framework.Spec(name, ids, body) }
 
 var typeReq = map[string]string{
 	"date":      "uscore.search.date",
@@ -126,8 +72,11 @@ var typeReq = map[string]string{
 	"string":    "uscore.search.string",
 }
 
-func buildProfile(pc *profileCtx) {
-	res := pc.res
+// buildProfile declares a profile's US Core specs: one search per SHALL and SHOULD combination
+// of the CapabilityStatement, multiple-or, POST, paging, read, validation, must-support,
+// references, _revinclude=Provenance:target and _include.
+func buildProfile(pc *igspec.ProfileCtx) {
+	g, res := pc.IG, pc.Res
 	for _, c := range res.Combos {
 		ids := []string{"uscore.search.should-combination"}
 		if c.Expectation == "SHALL" {
@@ -143,39 +92,37 @@ func buildProfile(pc *profileCtx) {
 				}
 			}
 		}
-		it("search/"+c.Name(), pc.ids(ids...), func() { specSearch(pc, c) })
+		it("search/"+c.Name(), pc.ReqIDs(ids...), func() { specSearch(pc, c) })
 	}
 	for _, sp := range res.SearchParams {
 		if sp.MultipleOr != "SHALL" || !inSomeCombo(res, sp.Name) {
 			continue
 		}
-		it("search/multiple-or/"+sp.Name, pc.ids("uscore.search.multiple-or"), func() { specMultipleOr(pc, sp) })
+		it("search/multiple-or/"+sp.Name, pc.ReqIDs("uscore.search.multiple-or"), func() { specMultipleOr(pc, sp) })
 	}
-	if first := firstShall(res); first != nil && pc.srv.PatientParam(res) != "" {
-		it("search/post", pc.ids("uscore.search.post"), func() { specPost(pc, *first) })
+	if first := firstShall(res); first != nil && pc.IG.Srv.PatientParam(res) != "" {
+		it("search/post", pc.ReqIDs("uscore.search.post"), func() { specPost(pc, *first) })
 	}
-	if pc.srv.PatientParam(res) != "" {
-		it("paging", pc.ids("uscore.search.paging", "uscore.search.paging-terminates"), func() { specPaging(pc) })
+	if pc.IG.Srv.PatientParam(res) != "" {
+		it("paging", pc.ReqIDs("uscore.search.paging", "uscore.search.paging-terminates"), func() { specPaging(pc) })
 	}
 	if res.Interactions["read"] != "" {
-		it("read", pc.ids("uscore.read.matches-search"), func() { specRead(pc) })
+		it("read", pc.ReqIDs(g.Reqs.Read...), pc.SpecRead)
 	}
-	valIDs := []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"}
-	valIDs = pc.ids(valIDs...)
-	it("validation", valIDs, func() { specValidation(pc, valIDs) })
-	it("must-support", pc.ids("uscore.profile.must-support"), func() { specMustSupport(pc) })
-	if hasMSReference(pc.prof) {
-		it("references", pc.ids("uscore.reference.resolvable"), func() { specReferences(pc) })
+	it("validation", pc.ReqIDs(g.Reqs.Validation...), pc.SpecValidation)
+	it("must-support", pc.ReqIDs(g.Reqs.MustSupport...), pc.SpecMustSupport)
+	if hasMSReference(pc.Prof) {
+		it("references", pc.ReqIDs("uscore.reference.resolvable"), func() { specReferences(pc) })
 	}
 	for _, ri := range res.RevIncludes {
-		if ri.Value != "Provenance:target" || (ri.Expectation != "SHALL" && ri.Expectation != "SHOULD") || pc.srv.PatientParam(res) == "" {
+		if ri.Value != "Provenance:target" || (ri.Expectation != "SHALL" && ri.Expectation != "SHOULD") || pc.IG.Srv.PatientParam(res) == "" {
 			continue
 		}
-		if pc.srv.Version == "3.1.1" && !hasRevincludeExpectation(pc.srv) {
+		if pc.IG.Srv.Version == "3.1.1" && !hasRevincludeExpectation(pc.IG.Srv) {
 			// 3.1.1 lists the revinclude without an expectation; US Core requires it from 4.0.0 on.
 			continue
 		}
-		ids := pc.ids("uscore.search.revinclude-provenance")
+		ids := pc.ReqIDs("uscore.search.revinclude-provenance")
 		if ri.Expectation != "SHALL" {
 			ids = []string{"uscore.search.include-should"}
 		}
@@ -190,9 +137,9 @@ func buildProfile(pc *profileCtx) {
 		var ids []string
 		switch {
 		case strings.HasSuffix(in.Value, ":medication"):
-			ids = pc.ids("uscore.search.include-medication")
+			ids = pc.ReqIDs("uscore.search.include-medication")
 		case in.Expectation == "SHALL":
-			ids = pc.ids("uscore.search.include")
+			ids = pc.ReqIDs("uscore.search.include")
 		default:
 			ids = []string{"uscore.search.include-should"}
 		}
@@ -235,16 +182,16 @@ func firstShall(res *ig.Resource) *ig.Combo {
 	return nil
 }
 
-func skipNoPool(pc *profileCtx, td *igdata.TypeData) {
+func skipNoPool(pc *igspec.ProfileCtx, td *igdata.TypeData) {
 	GinkgoHelper()
 	how := strings.Join(td.Queries, ", ")
 	if how == "" {
-		how = "no query (no patient id configured, and no reference to " + pc.res.Type + " found)"
+		how = "no query (no patient id configured, and no reference to " + pc.Res.Type + " found)"
 	}
 	framework.SkipBecause(
 		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile%s)",
-			pc.res.Type, pc.prof.ID, igdata.DescribePatients(pc.run), len(td.Resources), pc.res.Type, how, discriminatorNote(pc.prof)),
-		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile%s", pc.res.Type, pc.prof.URL, discriminatorWant(pc.prof)))
+			pc.Res.Type, pc.Prof.ID, igdata.DescribePatients(pc.Run), len(td.Resources), pc.Res.Type, how, discriminatorNote(pc.Prof)),
+		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile%s", pc.Res.Type, pc.Prof.URL, discriminatorWant(pc.Prof)))
 }
 
 // discriminatorNote says what a resource claiming no US Core profile must carry to be taken for

@@ -1,5 +1,5 @@
-// Package igdata is what the data suites generated from an IG's server CapabilityStatement share:
-// suites/uscore, and the payer suites (carinbb, pdex, formulary) through suites/carinbb/igspec.
+// Package igdata is what the data suites generated from an IG's server CapabilityStatement
+// (uscore, carinbb, pdex, formulary, all through the generator suites/internal/igspec) share.
 // It holds the per-run store of the resources fetched for each type (TypeData, Store), the
 // profile pools (PoolRule: meta.profile claims, else the profile's discriminating values, never
 // the resource type alone where the profile fixes one), literal references, the must-support tally, the search

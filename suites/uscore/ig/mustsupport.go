@@ -10,7 +10,8 @@ import (
 	"unicode"
 )
 
-// DataAbsentReason is the extension (and code system) whose presence does not count as data.
+// DataAbsentReasonExt and DataAbsentReasonCS are the extension and code system whose presence
+// does not count as data.
 const (
 	DataAbsentReasonExt = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 	DataAbsentReasonCS  = "http://terminology.hl7.org/CodeSystem/data-absent-reason"

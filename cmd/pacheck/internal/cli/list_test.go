@@ -1,11 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/pacheck/pacheck/suites/runner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of pacheck list")
@@ -57,4 +64,59 @@ func lineDiff(want, got string) string {
 		s = s[:4000] + "..."
 	}
 	return s
+}
+
+// TestSpecTreeGolden pins, for every preset, each spec's id with all its labels (requirement
+// ids, level, IG version, profile, resource...) and the requirement coverage `pacheck list
+// --requirements` derives from them. Refactors of the suites (the IG-spec generator, the area
+// registration) must leave it unchanged unless a change is deliberate
+// (go test ./cmd/pacheck/internal/cli -run TestSpecTreeGolden -update). "package-version" is a
+// configuration naming versions no area lists (generated as --package versions, or not at all
+// for SMART).
+func TestSpecTreeGolden(t *testing.T) {
+	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "package-version"} {
+		f := runFlags{preset: preset}
+		if preset == "package-version" {
+			f = runFlags{config: filepath.Join("testdata", "tree-package-version.yaml")}
+		}
+		p, err := f.resolve(false, func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatalf("preset %s: %v", preset, err)
+		}
+		rep, err := runner.List(runner.Options{Run: p.run, LabelFilter: p.file.LabelFilter, Focus: p.file.Focus})
+		if err != nil {
+			t.Fatalf("preset %s: %v", preset, err)
+		}
+		var b strings.Builder
+		n := 0
+		for _, s := range rep.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped {
+				continue
+			}
+			n++
+			fmt.Fprintf(&b, "%s\t%s\n", runner.SpecID(s), strings.Join(s.Labels(), " "))
+		}
+		fmt.Fprintf(&b, "%d specs\n\n", n)
+		var cov bytes.Buffer
+		if code := printCoverage(&cov, io.Discard, rep, "text"); code != 0 {
+			t.Fatalf("preset %s: coverage exit %d", preset, code)
+		}
+		b.Write(cov.Bytes())
+		out := b.String()
+		if n == 0 {
+			t.Fatalf("preset %s: no specs", preset)
+		}
+		golden := filepath.Join("testdata", "tree-"+preset+".txt")
+		if *update {
+			os.WriteFile(golden, []byte(out), 0o644)
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if out != string(want) {
+			t.Errorf("spec tree of preset %s changed:\n%s", preset, lineDiff(string(want), out))
+		}
+	}
 }

@@ -1,9 +1,12 @@
-// Package igspec generates the data specs of a payer IG (CARIN BB, PDex, US Drug Formulary) from
-// its server CapabilityStatement, the way suites/uscore does for US Core: per resource type and
-// profile, one spec per declared search parameter (with result correctness), read, profile
-// validation, must-support, and per _include the included resources being the referenced ones.
-// The suites add their business-rule specs on top, reading the same fetched data (Data).
-// Data is fetched once per run and resource type and shared by the three suites.
+// Package igspec is the one generator of IG data specs: an IG area (US Core, CARIN BB, PDex, US
+// Drug Formulary, and the next ones) describes an IG version as data (IG: area, version, server
+// CapabilityStatement canonical, requirement ids per kind of spec) and the generator declares,
+// per resource type and profile of that CapabilityStatement, a container with the profile's
+// specs: by default one search per declared parameter (with result correctness), read, profile
+// validation, must-support, _include and _revinclude=Provenance:target. Hooks take an area's
+// extras: its own spec list (US Core: the CapabilityStatement's search combinations, multiple-or,
+// POST, paging, references), its own data fetching (Data), business-rule specs (Extra).
+// The payer IGs' data is fetched once per run and resource type and shared by their suites.
 package igspec
 
 import (
@@ -21,6 +24,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/search"
+	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
@@ -29,17 +33,30 @@ import (
 // Reqs are the requirement ids of each kind of generated spec.
 type Reqs struct {
 	Search, Read, Validation, MustSupport, Include, Revinclude []string
+	// Package labels the spec that reports a version whose package cannot be loaded (nil: the
+	// Validation ids).
+	Package []string
 	// SearchShould and SearchMay label searches whose parameters the CapabilityStatement lists
 	// as SHOULD or MAY (nil: the Search ids).
 	SearchShould, SearchMay []string
 	// Optional labels every spec of a resource type the CapabilityStatement lists below SHALL,
 	// so such specs never fail a SHALL verdict (nil: the ids of each kind).
 	Optional []string
+	// Slicing is the requirement a missing required slice breaks (a validator cardinality finding
+	// on a slice), when the validation spec cites it; "" leaves such findings to the rule map.
+	Slicing string
+}
+
+// Data is how an area finds a profile's resources: NeedPool returns the type's data and the
+// profile's resources or ends the spec (skip, error, fail), ReadOnce reads Type/id once per run.
+type Data interface {
+	NeedPool(pc *ProfileCtx) (*TypeData, []map[string]any)
+	ReadOnce(pc *ProfileCtx, pid, typ, id string) (*fhirhttp.Response, error)
 }
 
 // IG describes one IG version's generated specs.
 type IG struct {
-	Short      string // ig short name in spec ids and labels: carinbb, pdex, formulary
+	Short      string // ig short name in spec ids and labels: uscore, carinbb, pdex, formulary
 	Version    string
 	Capability string // server CapabilityStatement canonical
 	Public     bool   // data is public: fetched and searched with no token
@@ -57,6 +74,20 @@ type IG struct {
 	Extra func(pc *ProfileCtx)
 	// ExtraLabels are added to a profile's container.
 	ExtraLabels func(p *ig.Profile) []string
+	// LoadServer resolves the version's server CapabilityStatement (nil: Capability|Version in
+	// the loaded packages).
+	LoadServer func(set *profiles.Set, version string) (*ig.Server, error)
+	// Container names a profile's container (nil: ShortName of the profile id).
+	Container func(p *ig.Profile) string
+	// Optional reports whether a profile's specs cite Reqs.Optional instead of their own ids
+	// (nil: the resource type is below SHALL in the CapabilityStatement).
+	Optional func(pc *ProfileCtx) bool
+	// Specs declares a profile's specs in place of the generator's default list (searches per
+	// parameter, read, validation, must-support, include, revinclude); the area's list uses the
+	// generator's spec bodies (SpecRead, SpecValidation, SpecMustSupport) where its kinds agree.
+	Specs func(pc *ProfileCtx)
+	// Data fetches and places the area's resources (nil: the payer data of this package).
+	Data Data
 
 	Srv *ig.Server
 }
@@ -73,6 +104,10 @@ type ProfileCtx struct {
 func (g *IG) Load(run *framework.Run) error {
 	set, err := igdata.PackageSet(run)
 	if err != nil {
+		return err
+	}
+	if g.LoadServer != nil {
+		g.Srv, err = g.LoadServer(set, g.Version)
 		return err
 	}
 	g.Srv, err = ig.LoadCapability(set, g.Capability+"|"+g.Version)
@@ -107,13 +142,17 @@ func (g *IG) Build() {
 		run = &framework.Run{}
 	}
 	if err := g.Load(run); err != nil {
-		It("package", framework.Req(g.Reqs.Validation...), func() { framework.Infra(err) })
+		ids := g.Reqs.Package
+		if ids == nil {
+			ids = g.Reqs.Validation
+		}
+		framework.Spec("package", ids, func() { framework.Infra(err) })
 		return
 	}
 	for _, res := range g.Srv.Resources {
 		for _, p := range res.Profiles {
 			if p.Raw == nil || Abstract(p) {
-				continue
+				continue // a profile of another IG the package set does not hold (e.g. SDC), or abstract
 			}
 			if g.Keep != nil && !g.Keep(res, p) {
 				continue
@@ -123,21 +162,26 @@ func (g *IG) Build() {
 			if g.ExtraLabels != nil {
 				labels = append(labels, g.ExtraLabels(p)...)
 			}
-			Describe(ShortName(p.ID), Label(labels...), func() { pc.build() })
+			name := ShortName(p.ID)
+			if g.Container != nil {
+				name = g.Container(p)
+			}
+			Describe(name, Label(labels...), func() { pc.build() })
 		}
 	}
 }
 
-// Optional reports whether the resource or profile is below SHALL in the CapabilityStatement.
+// Optional reports whether the profile's specs are below SHALL (IG.Optional; by default the
+// resource type is below SHALL in the CapabilityStatement).
 func (pc *ProfileCtx) Optional() bool {
+	if pc.IG.Optional != nil {
+		return pc.IG.Optional(pc)
+	}
 	return pc.Res.Expectation != "SHALL" && pc.Res.Expectation != ""
 }
 
-// Req labels a spec with the ids, or with the IG's optional-resource ids when the resource type
-// is below SHALL in the CapabilityStatement.
-func (pc *ProfileCtx) Req(ids ...string) Labels { return framework.Req(pc.ReqIDs(ids...)...) }
-
-// ReqIDs are the requirement ids a spec of this profile carries for ids.
+// ReqIDs are the requirement ids a spec of this profile cites for ids: ids, or the IG's
+// optional-resource ids when the resource type is below SHALL in the CapabilityStatement.
 func (pc *ProfileCtx) ReqIDs(ids ...string) []string {
 	if pc.Optional() && len(pc.IG.Reqs.Optional) > 0 {
 		return pc.IG.Reqs.Optional
@@ -287,28 +331,20 @@ func (pc *ProfileCtx) PatientParam() string {
 
 func (pc *ProfileCtx) build() {
 	g := pc.IG
+	if g.Specs != nil {
+		g.Specs(pc)
+		return
+	}
 	for _, c := range pc.Combos() {
 		c := c
 		ids := pc.searchReqs(c)
-		It("search/"+strings.Join(c, "+"), pc.Req(ids...), func() {
-			framework.Quote(pc.ReqIDs(ids...)...)
-			pc.specSearch(c)
-		})
+		framework.Spec("search/"+strings.Join(c, "+"), pc.ReqIDs(ids...), func() { pc.specSearch(c) })
 	}
 	if pc.Res.Interactions["read"] != "" {
-		It("read", pc.Req(g.Reqs.Read...), func() {
-			framework.Quote(pc.ReqIDs(g.Reqs.Read...)...)
-			pc.specRead()
-		})
+		framework.Spec("read", pc.ReqIDs(g.Reqs.Read...), pc.SpecRead)
 	}
-	It("validation", pc.Req(g.Reqs.Validation...), func() {
-		framework.Quote(pc.ReqIDs(g.Reqs.Validation...)...)
-		pc.specValidation()
-	})
-	It("must-support", pc.Req(g.Reqs.MustSupport...), func() {
-		framework.Quote(pc.ReqIDs(g.Reqs.MustSupport...)...)
-		pc.specMustSupport()
-	})
+	framework.Spec("validation", pc.ReqIDs(g.Reqs.Validation...), pc.SpecValidation)
+	framework.Spec("must-support", pc.ReqIDs(g.Reqs.MustSupport...), pc.SpecMustSupport)
 	for _, in := range pc.Res.Includes {
 		in := in
 		// the include names its parameter alone or as Type:param[:Target]
@@ -321,18 +357,12 @@ func (pc *ProfileCtx) build() {
 		if sp := pc.Res.Param(name); sp != nil && pc.searchedElsewhere(sp) {
 			continue // the referencing element is another profile's (see Combos)
 		}
-		It("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.Req(g.Reqs.Include...), func() {
-			framework.Quote(pc.ReqIDs(g.Reqs.Include...)...)
-			pc.specInclude(in.Value)
-		})
+		framework.Spec("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.ReqIDs(g.Reqs.Include...), func() { pc.specInclude(in.Value) })
 	}
 	if len(g.Reqs.Revinclude) > 0 && pc.PatientParam() != "" {
 		for _, ri := range pc.Res.RevIncludes {
 			if ri.Value == "Provenance:target" {
-				It("revinclude/provenance", pc.Req(g.Reqs.Revinclude...), func() {
-					framework.Quote(pc.ReqIDs(g.Reqs.Revinclude...)...)
-					pc.specRevinclude()
-				})
+				framework.Spec("revinclude/provenance", pc.ReqIDs(g.Reqs.Revinclude...), pc.specRevinclude)
 			}
 		}
 	}
@@ -472,8 +502,12 @@ func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
 	return false
 }
 
-// ReadOnce reads Type/id once per run (a failed read is made again when asked again).
+// ReadOnce reads Type/id once per run with the patient's client (IG.Data's, else a failed read
+// is made again when asked again).
 func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) {
+	if pc.IG.Data != nil {
+		return pc.IG.Data.ReadOnce(pc, pid, typ, id)
+	}
 	return store(pc.Run, pc.IG.Public).ReadOnce(typ, id, false, func() (*fhirhttp.Response, error) {
 		c := pc.ClientFor(pid)
 		if c == nil {
@@ -589,9 +623,14 @@ func referencesAt(r map[string]any, path string) []string {
 	return out
 }
 
-// NeedPool returns the type's data and the profile's resources, or ends the spec.
+// NeedPool returns the type's data and the profile's resources, or ends the spec (IG.Data's,
+// else the payer data: skip without patients or data, error on tool trouble, fail when the
+// server misbehaved while fetching).
 func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	GinkgoHelper()
+	if pc.IG.Data != nil {
+		return pc.IG.Data.NeedPool(pc)
+	}
 	if !pc.IG.Public && len(igdata.Patients(pc.Run)) == 0 {
 		framework.SkipBecause(fmt.Sprintf("no patient id is configured for the run, so no %s data can be searched", pc.IG.Short),
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
@@ -680,8 +719,8 @@ func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*f
 
 // periodOf returns the start and end (day precision) of the parameter's first value when it is a
 // Period with a start.
-func periodOf(r map[string]any, p search.Param) (string, string, bool) {
-	vs, err := search.FHIRPathEvaluator{}.Eval(context.Background(), p.Expression, r)
+func periodOf(ctx context.Context, r map[string]any, p search.Param) (string, string, bool) {
+	vs, err := search.FHIRPathEvaluator{}.Eval(ctx, p.Expression, r)
 	if err != nil || len(vs) == 0 {
 		return "", "", false
 	}
@@ -722,7 +761,7 @@ func (pc *ProfileCtx) param(name string) *ig.SearchParam {
 
 func (pc *ProfileCtx) specSearch(combo []string) {
 	td, pool := pc.NeedPool()
-	ctx := context.Background()
+	ctx := pc.Run.Context()
 	type cand struct {
 		crit []search.Criterion
 		src  map[string]any
@@ -753,7 +792,7 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 						// bracket the source's date, so resources outside it must not match:
 						// a Period by ge start (and le end), a date or instant by its day
 						cd.key = val
-						if start, end, ok := periodOf(r, sp.Param); ok {
+						if start, end, ok := periodOf(ctx, r, sp.Param); ok {
 							if end != "" {
 								cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{"le" + end}})
 							}
@@ -826,13 +865,17 @@ func (pc *ProfileCtx) specSearch(combo []string) {
 
 // ---- read ----
 
-func (pc *ProfileCtx) specRead() {
+// SpecRead reads each of the profile's resources (at most maxReads) and checks the read answers
+// with the resource the search returned.
+func (pc *ProfileCtx) SpecRead() {
 	td, pool := pc.NeedPool()
 	var all issue.List
-	for i, r := range pool {
-		if i >= maxReads {
+	n := 0
+	for _, r := range pool {
+		if n >= maxReads {
 			break
 		}
+		n++
 		id := igdata.ID(r)
 		resp, err := pc.ReadOnce(td.PatientOf[id], pc.Res.Type, id)
 		if err != nil {
@@ -840,33 +883,53 @@ func (pc *ProfileCtx) specRead() {
 		}
 		all = append(all, igdata.CheckRead(pc.Res.Type, id, r, resp)...)
 	}
+	framework.Note("read", "%d resource(s) read", n)
 	framework.ExpectConformant("read", all)
 }
 
 // ---- validation and must-support ----
 
-// Validate validates resources against a profile canonical in the IG's package context and
-// returns the findings that belong to that profile (or the base resource).
-func (pc *ProfileCtx) Validate(pool []map[string]any, canonical, igRef string) issue.List {
+// SpecValidation validates the profile's resources against it in the IG's package context.
+func (pc *ProfileCtx) SpecValidation() {
+	_, pool := pc.NeedPool()
+	canonical := pc.Prof.URL
+	if pc.Prof.SD != nil && pc.Prof.SD.Version != "" {
+		canonical = pc.Prof.SD.URL + "|" + pc.Prof.SD.Version
+	}
+	all := pc.validate(pool, canonical)
+	framework.Note("validation", "%d resource(s) validated against %s in %s%s", len(pool), canonical, pc.IG.Srv.IG, pc.versionNote(pool))
+	framework.ExpectConformant("validation against "+pc.Prof.ID, all)
+}
+
+// validate validates resources against the profile (canonical) and keeps the findings that are
+// the profile's: findings against other profiles a resource claims (meta.profile) belong to
+// those profiles' specs; structural and base-resource findings, and those of the profiles the
+// tested one derives from (their constraints are the profile's too), stay.
+func (pc *ProfileCtx) validate(pool []map[string]any, canonical string) issue.List {
 	GinkgoHelper()
 	val, err := igdata.Validator(pc.Run)
 	if err != nil {
 		framework.Infra(err)
 	}
-	base, _, _ := strings.Cut(canonical, "|")
+	slicing := pc.IG.Reqs.Slicing != "" && slices.Contains(pc.ReqIDs(pc.IG.Reqs.Validation...), pc.IG.Reqs.Slicing)
 	var all issue.List
 	for _, r := range pool {
 		raw, _ := json.Marshal(r)
 		ctx, cancel := pc.Run.Ctx()
-		l, err := val(ctx, raw, canonical, igRef)
+		l, err := val(ctx, raw, canonical, pc.IG.Srv.IG)
 		cancel()
 		if err != nil {
 			framework.Infra(err)
 		}
 		ref := pc.Res.Type + "/" + igdata.ID(r)
 		for _, is := range l {
-			if u, _, _ := strings.Cut(is.Profile, "|"); is.Profile != "" && u != base && !strings.HasPrefix(u, "http://hl7.org/fhir/StructureDefinition/") {
+			if !pc.relevant(is.Profile) {
 				continue
+			}
+			if slicing && is.Rule == "cardinality" && isSlice(is.ElementID) {
+				// a required slice that is missing breaks the slicing requirement ("fill the
+				// profile's required slices"), not the element cardinalities
+				is.Requirement = pc.IG.Reqs.Slicing
 			}
 			is.Path = ref + ": " + is.Path
 			is.Message = ref + ": " + is.Message
@@ -876,18 +939,48 @@ func (pc *ProfileCtx) Validate(pool []map[string]any, canonical, igRef string) i
 	return all
 }
 
-func (pc *ProfileCtx) specValidation() {
-	_, pool := pc.NeedPool()
-	canonical := pc.Prof.URL
-	if pc.Prof.SD != nil && pc.Prof.SD.Version != "" {
-		canonical = pc.Prof.SD.URL + "|" + pc.Prof.SD.Version
-	}
-	all := pc.Validate(pool, canonical, pc.IG.Srv.IG)
-	framework.Note("validation", "%d resource(s) validated against %s in %s%s", len(pool), canonical, pc.IG.Srv.IG, pc.versionNote(pool))
-	framework.ExpectConformant("validation against "+pc.Prof.ID, all)
+// isSlice reports whether an ElementDefinition id names a slice (Observation.category:VSCat).
+func isSlice(elementID string) bool {
+	last := elementID[strings.LastIndex(elementID, ".")+1:]
+	return strings.Contains(last, ":")
 }
 
-func (pc *ProfileCtx) specMustSupport() {
+// relevant reports whether a finding made by profile (canonical, may be empty) belongs to the
+// validation of the tested profile: no profile (structure), a base type or datatype definition
+// (specialization), the profile itself or one of the profiles it derives from.
+func (pc *ProfileCtx) relevant(profile string) bool {
+	if profile == "" {
+		return true
+	}
+	u, _, _ := strings.Cut(profile, "|")
+	if u == pc.Prof.URL {
+		return true
+	}
+	sctx := pc.IG.Srv.Ctx
+	r, ok := sctx.ResolveType("StructureDefinition", profile)
+	if !ok {
+		return false
+	}
+	if r.Derivation == "specialization" || r.Derivation == "" {
+		return true
+	}
+	cur := pc.Prof.SD
+	for i := 0; cur != nil && i < 10; i++ {
+		if cur.URL == u {
+			return true
+		}
+		next, ok := sctx.ResolveType("StructureDefinition", cur.BaseDefinition)
+		if !ok {
+			break
+		}
+		cur = next
+	}
+	return false
+}
+
+// SpecMustSupport judges the profile's must-support elements over its resources
+// (igdata.ExpectMustSupport: an absent element skips unless the run attests complete data).
+func (pc *ProfileCtx) SpecMustSupport() {
 	_, pool := pc.NeedPool()
 	ms, err := pc.Prof.MustSupport()
 	if err != nil {
@@ -946,7 +1039,7 @@ func (pc *ProfileCtx) specInclude(include string) {
 	for _, r := range pool {
 		pid := td.PatientOf[igdata.ID(r)]
 		for _, expr := range exprs {
-			vals, err := search.FHIRPathEvaluator{}.Eval(context.Background(), expr, r)
+			vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), expr, r)
 			if err != nil {
 				continue
 			}
@@ -1069,9 +1162,6 @@ func (pc *ProfileCtx) specRevinclude() {
 	framework.Note("revinclude", "%d Provenance resource(s) included", found)
 	framework.ExpectConformant("_revinclude=Provenance:target", all)
 }
-
-// recordToSpec is unused here: clients come from the run or uscore, which record already.
-var _ = evidence.KindNote
 
 // versionNote says when the validated resources claim the profile at another version.
 func (pc *ProfileCtx) versionNote(pool []map[string]any) string {
