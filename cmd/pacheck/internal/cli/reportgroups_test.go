@@ -43,7 +43,7 @@ func TestReportGroupsFourFaults(t *testing.T) {
 		Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
 	out := filepath.Join(t.TempDir(), "report")
 	conf := filepath.Join(t.TempDir(), "pacheck.yaml")
-	yaml := fmt.Sprintf("target: %s\npreset: cms-patient-access\nauth:\n  mode: token\n  token: ${PACHECK_T_TOKEN}\npatients: [member-1]\nout: %s\n", srv.FHIRBase(), out)
+	yaml := fmt.Sprintf("target: %s\npreset: cms-patient-access\nauth:\n  mode: token\n  token: ${PACHECK_T_TOKEN}\npatients: [member-1]\nattest:\n  must_support_complete: true\nout: %s\n", srv.FHIRBase(), out)
 	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
