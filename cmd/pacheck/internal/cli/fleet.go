@@ -90,6 +90,22 @@ func parseByteSize(s string) (int64, error) {
 // limit). Where /proc is absent (not Linux) it does nothing: the child's GOMEMLIMIT still holds its
 // Go heap.
 func watchMemory(pgid int, limit int64, peak *atomic.Int64, stop <-chan struct{}, over func(rss int64)) {
+	pollMemory(stop, func() bool {
+		rss := groupRSS(pgid)
+		if rss > peak.Load() {
+			peak.Store(rss)
+		}
+		if limit > 0 && rss > limit {
+			over(rss)
+			return false
+		}
+		return true
+	})
+}
+
+// pollMemory calls sample every memoryPoll until stop is closed or sample returns false; without
+// /proc (not Linux) it returns at once.
+func pollMemory(stop <-chan struct{}, sample func() bool) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		return
 	}
@@ -100,12 +116,7 @@ func watchMemory(pgid int, limit int64, peak *atomic.Int64, stop <-chan struct{}
 		case <-stop:
 			return
 		case <-t.C:
-			rss := groupRSS(pgid)
-			if rss > peak.Load() {
-				peak.Store(rss)
-			}
-			if limit > 0 && rss > limit {
-				over(rss)
+			if !sample() {
 				return
 			}
 		}
@@ -137,17 +148,7 @@ func (f *fleetMemory) remove(pgid int) {
 
 // sample runs until stop is closed.
 func (f *fleetMemory) sample(stop <-chan struct{}) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		return
-	}
-	t := time.NewTicker(memoryPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-		}
+	pollMemory(stop, func() bool {
 		f.mu.Lock()
 		gs := make([]int, 0, len(f.groups))
 		for g := range f.groups {
@@ -161,7 +162,8 @@ func (f *fleetMemory) sample(stop <-chan struct{}) {
 		f.mu.Lock()
 		f.peak = max(f.peak, sum)
 		f.mu.Unlock()
-	}
+		return true
+	})
 }
 
 func (f *fleetMemory) peakMiB() int64 {
