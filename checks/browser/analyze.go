@@ -223,10 +223,12 @@ func (inv inventory) describe() string {
 	return b.String()
 }
 
-// suggestSteps writes a login.steps snippet for a page the default strategy could not handle:
-// a when: on a control of the page, a fill per text/password input, a click on the first button.
+// userHint tells a user-name input by its label or selector (its suggested value is the user
+// variable, not a generic one).
 var userHint = regexp.MustCompile(`(?i)user|login|email|e-mail|member|ident`)
 
+// suggestSteps writes a login.steps snippet for a page the default strategy could not handle:
+// a when: on a control of the page, a fill per text/password input, a click on the first button.
 func suggestSteps(inv inventory) string {
 	var b strings.Builder
 	b.WriteString("login:\n  steps:\n")

@@ -259,7 +259,7 @@ type scopeProbe struct {
 	out     *outcome
 }
 
-// observationCategoryLab is the granular restriction the suite requests.
+// The granular restriction the suite requests: Observation.rs?category=<system>|laboratory.
 const (
 	obsCategorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
 	labCategory       = obsCategorySystem + "|laboratory"

@@ -44,7 +44,7 @@ const (
 	ruleRefreshCtx   = "refresh.patient-context"
 )
 
-// launchOutcome turns a launch's trouble into an outcome (nil when the launch went through).
+// launchTrouble turns a launch's trouble into an outcome (nil when the launch went through).
 func launchTrouble(l *launch, what string) *outcome {
 	o := &outcome{ev: []*sink{l.ev}}
 	switch {
