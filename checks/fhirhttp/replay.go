@@ -35,8 +35,7 @@ type NotRecordedError struct {
 }
 
 func (e *NotRecordedError) Error() string {
-	return fmt.Sprintf("replay: %s %s is not in the recording %s (no recorded exchange has its method, URL, headers and body, or every one was used): this run asked for something the recorded run did not",
-		e.Method, e.URL, e.Dir)
+	return fmt.Sprintf("replay: not in the recording %s (no recorded exchange has this method, URL, headers and body, or each was used): the replay asked for something the recorded run did not", e.Dir)
 }
 
 func (e *NotRecordedError) Is(target error) bool { return target == ErrNotRecorded }

@@ -93,11 +93,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := runFlagSet("run", runHelp, stdout, &f)
 	m := bindMultiFlags(fs.FlagSet, &f)
+	bindRecordFlags(fs.FlagSet, &f, true)
 	if code, ok := parse(fs.FlagSet, args, stderr); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		errorf(stderr, "run", "unexpected argument %q (flags only; see 'pacheck help run')", fs.Arg(0))
+		return ExitUsage
+	}
+	if msg := recordFlagsError(&f, m.file != "" || len(m.targets.all) > 1); msg != "" {
+		errorf(stderr, "run", "%s", msg)
 		return ExitUsage
 	}
 	if code, done := m.dispatch(ctx, fs.FlagSet, &f, stdout, stderr); done {
@@ -114,6 +119,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // execute runs a resolved plan end to end and returns the exit code.
 func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer) int {
 	start := time.Now()
+	defer p.recording.finish(stdout, f.quiet) // the index is written whatever path the run ends by
 	var signKey ed25519.PrivateKey
 	if f.signKey != "" {
 		k, err := readSignKey(f.signKey)
@@ -281,6 +287,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	}
 	if err := reports.Bundle(p.run.OutDir, filepath.Join(p.run.OutDir, reports.BundleName), signKey); err != nil {
 		errorf(stderr, "run", "writing the evidence bundle: %v", err)
+		return ExitEnvError
+	}
+	if err := p.recording.finish(stdout, f.quiet); err != nil {
+		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
 	code := exitCode(res, p.file.Strict, p.allowIncomplete)
