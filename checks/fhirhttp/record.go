@@ -381,6 +381,22 @@ func (r *Recording) Close(run any) error {
 	return nil
 }
 
+// WriteJSON writes v as JSON to name in the recording's folder, with secrets replaced as in the
+// exchanges (the CLI keeps the recorded run's outcomes there).
+func (r *Recording) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	r.ph.mu.Lock()
+	text := r.ph.rewrite(string(b), false, func(v string) string { return r.ph.assign(v) })
+	r.ph.mu.Unlock()
+	if err := os.WriteFile(filepath.Join(r.dir, filepath.Base(name)), []byte(text+"\n"), 0o644); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	return nil
+}
+
 type recordingTransport struct {
 	r    *Recording
 	next http.RoundTripper

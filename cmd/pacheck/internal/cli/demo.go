@@ -24,7 +24,7 @@ func init() {
 }
 
 const demoHelp = `Usage: pacheck demo [--out DIR] [--preset NAME] [--members N] [--fault NAME[,NAME]] [--stats]
-                    [--deadline D] [--allow-incomplete] [--login-style NAME]
+                    [--deadline D] [--allow-incomplete] [--login-style NAME] [--record DIR]
 
 Starts the reference Patient Access server in-process (synthetic members, SMART login and
 consent pages), runs the preset against it through headless Chromium — unattended — and writes

@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
+	"github.com/pacheck/pacheck/internal/safefile"
+	"github.com/pacheck/pacheck/reports"
 )
 
 // recordedRun is what a recording's index keeps of the recorded run, so that a replay runs the
@@ -53,6 +58,83 @@ type runRecording struct {
 	run    recordedRun
 	once   sync.Once
 	err    error
+	// compared is the replay's comparison with the recorded outcomes ("" before the run ends).
+	compared string
+}
+
+// outcomesFile, in a recording, holds the recorded run's outcome of every spec: a replay
+// compares its own with them, and a regression test built from the recording asserts them
+// (edit an outcome there when a pacheck fix changes the right answer).
+const outcomesFile = "outcomes.json"
+
+// specOutcome is one spec's line in outcomes.json.
+type specOutcome struct {
+	ID      string `json:"id"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// outcomes takes the run's results before known issues apply: a recording keeps them, a replay
+// compares them with the recorded ones.
+func (r *runRecording) outcomes(res *reports.Results) {
+	if r == nil {
+		return
+	}
+	list := make([]specOutcome, 0, len(res.Specs))
+	for _, s := range res.Specs {
+		list = append(list, specOutcome{ID: s.ID, Outcome: string(s.Outcome), Reason: oneLine(s.Reason)})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	switch {
+	case r.rec != nil:
+		if err := r.rec.WriteJSON(outcomesFile, list); err != nil && r.err == nil {
+			r.err = err
+		}
+	case r.replay != nil:
+		r.compared = compareOutcomes(filepath.Join(r.replay.Dir(), outcomesFile), list)
+	}
+}
+
+// compareOutcomes says whether the outcomes equal the recorded ones in file, in one line.
+func compareOutcomes(file string, got []specOutcome) string {
+	b, err := safefile.ReadFile(file, safefile.SmallLimit*16)
+	if err != nil {
+		return "no recorded outcomes to compare with (" + outcomesFile + ")"
+	}
+	var want []specOutcome
+	if err := json.Unmarshal(b, &want); err != nil {
+		return fmt.Sprintf("%s: %v", file, err)
+	}
+	diff := diffOutcomes(want, got)
+	if len(diff) == 0 {
+		return fmt.Sprintf("every spec's outcome equals the recorded run's (%d specs)", len(got))
+	}
+	return fmt.Sprintf("%d of %d specs' outcomes differ from the recorded run's, first: %s", len(diff), len(want), diff[0])
+}
+
+// diffOutcomes lists, by spec id, what differs between recorded and replayed outcomes.
+func diffOutcomes(want, got []specOutcome) []string {
+	w, g := map[string]string{}, map[string]string{}
+	for _, s := range want {
+		w[s.ID] = s.Outcome
+	}
+	for _, s := range got {
+		g[s.ID] = s.Outcome
+	}
+	var d []string
+	for _, s := range want {
+		if o, ok := g[s.ID]; !ok {
+			d = append(d, s.ID+": recorded "+s.Outcome+", not run")
+		} else if o != s.Outcome {
+			d = append(d, s.ID+": recorded "+s.Outcome+", replayed "+o)
+		}
+	}
+	for _, s := range got {
+		if _, ok := w[s.ID]; !ok {
+			d = append(d, s.ID+": not recorded, replayed "+s.Outcome)
+		}
+	}
+	return d
 }
 
 // wireRecording makes the plan's run record into f.record, or answer from the replay rp.
@@ -77,7 +159,7 @@ func startRecording(f *runFlags, p *plan) error {
 	}
 	run.Transport = rec.Wrap
 	rr := recordedRun{Preset: p.preset.Name, Auth: cfg.Auth.Mode, LabelFilter: cfg.LabelFilter, Focus: cfg.Focus,
-		Patients: append([]string(nil), cfg.Patients...), Suites: run.Suites, IGs: run.IGs, Strict: cfg.Strict,
+		Patients: append([]string(nil), cfg.Patients...), Suites: cfg.Suites, IGs: cfg.IGs, Strict: cfg.Strict,
 		AttestMustSupport: run.MustSupportAttested, Limits: cfg.Limits}
 	if cfg.Auth.Token != "" {
 		rr.Token = rec.Placeholder(cfg.Auth.Token)
@@ -114,6 +196,9 @@ func (r *runRecording) finish(stdout io.Writer, quiet bool) error {
 			}
 			line := fmt.Sprintf("replay: %s: %d requests answered from %d recorded exchanges (%d not asked for)",
 				r.replay.Dir(), st.Served, st.Recorded, st.Unused)
+			if r.compared != "" {
+				line += "; " + r.compared
+			}
 			if n := len(st.Missing); n > 0 {
 				line += fmt.Sprintf("; %d %s not in the recording (errors), first: %s", n, plural(n, "request", "requests"), st.Missing[0])
 			}

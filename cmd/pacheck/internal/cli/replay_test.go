@@ -96,12 +96,15 @@ func TestRecordReplayRun(t *testing.T) {
 		t.Errorf("%d files; the index must name the token by its placeholder", files)
 	}
 
-	code2, stdout, stderr := childRun(t, nil, 20*time.Minute, "replay", rec, "--out", out2, "--quiet")
+	code2, stdout, stderr := childRun(t, nil, 20*time.Minute, "replay", rec, "--out", out2)
 	t.Logf("replay: exit %d\n%s\n%s", code2, tail(stdout, 5), tail(stderr, 5))
 	live, _ := specOutcomes(t, out1)
 	replayed, why := specOutcomes(t, out2)
 	if d := replayDiff(live, replayed, why); len(d) > 0 {
 		t.Errorf("%d of %d specs changed outcome in the replay:\n%s", len(d), len(live), strings.Join(d, "\n"))
+	}
+	if !strings.Contains(stdout, "every spec's outcome equals the recorded run's (") {
+		t.Errorf("the replay's console does not say its outcomes equal the recorded run's:\n%s", tail(stdout, 8))
 	}
 	if code2 != code1 {
 		t.Errorf("replay exit %d, recorded run exit %d", code2, code1)

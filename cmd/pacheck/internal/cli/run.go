@@ -260,6 +260,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
+	p.recording.outcomes(res)
 	if stopped == "" && signInCaptcha(res) {
 		// Not a verdict on the server: the tool cannot sign in unattended there (issue #16).
 		stopped = "the sign-in stopped at a CAPTCHA, which an unattended run does not pass (root cause below): give login steps for a test account without one, or auth.mode: token"
