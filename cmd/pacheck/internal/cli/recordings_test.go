@@ -30,6 +30,10 @@ var referenceRecordings = []struct {
 	// validation spec fails, the others pass.
 	{"binding-broken", fault.Set{refserver.FaultBindingBroken: true},
 		[]string{"--focus", "uscore-6.1.0/us-core-condition-problems-health-concerns/"}},
+	// Every 4th FHIR request answers 503 with Retry-After: 0: the replay gives the 503s back in
+	// the recorded order, the client retries as it did, and the availability spec fails again.
+	{"intermittent-503", fault.Set{refserver.FaultIntermittent503: true},
+		[]string{"--focus", "uscore-6.1.0/us-core-condition-problems-health-concerns/", "--focus", "capability/http/"}},
 }
 
 func TestRecordings(t *testing.T) {
