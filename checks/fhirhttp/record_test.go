@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func randomHex(t *testing.T) string {
@@ -193,5 +194,81 @@ func TestOpenReplayBadInput(t *testing.T) {
 	}
 	if _, err := OpenReplay(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a recording") {
 		t.Errorf("empty folder: %v", err)
+	}
+}
+
+// TestReplayTimingsAndFailures: a replay answers after the recorded time (the latency specs judge
+// the recorded server), and a recorded timeout or dropped connection comes back as one the
+// client treats the same way.
+func TestReplayTimingsAndFailures(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fhir/slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(120 * time.Millisecond)
+		w.Write([]byte(`{"resourceType":"Basic"}`))
+	})
+	mux.HandleFunc("/fhir/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	mux.HandleFunc("/fhir/drop", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "rec")
+	rec, err := NewRecording(dir, srv.URL+"/fhir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{BaseURL: srv.URL + "/fhir", Timeout: 300 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: -1}}
+	type result struct {
+		status  int
+		timeout bool
+		reset   bool
+	}
+	do := func(c *Client, ref string) (result, time.Duration) {
+		r, err := c.Do(context.Background(), &Request{URL: ref})
+		var res result
+		if r != nil {
+			res.status = r.Status
+			return res, r.Duration
+		}
+		res.timeout, res.reset = errors.Is(err, ErrTimeout), isReset(err)
+		return res, 0
+	}
+	o := opts
+	o.WrapTransport = rec.Wrap
+	live, _ := New(o)
+	var want []result
+	for _, ref := range []string{"slow", "hang", "drop"} {
+		r, _ := do(live, ref)
+		want = append(want, r)
+	}
+	if err := rec.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	if want[0].status != 200 || !want[1].timeout || !want[2].reset {
+		t.Fatalf("the live answers are not what the test needs: %+v", want)
+	}
+	rp, err := OpenReplay(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = opts
+	o.WrapTransport = rp.Wrap
+	c, _ := New(o)
+	for i, ref := range []string{"slow", "hang", "drop"} {
+		got, took := do(c, ref)
+		if got != want[i] {
+			t.Errorf("%s: replayed %+v, recorded %+v", ref, got, want[i])
+		}
+		if ref == "slow" && took < 120*time.Millisecond {
+			t.Errorf("slow: replayed in %s, before the recorded server's 120ms", took)
+		}
 	}
 }
