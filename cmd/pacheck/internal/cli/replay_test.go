@@ -162,3 +162,30 @@ func TestRecordReplayRun(t *testing.T) {
 		t.Errorf("no spec ended as an error naming the missing request %s; console:\n%s", goneURL, tail(stdout, 10))
 	}
 }
+
+// TestRecordReplayUsageErrors: --record and --replay refuse what they cannot do, in one line and
+// before anything runs.
+func TestRecordReplayUsageErrors(t *testing.T) {
+	rec := filepath.Join("testdata", "recordings", "binding-broken")
+	used := t.TempDir()
+	os.WriteFile(filepath.Join(used, "x"), []byte("x"), 0o644)
+	targets := filepath.Join(t.TempDir(), "targets.txt")
+	os.WriteFile(targets, []byte("http://a.example/fhir\nhttp://b.example/fhir\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay"}, "give the recording folder"},
+		{[]string{"replay", t.TempDir()}, "is not a recording"},
+		{[]string{"run", "--replay", rec, "--record", t.TempDir()}, "give one of them"},
+		{[]string{"run", "--replay", rec, "--target", "http://other.example/fhir"}, "runs against the recorded target only"},
+		{[]string{"run", "--replay", rec, "--token-env", "HOME"}, "token placeholder"},
+		{[]string{"run", "--targets", targets, "--record", t.TempDir()}, "take one target"},
+		{[]string{"run", "--target", "http://a.example/fhir", "--auth", "none", "--record", used}, "is not empty"},
+	} {
+		code, _, stderr := run(c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("pacheck %v: exit %d, %q; want exit %d, one line saying %q", c.args, code, stderr, ExitUsage, c.want)
+		}
+	}
+}
