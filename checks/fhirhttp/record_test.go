@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -133,6 +134,19 @@ func TestRecordReplay(t *testing.T) {
 		}
 	}
 
+	// The token the token response issued is the token the read carried: one placeholder.
+	var tokEx, readEx RecordedExchange
+	for i, ex := range []*RecordedExchange{&tokEx, &readEx} {
+		b, _ := os.ReadFile(filepath.Join(dir, "exchanges", []string{"000001.json", "000002.json"}[i]))
+		if err := json.Unmarshal(b, ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issued, _ := DecodeObject([]byte(tokEx.ResponseBody))
+	if ph, _ := issued["access_token"].(string); !IsPlaceholder(ph) || readEx.RequestHeaders["Authorization"][0] != "Bearer "+ph {
+		t.Errorf("issued token %q, read with %q: want the same placeholder", ph, readEx.RequestHeaders["Authorization"])
+	}
+
 	// Replay offline: the server is gone, and the replaying run's state differs.
 	srv.Close()
 	rp, err := OpenReplay(dir)
@@ -225,7 +239,7 @@ func TestReplayTimingsAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{BaseURL: srv.URL + "/fhir", Timeout: 300 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: -1}}
+	opts := Options{BaseURL: srv.URL + "/fhir", Timeout: 2 * time.Second, Retry: RetryPolicy{MaxAttempts: -1}}
 	type result struct {
 		status  int
 		timeout bool

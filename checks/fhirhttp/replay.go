@@ -343,7 +343,14 @@ func (r *Replay) answer(req *http.Request, ex *RecordedExchange) (*http.Response
 		}
 		return nil, replayError(ex.ErrorKind, r.restore(ex.Error), urlHost(req.URL.String()))
 	}
-	if err := wait(ctx, time.Duration(ex.HeaderMicros)*time.Microsecond); err != nil {
+	// An answer the recorded server gave in time is given in time here too, however loaded the
+	// replaying machine: the wait stops short of the request's deadline.
+	total := time.Duration(ex.TotalMicros) * time.Microsecond
+	if dl, ok := ctx.Deadline(); ok && ex.BodyErrorKind == "" {
+		total = min(total, time.Until(dl)-answerMargin)
+	}
+	head := min(time.Duration(ex.HeaderMicros)*time.Microsecond, total)
+	if err := wait(ctx, head); err != nil {
 		return nil, err
 	}
 	h := http.Header{}
@@ -362,7 +369,7 @@ func (r *Replay) answer(req *http.Request, ex *RecordedExchange) (*http.Response
 	} else {
 		data = []byte(r.restore(ex.ResponseBody))
 	}
-	body := &replayBody{ctx: ctx, r: bytes.NewReader(data), rest: time.Duration(ex.TotalMicros-ex.HeaderMicros) * time.Microsecond}
+	body := &replayBody{ctx: ctx, r: bytes.NewReader(data), rest: total - head}
 	if ex.BodyErrorKind != "" {
 		body.err = replayError(ex.BodyErrorKind, ex.BodyError, urlHost(req.URL.String()))
 		body.timeout = ex.BodyErrorKind == "timeout"
@@ -370,6 +377,9 @@ func (r *Replay) answer(req *http.Request, ex *RecordedExchange) (*http.Response
 	return &http.Response{Status: fmt.Sprintf("%d %s", ex.Status, http.StatusText(ex.Status)), StatusCode: ex.Status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Body: body, ContentLength: -1, Request: req}, nil
 }
+
+// answerMargin is how long before a request's deadline a replayed answer is given at the latest.
+const answerMargin = 50 * time.Millisecond
 
 // wait sleeps d or until ctx ends (then its error).
 func wait(ctx context.Context, d time.Duration) error {
@@ -436,8 +446,12 @@ func (b *replayBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err == io.EOF && b.err != nil {
 		if b.timeout {
-			<-b.ctx.Done() // the recorded body never finished: it ends with the run's limit
-			return n, b.ctx.Err()
+			// The recorded body never finished: it ends with the run's limit (bounded, in case
+			// the replay runs with a longer one).
+			if wait(b.ctx, b.rest+5*time.Second) != nil {
+				return n, b.ctx.Err()
+			}
+			return n, replayTimeout{}
 		}
 		return n, b.err
 	}
