@@ -166,12 +166,13 @@ func fixtureReport(t testing.TB, dir string) types.Report {
 	fail := spec([]string{"uscore-6.1.0", "observation-lab", "search"}, "patient+category", types.SpecStateFailed,
 		"req:uscore.search.semantics", "level:SHALL", "profile:us-core-observation-lab", "resource:Observation")
 	fail.Failure = types.Failure{
-		Message:  "search: expected every Observation to have category laboratory, got vital-signs " + hostileClose + " @ Observation.category",
+		Message:  "search: 1 error(s)\n  search: a result is outside the search " + hostileClose + " @ Observation.category",
 		Location: loc(77),
 	}
 	fail.ReportEntries = types.ReportEntries{
 		jsonForm(t, evidence.EntryName, &evidence.Entry{Kind: evidence.KindIssues, Title: "validation", Resource: "Observation/" + hostileImg,
 			Issues: []issue.Issue{{Severity: issue.Error, Rule: "binding", Path: "Observation.category[0]", Message: "code not in value set",
+				Expected: "every Observation to have category laboratory", Actual: "vital-signs " + hostileClose,
 				Diagnostics: hostileScript + " client_secret=SECRET-CLIENT"}}}),
 		{Name: evidence.EntryName, Value: wrap(&evidence.Entry{Kind: evidence.KindMustSupport, Title: "must-support",
 			MustSupport: &evidence.MustSupport{Profile: "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",

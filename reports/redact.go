@@ -212,6 +212,8 @@ func RedactEntry(e evidence.Entry) evidence.Entry {
 			is[i].Message = Redact(is[i].Message)
 			is[i].Diagnostics = Redact(is[i].Diagnostics)
 			is[i].Path = Redact(is[i].Path)
+			is[i].Expected = Redact(is[i].Expected)
+			is[i].Actual = Redact(is[i].Actual)
 		}
 		e.Issues = is
 	}

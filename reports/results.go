@@ -15,6 +15,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
 )
 
@@ -215,8 +216,9 @@ type SpecReq struct {
 	Unknown   bool     `json:"unknown,omitempty"` // not in the catalogue (false when there was none)
 }
 
-// Failure is why a spec failed (or errored): Ginkgo's message split into expected vs actual when
-// it has Gomega's shape, and where it happened.
+// Failure is why a spec failed (or errored) and where it happened. Expected and Actual are the
+// first failing issue's (issue.Issue Expected/Actual) when the spec's evidence has one, else
+// Ginkgo's message split when it has Gomega's shape.
 type Failure struct {
 	Message  string `json:"message"`
 	Expected string `json:"expected,omitempty"`
@@ -515,7 +517,7 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 		if loc := sr.Failure.Location; loc.FileName != "" {
 			f.Location = fmt.Sprintf("%s:%d", loc.FileName, loc.LineNumber)
 		}
-		f.Expected, f.Actual = splitExpectedActual(f.Message)
+		f.Expected, f.Actual = failureExpectedActual(s.Evidence, f.Message)
 		s.Failure = f
 	}
 	switch {
@@ -630,42 +632,47 @@ func entryText(v types.ReportEntryValue) string {
 	return v.String()
 }
 
-// splitExpectedActual splits Gomega's "Expected\n    <actual>\n<matcher words>\n    <expected>"
-// into expected and actual. pacheck's "rule: expected X, got Y" messages are split on ", got ".
-func splitExpectedActual(msg string) (expected, actual string) {
-	if rest, ok := strings.CutPrefix(msg, "Expected\n"); ok {
-		lines := strings.Split(rest, "\n")
-		i := 0
-		var act []string
-		for ; i < len(lines) && (strings.HasPrefix(lines[i], " ") || strings.HasPrefix(lines[i], "\t")); i++ {
-			act = append(act, strings.TrimSpace(lines[i]))
-		}
-		if i < len(lines) && len(act) > 0 {
-			matcher := strings.TrimSpace(lines[i])
-			var exp []string
-			for _, l := range lines[i+1:] {
-				exp = append(exp, strings.TrimSpace(l))
+// failureExpectedActual is what a failure shows as expected and actual: the first error issue in
+// the evidence that carries them as data, else Gomega's message split (gomegaExpectedActual).
+func failureExpectedActual(ev []evidence.Entry, msg string) (expected, actual string) {
+	for _, e := range ev {
+		for _, is := range e.Issues {
+			if is.Severity == issue.Error && (is.Expected != "" || is.Actual != "") {
+				return is.Expected, is.Actual
 			}
-			e := strings.TrimSpace(strings.Join(exp, "\n"))
-			if e != "" {
-				e = matcher + " " + e
-			} else {
-				e = matcher
-			}
-			return e, strings.Join(act, "\n")
 		}
 	}
-	if i := strings.Index(msg, "expected "); i >= 0 {
-		if j := strings.Index(msg[i:], ", got "); j >= 0 {
-			exp := msg[i+len("expected ") : i+j]
-			act := msg[i+j+len(", got "):]
-			if k := strings.IndexAny(act, "\n@"); k >= 0 {
-				act = act[:k]
-			}
-			return strings.TrimSpace(exp), strings.TrimSpace(act)
-		}
+	return gomegaExpectedActual(msg)
+}
+
+// gomegaExpectedActual splits Gomega's "Expected\n    <actual>\n<matcher words>\n    <expected>"
+// into expected and actual; "" "" for any other message.
+func gomegaExpectedActual(msg string) (expected, actual string) {
+	rest, ok := strings.CutPrefix(msg, "Expected\n")
+	if !ok {
+		return "", ""
 	}
-	return "", ""
+	lines := strings.Split(rest, "\n")
+	i := 0
+	var act []string
+	for ; i < len(lines) && (strings.HasPrefix(lines[i], " ") || strings.HasPrefix(lines[i], "\t")); i++ {
+		act = append(act, strings.TrimSpace(lines[i]))
+	}
+	if i >= len(lines) || len(act) == 0 {
+		return "", ""
+	}
+	matcher := strings.TrimSpace(lines[i])
+	var exp []string
+	for _, l := range lines[i+1:] {
+		exp = append(exp, strings.TrimSpace(l))
+	}
+	e := strings.TrimSpace(strings.Join(exp, "\n"))
+	if e != "" {
+		e = matcher + " " + e
+	} else {
+		e = matcher
+	}
+	return e, strings.Join(act, "\n")
 }
 
 func firstLine(s string) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/checks/evidence"
+	"github.com/pacheck/pacheck/checks/issue"
 )
 
 func TestFromGinkgoOutcomes(t *testing.T) {
@@ -83,8 +84,9 @@ func TestFromGinkgoOutcomes(t *testing.T) {
 		t.Errorf("no warning for the unknown requirement id: %q", r.Run.Warnings)
 	}
 	s, _ = r.Spec("uscore-6.1.0/observation-lab/search/patient+category")
+	// from the first error issue's Expected/Actual: the failure text says neither
 	if s.Failure.Expected != "every Observation to have category laboratory" || !strings.HasPrefix(s.Failure.Actual, "vital-signs") {
-		t.Errorf("pacheck split: expected %q actual %q", s.Failure.Expected, s.Failure.Actual)
+		t.Errorf("failure from issue data: expected %q actual %q", s.Failure.Expected, s.Failure.Actual)
 	}
 	if len(s.Evidence) != 3 || s.Evidence[0].Kind != evidence.KindIssues || len(s.Evidence[0].Issues) != 1 {
 		t.Fatalf("JSON-form evidence not decoded: %+v", s.Evidence)
@@ -469,5 +471,34 @@ func TestCFRRowsPartial(t *testing.T) {
 	}
 	if len(untested) != 2 {
 		t.Errorf("untested %v, want b and e", untested)
+	}
+}
+
+// TestFailureExpectedActual: a failure's expected/actual come from the first error issue that
+// carries them as data (warnings and issues without them are passed over); only Gomega's own
+// "Expected\n…" message is split as text, and pacheck's prose is never parsed.
+func TestFailureExpectedActual(t *testing.T) {
+	ev := []evidence.Entry{
+		{Kind: evidence.KindNote, Text: "note"},
+		{Kind: evidence.KindIssues, Issues: []issue.Issue{
+			{Severity: issue.Warning, Rule: "binding", Expected: "warning's", Actual: "not the failure"},
+			{Severity: issue.Error, Rule: "invariant:x", Message: "no data"},
+			{Severity: issue.Error, Rule: "cardinality", Expected: "1..*", Actual: "0"},
+			{Severity: issue.Error, Rule: "binding", Expected: "second", Actual: "second"},
+		}},
+	}
+	for _, tc := range []struct {
+		name     string
+		ev       []evidence.Entry
+		msg      string
+		exp, act string
+	}{
+		{"issue data", ev, "search: 2 error(s)\n  cardinality: … expected 9, got 8", "1..*", "0"},
+		{"gomega", nil, "Expected\n    <int>: 404\nto equal\n    <int>: 200", "to equal <int>: 200", "<int>: 404"},
+		{"prose is not parsed", nil, "token.status: expected HTTP 200, got 401", "", ""},
+	} {
+		if e, a := failureExpectedActual(tc.ev, tc.msg); e != tc.exp || a != tc.act {
+			t.Errorf("%s: got %q %q, want %q %q", tc.name, e, a, tc.exp, tc.act)
+		}
 	}
 }

@@ -277,7 +277,7 @@ func (d DateTime) literal() string {
 	return "@" + d.String()
 }
 
-// toTime converts to a Go time in UTC using the offset (or UTC when there is none).
+// goTime converts to a Go time in UTC using the offset (or UTC when there is none).
 func (d DateTime) goTime() time.Time {
 	month, day := max(d.month, 1), max(d.day, 1)
 	t := time.Date(d.year, time.Month(month), day, d.hour, d.minute, d.sec, d.milli*1e6, time.UTC)
@@ -453,7 +453,8 @@ func (d DateTime) boundary(high bool, digits int) (DateTime, bool) {
 	return r, true
 }
 
-// calendar units understood by date arithmetic, in milliseconds for the fixed-length ones.
+// addDuration adds sign × q to d: calendar units (year, month) by the calendar, the fixed-length
+// ones (week down to millisecond) as milliseconds.
 func addDuration(d DateTime, q Quantity, sign int) (DateTime, error) {
 	unit := q.Unit
 	n, ok := q.Value.Truncate().Int64()

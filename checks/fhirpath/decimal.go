@@ -308,7 +308,8 @@ func decimalFromFloat(f float64) (Decimal, bool) {
 	return d.trimZeros(), true
 }
 
-// digitsBefore counts integer digits (for overflow limits).
+// tooBig reports whether d's coefficient is over the overflow limit (about maxDecimalDigits
+// digits, taken as 4 bits a digit).
 func (d Decimal) tooBig() bool {
 	return d.c().BitLen() > maxDecimalDigits*4
 }

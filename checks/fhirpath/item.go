@@ -191,7 +191,7 @@ func (it Item) Value() any {
 	return it.v
 }
 
-// hasValue reports whether a primitive carries a value (not only extensions).
+// hasPrimitiveValue reports whether a primitive carries a value (not only extensions).
 func (it Item) hasPrimitiveValue() bool {
 	switch it.k {
 	case kNode, kNone, kType:

@@ -203,7 +203,7 @@ func systemKindOfPrimitive(name string) kind {
 	return kStr
 }
 
-// systemTypes are the System namespace type names.
+// systemTypeKinds maps the System namespace type names to their kinds.
 var systemTypeKinds = map[string]kind{
 	"Boolean": kBool, "Integer": kInt, "Long": kLong, "Decimal": kDec, "String": kStr,
 	"Date": kDate, "DateTime": kDateTime, "Time": kTime, "Quantity": kQty,

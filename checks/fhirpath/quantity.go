@@ -288,7 +288,8 @@ func decimalsEquivalent(a, b Decimal) bool {
 	return a.roundHalfUp(s).Cmp(b.roundHalfUp(s)) == 0
 }
 
-// unitOf formats dimension vectors back to a unit for products and quotients.
+// dimNames are the base units of a dimension vector, in its order; unitFromDims formats a vector
+// back to a unit for products and quotients.
 var dimNames = [...]string{"m", "g", "s", "mol", "K", "A", "cd", "rad"}
 
 func unitFromDims(d dims) string {

@@ -30,6 +30,26 @@ type Issue struct {
 	// Requirement is the one requirement id (profiles/requirements) this finding breaks, when
 	// known; a failed spec marks failed only the requirements its error issues name.
 	Requirement string `json:"requirement,omitempty"`
+	// Expected and Actual are the finding as data, for reports that show auditors what was
+	// wanted and what was found without parsing Message. Like Message they are PHI-free, and the
+	// rule is stricter: Expected holds only specification-side facts (a cardinality "1..*", a
+	// fixed or pattern value from the profile, a value set canonical, an HTTP status, a JSON
+	// type); Actual only shapes, counts, resource types, protocol values and codes
+	// ("system|code") — never a patient's free text, name, date of birth or identifier value.
+	// A check that cannot say Actual within that rule leaves it empty.
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+}
+
+// Mismatch sets Expected and Actual and words Message from them as "subject: expected E, got A"
+// (just "expected E, got A" without a subject), so the text and the data cannot disagree.
+func (i Issue) Mismatch(subject, expected, actual string) Issue {
+	i.Expected, i.Actual = expected, actual
+	i.Message = "expected " + expected + ", got " + actual
+	if subject != "" {
+		i.Message = subject + ": " + i.Message
+	}
+	return i
 }
 
 func (i Issue) String() string {

@@ -21,3 +21,13 @@ func TestListFilters(t *testing.T) {
 		t.Fatalf("String() = %q, want %q", got, want)
 	}
 }
+
+func TestMismatch(t *testing.T) {
+	i := Issue{Severity: Error, Rule: "token.status"}.Mismatch("token response", "HTTP 200", "401")
+	if i.Message != "token response: expected HTTP 200, got 401" || i.Expected != "HTTP 200" || i.Actual != "401" {
+		t.Errorf("got %+v", i)
+	}
+	if i := (Issue{}).Mismatch("", "a", "b"); i.Message != "expected a, got b" {
+		t.Errorf("without subject: %q", i.Message)
+	}
+}

@@ -145,8 +145,7 @@ func CheckRedirect(r *Redirect, wantState, issuer string) issue.List {
 	var out issue.List
 	if r.Error != "" {
 		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleRedirectError, Path: "redirect.error",
-			Message:     "authorization response: expected a code, got error " + safeCode(r.Error),
-			Diagnostics: fhirhttp.Redact(r.ErrorDescription)})
+			Diagnostics: fhirhttp.Redact(r.ErrorDescription)}.Mismatch("authorization response", "a code", "error "+safeCode(r.Error)))
 		return out
 	}
 	if r.Code == "" {

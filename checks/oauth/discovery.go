@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
@@ -131,15 +132,19 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 	add := func(sev issue.Severity, rule, path, msg, diag string) {
 		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path, Message: msg, Diagnostics: fhirhttp.Redact(diag)})
 	}
+	// mismatch: "path: expected E, got A", with Expected and Actual as data
+	mismatch := func(sev issue.Severity, rule, path, subject, expected, actual, diag string) {
+		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path, Diagnostics: fhirhttp.Redact(diag)}.Mismatch(subject, expected, actual))
+	}
 	v2 := chk.Version != SMARTv1
 	resp := c.Response
 	if resp != nil {
 		if resp.Status != 200 {
-			add(issue.Error, RuleConfigStatus, "", fmt.Sprintf(".well-known/smart-configuration: expected HTTP 200, got %d", resp.Status), snippet(resp.Body))
+			mismatch(issue.Error, RuleConfigStatus, "", ".well-known/smart-configuration", "HTTP 200", strconv.Itoa(resp.Status), snippet(resp.Body))
 			return out
 		}
 		if ct := resp.ContentType(); ct != "application/json" {
-			add(issue.Error, RuleConfigContentType, "", fmt.Sprintf(".well-known/smart-configuration: expected Content-Type application/json, got %q", ct), "")
+			mismatch(issue.Error, RuleConfigContentType, "", ".well-known/smart-configuration", "Content-Type application/json", strconv.Quote(ct), "")
 		}
 		if c.Raw == nil {
 			msg := "body is not a JSON object"
@@ -159,7 +164,7 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 		"management_endpoint", "introspection_endpoint", "revocation_endpoint"} {
 		if v, ok := c.Raw[k]; ok {
 			if _, isStr := v.(string); !isStr {
-				add(issue.Error, RuleConfigType, k, fmt.Sprintf("%s: expected a string URL, got %s", k, jsonType(v)), "")
+				mismatch(issue.Error, RuleConfigType, k, k, "a string URL", jsonType(v), "")
 			}
 		}
 	}
@@ -167,7 +172,7 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 		"response_types_supported", "capabilities", "code_challenge_methods_supported",
 		"token_endpoint_auth_signing_alg_values_supported"} {
 		if v, ok := c.Raw[k]; ok && !isStrArray(v) {
-			add(issue.Error, RuleConfigType, k, fmt.Sprintf("%s: expected an array of strings, got %s", k, jsonType(v)), "")
+			mismatch(issue.Error, RuleConfigType, k, k, "an array of strings", jsonType(v), "")
 		}
 	}
 	required := func(k string, present bool, why string) {
@@ -213,7 +218,7 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 		case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			add(issue.Error, RuleConfigURL, k, fmt.Sprintf("%s: expected an absolute http(s) URL", k), v)
 		case chk.RequireHTTPS && u.Scheme != "https":
-			add(issue.Error, RuleConfigURL, k, fmt.Sprintf("%s: expected an https URL, got %s", k, u.Scheme), v)
+			mismatch(issue.Error, RuleConfigURL, k, k, "an https URL", u.Scheme, v)
 		}
 	}
 	// PKCE.
@@ -223,8 +228,8 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 			sev = issue.Warning
 		}
 		if ok && !contains(c.CodeChallengeMethodsSupported, "S256") {
-			add(sev, RuleConfigPKCES256, "code_challenge_methods_supported",
-				fmt.Sprintf("code_challenge_methods_supported: expected to include S256, got [%s]", strings.Join(c.CodeChallengeMethodsSupported, ", ")), "")
+			mismatch(sev, RuleConfigPKCES256, "code_challenge_methods_supported", "code_challenge_methods_supported",
+				"to include S256", "["+strings.Join(c.CodeChallengeMethodsSupported, ", ")+"]", "")
 		}
 		if contains(c.CodeChallengeMethodsSupported, "plain") {
 			add(sev, RuleConfigPKCEPlain, "code_challenge_methods_supported",
@@ -234,8 +239,8 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 	// Grant types.
 	if _, ok := c.Raw["grant_types_supported"]; ok {
 		if launch && !contains(c.GrantTypesSupported, "authorization_code") {
-			add(issue.Error, RuleConfigGrantTypes, "grant_types_supported",
-				fmt.Sprintf("grant_types_supported: expected authorization_code (launch is claimed), got [%s]", strings.Join(c.GrantTypesSupported, ", ")), "")
+			mismatch(issue.Error, RuleConfigGrantTypes, "grant_types_supported", "grant_types_supported",
+				"authorization_code (launch is claimed)", "["+strings.Join(c.GrantTypesSupported, ", ")+"]", "")
 		}
 		if (c.Has("permission-offline") || c.Has("permission-online")) && !contains(c.GrantTypesSupported, "refresh_token") {
 			add(issue.Warning, RuleConfigGrantTypes, "grant_types_supported",
@@ -243,8 +248,8 @@ func CheckSMARTConfig(c *SMARTConfig, chk ConfigCheck) issue.List {
 		}
 	}
 	if _, ok := c.Raw["response_types_supported"]; ok && launch && !contains(c.ResponseTypesSupported, "code") {
-		add(issue.Error, RuleConfigResponseType, "response_types_supported",
-			fmt.Sprintf("response_types_supported: expected to include code, got [%s]", strings.Join(c.ResponseTypesSupported, ", ")), "")
+		mismatch(issue.Error, RuleConfigResponseType, "response_types_supported", "response_types_supported",
+			"to include code", "["+strings.Join(c.ResponseTypesSupported, ", ")+"]", "")
 	}
 	// Capabilities.
 	for _, need := range chk.NeedCapabilities {
@@ -321,8 +326,8 @@ func OAuthURIs(capStmt map[string]any) map[string]string {
 func CheckOAuthURIs(capStmt map[string]any, c *SMARTConfig, version string) issue.List {
 	var out issue.List
 	if rt, _ := capStmt["resourceType"].(string); rt != "CapabilityStatement" {
-		return issue.List{{Severity: issue.Error, Rule: RuleCapStmt, Path: "CapabilityStatement",
-			Message: fmt.Sprintf("metadata: expected a CapabilityStatement, got %q", rt)}}
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleCapStmt, Path: "CapabilityStatement"}.
+			Mismatch("metadata", "a CapabilityStatement", strconv.Quote(rt))}
 	}
 	uris := OAuthURIs(capStmt)
 	if uris == nil {

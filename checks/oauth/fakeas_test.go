@@ -25,6 +25,7 @@ var (
 	asKey, otherKey *rsa.PrivateKey
 	clientRSA       *rsa.PrivateKey
 	clientEC        *ecdsa.PrivateKey
+	clientEC256     *ecdsa.PrivateKey
 )
 
 func testKeys() {
@@ -33,6 +34,7 @@ func testKeys() {
 		otherKey, _ = rsa.GenerateKey(rand.Reader, 2048)
 		clientRSA, _ = rsa.GenerateKey(rand.Reader, 2048)
 		clientEC, _ = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		clientEC256, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	})
 }
 
@@ -47,6 +49,9 @@ type fakeAS struct {
 	n        int
 	expires  int
 	fhirUser string
+	// unverifiedAssertions: accept a client assertion without checking its signature (the
+	// defect the bad-client-assertion probe must catch).
+	unverifiedAssertions bool
 }
 
 const (
@@ -117,15 +122,20 @@ func (f *fakeAS) clientOK(r *http.Request) (string, bool) {
 	}
 	switch id := r.PostForm.Get("client_id"); {
 	case r.PostForm.Get("client_assertion_type") == AssertionType:
-		tok, err := jwt.ParseSigned(r.PostForm.Get("client_assertion"), []jose.SignatureAlgorithm{jose.RS384, jose.ES384})
+		tok, err := jwt.ParseSigned(r.PostForm.Get("client_assertion"), []jose.SignatureAlgorithm{jose.RS384, jose.ES384, jose.ES256})
 		if err != nil {
 			return "", false
 		}
 		var c jwt.Claims
-		for _, k := range []any{&clientRSA.PublicKey, &clientEC.PublicKey} {
+		valid := func() bool {
+			return c.Issuer == jwtClient && c.Subject == jwtClient && c.Validate(jwt.Expected{AnyAudience: jwt.Audience{f.srv.URL + "/token"}, Time: time.Now()}) == nil && c.ID != ""
+		}
+		if f.unverifiedAssertions {
+			return jwtClient, tok.UnsafeClaimsWithoutVerification(&c) == nil && valid()
+		}
+		for _, k := range []any{&clientRSA.PublicKey, &clientEC.PublicKey, &clientEC256.PublicKey} {
 			if tok.Claims(k, &c) == nil {
-				ok := c.Issuer == jwtClient && c.Subject == jwtClient && c.Validate(jwt.Expected{AnyAudience: jwt.Audience{f.srv.URL + "/token"}, Time: time.Now()}) == nil && c.ID != ""
-				return jwtClient, ok
+				return jwtClient, valid()
 			}
 		}
 		return "", false

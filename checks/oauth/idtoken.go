@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,9 @@ func VerifyIDToken(raw string, want IDTokenExpect) (*IDToken, issue.List) {
 	add := func(sev issue.Severity, rule, path, msg string) {
 		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path, Message: msg})
 	}
+	mismatch := func(sev issue.Severity, rule, path, expected, actual string) {
+		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path}.Mismatch("id_token", expected, actual))
+	}
 	now := want.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -78,7 +82,7 @@ func VerifyIDToken(raw string, want IDTokenExpect) (*IDToken, issue.List) {
 	}
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		add(issue.Error, RuleIDTokenFormat, "id_token", fmt.Sprintf("id_token: expected a compact JWS (3 parts), got %d parts", len(parts)))
+		mismatch(issue.Error, RuleIDTokenFormat, "id_token", "a compact JWS (3 parts)", fmt.Sprintf("%d parts", len(parts)))
 		return nil, out
 	}
 	var hdr map[string]any
@@ -94,10 +98,10 @@ func VerifyIDToken(raw string, want IDTokenExpect) (*IDToken, issue.List) {
 		return nil, out
 	}
 	if strings.EqualFold(tok.Alg, "none") || tok.Alg == "" || parts[2] == "" {
-		add(issue.Error, RuleIDTokenUnsigned, "id_token.header.alg", fmt.Sprintf("id_token: expected a signed token (RS256), got alg %q", safeCode(tok.Alg)))
+		mismatch(issue.Error, RuleIDTokenUnsigned, "id_token.header.alg", "a signed token (RS256)", "alg "+strconv.Quote(safeCode(tok.Alg)))
 	} else {
 		if tok.Alg != "RS256" {
-			add(issue.Warning, RuleIDTokenAlg, "id_token.header.alg", fmt.Sprintf("id_token: expected alg RS256 (SMART), got %s", safeCode(tok.Alg)))
+			mismatch(issue.Warning, RuleIDTokenAlg, "id_token.header.alg", "alg RS256 (SMART)", safeCode(tok.Alg))
 		}
 		verifySignature(raw, tok, want.JWKS, &out)
 	}
@@ -265,12 +269,12 @@ func CheckFHIRUserReadable(ctx context.Context, hc *fhirhttp.Client, fhirUser st
 		return nil, err
 	}
 	if resp.Status != 200 {
-		return issue.List{{Severity: issue.Error, Rule: RuleFHIRUserRead, Path: "id_token.fhirUser",
-			Message: fmt.Sprintf("fhirUser: expected the %s to be readable with the access token (HTTP 200), got %d", typ, resp.Status)}}, nil
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleFHIRUserRead, Path: "id_token.fhirUser"}.
+			Mismatch("fhirUser", fmt.Sprintf("the %s to be readable with the access token (HTTP 200)", typ), strconv.Itoa(resp.Status))}, nil
 	}
 	if rt := resp.ResourceType(); rt != typ {
-		return issue.List{{Severity: issue.Error, Rule: RuleFHIRUserRead, Path: "id_token.fhirUser",
-			Message: fmt.Sprintf("fhirUser: expected a %s resource, got %q", typ, safeCode(rt))}}, nil
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleFHIRUserRead, Path: "id_token.fhirUser"}.
+			Mismatch("fhirUser", "a "+typ+" resource", strconv.Quote(safeCode(rt)))}, nil
 	}
 	return nil, nil
 }

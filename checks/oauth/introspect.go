@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -138,7 +139,7 @@ func CheckIntrospection(in *Introspection, want IntrospectExpect) issue.List {
 		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path, Message: msg})
 	}
 	if in.Status != 200 {
-		add(issue.Error, RuleIntrospectStatus, "", fmt.Sprintf("introspection: expected HTTP 200, got %d", in.Status))
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleIntrospectStatus}.Mismatch("introspection", "HTTP 200", strconv.Itoa(in.Status)))
 		return out
 	}
 	if in.Raw == nil || !in.ActiveOK {
@@ -146,7 +147,8 @@ func CheckIntrospection(in *Introspection, want IntrospectExpect) issue.List {
 		return out
 	}
 	if in.Active != want.Active {
-		add(issue.Error, RuleIntrospectActive, "active", fmt.Sprintf("introspection: expected active %v, got %v", want.Active, in.Active))
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleIntrospectActive, Path: "active"}.
+			Mismatch("introspection", "active "+strconv.FormatBool(want.Active), strconv.FormatBool(in.Active)))
 		return out
 	}
 	if !want.Active {
@@ -199,7 +201,7 @@ func (c *Client) Revoke(ctx context.Context, endpoint, token, hint string) (*Tok
 // CheckRevoke checks a revocation answer: HTTP 200 (RFC 7009 2.2).
 func CheckRevoke(t *TokenResponse) issue.List {
 	if t.Status != 200 {
-		return issue.List{{Severity: issue.Error, Rule: RuleRevokeStatus, Message: fmt.Sprintf("revocation: expected HTTP 200, got %d", t.Status), Diagnostics: snippet(t.Body)}}
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleRevokeStatus, Diagnostics: snippet(t.Body)}.Mismatch("revocation", "HTTP 200", strconv.Itoa(t.Status))}
 	}
 	return nil
 }

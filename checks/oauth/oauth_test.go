@@ -506,14 +506,8 @@ func TestProbes(t *testing.T) {
 	jc := *c
 	jc.ClientID, jc.AuthMethod, jc.PrivateKey = jwtClient, AuthPrivateKey, &jose.JSONWebKey{Key: clientEC, KeyID: "k2", Algorithm: "ES384"}
 	cd, v = code()
-	if bad, err := UnregisteredKey(jc.PrivateKey, ""); err != nil {
-		t.Errorf("unregistered key: %v", err)
-	} else {
-		jc.PrivateKey = bad
-		tr, err := jc.Exchange(ctx, cd, v)
-		if l := CheckRejected(tr, "bad assertion", "invalid_client"); err != nil || len(l) != 0 {
-			t.Errorf("bad assertion: %v %v", l, err)
-		}
+	if l, _, err := jc.ProbeBadAssertion(ctx, cd, v); err != nil || len(l) != 0 {
+		t.Errorf("bad assertion: %v %v", l, err)
 	}
 	cd, v = code()
 	if l, _, err := c.ProbeWrongRedirect(ctx, cd, v); err != nil || len(l) != 0 {
@@ -683,5 +677,73 @@ func TestUnregisteredKey(t *testing.T) {
 	}
 	if _, err := UnregisteredKey(&jose.JSONWebKey{Key: p256}, "HS256"); err == nil {
 		t.Error("HS256: want an error naming the supported algorithms")
+	}
+}
+
+// TestProbeBadAssertionES256: with an ES256 client the bad-client-assertion probe reaches a
+// verdict (it once signed with a P-384 key, so it ended as an error instead): no issues from a
+// server that verifies assertions, probe-accepted from one that does not.
+func TestProbeBadAssertionES256(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		unverified bool
+		want       []string // error rule codes
+	}{
+		{"verifying server", false, nil},
+		{"server that accepts any assertion", true, []string{RuleProbeAccepted}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAS(t)
+			f.unverifiedAssertions = tc.unverified
+			ctx := context.Background()
+			hc, _ := fhirhttp.New(fhirhttp.Options{BaseURL: f.srv.URL + "/fhir"})
+			c := &Client{HTTP: hc, TokenEndpoint: f.srv.URL + "/token", ClientID: jwtClient, AuthMethod: AuthPrivateKey,
+				RedirectURI: "https://app/cb", PrivateKey: &jose.JSONWebKey{Key: clientEC256, KeyID: "k256", Algorithm: "ES256"}}
+			code := func() (string, string) { v := NewVerifier(); return f.issueCode(S256Challenge(v)), v }
+			// the client itself is accepted, so a refusal below is about the key
+			cd, v := code()
+			if tr, err := c.Exchange(ctx, cd, v); err != nil || !tr.OK() {
+				t.Fatalf("ES256 client exchange: %v %+v", err, tr)
+			}
+			cd, v = code()
+			l, tr, err := c.ProbeBadAssertion(ctx, cd, v)
+			if err != nil {
+				t.Fatalf("probe ended in error, want a verdict: %v", err)
+			}
+			var got []string
+			for _, i := range l.Errors() {
+				got = append(got, i.Rule)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("issues %v (status %d), want rules %v", l, tr.Status, tc.want)
+			}
+		})
+	}
+}
+
+// TestMismatchData: the checks that say "expected …, got …" carry the two sides as Expected and
+// Actual too, and the message text is what it was.
+func TestMismatchData(t *testing.T) {
+	cases := []struct {
+		name                  string
+		l                     issue.List
+		msg, expected, actual string
+	}{
+		{"probe status", CheckRejected(&TokenResponse{Status: 500, Error: "server_error"}, "token request with a wrong code_verifier"),
+			"token request with a wrong code_verifier: expected HTTP 400 or 401, got 500", "HTTP 400 or 401", "500"},
+		{"token status", CheckTokenResponse(&TokenResponse{Status: 401, Error: "invalid_client"}, TokenExpect{}),
+			"token response: expected HTTP 200, got 401 (error invalid_client)", "HTTP 200", "401 (error invalid_client)"},
+		{"introspection active", CheckIntrospection(&Introspection{Status: 200, Raw: map[string]any{"active": true}, Active: true, ActiveOK: true}, IntrospectExpect{Active: false}),
+			"introspection: expected active false, got true", "active false", "true"},
+		{"revocation", CheckRevoke(&TokenResponse{Status: 503}), "revocation: expected HTTP 200, got 503", "HTTP 200", "503"},
+	}
+	for _, tc := range cases {
+		if len(tc.l) == 0 {
+			t.Errorf("%s: no issue", tc.name)
+			continue
+		}
+		if i := tc.l[0]; i.Message != tc.msg || i.Expected != tc.expected || i.Actual != tc.actual {
+			t.Errorf("%s: got %q / %q / %q, want %q / %q / %q", tc.name, i.Message, i.Expected, i.Actual, tc.msg, tc.expected, tc.actual)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -69,7 +70,8 @@ const (
 func CheckOpenIDConfig(o *OpenIDConfig, smart *SMARTConfig) issue.List {
 	var out issue.List
 	if o.Response != nil && o.Response.Status != 200 {
-		return issue.List{{Severity: issue.Error, Rule: RuleOIDCStatus, Message: fmt.Sprintf(".well-known/openid-configuration: expected HTTP 200, got %d", o.Response.Status), Diagnostics: snippet(o.Response.Body)}}
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleOIDCStatus, Diagnostics: snippet(o.Response.Body)}.
+			Mismatch(".well-known/openid-configuration", "HTTP 200", strconv.Itoa(o.Response.Status))}
 	}
 	if o.Raw == nil {
 		return issue.List{{Severity: issue.Error, Rule: RuleOIDCStatus, Message: ".well-known/openid-configuration: expected a JSON object"}}
@@ -94,8 +96,8 @@ func CheckOpenIDConfig(o *OpenIDConfig, smart *SMARTConfig) issue.List {
 			Message: "authorization_endpoint: expected to equal the smart-configuration authorization_endpoint"})
 	}
 	if _, ok := o.Raw["id_token_signing_alg_values_supported"]; ok && !contains(o.SigningAlgs, "RS256") {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleOIDCAlg, Path: "id_token_signing_alg_values_supported",
-			Message: fmt.Sprintf("id_token_signing_alg_values_supported: expected RS256 (SMART), got [%s]", strings.Join(o.SigningAlgs, ", "))})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleOIDCAlg, Path: "id_token_signing_alg_values_supported"}.
+			Mismatch("id_token_signing_alg_values_supported", "RS256 (SMART)", "["+strings.Join(o.SigningAlgs, ", ")+"]"))
 	}
 	return out
 }
@@ -123,7 +125,7 @@ func FetchJWKS(ctx context.Context, hc *fhirhttp.Client, jwksURI string) (*jose.
 // material, and an RSA signing key usable for RS256.
 func CheckJWKS(resp *fhirhttp.Response) issue.List {
 	if resp.Status != 200 {
-		return issue.List{{Severity: issue.Error, Rule: RuleJWKSStatus, Message: fmt.Sprintf("jwks_uri: expected HTTP 200, got %d", resp.Status), Diagnostics: snippet(resp.Body)}}
+		return issue.List{issue.Issue{Severity: issue.Error, Rule: RuleJWKSStatus, Diagnostics: snippet(resp.Body)}.Mismatch("jwks_uri", "HTTP 200", strconv.Itoa(resp.Status))}
 	}
 	keys, ok := resp.Resource["keys"].([]any)
 	if !ok {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -78,16 +81,50 @@ func (c *Client) ProbeWrongRedirect(ctx context.Context, code, verifier string) 
 	return CheckRejected(t, "token request with a different redirect_uri", "invalid_grant"), t, nil
 }
 
+// ProbeBadAssertion exchanges code as c (a private_key_jwt client) with a client assertion signed
+// by a fresh key of c's own algorithm (UnregisteredKey: an ES256 client's by a P-256 key) under
+// c's kid, so the assertion differs from c's only in the key that signed it: the server must
+// refuse it (invalid_client).
+func (c *Client) ProbeBadAssertion(ctx context.Context, code, verifier string) (issue.List, *TokenResponse, error) {
+	key, err := UnregisteredKey(c.PrivateKey, c.AssertionAlg())
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := *c
+	bad.AuthMethod, bad.PrivateKey, bad.SigningAlg = AuthPrivateKey, key, jose.SignatureAlgorithm(key.Algorithm)
+	t, err := bad.Exchange(ctx, code, verifier)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client"), t, nil
+}
+
 // ProbeRefreshWiden refreshes asking for a scope that was not granted: the server must refuse
-// (invalid_scope) or return only granted scopes.
+// (invalid_scope) or return only granted scopes. A server that ignores the requested scope passes
+// only by stating a scope without extra; one that omits scope has, by RFC 6749 section 5.1
+// ("OPTIONAL, if identical to the scope requested by the client"), granted extra.
 func (c *Client) ProbeRefreshWiden(ctx context.Context, refreshToken, granted, extra string) (issue.List, *TokenResponse, error) {
-	t, err := c.Refresh(ctx, refreshToken, JoinScopes(granted, extra))
+	return c.ProbeRefreshWidenFrom(ctx, refreshToken, granted, granted, extra)
+}
+
+// ProbeRefreshWidenFrom is ProbeRefreshWiden asking for base plus extra, base being a subset of
+// granted that the refresh token certainly still covers (the scope of the refresh that issued it,
+// for a server that narrows rotated refresh tokens): a refusal then can only be about extra. The
+// answer is judged against granted.
+func (c *Client) ProbeRefreshWidenFrom(ctx context.Context, refreshToken, base, granted, extra string) (issue.List, *TokenResponse, error) {
+	t, err := c.Refresh(ctx, refreshToken, JoinScopes(base, extra))
 	if err != nil {
 		return nil, nil, err
 	}
 	what := fmt.Sprintf("refresh asking for %s, which was not granted", extra)
 	if t.Status != 200 {
 		return CheckRejected(t, what, "invalid_scope"), t, nil
+	}
+	if _, stated := t.Raw["scope"]; !stated {
+		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
+			Message: what + ": expected refusal (invalid_scope) or a scope without it, but the new token states no scope, " +
+				"which RFC 6749 section 5.1 reads as the scope requested (SMART App Launch makes scope REQUIRED)",
+			Diagnostics: extra}}, t, nil
 	}
 	if _, widened := CompareScopes([]string{granted}, []string{t.Scope}); len(widened) > 0 {
 		return issue.List{{Severity: issue.Error, Rule: RuleTokenScopeWidened, Path: "scope",
@@ -167,12 +204,12 @@ func mustURL(s string) *url.URL {
 func checkUnauthorized(resp *fhirhttp.Response, what string) issue.List {
 	var out issue.List
 	if resp.Status != http.StatusUnauthorized {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized,
-			Message: fmt.Sprintf("FHIR request with %s: expected HTTP 401, got %d", what, resp.Status)})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRUnauthorized}.
+			Mismatch("FHIR request with "+what, "HTTP 401", strconv.Itoa(resp.Status)))
 	}
 	if rt := resp.ResourceType(); rt != "" && rt != "OperationOutcome" {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak,
-			Message: fmt.Sprintf("FHIR request with %s: expected no data, got a %s", what, safeCode(rt))})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleFHIRDataLeak}.
+			Mismatch("FHIR request with "+what, "no data", "a "+safeCode(rt)))
 	}
 	return out
 }

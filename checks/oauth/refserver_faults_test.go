@@ -181,11 +181,7 @@ func findings(t *testing.T, faults ...string) []string {
 	c, v := codeFor(conf)
 	note("bad-secret", must(conf.ProbeBadSecret(ctx, c, v)))
 	c, v = codeFor(jwtc)
-	forged := *jwtc
-	if forged.PrivateKey, err = oauth.UnregisteredKey(jwtc.PrivateKey, ""); err != nil {
-		t.Fatal(err)
-	}
-	note("bad-assertion", must(forgedExchange(ctx, &forged, c, v)))
+	note("bad-assertion", must(jwtc.ProbeBadAssertion(ctx, c, v)))
 	c, v = codeFor(conf)
 	note("wrong-redirect", must(conf.ProbeWrongRedirect(ctx, c, v)))
 
@@ -274,14 +270,4 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// forgedExchange redeems code with a client assertion signed by an unregistered key: it must be
-// refused with invalid_client.
-func forgedExchange(ctx context.Context, c *oauth.Client, code, verifier string) (issue.List, *oauth.TokenResponse, error) {
-	t, err := c.Exchange(ctx, code, verifier)
-	if err != nil {
-		return nil, nil, err
-	}
-	return oauth.CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client"), t, nil
 }

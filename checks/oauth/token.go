@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,10 +208,7 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 	if c.PrivateKey == nil {
 		return "", errors.New("oauth: private_key_jwt needs Client.PrivateKey")
 	}
-	alg := c.SigningAlg
-	if alg == "" {
-		alg = KeyAlg(c.PrivateKey)
-	}
+	alg := c.AssertionAlg()
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	if c.PrivateKey.KeyID != "" {
 		opts = opts.WithHeader("kid", c.PrivateKey.KeyID)
@@ -226,6 +224,15 @@ func (c *Client) ClientAssertion(aud string) (string, error) {
 		ID: base64.RawURLEncoding.EncodeToString(jti), IssuedAt: jwt.NewNumericDate(now),
 		Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
 	return jwt.Signed(sig).Claims(claims).Serialize()
+}
+
+// AssertionAlg is the JWS algorithm c signs its client assertions with: SigningAlg, else
+// KeyAlg(PrivateKey).
+func (c *Client) AssertionAlg() jose.SignatureAlgorithm {
+	if c.SigningAlg != "" {
+		return c.SigningAlg
+	}
+	return KeyAlg(c.PrivateKey)
 }
 
 // KeyAlg is the JWS algorithm a client assertion signed with k uses: the key's own alg, else the
@@ -319,13 +326,16 @@ func CheckTokenResponse(t *TokenResponse, want TokenExpect) issue.List {
 	add := func(sev issue.Severity, rule, path, msg string) {
 		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path, Message: msg})
 	}
+	mismatch := func(sev issue.Severity, rule, path, subject, expected, actual string) {
+		out = append(out, issue.Issue{Severity: sev, Rule: rule, Path: path}.Mismatch(subject, expected, actual))
+	}
 	if t.Status != 200 {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleTokenStatus, Message: fmt.Sprintf("token response: expected HTTP 200, got %d (error %s)", t.Status, safeCode(t.Error)),
-			Diagnostics: fhirhttp.Redact(t.ErrorDescription)})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleTokenStatus, Diagnostics: fhirhttp.Redact(t.ErrorDescription)}.
+			Mismatch("token response", "HTTP 200", fmt.Sprintf("%d (error %s)", t.Status, safeCode(t.Error))))
 		return out
 	}
 	if ct := mediaType(t.Header); ct != "application/json" {
-		add(issue.Error, RuleTokenContentType, "", fmt.Sprintf("token response: expected Content-Type application/json, got %q", ct))
+		mismatch(issue.Error, RuleTokenContentType, "", "token response", "Content-Type application/json", strconv.Quote(ct))
 	}
 	if t.Raw == nil {
 		add(issue.Error, RuleTokenStatus, "", "token response: expected a JSON object")
@@ -337,14 +347,14 @@ func CheckTokenResponse(t *TokenResponse, want TokenExpect) issue.List {
 	if t.TokenType == "" {
 		add(issue.Error, RuleTokenType, "token_type", "token_type: required, but absent")
 	} else if !strings.EqualFold(t.TokenType, "bearer") {
-		add(issue.Error, RuleTokenType, "token_type", fmt.Sprintf("token_type: expected Bearer (any case), got %q", safeCode(t.TokenType)))
+		mismatch(issue.Error, RuleTokenType, "token_type", "token_type", "Bearer (any case)", strconv.Quote(safeCode(t.TokenType)))
 	}
 	if v, ok := t.Raw["expires_in"]; !ok {
 		add(issue.Warning, RuleTokenExpiresIn, "expires_in", "expires_in: recommended, but absent")
 	} else if n, isNum := v.(json.Number); !isNum {
-		add(issue.Error, RuleTokenExpiresIn, "expires_in", "expires_in: expected a number of seconds, got "+jsonType(v))
+		mismatch(issue.Error, RuleTokenExpiresIn, "expires_in", "expires_in", "a number of seconds", jsonType(v))
 	} else if f, err := n.Float64(); err != nil || f <= 0 {
-		add(issue.Error, RuleTokenExpiresIn, "expires_in", "expires_in: expected a positive number of seconds, got "+n.String())
+		mismatch(issue.Error, RuleTokenExpiresIn, "expires_in", "expires_in", "a positive number of seconds", n.String())
 	}
 	if _, ok := t.Raw["scope"]; !ok {
 		add(issue.Error, RuleTokenScope, "scope", "scope: required by SMART App Launch, but absent")
@@ -379,7 +389,7 @@ func CheckTokenResponse(t *TokenResponse, want TokenExpect) issue.List {
 	}
 	if v, ok := t.Raw["patient"]; ok {
 		if _, isStr := v.(string); !isStr {
-			add(issue.Error, RuleTokenPatient, "patient", "patient: expected a string id, got "+jsonType(v))
+			mismatch(issue.Error, RuleTokenPatient, "patient", "patient", "a string id", jsonType(v))
 		}
 	}
 	offline := HasScope(granted, "offline_access") || HasScope(granted, "online_access")
@@ -390,10 +400,10 @@ func CheckTokenResponse(t *TokenResponse, want TokenExpect) issue.List {
 		add(issue.Error, RuleTokenIDToken, "id_token", "id_token: expected (openid with fhirUser was requested), but absent")
 	}
 	if cc := strings.ToLower(strings.Join(t.Header.Values("Cache-Control"), ",")); !strings.Contains(cc, "no-store") {
-		add(issue.Error, RuleTokenNoStore, "Cache-Control", fmt.Sprintf("token response: expected header Cache-Control: no-store, got %q", cc))
+		mismatch(issue.Error, RuleTokenNoStore, "Cache-Control", "token response", "header Cache-Control: no-store", strconv.Quote(cc))
 	}
 	if pr := strings.ToLower(strings.Join(t.Header.Values("Pragma"), ",")); !strings.Contains(pr, "no-cache") {
-		add(issue.Warning, RuleTokenPragma, "Pragma", fmt.Sprintf("token response: expected header Pragma: no-cache, got %q", pr))
+		mismatch(issue.Warning, RuleTokenPragma, "Pragma", "token response", "header Pragma: no-cache", strconv.Quote(pr))
 	}
 	return out
 }
@@ -419,7 +429,7 @@ func CheckRejected(t *TokenResponse, what string, wantCodes ...string) issue.Lis
 		return issue.List{{Severity: issue.Error, Rule: RuleProbeAccepted, Message: what + ": expected rejection (HTTP 400/401), but the server issued a token"}}
 	}
 	if t.Status != 400 && t.Status != 401 {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleProbeStatus, Message: fmt.Sprintf("%s: expected HTTP 400 or 401, got %d", what, t.Status)})
+		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleProbeStatus}.Mismatch(what, "HTTP 400 or 401", strconv.Itoa(t.Status)))
 	}
 	switch {
 	case t.Error == "":
@@ -427,8 +437,8 @@ func CheckRejected(t *TokenResponse, what string, wantCodes ...string) issue.Lis
 	case !contains(OAuthErrorCodes, t.Error):
 		out = append(out, issue.Issue{Severity: issue.Warning, Rule: RuleProbeError, Path: "error", Message: what + ": error code is not one of RFC 6749 section 5.2", Diagnostics: fhirhttp.Redact(t.Error)})
 	case len(wantCodes) > 0 && !contains(wantCodes, t.Error):
-		out = append(out, issue.Issue{Severity: issue.Warning, Rule: RuleProbeError, Path: "error",
-			Message: fmt.Sprintf("%s: expected error %s, got %s", what, strings.Join(wantCodes, " or "), t.Error)})
+		out = append(out, issue.Issue{Severity: issue.Warning, Rule: RuleProbeError, Path: "error"}.
+			Mismatch(what, "error "+strings.Join(wantCodes, " or "), t.Error))
 	}
 	return out
 }

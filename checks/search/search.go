@@ -306,11 +306,13 @@ func (ch *Checker) Check(ctx context.Context, resourceType string, resources []m
 			if len(r.Had) > 0 {
 				had = strings.Join(r.Had, "; ")
 			}
+			exp, act := mismatchData(c, r.Had)
 			out = append(out, issue.Issue{Severity: issue.Error, Rule: Rule,
 				Path:        fmt.Sprintf("Bundle.entry[%d].resource(%s/%s)", i, rt, id),
 				Message:     mismatchMessage(rt, id, c, r.Had),
 				Profile:     c.Param.URL,
-				Diagnostics: fmt.Sprintf("%s/%s %s: %s", rt, id, c.Param.Expression, had)})
+				Diagnostics: fmt.Sprintf("%s/%s %s: %s", rt, id, c.Param.Expression, had),
+				Expected:    exp, Actual: act})
 		}
 	}
 	return out
@@ -333,6 +335,17 @@ func mismatchMessage(rt, id string, c Criterion, had []string) string {
 	}
 	return fmt.Sprintf("%s/%s was returned for %s=%s but does not match it: %s has %s",
 		rt, id, paramLabel(c), strings.Join(c.Values, ","), c.Param.Expression, summarize(had))
+}
+
+// mismatchData is a mismatch's Expected and Actual (issue.Issue). Only codes are shown: the
+// values of a token parameter other than identifier; for every other parameter (names, dates
+// such as a birth date, identifiers, references to a patient) only the parameter and counts.
+func mismatchData(c Criterion, had []string) (expected, actual string) {
+	if c.Param.Type == "token" && c.Param.Code != "identifier" {
+		return paramLabel(c) + "=" + strings.Join(c.Values, ","), summarize(had)
+	}
+	return fmt.Sprintf("%s matching one of %d searched value(s)", paramLabel(c), len(c.Values)),
+		fmt.Sprintf("%d value(s) at %s, none matching", len(had), c.Param.Expression)
 }
 
 // summarize describes values by kind and count, plus the values themselves when they are codes,

@@ -185,6 +185,13 @@ func TestCheckIssues(t *testing.T) {
 	if !strings.Contains(errs[0].Message, "date=ge2020-03-01") || !strings.Contains(errs[0].Message, "2020-01-10") {
 		t.Errorf("message must name parameter, value and what the resource had: %s", errs[0].Message)
 	}
+	// as data: a code is shown; a date (it may be a birth date) only as the parameter and counts
+	if e := errs[1]; e.Expected != "code=http://loinc.org|2339-0" || e.Actual != "no value" {
+		t.Errorf("code mismatch data: expected %q actual %q", e.Expected, e.Actual)
+	}
+	if e := errs[0]; e.Expected != "date matching one of 1 searched value(s)" || e.Actual != "1 value(s) at Observation.effective, none matching" {
+		t.Errorf("date mismatch data: expected %q actual %q", e.Expected, e.Actual)
+	}
 	// unsupported expression: information, never an error
 	odd := Param{Code: "x", Type: "token", Expression: "Observation.code.memberOf('x')"}
 	l = ch.Check(context.Background(), "Observation", rs[:1], []Criterion{NewCriterion(odd, "x", "a")})

@@ -52,7 +52,7 @@ func benchLayer(b *testing.B, opts Options, decodeOnly bool) {
 	for i := 0; i < b.N; i++ {
 		raw := exs[i%len(exs)]
 		if decodeOnly {
-			v.structv.decode(raw)
+			v.structv.Validate(raw)
 		} else {
 			v.Validate(ctx, raw, vo)
 		}

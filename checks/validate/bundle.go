@@ -41,7 +41,7 @@ func (w *walker) checkBundle(b map[string]any) {
 		// portion of the fullUrl SHALL end with the Resource.id" and it "SHALL NOT disagree with
 		// the id in the resource" (R4 Bundle.entry.fullUrl)
 		// (a type that disagrees is the structure layer's resource-type finding)
-		if _, t, uid, ok := restfulURL(fu); ok && w.isResourceType(t) && (uid != id && t == rt || t != rt && !w.v.structv.owns()) {
+		if _, t, uid, ok := restfulURL(fu); ok && w.isResourceType(t) && uid != id && t == rt {
 			w.add(issue.Error, "bundle-fullurl", nil, suffix, fmt.Sprintf("fullUrl %s looks like a RESTful URL, so it must end with the resource's type and id (%s/%s)", clip(fu), rt, clip(id)))
 		}
 	}

@@ -10,10 +10,9 @@ import (
 // restrictedChoice reports the concrete choice property key (effectiveInstant) of choice element
 // c when c's profile excludes its type but the base definition allows it: a profile that narrows
 // effective[x] to dateTime | Period, or an extension whose value[x] is valueCode only. A type the
-// base excludes as well is the structural layer's choice-type finding, and in the built-in
-// structural mode unknownKeys reports every excluded type on the pass that checks structure.
+// base excludes as well is the structural layer's choice-type finding.
 func (w *walker) restrictedChoice(c *Elem, key string) {
-	if w.structural || len(key) <= len(c.Name) {
+	if len(key) <= len(c.Name) {
 		return
 	}
 	if key[0] == '_' {

@@ -1,6 +1,6 @@
 // Rule codes (issue.Issue.Rule) the validator reports; they are stable.
 //
-// Structural layer (checks/validate/structure, or the built-in fallback):
+// Structural layer (checks/validate/structure; its walker or its JSON Schema engine):
 //
 //	json-syntax, json-duplicate-key, json-depth, json-size, json-encoding, not-a-resource,
 //	resource-type, unknown-element, type, primitive-format, empty, choice-type, element-sibling

@@ -164,18 +164,18 @@ func TestTerminologyNotChecked(t *testing.T) {
 	}
 }
 
-// TestOwnStructureFallback checks the built-in structural checks (used when the structure layer
-// is unavailable) name findings like checks/validate/structure does.
-func TestOwnStructureFallback(t *testing.T) {
+// TestStructureEngines checks that both engines of the structural layer (its walker, the default,
+// and jsonschema/v5 with Options.JSONSchema) name each finding and its place the same.
+func TestStructureEngines(t *testing.T) {
 	set, err := profiles.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := New(set, Options{OwnStructure: true})
+	schema, err := New(set, Options{JSONSchema: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer := embedded(t)
+	walker := embedded(t)
 	for _, tc := range []struct{ raw, rule, path string }{
 		{`{"resourceType":"Patient","nmae":[]}`, ruleUnknown, "Patient.nmae"},
 		{`{"resourceType":"Patient","birthDate":"1980-13-01"}`, ruleFormat, "Patient.birthDate"},
@@ -183,7 +183,7 @@ func TestOwnStructureFallback(t *testing.T) {
 		{`{"resourceType":"Patient","active":true`, ruleSyntax, ""},
 		{`{"resourceType":"Patient","name":[]}`, ruleEmpty, "Patient.name"},
 	} {
-		for name, v := range map[string]*Validator{"own": own, "structure layer": layer} {
+		for name, v := range map[string]*Validator{"walker": walker, "json schema": schema} {
 			res := v.Validate(context.Background(), []byte(tc.raw), ValidateOptions{})
 			if !hasIssue(res.Issues, issue.Error, tc.rule, tc.path) {
 				t.Errorf("%s: %s: want %s @ %s, got %v", name, tc.raw, tc.rule, tc.path, res.Issues)

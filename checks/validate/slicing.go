@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pacheck/pacheck/checks/issue"
@@ -45,7 +46,7 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 		}
 		m := len(w.path)
 		if arr {
-			w.pushIndex(i)
+			w.path.PushIndex(i)
 		}
 		si, unc := -1, -1
 		if it != nil {
@@ -79,7 +80,7 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 				w.item(s, it, u, typ)
 			}
 		}
-		w.pop(m)
+		w.path.Pop(m)
 	}
 	if len(w.deferred) > nd {
 		for si, s := range c.Slices {
@@ -100,10 +101,10 @@ func (w *walker) sliceGroup(c *Elem, items, unds []any, sel []int, arr bool, typ
 		if n < s.Min && n+w.counts[nc+ns+si] >= s.Min {
 			w.add(issue.Information, "slicing", s, "", fmt.Sprintf("slice %s (%s) not checked: no terminology server to decide which values belong to it", s.SliceName, s.ID))
 		} else if n < s.Min {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n))
+			w.addWant(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) requires at least %d, found %d", s.SliceName, s.ID, s.Min, n), cardText(s.Min, s.Max), strconv.Itoa(n))
 		}
 		if s.Max >= 0 && n > s.Max {
-			w.add(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n))
+			w.addWant(issue.Error, "cardinality", s, "", fmt.Sprintf("slice %s (%s) allows at most %d, found %d", s.SliceName, s.ID, s.Max, n), cardText(s.Min, s.Max), strconv.Itoa(n))
 		}
 	}
 	w.counts = w.counts[:nc]
@@ -298,12 +299,9 @@ func (w *walker) conforms(v any, canonical string) bool {
 	}
 	w.quiet++
 	before := w.errCount
-	saveStruct := w.structural
-	w.structural = !w.v.structv.owns()
 	if p.Kind == "resource" {
 		if rt, _ := m["resourceType"].(string); rt != p.Type {
 			w.quiet--
-			w.structural = saveStruct
 			return false
 		}
 		w.resourceBody(m, p)
@@ -313,7 +311,6 @@ func (w *walker) conforms(v any, canonical string) bool {
 	}
 	ok = w.errCount == before
 	w.errCount = before
-	w.structural = saveStruct
 	w.quiet--
 	return ok
 }
@@ -331,7 +328,7 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 		return
 	}
 	if typ != "Resource" && typ != "DomainResource" && typ != rt {
-		w.add(issue.Error, "type", c, "", fmt.Sprintf("expected a %s resource here (%s), found %s", typ, c.ID, rt))
+		w.addWant(issue.Error, "type", c, "", fmt.Sprintf("expected a %s resource here (%s), found %s", typ, c.ID, rt), typ, rt)
 	}
 	isContained := c.Name == "contained"
 	// type profiles are alternatives: the first the resource conforms to (else the first)
@@ -379,17 +376,16 @@ func (w *walker) nestedResource(c *Elem, obj map[string]any, typ string) {
 	w.path = append(w.path, ".ofType("...)
 	w.path = append(w.path, rt...)
 	w.path = append(w.path, ')')
-	saveStruct, saveFirst := w.structural, w.first
+	saveFirst := w.first
 	saveMS := w.msProfile
 	w.msProfile = nil
 	for i, p := range profs {
-		w.structural = saveStruct && i == 0
 		w.first = saveFirst && i == 0
 		w.resourceBodyNested(obj, p, isContained)
 	}
-	w.structural, w.first = saveStruct, saveFirst
+	w.first = saveFirst
 	w.msProfile = saveMS
-	w.pop(n)
+	w.path.Pop(n)
 }
 
 func containsProfile(ps []*Profile, p *Profile) bool {
@@ -529,7 +525,7 @@ func (w *walker) checkReference(c *Elem, obj map[string]any) {
 		}
 		allowed = append(allowed, tt)
 	}
-	w.add(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt))
+	w.addWant(issue.Error, "reference-target", c, ".reference", fmt.Sprintf("%s may reference %s, found a reference to %s", c.ID, strings.Join(allowed, " | "), rt), strings.Join(allowed, " | "), rt)
 }
 
 // checkTargetProfiles checks a resolvable target (contained or in the Bundle) against the

@@ -440,13 +440,14 @@ func (w *walker) inValueSet(vs string, n any) membership {
 	return memberUnknown
 }
 
-func (w *walker) bindingIssue(c *Elem, m membership, what, system string) {
-	w.bindingIssueTx(c, m, what, system, "")
+func (w *walker) bindingIssue(c *Elem, m membership, what, system, actual string) {
+	w.bindingIssueTx(c, m, what, system, "", actual)
 }
 
 // bindingIssueTx reports a binding verdict; note is what the terminology server said (memberNo)
-// or why it could not answer (memberUnknown), "" when it was not asked.
-func (w *walker) bindingIssueTx(c *Elem, m membership, what, system, note string) {
+// or why it could not answer (memberUnknown), "" when it was not asked. actual is the finding's
+// Actual: the system|code values found, "" where the value may be free text (a bound string).
+func (w *walker) bindingIssueTx(c *Elem, m membership, what, system, note, actual string) {
 	b := c.Binding
 	sev := issue.Error
 	if b.Strength == "extensible" {
@@ -458,7 +459,7 @@ func (w *walker) bindingIssueTx(c *Elem, m membership, what, system, note string
 		if note != "" {
 			msg += "; terminology server: " + note
 		}
-		w.add(sev, "binding", c, "", msg)
+		w.addWant(sev, "binding", c, "", msg, b.ValueSet, actual)
 	case memberUnknown:
 		if note != "" && w.quiet == 0 {
 			w.add(issue.Information, "binding", c, "", fmt.Sprintf("not checked: %s (value set %s)", note, b.ValueSet))
@@ -488,12 +489,12 @@ func (w *walker) checkCodingSystem(c *Elem, obj map[string]any) {
 		return
 	}
 	if _, ok := cs.concepts[code]; !ok {
-		w.add(issue.Error, "code-unknown", c, ".code", fmt.Sprintf("code %q is not defined in code system %s", code, sys))
+		w.addWant(issue.Error, "code-unknown", c, ".code", fmt.Sprintf("code %q is not defined in code system %s", code, sys), sys, sys+"|"+code)
 	}
 }
 
-// checkCode checks a code/string/uri against its binding.
-func (w *walker) checkCode(c *Elem, code string) {
+// checkCode checks a code/string/uri (typ) against its binding.
+func (w *walker) checkCode(c *Elem, code, typ string) {
 	b := c.Binding
 	if b.Strength != "required" && b.Strength != "extensible" {
 		return
@@ -503,7 +504,7 @@ func (w *walker) checkCode(c *Elem, code string) {
 	if m == memberUnknown {
 		m, note = w.txMember(b, "", code)
 	}
-	w.bindingIssueTx(c, m, "code", "", note)
+	w.bindingIssueTx(c, m, "code", "", note, codeLike(typ, code))
 }
 
 // checkBinding checks Coding / CodeableConcept / Quantity values against their binding.
@@ -558,7 +559,7 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 			if len(cs) == 1 {
 				what = "code " + undecided[0][0] + "#" + undecided[0][1]
 			}
-			w.bindingIssueTx(c, res, what, sys, note)
+			w.bindingIssueTx(c, res, what, sys, note, codings(obj, typ))
 			return
 		}
 		if res == memberNo {
@@ -569,13 +570,13 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 				if code == "" {
 					return
 				}
-				w.bindingIssue(c, res, "code "+s+"#"+code, s)
+				w.bindingIssue(c, res, "code "+s+"#"+code, s, s+"|"+code)
 				return
 			}
-			w.bindingIssue(c, res, "none of the codings", "")
+			w.bindingIssue(c, res, "none of the codings", "", codings(obj, typ))
 			return
 		}
-		w.bindingIssue(c, res, "", sys)
+		w.bindingIssue(c, res, "", sys, "")
 	case "Coding", "Quantity":
 		code, _ := obj["code"].(string)
 		if code == "" {
@@ -587,6 +588,6 @@ func (w *walker) checkBinding(c *Elem, obj map[string]any, typ string) {
 		if m == memberUnknown {
 			m, note = w.txMember(b, s, code)
 		}
-		w.bindingIssueTx(c, m, "code "+s+"#"+code, s, note)
+		w.bindingIssueTx(c, m, "code "+s+"#"+code, s, note, s+"|"+code)
 	}
 }

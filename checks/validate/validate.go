@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/validate/structure"
 	"github.com/pacheck/pacheck/profiles"
 )
 
@@ -27,9 +28,6 @@ type Options struct {
 	NoTerminology bool
 	// NoMustSupport skips must-support bookkeeping.
 	NoMustSupport bool
-	// OwnStructure uses pacheck's built-in decoder and structural checks instead of the
-	// checks/validate/structure layer.
-	OwnStructure bool
 	// JSONSchema runs the structural rules through jsonschema/v5 with the schema generated from the
 	// R4 StructureDefinitions. By default pacheck's walker checks the same rules itself: the two
 	// report identical findings on every official example and mutant (structure.TestEnginesAgree),
@@ -101,7 +99,7 @@ type Validator struct {
 	pkgScopes sync.Map // *profiles.Package -> *scope
 	terms     *terminology
 	inv       invariantEngine
-	structv   structural
+	structv   *structure.Validator // the structural JSON layer: owns every FHIR JSON rule
 	// resourceTypes are the R4 resource type names.
 	resourceTypes map[string]bool
 }
@@ -139,7 +137,7 @@ func New(set *profiles.Set, opts Options) (*Validator, error) {
 	v := &Validator{set: set, opts: opts, contexts: map[string]*scope{}}
 	v.terms = newTerminology()
 	v.inv = newInvariantEngine()
-	s, err := newStructural(set, opts.OwnStructure, opts.JSONSchema)
+	s, err := newStructure(set, opts.JSONSchema)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +269,7 @@ func (v *Validator) compile(r *profiles.Resource) (*Profile, error) {
 
 // Validate decodes and validates one resource.
 func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOptions) Result {
-	root, iss := v.structv.decode(raw)
+	root, iss := v.structv.Validate(raw)
 	if root == nil {
 		res := Result{Issues: iss}
 		if len(iss) == 0 {
@@ -290,7 +288,7 @@ func (v *Validator) Validate(ctx context.Context, raw []byte, vopts ValidateOpti
 // ValidateValue validates an already-decoded resource (map[string]any with json.Number numbers,
 // as encoding/json with UseNumber gives), structural checks included.
 func (v *Validator) ValidateValue(ctx context.Context, root any, vopts ValidateOptions) Result {
-	iss := v.structv.check(root)
+	iss := v.structv.ValidateValue(root, "")
 	res := v.validateValue(ctx, root, vopts)
 	if len(iss) > 0 {
 		res.Issues = append(iss, res.Issues...)
@@ -309,10 +307,8 @@ func (v *Validator) validateValue(ctx context.Context, root any, vopts ValidateO
 	rt, _ := obj["resourceType"].(string)
 	res.ResourceType = rt
 	if rt == "" {
-		if !v.structv.owns() || len(res.Issues) == 0 {
-			res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Path: "resourceType",
-				Message: "not a FHIR resource: resourceType is missing or not a string"})
-		}
+		res.Issues = append(res.Issues, issue.Issue{Severity: issue.Error, Rule: ruleNotRes, Path: "resourceType",
+			Message: "not a FHIR resource: resourceType is missing or not a string"})
 		return res
 	}
 	ig := vopts.IG

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/pacheck/pacheck/checks/fhirpath"
 	"github.com/pacheck/pacheck/checks/issue"
+	"github.com/pacheck/pacheck/checks/validate/structure"
 )
 
 const maxDepth = 64
@@ -25,11 +25,10 @@ type walker struct {
 	tprof  *Profile
 	ctx    context.Context
 	issues issue.List
-	path   []byte
+	path   structure.PathBuilder
 	frames []frame
 	depth  int
 
-	structural  bool // report structural (JSON) problems in this pass
 	first       bool // first profile pass over this resource: report once-only findings
 	ms          []bool
 	msProfile   *Profile
@@ -56,7 +55,7 @@ type frame struct {
 }
 
 var walkerPool = sync.Pool{New: func() any {
-	w := &walker{path: make([]byte, 0, 256), noted: map[string]bool{}}
+	w := &walker{path: make(structure.PathBuilder, 0, 256), noted: map[string]bool{}}
 	w.initEnv()
 	return w
 }}
@@ -94,38 +93,25 @@ func (w *walker) enter(p *Profile) (*scope, *Profile) {
 func (w *walker) leave(tsc *scope, tprof *Profile) { w.tsc, w.tprof = tsc, tprof }
 
 func (w *walker) add(sev issue.Severity, rule string, e *Elem, suffix, msg string) {
+	w.addWant(sev, rule, e, suffix, msg, "", "")
+}
+
+// addWant reports a finding with its Expected and Actual: only profile-side facts and the
+// instance's shape, counts, resource types and codes (issue.Issue says why).
+func (w *walker) addWant(sev issue.Severity, rule string, e *Elem, suffix, msg, expected, actual string) {
 	if sev == issue.Error {
 		w.errCount++
 	}
 	if w.quiet > 0 {
 		return
 	}
-	is := issue.Issue{Severity: sev, Rule: rule, Path: string(w.path) + suffix, Message: msg}
+	is := issue.Issue{Severity: sev, Rule: rule, Path: string(w.path) + suffix, Message: msg, Expected: expected, Actual: actual}
 	if e != nil && e.profile != nil {
 		is.Profile = e.profile.Canonical
 		is.ElementID = e.ID
 	}
 	w.issues = append(w.issues, is)
 }
-
-func (w *walker) push(name string) int {
-	n := len(w.path)
-	if n > 0 {
-		w.path = append(w.path, '.')
-	}
-	w.path = append(w.path, name...)
-	return n
-}
-
-func (w *walker) pushIndex(i int) int {
-	n := len(w.path)
-	w.path = append(w.path, '[')
-	w.path = strconv.AppendInt(w.path, int64(i), 10)
-	w.path = append(w.path, ']')
-	return n
-}
-
-func (w *walker) pop(n int) { w.path = w.path[:n] }
 
 // validateResource validates a top-level resource against its base type, its meta.profile and the
 // requested profiles.
@@ -159,7 +145,7 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 			continue
 		}
 		if p.Type != rt {
-			w.add(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt))
+			w.addWant(issue.Error, "profile-type", p.Root, rt, fmt.Sprintf("profile %s constrains %s, but the resource is a %s", p.Canonical, p.Type, rt), p.Type, rt)
 			continue
 		}
 		dup := false
@@ -179,17 +165,15 @@ func (w *walker) validateResource(obj map[string]any, rt string, extra []string,
 		res.Profiles = canon
 	}
 	w.rootRes = obj
-	own := !w.v.structv.owns()
 	for i, p := range profs {
-		w.structural = i == 0 && own
 		w.first = i == 0
 		if top && res != nil && !w.v.opts.NoMustSupport && len(p.MustSupport) > 0 {
 			w.ms = make([]bool, len(p.MustSupport))
 			w.msProfile = p
 		}
-		n := w.push(rt)
+		n := w.path.Push(rt)
 		w.resourceBody(obj, p)
-		w.pop(n)
+		w.path.Pop(n)
 		if w.msProfile != nil {
 			ms := MustSupport{}
 			for j, e := range p.MustSupport {
@@ -322,9 +306,6 @@ func (w *walker) complexNode(obj map[string]any, e, def *Elem) {
 
 // walkProps validates the properties of obj against the children of def.
 func (w *walker) walkProps(obj map[string]any, def *Elem) {
-	if w.structural {
-		w.unknownKeys(obj, def)
-	}
 	// one pass over the instance's properties ...
 	for k, val := range obj {
 		if k == "" {
@@ -390,43 +371,6 @@ func (w *walker) walkProps(obj map[string]any, def *Elem) {
 	}
 }
 
-// unknownKeys reports properties that def does not define (the built-in structural check).
-func (w *walker) unknownKeys(obj map[string]any, def *Elem) {
-	isRes := def.profile != nil && def == def.profile.Root && def.profile.Kind == "resource"
-	for k := range obj {
-		if k == "" {
-			continue
-		}
-		name := k
-		if k[0] == '_' {
-			name = k[1:]
-		}
-		if _, ok := def.byName[name]; ok {
-			continue
-		}
-		if isRes && k == "resourceType" {
-			continue
-		}
-		if k == "fhir_comments" {
-			continue
-		}
-		if c, t, ok := def.choiceChild(name); ok {
-			if t == "" {
-				w.add(issue.Error, ruleChoice, c, "."+k, fmt.Sprintf("%s is not an allowed type for %s[x] (allowed: %s)", name[len(c.Name):], c.Name, typeList(c)))
-			}
-			continue
-		}
-		w.add(issue.Error, ruleUnknown, def, "."+k, fmt.Sprintf("%q is not a property of %s", k, defTypeName(def)))
-	}
-}
-
-func defTypeName(def *Elem) string {
-	if def.profile != nil && def == def.profile.Root {
-		return def.profile.Type
-	}
-	return def.Path
-}
-
 func typeList(c *Elem) string {
 	var b strings.Builder
 	for i, t := range c.Types {
@@ -468,33 +412,23 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 		unds = singleU[:]
 	}
 	count := max(len(items), len(unds))
-	if w.structural && (val != nil || und != nil) {
-		if c.IsArray && !arr {
-			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("%s must be a JSON array", key))
-		} else if !c.IsArray && arr {
-			w.add(issue.Error, "type", c, "."+key, fmt.Sprintf("%s must not be a JSON array (max 1)", key))
-		}
-		if arr && count == 0 {
-			w.add(issue.Error, ruleEmpty, c, "."+key, fmt.Sprintf("%s is an empty array", key))
-		}
-	}
 	if count < c.Min {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s requires at least %d, found %d", c.ID, c.Min, count))
+		w.addWant(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s requires at least %d, found %d", c.ID, c.Min, count), cardText(c.Min, c.Max), strconv.Itoa(count))
 	}
 	if c.Max >= 0 && count > c.Max {
-		w.add(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s allows at most %d, found %d", c.ID, c.Max, count))
+		w.addWant(issue.Error, "cardinality", c, "."+key, fmt.Sprintf("%s allows at most %d, found %d", c.ID, c.Max, count), cardText(c.Min, c.Max), strconv.Itoa(count))
 	}
 	if count == 0 {
 		if c.Slicing != nil {
 			for _, sl := range c.Slices {
 				if sl.Min > 0 {
-					w.add(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min))
+					w.addWant(issue.Error, "cardinality", sl, "."+key, fmt.Sprintf("slice %s (%s) requires at least %d, found 0", sl.SliceName, sl.ID, sl.Min), cardText(sl.Min, sl.Max), "0")
 				}
 			}
 		}
 		return
 	}
-	n := w.push(key)
+	n := w.path.Push(key)
 	if c.Slicing != nil && len(c.Slices) > 0 {
 		w.sliced(c, items, unds, arr, typ)
 	} else {
@@ -508,13 +442,13 @@ func (w *walker) element(c *Elem, val, und any, key, typ string) {
 			}
 			m := len(w.path)
 			if arr {
-				w.pushIndex(i)
+				w.path.PushIndex(i)
 			}
 			w.item(c, it, u, typ)
-			w.pop(m)
+			w.path.Pop(m)
 		}
 	}
-	w.pop(n)
+	w.path.Pop(n)
 }
 
 // markMS records a populated must-support element.
@@ -583,10 +517,7 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		}
 	}
 	if it == nil && u == nil {
-		if w.structural {
-			w.add(issue.Error, ruleEmpty, c, "", "null is not allowed in FHIR JSON")
-		}
-		return
+		return // null: the structural layer's finding
 	}
 	if primitiveTypes[typ] {
 		w.primitive(c, it, u, typ)
@@ -594,23 +525,17 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	obj, ok := it.(map[string]any)
 	if !ok {
-		if w.structural {
-			w.add(issue.Error, "type", c, "", fmt.Sprintf("%s must be a JSON object (%s), found %s", c.Name, typeOrBackbone(typ), jsonKind(it)))
-		}
-		return
-	}
-	if len(obj) == 0 && w.structural {
-		w.add(issue.Error, ruleEmpty, c, "", "empty object")
+		return // not an object: the structural layer's type finding
 	}
 	if typ == "Resource" || typ == "DomainResource" || (typ != "" && typ[0] >= 'A' && typ[0] <= 'Z' && w.isResourceType(typ)) {
 		w.nestedResource(c, obj, typ)
 		return
 	}
 	if c.Fixed != nil && !jsonEqual(obj, c.Fixed) {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must equal the %s value of %s", c.Name, c.FixedName, c.ID))
+		w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s must equal the %s value of %s", c.Name, c.FixedName, c.ID), short(c.Fixed), codings(obj, typ))
 	}
 	if c.Pattern != nil && !patternMatch(obj, c.Pattern) {
-		w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)))
+		w.addWant(issue.Error, "pattern", c, "", fmt.Sprintf("%s does not match %s of %s (expected %s)", c.Name, c.FixedName, c.ID, short(c.Pattern)), short(c.Pattern), codings(obj, typ))
 	}
 	if c.Binding != nil && !w.v.opts.NoTerminology {
 		w.checkBinding(c, obj, typ)
@@ -663,18 +588,11 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 		}
 		w.leave(w.enterTypeProfile(def, c, obj))
 		if def.Fixed != nil && !jsonEqual(obj, def.Fixed) {
-			w.add(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID))
+			w.addWant(issue.Error, "fixed", def, "", fmt.Sprintf("value must equal %s of %s", def.FixedName, def.ID), short(def.Fixed), codings(obj, typ))
 		}
 	}
 	w.datatypeInvariants(c, prof, obj, typ)
 	w.complexNode(obj, c, def)
-}
-
-func typeOrBackbone(t string) string {
-	if t == "" {
-		return "BackboneElement"
-	}
-	return t
 }
 
 func hasTypeProfile(c *Elem, typ string) bool {
@@ -733,70 +651,43 @@ func writeCompact(b *strings.Builder, v any) {
 	}
 }
 
-// primitive checks a primitive value and its _element companion.
+// primitive checks a primitive value and its _element companion. Its JSON shape and lexical
+// form are the structural layer's findings; here only what the profile adds.
 func (w *walker) primitive(c *Elem, it, u any, typ string) {
 	if it != nil {
-		if _, isObj := it.(map[string]any); isObj || jsonKind(it) == "array" {
-			if w.structural {
-				w.add(issue.Error, "type", c, "", fmt.Sprintf("%s is a %s and must be a JSON primitive, found %s", c.Name, typ, jsonKind(it)))
-			}
-		} else if typ != "xhtml" {
-			ok, want := true, ""
-			if w.structural {
-				ok, want = primitiveOK(typ, it)
-			}
-			if !ok {
-				rule := "type"
-				_, isStr := it.(string)
-				_, isNum := it.(json.Number)
-				switch typ {
-				case "boolean":
-				case "integer", "positiveInt", "unsignedInt", "integer64", "decimal":
-					if isNum {
-						rule = ruleFormat
-					}
-				default:
-					if isStr {
-						rule = ruleFormat
-					}
-				}
-				w.add(issue.Error, rule, c, "", fmt.Sprintf("%s must be %s (type %s)", c.Name, want, typ))
-			} else if ok || !w.structural {
+		switch x := it.(type) {
+		case map[string]any, []any:
+			// not a JSON primitive: the structural layer's type finding
+		default:
+			if typ != "xhtml" {
 				if c.Fixed != nil && !jsonEqual(it, c.Fixed) {
-					w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID))
+					w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Fixed), c.FixedName, c.ID), short(c.Fixed), codeLike(typ, it))
 				}
 				if c.Pattern != nil && !jsonEqual(it, c.Pattern) {
-					w.add(issue.Error, "pattern", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID))
+					w.addWant(issue.Error, "pattern", c, "", fmt.Sprintf("%s must be %s (%s of %s)", c.Name, short(c.Pattern), c.FixedName, c.ID), short(c.Pattern), codeLike(typ, it))
 				}
 				if c.Binding != nil && !w.v.opts.NoTerminology && (typ == "code" || typ == "string" || typ == "uri") {
 					if s, ok := it.(string); ok {
-						w.checkCode(c, s)
+						w.checkCode(c, s, typ)
 					}
 				}
+			} else if s, ok := x.(string); ok {
+				w.checkNarrative(c, s)
 			}
-		} else if s, ok := it.(string); !ok {
-			if w.structural {
-				w.add(issue.Error, "type", c, "", "xhtml must be a JSON string")
-			}
-		} else {
-			w.checkNarrative(c, s)
 		}
 	} else if c.Fixed != nil || c.Pattern != nil {
-		w.add(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName))
+		want := c.Fixed
+		if want == nil {
+			want = c.Pattern
+		}
+		w.addWant(issue.Error, "fixed", c, "", fmt.Sprintf("%s has no value but %s requires %s", c.Name, c.ID, c.FixedName), short(want), "no value")
 	}
 	if it != nil {
 		w.constraints(c, it, nil)
 	}
-	if u != nil {
-		um, ok := u.(map[string]any)
-		if !ok {
-			if w.structural {
-				w.add(issue.Error, "type", c, "", fmt.Sprintf("_%s must be a JSON object", c.Name))
-			}
-			return
-		}
-		def := w.defOf(c, typ)
-		if def != nil {
+	if um, ok := u.(map[string]any); ok {
+		// a _name that is not an object is the structural layer's type finding
+		if def := w.defOf(c, typ); def != nil {
 			// FHIRPath addresses a primitive's id/extension as name.extension
 			w.complexNode(um, c, def)
 		}
@@ -809,4 +700,57 @@ func sortStrings(a []string) {
 			a[j], a[j-1] = a[j-1], a[j]
 		}
 	}
+}
+
+// cardText is an element's cardinality as the profile states it: "1..*", "0..1".
+func cardText(min, max int) string {
+	if max < 0 {
+		return strconv.Itoa(min) + "..*"
+	}
+	return strconv.Itoa(min) + ".." + strconv.Itoa(max)
+}
+
+// codings is what a finding's Actual may say about a complex value: the system|code of a Coding,
+// Quantity or each coding of a CodeableConcept; "" for other types, whose content may be PHI.
+func codings(obj map[string]any, typ string) string {
+	one := func(m map[string]any) string {
+		sys, _ := m["system"].(string)
+		code, _ := m["code"].(string)
+		if sys == "" && code == "" {
+			return ""
+		}
+		return sys + "|" + code
+	}
+	switch typ {
+	case "Coding", "Quantity":
+		return one(obj)
+	case "CodeableConcept":
+		var out []string
+		cs, _ := obj["coding"].([]any)
+		for _, c := range cs {
+			if m, ok := c.(map[string]any); ok {
+				if s := one(m); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	return ""
+}
+
+// codeLike is what a finding's Actual may say about a primitive value: the value itself for
+// code, boolean, uri and canonical (terminology and definitions), "" for every other type (free
+// text, dates, ids and numbers may be a patient's data).
+func codeLike(typ string, v any) string {
+	switch typ {
+	case "code", "uri", "canonical":
+		s, _ := v.(string)
+		return s
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b)
+		}
+	}
+	return ""
 }

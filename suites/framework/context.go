@@ -23,8 +23,11 @@ type Run struct {
 	Suites []string
 	// IGs maps an IG short name (uscore, carinbb, pdex, formulary, smart) to the versions tested.
 	IGs map[string][]string
-	// Patients are the patient ids whose data is examined (the launch patient is added to them).
+	// Patients are the patient ids whose data is examined (the launch patient is added to them),
+	// up to Limits.MaxPatients of them.
 	Patients []string
+	// LaunchPatient is the SMART launch's patient, examined first whatever the sample's size.
+	LaunchPatient string
 	// Profiles holds the loaded IG packages.
 	Profiles *profiles.Set
 	// Limits bound the run.
@@ -88,7 +91,14 @@ type Limits struct {
 	RetryMaxWait  time.Duration
 	// MaxLatency is the 95th-percentile response time capability.http.available accepts (0: default).
 	MaxLatency time.Duration
+	// MaxPatients bounds the patients whose data the data suites examine (0: DefaultMaxPatients):
+	// the launch patient first, then the configured ones in order. A payer's test tenant may hold
+	// thousands of members; the requirements are judged on a sample, stated in every data note.
+	MaxPatients int
 }
+
+// DefaultMaxPatients is the patients examined when the run sets no limits.max_patients.
+const DefaultMaxPatients = 10
 
 // DefaultLimits are used where a run sets none.
 var DefaultLimits = Limits{RequestTimeout: 30 * time.Second, MaxBodyBytes: 20 << 20, MaxPages: 20, MaxRedirects: 5}

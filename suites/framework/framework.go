@@ -237,7 +237,7 @@ func Expectf(ok bool, rule, expected, actual string) {
 		return
 	}
 	msg := fmt.Sprintf("expected %s, got %s", expected, actual)
-	l := issue.List{{Severity: issue.Error, Rule: rule, Message: msg}}
+	l := issue.List{{Severity: issue.Error, Rule: rule, Message: msg, Expected: expected, Actual: actual}}
 	broken := attributeRunning(l)
 	Evidence(&evidence.Entry{Kind: evidence.KindIssues, Title: rule, Issues: l})
 	AddReportEntry(evidence.BrokenEntryName, broken, ReportEntryVisibilityNever)

@@ -77,6 +77,10 @@ func (s *session) lifecycle() *lifecycle {
 					rt = t.RefreshToken
 				}
 				lc.narrowScope = narrower(granted)
+				// The widening asks on top of the scope the refresh token was last used for: a server
+				// that narrows a rotated refresh token to the narrowed scope would otherwise refuse the
+				// granted scopes it dropped, and a refusal would show nothing about the ungranted one.
+				base := granted
 				t2, err := l.oc.Refresh(ctx, rt, lc.narrowScope)
 				s.noteToken(t2)
 				if err != nil {
@@ -88,6 +92,7 @@ func (s *session) lifecycle() *lifecycle {
 						if t2.RefreshToken != "" {
 							rt = t2.RefreshToken
 						}
+						base = lc.narrowScope
 					}
 				}
 				// Widening: a resource scope that was not granted first (a server that refuses
@@ -102,7 +107,7 @@ func (s *session) lifecycle() *lifecycle {
 					extras = append([]string{rs}, extras...)
 				}
 				for _, x := range extras {
-					iss, t3, err := l.oc.ProbeRefreshWiden(ctx, rt, granted, x)
+					iss, t3, err := l.oc.ProbeRefreshWidenFrom(ctx, rt, base, granted, x)
 					s.noteToken(t3)
 					if err != nil {
 						lc.refreshErr = err
@@ -110,7 +115,7 @@ func (s *session) lifecycle() *lifecycle {
 					}
 					lc.widen = append(lc.widen, iss...)
 					lc.widenResp = t3
-					how := fmt.Sprintf("refresh asking for the granted scopes plus %s (not granted): HTTP %d", x, t3.Status)
+					how := fmt.Sprintf("refresh asking for %q plus %s (not granted; granted %q): HTTP %d", clip(base, 300), x, clip(granted, 300), t3.Status)
 					if t3.Error != "" {
 						how += " error " + oauth.SafeCode(t3.Error)
 					}

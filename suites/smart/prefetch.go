@@ -31,7 +31,7 @@ var needs = map[string]func(*session){
 	"launch/confidential-asymmetric":      func(s *session) { s.clientLaunch(oauth.AuthPrivateKey) },
 	"launch/code-single-use":              func(s *session) { s.lifecycle() },
 	"token/refresh": func(s *session) {
-		if m := s.main(); mainUsable(m) && (oauth.HasScope(m.token.Scope, "offline_access") || oauth.HasScope(m.token.Scope, "online_access")) {
+		if m := s.main(); mainUsable(m) && (m.token.RefreshToken != "" || statesRefreshScope(m.token.Scope)) {
 			s.lifecycle()
 		}
 	},

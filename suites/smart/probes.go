@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -405,21 +403,14 @@ func (s *session) probeBadAssertion() *outcome {
 		o := &outcome{ev: []*sink{l.ev}}
 		// A fresh key of the client's own algorithm (an ES256 client gets a P-256 key), so the
 		// assertion differs from the registered client's only in the key that signed it.
-		bad := *l.oc
-		key, err := oauth.UnregisteredKey(c.PrivateKey, l.oc.SigningAlg)
-		if err != nil {
-			o.infra = err
-			return o
-		}
-		bad.PrivateKey, bad.SigningAlg = key, jose.SignatureAlgorithm(key.Algorithm)
-		t, err := bad.Exchange(ctx, l.code(), l.req.Verifier)
+		iss, t, err := l.oc.ProbeBadAssertion(ctx, l.code(), l.req.Verifier)
 		s.noteToken(t)
 		if err != nil {
 			o.infra = err
 			return o
 		}
-		l.ev.note("bad client assertion", "the client assertion was signed (%s) with a freshly generated key that is not in the client's registered JWKS (same kid %q)", key.Algorithm, key.KeyID)
-		o.issues = oauth.CheckRejected(t, "token request with a client assertion signed by an unregistered key", "invalid_client")
+		l.ev.note("bad client assertion", "the client assertion was signed (%s) with a freshly generated key that is not in the client's registered JWKS (same kid %q)", l.oc.AssertionAlg(), c.PrivateKey.KeyID)
+		o.issues = iss
 		return o
 	}).(*outcome)
 }

@@ -118,8 +118,11 @@ func prepare(_ context.Context, r *framework.Run) error {
 		return err
 	}
 	r.SetClient(c)
-	if p := m.patient(); p != "" && !slices.Contains(r.Patients, p) {
-		r.Patients = append(r.Patients, p)
+	if p := m.patient(); p != "" {
+		r.LaunchPatient = p
+		if !slices.Contains(r.Patients, p) {
+			r.Patients = append(r.Patients, p)
+		}
 	}
 	return nil
 }

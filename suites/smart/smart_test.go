@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -221,6 +223,110 @@ func refuseBearerIntrospection(next http.Handler) http.Handler {
 	})
 }
 
+// statedResourceScopes makes the token endpoint state only the resource scopes it granted
+// (patient/, user/, system/), as oidc-provider does: the refresh token is still issued although
+// the stated scope names no offline_access. With refuseRefresh the refresh_token grant is also
+// refused (400 unsupported_grant_type).
+func statedResourceScopes(next http.Handler, refuseRefresh bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/token") || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if refuseRefresh && r.FormValue("grant_type") == "refresh_token" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"unsupported_grant_type"}`))
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		var m map[string]any
+		if json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		if sc, ok := m["scope"].(string); ok {
+			var keep []string
+			for _, f := range strings.Fields(sc) {
+				if strings.HasPrefix(f, "patient/") || strings.HasPrefix(f, "user/") || strings.HasPrefix(f, "system/") {
+					keep = append(keep, f)
+				}
+			}
+			m["scope"] = strings.Join(keep, " ")
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_ = json.NewEncoder(w).Encode(m)
+	})
+}
+
+// narrowRotated makes the token endpoint rotate the refresh token on a refresh that names a scope
+// and tie the new one to that scope, as some servers do (RFC 6749 section 6 wants the rotated
+// token's scope unchanged): a later refresh naming a non-resource scope beyond it is refused with
+// invalid_scope; resource scopes go on to the reference server (whose faults judge them).
+func narrowRotated(next http.Handler) http.Handler {
+	var mu sync.Mutex
+	type alias struct {
+		rt     string
+		scopes []string
+	}
+	aliases := map[string]alias{}
+	n := 0
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/token") || r.Method != http.MethodPost || r.FormValue("grant_type") != "refresh_token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		asked := r.PostForm.Get("scope")
+		mu.Lock()
+		a, known := aliases[r.PostForm.Get("refresh_token")]
+		mu.Unlock()
+		if known {
+			for _, sc := range strings.Fields(asked) {
+				resource := strings.HasPrefix(sc, "patient/") || strings.HasPrefix(sc, "user/") || strings.HasPrefix(sc, "system/")
+				if !resource && !slices.Contains(a.scopes, sc) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error":"invalid_scope","error_description":"beyond the rotated refresh token's scope"}`))
+					return
+				}
+			}
+			r.PostForm.Set("refresh_token", a.rt)
+			body := r.PostForm.Encode()
+			r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+			r.Form = nil // parsed again from the new body
+			r.PostForm = nil
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		rt, _ := m["refresh_token"].(string)
+		if rec.Code != http.StatusOK || asked == "" || rt == "" {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		mu.Lock()
+		n++
+		id := fmt.Sprintf("rotated-narrowed-%d-%s", n, rt)
+		aliases[id] = alias{rt: rt, scopes: strings.Fields(asked)}
+		mu.Unlock()
+		m["refresh_token"] = id
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_ = json.NewEncoder(w).Encode(m)
+	})
+}
+
 type discardWriter struct{ h http.Header }
 
 func (d discardWriter) Header() http.Header         { return d.h }
@@ -267,6 +373,12 @@ func TestHelperRun(t *testing.T) {
 	}
 	if strings.HasPrefix(job.Variant, "intro-") {
 		h = refuseBearerIntrospection(h)
+	}
+	if job.Variant == "narrow-rotated" {
+		h = narrowRotated(h)
+	}
+	if strings.HasPrefix(job.Variant, "stated-resources") {
+		h = statedResourceScopes(h, job.Variant == "stated-resources-refresh-refused")
 	}
 	sniff := &tokenSniffer{next: h, authorizeURL: regexp.MustCompile(`/authorize\?`)}
 	hs := &http.Server{Handler: sniff}
@@ -636,6 +748,103 @@ func TestIntrospectionAuthFallback(t *testing.T) {
 			}
 			if !bytes.Contains(report, []byte(tc.evidence)) {
 				t.Errorf("the report does not say %q", tc.evidence)
+			}
+		})
+	}
+}
+
+// TestRefreshWithoutStatedOfflineScope: a server that issues a refresh token but states only the
+// resource scopes it granted (SMART: the stated scope "can be different from the scopes
+// requested") has its refresh exercised and judged, the data note saying the stated scope named
+// no offline access; only when no refresh token is issued do the refresh specs skip.
+func TestRefreshWithoutStatedOfflineScope(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	refresh, narrow, widen := p+"token/refresh", p+"token/refresh-narrowing", p+"token/refresh-widening-refused"
+	for _, tc := range []struct {
+		name, variant string
+		faults        []string
+		want          map[string]string
+		failure       map[string]string // spec -> text its failure or skip message contains
+		note          string            // text the report must contain
+	}{
+		{name: "refresh-issued", variant: "stated-resources",
+			want: map[string]string{refresh: "pass", narrow: "pass", widen: "pass"},
+			note: "names neither offline_access nor online_access"},
+		{name: "refresh-refused", variant: "stated-resources-refresh-refused",
+			want:    map[string]string{refresh: "fail", narrow: "error", widen: "error"},
+			failure: map[string]string{refresh: "unsupported_grant_type"}},
+		{name: "resource-widening", variant: "stated-resources", faults: []string{auth.FaultRefreshResourceWidening},
+			want:    map[string]string{refresh: "pass", narrow: "pass", widen: "fail"},
+			failure: map[string]string{widen: "patient/*.cud"}},
+		{name: "no-refresh-token", variant: "stated-resources", faults: []string{auth.FaultRefreshDisabled},
+			want: map[string]string{refresh: "skip", narrow: "skip", widen: "skip"},
+			failure: map[string]string{refresh: "no refresh token was issued and neither offline_access nor online_access was granted",
+				widen: "to enable: request offline_access or online_access"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			res, _ := runChild(t, childJob{Variant: tc.variant, Faults: tc.faults, OutDir: out, Focus: focusFor([]string{refresh, narrow, widen})})
+			if res.PrepareErr != "" {
+				t.Errorf("prepare: %s", res.PrepareErr)
+			}
+			for id, w := range tc.want {
+				if res.Outcomes[id] != w {
+					t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+				}
+			}
+			for id, text := range tc.failure {
+				if !strings.Contains(res.Failures[id], text) {
+					t.Errorf("%s: message %q does not contain %q", id, firstLine(res.Failures[id]), text)
+				}
+			}
+			if tc.note != "" {
+				report, err := os.ReadFile(filepath.Join(out, "report.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Contains(report, []byte(tc.note)) {
+					t.Errorf("the report does not say %q", tc.note)
+				}
+			}
+		})
+	}
+}
+
+// TestRefreshWideningAfterNarrowedRotation: against a server that ties a rotated refresh token to
+// the narrowed scope, the widening probe asks on top of that scope, so a server granting an
+// ungranted resource scope is still caught (asking on top of the original grant, the refusal of
+// the dropped scopes hid it).
+func TestRefreshWideningAfterNarrowedRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs headless Chromium")
+	}
+	t.Parallel()
+	refresh, narrow, widen := p+"token/refresh", p+"token/refresh-narrowing", p+"token/refresh-widening-refused"
+	for _, tc := range []struct {
+		name   string
+		faults []string
+		want   map[string]string
+	}{
+		{"conformant", nil, map[string]string{refresh: "pass", narrow: "pass", widen: "pass"}},
+		{"resource-widening", []string{auth.FaultRefreshResourceWidening}, map[string]string{refresh: "pass", narrow: "pass", widen: "fail"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, _ := runChild(t, childJob{Variant: "narrow-rotated", Faults: tc.faults, Focus: focusFor([]string{refresh, narrow, widen})})
+			if res.PrepareErr != "" {
+				t.Errorf("prepare: %s", res.PrepareErr)
+			}
+			for id, w := range tc.want {
+				if res.Outcomes[id] != w {
+					t.Errorf("%s: outcome %q, want %q (%s)", id, res.Outcomes[id], w, firstLine(res.Failures[id]))
+				}
+			}
+			if tc.want[widen] == "fail" && !strings.Contains(res.Failures[widen], "patient/*.cud") {
+				t.Errorf("widening failure does not name patient/*.cud: %s", firstLine(res.Failures[widen]))
 			}
 		})
 	}

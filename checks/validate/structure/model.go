@@ -54,9 +54,10 @@ type typeDef struct {
 
 	// Primitives.
 	json    jsonKind
-	pattern string         // FHIR regex, unanchored as the SD gives it ("" for none)
-	re      *regexp.Regexp // anchored
-	min     int64          // integer range
+	pattern string            // FHIR regex, unanchored as the SD gives it ("" for none)
+	re      *regexp.Regexp    // anchored
+	format  func(string) bool // fast scanner for re (format.go), nil to use re
+	min     int64             // integer range
 	max     int64
 
 	// Complex types, resources and backbones.
@@ -279,6 +280,7 @@ func (m *model) primitive(t *typeDef, sd *sdJSON) error {
 			return fmt.Errorf("structure: primitive %s: regex %q: %w", t.name, t.pattern, err)
 		}
 		t.re = re
+		t.format = fastFormats[t.name]
 	}
 	return nil
 }

@@ -136,13 +136,9 @@ func (m *model) schemaJSON(compiled bool) ([]byte, error) {
 
 // formatChecker is the jsonschema format function of primitive t.
 func formatChecker(t *typeDef) func(any) bool {
-	check := fastFormats[t.name]
-	if check == nil {
-		check = t.re.MatchString
-	}
 	return func(v any) bool {
 		s, ok := v.(string)
-		return !ok || check(s)
+		return !ok || t.formatOK(s)
 	}
 }
 
@@ -230,7 +226,8 @@ func jsonTypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// schemaIssues maps a jsonschema/v5 error tree to findings (rule, path, message, diagnostics).
+// schemaFinding is one finding (rule, path, message, diagnostics) that schemaFindings maps from a
+// jsonschema/v5 error tree.
 type schemaFinding struct {
 	rule, path, message, diag, elementID string
 }
@@ -270,9 +267,9 @@ func (m *model) leaf(e *jsonschema.ValidationError, root any, rootName string) [
 		}
 		return []schemaFinding{{rule: RuleType, path: path, message: typeMessage(def, e.Message), diag: quoteValue(val)}}
 	case "pattern", "format":
-		return []schemaFinding{{rule: RuleFormat, path: path, message: fmt.Sprintf("value does not match the FHIR %s format", strings.TrimPrefix(def, nullPrefix)), diag: quoteValue(val)}}
+		return []schemaFinding{{rule: RuleFormat, path: path, message: formatMessage(strings.TrimPrefix(def, nullPrefix)), diag: quoteValue(val)}}
 	case "minimum", "maximum":
-		return []schemaFinding{{rule: RuleFormat, path: path, message: fmt.Sprintf("value is out of range for %s (%s)", strings.TrimPrefix(def, nullPrefix), rangeText(def)), diag: quoteValue(val)}}
+		return []schemaFinding{{rule: RuleFormat, path: path, message: rangeMessage(strings.TrimPrefix(def, nullPrefix)), diag: quoteValue(val)}}
 	case "const", resKeyword:
 		if obj, ok := val.(map[string]any); ok {
 			if rt, ok := obj["resourceType"]; ok {
@@ -299,7 +296,7 @@ func (m *model) leaf(e *jsonschema.ValidationError, root any, rootName string) [
 			if t != nil {
 				where = t.name
 			}
-			out = append(out, schemaFinding{rule: RuleUnknown, path: p, message: fmt.Sprintf("unknown property: %s defines no such element", where), diag: "property " + strconv.Quote(k)})
+			out = append(out, schemaFinding{rule: RuleUnknown, path: p, message: unknownMessage(where), diag: "property " + strconv.Quote(k)})
 		}
 		return out
 	}

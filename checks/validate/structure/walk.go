@@ -39,7 +39,7 @@ type walker struct {
 	// schemaRule[i]: issues[i] is one the schema owns (found in full mode).
 	schemaRule []bool
 	issues     issue.List
-	path       []byte
+	path       PathBuilder
 	depth      int
 	limit      int
 }
@@ -79,26 +79,6 @@ func (w *walker) merged() issue.List {
 
 func (w *walker) reportHere(rule, msg string) { w.report(rule, string(w.path), msg, "") }
 
-// push appends ".name" (or "name" at the root) and returns the length to restore.
-func (w *walker) push(name string) int {
-	n := len(w.path)
-	if n > 0 {
-		w.path = append(w.path, '.')
-	}
-	w.path = append(w.path, name...)
-	return n
-}
-
-func (w *walker) pushIndex(i int) int {
-	n := len(w.path)
-	w.path = append(w.path, '[')
-	w.path = strconv.AppendInt(w.path, int64(i), 10)
-	w.path = append(w.path, ']')
-	return n
-}
-
-func (w *walker) pop(n int) { w.path = w.path[:n] }
-
 // resource checks a value that must be a resource; want is the expected type ("" for any).
 func (w *walker) resource(v any, want string) {
 	obj, ok := v.(map[string]any)
@@ -119,22 +99,22 @@ func (w *walker) resource(v any, want string) {
 		w.reportHere(RuleResourceType, "resourceType is missing: every resource names its type")
 		return
 	case !isStr:
-		n := w.push("resourceType")
+		n := w.path.Push("resourceType")
 		w.report(RuleResourceType, string(w.path), "resourceType is not a string", quoteValue(rt))
-		w.pop(n)
+		w.path.Pop(n)
 		return
 	}
 	t := w.m.types[name]
 	if t == nil || t.kind != kindResource || t.abstract {
-		n := w.push("resourceType")
+		n := w.path.Push("resourceType")
 		w.report(RuleResourceType, string(w.path), "resourceType is not a FHIR R4 resource type", "resourceType "+strconv.Quote(name))
-		w.pop(n)
+		w.path.Pop(n)
 		return
 	}
 	if want != "" && want != name {
-		n := w.push("resourceType")
+		n := w.path.Push("resourceType")
 		w.report(RuleResourceType, string(w.path), fmt.Sprintf("expected a %s resource, found %s", want, name), "")
-		w.pop(n)
+		w.path.Pop(n)
 		return
 	}
 	w.object(obj, t)
@@ -160,9 +140,9 @@ func (w *walker) object(obj map[string]any, t *typeDef) {
 		e := t.elems[name]
 		if e == nil {
 			if !w.unknownChoice(t, key, name) && w.full {
-				n := w.push(key)
-				w.reportSchemaRule(RuleUnknown, string(w.path), fmt.Sprintf("unknown property: %s defines no such element", t.name), "property "+strconv.Quote(key))
-				w.pop(n)
+				n := w.path.Push(key)
+				w.reportSchemaRule(RuleUnknown, string(w.path), unknownMessage(t.name), "property "+strconv.Quote(key))
+				w.path.Pop(n)
 			}
 			continue // otherwise the schema reports unknown-element
 		}
@@ -171,9 +151,9 @@ func (w *walker) object(obj map[string]any, t *typeDef) {
 		}
 		if isSib {
 			if !e.sibling {
-				n := w.push(key)
+				n := w.path.Push(key)
 				w.reportHere(RuleSibling, fmt.Sprintf("%s is not a primitive element, so it has no _%s companion (element %s)", name, name, e.id))
-				w.pop(n)
+				w.path.Pop(n)
 				continue
 			}
 			if _, both := obj[name]; both {
@@ -219,9 +199,9 @@ func (w *walker) entryType(obj map[string]any) {
 	if t := w.m.types[typ]; t == nil || t.kind != kindResource || typ == rt {
 		return
 	}
-	n := w.push("fullUrl")
+	n := w.path.Push("fullUrl")
 	w.report(RuleResourceType, string(w.path), fmt.Sprintf("fullUrl names a %s but the entry's resource is a %s", typ, rt), "fullUrl "+strconv.Quote(full))
-	w.pop(n)
+	w.path.Pop(n)
 }
 
 type variant struct {
@@ -251,10 +231,10 @@ func (w *walker) choiceConflicts(vs []variant) {
 		if dup {
 			continue
 		}
-		n := w.push(vs[i].name)
+		n := w.path.Push(vs[i].name)
 		w.reportHere(RuleChoice, fmt.Sprintf("%s has more than one type at once (%s and %s); a choice element takes exactly one",
 			vs[i].c.id, vs[prev].name, vs[i].name))
-		w.pop(n)
+		w.path.Pop(n)
 	}
 }
 
@@ -263,9 +243,9 @@ func (w *walker) choiceConflicts(vs []variant) {
 func (w *walker) unknownChoice(t *typeDef, key, name string) bool {
 	for base, c := range t.choices {
 		if len(name) > len(base) && strings.HasPrefix(name, base) && name[len(base)] >= 'A' && name[len(base)] <= 'Z' {
-			n := w.push(key)
+			n := w.path.Push(key)
 			w.reportHere(RuleChoice, fmt.Sprintf("%s is not a permitted type for %s (allowed: %s)", name[len(base):], c.id, strings.Join(c.types, ", ")))
-			w.pop(n)
+			w.path.Pop(n)
 			return true
 		}
 	}
@@ -295,9 +275,9 @@ func (w *walker) element(e *elem, v any, hasV bool, sv any, hasSib bool) {
 		return
 	}
 	if hasV {
-		n := w.push(e.name)
+		n := w.path.Push(e.name)
 		w.single(e, v, hasSib)
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if hasSib {
 		w.siblingObject(e.name, sv, hasV && v != nil)
@@ -308,34 +288,34 @@ func (w *walker) arrayElement(e *elem, v any, hasV bool, sv any, hasSib bool) {
 	arr, isArr := v.([]any)
 	sarr, sIsArr := sv.([]any)
 	if w.full && hasV && !isArr {
-		n := w.push(e.name)
+		n := w.path.Push(e.name)
 		w.wrongType("array", v)
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if w.full && hasSib && !sIsArr {
-		n := w.push("_" + e.name)
+		n := w.path.Push("_" + e.name)
 		w.wrongType("array", sv)
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if hasV && isArr && len(arr) == 0 {
-		n := w.push(e.name)
+		n := w.path.Push(e.name)
 		w.reportHere(RuleEmpty, "empty array: FHIR JSON omits an element rather than giving []")
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if hasSib && sIsArr && len(sarr) == 0 {
-		n := w.push("_" + e.name)
+		n := w.path.Push("_" + e.name)
 		w.reportHere(RuleEmpty, "empty array: FHIR JSON omits an element rather than giving []")
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if hasV && hasSib && isArr && sIsArr && len(arr) != len(sarr) && len(arr) > 0 && len(sarr) > 0 {
-		n := w.push("_" + e.name)
+		n := w.path.Push("_" + e.name)
 		w.reportHere(RuleSibling, fmt.Sprintf("_%s has %d entries but %s has %d: the arrays must align", e.name, len(sarr), e.name, len(arr)))
-		w.pop(n)
+		w.path.Pop(n)
 	}
 	if hasV && isArr {
 		for i, item := range arr {
-			n := w.push(e.name)
-			w.pushIndex(i)
+			n := w.path.Push(e.name)
+			w.path.PushIndex(i)
 			hasSi := hasSib && sIsArr && i < len(sarr) && sarr[i] != nil
 			if item == nil {
 				switch {
@@ -352,34 +332,34 @@ func (w *walker) arrayElement(e *elem, v any, hasV bool, sv any, hasSib bool) {
 			} else {
 				w.single(e, item, hasSi)
 			}
-			w.pop(n)
+			w.path.Pop(n)
 		}
 	}
 	if hasSib && sIsArr {
 		for i, s := range sarr {
 			if s == nil {
 				if !hasV || !isArr || i >= len(arr) {
-					n := w.push("_" + e.name)
-					w.pushIndex(i)
+					n := w.path.Push("_" + e.name)
+					w.path.PushIndex(i)
 					w.reportHere(RuleSibling, fmt.Sprintf("null in _%s is only allowed where %s has a value at the same index", e.name, e.name))
-					w.pop(n)
+					w.path.Pop(n)
 				}
 				continue
 			}
 			hasVi := hasV && isArr && i < len(arr) && arr[i] != nil
-			n := w.push("_" + e.name)
-			w.pushIndex(i)
+			n := w.path.Push("_" + e.name)
+			w.path.PushIndex(i)
 			w.siblingContent(e.name, s, hasVi)
-			w.pop(n)
+			w.path.Pop(n)
 		}
 	}
 }
 
 // siblingObject checks a single "_name" companion.
 func (w *walker) siblingObject(name string, sv any, hasValue bool) {
-	n := w.push("_" + name)
+	n := w.path.Push("_" + name)
 	w.siblingContent(name, sv, hasValue)
-	w.pop(n)
+	w.path.Pop(n)
 }
 
 // siblingContent checks a "_name" object at the current path ("..._name" or "..._name[i]"): it must
@@ -477,16 +457,8 @@ func (w *walker) primitive(t *typeDef, v any) {
 			w.wrongType(t.json.String(), v)
 			return
 		}
-		if t.re != nil {
-			ok := false
-			if f := fastFormats[t.name]; f != nil {
-				ok = f(x)
-			} else {
-				ok = t.re.MatchString(x)
-			}
-			if !ok {
-				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value does not match the FHIR %s format", t.name), quoteValue(v))
-			}
+		if !t.formatOK(x) {
+			w.reportSchemaRule(RuleFormat, string(w.path), formatMessage(t.name), quoteValue(v))
 		}
 	case json.Number:
 		if !validNumber(string(x)) { // only reachable through ValidateValue
@@ -502,8 +474,8 @@ func (w *walker) primitive(t *typeDef, v any) {
 		}
 		switch t.json {
 		case jsonInteger:
-			if n, err := strconv.ParseInt(string(x), 10, 64); err != nil || n < t.min || n > t.max {
-				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value is out of range for %s (%s)", t.name, rangeText(t.name)), quoteValue(v))
+			if n, err := strconv.ParseInt(string(x), 10, 64); err != nil || !t.inRange(n) {
+				w.reportSchemaRule(RuleFormat, string(w.path), rangeMessage(t.name), quoteValue(v))
 			}
 		case jsonNumber:
 		default:
@@ -517,8 +489,8 @@ func (w *walker) primitive(t *typeDef, v any) {
 		case jsonInteger:
 			if x != float64(int64(x)) {
 				w.wrongType("integer", v)
-			} else if int64(x) < t.min || int64(x) > t.max {
-				w.reportSchemaRule(RuleFormat, string(w.path), fmt.Sprintf("value is out of range for %s (%s)", t.name, rangeText(t.name)), quoteValue(v))
+			} else if !t.inRange(int64(x)) {
+				w.reportSchemaRule(RuleFormat, string(w.path), rangeMessage(t.name), quoteValue(v))
 			}
 		case jsonNumber:
 		default:

@@ -8,6 +8,7 @@ package igdata
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -212,26 +213,45 @@ func once[T any](mu *sync.Mutex, m map[string]T, key string, f func() T) T {
 	return v
 }
 
-// Patients are the run's patient ids, deduplicated, in order.
+// Patients are the patients whose data the data suites examine: the launch patient, then the
+// run's other patient ids in order, deduplicated, at most Limits.MaxPatients of them.
 func Patients(run *framework.Run) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range run.Patients {
-		if p != "" && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
+	ps, _ := samplePatients(run)
+	return ps
 }
 
-// DescribePatients names the searched patients for messages.
+// samplePatients returns the examined patients and how many distinct ones the run named.
+func samplePatients(run *framework.Run) ([]string, int) {
+	var all []string
+	seen := map[string]bool{}
+	for _, p := range append([]string{run.LaunchPatient}, run.Patients...) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			all = append(all, p)
+		}
+	}
+	limit := run.Limits.MaxPatients
+	if limit <= 0 {
+		limit = framework.DefaultMaxPatients
+	}
+	if len(all) > limit {
+		return all[:limit], len(all)
+	}
+	return all, len(all)
+}
+
+// DescribePatients names the searched patients for messages, and the sampling rule when the run
+// named more patients than it examines.
 func DescribePatients(run *framework.Run) string {
-	ps := Patients(run)
+	ps, total := samplePatients(run)
 	if len(ps) == 0 {
 		return "no patient"
 	}
-	return "patients " + strings.Join(ps, ", ")
+	s := "patients " + strings.Join(ps, ", ")
+	if total > len(ps) {
+		s += fmt.Sprintf(" (a sample: %d of the %d patients the run names, the launch patient first, then in the order given; limits.max_patients)", len(ps), total)
+	}
+	return s
 }
 
 // Budget is the time a fetch or a search with all its pages may take: 20 request timeouts, or

@@ -13,6 +13,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/oauth"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
+	"github.com/pacheck/pacheck/suites/smart"
 )
 
 func init() {
@@ -95,6 +96,11 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if c.RedirectURI == "" {
 		errorf(stderr, "login", "%s: auth.redirect_uri is not set (any URI registered for the client: it never has to resolve)", *conf)
 		return ExitUsage
+	}
+	if set.Scopes == "" {
+		// What pacheck run requests when auth.scopes is unset: without it the sign-in asks for no
+		// scope at all, which a server may refuse (oidc-provider answers access_denied).
+		set.Scopes = smart.DefaultScopes(smartVersion(cfg))
 	}
 	req, err := c.AuthRequest(cfg, set.Scopes, f.Target)
 	if err != nil {
@@ -209,4 +215,13 @@ func clipText(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// smartVersion is the SMART version whose default scopes a sign-in requests: 1.0.0 when the
+// server advertises only v1 permissions, 2.0.0 otherwise.
+func smartVersion(cfg *oauth.SMARTConfig) string {
+	if cfg.Has("permission-v1") && !cfg.Has("permission-v2") {
+		return "1.0.0"
+	}
+	return "2.0.0"
 }

@@ -24,15 +24,20 @@ func TestLoginCommand(t *testing.T) {
 	if _, err := browser.FindChromium(""); err != nil {
 		t.Skipf("no Chromium (%v)", err)
 	}
+	const scopes = "  scopes: [launch/patient, openid, fhirUser, offline_access, patient/*.rs]\n"
 	for _, tc := range []struct {
-		style string
-		code  int
-		out   []string // in stdout
-		err   []string // in stderr
+		style  string
+		scopes string // the config's auth.scopes line
+		code   int
+		out    []string // in stdout
+		err    []string // in stderr
 	}{
-		{"totp", ExitOK, []string{"page 1: http://", "found: title \"Sign in\"", "did:   login page", "authenticator code (masked)", "page 3:", "screenshot: ",
+		{"totp", scopes, ExitOK, []string{"page 1: http://", "found: title \"Sign in\"", "did:   login page", "authenticator code (masked)", "page 3:", "screenshot: ",
 			"token response: HTTP 200", "access_token: *** (", "refresh_token: *** (", "patient: member-1", "scope: launch/patient"}, nil},
-		{"captcha", ExitEnvError, []string{"page 1: http://", "stopped: "}, []string{"CAPTCHA", "#captcha-answer", "suggested steps", "- when:"}},
+		{"captcha", scopes, ExitEnvError, []string{"page 1: http://", "stopped: "}, []string{"CAPTCHA", "#captcha-answer", "suggested steps", "- when:"}},
+		// No auth.scopes: the sign-in asks for what pacheck run asks for, not for no scope.
+		{auth.DefaultLoginStyle, "", ExitOK, []string{`scope "launch/patient openid fhirUser offline_access patient/*.rs"`,
+			"token response: HTTP 200", "scope: launch/patient openid fhirUser offline_access patient/*.rs"}, nil},
 	} {
 		t.Run(tc.style, func(t *testing.T) {
 			srv, err := refserver.New(refserver.Config{Members: 2, Seed: 1, LoginStyle: tc.style})
@@ -46,8 +51,8 @@ func TestLoginCommand(t *testing.T) {
 			dir := t.TempDir()
 			conf := filepath.Join(dir, "pacheck.yaml")
 			y := fmt.Sprintf("target: %s\nauth:\n  client_id: pacheck-public\n  redirect_uri: http://localhost/callback\n"+
-				"  scopes: [launch/patient, openid, fhirUser, offline_access, patient/*.rs]\n  login:\n    username: member1\n    password: demo-pass-1\n    totp_secret: %s\n",
-				srv.FHIRBase(), auth.DemoTOTPSecret)
+				"%s  login:\n    username: member1\n    password: demo-pass-1\n    totp_secret: %s\n",
+				srv.FHIRBase(), tc.scopes, auth.DemoTOTPSecret)
 			if err := os.WriteFile(conf, []byte(y), 0o600); err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,22 @@ func TestMain(m *testing.M) {
 			os.Exit(ExitIncomplete)
 		}
 		os.Exit(ExitOK)
+	case "hog-port9": // the target on port 9 holds 400 MB until stopped; the others write an incomplete report
+		if slices.ContainsFunc(os.Args[1:], func(a string) bool { return strings.Contains(a, "127.0.0.1:9/") }) {
+			hog := make([]byte, 400<<20)
+			for i := 0; i < len(hog); i += 4096 {
+				hog[i] = 1 // touched: resident, not just reserved
+			}
+			time.Sleep(10 * time.Minute)
+			os.Exit(int(hog[0]) - 1)
+		}
+		for _, a := range os.Args[1:] {
+			if out, ok := strings.CutPrefix(a, "--out="); ok {
+				os.MkdirAll(out, 0o755)
+				os.WriteFile(filepath.Join(out, "results.json"), []byte(`{"verdict":"incomplete","counts":{"total":3,"pass":2,"skip":1}}`), 0o644)
+			}
+		}
+		os.Exit(ExitIncomplete)
 	case "hang":
 		time.Sleep(10 * time.Minute)
 		os.Exit(ExitOK)

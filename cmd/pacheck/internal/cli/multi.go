@@ -2,7 +2,9 @@ package cli
 
 // `pacheck run --targets FILE` (or several --target): the same preset and flags against each target.
 // Ginkgo allows one RunSpecs per process, so each target runs in a child process, the current
-// binary re-executed as `run --target URL --out OUT/SLUG <the other flags>`, one after another.
+// binary re-executed as `run --target URL --out OUT/SLUG <the other flags>`, up to --parallel at
+// once. --target-index runs one target of the list in this process instead (one Kubernetes
+// Indexed Job pod per target; deploy/k8s), its report merged later with `pacheck report merge`.
 
 import (
 	"bufio"
@@ -17,10 +19,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/pacheck/pacheck/internal/safefile"
 	"github.com/pacheck/pacheck/reports"
 )
 
@@ -58,9 +61,14 @@ func (t *targetsFlag) Set(v string) error {
 
 // multiFlags are the flags of a run against several targets.
 type multiFlags struct {
-	file    string
-	targets *targetsFlag
-	timeout time.Duration
+	file     string
+	targets  *targetsFlag
+	timeout  time.Duration
+	parallel int
+	memory   byteSize
+	index    string
+	// zeroOnVerdict: with --target-index, exit 0 whenever the run reached a verdict.
+	zeroOnVerdict bool
 }
 
 // bindMultiFlags makes --target repeatable and adds --targets and --target-timeout to run's flags.
@@ -72,6 +80,11 @@ func bindMultiFlags(fs *flag.FlagSet, f *runFlags) *multiFlags {
 	}
 	fs.StringVar(&m.file, "targets", "", "file of FHIR base URLs, one a line (# comments): each runs in its own process")
 	fs.DurationVar(&m.timeout, "target-timeout", defaultTargetTimeout, "time limit of each target's run with --targets (default 30m; it is then stopped)")
+	fs.IntVar(&m.parallel, "parallel", 1, fmt.Sprintf("targets run at once with --targets (1 to %d), each in its own process with its own browser", maxParallel))
+	m.memory = defaultTargetMemory
+	fs.Var(&m.memory, "target-memory", "memory bound of each target's run with --targets, its browser included (default 2GiB; it is then stopped)")
+	fs.BoolVar(&m.zeroOnVerdict, "exit-zero-on-verdict", false, "with --target-index: exit 0 whenever the run reached a verdict (conformant, non-conformant, incomplete), so a Job retries only runs that could not judge (exit 2, 3)")
+	fs.StringVar(&m.index, "target-index", "", "with --targets: run only the target at this 0-based index, in this process, its report in OUT/SLUG; env:VAR reads the index from VAR (env:JOB_COMPLETION_INDEX in a Kubernetes Indexed Job)")
 	return m
 }
 
@@ -79,10 +92,15 @@ func bindMultiFlags(fs *flag.FlagSet, f *runFlags) *multiFlags {
 func (m *multiFlags) dispatch(ctx context.Context, fs *flag.FlagSet, f *runFlags, stdout, stderr io.Writer) (code int, done bool) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if m.index != "" {
+		return runIndexed(ctx, fs, f, m, set, stdout, stderr), true
+	}
 	if m.file == "" && len(m.targets.all) < 2 {
-		if set["target-timeout"] {
-			errorf(stderr, "run", "--target-timeout applies to --targets or several --target only")
-			return ExitUsage, true
+		for _, n := range []string{"target-timeout", "parallel", "target-memory", "exit-zero-on-verdict"} {
+			if set[n] {
+				errorf(stderr, "run", "--%s applies to --targets or several --target only", n)
+				return ExitUsage, true
+			}
 		}
 		return 0, false
 	}
@@ -243,8 +261,14 @@ func slugOf(raw string) string {
 // childArgs are the flags passed through to each target's run: every flag set on the command
 // line except the target and report folder ones, in --name=value form. Tokens are never flags
 // (--token-env names a variable the children inherit), so none reaches a command line.
-func childArgs(fs *flag.FlagSet) []string {
-	skip := map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true}
+func childArgs(fs *flag.FlagSet) []string { return passArgs(fs, multiOnly) }
+
+// multiOnly are the flags of the several-target run itself, not passed to its children.
+var multiOnly = map[string]bool{"target": true, "targets": true, "target-timeout": true, "out": true,
+	"parallel": true, "target-memory": true, "target-index": true, "exit-zero-on-verdict": true}
+
+// passArgs are the flags set on the command line except those in skip, as --name=value.
+func passArgs(fs *flag.FlagSet, skip map[string]bool) []string {
 	var args []string
 	fs.Visit(func(fl *flag.Flag) {
 		if skip[fl.Name] {
@@ -275,6 +299,11 @@ type targetResult struct {
 	// ResultsVerdict is results.json's verdict (pass, fail, incomplete, error); informative, the
 	// exit code also weighs --strict, --allow-incomplete and known issues.
 	ResultsVerdict string `json:"resultsVerdict,omitempty"`
+	// Failed are the requirement ids results.json marks failed, SHALL first.
+	Failed []string `json:"failedRequirements,omitempty"`
+	// PeakMiB is the peak resident memory of the run's processes (its browser included), sampled
+	// twice a second; 0 where it could not be read.
+	PeakMiB int64 `json:"peakMemoryMiB,omitempty"`
 }
 
 // counts are a child's results.json counts.
@@ -289,34 +318,18 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 		errorf(stderr, "run", "--target-timeout %v: give a positive duration, e.g. 30m", m.timeout)
 		return ExitUsage
 	}
-	var ts []target
-	if m.file != "" {
-		fh, _, err := safefile.Open(m.file) // a regular file: a FIFO must not block the run
-		if err != nil {
-			errorf(stderr, "run", "--targets: %v", err) // names the file
-			return ExitUsage
-		}
-		ts, err = parseTargets(m.file, fh)
-		fh.Close()
-		if err != nil {
-			errorf(stderr, "run", "%v", err)
-			return ExitUsage
-		}
-	} else {
-		seen := map[string]bool{}
-		for _, s := range m.targets.all {
-			u, err := checkTargetURL(s)
-			if err != nil {
-				errorf(stderr, "run", "--target %v", err)
-				return ExitUsage
-			}
-			if seen[u] {
-				errorf(stderr, "run", "--target %q is given twice", u)
-				return ExitUsage
-			}
-			seen[u] = true
-			ts = append(ts, target{URL: u, Source: "--target"})
-		}
+	if m.zeroOnVerdict {
+		errorf(stderr, "run", "--exit-zero-on-verdict applies to --target-index only (the fleet's exit code is the worst of its targets')")
+		return ExitUsage
+	}
+	if m.parallel < 1 || m.parallel > maxParallel {
+		errorf(stderr, "run", "--parallel %d: give 1 to %d", m.parallel, maxParallel)
+		return ExitUsage
+	}
+	ts, err := m.list()
+	if err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitUsage
 	}
 	// The rest of the configuration is checked once, before anything runs.
 	f.target = ts[0].URL
@@ -339,19 +352,36 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 	pass := childArgs(fs)
 	start := time.Now()
 	results := make([]targetResult, len(ts))
+	lim := childLimits{timeout: m.timeout, memory: int64(m.memory), fleet: &fleetMemory{}}
+	stopSampling := make(chan struct{})
+	go lim.fleet.sample(stopSampling)
+	// Up to --parallel children at once; each prints its line when it ends, numbered by its place
+	// in the list, and targets.json keeps the list's order.
+	var printMu sync.Mutex
+	sem := make(chan struct{}, m.parallel)
+	var wg sync.WaitGroup
 	for i, t := range ts {
 		r := &results[i]
 		*r = targetResult{URL: t.URL, Folder: t.Slug, Log: t.Slug + ".log"}
-		fmt.Fprintf(stdout, "[%d/%d] %s: ", i+1, len(ts), t.URL)
-		if ctx.Err() != nil {
-			r.ExitCode, r.Verdict, r.Error, r.Log = ExitEnvError, "not run", "not run: interrupted", ""
-		} else {
-			args := append([]string{"run"}, pass...)
-			args = append(args, "--target="+t.URL, "--out="+filepath.Join(out, t.Slug))
-			runTarget(ctx, exe, args, m.timeout, out, r)
-		}
-		fmt.Fprintln(stdout, targetLine(r, out))
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				r.ExitCode, r.Verdict, r.Error, r.Log = ExitEnvError, "not run", "not run: interrupted", ""
+			} else {
+				args := append([]string{"run"}, pass...)
+				args = append(args, "--target="+t.URL, "--out="+filepath.Join(out, t.Slug))
+				runTarget(ctx, exe, args, lim, out, r)
+			}
+			printMu.Lock()
+			fmt.Fprintf(stdout, "[%d/%d] %s: %s\n", i+1, len(ts), t.URL, targetLine(r, out))
+			printMu.Unlock()
+		}()
 	}
+	wg.Wait()
+	close(stopSampling)
 	worst, allowed := ExitOK, ""
 	for _, r := range results {
 		worst = worseExit(worst, r.ExitCode)
@@ -360,7 +390,7 @@ func runMulti(ctx context.Context, fs *flag.FlagSet, f *runFlags, m *multiFlags,
 		}
 	}
 	sum := multiSummary{Version: Version, Preset: p.preset.Name, Start: start.UTC(), End: time.Now().UTC(),
-		ExitCode: worst, Verdict: verdictWord(worst, allowed), Targets: results}
+		ExitCode: worst, Verdict: verdictWord(worst, allowed), Parallel: m.parallel, PeakMiB: lim.fleet.peakMiB(), Targets: results}
 	if err := sum.write(out); err != nil {
 		errorf(stderr, "run", "writing the combined report: %v", err)
 		return ExitEnvError
@@ -393,7 +423,8 @@ func unwrapPathErr(err error) error {
 
 // runTarget runs one child and fills r. A child that wrote no results.json is an error for its
 // target, whatever it exited with.
-func runTarget(ctx context.Context, exe string, args []string, timeout time.Duration, out string, r *targetResult) {
+func runTarget(ctx context.Context, exe string, args []string, lim childLimits, out string, r *targetResult) {
+	timeout := lim.timeout
 	start := time.Now()
 	defer func() { r.Seconds = float64(time.Since(start).Milliseconds()) / 1000 }()
 	logf, err := os.Create(filepath.Join(out, r.Log))
@@ -411,7 +442,28 @@ func runTarget(ctx context.Context, exe string, args []string, timeout time.Dura
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its browser too is stopped with it
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = childStopGrace
-	err = cmd.Run()
+	if lim.memory > 0 {
+		// The Go runtime of the child keeps its heap below most of the bound; the watchdog
+		// stops the whole group (the browser too) when its resident memory passes it.
+		cmd.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%dMiB", lim.memory*3/4>>20))
+	}
+	var overMemory, peak atomic.Int64
+	if err = cmd.Start(); err == nil {
+		stopWatch := make(chan struct{})
+		go watchMemory(cmd.Process.Pid, lim.memory, &peak, stopWatch, func(rss int64) {
+			overMemory.Store(rss)
+			cancel()
+		})
+		if lim.fleet != nil {
+			lim.fleet.add(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+		close(stopWatch)
+		if lim.fleet != nil {
+			lim.fleet.remove(cmd.Process.Pid)
+		}
+		r.PeakMiB = peak.Load() >> 20
+	}
 	if cmd.Process != nil && cctx.Err() != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever of its group is left
 	}
@@ -421,6 +473,9 @@ func runTarget(ctx context.Context, exe string, args []string, timeout time.Dura
 	}
 	var errLine string
 	switch {
+	case overMemory.Load() > 0 && ctx.Err() == nil:
+		errLine = fmt.Sprintf("stopped: the run used %d MiB of memory, more than --target-memory %s", overMemory.Load()>>20, (*byteSize)(&lim.memory))
+		code = ExitEnvError
 	case errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 		errLine = fmt.Sprintf("stopped: the run took longer than --target-timeout %v", timeout)
 		code = ExitEnvError
@@ -435,7 +490,8 @@ func runTarget(ctx context.Context, exe string, args []string, timeout time.Dura
 		errLine = tail.lastLine()
 	}
 	folder := filepath.Join(out, r.Folder)
-	c, v, rerr := readChildResults(filepath.Join(folder, "results.json"))
+	c, v, failed, rerr := readChildResults(filepath.Join(folder, "results.json"))
+	r.Failed = failed
 	switch {
 	case rerr != nil && (code == ExitOK || code == ExitNonConf || code == ExitIncomplete):
 		code = ExitEnvError

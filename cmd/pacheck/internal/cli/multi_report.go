@@ -13,26 +13,48 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pacheck/pacheck/internal/safefile"
 )
 
-// readChildResults reads the counts and verdict of one target's results.json.
-func readChildResults(path string) (*counts, string, error) {
-	b, err := os.ReadFile(path)
+// readChildResults reads the counts, verdict and failed requirement ids (SHALL first) of one
+// target's results.json.
+func readChildResults(path string) (*counts, string, []string, error) {
+	b, err := safefile.ReadFile(path, maxResultsBytes)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("wrote no %s", filepath.Base(path))
+		return nil, "", nil, fmt.Errorf("wrote no %s", filepath.Base(path))
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%s is unreadable: %v", filepath.Base(path), unwrapPathErr(err))
+		return nil, "", nil, fmt.Errorf("%s is unreadable: %v", filepath.Base(path), unwrapPathErr(err))
 	}
 	var res struct {
-		Verdict string  `json:"verdict"`
-		Counts  *counts `json:"counts"`
+		Verdict      string  `json:"verdict"`
+		Counts       *counts `json:"counts"`
+		Requirements []struct {
+			ID     string `json:"id"`
+			Level  string `json:"level"`
+			Status string `json:"status"`
+		} `json:"requirements"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil || res.Counts == nil || res.Verdict == "" {
-		return nil, "", fmt.Errorf("%s is not a pacheck results file", filepath.Base(path))
+		return nil, "", nil, fmt.Errorf("%s is not a pacheck results file", filepath.Base(path))
 	}
-	return res.Counts, res.Verdict, nil
+	var shall, other []string
+	for _, q := range res.Requirements {
+		if q.Status != "fail" {
+			continue
+		}
+		if q.Level == "SHALL" {
+			shall = append(shall, q.ID)
+		} else {
+			other = append(other, q.ID)
+		}
+	}
+	return res.Counts, res.Verdict, append(shall, other...), nil
 }
+
+// maxResultsBytes bounds a results.json read for a fleet page (a full run writes a few MB).
+const maxResultsBytes = 256 << 20
 
 // prepareMultiOut makes --out ready: a new or empty folder is used as it is; a previous
 // several-target report is replaced (only the files and folders its targets.json names, each
@@ -94,13 +116,18 @@ func plainName(s string) bool {
 
 // multiSummary is targets.json.
 type multiSummary struct {
-	Version  string         `json:"pacheckVersion"`
-	Preset   string         `json:"preset"`
-	Start    time.Time      `json:"start"`
-	End      time.Time      `json:"end"`
-	ExitCode int            `json:"exitCode"` // the worst of the targets' (3 > 2 > 1 > 4 > 0)
-	Verdict  string         `json:"verdict"`
-	Targets  []targetResult `json:"targets"`
+	Version  string    `json:"pacheckVersion"`
+	Preset   string    `json:"preset"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exitCode"` // the worst of the targets' (3 > 2 > 1 > 4 > 0)
+	Verdict  string    `json:"verdict"`
+	Parallel int       `json:"parallel,omitempty"` // targets run at once (--parallel)
+	// PeakMiB is the peak of the running targets' summed resident memory (browsers included).
+	PeakMiB int64 `json:"peakMemoryMiB,omitempty"`
+	// Merged names the report folders `pacheck report merge` read, when it made this page.
+	Merged  []string       `json:"merged,omitempty"`
+	Targets []targetResult `json:"targets"`
 }
 
 func (s *multiSummary) write(dir string) error {
@@ -133,8 +160,21 @@ func (s *multiSummary) markdown() string {
 	fmt.Fprintf(&b, "# pacheck: %d targets, %s\n\n", len(s.Targets), s.Verdict)
 	fmt.Fprintf(&b, "Preset `%s`, pacheck %s, %s to %s. Exit code %d (the worst of the targets': 3 > 2 > 1 > 4 > 0).\n\n",
 		mdCell(s.Preset), mdCell(s.Version), s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), s.ExitCode)
-	b.WriteString("| # | target | verdict | exit | specs | pass | fail | skip | error | known | report |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	if s.Parallel > 1 {
+		fmt.Fprintf(&b, "Up to %d targets ran at once.", s.Parallel)
+		if s.PeakMiB > 0 {
+			fmt.Fprintf(&b, " Peak memory of the running targets together: %d MiB.", s.PeakMiB)
+		}
+		b.WriteString("\n\n")
+	}
+	for _, m := range s.Merged {
+		fmt.Fprintf(&b, "- merged from `%s`\n", mdCell(m))
+	}
+	if len(s.Merged) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("| # | target | verdict | exit | specs | pass | fail | skip | error | known | failed requirements | report |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, t := range s.Targets {
 		c := counts{}
 		num := func(n int) string { return fmt.Sprint(n) }
@@ -151,8 +191,12 @@ func (s *multiSummary) markdown() string {
 		if t.Error != "" {
 			verdict += ": " + mdCell(t.Error)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", i+1, mdCell(t.URL), verdict, t.ExitCode,
-			num(c.Total), num(c.Pass), num(c.Fail), num(c.Skip), num(c.Error), num(c.Known), rep)
+		failed := "–"
+		if len(t.Failed) > 0 {
+			failed = fmt.Sprintf("%d: %s", len(t.Failed), mdCell(strings.Join(t.Failed, ", ")))
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, mdCell(t.URL), verdict, t.ExitCode,
+			num(c.Total), num(c.Pass), num(c.Fail), num(c.Skip), num(c.Error), num(c.Known), failed, rep)
 	}
 	return b.String()
 }
@@ -185,9 +229,10 @@ th{background:#f3f3f3}td.n{text-align:right}.url{font-family:ui-monospace,monosp
 <body>
 <h1>pacheck: {{len .Targets}} targets, <span class="{{class .ExitCode}}">{{.Verdict}}</span></h1>
 <p>Preset <code>{{.Preset}}</code>, pacheck {{.Version}}, {{time .Start}} to {{time .End}}.
-Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error &gt; 2 usage or configuration error &gt; 1 non-conformant &gt; 4 incomplete &gt; 0 conformant).</p>
+Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error &gt; 2 usage or configuration error &gt; 1 non-conformant &gt; 4 incomplete &gt; 0 conformant).{{if gt .Parallel 1}} Up to {{.Parallel}} targets ran at once.{{end}}</p>
+{{if .Merged}}<p>Merged from {{range $i, $m := .Merged}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}.</p>{{end}}
 <table>
-<thead><tr><th>#</th><th>target</th><th>verdict</th><th>exit</th><th>specs</th><th>pass</th><th>fail</th><th>skip</th><th>error</th><th>known</th><th>report</th></tr></thead>
+<thead><tr><th>#</th><th>target</th><th>verdict</th><th>exit</th><th>specs</th><th>pass</th><th>fail</th><th>skip</th><th>error</th><th>known</th><th>failed requirements</th><th>report</th></tr></thead>
 <tbody>
 {{range $i, $t := .Targets}}<tr>
 <td class="n">{{inc $i}}</td>
@@ -195,6 +240,7 @@ Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error 
 <td><span class="{{class $t.ExitCode}}">{{$t.Verdict}}</span>{{if $t.Error}}<div class="msg">{{$t.Error}}</div>{{end}}</td>
 <td class="n">{{$t.ExitCode}}</td>
 {{with $t.Counts}}<td class="n">{{.Total}}</td><td class="n">{{.Pass}}</td><td class="n">{{.Fail}}</td><td class="n">{{.Skip}}</td><td class="n">{{.Error}}</td><td class="n">{{.Known}}</td>{{else}}<td class="n" colspan="6">no results</td>{{end}}
+<td>{{if $t.Failed}}<details><summary>{{len $t.Failed}}</summary><div class="msg">{{range $j, $q := $t.Failed}}{{if $j}}, {{end}}<code>{{$q}}</code>{{end}}</div></details>{{else}}–{{end}}</td>
 <td>{{if $t.Report}}<a href="{{$t.Report}}">{{$t.Folder}}</a>{{else}}–{{end}}{{if $t.Log}} · <a href="{{$t.Log}}">log</a>{{end}}</td>
 </tr>
 {{end}}</tbody>

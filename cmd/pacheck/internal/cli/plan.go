@@ -166,6 +166,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 	limits.RetryAttempts = cfg.Limits.Retries // 0: the client's default
 	limits.RetryMaxWait = time.Duration(cfg.Limits.RetryMaxWait)
 	limits.MaxLatency = time.Duration(cfg.Limits.MaxLatency)
+	limits.MaxPatients = cfg.Limits.MaxPatients
 	run := &framework.Run{
 		Target:   strings.TrimRight(cfg.Target, "/"),
 		Suites:   suites,

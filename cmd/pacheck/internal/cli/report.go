@@ -16,12 +16,13 @@ import (
 )
 
 func init() {
-	register(&command{name: "report", summary: "compare two runs (report diff OLD NEW); print a report to PDF (report pdf DIR)", run: runReport})
+	register(&command{name: "report", summary: "compare two runs (report diff OLD NEW); print a report to PDF (report pdf DIR); merge runs into a fleet page (report merge DIR...)", run: runReport})
 	register(&command{name: "verify", summary: "check an evidence bundle's hashes and signature; re-render its HTML", run: runVerify})
 }
 
 const reportHelp = `Usage: pacheck report diff [--format text|json] OLD NEW
        pacheck report pdf DIR
+       pacheck report merge [--targets FILE] [--out DIR] REPORT...
 
 diff compares two runs by spec id: what regressed, what got fixed, what is new, what disappeared.
 OLD and NEW are results.json files, report folders or evidence bundles.
@@ -30,6 +31,9 @@ Exit: 0 no regression, 1 regressions, 2 unusable input.
 pdf prints DIR/index.html to DIR/report.pdf with headless Chromium: verdict, regulation
 paragraphs, failures by cause, failed specs with their evidence and an appendix of all specs.
 Exit: 0 written, 2 no report in DIR, 3 Chromium failed.
+
+merge builds the fleet page of several runs from their report folders, made anywhere (the pods
+of deploy/k8s's Indexed Job, other machines); see 'pacheck report merge --help'.
 
 Examples:
   pacheck report diff last-week/results.json pacheck-report/results.json
@@ -44,11 +48,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "merge" {
+		return runReportMerge(ctx, fs.Args()[1:], stdout, stderr)
+	}
 	if fs.NArg() == 2 && fs.Arg(0) == "pdf" {
 		return runReportPDF(ctx, fs.Arg(1), stdout, stderr)
 	}
 	if fs.NArg() != 3 || fs.Arg(0) != "diff" {
-		errorf(stderr, "report", "expected 'diff OLD NEW' or 'pdf DIR' (see 'pacheck help report')")
+		errorf(stderr, "report", "expected 'diff OLD NEW', 'pdf DIR' or 'merge REPORT...' (see 'pacheck help report')")
 		return ExitUsage
 	}
 	old, err := loadResults(fs.Arg(1))

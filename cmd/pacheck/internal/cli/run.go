@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
@@ -502,7 +503,7 @@ func configMap(p *plan, deadline time.Duration) map[string]any {
 		"attest":           map[string]any{"must_support_complete": p.run.MustSupportAttested},
 		"limits": map[string]any{"deadline": deadline.String(), "request_timeout": l.RequestTimeout.String(),
 			"max_pages": l.MaxPages, "max_body_bytes": l.MaxBodyBytes, "max_redirects": l.MaxRedirects,
-			"retries": l.RetryAttempts, "retry_max_wait": l.RetryMaxWait.String(), "max_latency": l.MaxLatency.String()},
+			"retries": l.RetryAttempts, "retry_max_wait": l.RetryMaxWait.String(), "max_latency": l.MaxLatency.String(), "max_patients": cmp.Or(l.MaxPatients, framework.DefaultMaxPatients)},
 	})
 }
 

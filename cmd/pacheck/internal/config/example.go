@@ -120,6 +120,7 @@ limits:
   retries: 3               # attempts for a 429 or 503 answer (1: no retry; at most 10)
   retry_max_wait: 30s      # longest wait before a retry, Retry-After included
   max_latency: 2s          # 95th-percentile response time capability.http.available accepts
+  max_patients: 10         # patients whose data is examined: the launch patient, then those listed, in order
 
 out: pacheck-report                  # report folder
 known_issues: known-issues.yaml      # accepted deviations: spec id, reason, expiry date
