@@ -42,7 +42,6 @@ const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAM
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
 summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran);
 with --pdf also report.pdf, the report printed by headless Chromium for the audit file.
-
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
 in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
 summary.md and index.html, and the exit code is the worst: 3 > 2 > 1 > 4 > 0.
@@ -52,12 +51,9 @@ Exit codes:
   1  NON-CONFORMANT: a SHALL requirement failed (SHOULD failures count only with --strict)
   2  usage or configuration error
   3  environment or tool error: target unreachable, browser missing, --deadline reached, signal
-  4  INCOMPLETE: nothing failed, but a selected SHALL requirement did not run or errored
-     (listed with what would enable it; --allow-incomplete exits 0 and still says INCOMPLETE)
-The whole run is bounded by --deadline (default 2m + 2s per selected spec).
+  4  INCOMPLETE: nothing failed, but a selected SHALL requirement did not run or errored (listed)
 
 Examples:
-  pacheck run --config pacheck.yaml
   pacheck run --target https://fhir.example.org/r4 --preset public --deadline 10m
   pacheck run --target https://fhir.example.org/r4 --auth token --token-env FHIR_TOKEN
   pacheck run --targets endpoints.txt --preset public --out spot-check
