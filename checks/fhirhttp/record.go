@@ -46,11 +46,11 @@ const (
 
 var (
 	rePlaceholder     = regexp.MustCompile(`pacheck-secret-[0-9]+`)
-	reWholePlacholder = regexp.MustCompile(`^pacheck-secret-[0-9]+$`)
+	reWholePlaceholder = regexp.MustCompile(`^pacheck-secret-[0-9]+$`)
 )
 
 // IsPlaceholder reports whether s is a recording's placeholder for a secret.
-func IsPlaceholder(s string) bool { return reWholePlacholder.MatchString(s) }
+func IsPlaceholder(s string) bool { return reWholePlaceholder.MatchString(s) }
 
 // RecordedExchange is one exchange as a recording keeps it (secrets replaced by placeholders).
 type RecordedExchange struct {
