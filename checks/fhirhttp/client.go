@@ -104,6 +104,9 @@ type Options struct {
 	Observer *Observations
 	// Breaker, when set, makes requests to the BaseURL origin fail fast once it looks dead.
 	Breaker *Breaker
+	// WrapTransport, when set, wraps the transport (given or default) once, in New: a Recording
+	// keeps every exchange, a Replay answers from a recording instead of the network.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Client is safe for concurrent use.
@@ -248,6 +251,10 @@ func New(opts Options) (*Client, error) {
 		t.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
 		t.MaxResponseHeaderBytes = opts.MaxResponseHeaderBytes
 		opts.Transport = t
+	}
+	if opts.WrapTransport != nil {
+		opts.Transport = opts.WrapTransport(opts.Transport)
+		opts.WrapTransport = nil // Options() of this client must not wrap twice
 	}
 	c := &Client{opts: opts, base: base, origins: map[string]bool{Origin(base): true}, secrets: opts.Secrets,
 		sleep: sleepCtx, now: time.Now, throttle: opts.Breaker}

@@ -45,10 +45,24 @@ func Redact(s string) string {
 	if s == "" {
 		return s
 	}
+	out := applySpans(s, secretSpans(s, false))
+	if strings.Contains(out, "eyJ") {
+		out = reJWT.ReplaceAllString(out, Mask)
+	}
+	return out
+}
+
+// secretSpans finds what Redact masks, compact JWTs aside. skipCode leaves the key "code" alone
+// everywhere (a FHIR search URL: code= is a search parameter there); otherwise it is left alone
+// only as a JSON member of FHIR resources.
+func secretSpans(s string, skipCode bool) []span {
 	low := asciiLower(s)
 	fhir := strings.Contains(s, `"resourceType"`)
 	var spans []span
 	for _, k := range SecretKeys {
+		if k == "code" && skipCode {
+			continue
+		}
 		spans = keyValues(s, low, k, k == "code" && fhir, k != "code", spans)
 	}
 	for _, w := range []string{"bearer", "basic"} {
@@ -56,12 +70,7 @@ func Redact(s string) string {
 	}
 	spans = headerText(s, low, "authorization", spans)
 	spans = headerText(s, low, "cookie", spans)
-	spans = userInfo(s, spans)
-	out := applySpans(s, spans)
-	if strings.Contains(out, "eyJ") {
-		out = reJWT.ReplaceAllString(out, Mask)
-	}
-	return out
+	return userInfo(s, spans)
 }
 
 // span replaces s[start:end] with repl.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -41,6 +42,12 @@ type Run struct {
 	// absent from the data shows nothing by itself (the must-support specs skip); with this
 	// attestation an absent element is data the server did not return, and the spec fails.
 	MustSupportAttested bool
+	// Transport, when set, wraps the transport of every client the run makes: a recording
+	// (--record) keeps each exchange, a replay (--replay) answers from one instead of the network.
+	Transport func(http.RoundTripper) http.RoundTripper
+	// Replay is the recording a replayed run answers from ("" for a live run): specs that need
+	// what a recording does not hold (a browser sign-in) skip saying so.
+	Replay string
 
 	mu      sync.Mutex
 	public  *fhirhttp.Client
@@ -188,7 +195,7 @@ func (r *Run) clientOptions() fhirhttp.Options {
 	return fhirhttp.Options{BaseURL: r.Target, Timeout: r.Limits.RequestTimeout, MaxBodyBytes: r.Limits.MaxBodyBytes,
 		MaxRedirects: r.Limits.MaxRedirects, MaxPages: r.Limits.MaxPages,
 		Retry:    fhirhttp.RetryPolicy{MaxAttempts: r.Limits.RetryAttempts, MaxWait: r.Limits.RetryMaxWait},
-		Observer: obs, Breaker: br}
+		Observer: obs, Breaker: br, WrapTransport: r.Transport}
 }
 
 // ClientOptions are the bounded client options of this run. Clients built from them share the

@@ -182,8 +182,8 @@ var _ = ReportBeforeSuite(func(r types.Report) {
 		return // no preparation: no SMART settings to launch with
 	}
 	s := v.(*session)
-	if s.set == nil || s.parallel() < 2 {
-		return
+	if s.set == nil || s.parallel() < 2 || run.Replay != "" {
+		return // a replay signs in nowhere (ReplayNoBrowser)
 	}
 	declMu.Lock()
 	specs := append([]declaredSpec(nil), declared...)

@@ -56,6 +56,10 @@ func prepare(_ context.Context, r *framework.Run) error {
 		r.SetValue("smart.note", fmt.Sprintf("auth mode %q: no SMART launch; the run uses the given token or no token", r.Auth.Mode))
 		return nil
 	}
+	if r.Replay != "" {
+		r.SetValue("smart.note", ReplayNoBrowser)
+		return fmt.Errorf("smart: standalone launch: %s, so this replay has no token of the launch: the specs that need one are not judged (a recording made with --auth token replays them)", ReplayNoBrowser)
+	}
 	if s.setErr != nil {
 		return s.setErr
 	}
@@ -122,6 +126,10 @@ func prepare(_ context.Context, r *framework.Run) error {
 	}
 	return nil
 }
+
+// ReplayNoBrowser is why a replayed run (framework.Run.Replay) performs no SMART sign-in: the
+// browser's pages are not in a recording, only the exchanges of pacheck's own HTTP client.
+const ReplayNoBrowser = "replay: browser sign-ins are not recorded"
 
 // recordToSpec attaches an exchange to the running spec (nowhere to put it outside one).
 func recordToSpec(ex evidence.Exchange) {
@@ -219,6 +227,9 @@ func needBrowser() *session {
 	if s.run.Auth.Mode != "browser" {
 		framework.SkipBecause(fmt.Sprintf("the run does not perform a SMART launch (auth mode %q)", s.run.Auth.Mode),
 			"auth: browser with the SMART client settings (client_id, redirect_uri, member login)")
+	}
+	if s.run.Replay != "" {
+		framework.SkipBecause(ReplayNoBrowser, "a live run (without --replay)")
 	}
 	if s.setErr != nil {
 		framework.Infra(s.setErr)

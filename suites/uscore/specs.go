@@ -552,6 +552,7 @@ type pagingResult struct {
 	skip, enable string
 	issues       issue.List
 	note         string
+	infra        error // no answer to judge (a transport error): the spec errors, it does not fail
 }
 
 func specPaging(pc *igspec.ProfileCtx) {
@@ -559,6 +560,9 @@ func specPaging(pc *igspec.ProfileCtx) {
 	r := igdata.Memo(store(pc.Run), "paging:"+pc.Res.Type, func() *pagingResult { return paging(pc, td) })
 	if r.skip != "" {
 		framework.SkipBecause(r.skip, r.enable)
+	}
+	if r.infra != nil {
+		framework.Infra(r.infra)
 	}
 	framework.Note("paging", "%s", r.note)
 	framework.ExpectConformant("paging", r.issues)
@@ -594,6 +598,10 @@ func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 	defer cancel()
 	first, err := c.Search(ctx, pc.Res.Type, q)
 	res := &pagingResult{}
+	if fhirhttp.IsTransport(err) {
+		res.infra = fmt.Errorf("%s: %w", label, err)
+		return res
+	}
 	if err != nil {
 		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Message: label + ": " + err.Error()}}
 		return res
@@ -604,6 +612,10 @@ func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 		return res
 	}
 	pages, err := c.Follow(ctx, first)
+	if fhirhttp.IsTransport(err) {
+		res.infra = fmt.Errorf("%s: %w", label, err)
+		return res
+	}
 	if err != nil {
 		res.issues = issue.List{{Severity: issue.Error, Rule: RuleSearchStatus, Message: label + ": " + err.Error()}}
 		return res

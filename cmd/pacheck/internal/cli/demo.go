@@ -24,7 +24,7 @@ func init() {
 }
 
 const demoHelp = `Usage: pacheck demo [--out DIR] [--preset NAME] [--members N] [--fault NAME[,NAME]] [--stats]
-                    [--deadline D] [--allow-incomplete] [--login-style NAME]
+                    [--deadline D] [--allow-incomplete] [--login-style NAME] [--record DIR]
 
 Starts the reference Patient Access server in-process (synthetic members, SMART login and
 consent pages), runs the preset against it through headless Chromium — unattended — and writes
@@ -56,6 +56,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	members := fs.Int("members", 3, "synthetic members")
 	faults := fs.String("fault", "", "comma-separated reference-server faults (pacheck refserver --list-faults)")
 	loginStyle := fs.String("login-style", "", "sign-in pages from the gallery (pacheck refserver --list-login-styles)")
+	bindRecordFlags(fs, &f, false)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -115,6 +116,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	settings.ExpiredToken = srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u1.Patient,
 		FHIRUser: "Patient/" + u1.Patient, Scopes: scopes, ExpiresAt: time.Now().Add(-time.Hour)})
 	p.run.Auth.Extra = settings
+	p.recording.addSecrets(settings.ExpiredToken, settings.Login.Password, "pacheck-demo-secret")
 	// Member 1's data is reached through the token of the browser launch. The other members' data
 	// is reached with tokens the in-process server mints for them, so the data suites see every
 	// member without one browser login each.
@@ -122,6 +124,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		u := auth.MemberUser(i)
 		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u.Patient, FHIRUser: "Patient/" + u.Patient,
 			Scopes: scopes})
+		p.recording.addSecrets(tok, u.Password)
 		opts := p.run.ClientOptions()
 		opts.TokenSource = fhirhttp.StaticToken(tok)
 		c, err := fhirhttp.New(opts)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
@@ -17,6 +18,8 @@ type runFlags struct {
 	focus, packages, patients                                                      multi
 	strict, quiet, verbose, stats, allowIncomplete, pdf, attestMustSupport         bool
 	deadline                                                                       time.Duration
+	// record and replay are the recording folders of --record and --replay (record.go).
+	record, replay string
 }
 
 // plan is a resolved run: the config with flags and preset applied.
@@ -26,6 +29,8 @@ type plan struct {
 	run    *framework.Run
 	// allowIncomplete maps an INCOMPLETE run to exit 0 (--allow-incomplete).
 	allowIncomplete bool
+	// recording is the run's --record or --replay (nil for neither).
+	recording *runRecording
 }
 
 // resolve merges config file, flags and preset into a run context. err is a usage error.
@@ -37,6 +42,14 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 			return nil, err
 		}
 		cfg = c
+	}
+	var rp *fhirhttp.Replay
+	if f.replay != "" {
+		r, err := openReplay(f, cfg)
+		if err != nil {
+			return nil, err
+		}
+		rp = r
 	}
 	if f.target != "" {
 		cfg.Target = f.target
@@ -173,5 +186,9 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		}
 		run.Auth.Extra = s
 	}
-	return &plan{file: cfg, preset: preset, run: run, allowIncomplete: f.allowIncomplete || cfg.AllowIncomplete}, nil
+	p := &plan{file: cfg, preset: preset, run: run, allowIncomplete: f.allowIncomplete || cfg.AllowIncomplete}
+	if err := wireRecording(f, p, rp); err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -42,7 +42,6 @@ const runHelp = `Usage: pacheck run [--config FILE] [--target URL] [--preset NAM
 Runs the selected suites against the target and writes index.html, results.json, junit.xml,
 summary.md, results.csv and pacheck-evidence.tar.gz to --out (also when the run is stopped: what ran);
 with --pdf also report.pdf, the report printed by headless Chromium for the audit file.
-
 With --targets FILE (one FHIR base URL a line, # comments) or several --target, each target runs
 in its own process, with the same flags, into --out/HOST-PORT-PATH; --out also gets targets.json,
 summary.md and index.html, and the exit code is the worst: 3 > 2 > 1 > 4 > 0.
@@ -52,12 +51,9 @@ Exit codes:
   1  NON-CONFORMANT: a SHALL requirement failed (SHOULD failures count only with --strict)
   2  usage or configuration error
   3  environment or tool error: target unreachable, browser missing, --deadline reached, signal
-  4  INCOMPLETE: nothing failed, but a selected SHALL requirement did not run or errored
-     (listed with what would enable it; --allow-incomplete exits 0 and still says INCOMPLETE)
-The whole run is bounded by --deadline (default 2m + 2s per selected spec).
+  4  INCOMPLETE: nothing failed, but a selected SHALL requirement did not run or errored (listed)
 
 Examples:
-  pacheck run --config pacheck.yaml
   pacheck run --target https://fhir.example.org/r4 --preset public --deadline 10m
   pacheck run --target https://fhir.example.org/r4 --auth token --token-env FHIR_TOKEN
   pacheck run --targets endpoints.txt --preset public --out spot-check
@@ -94,11 +90,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := runFlagSet("run", runHelp, stdout, &f)
 	m := bindMultiFlags(fs.FlagSet, &f)
+	bindRecordFlags(fs.FlagSet, &f, true)
 	if code, ok := parse(fs.FlagSet, args, stderr); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		errorf(stderr, "run", "unexpected argument %q (flags only; see 'pacheck help run')", fs.Arg(0))
+		return ExitUsage
+	}
+	if msg := recordFlagsError(&f, m.file != "" || len(m.targets.all) > 1); msg != "" {
+		errorf(stderr, "run", "%s", msg)
 		return ExitUsage
 	}
 	if code, done := m.dispatch(ctx, fs.FlagSet, &f, stdout, stderr); done {
@@ -115,6 +116,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // execute runs a resolved plan end to end and returns the exit code.
 func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer) int {
 	start := time.Now()
+	defer p.recording.finish(stdout, f.quiet) // the index is written whatever path the run ends by
 	var signKey ed25519.PrivateKey
 	if f.signKey != "" {
 		k, err := readSignKey(f.signKey)
@@ -255,6 +257,7 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
+	p.recording.outcomes(res)
 	if stopped == "" && signInCaptcha(res) {
 		// Not a verdict on the server: the tool cannot sign in unattended there (issue #16).
 		stopped = "the sign-in stopped at a CAPTCHA, which an unattended run does not pass (root cause below): give login steps for a test account without one, or auth.mode: token"
@@ -282,6 +285,10 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 	}
 	if err := reports.Bundle(p.run.OutDir, filepath.Join(p.run.OutDir, reports.BundleName), signKey); err != nil {
 		errorf(stderr, "run", "writing the evidence bundle: %v", err)
+		return ExitEnvError
+	}
+	if err := p.recording.finish(stdout, f.quiet); err != nil {
+		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
 	code := exitCode(res, p.file.Strict, p.allowIncomplete)
