@@ -76,6 +76,7 @@ type htmlData struct {
 	ChartArea coverageChart
 	ChartCFR  coverageChart
 	Causes    []causeView // failed specs grouped by cause
+	Reviews   []Spec      // specs a person must confirm, listed apart from pass and fail
 }
 
 // causeView is a failure group as the report shows it, with its representative exchange's
@@ -322,6 +323,11 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 		p := 100 * float64(n) / float64(total)
 		d.Donut = append(d.Donut, donutSeg{Outcome: o, Dash: f2(p), Gap: f2(100 - p), Start: f2(start)})
 		start = math.Mod(start-p+100, 100)
+	}
+	for _, s := range r.Specs {
+		if s.Outcome == Review {
+			d.Reviews = append(d.Reviews, s)
+		}
 	}
 	groups := map[string]*Counts{}
 	profs := map[string]*Counts{}

@@ -24,6 +24,10 @@ const (
 	// BlockedEntryName marks an errored spec as blocked by a root cause it depends on (discovery,
 	// sign-in, token, patient read, a probe's baseline); its value is a Blocked.
 	BlockedEntryName = "pacheck.blocked"
+	// ReviewEntryName marks a spec that passed as needing a person's confirmation (the outcome
+	// "review"): what the tool cannot judge, e.g. whether consent text is understandable. Its
+	// value is the one-line text of what to confirm.
+	ReviewEntryName = "pacheck.review"
 )
 
 // Blocked names the root cause that kept a spec from running.
