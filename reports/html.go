@@ -77,6 +77,7 @@ type htmlData struct {
 	ChartCFR  coverageChart
 	Causes    []causeView // failed specs grouped by cause
 	Reviews   []Spec      // specs a person must confirm, listed apart from pass and fail
+	DQ        *dqCharts   // the member's data (suite dataquality); nil when the run has none
 }
 
 // causeView is a failure group as the report shows it, with its representative exchange's
@@ -345,6 +346,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	}
 	d.Groups = rows(groups)
 	d.Profiles = rows(profs)
+	d.DQ = dataQualityCharts(r.Specs)
 	d.CFR, d.Untested = cfrRows(r.Requirements)
 	d.Regs = regulationLines(r.Requirements)
 	d.ChartArea, d.ChartCFR = coverageCharts(r.Requirements)
