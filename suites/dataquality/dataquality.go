@@ -184,8 +184,11 @@ func collect(run *framework.Run) *collected {
 
 // note states what the spec looked at.
 func (c *collected) note() {
-	s := fmt.Sprintf("%d resource(s) of %d type(s) of %s; %d type(s) reused from the IG suites' fetch, %d searched by this suite (%s)",
-		len(c.All), len(c.ByType), c.Who, len(c.Reused), len(c.Fetched), strings.Join(c.Fetched, ", "))
+	s := fmt.Sprintf("%d resource(s) of %d type(s) of %s; %d type(s) reused from the IG suites' fetch, %d searched by this suite",
+		len(c.All), len(c.ByType), c.Who, len(c.Reused), len(c.Fetched))
+	if len(c.Fetched) > 0 {
+		s += " (" + strings.Join(c.Fetched, ", ") + ")"
+	}
 	if len(c.Capped) > 0 {
 		s += fmt.Sprintf("; cut at the first %d of type %s", maxPerType, strings.Join(c.Capped, ", "))
 	}
