@@ -76,6 +76,8 @@ type htmlData struct {
 	ChartArea coverageChart
 	ChartCFR  coverageChart
 	Causes    []causeView // failed specs grouped by cause
+	Reviews   []Spec      // specs a person must confirm, listed apart from pass and fail
+	DQ        *dqCharts   // the member's data (suite dataquality); nil when the run has none
 }
 
 // causeView is a failure group as the report shows it, with its representative exchange's
@@ -323,6 +325,11 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 		d.Donut = append(d.Donut, donutSeg{Outcome: o, Dash: f2(p), Gap: f2(100 - p), Start: f2(start)})
 		start = math.Mod(start-p+100, 100)
 	}
+	for _, s := range r.Specs {
+		if s.Outcome == Review {
+			d.Reviews = append(d.Reviews, s)
+		}
+	}
 	groups := map[string]*Counts{}
 	profs := map[string]*Counts{}
 	for _, s := range r.Specs {
@@ -339,6 +346,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 	}
 	d.Groups = rows(groups)
 	d.Profiles = rows(profs)
+	d.DQ = dataQualityCharts(r.Specs)
 	d.CFR, d.Untested = cfrRows(r.Requirements)
 	d.Regs = regulationLines(r.Requirements)
 	d.ChartArea, d.ChartCFR = coverageCharts(r.Requirements)

@@ -35,10 +35,14 @@ const (
 	// Known is a failure listed in the known-issues file (not expired). The failure itself is
 	// kept (Spec.Failure, Spec.Known); CI outputs treat it as skipped.
 	Known Outcome = "known"
+	// Review is a spec that ran and found nothing wrong, but left something a person must confirm
+	// (framework.Review): it is shown apart from pass, counted, and never changes the verdict by
+	// itself (a requirement shown only by review specs is not missing, and not failed).
+	Review Outcome = "review"
 )
 
 // Outcomes lists every outcome in display order.
-var Outcomes = []Outcome{Pass, Fail, Error, Skip, Known}
+var Outcomes = []Outcome{Pass, Fail, Error, Skip, Known, Review}
 
 // Verdicts of a run.
 const (
@@ -137,6 +141,8 @@ type Counts struct {
 	Skip  int `json:"skip"`
 	Error int `json:"error"`
 	Known int `json:"known"`
+	// Review: specs that need a person's confirmation (omitted when none, as before the outcome).
+	Review int `json:"review,omitempty"`
 	// NotJudged (requirement counts only): specs that cite the requirement and failed (or are
 	// known failures) on another requirement; they ran but did not show this one met or broken.
 	NotJudged int `json:"notJudged,omitempty"`
@@ -156,6 +162,8 @@ func (c *Counts) Add(o Outcome) {
 		c.Error++
 	case Known:
 		c.Known++
+	case Review:
+		c.Review++
 	}
 }
 
@@ -172,6 +180,8 @@ func (c Counts) Of(o Outcome) int {
 		return c.Error
 	case Known:
 		return c.Known
+	case Review:
+		return c.Review
 	}
 	return 0
 }
@@ -183,7 +193,8 @@ type Spec struct {
 	// State is Ginkgo's state (passed, failed, skipped, pending, panicked, interrupted, aborted,
 	// timedout) or, for a suite-level node, its state prefixed by the node type.
 	State string `json:"state"`
-	// Reason is the one-line reason for skip and error outcomes.
+	// Reason is the one-line reason for skip and error outcomes, and what a person must confirm
+	// for review.
 	Reason       string    `json:"reason,omitempty"`
 	Requirements []SpecReq `json:"requirements,omitempty"`
 	Level        string    `json:"level,omitempty"`
@@ -232,7 +243,7 @@ type RequirementInfo struct {
 	profiles.Requirement
 	Counts Counts   `json:"counts"`
 	Specs  []string `json:"specs,omitempty"`
-	Status string   `json:"status"` // pass, fail, error, skip, known, not-judged, untested
+	Status string   `json:"status"` // pass, fail, error, skip, known, review, not-judged, untested
 }
 
 // Limits for what goes into results.
@@ -379,6 +390,8 @@ func requirementStatus(c Counts) string {
 		return string(Error)
 	case c.Known > 0:
 		return string(Known)
+	case c.Review > 0:
+		return string(Review)
 	case c.Pass > 0:
 		return string(Pass)
 	case c.Skip > 0:
@@ -454,7 +467,7 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 	if s.ID == "" {
 		s.ID = "(unnamed spec)"
 	}
-	var errReason string
+	var errReason, review string
 	var broken []string
 	for _, e := range sr.ReportEntries {
 		switch e.Name {
@@ -467,6 +480,12 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 			}
 		case evidence.ErrorEntryName:
 			errReason = Redact(entryText(e.Value))
+		case evidence.ReviewEntryName:
+			if t := Redact(entryText(e.Value)); review == "" {
+				review = t
+			} else {
+				review += "; " + t
+			}
 		case evidence.RequirementEntryName:
 			s.Quotes = append(s.Quotes, Redact(entryText(e.Value)))
 		case evidence.BrokenEntryName:
@@ -521,6 +540,9 @@ func specFromGinkgo(sr types.SpecReport, cat *profiles.Catalogue, notRun string)
 		s.Failure = f
 	}
 	switch {
+	case sr.State.Is(types.SpecStatePassed) && review != "":
+		s.Outcome = Review
+		s.Reason = review
 	case sr.State.Is(types.SpecStatePassed):
 		s.Outcome = Pass
 	case sr.State.Is(types.SpecStateSkipped):

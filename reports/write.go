@@ -236,12 +236,16 @@ type junitProp struct {
 }
 
 type junitTestCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
+	Name      string `xml:"name,attr"`
+	Classname string `xml:"classname,attr"`
+	Time      string `xml:"time,attr"`
+	// Review specs pass in JUnit (a person's confirmation is not a failure); the property and
+	// system-out say what to confirm.
+	Properties *junitProps   `xml:"properties,omitempty"`
+	Skipped    *junitMessage `xml:"skipped,omitempty"`
+	Error      *junitMessage `xml:"error,omitempty"`
+	Failure    *junitMessage `xml:"failure,omitempty"`
+	SystemOut  string        `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -330,6 +334,9 @@ func WriteJUnit(w io.Writer, r *Results) error {
 			}
 			tc.Skipped = &junitMessage{Message: x(firstLine(msg)), Type: "known", Text: x(msg + "\n\n" + text)}
 			g.Skipped++
+		case Review:
+			tc.Properties = &junitProps{Props: []junitProp{{Name: "pacheck.outcome", Value: string(Review)}}}
+			tc.SystemOut = x("pacheck review: a person must confirm: " + s.Reason + "\n" + text)
 		}
 		g.Tests++
 		groupMS[pl.suite] += s.DurationMS
@@ -541,6 +548,23 @@ func WriteSummary(w io.Writer, r *Results) error {
 		if !first {
 			b.WriteString("\n")
 		}
+	}
+	if c.Review > 0 {
+		// Apart from the outcome table above (whose columns CI parsers may rely on): what a person
+		// must confirm, which never changes the verdict.
+		fmt.Fprintf(&b, "## For a person to review (%d)\n\n", c.Review)
+		n := 0
+		for _, s := range r.Specs {
+			if s.Outcome != Review {
+				continue
+			}
+			if n++; n > maxList {
+				fmt.Fprintf(&b, "- … %d more in results.json / index.html\n", c.Review-maxList)
+				break
+			}
+			fmt.Fprintf(&b, "- `%s` — %s\n", mdCode(s.ID), mdText(firstLine(s.Reason)))
+		}
+		b.WriteString("\n")
 	}
 	if c.Known > 0 {
 		b.WriteString("## Known issues\n\n")

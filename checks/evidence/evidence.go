@@ -24,6 +24,10 @@ const (
 	// BlockedEntryName marks an errored spec as blocked by a root cause it depends on (discovery,
 	// sign-in, token, patient read, a probe's baseline); its value is a Blocked.
 	BlockedEntryName = "pacheck.blocked"
+	// ReviewEntryName marks a spec that passed as needing a person's confirmation (the outcome
+	// "review"): what the tool cannot judge, e.g. whether consent text is understandable. Its
+	// value is the one-line text of what to confirm.
+	ReviewEntryName = "pacheck.review"
 )
 
 // Blocked names the root cause that kept a spec from running.
@@ -40,6 +44,7 @@ const (
 	KindMustSupport = "must-support"
 	KindNote        = "note"
 	KindBrowserStep = "browser-step"
+	KindDataQuality = "data-quality"
 )
 
 // Entry is one piece of evidence. Exactly one of the payload fields matches Kind.
@@ -51,7 +56,39 @@ type Entry struct {
 	Resource    string        `json:"resource,omitempty"` // e.g. "Observation/123" the issues are about
 	Screenshot  *File         `json:"screenshot,omitempty"`
 	MustSupport *MustSupport  `json:"mustSupport,omitempty"`
+	DataQuality *DataQuality  `json:"dataQuality,omitempty"`
 	Text        string        `json:"text,omitempty"`
+}
+
+// DataQuality holds the figures of a data-quality spec (suites/dataquality) that the report
+// draws: completeness per profile and element, the span of the member's data per type, and the
+// counts of findings. Each spec fills its part.
+type DataQuality struct {
+	Completeness []ProfileCompleteness `json:"completeness,omitempty"`
+	Timeline     []TypeTimeline        `json:"timeline,omitempty"`
+	// Counts are named figures: "duplicate groups", "dangling references", "references read"...
+	Counts map[string]int `json:"counts,omitempty"`
+}
+
+// ProfileCompleteness is how many of a profile's resources populate each must-support element.
+type ProfileCompleteness struct {
+	Profile   string         `json:"profile"`
+	Resources int            `json:"resources"`
+	Elements  []ElementShare `json:"elements"`
+}
+
+// ElementShare is one must-support element and the resources that populate it.
+type ElementShare struct {
+	Element string `json:"element"`
+	Present int    `json:"present"`
+}
+
+// TypeTimeline is the first and last care or claim date of a resource type in the member's data.
+type TypeTimeline struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+	First string `json:"first,omitempty"` // YYYY-MM-DD
+	Last  string `json:"last,omitempty"`
 }
 
 // Exchange is one HTTP request/response, already redacted: no token, secret, password or cookie

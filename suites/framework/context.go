@@ -95,7 +95,13 @@ type Limits struct {
 	// the launch patient first, then the configured ones in order. A payer's test tenant may hold
 	// thousands of members; the requirements are judged on a sample, stated in every data note.
 	MaxPatients int
+	// MaxReferenceReads bounds the reads the dataquality suite makes to resolve literal references
+	// (0: DefaultMaxReferenceReads); the references read are a sample, stated in its note.
+	MaxReferenceReads int
 }
+
+// DefaultMaxReferenceReads is the reference reads made when the run sets no limit.
+const DefaultMaxReferenceReads = 50
 
 // DefaultMaxPatients is the patients examined when the run sets no limits.max_patients.
 const DefaultMaxPatients = 10

@@ -258,6 +258,14 @@ func Infra(err error) {
 	Fail(msg)
 }
 
+// Review marks the running spec as needing a person's confirmation: it found nothing wrong but
+// leaves a judgement the tool cannot make (whether consent text is understandable, whether a
+// figure is acceptable). The spec still passes in Ginkgo; the reports show it as the outcome
+// "review", apart from pass, and it never changes the verdict by itself. Several calls join.
+func Review(format string, args ...any) {
+	AddReportEntry(evidence.ReviewEntryName, fmt.Sprintf(format, args...), ReportEntryVisibilityNever)
+}
+
 // SkipBecause skips the spec with the exact reason and what data would have enabled it.
 func SkipBecause(reason, wouldEnable string) {
 	GinkgoHelper()

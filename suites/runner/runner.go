@@ -158,6 +158,11 @@ func SpecID(s types.SpecReport) string { return reports.SpecID(s) }
 func Outcome(s types.SpecReport) string {
 	switch s.State {
 	case types.SpecStatePassed:
+		for _, e := range s.ReportEntries {
+			if e.Name == evidence.ReviewEntryName {
+				return "review" // passed, with something a person must confirm (framework.Review)
+			}
+		}
 		return "pass"
 	case types.SpecStateSkipped, types.SpecStatePending:
 		return "skip"

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -192,6 +193,38 @@ func StoreOf(run *framework.Run, key string) *Store {
 // fetch runs, so fetch may ask for other types.
 func (s *Store) TypeOnce(typ string, fetch func() *TypeData) *TypeData {
 	return once(&s.mu, s.types, typ, fetch)
+}
+
+// Fetched returns the data of a type if the store already fetched it, without fetching: a suite
+// that reads what the IG suites found (dataquality) uses it so the world is not fetched twice.
+func (s *Store) Fetched(typ string) (*TypeData, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	td, ok := s.types[typ]
+	return td, ok && td != nil
+}
+
+// Types lists the types the store fetched, sorted.
+func (s *Store) Types() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.types))
+	for t, td := range s.types {
+		if td != nil {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ExistingStore returns the run's store under key if a suite made it, else nil.
+func ExistingStore(run *framework.Run, key string) *Store {
+	if v, ok := run.Value(key); ok {
+		s, _ := v.(*Store)
+		return s
+	}
+	return nil
 }
 
 // ReadOnce returns the read of Type/id, made once per store. With keepErr a failed read is kept

@@ -167,6 +167,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 	limits.RetryMaxWait = time.Duration(cfg.Limits.RetryMaxWait)
 	limits.MaxLatency = time.Duration(cfg.Limits.MaxLatency)
 	limits.MaxPatients = cfg.Limits.MaxPatients
+	limits.MaxReferenceReads = cfg.Limits.MaxReferenceReads
 	run := &framework.Run{
 		Target:   strings.TrimRight(cfg.Target, "/"),
 		Suites:   suites,

@@ -369,3 +369,21 @@ func TestProgressLineUsesHeadline(t *testing.T) {
 		t.Errorf("console line %q: want the first error issue, not the count", got)
 	}
 }
+
+// Specs for a person to review are counted on the verdict line only when there are some.
+func TestPrintVerdictReview(t *testing.T) {
+	for _, c := range []struct {
+		review int
+		want   string
+	}{
+		{0, "CONFORMANT: 3 specs, 2 passed, 0 failed, 0 skipped, 0 errors, 0 known\n"},
+		{1, "CONFORMANT: 3 specs, 2 passed, 0 failed, 0 skipped, 0 errors, 0 known, 1 for a person to review\n"},
+	} {
+		res := &reports.Results{Verdict: reports.VerdictPass, Counts: reports.Counts{Total: 3, Pass: 2, Review: c.review}}
+		var out bytes.Buffer
+		printVerdict(&out, res, ExitOK, true)
+		if out.String() != c.want {
+			t.Errorf("review %d: %q, want %q", c.review, out.String(), c.want)
+		}
+	}
+}

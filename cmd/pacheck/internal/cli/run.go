@@ -411,6 +411,10 @@ func printVerdict(w io.Writer, res *reports.Results, code int, quiet bool) {
 	c := res.Counts
 	line := fmt.Sprintf("%s: %d specs, %d passed, %d failed, %d skipped, %d errors, %d known",
 		strings.ToUpper(verdictWord(code, res.Verdict)), c.Total, c.Pass, c.Fail, c.Skip, c.Error, c.Known)
+	if c.Review > 0 {
+		// only when there are some: the line's shape is what CI logs grep
+		line += fmt.Sprintf(", %d for a person to review", c.Review)
+	}
 	if code == ExitOK && res.Verdict == reports.VerdictIncomplete {
 		line += " (exit 0: incomplete allowed)"
 	}

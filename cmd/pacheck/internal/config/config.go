@@ -199,6 +199,8 @@ type Limits struct {
 	MaxLatency Duration `yaml:"max_latency"`
 	// MaxPatients bounds the patients whose data is examined (0: 10).
 	MaxPatients int `yaml:"max_patients"`
+	// MaxReferenceReads bounds the reads the dataquality suite makes to resolve references (0: 50).
+	MaxReferenceReads int `yaml:"max_reference_reads"`
 }
 
 // Duration reads "30s", "2m".
@@ -413,8 +415,8 @@ func (f *File) check(name string, root *yaml.Node) error {
 			return fmt.Errorf("%s: limits.%s %v: use at most %v", at("limits."+d.key), d.key, time.Duration(d.v), d.max)
 		}
 	}
-	if f.Limits.MaxPages < 0 || f.Limits.MaxBodyBytes < 0 || f.Limits.MaxRedirects < 0 || f.Limits.MaxPatients < 0 {
-		return fmt.Errorf("%s: limits: max_pages, max_body_bytes, max_redirects and max_patients cannot be negative", at("limits"))
+	if f.Limits.MaxPages < 0 || f.Limits.MaxBodyBytes < 0 || f.Limits.MaxRedirects < 0 || f.Limits.MaxPatients < 0 || f.Limits.MaxReferenceReads < 0 {
+		return fmt.Errorf("%s: limits: max_pages, max_body_bytes, max_redirects, max_patients and max_reference_reads cannot be negative", at("limits"))
 	}
 	if f.Auth.Deny != nil && len(f.Auth.Deny.Steps) == 0 {
 		return fmt.Errorf("%s: auth.deny has no steps: give the browser steps that sign in and press Deny on the consent page, or remove auth.deny", at("auth"))

@@ -121,6 +121,7 @@ limits:
   retry_max_wait: 30s      # longest wait before a retry, Retry-After included
   max_latency: 2s          # 95th-percentile response time capability.http.available accepts
   max_patients: 10         # patients whose data is examined: the launch patient, then those listed, in order
+  max_reference_reads: 50  # reads the dataquality suite makes to resolve references (a sample, stated)
 
 out: pacheck-report                  # report folder
 known_issues: known-issues.yaml      # accepted deviations: spec id, reason, expiry date
