@@ -45,7 +45,7 @@ const (
 )
 
 var (
-	rePlaceholder     = regexp.MustCompile(`pacheck-secret-[0-9]+`)
+	rePlaceholder      = regexp.MustCompile(`pacheck-secret-[0-9]+`)
 	reWholePlaceholder = regexp.MustCompile(`^pacheck-secret-[0-9]+$`)
 )
 
