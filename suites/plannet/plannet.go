@@ -352,13 +352,13 @@ func (directoryData) ReadOnce(pc *igspec.ProfileCtx, pid, typ, id string) (*fhir
 func claimsOtherIG(r map[string]any) bool {
 	meta, _ := r["meta"].(map[string]any)
 	ps, _ := meta["profile"].([]any)
-	if len(ps) == 0 {
-		return false
-	}
+	claims := false
 	for _, p := range ps {
-		if s, _ := p.(string); strings.HasPrefix(s, planNetSD) {
+		s, _ := p.(string)
+		if strings.HasPrefix(s, planNetSD) {
 			return false
 		}
+		claims = claims || s != ""
 	}
-	return true
+	return claims
 }
