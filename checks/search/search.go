@@ -177,6 +177,7 @@ func (ch *Checker) Match(ctx context.Context, res map[string]any, c Criterion) R
 	if err != nil {
 		return Result{Match: true, NotChecked: err.Error()}
 	}
+	vals = extensionValues(vals)
 	had := describeValues(vals)
 	if c.Modifier == "missing" {
 		want := len(c.Values) > 0 && c.Values[0] == "true"

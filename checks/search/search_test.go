@@ -234,3 +234,27 @@ func TestQueryEscapes(t *testing.T) {
 		t.Errorf("query %q", q)
 	}
 }
+
+// TestExtensionValue: an expression that stops at an extension searches the extension's value
+// (Plan-Net's practitionerrole-network), both for the values a search is built from and for
+// matching the results.
+func TestExtensionValue(t *testing.T) {
+	const u = "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference"
+	p := Param{Code: "network", Type: "reference", Expression: "PractitionerRole.extension.where(url='" + u + "')"}
+	role := func(net string) map[string]any {
+		return map[string]any{"resourceType": "PractitionerRole", "id": "r",
+			"extension": []any{map[string]any{"url": u, "valueReference": map[string]any{"reference": net}}}}
+	}
+	if got := SearchValues(context.Background(), nil, role("Organization/n1"), p); len(got) != 1 || got[0] != "Organization/n1" {
+		t.Errorf("SearchValues = %v, want [Organization/n1]", got)
+	}
+	ch := &Checker{}
+	for _, tc := range []struct {
+		net  string
+		want bool
+	}{{"Organization/n1", true}, {"Organization/n2", false}} {
+		if r := ch.Match(context.Background(), role(tc.net), NewCriterion(p, "network", "Organization/n1")); r.Match != tc.want {
+			t.Errorf("network=Organization/n1 against %s: match %v, want %v", tc.net, r.Match, tc.want)
+		}
+	}
+}

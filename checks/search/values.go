@@ -22,6 +22,7 @@ func SearchValues(ctx context.Context, ev Evaluator, res map[string]any, p Param
 	if err != nil {
 		return nil
 	}
+	vals = extensionValues(vals)
 	seen := map[string]bool{}
 	var out []string
 	add := func(s string) {
@@ -142,4 +143,25 @@ func SearchValues(ctx context.Context, ev Evaluator, res map[string]any, p Param
 func escape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `|`, `\|`, `,`, `\,`, `$`, `\$`)
 	return r.Replace(s)
+}
+
+// extensionValues replaces each Extension among vals by its value[x]: a SearchParameter whose
+// expression stops at the extension (Plan-Net's practitionerrole-network,
+// "PractitionerRole.extension.where(url='…/network-reference')") searches the extension's value,
+// as servers index it.
+func extensionValues(vals []Value) []Value {
+	out := vals[:0:0]
+	for _, v := range vals {
+		m, ok := v.V.(map[string]any)
+		if _, hasURL := m["url"].(string); ok && hasURL && (v.Type == "Extension" || v.Type == "") {
+			for k, x := range m {
+				if t, ok := strings.CutPrefix(k, "value"); ok && t != "" {
+					v = Value{Type: t, V: x}
+					break
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -1045,6 +1045,9 @@ func (pc *ProfileCtx) specInclude(include string) {
 			}
 			for _, v := range vals {
 				vm, _ := v.V.(map[string]any)
+				if vr, ok := vm["valueReference"].(map[string]any); ok {
+					vm = vr // an expression that stops at the extension (Plan-Net's PractitionerRole:network)
+				}
 				s, _ := vm["reference"].(string)
 				t, id := igdata.SplitRef(s)
 				if t == "" {
@@ -1090,9 +1093,15 @@ func (pc *ProfileCtx) specInclude(include string) {
 				em, _ := e.(map[string]any)
 				r, _ := em["resource"].(map[string]any)
 				s, _ := em["search"].(map[string]any)
-				if mode, _ := s["mode"].(string); mode == "include" && r != nil {
-					t, _ := r["resourceType"].(string)
-					got[t+"/"+igdata.ID(r)] = true
+				if r == nil {
+					continue
+				}
+				t, _ := r["resourceType"].(string)
+				key := t + "/" + igdata.ID(r)
+				// a referenced resource that is itself a match appears once, as the match
+				// (Location:partof among the searched Locations)
+				if mode, _ := s["mode"].(string); mode == "include" || mode == "match" && want[pid][key] {
+					got[key] = true
 				}
 			}
 		}

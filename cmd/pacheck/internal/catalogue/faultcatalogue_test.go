@@ -75,6 +75,10 @@ var faultSetups = map[string]faultSetup{
 	// of CMS-0057-F tests them.
 	refserver.FaultPriorAuthNoStatus:       {mode: modeToken, preset: "cms-0057-2027"},
 	refserver.FaultPriorAuthDeniedNoReason: {mode: modeToken, preset: "cms-0057-2027"},
+	// The provider directory is its own public API: the provider-directory preset tests it.
+	refserver.FaultPlannetRequiresAuth:    {mode: modeToken, preset: "provider-directory"},
+	refserver.FaultPlannetDanglingNetwork: {mode: modeToken, preset: "provider-directory"},
+	refserver.FaultPlannetSearchBroken:    {mode: modeToken, preset: "provider-directory"},
 	// Every response is delayed: 150 ms instead of the default 2 s, against a 95th-percentile
 	// bound of 100 ms, so capability/http/responsive judges it in seconds; the run is focused on
 	// the capability, public and US Core Patient and Encounter specs (the 20 responses the
