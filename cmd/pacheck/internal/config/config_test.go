@@ -76,6 +76,7 @@ func TestErrorClasses(t *testing.T) {
 		{"deadline negative", "limits:\n  deadline: -5m\n", `"-5m" is not a duration`},
 		{"deadline huge", "limits:\n  deadline: 100h\n", `cfg.yaml:2: limits.deadline 100h0m0s: use at most 24h0m0s`},
 		{"retry wait huge", "limits:\n  retry_max_wait: 1h\n", `limits.retry_max_wait 1h0m0s: use at most 10m0s`},
+		{"code lifetime huge", "auth:\n  code_lifetime: 1h\n", `auth.code_lifetime 1h0m0s: use at most 30m0s`},
 		{"latency mapping", "limits:\n  max_latency: {a: 1}\n", `is not a duration`},
 		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
 		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},

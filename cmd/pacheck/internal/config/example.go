@@ -81,6 +81,10 @@ auth:
         actions:
           - click: "#deny"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
+  # The lifetime of your authorization codes (at most 30m): the code-expiry probe holds a fresh
+  # code that long plus 2 s and expects invalid_grant, so the run takes at least that long.
+  # Unset, it skips (a client cannot learn the lifetime from the wire).
+  code_lifetime: 60s
   parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
   # Origins (scheme://host[:port]) credentials may go to besides the target's, e.g. a separate
   # authorization server or identity provider. Unset: any https endpoint the server publishes.
