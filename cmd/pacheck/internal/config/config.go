@@ -35,8 +35,11 @@ type File struct {
 	Limits      Limits              `yaml:"limits"`
 	Out         string              `yaml:"out"`
 	KnownIssues string              `yaml:"known_issues"`
-	Packages    []string            `yaml:"packages"`
-	Attest      Attest              `yaml:"attest"`
+	// Attestations is the payer's attestations file (profiles/attest): signed statements for
+	// requirements no spec can observe on the wire, shown as attested, never as pass.
+	Attestations string   `yaml:"attestations"`
+	Packages     []string `yaml:"packages"`
+	Attest       Attest   `yaml:"attest"`
 	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
 	// requirement did not run) as success for the exit status.
 	AllowIncomplete bool `yaml:"allow_incomplete"`

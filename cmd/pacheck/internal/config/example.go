@@ -95,6 +95,12 @@ auth:
 # Patient ids to examine besides the launch patient.
 patients: ["patient-123"]
 
+# The payer's attestations for requirements no spec can observe on the wire (data back to 2016,
+# one-business-day availability, member education, API documentation, annual metrics): a YAML
+# list of {id, who, when: YYYY-MM-DD, evidence, statement}. Shown as "attested" (the payer's claim,
+# never pass); without an entry such a requirement is untested, naming the entry to add.
+attestations: attestations.yaml
+
 # What you state about the test members' data (recorded in the report). The IGs require a server
 # to be capable of populating every must-support element, which data lacking an element cannot
 # show: its must-support spec skips, naming the element. With must_support_complete (only when the
