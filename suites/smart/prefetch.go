@@ -58,7 +58,12 @@ var needs = map[string]func(*session){
 	"probes/code-other-client":     func(s *session) { s.probeCodeOtherClient() },
 	"probes/code-expired": func(s *session) {
 		if s.set != nil && s.set.CodeLifetime > 0 {
-			s.probeCodeExpired()
+			// Its own goroutine: holding the code (up to auth.code_lifetime) must not keep a
+			// prefetch worker from the sign-ins queued behind it. A panic is kept by once.
+			go func() {
+				defer func() { _ = recover() }()
+				s.probeCodeExpired()
+			}()
 		}
 	},
 	"probes/consent-deny":      func(s *session) { s.probeDeny() },

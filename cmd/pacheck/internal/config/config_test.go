@@ -29,6 +29,9 @@ func TestExampleParses(t *testing.T) {
 		f.Limits.MaxLatency != Duration(2*time.Second) || len(f.Auth.AllowedOrigins) != 1 || f.AllowIncomplete {
 		t.Fatalf("new keys not decoded: limits %+v, origins %v, allow_incomplete %v", f.Limits, f.Auth.AllowedOrigins, f.AllowIncomplete)
 	}
+	if f.Attestations != "attestations.yaml" || f.Auth.CodeLifetime != Duration(time.Minute) {
+		t.Fatalf("attestations %q, auth.code_lifetime %v: not decoded from the example", f.Attestations, time.Duration(f.Auth.CodeLifetime))
+	}
 	if f.Limits.MaxPages != 20 || f.Auth.SecondMember == nil {
 		t.Fatalf("example not fully decoded: %+v", f)
 	}
