@@ -50,6 +50,10 @@ type Requirement struct {
 	// UntestedReason says why no spec can test the requirement on the wire (annual metrics,
 	// organisational duties). Such requirements are listed as untested, with this reason.
 	UntestedReason string `yaml:"untested_reason,omitempty" json:"untestedReason,omitempty"`
+	// Attestation is what the payer attests for a requirement no spec can observe on the wire
+	// (data back to 2016, one-business-day availability, member education): an entry in the
+	// run's attestations file (profiles/attest) shows it as attested, distinct from pass.
+	Attestation string `yaml:"attestation,omitempty" json:"attestation,omitempty"`
 
 	// Area is the catalogue file's base name (smart, uscore, general, ...).
 	Area string `yaml:"-" json:"area"`
@@ -60,7 +64,7 @@ type Requirement struct {
 // reqKeys are the keys an entry may have; anything else is an error.
 var reqKeys = map[string]bool{
 	"id": true, "statement": true, "level": true, "ig": true, "versions": true, "section": true,
-	"cfr": true, "note": true, "untested_reason": true,
+	"cfr": true, "note": true, "untested_reason": true, "attestation": true,
 }
 
 // Catalogue is the loaded set of requirements, in file then entry order.
@@ -203,7 +207,7 @@ func (c *Catalogue) addFile(file, area string, data []byte) error {
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			k := item.Content[i]
 			if !reqKeys[k.Value] {
-				return fmt.Errorf("%s:%d: unknown key %q; allowed: id, statement, level, ig, versions, section, cfr, note, untested_reason", file, k.Line, k.Value)
+				return fmt.Errorf("%s:%d: unknown key %q; allowed: id, statement, level, ig, versions, section, cfr, note, untested_reason, attestation", file, k.Line, k.Value)
 			}
 			if seen[k.Value] {
 				return fmt.Errorf("%s:%d: key %q given twice", file, k.Line, k.Value)

@@ -143,7 +143,7 @@ func cfrRows(reqs []RequirementInfo) (rows []cfrRow, untested []RequirementInfo)
 			row.Counts.Known += q.Counts.Known
 			row.Counts.NotJudged += q.Counts.NotJudged
 		}
-		if q.Counts.Total == 0 {
+		if q.Counts.Total == 0 && q.Status != StatusAttested {
 			untested = append(untested, q)
 		}
 	}

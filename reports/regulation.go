@@ -41,13 +41,14 @@ const (
 	covKnown      = "known"
 	covInconclude = "inconclusive" // a spec ran but showed neither met nor broken: skip, error, not judged
 	covUntested   = "untested"
+	covAttested   = "attested" // the payer's claim, not tested
 	covPass       = "pass"
 )
 
-var covBuckets = []string{covFail, covKnown, covInconclude, covUntested, covPass}
+var covBuckets = []string{covFail, covKnown, covInconclude, covUntested, covAttested, covPass}
 
 var covLabels = map[string]string{
-	covFail: "fail", covKnown: "known failure", covInconclude: "inconclusive", covUntested: "untested", covPass: "pass",
+	covFail: "fail", covKnown: "known failure", covInconclude: "inconclusive", covUntested: "untested", covAttested: "attested", covPass: "pass",
 }
 
 // covBucket sorts a requirement status into a coverage bucket.
@@ -61,6 +62,8 @@ func covBucket(status string) string {
 		return covPass
 	case StatusUntested:
 		return covUntested
+	case StatusAttested:
+		return covAttested
 	}
 	return covInconclude // skip, error, not-judged
 }
@@ -130,6 +133,8 @@ func covStatus(c coverage) string {
 		return string(Fail)
 	case c.Total > 0 && c.N[covPass] == c.Total:
 		return string(Pass)
+	case c.Total > 0 && c.N[covAttested] == c.Total:
+		return StatusAttested
 	case c.Tested() == 0 && c.N[covInconclude] == 0:
 		return StatusUntested
 	case c.N[covKnown] > 0 && c.N[covKnown]+c.N[covPass] == c.Total:

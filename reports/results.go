@@ -17,6 +17,7 @@ import (
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/profiles/attest"
 )
 
 // SchemaVersion is the version of the results.json format documented in SCHEMA.md. Version 2
@@ -80,6 +81,9 @@ type RunMeta struct {
 	Config         map[string]any // effective configuration; secret-looking values are masked
 	RunID          string         // optional caller-chosen id
 	Start, End     time.Time      // optional; default to the Ginkgo report's times
+	// Attestations are the payer's statements for requirements no spec can observe
+	// (profiles/attest); they make those requirements "attested", never pass.
+	Attestations []attest.Entry
 }
 
 // PackageInfo identifies one FHIR package the run used.
@@ -98,6 +102,8 @@ type Results struct {
 	Specs         []Spec            `json:"specs"`
 	Requirements  []RequirementInfo `json:"requirements"`
 	KnownIssues   []KnownIssue      `json:"knownIssues,omitempty"`
+	// Attestations are the payer's statements the run was given (config attestations).
+	Attestations []attest.Entry `json:"attestations,omitempty"`
 	// Incomplete lists the selected SHALL requirements that did not run (verdict incomplete).
 	Incomplete []Missing `json:"incomplete,omitempty"`
 	// RootCauses groups the specs that were blocked by one failure they depended on.
@@ -243,7 +249,11 @@ type RequirementInfo struct {
 	profiles.Requirement
 	Counts Counts   `json:"counts"`
 	Specs  []string `json:"specs,omitempty"`
-	Status string   `json:"status"` // pass, fail, error, skip, known, review, not-judged, untested
+	Status string   `json:"status"` // pass, fail, error, skip, known, review, not-judged, untested, attested
+	// Attested is the payer's attestation of a requirement that takes one; MissingAttestation
+	// says which entry an attestable requirement without one lacks.
+	Attested           *attest.Entry `json:"attested,omitempty"`
+	MissingAttestation string        `json:"missingAttestation,omitempty"`
 }
 
 // Limits for what goes into results.
@@ -320,6 +330,7 @@ func FromGinkgo(report types.Report, meta RunMeta, cat *profiles.Catalogue) (*Re
 		r.Specs = []Spec{}
 	}
 	r.Run.Warnings = append(r.Run.Warnings, legacyFailureWarnings(r.Specs, cat)...)
+	r.Attestations = append([]attest.Entry(nil), meta.Attestations...)
 	r.Recount(cat)
 	if r.Counts.Total > 0 && r.Counts.Pass == 0 {
 		r.Run.Warnings = append(r.Run.Warnings, "no spec passed: the run shows nothing about conformance")
@@ -365,8 +376,26 @@ func (r *Results) Recount(cat *profiles.Catalogue) {
 			r.Requirements[i].Specs = append(r.Requirements[i].Specs, s.ID)
 		}
 	}
+	attested := make(map[string]*attest.Entry, len(r.Attestations))
+	for i := range r.Attestations {
+		attested[r.Attestations[i].ID] = &r.Attestations[i]
+	}
 	for i := range r.Requirements {
-		r.Requirements[i].Status = requirementStatus(r.Requirements[i].Counts)
+		q := &r.Requirements[i]
+		q.Status = requirementStatus(q.Counts)
+		q.Attested, q.MissingAttestation = nil, ""
+		if q.Attestation == "" {
+			continue
+		}
+		// The payer's claim stands only where no spec judged the requirement: it is shown as
+		// attested, never as pass, and does not enter the verdict (README: attestations).
+		q.Attested = attested[q.ID]
+		switch {
+		case q.Attested != nil && q.Status == StatusUntested:
+			q.Status = StatusAttested
+		case q.Attested == nil:
+			q.MissingAttestation = attest.Missing(q.Requirement)
+		}
 	}
 	if r.Requirements == nil {
 		r.Requirements = []RequirementInfo{}
@@ -378,6 +407,7 @@ func (r *Results) Recount(cat *profiles.Catalogue) {
 const (
 	StatusUntested  = "untested"   // no spec of the run cites it
 	StatusNotJudged = "not-judged" // its only specs failed on other requirements
+	StatusAttested  = "attested"   // no spec tests it; the payer attests it (profiles/attest)
 )
 
 func requirementStatus(c Counts) string {

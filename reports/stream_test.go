@@ -20,7 +20,7 @@ func TestWriteJSONStreams(t *testing.T) {
 			fields = append(fields, tag)
 		}
 	}
-	want := []string{"schemaVersion", "run", "verdict", "counts", "specs", "requirements", "knownIssues,omitempty", "incomplete,omitempty", "rootCauses,omitempty"}
+	want := []string{"schemaVersion", "run", "verdict", "counts", "specs", "requirements", "knownIssues,omitempty", "attestations,omitempty", "incomplete,omitempty", "rootCauses,omitempty"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Fatalf("Results fields %v; WriteJSON writes %v: update it", fields, want)
 	}

@@ -160,6 +160,10 @@ func WriteJSON(w io.Writer, r *Results) error {
 		put(`,"knownIssues":`)
 		val(r.KnownIssues)
 	}
+	if len(r.Attestations) > 0 {
+		put(`,"attestations":`)
+		val(r.Attestations)
+	}
 	if len(r.Incomplete) > 0 {
 		put(`,"incomplete":`)
 		val(r.Incomplete)
@@ -356,10 +360,32 @@ func WriteJUnit(w io.Writer, r *Results) error {
 		out.Failures += g.Failures
 		out.Errors += g.Errors
 	}
+	// Requirements no spec can observe: attested ones are the payer's claim, never a passed
+	// case, so both they and those lacking an attestation are written as skipped, by type.
+	as := junitSuite{Name: "pacheck-attestations", Package: "pacheck.attestations", ID: len(order), Time: "0.000"}
+	for _, q := range r.Requirements {
+		if q.Attestation == "" || q.Counts.Total > 0 {
+			continue
+		}
+		tc := junitTestCase{Name: x(q.ID), Classname: "pacheck.attestations", Time: "0.000"}
+		if a := q.Attested; a != nil {
+			msg := fmt.Sprintf("attested by %s on %s (the payer's claim, not tested)", a.Who, a.When)
+			tc.Skipped = &junitMessage{Message: x(msg), Type: "attested", Text: x(msg + "\n" + a.Statement + "\nevidence: " + a.Evidence)}
+		} else {
+			tc.Skipped = &junitMessage{Message: x("untested: " + q.MissingAttestation), Type: "untested", Text: x(q.MissingAttestation)}
+		}
+		as.Cases = append(as.Cases, tc)
+		as.Tests++
+		as.Skipped++
+	}
+	if as.Tests > 0 {
+		out.Suites = append(out.Suites, as)
+		out.Tests += as.Tests
+	}
 	if len(r.Run.Errors) > 0 {
 		// Run-level errors (expired known issues, failed suite nodes) get a suite of their own so
 		// CI shows them even when every spec passed.
-		rs := junitSuite{Name: "pacheck-run", Package: "pacheck.run", ID: len(order), Time: "0.000"}
+		rs := junitSuite{Name: "pacheck-run", Package: "pacheck.run", ID: len(out.Suites), Time: "0.000"}
 		for i, e := range r.Run.Errors {
 			rs.Cases = append(rs.Cases, junitTestCase{Name: fmt.Sprintf("run error %d", i+1), Classname: "pacheck.run", Time: "0.000",
 				Error: &junitMessage{Message: x(firstLine(e)), Type: "run-error", Text: x(e)}})

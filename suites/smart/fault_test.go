@@ -21,6 +21,7 @@ var faultTable = map[string][]string{
 	auth.FaultStateDropped:               {p + "launch/state-unchanged"},
 	auth.FaultStateAltered:               {p + "launch/state-unchanged"},
 	auth.FaultCodeReusable:               {p + "launch/code-single-use"},
+	auth.FaultCodeNoExpiry:               {p + "probes/code-expired"},
 	auth.FaultTokenNoPatient:             {p + "token/patient-context"},
 	auth.FaultTokenNoExpiresIn:           {p + "token/expires-in"},
 	auth.FaultTokenTypeWrong:             {p + "token/type-bearer"},
@@ -82,7 +83,7 @@ var batches = [][]string{
 	{auth.FaultStateDropped, auth.FaultTokenNoPatient, auth.FaultTokenTypeWrong, auth.FaultIDTokenUnsigned,
 		auth.FaultIDTokenWrongAud, auth.FaultSMARTConfigMissingField, auth.FaultRefreshDisabled, auth.FaultGranularScopeIgnored},
 	{auth.FaultRedirectURINotChecked, auth.FaultAudNotChecked, auth.FaultUnknownClientAccepted, auth.FaultPKCEPlainAccepted,
-		auth.FaultPKCENotVerified, auth.FaultRefreshResourceWidening},
+		auth.FaultPKCENotVerified, auth.FaultRefreshResourceWidening, auth.FaultCodeNoExpiry},
 	{auth.FaultScopeNotEnforced, auth.FaultBadClientSecretAccepted, auth.FaultClientAssertionNotVerified, auth.FaultConsentIgnored,
 		auth.FaultCodeOtherClientAccepted, auth.FaultDenyIgnored},
 }

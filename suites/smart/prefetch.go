@@ -56,8 +56,18 @@ var needs = map[string]func(*session){
 	"probes/bad-client-secret":     func(s *session) { s.probeBadSecret() },
 	"probes/bad-client-assertion":  func(s *session) { s.probeBadAssertion() },
 	"probes/code-other-client":     func(s *session) { s.probeCodeOtherClient() },
-	"probes/consent-deny":          func(s *session) { s.probeDeny() },
-	"probes/other-member-data":     func(s *session) { s.probeIsolation() },
+	"probes/code-expired": func(s *session) {
+		if s.set != nil && s.set.CodeLifetime > 0 {
+			// Its own goroutine: holding the code (up to auth.code_lifetime) must not keep a
+			// prefetch worker from the sign-ins queued behind it. A panic is kept by once.
+			go func() {
+				defer func() { _ = recover() }()
+				s.probeCodeExpired()
+			}()
+		}
+	},
+	"probes/consent-deny":      func(s *session) { s.probeDeny() },
+	"probes/other-member-data": func(s *session) { s.probeIsolation() },
 }
 
 // mainUsable mirrors needMain: the main launch yielded a token.

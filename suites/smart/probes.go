@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pacheck/pacheck/checks/browser"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
@@ -465,6 +466,50 @@ func (s *session) probeCodeOtherClient() *outcome {
 		l.ev.note("code redeemed by another client", "the code issued to %s was presented, with its right code_verifier and redirect_uri, by %s authenticating with %s",
 			l.client.ClientID, other.ClientID, other.method())
 		o.issues = oauth.CheckRejected(t, "token request redeeming an authorization code issued to another client", "invalid_grant")
+		return o
+	}).(*outcome)
+}
+
+// probeCodeExpired: a fresh authorization code, held for the lifetime the payer states
+// (Settings.CodeLifetime) plus CodeExpiryMargin, is refused with invalid_grant (RFC 6749 §4.1.2:
+// "The authorization code MUST expire shortly after it is issued"). A client cannot learn a code's
+// lifetime from the wire, so the payer states it; unset, the probe skips rather than wait the ten
+// minutes RFC 6749 recommends as the longest lifetime. A stated lifetime over ten minutes is noted
+// in the evidence: that recommendation is should-level, the expiry itself is the MUST.
+func (s *session) probeCodeExpired() *outcome {
+	return s.once("probe:code-expired", func() any {
+		life := s.set.CodeLifetime
+		if life <= 0 {
+			return &outcome{skip: "the lifetime of the server's authorization codes is not stated, and a client cannot learn it from the wire, so the probe does not know how long to hold a code",
+				enable: "auth.code_lifetime in the run configuration (the lifetime your authorization server gives codes, e.g. 60s; the probe holds a code that long plus 2 s)"}
+		}
+		l := s.codeLaunch("code held past its lifetime")
+		if t := launchTrouble(l, "launch for the expired-code probe"); t != nil {
+			return t
+		}
+		captured := time.Now()
+		o := &outcome{ev: []*sink{l.ev}}
+		wait := life + CodeExpiryMargin
+		select {
+		case <-time.After(wait):
+		case <-s.run.Context().Done():
+			o.infra = fmt.Errorf("expired-code probe: the run ended while holding the code: %w", s.run.Context().Err())
+			return o
+		}
+		ctx, cancel := s.ctx()
+		defer cancel()
+		t, err := l.oc.Exchange(ctx, l.code(), l.req.Verifier)
+		s.noteToken(t)
+		if err != nil {
+			o.infra = err
+			return o
+		}
+		held := time.Since(captured).Round(time.Second)
+		l.ev.note("code held past its lifetime", "the code was redeemed %v after its redirect was captured; the stated lifetime (auth.code_lifetime) is %v", held, life)
+		if life > 10*time.Minute {
+			l.ev.note("stated code lifetime", "%v is longer than the 10 minutes RFC 6749 §4.1.2 recommends (RECOMMENDED, should-level)", life)
+		}
+		o.issues = oauth.CheckRejected(t, fmt.Sprintf("token request redeeming an authorization code %v after issue (stated lifetime %v)", held, life), "invalid_grant")
 		return o
 	}).(*outcome)
 }

@@ -53,6 +53,11 @@ type Settings struct {
 	ExpiredToken  string
 	MaxExpiryWait time.Duration // default 0: never wait for a token to expire
 
+	// CodeLifetime is the lifetime the payer states for its authorization codes. When set, the
+	// code-expiry probe holds a fresh code that long plus CodeExpiryMargin and then redeems it,
+	// so the run takes at least that long; unset, the probe skips, saying so.
+	CodeLifetime time.Duration
+
 	Browser BrowserOptions
 }
 
@@ -117,6 +122,13 @@ func (s *Settings) MainClient() Client {
 }
 
 // Validate reports the first missing or malformed setting, naming the field.
+// MaxCodeLifetime bounds Settings.CodeLifetime: the code-expiry probe waits that long.
+const MaxCodeLifetime = 30 * time.Minute
+
+// CodeExpiryMargin is how long past the stated lifetime the code-expiry probe waits: the code was
+// issued before the redirect was captured, so the server's clock has passed its expiry by then.
+const CodeExpiryMargin = 2 * time.Second
+
 func (s *Settings) Validate() error {
 	if s == nil {
 		return errors.New("smart: browser mode needs the SMART client settings (client_id, redirect_uri, login); none were given")
@@ -149,6 +161,9 @@ func (s *Settings) Validate() error {
 		if err := browser.Validate(s.Consent.Steps); err != nil {
 			return fmt.Errorf("smart: consent steps: %w", err)
 		}
+	}
+	if s.CodeLifetime < 0 || s.CodeLifetime > MaxCodeLifetime {
+		return fmt.Errorf("smart: code_lifetime %v: give the lifetime of the server's authorization codes, at most %v (RFC 6749 recommends at most 10 minutes)", s.CodeLifetime, MaxCodeLifetime)
 	}
 	if s.Deny != nil {
 		if len(s.Deny.Steps) == 0 {

@@ -38,6 +38,10 @@ import (
 
 const childEnv = "PACHECK_SMART_CHILD"
 
+// testCodeLifetime is the test server's authorization-code lifetime, stated to the suite so the
+// code-expiry probe waits seconds.
+const testCodeLifetime = 5 * time.Second
+
 type childJob struct {
 	Variant     string   `json:"variant"` // "default" (default strategy) or "steps" (explicit login steps)
 	Faults      []string `json:"faults"`
@@ -150,7 +154,7 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 	redirect := "http://localhost/callback"
 	u1, u2 := auth.MemberUser(1), auth.MemberUser(2)
 	set := &Settings{
-		ClientID: auth.PublicClientID, RedirectURI: redirect,
+		ClientID: auth.PublicClientID, RedirectURI: redirect, CodeLifetime: testCodeLifetime,
 		Login: Login{Username: u1.Username, Password: u1.Password},
 		ExtraClients: []Client{
 			{ClientID: auth.ConfidentialClientID, ClientSecret: auth.ConfidentialClientSecret, AuthMethod: "client_secret_basic"},
@@ -357,7 +361,7 @@ func TestHelperRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cfg := refserver.Config{Members: 3, Seed: 1, Faults: fs, BaseURL: "http://" + ln.Addr().String(),
+	cfg := refserver.Config{Members: 3, Seed: 1, Faults: fs, BaseURL: "http://" + ln.Addr().String(), CodeLifetime: testCodeLifetime,
 		Logger: slog.New(slog.NewTextHandler(logf, nil))}
 	version := "2.0.0"
 	if job.SMART == "1.0.0" {

@@ -488,6 +488,9 @@ func probeSpecs(v string) {
 	spec(v, "code-other-client", ids("smart.token.code-client-bound"), func() {
 		judge("code redeemed by another client", needBrowser().probeCodeOtherClient())
 	})
+	spec(v, "code-expired", ids("smart.token.code-short-lived"), func() {
+		judge("expired authorization code", needBrowser().probeCodeExpired())
+	})
 	spec(v, "consent-deny", ids("smart.authorize.deny"), func() {
 		judge("consent deny", needBrowser().probeDeny())
 	})

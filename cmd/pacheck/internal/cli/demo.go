@@ -75,7 +75,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if v := preset.IGs["smart"]; len(v) > 0 && strings.HasPrefix(v[0], "1.") {
 		smartVersion, scopes = "1.0", []string{"launch/patient", "openid", "fhirUser", "patient/*.read"}
 	}
-	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set, SMARTVersion: smartVersion, LoginStyle: *loginStyle})
+	srv, err := refserver.New(refserver.Config{Members: *members, Seed: 1, Faults: set, SMARTVersion: smartVersion, LoginStyle: *loginStyle,
+		CodeLifetime: demoCodeLifetime})
 	if err != nil {
 		errorf(stderr, "demo", "%v", err)
 		if strings.Contains(err.Error(), "login style") {
@@ -104,6 +105,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	origin := strings.TrimSuffix(srv.FHIRBase(), "/fhir")
 	settings := demoSettings(origin, *members)
+	settings.CodeLifetime = demoCodeLifetime
 	if *loginStyle != "" && *loginStyle != auth.DefaultLoginStyle {
 		// The scripted consent and Deny launches know only the default pages.
 		settings.Consent, settings.Deny = nil, nil
@@ -137,6 +139,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return execute(ctx, p, &f, stdout, stderr)
 }
+
+// demoCodeLifetime is the demo server's authorization-code lifetime, stated to the SMART suite:
+// short, so the code-expiry probe (which runs ahead, beside the other sign-ins) adds seconds,
+// not the minute of the server's default; long enough for the tool's own prompt exchanges.
+const demoCodeLifetime = 10 * time.Second
 
 // demoSettings registers the reference server's demo clients and members with the SMART suite:
 // a public client with PKCE for the launch, the confidential clients for their own launches and

@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/profiles/attest"
 	_ "github.com/pacheck/pacheck/suites/all" // registers every suite's specs
 	"github.com/pacheck/pacheck/suites/runner"
 )
@@ -27,7 +28,8 @@ network. --label-filter and --focus select specs with Ginkgo semantics
 (e.g. --label-filter 'level:SHALL && ig:uscore-6.1.0').
 
 With --requirements it prints coverage: every catalogue requirement with the specs that test
-it; requirements no spec tests are listed as untested, with why.
+it; requirements no spec tests are listed as untested, with why, or as attested when
+--attestations (config attestations) holds the payer's attestation for one that takes it.
 
 Examples:
   pacheck list --preset cms-patient-access
@@ -51,6 +53,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.config, "config", "", "configuration file")
 	fs.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label-filter expression")
 	fs.Var(&f.focus, "focus", "regular expression on spec ids (repeatable)")
+	fs.StringVar(&f.attestations, "attestations", "", "with --requirements: the payer's attestations file (config attestations)")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -69,7 +72,12 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitEnvError
 	}
 	if *reqs {
-		return printCoverage(stdout, stderr, rep, *format)
+		atts, err := loadAttestations(p.file.Attestations)
+		if err != nil {
+			errorf(stderr, "list", "%v", err)
+			return ExitUsage
+		}
+		return printCoverage(stdout, stderr, rep, *format, atts)
 	}
 	var specs []listedSpec
 	for _, s := range rep.SpecReports {
@@ -111,9 +119,11 @@ type coverage struct {
 	Untested  bool     `json:"untested,omitempty"`
 	Why       string   `json:"why,omitempty"`
 	Statement string   `json:"statement"`
+	// Attested is the payer's attestation of a requirement no spec tests (not a pass).
+	Attested *attest.Entry `json:"attested,omitempty"`
 }
 
-func printCoverage(stdout, stderr io.Writer, rep types.Report, format string) int {
+func printCoverage(stdout, stderr io.Writer, rep types.Report, format string, atts []attest.Entry) int {
 	cat, err := profiles.Requirements()
 	if err != nil {
 		errorf(stderr, "list", "%v", err)
@@ -130,15 +140,27 @@ func printCoverage(stdout, stderr io.Writer, rep types.Report, format string) in
 			}
 		}
 	}
+	attested := map[string]*attest.Entry{}
+	for i := range atts {
+		attested[atts[i].ID] = &atts[i]
+	}
 	var out []coverage
-	untested := 0
+	untested, nAttested := 0, 0
 	for _, r := range cat.All() {
 		c := coverage{ID: r.ID, Level: r.Level, CFR: r.CFR, Specs: specsOf[r.ID], Statement: r.Statement}
 		if c.Specs == nil {
 			c.Specs = []string{}
+			if a := attested[r.ID]; a != nil && r.Attestation != "" {
+				c.Attested = a
+				nAttested++
+				out = append(out, c)
+				continue
+			}
 			c.Untested = true
 			untested++
 			switch {
+			case r.Attestation != "":
+				c.Why = attest.Missing(r)
 			case r.UntestedReason != "":
 				c.Why = r.UntestedReason
 			default:
@@ -154,12 +176,18 @@ func printCoverage(stdout, stderr io.Writer, rep types.Report, format string) in
 		return ExitOK
 	}
 	for _, c := range out {
-		if c.Untested {
+		if c.Attested != nil {
+			fmt.Fprintf(stdout, "%-55s %-6s ATTESTED (not tested) by %s on %s\n", c.ID, c.Level, termSafe(c.Attested.Who, false), c.Attested.When)
+		} else if c.Untested {
 			fmt.Fprintf(stdout, "%-55s %-6s UNTESTED: %s\n", c.ID, c.Level, c.Why)
 		} else {
 			fmt.Fprintf(stdout, "%-55s %-6s %d spec(s)\n", c.ID, c.Level, len(c.Specs))
 		}
 	}
-	fmt.Fprintf(stdout, "%d requirements, %d tested, %d untested\n", len(out), len(out)-untested, untested)
+	if nAttested > 0 {
+		fmt.Fprintf(stdout, "%d requirements, %d tested, %d attested, %d untested\n", len(out), len(out)-untested-nAttested, nAttested, untested)
+	} else {
+		fmt.Fprintf(stdout, "%d requirements, %d tested, %d untested\n", len(out), len(out)-untested, untested)
+	}
 	return ExitOK
 }

@@ -98,7 +98,7 @@ func TestSpecTreeGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%d specs\n\n", n)
 		var cov bytes.Buffer
-		if code := printCoverage(&cov, io.Discard, rep, "text"); code != 0 {
+		if code := printCoverage(&cov, io.Discard, rep, "text", nil); code != 0 {
 			t.Fatalf("preset %s: coverage exit %d", preset, code)
 		}
 		b.Write(cov.Bytes())
@@ -118,5 +118,33 @@ func TestSpecTreeGolden(t *testing.T) {
 		if out != string(want) {
 			t.Errorf("spec tree of preset %s changed:\n%s", preset, lineDiff(string(want), out))
 		}
+	}
+}
+
+// TestListAttestations: --attestations shows an attested requirement as attested (not tested),
+// one without an entry names the missing entry, and a bad file is a one-line usage error naming
+// the file and the field.
+func TestListAttestations(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "att.yaml")
+	if err := os.WriteFile(good, []byte("- id: general.data-since-2016\n  who: Jane Roe, CIO\n  when: 2026-11-30\n  evidence: https://example.com/e.pdf\n  statement: Data since 2016.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("list", "--preset", "public", "--requirements", "--attestations", good)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"general.data-since-2016", "ATTESTED (not tested) by Jane Roe, CIO on 2026-11-30", "UNTESTED: no attestation: add an entry for general.member-education", " 1 attested, "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("- id: general.data-since-2016\n  when: 2026-11-30\n  statement: s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run("list", "--preset", "public", "--requirements", "--attestations", bad)
+	if code != ExitUsage || !strings.Contains(errOut, bad+":1: general.data-since-2016: who is missing") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Fatalf("bad file: exit %d, %q; want exit %d and one line naming the file and field", code, errOut, ExitUsage)
 	}
 }

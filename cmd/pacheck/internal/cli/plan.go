@@ -9,15 +9,16 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/cmd/pacheck/internal/config"
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/profiles/attest"
 	"github.com/pacheck/pacheck/suites/framework"
 )
 
 // runFlags are the flags run and list share.
 type runFlags struct {
-	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, signKey string
-	focus, packages, patients                                                      multi
-	strict, quiet, verbose, stats, allowIncomplete, pdf, attestMustSupport         bool
-	deadline                                                                       time.Duration
+	config, target, preset, auth, tokenEnv, out, labelFilter, knownIssues, attestations, signKey string
+	focus, packages, patients                                                                    multi
+	strict, quiet, verbose, stats, allowIncomplete, pdf, attestMustSupport                       bool
+	deadline                                                                                     time.Duration
 	// record and replay are the recording folders of --record and --replay (record.go).
 	record, replay string
 }
@@ -117,6 +118,9 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 	if f.knownIssues != "" {
 		cfg.KnownIssues = f.knownIssues
 	}
+	if f.attestations != "" {
+		cfg.Attestations = f.attestations
+	}
 	cfg.Strict = cfg.Strict || f.strict
 	cfg.Attest.MustSupportComplete = cfg.Attest.MustSupportComplete || f.attestMustSupport
 	suites := cfg.Suites
@@ -192,4 +196,16 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadAttestations reads the run's attestations file ("" is none), checked against the catalogue.
+func loadAttestations(path string) ([]attest.Entry, error) {
+	if path == "" {
+		return nil, nil
+	}
+	cat, err := profiles.Requirements()
+	if err != nil {
+		return nil, err
+	}
+	return attest.Load(path, cat)
 }

@@ -56,7 +56,6 @@ Exit codes:
 Examples:
   pacheck run --target https://fhir.example.org/r4 --preset public --deadline 10m
   pacheck run --target https://fhir.example.org/r4 --auth token --token-env FHIR_TOKEN
-  pacheck run --targets endpoints.txt --preset public --out spot-check
 
 Flags:
 `
@@ -74,6 +73,7 @@ func runFlagSet(name, help string, stdout io.Writer, f *runFlags) *flagSetWrap {
 	fs.Var(&f.packages, "package", "extra FHIR package .tgz or folder (repeatable)")
 	fs.Var(&f.patients, "patient", "patient id to examine besides the launch patient (repeatable); with --auth token and none given, the patient GET Patient returns")
 	fs.StringVar(&f.knownIssues, "known-issues", "", "YAML of accepted deviations (spec id, reason, expires)")
+	fs.StringVar(&f.attestations, "attestations", "", "YAML of the payer's attestations (id, who, when, evidence, statement) for requirements not observable on the wire")
 	fs.StringVar(&f.signKey, "sign-key", "", "Ed25519 private key (PEM, PKCS#8) to sign the evidence bundle")
 	fs.DurationVar(&f.deadline, "deadline", 0, "time limit of the whole run (limits.deadline; default 2m + 2s per selected spec)")
 	fs.BoolVar(&f.allowIncomplete, "allow-incomplete", false, "exit 0 instead of 4 when the run is INCOMPLETE (allow_incomplete)")
@@ -134,6 +134,11 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 			return ExitUsage
 		}
 		known = k
+	}
+	attestations, err := loadAttestations(p.file.Attestations)
+	if err != nil {
+		errorf(stderr, "run", "%v", err)
+		return ExitUsage
 	}
 	if err := prepareOutDir(p.run.OutDir); err != nil {
 		errorf(stderr, "run", "%v", err)
@@ -248,7 +253,8 @@ func execute(ctx context.Context, p *plan, f *runFlags, stdout, stderr io.Writer
 		errorf(stderr, "run", "%v", err)
 		return ExitEnvError
 	}
-	meta := reports.RunMeta{Target: p.run.Target, PacheckVersion: Version, Config: configMap(p, limit), Start: start, End: time.Now()}
+	meta := reports.RunMeta{Target: p.run.Target, PacheckVersion: Version, Config: configMap(p, limit), Start: start, End: time.Now(),
+		Attestations: attestations}
 	for _, pkg := range p.run.Profiles.Packages() {
 		meta.Packages = append(meta.Packages, reports.PackageInfo{ID: pkg.ID, Version: pkg.Version, SHA256: pkg.SHA256})
 	}

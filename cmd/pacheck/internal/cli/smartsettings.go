@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -33,6 +34,7 @@ func smartSettings(a config.Auth) (*smart.Settings, error) {
 	}
 	s.AuthMethod = authMethod(s.AuthMethod, s.ClientSecret, s.PrivateKey != nil)
 	s.ExpiredToken = a.ExpiredToken
+	s.CodeLifetime = time.Duration(a.CodeLifetime)
 	s.Browser.Parallel = a.ParallelSignIns
 	for _, c := range a.ExtraClients {
 		sc := smart.Client{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURI: c.RedirectURI}

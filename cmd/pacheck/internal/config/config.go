@@ -35,8 +35,11 @@ type File struct {
 	Limits      Limits              `yaml:"limits"`
 	Out         string              `yaml:"out"`
 	KnownIssues string              `yaml:"known_issues"`
-	Packages    []string            `yaml:"packages"`
-	Attest      Attest              `yaml:"attest"`
+	// Attestations is the payer's attestations file (profiles/attest): signed statements for
+	// requirements no spec can observe on the wire, shown as attested, never as pass.
+	Attestations string   `yaml:"attestations"`
+	Packages     []string `yaml:"packages"`
+	Attest       Attest   `yaml:"attest"`
 	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
 	// requirement did not run) as success for the exit status.
 	AllowIncomplete bool `yaml:"allow_incomplete"`
@@ -74,6 +77,9 @@ type Auth struct {
 	Deny *Deny `yaml:"deny"`
 	// ExpiredToken is an expired access token of the target, for the expired-token probe.
 	ExpiredToken string `yaml:"expired_token"`
+	// CodeLifetime is the lifetime of the server's authorization codes: the code-expiry probe
+	// holds a code that long (plus 2 s) and must see it refused. Unset, the probe skips.
+	CodeLifetime Duration `yaml:"code_lifetime"`
 	// ParallelSignIns is how many browser sign-ins may run at once (default 1: some servers refuse
 	// a member's concurrent sign-ins).
 	ParallelSignIns int `yaml:"parallel_sign_ins"`
@@ -418,6 +424,9 @@ func (f *File) check(name string, root *yaml.Node) error {
 	if f.Limits.MaxPages < 0 || f.Limits.MaxBodyBytes < 0 || f.Limits.MaxRedirects < 0 || f.Limits.MaxPatients < 0 || f.Limits.MaxReferenceReads < 0 {
 		return fmt.Errorf("%s: limits: max_pages, max_body_bytes, max_redirects, max_patients and max_reference_reads cannot be negative", at("limits"))
 	}
+	if time.Duration(f.Auth.CodeLifetime) > smartMaxCodeLifetime {
+		return fmt.Errorf("%s: auth.code_lifetime %v: use at most %v (the code-expiry probe waits that long; RFC 6749 recommends at most 10m)", at("auth.code_lifetime"), time.Duration(f.Auth.CodeLifetime), smartMaxCodeLifetime)
+	}
 	if f.Auth.Deny != nil && len(f.Auth.Deny.Steps) == 0 {
 		return fmt.Errorf("%s: auth.deny has no steps: give the browser steps that sign in and press Deny on the consent page, or remove auth.deny", at("auth"))
 	}
@@ -437,6 +446,9 @@ func (f *File) check(name string, root *yaml.Node) error {
 	}
 	return nil
 }
+
+// smartMaxCodeLifetime mirrors smart.MaxCodeLifetime (config does not import the suites).
+const smartMaxCodeLifetime = 30 * time.Minute
 
 // maxRetries bounds limits.retries: a hostile server answering 429 forever must not stall a run.
 const maxRetries = 10

@@ -29,6 +29,9 @@ func TestExampleParses(t *testing.T) {
 		f.Limits.MaxLatency != Duration(2*time.Second) || len(f.Auth.AllowedOrigins) != 1 || f.AllowIncomplete {
 		t.Fatalf("new keys not decoded: limits %+v, origins %v, allow_incomplete %v", f.Limits, f.Auth.AllowedOrigins, f.AllowIncomplete)
 	}
+	if f.Attestations != "attestations.yaml" || f.Auth.CodeLifetime != Duration(time.Minute) {
+		t.Fatalf("attestations %q, auth.code_lifetime %v: not decoded from the example", f.Attestations, time.Duration(f.Auth.CodeLifetime))
+	}
 	if f.Limits.MaxPages != 20 || f.Auth.SecondMember == nil {
 		t.Fatalf("example not fully decoded: %+v", f)
 	}
@@ -76,6 +79,7 @@ func TestErrorClasses(t *testing.T) {
 		{"deadline negative", "limits:\n  deadline: -5m\n", `"-5m" is not a duration`},
 		{"deadline huge", "limits:\n  deadline: 100h\n", `cfg.yaml:2: limits.deadline 100h0m0s: use at most 24h0m0s`},
 		{"retry wait huge", "limits:\n  retry_max_wait: 1h\n", `limits.retry_max_wait 1h0m0s: use at most 10m0s`},
+		{"code lifetime huge", "auth:\n  code_lifetime: 1h\n", `auth.code_lifetime 1h0m0s: use at most 30m0s`},
 		{"latency mapping", "limits:\n  max_latency: {a: 1}\n", `is not a duration`},
 		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
 		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},

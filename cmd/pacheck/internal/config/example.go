@@ -81,6 +81,10 @@ auth:
         actions:
           - click: "#deny"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
+  # The lifetime of your authorization codes (at most 30m): the code-expiry probe holds a fresh
+  # code that long plus 2 s and expects invalid_grant, so the run takes at least that long.
+  # Unset, it skips (a client cannot learn the lifetime from the wire).
+  code_lifetime: 60s
   parallel_sign_ins: 1   # browser sign-ins at once (up to 8); 1 for servers that refuse concurrent sign-ins
   # Origins (scheme://host[:port]) credentials may go to besides the target's, e.g. a separate
   # authorization server or identity provider. Unset: any https endpoint the server publishes.
@@ -90,6 +94,12 @@ auth:
 
 # Patient ids to examine besides the launch patient.
 patients: ["patient-123"]
+
+# The payer's attestations for requirements no spec can observe on the wire (data back to 2016,
+# one-business-day availability, member education, API documentation, annual metrics): a YAML
+# list of {id, who, when: YYYY-MM-DD, evidence, statement}. Shown as "attested" (the payer's claim,
+# never pass); without an entry such a requirement is untested, naming the entry to add.
+attestations: attestations.yaml
 
 # What you state about the test members' data (recorded in the report). The IGs require a server
 # to be capable of populating every must-support element, which data lacking an element cannot
