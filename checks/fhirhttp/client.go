@@ -18,6 +18,8 @@ package fhirhttp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +96,9 @@ type Options struct {
 	Transport         http.RoundTripper // default: a clone of http.DefaultTransport (proxies from the environment apply)
 	UserAgent         string            // default "pacheck/<Version>"
 	Accept            string            // default application/fhir+json
+	// RootCAs, when set, are the certificate authorities the default Transport trusts instead of
+	// the system's (a payer's internal CA; see framework.Run.RootCAs). Verification is never off.
+	RootCAs *x509.CertPool
 	// Bounds of the default Transport (ignored when Transport is set).
 	ConnectTimeout         time.Duration // TCP connect (default 10s)
 	ResponseHeaderTimeout  time.Duration // from the request written to the response headers (default: only Timeout bounds them)
@@ -250,6 +255,9 @@ func New(opts Options) (*Client, error) {
 		t.TLSHandshakeTimeout = opts.ConnectTimeout
 		t.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
 		t.MaxResponseHeaderBytes = opts.MaxResponseHeaderBytes
+		if opts.RootCAs != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
+		}
 		opts.Transport = t
 	}
 	if opts.WrapTransport != nil {

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,6 +46,9 @@ type Run struct {
 	// Transport, when set, wraps the transport of every client the run makes: a recording
 	// (--record) keeps each exchange, a replay (--replay) answers from one instead of the network.
 	Transport func(http.RoundTripper) http.RoundTripper
+	// RootCAs, when set, are the certificate authorities every client of the run trusts instead
+	// of the system's (config tls.ca_bundle: a payer's internal CA, or a test's throwaway one).
+	RootCAs *x509.CertPool
 	// Replay is the recording a replayed run answers from ("" for a live run): specs that need
 	// what a recording does not hold (a browser sign-in) skip saying so.
 	Replay string
@@ -201,7 +205,7 @@ func (r *Run) clientOptions() fhirhttp.Options {
 	return fhirhttp.Options{BaseURL: r.Target, Timeout: r.Limits.RequestTimeout, MaxBodyBytes: r.Limits.MaxBodyBytes,
 		MaxRedirects: r.Limits.MaxRedirects, MaxPages: r.Limits.MaxPages,
 		Retry:    fhirhttp.RetryPolicy{MaxAttempts: r.Limits.RetryAttempts, MaxWait: r.Limits.RetryMaxWait},
-		Observer: obs, Breaker: br, WrapTransport: r.Transport}
+		Observer: obs, Breaker: br, WrapTransport: r.Transport, RootCAs: r.RootCAs}
 }
 
 // ClientOptions are the bounded client options of this run. Clients built from them share the

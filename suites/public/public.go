@@ -8,12 +8,10 @@ package public
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
+	"github.com/pacheck/pacheck/checks/transport"
 	"github.com/pacheck/pacheck/suites/framework"
 )
 
@@ -31,8 +30,8 @@ const Area = "public"
 // Rule codes of the public checks.
 const (
 	RuleMetadata   = "public.metadata"
-	RuleTLSVersion = "tls.version"
-	RuleTLSOld     = "tls.old-version-accepted"
+	RuleTLSVersion = transport.RuleTLSVersion
+	RuleTLSOld     = transport.RuleTLSOld
 )
 
 // UnauthenticatedRefs are requested without a token; each must be refused with 401.
@@ -167,45 +166,8 @@ func contains(ss []string, s string) bool {
 }
 
 // CheckTLS connects to hostport: the default handshake must negotiate TLS 1.2 or later, and a
-// client offering at most TLS 1.1 must be refused. Certificates are not judged here (the data
-// client verifies them on every request). err is a network error (nothing could be judged).
+// client offering at most TLS 1.1 must be refused (transport.CheckTLS, which the SMART suite's
+// transport specs use too).
 func CheckTLS(ctx context.Context, hostport string, timeout time.Duration) (issue.List, error) {
-	if timeout <= 0 {
-		timeout = 15 * time.Second
-	}
-	host, _, _ := net.SplitHostPort(hostport)
-	dial := func(cfg *tls.Config) (*tls.ConnectionState, error) {
-		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: cfg}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		conn, err := d.DialContext(cctx, "tcp", hostport)
-		if err != nil {
-			return nil, err
-		}
-		defer conn.Close()
-		st := conn.(*tls.Conn).ConnectionState()
-		return &st, nil
-	}
-	var out issue.List
-	// Certificates are judged elsewhere; this probe only asks about protocol versions.
-	st, err := dial(&tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10}) //nolint:gosec // version probe only
-	if err != nil {
-		return nil, fmt.Errorf("public: TLS handshake with %s: %w", hostport, err)
-	}
-	if st.Version < tls.VersionTLS12 {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleTLSVersion, Path: hostport,
-			Message: fmt.Sprintf("%s: expected TLS 1.2 or later, negotiated %s", hostport, tls.VersionName(st.Version))})
-	}
-	var accepted []string
-	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
-		if st, err := dial(&tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: v, MaxVersion: v}); err == nil && st.Version == v { //nolint:gosec // version probe only
-			accepted = append(accepted, tls.VersionName(v))
-		}
-	}
-	sort.Strings(accepted)
-	if len(accepted) > 0 {
-		out = append(out, issue.Issue{Severity: issue.Error, Rule: RuleTLSOld, Path: hostport,
-			Message: fmt.Sprintf("%s: expected TLS versions below 1.2 refused, but the server accepted %s", hostport, strings.Join(accepted, ", "))})
-	}
-	return out, nil
+	return transport.CheckTLS(ctx, hostport, timeout)
 }

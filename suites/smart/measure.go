@@ -36,6 +36,11 @@ type lifecycle struct {
 	introErr                                error
 	introWays                               []oauth.IntrospectAuth // the way that worked (all when none did)
 	introAuth                               string                 // its name
+	// introMain is the introspection of the main launch's access token, whose token response
+	// (with its id_token) the in-depth introspection specs compare it with; introExpired that
+	// of the configured expired token (auth.expired_token), when there is one.
+	introMain, introExpired *oauth.Introspection
+	introMainAt             time.Time
 	// revocation
 	revoke       *oauth.TokenResponse
 	revokedProbe issue.List
@@ -147,6 +152,13 @@ func (s *session) lifecycle() *lifecycle {
 				ways = ways[used : used+1] // the later calls use the way that worked
 				garbage := "pacheck-garbage-" + oauth.RandomState()
 				lc.introGarbage, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, garbage, ways)
+				if m := s.main(); lc.introErr == nil && m.token != nil && m.token.OK() {
+					lc.introMain, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, m.token.AccessToken, ways)
+					lc.introMainAt = time.Now()
+				}
+				if et := s.set.ExpiredToken; lc.introErr == nil && et != "" {
+					lc.introExpired, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, et, ways)
+				}
 			}
 			lc.introWays = ways
 		}

@@ -35,10 +35,13 @@ var needs = map[string]func(*session){
 			s.lifecycle()
 		}
 	},
-	"token/refresh-narrowing":        lifecycleIfMain,
-	"token/refresh-widening-refused": lifecycleIfMain,
-	"introspection/active":           lifecycleIfIntrospection,
-	"introspection/inactive":         lifecycleIfIntrospection,
+	"token/refresh-narrowing":         lifecycleIfMain,
+	"token/refresh-widening-refused":  lifecycleIfMain,
+	"introspection/active":            lifecycleIfIntrospection,
+	"introspection/inactive":          lifecycleIfIntrospection,
+	"introspection/exp-matches-token": lifecycleIfIntrospection,
+	"introspection/id-token-claims":   lifecycleIfIntrospection,
+	"introspection/fhiruser":          lifecycleIfIntrospection,
 	"revocation/revoked-token-refused": func(s *session) {
 		if s.discovery().revokeEndpoint != "" {
 			s.lifecycle()

@@ -192,6 +192,7 @@ func buildVersion(v string) {
 	Describe("revocation", func() { inSection(5, "revocation"); revocationSpecs(v) })
 	Describe("scopes", func() { inSection(6, "scopes"); scopeSpecs(v) })
 	Describe("probes", func() { inSection(7, "probes"); probeSpecs(v) })
+	Describe("transport", func() { inSection(8, "transport"); transportSpecs(v) })
 }
 
 // attach adds stored evidence to the running spec.

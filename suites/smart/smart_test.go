@@ -514,6 +514,11 @@ func expectAllPass(t *testing.T, res childResult) {
 		t.Errorf("only %d specs ran", len(res.Outcomes))
 	}
 	for id, o := range res.Outcomes {
+		// The reference server here speaks plain http (Chromium does not trust a test CA), so
+		// the transport specs skip; their https runs are the fault catalogue's.
+		if o == "skip" && strings.Contains(id, "/transport/") && strings.Contains(res.Failures[id], "is not https") {
+			continue
+		}
 		if o != "pass" {
 			t.Errorf("%s: %s: %s", id, o, res.Failures[id])
 		}

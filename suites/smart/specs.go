@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -418,7 +419,61 @@ func introspectionSpecs(v string) {
 			}
 			iss = append(iss, more...)
 		}
+		if lc.introExpired != nil {
+			more := oauth.CheckIntrospection(lc.introExpired, oauth.IntrospectExpect{Active: false})
+			for i := range more {
+				more[i].Message = "expired token (auth.expired_token): " + more[i].Message
+			}
+			iss = append(iss, more...)
+		} else {
+			framework.Note("expired token", "not introspected: no auth.expired_token is configured")
+		}
 		framework.ExpectConformant("introspection of inactive tokens", iss)
+	})
+	// The in-depth specs relate the introspection of the main launch's access token to the token
+	// response that issued it: SMART token-introspection.html wants its fields "as included in
+	// the original access token response".
+	related := func() (*launch, *oauth.IDToken, issue.List) {
+		GinkgoHelper()
+		s, lc := need()
+		_, m := needMain()
+		in := lc.introMain
+		if in == nil || in.Status != http.StatusOK || !in.ActiveOK || !in.Active {
+			status := 0
+			if in != nil {
+				status = in.Status
+			}
+			framework.Infra(&framework.BlockedError{Cause: s.specID("introspection/active"),
+				Reason: fmt.Sprintf("introspecting the main launch's live access token did not answer HTTP 200 with \"active\": true (HTTP %d)", status)})
+		}
+		var idt *oauth.IDToken
+		if m.token.IDToken != "" {
+			idt, _ = oauth.VerifyIDToken(m.token.IDToken, oauth.IDTokenExpect{})
+		}
+		framework.Note("token", "introspected the main launch's access token (issued %s, expires_in %d)", m.token.Received.UTC().Format(time.RFC3339), m.token.ExpiresIn)
+		return m, idt, oauth.CheckIntrospectionToken(in, oauth.IntrospectToken{Token: m.token, IDToken: idt, Now: lc.introMainAt})
+	}
+	spec(v, "exp-matches-token", ids("smart.introspect.exp"), func() {
+		m, _, iss := related()
+		if m.token.ExpiresIn <= 0 {
+			framework.Note("expires_in", "the token response gave no expires_in: exp is judged only against the present (an active token's exp is not past)")
+		}
+		framework.ExpectConformant("exp and iat", only(iss, oauth.RuleIntrospectExp))
+	})
+	spec(v, "id-token-claims", ids("smart.introspect.id-token-claims"), func() {
+		_, idt, iss := related()
+		if idt == nil {
+			framework.SkipBecause("the main launch's token response carried no readable id_token, so no id_token claim is required in the introspection",
+				"a launch requesting openid fhirUser from a server that issues an id_token")
+		}
+		framework.ExpectConformant("iss and sub", only(iss, oauth.RuleIntrospectIDClaims))
+	})
+	spec(v, "fhiruser", ids("smart.introspect.fhiruser"), func() {
+		_, idt, iss := related()
+		if idt == nil || idt.FHIRUser == "" {
+			framework.SkipBecause("the main launch's id_token carries no fhirUser (or there is no id_token)", "a launch requesting openid fhirUser from a server that issues fhirUser")
+		}
+		framework.ExpectConformant("fhirUser", promote(only(iss, oauth.RuleIntrospectFHIRUser), oauth.RuleIntrospectFHIRUser))
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/fixtures/refserver/tlsca"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/reports"
 )
@@ -61,11 +62,22 @@ type faultSetup struct {
 	cfg    func(*refserver.Config) // token mode: server settings
 	// args are extra command-line arguments (token mode).
 	args []string
+	// https serves the reference server over https with a throwaway CA made for the run, which
+	// the run trusts through tls.ca_bundle (token mode).
+	https bool
 }
 
 func (s faultSetup) key() string {
-	return fmt.Sprintf("%s %s %v %v", s.mode, cmp.Or(s.preset, "cms-patient-access"), s.cfg != nil, s.args)
+	k := fmt.Sprintf("%s %s %v %v", s.mode, cmp.Or(s.preset, "cms-patient-access"), s.cfg != nil, s.args)
+	if s.https {
+		k += " https"
+	}
+	return k
 }
+
+// httpsSetup judges the transport faults: the SMART suite's transport specs (the others skip
+// or pass in token mode) and the capability specs, against an https server.
+var httpsSetup = faultSetup{mode: modeToken, https: true, args: []string{"--focus", "^smart-", "--focus", "^capability/"}}
 
 // faultSetups are the faults that do not run in the default mode of their package (auth faults:
 // browser; the others: token).
@@ -83,6 +95,8 @@ var faultSetups = map[string]faultSetup{
 	// bound of 100 ms, so capability/http/responsive judges it in seconds; the run is focused on
 	// the capability, public and US Core Patient and Encounter specs (the 20 responses the
 	// judgement needs, and more) to stay short.
+	refserver.FaultTLSLegacyAccepted: httpsSetup,
+	refserver.FaultTLSCertWrongHost:  httpsSetup,
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
 		args: []string{"--focus", "^capability/", "--focus", "^public/", "--focus", "^uscore-6.1.0/us-core-patient/", "--focus", "^uscore-6.1.0/us-core-encounter/"}},
 }
@@ -319,6 +333,21 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		if s.cfg != nil {
 			s.cfg(&cfg)
 		}
+		var tlsYAML string
+		if s.https {
+			ca, err := tlsca.New()
+			if err != nil {
+				o.Note = err.Error()
+				return o
+			}
+			cfg.CA = ca
+			bundle := filepath.Join(t.TempDir(), "ca.pem")
+			if err := os.WriteFile(bundle, ca.PEM(), 0o600); err != nil {
+				o.Note = err.Error()
+				return o
+			}
+			tlsYAML = fmt.Sprintf("tls:\n  ca_bundle: %s\n", bundle)
+		}
 		srv, err := refserver.New(cfg)
 		if err != nil {
 			o.Note = err.Error()
@@ -336,6 +365,7 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		if f.Name == refserver.FaultSlowResponses {
 			yaml += "limits:\n  max_latency: 100ms\n"
 		}
+		yaml += tlsYAML
 		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
 			o.Note = err.Error()
 			return o

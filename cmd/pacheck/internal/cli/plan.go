@@ -184,6 +184,11 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 
 		MustSupportAttested: cfg.Attest.MustSupportComplete,
 	}
+	if cfg.TLS.CABundle != "" {
+		if run.RootCAs, err = loadCABundle(cfg.TLS.CABundle); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Auth.Mode == "browser" && cfg.Auth.ClientID != "" {
 		s, err := smartSettings(cfg.Auth)
 		if err != nil {

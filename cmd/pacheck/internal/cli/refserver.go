@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/pacheck/pacheck/fixtures/hostile"
 	"github.com/pacheck/pacheck/fixtures/refserver"
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
+	"github.com/pacheck/pacheck/fixtures/refserver/tlsca"
 )
 
 func init() {
 	register(&command{name: "refserver", summary: "run the reference Patient Access server (SMART + FHIR, fault modes)", run: runRefserver})
 }
 
-const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]] [--hostile NAME[,NAME]] [--login-style NAME]
+const refserverHelp = `Usage: pacheck refserver [--addr HOST:PORT] [--members N] [--seed S] [--fault NAME[,NAME]] [--hostile NAME[,NAME]] [--login-style NAME] [--https-ca FILE]
 
 Serves a conformant Patient Access API with synthetic members: SMART App Launch authorization
 (login and consent pages) and a FHIR R4 API (US Core, CARIN BB, PDex, US Drug Formulary).
@@ -28,7 +30,9 @@ escapes, bombs, stalls); the attacker origin's URL is printed and it records eve
 --list-hostile prints the modes (name, protection attacked, description, tab-separated).
 --login-style serves other sign-in pages (a gallery of patterns payers use: two-page login,
 member choosers, cookie walls, iframes, two-factor codes, a CAPTCHA…); --list-login-styles prints
-them (name, description, tab-separated). Serves until interrupted.
+them (name, description, tab-separated). --https-ca serves https with a throwaway certificate
+authority made at start, whose certificate it writes to FILE (pacheck's tls.ca_bundle); the
+tls-* faults act on that listener. Serves until interrupted.
 
 Examples:
   pacheck refserver --addr 127.0.0.1:0 --members 3
@@ -36,6 +40,7 @@ Examples:
   pacheck refserver --list-faults
   pacheck refserver --login-style two-page
   pacheck refserver --hostile token-endpoint-307,next-link-elsewhere
+  pacheck refserver --https-ca ca.pem --fault tls-legacy-accepted
 
 Flags:
 `
@@ -54,6 +59,7 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	verbose := fs.Bool("verbose", false, "log one line per request (never tokens or bodies)")
 	loginStyle := fs.String("login-style", "", "sign-in pages from the gallery (--list-login-styles)")
 	listStyles := fs.Bool("list-login-styles", false, "print the login styles and exit")
+	httpsCA := fs.String("https-ca", "", "serve https with a throwaway CA; write its certificate (PEM) to this file")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -92,6 +98,22 @@ func runRefserver(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg := refserver.Config{Members: *members, Seed: *seed, Faults: set, AuthFile: *authFile, SMARTVersion: *smartVersion, LoginStyle: *loginStyle}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if *httpsCA != "" {
+		if len(modes) > 0 {
+			errorf(stderr, "refserver", "--https-ca and --hostile: the hostile server speaks plain http only")
+			return ExitUsage
+		}
+		ca, err := tlsca.New()
+		if err != nil {
+			errorf(stderr, "refserver", "%v", err)
+			return ExitEnvError
+		}
+		if err := os.WriteFile(*httpsCA, ca.PEM(), 0o644); err != nil {
+			errorf(stderr, "refserver", "--https-ca: %v", err)
+			return ExitEnvError
+		}
+		cfg.CA = ca
 	}
 	if len(modes) > 0 {
 		return serveHostile(ctx, hostile.Config{Ref: cfg, Modes: modes}, *addr, stdout, stderr)

@@ -33,6 +33,7 @@ type File struct {
 	Focus       []string            `yaml:"focus"`
 	Strict      bool                `yaml:"strict"`
 	Limits      Limits              `yaml:"limits"`
+	TLS         TLS                 `yaml:"tls"`
 	Out         string              `yaml:"out"`
 	KnownIssues string              `yaml:"known_issues"`
 	// Attestations is the payer's attestations file (profiles/attest): signed statements for
@@ -187,6 +188,13 @@ func (st Step) Browser() browser.Step {
 		bs.Actions = append(bs.Actions, ba)
 	}
 	return bs
+}
+
+// TLS is how the run trusts the target's certificates.
+type TLS struct {
+	// CABundle is a PEM file of certificate authorities trusted besides the system's (a payer's
+	// internal CA). Certificates are always verified; there is no switch to turn that off.
+	CABundle string `yaml:"ca_bundle"`
 }
 
 // Limits bound every interaction with the target.

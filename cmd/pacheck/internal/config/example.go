@@ -133,6 +133,9 @@ limits:
   max_patients: 10         # patients whose data is examined: the launch patient, then those listed, in order
   max_reference_reads: 50  # reads the dataquality suite makes to resolve references (a sample, stated)
 
+tls:
+  ca_bundle: internal-ca.pem         # PEM certificate authorities trusted besides the system's (never: verification off)
+
 out: pacheck-report                  # report folder
 known_issues: known-issues.yaml      # accepted deviations: spec id, reason, expiry date
 packages: [extra/my-ig-1.0.0.tgz]    # FHIR packages to add to the embedded ones
