@@ -9,9 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-
-	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/search"
@@ -34,35 +31,6 @@ const (
 	searchMaxExamples = 3
 )
 
-// needPool returns the type's data and the profile's resources, or ends the spec: skip without
-// patients or data, error on tool trouble, fail when the server misbehaved while fetching.
-func needPool(pc *igspec.ProfileCtx) (*igdata.TypeData, []map[string]any) {
-	GinkgoHelper()
-	if len(igdata.Patients(pc.Run)) == 0 {
-		framework.SkipBecause("no patient id is configured for the run, so no US Core data can be searched",
-			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
-	}
-	td := fetchType(pc.Run, pc.IG.Srv, pc.Res.Type)
-	if td.Err != nil {
-		framework.Infra(td.Err)
-	}
-	if len(td.Fail) > 0 {
-		// Paging trouble while fetching is the paging spec's finding (uscore.search.paging,
-		// paging-terminates); the other specs of the type are blocked by it instead of failing
-		// their own requirements for it.
-		if id := pagingSpecID(pc); id != "" && CurrentSpecReport().LeafNodeText != "paging" && allPaging(td.Fail) {
-			framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.Res.Type, td.Fail[0].Rule)})
-		}
-		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
-	}
-	pl := place(pc.Prof, td)
-	if len(pl.Pool) == 0 {
-		skipNoPool(pc, td)
-	}
-	framework.Note("data", "%d %s resource(s) of %s found by %s; placed by %s", len(pl.Pool), pc.Prof.ID, igdata.DescribePatients(pc.Run), strings.Join(td.Queries, ", "), pl.Note())
-	return td, pl.Pool
-}
-
 // pagingSpecID is the id of the paging spec of the profile ("" when it has none).
 func pagingSpecID(pc *igspec.ProfileCtx) string {
 	if pc.IG.Srv.PatientParam(pc.Res) == "" {
@@ -71,18 +39,11 @@ func pagingSpecID(pc *igspec.ProfileCtx) string {
 	return "uscore-" + pc.IG.Srv.Version + "/" + pc.Prof.ID + "/paging"
 }
 
-// allPaging reports whether every issue is about paging (search.paging.*).
-func allPaging(l issue.List) bool {
-	for _, is := range l {
-		if !strings.HasPrefix(is.Rule, "search.paging.") {
-			return false
-		}
-	}
-	return len(l) > 0
-}
+// maxReads is the most references the references spec resolves.
+const maxReads = 40
 
 func specMultipleOr(pc *igspec.ProfileCtx, sp *ig.SearchParam) {
-	td, pool := needPool(pc)
+	td, pool := pc.NeedPool()
 	// The values present in the data, then a code of the element's value set as the other value.
 	var src map[string]any
 	var first string
@@ -214,7 +175,7 @@ func valueSetCodes(pc *igspec.ProfileCtx, vs map[string]any) []string {
 }
 
 func specPost(pc *igspec.ProfileCtx, c ig.Combo) {
-	td, pool := needPool(pc)
+	td, pool := pc.NeedPool()
 	q, why := pc.BuildQuery(c.Params, td, pool)
 	if q == nil {
 		framework.SkipBecause(why, fmt.Sprintf("a %s record (claiming %s) with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(c.Params, ", ")))
@@ -243,8 +204,8 @@ type pagingResult struct {
 }
 
 func specPaging(pc *igspec.ProfileCtx) {
-	td, _ := needPool(pc)
-	r := igdata.Memo(store(pc.Run), "paging:"+pc.Res.Type, func() *pagingResult { return paging(pc, td) })
+	td, _ := pc.NeedPool()
+	r := igdata.Memo(igdata.StoreOf(pc.Run, storeKey), "paging:"+pc.Res.Type, func() *pagingResult { return paging(pc, td) })
 	if r.skip != "" {
 		framework.SkipBecause(r.skip, r.enable)
 	}
@@ -257,9 +218,9 @@ func specPaging(pc *igspec.ProfileCtx) {
 
 func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 	if td.Indirect {
-		return &pagingResult{skip: fmt.Sprintf("the %s resources of %s were found only through _revinclude (%s found none), so there is no patient search to page through",
-			pc.Res.Type, igdata.DescribePatients(pc.Run), pc.Res.Type+"?"+pc.IG.Srv.PatientParam(pc.Res)+"="),
-			enable: fmt.Sprintf("%s resources the server returns for %s?%s=<patient>", pc.Res.Type, pc.Res.Type, pc.IG.Srv.PatientParam(pc.Res))}
+		return &pagingResult{skip: fmt.Sprintf("the %s resources of %s were found only through _revinclude: the CapabilityStatement declares no patient search for %s, so there is no declared search to page through",
+			pc.Res.Type, igdata.DescribePatients(pc.Run), pc.Res.Type),
+			enable: fmt.Sprintf("a patient search parameter for %s in the server CapabilityStatement (%s?%s=<patient>)", pc.Res.Type, pc.Res.Type, pc.IG.Srv.PatientParam(pc.Res))}
 	}
 	// the patient with the most resources of the type
 	best, n := "", 0
@@ -280,7 +241,7 @@ func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 	pp := pc.IG.Srv.PatientParam(pc.Res)
 	q := url.Values{pp: {td.PatientParamValue(best)}, "_count": {fmt.Sprint(count)}}
 	label := "GET " + pc.Res.Type + "?" + q.Encode()
-	c := clientFor(pc.Run, best)
+	c := pc.ClientFor(best)
 	ctx, cancel := context.WithTimeout(pc.Run.Context(), igdata.Budget(pc.Run))
 	defer cancel()
 	first, err := c.Search(ctx, pc.Res.Type, q)
@@ -351,7 +312,7 @@ func paging(pc *igspec.ProfileCtx, td *igdata.TypeData) *pagingResult {
 }
 
 func specReferences(pc *igspec.ProfileCtx) {
-	td, pool := needPool(pc)
+	td, pool := pc.NeedPool()
 	ms, err := pc.Prof.MustSupport()
 	if err != nil {
 		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
@@ -399,7 +360,7 @@ func specReferences(pc *igspec.ProfileCtx) {
 				Message: fmt.Sprintf("%s: reference %q is not a Type/id or absolute URL reference", rf.elem, rf.ref)})
 			continue
 		}
-		resp, err := readOnce(pc.Run, rf.pid, typ, id)
+		resp, err := pc.ReadOnce(rf.pid, typ, id)
 		if err != nil {
 			framework.Infra(err)
 		}

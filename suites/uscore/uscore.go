@@ -8,14 +8,10 @@
 package uscore
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-
 	"github.com/pacheck/pacheck/suites/framework"
-	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
@@ -25,6 +21,10 @@ const Area = "uscore"
 
 // DefaultVersion is tested when the run names none.
 const DefaultVersion = "6.1.0"
+
+// storeKey names the run's store of US Core data: fetched once per run and type for every
+// profile and version.
+const storeKey = "uscore.store"
 
 // TopVersions get a top-level container each, so their spec ids start with uscore-<version>
 // (framework.Area: another version a run names is generated from its --package the same way).
@@ -78,8 +78,11 @@ func NewIG(v string) *igspec.IG {
 		Optional: func(pc *igspec.ProfileCtx) bool {
 			return pc.Res.Expectation != "SHALL" || pc.Prof.Expectation != "SHALL"
 		},
-		Extra: extras,
-		Data:  data{},
+		// prior versions' resources count as the profile's (the pool is by profile, not version)
+		AnyVersion: true,
+		Extra:      extras,
+		Store:      storeKey,
+		PagingSpec: pagingSpecID,
 	}
 }
 
@@ -121,42 +124,6 @@ func firstShall(res *ig.Resource) *ig.Combo {
 		}
 	}
 	return nil
-}
-
-func skipNoPool(pc *igspec.ProfileCtx, td *igdata.TypeData) {
-	GinkgoHelper()
-	how := strings.Join(td.Queries, ", ")
-	if how == "" {
-		how = "no query (no patient id configured, and no reference to " + pc.Res.Type + " found)"
-	}
-	framework.SkipBecause(
-		fmt.Sprintf("no %s resource conforming to %s was found for %s (%d %s resource(s) found by %s; none claims the profile in meta.profile%s)",
-			pc.Res.Type, pc.Prof.ID, igdata.DescribePatients(pc.Run), len(td.Resources), pc.Res.Type, how, discriminatorNote(pc.Prof)),
-		fmt.Sprintf("a member record holding a %s that claims %s in meta.profile%s", pc.Res.Type, pc.Prof.URL, discriminatorWant(pc.Prof)))
-}
-
-// discriminatorNote says what a resource claiming no US Core profile must carry to be taken for
-// the profile, for skip messages.
-func discriminatorNote(p *ig.Profile) string {
-	if ls := discriminatorLabels(p); ls != "" {
-		return ", or claims no US Core profile and carries " + ls
-	}
-	return ""
-}
-
-func discriminatorWant(p *ig.Profile) string {
-	if ls := discriminatorLabels(p); ls != "" {
-		return ", or claims none and carries " + ls
-	}
-	return ""
-}
-
-func discriminatorLabels(p *ig.Profile) string {
-	var ls []string
-	for _, d := range p.Discriminators() {
-		ls = append(ls, d.Label)
-	}
-	return strings.Join(ls, ", ")
 }
 
 // hasMSReference reports whether the profile has a must-support Reference element, the only

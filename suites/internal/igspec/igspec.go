@@ -6,11 +6,12 @@
 // SHALL/SHOULD combinations: IG.Combinations; with variants: IG.Variants), read, profile
 // validation, must-support, _include and _revinclude=Provenance:target, each with one body for
 // every area. Hooks take an area's genuine extras: more specs (Extra: US Core's multiple-or, POST,
-// paging, references; the payer IGs' business rules) and its own data fetching (Data).
-// The payer IGs' data is fetched once per run and resource type and shared by their suites.
+// paging, references; the payer IGs' business rules). Data is fetched one way for every area
+// (Fetch, NeedPool), once per run, store (IG.Store) and resource type.
 package igspec
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,13 +57,6 @@ type Reqs struct {
 	Slicing string
 }
 
-// Data is how an area finds a profile's resources: NeedPool returns the type's data and the
-// profile's resources or ends the spec (skip, error, fail), ReadOnce reads Type/id once per run.
-type Data interface {
-	NeedPool(pc *ProfileCtx) (*TypeData, []map[string]any)
-	ReadOnce(pc *ProfileCtx, pid, typ, id string) (*fhirhttp.Response, error)
-}
-
 // IG describes one IG version's generated specs.
 type IG struct {
 	Short      string // ig short name in spec ids and labels: uscore, carinbb, pdex, formulary
@@ -103,8 +97,12 @@ type IG struct {
 	// on searchRevInclude somewhere (US Core 3.1.1 lists the revinclude without one; US Core
 	// requires it from 4.0.0 on).
 	RevincludeStated bool
-	// Data fetches and places the area's resources (nil: the payer data of this package).
-	Data Data
+	// Store names the run's store the area's data is fetched into ("": the payer IGs' shared
+	// one); areas with one store fetch each type once.
+	Store string
+	// PagingSpec is the id of the spec that judges paging through the profile's type ("" or nil:
+	// none): fetch failures that are all paging block the type's other specs on it.
+	PagingSpec func(pc *ProfileCtx) string
 
 	Srv *ig.Server
 }
@@ -347,13 +345,14 @@ func (pc *ProfileCtx) Spec(name string, ids []string, body func()) { framework.S
 // TypeData is what was fetched for one resource type.
 type TypeData = igdata.TypeData
 
-// store is the run's store of the payer suites (one for the public IGs, one for the others).
-func store(run *framework.Run, public bool) *igdata.Store {
-	key := "igspec.store"
-	if public {
+// store is the run's store of the area's data (IG.Store; the payer IGs share one, the public
+// IGs another): each type is fetched once per store.
+func (pc *ProfileCtx) store() *igdata.Store {
+	key := cmp.Or(pc.IG.Store, "igspec.store")
+	if pc.IG.Public {
 		key += ".public"
 	}
-	return igdata.StoreOf(run, key)
+	return igdata.StoreOf(pc.Run, key)
 }
 
 // Who names whose data was searched, for messages: the patients, or the public endpoint.
@@ -377,11 +376,29 @@ func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 	return pc.Run.PatientClient(pid)
 }
 
-// Fetch fetches the resources of a type: by patient for patient-searched types, the whole type
-// for public IGs, else by reading the references to the type found in the IG's patient-searched
-// types.
+// Fetch fetches the resources of a type once per store: the whole type for public IGs; by
+// patient for types the CapabilityStatement searches by patient (fetchParam); else by reading the references to the
+// type found in the IG's patient-searched types, and when that finds none by the type's SHALL
+// reference parameters. A type other types revinclude (Provenance) is also collected through
+// those _revinclude searches.
 func (pc *ProfileCtx) Fetch(typ string) *TypeData {
-	return store(pc.Run, pc.IG.Public).TypeOnce(typ, func() *TypeData { return pc.fetchNow(typ) })
+	return pc.store().TypeOnce(typ, func() *TypeData { return pc.fetchNow(typ) })
+}
+
+// fetchParam is the parameter that fetches a type per patient: the patient parameter the
+// CapabilityStatement declares for it (PatientParam), "" for public IGs. A parameter it does not
+// declare (FHIR core's Provenance?patient=) is not one the server must support, so such types are
+// found through references and _revinclude instead.
+func (pc *ProfileCtx) fetchParam(res *ig.Resource) string {
+	if res == nil {
+		return ""
+	}
+	return pc.other(res).PatientParam()
+}
+
+// other is the context of another resource type of the IG.
+func (pc *ProfileCtx) other(r *ig.Resource) *ProfileCtx {
+	return &ProfileCtx{IG: pc.IG, Run: pc.Run, Res: r}
 }
 
 func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
@@ -389,50 +406,16 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 	td := igdata.NewTypeData(typ)
 	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
-	search := func(pid string, q url.Values) {
-		c := pc.ClientFor(pid)
-		if c == nil {
-			td.Err = run.NoAccess(pid)
-			return
-		}
-		td.SearchAll(ctx, c, pid, q, true)
-	}
 	res := g.Srv.Resource(typ)
-	pp := ""
-	if res != nil {
-		pp = (&ProfileCtx{IG: g, Run: run, Res: res}).PatientParam()
-	}
+	pp := pc.fetchParam(res)
 	switch {
 	case g.Public:
-		search("", url.Values{})
-	case pp == "" && typ == "Provenance":
-		// Provenance is found through the types that revinclude it.
-		for _, r := range g.Srv.Resources {
-			if !pc.keeps(r) || !slices.ContainsFunc(r.RevIncludes, func(e ig.Expect) bool { return e.Value == "Provenance:target" }) {
-				continue
-			}
-			rp := (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam()
-			if rp == "" {
-				continue
-			}
-			for _, pid := range igdata.Patients(run) {
-				c := pc.ClientFor(pid)
-				if c == nil {
-					td.Err = run.NoAccess(pid)
-					break
-				}
-				q := url.Values{rp: {pid}, "_revinclude": {"Provenance:target"}}
-				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
-				pages, err := c.SearchAll(ctx, r.Type, q)
-				if err != nil {
-					td.Err = err
-					break
-				}
-				for _, e := range pages.Entries {
-					td.Add(pid, e)
-				}
-			}
+		if c := pc.ClientFor(""); c == nil {
+			td.Err = run.NoAccess("")
+		} else {
+			td.SearchAll(ctx, c, "", url.Values{}, true)
 		}
+		return td
 	case pp != "":
 		for _, pid := range igdata.Patients(run) {
 			c := pc.ClientFor(pid)
@@ -448,20 +431,108 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 		// referenced types: read the references found in the patient-searched types
 		var others []*TypeData
 		for _, r := range g.Srv.Resources {
-			if r.Type == typ || !pc.keeps(r) {
-				continue
-			}
-			if (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam() == "" {
+			if r.Type == typ || !pc.keeps(r) || pc.fetchParam(r) == "" {
 				continue
 			}
 			others = append(others, pc.Fetch(r.Type))
 		}
 		td.ReadAll(igdata.Referenced(typ, others, maxReads), pc.ReadOnce)
+		if len(td.Resources) == 0 && td.Err == nil && res != nil {
+			pc.other(res).searchByReference(ctx, td)
+		}
+	}
+	if td.Err == nil {
+		before := len(td.Resources)
+		pc.collectByRevinclude(ctx, typ, td)
+		td.Indirect = before == 0 && len(td.Resources) > 0
 	}
 	return td
 }
 
-const maxReads = 40
+// searchByReference finds resources of a type no patient record references (PractitionerRole)
+// through its SHALL reference search parameters: T?param=Target/id for known targets.
+func (pc *ProfileCtx) searchByReference(ctx context.Context, td *TypeData) {
+	res := pc.Res
+	for _, sp := range res.SearchParams {
+		if sp.Expectation != "SHALL" || sp.Param.Type != "reference" {
+			continue
+		}
+		for _, target := range sp.Param.Targets {
+			if target == res.Type || pc.IG.Srv.Resource(target) == nil {
+				continue
+			}
+			known := pc.Fetch(target)
+			for i, r := range known.Resources {
+				if i >= 5 {
+					break
+				}
+				pid := known.PatientOf[igdata.ID(r)]
+				c := pc.ClientFor(pid)
+				if c == nil {
+					return
+				}
+				if td.SearchAll(ctx, c, pid, url.Values{sp.Name: {target + "/" + igdata.ID(r)}}, true); td.Err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// collectByRevinclude collects resources that point at others (Provenance) through the
+// _revinclude=<typ>:<param> searches the CapabilityStatement lists for the IG's patient-searched
+// types, for each patient holding data of that type.
+func (pc *ProfileCtx) collectByRevinclude(ctx context.Context, typ string, td *TypeData) {
+	for _, r := range pc.IG.Srv.Resources {
+		pp := pc.fetchParam(r)
+		if r.Type == typ || pp == "" || !pc.keeps(r) {
+			continue
+		}
+		for _, ri := range r.RevIncludes {
+			if !strings.HasPrefix(ri.Value, typ+":") {
+				continue
+			}
+			other := pc.Fetch(r.Type)
+			for _, pid := range igdata.Patients(pc.Run) {
+				if len(other.ByPatient[pid]) == 0 {
+					continue
+				}
+				c := pc.ClientFor(pid)
+				if c == nil {
+					td.Err = pc.Run.NoAccess(pid)
+					return
+				}
+				q := url.Values{pp: {other.PatientParamValue(pid)}, "_revinclude": {ri.Value}}
+				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
+				pages, err := c.SearchAll(ctx, r.Type, q)
+				if err != nil {
+					td.Err = err
+					return
+				}
+				for _, e := range pages.Entries {
+					if t, _ := e["resourceType"].(string); t == typ {
+						td.Add(pid, e)
+					}
+				}
+			}
+		}
+	}
+}
+
+const (
+	maxReads    = 40  // resources read per type or per spec
+	maxPoolSize = 200 // resources of a profile the specs judge
+)
+
+// allPaging reports whether every issue is about paging (search.paging.*).
+func allPaging(l issue.List) bool {
+	for _, is := range l {
+		if !strings.HasPrefix(is.Rule, "search.paging.") {
+			return false
+		}
+	}
+	return len(l) > 0
+}
 
 // keeps reports whether the IG generates specs for some profile of the resource type.
 func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
@@ -473,13 +544,9 @@ func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
 	return false
 }
 
-// ReadOnce reads Type/id once per run with the patient's client (IG.Data's, else a failed read
-// is made again when asked again).
+// ReadOnce reads Type/id once per store with the patient's client (a failed read is kept too).
 func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) {
-	if pc.IG.Data != nil {
-		return pc.IG.Data.ReadOnce(pc, pid, typ, id)
-	}
-	return store(pc.Run, pc.IG.Public).ReadOnce(typ, id, false, func() (*fhirhttp.Response, error) {
+	return pc.store().ReadOnce(typ, id, true, func() (*fhirhttp.Response, error) {
 		c := pc.ClientFor(pid)
 		if c == nil {
 			return nil, pc.Run.NoAccess(pid)
@@ -594,14 +661,11 @@ func referencesAt(r map[string]any, path string) []string {
 	return out
 }
 
-// NeedPool returns the type's data and the profile's resources, or ends the spec (IG.Data's,
-// else the payer data: skip without patients or data, error on tool trouble, fail when the
-// server misbehaved while fetching).
+// NeedPool returns the type's data and the profile's resources (at most maxPoolSize), or ends
+// the spec: skip without patients or data, error on tool trouble, fail when the server
+// misbehaved while fetching.
 func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	GinkgoHelper()
-	if pc.IG.Data != nil {
-		return pc.IG.Data.NeedPool(pc)
-	}
 	if !pc.IG.Public && len(igdata.Patients(pc.Run)) == 0 {
 		framework.SkipBecause(fmt.Sprintf("no patient id is configured for the run, so no %s data can be searched", pc.IG.Short),
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
@@ -615,9 +679,16 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 			Reason: fmt.Sprintf("%s without a token was refused with HTTP %d", pc.Res.Type, td.Refused)})
 	}
 	if len(td.Fail) > 0 {
+		// Paging trouble while fetching is the paging spec's finding (IG.PagingSpec); the other
+		// specs of the type are blocked by it instead of failing their own requirements for it.
+		if pc.IG.PagingSpec != nil {
+			if id := pc.IG.PagingSpec(pc); id != "" && CurrentSpecReport().LeafNodeText != "paging" && allPaging(td.Fail) {
+				framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.Res.Type, td.Fail[0].Rule)})
+			}
+		}
 		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
 	}
-	pl := pc.Place(td)
+	pl := pc.Place(td).Limit(maxPoolSize)
 	p := pl.Pool
 	if len(p) == 0 {
 		who := pc.Who()
