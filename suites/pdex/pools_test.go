@@ -3,6 +3,7 @@ package pdex_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pacheck/pacheck/fixtures/refserver/synth"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -105,6 +106,10 @@ func TestPoolsWithoutProfileClaims(t *testing.T) {
 		case "Location":
 			locations++
 		case "InsurancePlan":
+			// the formulary's payer plan; the directory's Plan-Net plan has its own locations
+			if r["id"] != synth.PayerPlanID {
+				continue
+			}
 			areas, _ := r["coverageArea"].([]any)
 			for _, a := range areas {
 				am, _ := a.(map[string]any)

@@ -14,11 +14,7 @@ import (
 	"sort"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
-
-	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/checks/search"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/internal/igspec"
@@ -52,7 +48,7 @@ func NewIG(v string) *igspec.IG {
 			MustSupport: []string{"plannet.profile.must-support"}, Include: []string{ruleInclude}},
 		PublicAccess: Area + "-" + v + "/public-access",
 		Container:    func(p *ig.Profile) string { return strings.ToLower(strings.TrimPrefix(p.ID, "plannet-")) },
-		Data:         directoryData{},
+		Leave:        claimsOtherIG,
 		Extra:        extra}
 }
 
@@ -100,7 +96,7 @@ func publicAccess(g *igspec.IG) {
 func extra(pc *igspec.ProfileCtx) {
 	for _, ri := range pc.Res.RevIncludes {
 		ri := ri.Value
-		framework.Spec("revinclude/"+strings.ReplaceAll(ri, ":", "-"), pc.ReqIDs(ruleInclude), func() { revinclude(pc, ri) })
+		framework.Spec("revinclude/"+strings.ReplaceAll(ri, ":", "-"), pc.ReqIDs(ruleInclude), func() { pc.SpecRevincludeRefs(ri) })
 	}
 	if len(targets(pc)) > 0 {
 		framework.Spec("rules/references", []string{ruleReferences}, func() { references(pc) })
@@ -215,137 +211,6 @@ func references(pc *igspec.ProfileCtx) {
 	}
 	framework.Note("references", "%d reference(s) of %d %s resource(s) read", n, len(pool), pc.Prof.ID)
 	framework.ExpectConformant("directory references resolve", all)
-}
-
-// revinclude searches the profile's resources with _revinclude=Source:param and checks the
-// answer includes exactly the fetched Source resources that reference them through param.
-func revinclude(pc *igspec.ProfileCtx, value string) {
-	_, pool := pc.NeedPool()
-	srcType, name, ok := strings.Cut(value, ":")
-	name, _, _ = strings.Cut(name, ":")
-	src := pc.IG.Srv.Resource(srcType)
-	var sp *ig.SearchParam
-	if ok && src != nil {
-		sp = pc.IG.Srv.AnyParam(src, name)
-	}
-	if sp == nil || sp.Param.Expression == "" {
-		framework.SkipBecause(fmt.Sprintf("_revinclude=%s: %s has no definition with an expression in the package set, so the referencing resources cannot be predicted", value, name),
-			"the SearchParameter definition in a loaded package (--package)")
-	}
-	ids := map[string]bool{}
-	var idl []string
-	for _, r := range pool {
-		ids[pc.Res.Type+"/"+igdata.ID(r)] = true
-		idl = append(idl, igdata.ID(r))
-	}
-	sources := pc.Fetch(srcType)
-	if sources.Err != nil {
-		framework.Infra(sources.Err)
-	}
-	want := map[string]bool{}
-	for _, r := range sources.Resources {
-		vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), sp.Param.Expression, r)
-		if err != nil {
-			continue
-		}
-		for _, v := range vals {
-			vm, _ := v.V.(map[string]any)
-			if vr, ok := vm["valueReference"].(map[string]any); ok {
-				vm = vr
-			}
-			s, _ := vm["reference"].(string)
-			if t, id := igdata.SplitRef(s); t != "" && ids[t+"/"+id] {
-				want[srcType+"/"+igdata.ID(r)] = true
-			}
-		}
-	}
-	if len(want) == 0 {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) found references a %s of the directory through %s", len(sources.Resources), srcType, pc.Prof.ID, name),
-			fmt.Sprintf("a %s whose %s references a %s", srcType, name, pc.Prof.ID))
-	}
-	q := url.Values{"_id": {strings.Join(idl, ",")}, "_revinclude": {value}}
-	label := "GET " + pc.Res.Type + "?" + q.Encode()
-	pages, all := pc.RunSearch("", pc.Res.Type, q)
-	if pages != nil {
-		got := map[string]bool{}
-		for _, pg := range pages.Pages {
-			es, _ := pg.Resource["entry"].([]any)
-			for _, e := range es {
-				em, _ := e.(map[string]any)
-				r, _ := em["resource"].(map[string]any)
-				s, _ := em["search"].(map[string]any)
-				if mode, _ := s["mode"].(string); mode == "include" && r != nil && r["resourceType"] == srcType {
-					got[srcType+"/"+igdata.ID(r)] = true
-				}
-			}
-		}
-		var lost, extra []string
-		for k := range want {
-			if !got[k] {
-				lost = append(lost, k)
-			}
-		}
-		for k := range got {
-			if !want[k] {
-				extra = append(extra, k)
-			}
-		}
-		sort.Strings(lost)
-		sort.Strings(extra)
-		if len(lost) > 0 {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "_revinclude",
-				Message: fmt.Sprintf("%s: %d referencing %s not included (e.g. %s)", label, len(lost), srcType, strings.Join(lost[:min(3, len(lost))], ", "))})
-		}
-		if len(extra) > 0 {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "_revinclude",
-				Message: fmt.Sprintf("%s: %d included %s do not reference the matches through %s (e.g. %s)", label, len(extra), srcType, name, strings.Join(extra[:min(3, len(extra))], ", "))})
-		}
-		framework.Note("revinclude", "%d of %d referencing %s included", len(got), len(want), srcType)
-	}
-	framework.ExpectConformant("_revinclude="+value, all)
-}
-
-// directoryData is the generator's own data (a public fetch of each type), without the
-// resources that claim another IG's profile and none of Plan-Net's: a payer's drug formulary
-// InsurancePlans (usdf-Formulary, usdf-PayerInsurancePlan) carry plannet-InsurancePlan's fixed
-// status=active, but they say what they are, and Plan-Net servers SHALL name the Plan-Net profile
-// in meta.profile. (igdata.PoolRule leaves such resources out only when the profile has no
-// discriminating value.)
-type directoryData struct{}
-
-// plain is the profile context with the generator's default data.
-func plain(pc *igspec.ProfileCtx) *igspec.ProfileCtx {
-	g := *pc.IG
-	g.Data = nil
-	inner := *pc
-	inner.IG = &g
-	return &inner
-}
-
-func (directoryData) NeedPool(pc *igspec.ProfileCtx) (*igspec.TypeData, []map[string]any) {
-	GinkgoHelper()
-	td, pool := plain(pc).NeedPool()
-	var keep []map[string]any
-	var other []string
-	for _, r := range pool {
-		if claimsOtherIG(r) {
-			other = append(other, pc.Res.Type+"/"+igdata.ID(r))
-			continue
-		}
-		keep = append(keep, r)
-	}
-	if len(other) > 0 {
-		framework.Note("data", "%d resource(s) left out: they claim another IG's profile and no Plan-Net profile (%s)", len(other), strings.Join(other, ", "))
-	}
-	if len(keep) == 0 {
-		framework.SkipBecause(fmt.Sprintf("no %s claiming %s was found at the public endpoint (the %d found claim other IGs' profiles)", pc.Res.Type, pc.Prof.ID, len(other)),
-			fmt.Sprintf("a %s that claims %s in meta.profile", pc.Res.Type, pc.Prof.URL))
-	}
-	return td, keep
-}
-
-func (directoryData) ReadOnce(pc *igspec.ProfileCtx, pid, typ, id string) (*fhirhttp.Response, error) {
-	return plain(pc).ReadOnce(pid, typ, id)
 }
 
 // claimsOtherIG reports whether a resource claims profiles, none of them Plan-Net's.

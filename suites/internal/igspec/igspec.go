@@ -1,21 +1,22 @@
 // Package igspec is the one generator of IG data specs: an IG area (US Core, CARIN BB, PDex, US
 // Drug Formulary, and the next ones) describes an IG version as data (IG: area, version, server
-// CapabilityStatement canonical, requirement ids per kind of spec) and the generator declares,
-// per resource type and profile of that CapabilityStatement, a container with the profile's
-// specs: by default one search per declared parameter (with result correctness), read, profile
-// validation, must-support, _include and _revinclude=Provenance:target. Hooks take an area's
-// extras: its own spec list (US Core: the CapabilityStatement's search combinations, multiple-or,
-// POST, paging, references), its own data fetching (Data), business-rule specs (Extra).
-// The payer IGs' data is fetched once per run and resource type and shared by their suites.
+// CapabilityStatement canonical, requirement ids per kind of spec and per expectation) and the
+// generator declares, per resource type and profile of that CapabilityStatement, a container with
+// the profile's specs: its searches (one per declared parameter, or the CapabilityStatement's
+// SHALL/SHOULD combinations: IG.Combinations; with variants: IG.Variants), read, profile
+// validation, must-support, _include and _revinclude=Provenance:target, each with one body for
+// every area. Hooks take an area's genuine extras: more specs (Extra: US Core's multiple-or, POST,
+// paging, references; the payer IGs' business rules). Data is fetched one way for every area
+// (Fetch, NeedPool), once per run, store (IG.Store) and resource type.
 package igspec
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -23,7 +24,6 @@ import (
 	"github.com/pacheck/pacheck/checks/evidence"
 	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
-	"github.com/pacheck/pacheck/checks/search"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
@@ -32,6 +32,7 @@ import (
 
 // Reqs are the requirement ids of each kind of generated spec.
 type Reqs struct {
+	// Search labels a search whose parameters are SHALL (nil entries below fall back to it).
 	Search, Read, Validation, MustSupport, Include, Revinclude []string
 	// Package labels the spec that reports a version whose package cannot be loaded (nil: the
 	// Validation ids).
@@ -39,19 +40,21 @@ type Reqs struct {
 	// SearchShould and SearchMay label searches whose parameters the CapabilityStatement lists
 	// as SHOULD or MAY (nil: the Search ids).
 	SearchShould, SearchMay []string
+	// SearchType adds, to a SHALL search, the ids of its parameters' types ("date" ->
+	// uscore.search.date), so a defect is attributed to the kind of parameter it breaks.
+	SearchType map[string][]string
+	// IncludeShould and RevincludeShould label an _include / _revinclude the CapabilityStatement
+	// lists as SHOULD (nil: Include / Revinclude).
+	IncludeShould, RevincludeShould []string
+	// IncludeParam labels the _include of a named reference parameter ("medication") in place
+	// of Include, whatever its expectation: a SHALL stated by the IG's text.
+	IncludeParam map[string][]string
 	// Optional labels every spec of a resource type the CapabilityStatement lists below SHALL,
 	// so such specs never fail a SHALL verdict (nil: the ids of each kind).
 	Optional []string
 	// Slicing is the requirement a missing required slice breaks (a validator cardinality finding
 	// on a slice), when the validation spec cites it; "" leaves such findings to the rule map.
 	Slicing string
-}
-
-// Data is how an area finds a profile's resources: NeedPool returns the type's data and the
-// profile's resources or ends the spec (skip, error, fail), ReadOnce reads Type/id once per run.
-type Data interface {
-	NeedPool(pc *ProfileCtx) (*TypeData, []map[string]any)
-	ReadOnce(pc *ProfileCtx, pid, typ, id string) (*fhirhttp.Response, error)
 }
 
 // IG describes one IG version's generated specs.
@@ -82,12 +85,28 @@ type IG struct {
 	// Optional reports whether a profile's specs cite Reqs.Optional instead of their own ids
 	// (nil: the resource type is below SHALL in the CapabilityStatement).
 	Optional func(pc *ProfileCtx) bool
-	// Specs declares a profile's specs in place of the generator's default list (searches per
-	// parameter, read, validation, must-support, include, revinclude); the area's list uses the
-	// generator's spec bodies (SpecRead, SpecValidation, SpecMustSupport) where its kinds agree.
-	Specs func(pc *ProfileCtx)
-	// Data fetches and places the area's resources (nil: the payer data of this package).
-	Data Data
+	// Combinations takes the searches from the CapabilityStatement's SHALL and SHOULD parameters
+	// and search-parameter-combination extensions (US Core) instead of one search per declared
+	// parameter with the patient parameter (the payer IGs).
+	Combinations bool
+	// Variants also sends, for each criterion of a search, the other reference form, the token
+	// without and with a foreign system, and the date comparators the CapabilityStatement makes
+	// SHALL; each must still find the searched resource.
+	Variants bool
+	// RevincludeStated tests a revinclude only when the CapabilityStatement states an expectation
+	// on searchRevInclude somewhere (US Core 3.1.1 lists the revinclude without one; US Core
+	// requires it from 4.0.0 on).
+	RevincludeStated bool
+	// Store names the run's store the area's data is fetched into ("": the payer IGs' shared
+	// one); areas with one store fetch each type once.
+	Store string
+	// PagingSpec is the id of the spec that judges paging through the profile's type ("" or nil:
+	// none): fetch failures that are all paging block the type's other specs on it.
+	PagingSpec func(pc *ProfileCtx) string
+	// Leave reports a resource the area leaves out of its profiles' pools although it matches
+	// (Plan-Net: resources that claim only other IGs' profiles, e.g. a formulary InsurancePlan
+	// carrying plannet-InsurancePlan's fixed status); nil leaves none out.
+	Leave func(r map[string]any) bool
 
 	Srv *ig.Server
 }
@@ -189,39 +208,14 @@ func (pc *ProfileCtx) ReqIDs(ids ...string) []string {
 	return ids
 }
 
-// searchReqs are the ids of a search: by the weakest expectation among its parameters.
-func (pc *ProfileCtx) searchReqs(combo []string) []string {
-	r := pc.IG.Reqs
-	weakest := "SHALL"
-	for _, name := range combo {
-		if sp := pc.Res.Param(name); sp != nil {
-			switch sp.Expectation {
-			case "SHOULD":
-				if weakest == "SHALL" {
-					weakest = "SHOULD"
-				}
-			case "MAY":
-				weakest = "MAY"
-			}
-		}
-	}
-	switch {
-	case weakest == "SHOULD" && r.SearchShould != nil:
-		return r.SearchShould
-	case weakest == "MAY" && r.SearchMay != nil:
-		return r.SearchMay
-	}
-	return r.Search
-}
-
-// Combos returns the searches generated for the resource: _id and the patient parameter alone,
+// perParameter returns the searches generated for the resource: _id and the patient parameter alone,
 // every other declared parameter together with the patient parameter (patient+type), or alone
 // for types not searched by patient.
 //
 // A parameter that reads only elements another profile of the type must-supports and this one
 // does not is searched under that profile alone: usdf-Formulary and usdf-PayerInsurancePlan are
 // both InsurancePlans, and coverage-area reads coverageArea, which only the payer plan carries.
-func (pc *ProfileCtx) Combos() [][]string {
+func (pc *ProfileCtx) perParameter() [][]string {
 	pp := pc.PatientParam()
 	var out [][]string
 	for _, sp := range pc.Res.SearchParams {
@@ -237,7 +231,7 @@ func (pc *ProfileCtx) Combos() [][]string {
 }
 
 // searchedElsewhere reports whether the parameter's element paths are must-support in another
-// profile of the type but in none of this profile's (see Combos).
+// profile of the type but in none of this profile's (see perParameter).
 func (pc *ProfileCtx) searchedElsewhere(sp *ig.SearchParam) bool {
 	if len(pc.Res.Profiles) < 2 {
 		return false
@@ -331,58 +325,38 @@ func (pc *ProfileCtx) PatientParam() string {
 
 func (pc *ProfileCtx) build() {
 	g := pc.IG
-	if g.Specs != nil {
-		g.Specs(pc)
-		return
-	}
-	for _, c := range pc.Combos() {
-		c := c
-		ids := pc.searchReqs(c)
-		framework.Spec("search/"+strings.Join(c, "+"), pc.ReqIDs(ids...), func() { pc.specSearch(c) })
+	for _, s := range pc.Searches() {
+		pc.Spec("search/"+s.Name(), pc.SearchIDs(s), func() { pc.SpecSearch(s) })
 	}
 	if pc.Res.Interactions["read"] != "" {
-		framework.Spec("read", pc.ReqIDs(g.Reqs.Read...), pc.SpecRead)
+		pc.Spec("read", pc.ReqIDs(g.Reqs.Read...), pc.SpecRead)
 	}
-	framework.Spec("validation", pc.ReqIDs(g.Reqs.Validation...), pc.SpecValidation)
-	framework.Spec("must-support", pc.ReqIDs(g.Reqs.MustSupport...), pc.SpecMustSupport)
-	for _, in := range pc.Res.Includes {
-		in := in
-		// the include names its parameter alone or as Type:param[:Target]
-		name := in.Value
-		if parts := strings.Split(in.Value, ":"); len(parts) >= 2 && parts[0] == pc.Res.Type {
-			name = parts[1]
-		} else if len(parts) >= 2 {
-			name = parts[0]
-		}
-		if sp := pc.Res.Param(name); sp != nil && pc.searchedElsewhere(sp) {
-			continue // the referencing element is another profile's (see Combos)
-		}
-		framework.Spec("include/"+strings.ReplaceAll(in.Value, ":", "-"), pc.ReqIDs(g.Reqs.Include...), func() { pc.specInclude(in.Value) })
-	}
-	if len(g.Reqs.Revinclude) > 0 && pc.PatientParam() != "" {
-		for _, ri := range pc.Res.RevIncludes {
-			if ri.Value == "Provenance:target" {
-				framework.Spec("revinclude/provenance", pc.ReqIDs(g.Reqs.Revinclude...), pc.specRevinclude)
-			}
-		}
-	}
+	pc.Spec("validation", pc.ReqIDs(g.Reqs.Validation...), pc.SpecValidation)
+	pc.Spec("must-support", pc.ReqIDs(g.Reqs.MustSupport...), pc.SpecMustSupport)
+	pc.includeSpecs()
+	pc.revincludeSpecs()
 	if g.Extra != nil {
 		g.Extra(pc)
 	}
 }
+
+// Spec declares a spec of the profile citing ids (framework.Spec). Every generated spec, and an
+// area's extras, are declared at this one site, so Ginkgo orders a profile's specs by name.
+func (pc *ProfileCtx) Spec(name string, ids []string, body func()) { framework.Spec(name, ids, body) }
 
 // ---- data ----
 
 // TypeData is what was fetched for one resource type.
 type TypeData = igdata.TypeData
 
-// store is the run's store of the payer suites (one for the public IGs, one for the others).
-func store(run *framework.Run, public bool) *igdata.Store {
-	key := "igspec.store"
-	if public {
+// store is the run's store of the area's data (IG.Store; the payer IGs share one, the public
+// IGs another): each type is fetched once per store.
+func (pc *ProfileCtx) store() *igdata.Store {
+	key := cmp.Or(pc.IG.Store, "igspec.store")
+	if pc.IG.Public {
 		key += ".public"
 	}
-	return igdata.StoreOf(run, key)
+	return igdata.StoreOf(pc.Run, key)
 }
 
 // Who names whose data was searched, for messages: the patients, or the public endpoint.
@@ -406,11 +380,29 @@ func (pc *ProfileCtx) ClientFor(pid string) *fhirhttp.Client {
 	return pc.Run.PatientClient(pid)
 }
 
-// Fetch fetches the resources of a type: by patient for patient-searched types, the whole type
-// for public IGs, else by reading the references to the type found in the IG's patient-searched
-// types.
+// Fetch fetches the resources of a type once per store: the whole type for public IGs; by
+// patient for types the CapabilityStatement searches by patient (fetchParam); else by reading the references to the
+// type found in the IG's patient-searched types, and when that finds none by the type's SHALL
+// reference parameters. A type other types revinclude (Provenance) is also collected through
+// those _revinclude searches.
 func (pc *ProfileCtx) Fetch(typ string) *TypeData {
-	return store(pc.Run, pc.IG.Public).TypeOnce(typ, func() *TypeData { return pc.fetchNow(typ) })
+	return pc.store().TypeOnce(typ, func() *TypeData { return pc.fetchNow(typ) })
+}
+
+// fetchParam is the parameter that fetches a type per patient: the patient parameter the
+// CapabilityStatement declares for it (PatientParam), "" for public IGs. A parameter it does not
+// declare (FHIR core's Provenance?patient=) is not one the server must support, so such types are
+// found through references and _revinclude instead.
+func (pc *ProfileCtx) fetchParam(res *ig.Resource) string {
+	if res == nil {
+		return ""
+	}
+	return pc.other(res).PatientParam()
+}
+
+// other is the context of another resource type of the IG.
+func (pc *ProfileCtx) other(r *ig.Resource) *ProfileCtx {
+	return &ProfileCtx{IG: pc.IG, Run: pc.Run, Res: r}
 }
 
 func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
@@ -418,50 +410,16 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 	td := igdata.NewTypeData(typ)
 	ctx, cancel := context.WithTimeout(run.Context(), igdata.Budget(run))
 	defer cancel()
-	search := func(pid string, q url.Values) {
-		c := pc.ClientFor(pid)
-		if c == nil {
-			td.Err = run.NoAccess(pid)
-			return
-		}
-		td.SearchAll(ctx, c, pid, q, true)
-	}
 	res := g.Srv.Resource(typ)
-	pp := ""
-	if res != nil {
-		pp = (&ProfileCtx{IG: g, Run: run, Res: res}).PatientParam()
-	}
+	pp := pc.fetchParam(res)
 	switch {
 	case g.Public:
-		search("", url.Values{})
-	case pp == "" && typ == "Provenance":
-		// Provenance is found through the types that revinclude it.
-		for _, r := range g.Srv.Resources {
-			if !pc.keeps(r) || !slices.ContainsFunc(r.RevIncludes, func(e ig.Expect) bool { return e.Value == "Provenance:target" }) {
-				continue
-			}
-			rp := (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam()
-			if rp == "" {
-				continue
-			}
-			for _, pid := range igdata.Patients(run) {
-				c := pc.ClientFor(pid)
-				if c == nil {
-					td.Err = run.NoAccess(pid)
-					break
-				}
-				q := url.Values{rp: {pid}, "_revinclude": {"Provenance:target"}}
-				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
-				pages, err := c.SearchAll(ctx, r.Type, q)
-				if err != nil {
-					td.Err = err
-					break
-				}
-				for _, e := range pages.Entries {
-					td.Add(pid, e)
-				}
-			}
+		if c := pc.ClientFor(""); c == nil {
+			td.Err = run.NoAccess("")
+		} else {
+			td.SearchAll(ctx, c, "", url.Values{}, true)
 		}
+		return td
 	case pp != "":
 		for _, pid := range igdata.Patients(run) {
 			c := pc.ClientFor(pid)
@@ -477,20 +435,108 @@ func (pc *ProfileCtx) fetchNow(typ string) *TypeData {
 		// referenced types: read the references found in the patient-searched types
 		var others []*TypeData
 		for _, r := range g.Srv.Resources {
-			if r.Type == typ || !pc.keeps(r) {
-				continue
-			}
-			if (&ProfileCtx{IG: g, Run: run, Res: r}).PatientParam() == "" {
+			if r.Type == typ || !pc.keeps(r) || pc.fetchParam(r) == "" {
 				continue
 			}
 			others = append(others, pc.Fetch(r.Type))
 		}
 		td.ReadAll(igdata.Referenced(typ, others, maxReads), pc.ReadOnce)
+		if len(td.Resources) == 0 && td.Err == nil && res != nil {
+			pc.other(res).searchByReference(ctx, td)
+		}
+	}
+	if td.Err == nil {
+		before := len(td.Resources)
+		pc.collectByRevinclude(ctx, typ, td)
+		td.Indirect = before == 0 && len(td.Resources) > 0
 	}
 	return td
 }
 
-const maxReads = 40
+// searchByReference finds resources of a type no patient record references (PractitionerRole)
+// through its SHALL reference search parameters: T?param=Target/id for known targets.
+func (pc *ProfileCtx) searchByReference(ctx context.Context, td *TypeData) {
+	res := pc.Res
+	for _, sp := range res.SearchParams {
+		if sp.Expectation != "SHALL" || sp.Param.Type != "reference" {
+			continue
+		}
+		for _, target := range sp.Param.Targets {
+			if target == res.Type || pc.IG.Srv.Resource(target) == nil {
+				continue
+			}
+			known := pc.Fetch(target)
+			for i, r := range known.Resources {
+				if i >= 5 {
+					break
+				}
+				pid := known.PatientOf[igdata.ID(r)]
+				c := pc.ClientFor(pid)
+				if c == nil {
+					return
+				}
+				if td.SearchAll(ctx, c, pid, url.Values{sp.Name: {target + "/" + igdata.ID(r)}}, true); td.Err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// collectByRevinclude collects resources that point at others (Provenance) through the
+// _revinclude=<typ>:<param> searches the CapabilityStatement lists for the IG's patient-searched
+// types, for each patient holding data of that type.
+func (pc *ProfileCtx) collectByRevinclude(ctx context.Context, typ string, td *TypeData) {
+	for _, r := range pc.IG.Srv.Resources {
+		pp := pc.fetchParam(r)
+		if r.Type == typ || pp == "" || !pc.keeps(r) {
+			continue
+		}
+		for _, ri := range r.RevIncludes {
+			if !strings.HasPrefix(ri.Value, typ+":") {
+				continue
+			}
+			other := pc.Fetch(r.Type)
+			for _, pid := range igdata.Patients(pc.Run) {
+				if len(other.ByPatient[pid]) == 0 {
+					continue
+				}
+				c := pc.ClientFor(pid)
+				if c == nil {
+					td.Err = pc.Run.NoAccess(pid)
+					return
+				}
+				q := url.Values{pp: {other.PatientParamValue(pid)}, "_revinclude": {ri.Value}}
+				td.Queries = append(td.Queries, r.Type+"?"+q.Encode())
+				pages, err := c.SearchAll(ctx, r.Type, q)
+				if err != nil {
+					td.Err = err
+					return
+				}
+				for _, e := range pages.Entries {
+					if t, _ := e["resourceType"].(string); t == typ {
+						td.Add(pid, e)
+					}
+				}
+			}
+		}
+	}
+}
+
+const (
+	maxReads    = 40  // resources read per type or per spec
+	maxPoolSize = 200 // resources of a profile the specs judge
+)
+
+// allPaging reports whether every issue is about paging (search.paging.*).
+func allPaging(l issue.List) bool {
+	for _, is := range l {
+		if !strings.HasPrefix(is.Rule, "search.paging.") {
+			return false
+		}
+	}
+	return len(l) > 0
+}
 
 // keeps reports whether the IG generates specs for some profile of the resource type.
 func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
@@ -502,13 +548,9 @@ func (pc *ProfileCtx) keeps(r *ig.Resource) bool {
 	return false
 }
 
-// ReadOnce reads Type/id once per run with the patient's client (IG.Data's, else a failed read
-// is made again when asked again).
+// ReadOnce reads Type/id once per store with the patient's client (a failed read is kept too).
 func (pc *ProfileCtx) ReadOnce(pid, typ, id string) (*fhirhttp.Response, error) {
-	if pc.IG.Data != nil {
-		return pc.IG.Data.ReadOnce(pc, pid, typ, id)
-	}
-	return store(pc.Run, pc.IG.Public).ReadOnce(typ, id, false, func() (*fhirhttp.Response, error) {
+	return pc.store().ReadOnce(typ, id, true, func() (*fhirhttp.Response, error) {
 		c := pc.ClientFor(pid)
 		if c == nil {
 			return nil, pc.Run.NoAccess(pid)
@@ -623,14 +665,11 @@ func referencesAt(r map[string]any, path string) []string {
 	return out
 }
 
-// NeedPool returns the type's data and the profile's resources, or ends the spec (IG.Data's,
-// else the payer data: skip without patients or data, error on tool trouble, fail when the
-// server misbehaved while fetching).
+// NeedPool returns the type's data and the profile's resources (at most maxPoolSize), or ends
+// the spec: skip without patients or data, error on tool trouble, fail when the server
+// misbehaved while fetching.
 func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	GinkgoHelper()
-	if pc.IG.Data != nil {
-		return pc.IG.Data.NeedPool(pc)
-	}
 	if !pc.IG.Public && len(igdata.Patients(pc.Run)) == 0 {
 		framework.SkipBecause(fmt.Sprintf("no patient id is configured for the run, so no %s data can be searched", pc.IG.Short),
 			"one or more patient ids (patients in the run configuration, or the SMART launch patient)")
@@ -644,10 +683,32 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 			Reason: fmt.Sprintf("%s without a token was refused with HTTP %d", pc.Res.Type, td.Refused)})
 	}
 	if len(td.Fail) > 0 {
+		// Paging trouble while fetching is the paging spec's finding (IG.PagingSpec); the other
+		// specs of the type are blocked by it instead of failing their own requirements for it.
+		if pc.IG.PagingSpec != nil {
+			if id := pc.IG.PagingSpec(pc); id != "" && CurrentSpecReport().LeafNodeText != "paging" && allPaging(td.Fail) {
+				framework.Block(evidence.Blocked{Cause: id, Reason: fmt.Sprintf("paging through the %s search failed: %s", pc.Res.Type, td.Fail[0].Rule)})
+			}
+		}
 		framework.ExpectConformant("fetching "+pc.Res.Type, td.Fail)
 	}
-	pl := pc.Place(td)
+	pl := pc.Place(td).Limit(maxPoolSize)
 	p := pl.Pool
+	if pc.IG.Leave != nil {
+		var keep []map[string]any
+		var left []string
+		for _, r := range p {
+			if pc.IG.Leave(r) {
+				left = append(left, pc.Res.Type+"/"+igdata.ID(r))
+				continue
+			}
+			keep = append(keep, r)
+		}
+		if len(left) > 0 {
+			framework.Note("data", "%d resource(s) left out: they claim another IG's profile and none of %s's (%s)", len(left), pc.IG.Short, strings.Join(left, ", "))
+		}
+		p = keep
+	}
 	if len(p) == 0 {
 		who := pc.Who()
 		how := strings.Join(td.Queries, ", ")
@@ -695,172 +756,6 @@ func (pc *ProfileCtx) discriminatorWant() string {
 		return ", or that claims none of the IG's profiles and carries " + ls
 	}
 	return ""
-}
-
-// ---- search ----
-
-var checker = &search.Checker{}
-
-// RunSearch sends a GET search with the patient's client and follows the pages; a non-200
-// answer is a failure issue, tool trouble an error outcome.
-func (pc *ProfileCtx) RunSearch(pid, typ string, q url.Values) (*fhirhttp.Pages, issue.List) {
-	GinkgoHelper()
-	return pc.runSearch(pid, typ, q, "GET "+typ+"?"+q.Encode())
-}
-
-func (pc *ProfileCtx) runSearch(pid, typ string, q url.Values, label string) (*fhirhttp.Pages, issue.List) {
-	GinkgoHelper()
-	c := pc.ClientFor(pid)
-	if c == nil {
-		framework.Infra(pc.Run.NoAccess(pid))
-	}
-	return igdata.Search(pc.Run, c, typ, q, false, label)
-}
-
-// periodOf returns the start and end (day precision) of the parameter's first value when it is a
-// Period with a start.
-func periodOf(ctx context.Context, r map[string]any, p search.Param) (string, string, bool) {
-	vs, err := search.FHIRPathEvaluator{}.Eval(ctx, p.Expression, r)
-	if err != nil || len(vs) == 0 {
-		return "", "", false
-	}
-	m, ok := vs[0].V.(map[string]any)
-	if !ok {
-		return "", "", false
-	}
-	start, _ := m["start"].(string)
-	end, _ := m["end"].(string)
-	if len(start) < 10 {
-		return "", "", false
-	}
-	if len(end) >= 10 {
-		end = end[:10]
-	} else {
-		end = ""
-	}
-	return start[:10], end, true
-}
-
-func (pc *ProfileCtx) param(name string) *ig.SearchParam {
-	if sp := pc.IG.Srv.AnyParam(pc.Res, name); sp != nil && sp.Param.Expression != "" {
-		return sp
-	}
-	// A parameter the CapabilityStatement names without a definition in its package context
-	// (PDex's ExplanationOfBenefit insurer is CARIN BB's): any loaded package's definition.
-	if set, err := igdata.PackageSet(pc.Run); err == nil {
-		for _, r := range set.Global().All("SearchParameter") {
-			p, err := search.ParamFromJSON(r.Raw)
-			if err != nil || p.Code != name || p.Expression == "" || !strings.Contains(p.Expression, pc.Res.Type+".") {
-				continue
-			}
-			return &ig.SearchParam{Name: name, Type: p.Type, Param: p, Resolved: true}
-		}
-	}
-	return pc.Res.Param(name)
-}
-
-func (pc *ProfileCtx) specSearch(combo []string) {
-	td, pool := pc.NeedPool()
-	ctx := pc.Run.Context()
-	type cand struct {
-		crit []search.Criterion
-		src  map[string]any
-		key  string
-	}
-	var best *cand
-	missing := map[string]int{}
-	for _, r := range pool {
-		cd := &cand{src: r}
-		ok := true
-		for _, name := range combo {
-			sp := pc.param(name)
-			if sp == nil || sp.Param.Expression == "" && name != "_id" && name != "patient" {
-				framework.SkipBecause(fmt.Sprintf("parameter %s of %s has no definition with an expression in the package set (%s %s)", name, pc.Res.Type, pc.IG.Short, pc.IG.Version),
-					"the IG's SearchParameter definitions in the package set")
-			}
-			var val string
-			switch {
-			case name == "patient" && pc.Res.Type != "Patient":
-				val = td.PatientOf[igdata.ID(r)]
-			case name == "_id":
-				val = igdata.ID(r)
-			default:
-				vals := search.SearchValues(ctx, nil, r, sp.Param)
-				if len(vals) > 0 {
-					val = vals[0]
-					if sp.Param.Type == "date" {
-						// bracket the source's date, so resources outside it must not match:
-						// a Period by ge start (and le end), a date or instant by its day
-						cd.key = val
-						if start, end, ok := periodOf(ctx, r, sp.Param); ok {
-							if end != "" {
-								cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{"le" + end}})
-							}
-							val = "ge" + start
-						} else if len(val) >= 10 {
-							val = val[:10]
-						}
-					}
-				}
-			}
-			if val == "" {
-				ok = false
-				missing[name]++
-				break
-			}
-			cd.crit = append(cd.crit, search.Criterion{Param: sp.Param, Values: []string{val}})
-		}
-		if !ok {
-			continue
-		}
-		// for a date, search from the latest value, so an ignored date filter shows
-		if best == nil || cd.key > best.key {
-			best = cd
-		}
-		if cd.key == "" {
-			break
-		}
-	}
-	if best == nil {
-		var parts []string
-		for _, n := range combo {
-			if missing[n] > 0 {
-				parts = append(parts, fmt.Sprintf("%s missing in %d", n, missing[n]))
-			}
-		}
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a value for every parameter of %s: %s",
-			len(pool), pc.Prof.ID, pc.Who(), strings.Join(combo, "+"), strings.Join(parts, "; ")),
-			fmt.Sprintf("a %s claiming %s with values for %s", pc.Res.Type, pc.Prof.ID, strings.Join(combo, ", ")))
-	}
-	pid := td.PatientOf[igdata.ID(best.src)]
-	q := search.Query(best.crit...)
-	// failure messages are PHI-free: string values (names, addresses) are replaced; the
-	// evidence keeps the real URL
-	var safe []string
-	for _, c := range best.crit {
-		v := strings.Join(c.Values, ",")
-		if c.Param.Type == "string" {
-			v = "<text>"
-		}
-		safe = append(safe, c.Param.Code+"="+v)
-	}
-	label := "GET " + pc.Res.Type + "?" + strings.Join(safe, "&")
-	pages, all := pc.runSearch(pid, pc.Res.Type, q, label)
-	if pages != nil {
-		matches := pages.Matches()
-		framework.Note("search", "%s: %d match(es)", label, len(matches))
-		for _, is := range checker.Check(ctx, pc.Res.Type, matches, best.crit) {
-			if is.Severity == issue.Error {
-				is.Message = label + ": " + is.Message
-			}
-			all = append(all, is)
-		}
-		if !slices.Contains(igdata.IDs(matches, pc.Res.Type), igdata.ID(best.src)) {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.missing-match", Path: pc.Res.Type,
-				Message: fmt.Sprintf("%s: %s/%s, whose values were searched, is not among the %d match(es)", label, pc.Res.Type, igdata.ID(best.src), len(matches))})
-		}
-	}
-	framework.ExpectConformant("search "+strings.Join(combo, "+"), all)
 }
 
 // ---- read ----
@@ -991,185 +886,6 @@ func (pc *ProfileCtx) SpecMustSupport() {
 		who = "the server's public data"
 	}
 	igdata.ExpectMustSupport(pc.Run, pc.Prof.URL, pc.Prof.ID, ms, pool, who)
-}
-
-// ---- include / revinclude ----
-
-// includeValue is the _include value: the CapabilityStatement's, prefixed with the type when
-// it names only the parameter.
-func (pc *ProfileCtx) includeValue(v string) string {
-	if !strings.Contains(v, ":") {
-		return pc.Res.Type + ":" + v
-	}
-	return v
-}
-
-// includeExprs returns the FHIRPath expressions of an include value (all reference parameters
-// of the other includes for the wildcard).
-func (pc *ProfileCtx) includeExprs(include string) []string {
-	include = pc.includeValue(include)
-	parts := strings.Split(include, ":")
-	if len(parts) < 2 {
-		return nil
-	}
-	if parts[1] == "*" {
-		var out []string
-		for _, in := range pc.Res.Includes {
-			if !strings.HasSuffix(in.Value, ":*") && in.Value != "*" {
-				out = append(out, pc.includeExprs(in.Value)...)
-			}
-		}
-		return out
-	}
-	if sp := pc.param(parts[1]); sp != nil && sp.Param.Expression != "" {
-		return []string{sp.Param.Expression}
-	}
-	return nil
-}
-
-func (pc *ProfileCtx) specInclude(include string) {
-	td, pool := pc.NeedPool()
-	exprs := pc.includeExprs(include)
-	if len(exprs) == 0 {
-		framework.SkipBecause(fmt.Sprintf("%s: the parameter has no definition with an expression in the package set, so the referenced resources cannot be predicted", include),
-			"the SearchParameter definition in a loaded package (--package)")
-	}
-	want := map[string]map[string]bool{} // pid -> Type/id
-	order := []string{}
-	for _, r := range pool {
-		pid := td.PatientOf[igdata.ID(r)]
-		for _, expr := range exprs {
-			vals, err := search.FHIRPathEvaluator{}.Eval(pc.Run.Context(), expr, r)
-			if err != nil {
-				continue
-			}
-			for _, v := range vals {
-				vm, _ := v.V.(map[string]any)
-				if vr, ok := vm["valueReference"].(map[string]any); ok {
-					vm = vr // an expression that stops at the extension (Plan-Net's PractitionerRole:network)
-				}
-				s, _ := vm["reference"].(string)
-				t, id := igdata.SplitRef(s)
-				if t == "" {
-					continue
-				}
-				if want[pid] == nil {
-					want[pid] = map[string]bool{}
-					order = append(order, pid)
-				}
-				want[pid][t+"/"+id] = true
-			}
-		}
-	}
-	if len(want) == 0 {
-		framework.SkipBecause(fmt.Sprintf("none of the %d %s resource(s) of %s has a literal reference for %s", len(pool), pc.Prof.ID, pc.Who(), include),
-			fmt.Sprintf("a %s whose %s element is a literal reference", pc.Res.Type, include))
-	}
-	var all issue.List
-	n := 0
-	for _, pid := range order {
-		q := url.Values{"_include": {pc.includeValue(include)}}
-		if pp := pc.PatientParam(); pp != "" {
-			q.Set(pp, pid)
-		}
-		// restrict to the profile's resources of the patient
-		var idl []string
-		for _, r := range pool {
-			if td.PatientOf[igdata.ID(r)] == pid {
-				idl = append(idl, igdata.ID(r))
-			}
-		}
-		q.Set("_id", strings.Join(idl, ","))
-		label := "GET " + pc.Res.Type + "?" + q.Encode()
-		pages, fails := pc.RunSearch(pid, pc.Res.Type, q)
-		all = append(all, fails...)
-		if pages == nil {
-			continue
-		}
-		got := map[string]bool{}
-		for _, pg := range pages.Pages {
-			es, _ := pg.Resource["entry"].([]any)
-			for _, e := range es {
-				em, _ := e.(map[string]any)
-				r, _ := em["resource"].(map[string]any)
-				s, _ := em["search"].(map[string]any)
-				if r == nil {
-					continue
-				}
-				t, _ := r["resourceType"].(string)
-				key := t + "/" + igdata.ID(r)
-				// a referenced resource that is itself a match appears once, as the match
-				// (Location:partof among the searched Locations)
-				if mode, _ := s["mode"].(string); mode == "include" || mode == "match" && want[pid][key] {
-					got[key] = true
-				}
-			}
-		}
-		var lost, extra []string
-		for k := range want[pid] {
-			if !got[k] {
-				lost = append(lost, k)
-			}
-		}
-		for k := range got {
-			if !want[pid][k] {
-				extra = append(extra, k)
-			}
-		}
-		sort.Strings(lost)
-		sort.Strings(extra)
-		n += len(got)
-		if len(lost) > 0 {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.include", Path: "_include",
-				Message: fmt.Sprintf("%s: %d referenced resource(s) not included (e.g. %s)", label, len(lost), strings.Join(lost[:min(3, len(lost))], ", "))})
-		}
-		// ExplanationOfBenefit:* may include resources through reference parameters the
-		// CapabilityStatement does not list (facility...): only the listed ones are required.
-		if len(extra) > 0 && !strings.HasSuffix(include, ":*") && include != "*" {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.include", Path: "_include",
-				Message: fmt.Sprintf("%s: %d included resource(s) are not referenced by the matches through %s (e.g. %s)", label, len(extra), include, strings.Join(extra[:min(3, len(extra))], ", "))})
-		}
-	}
-	framework.Note("include", "%d resource(s) included", n)
-	framework.ExpectConformant("_include="+include, all)
-}
-
-func (pc *ProfileCtx) specRevinclude() {
-	td, pool := pc.NeedPool()
-	var all issue.List
-	found := 0
-	var asked []string
-	for _, pid := range igdata.Patients(pc.Run) {
-		var idl []string
-		for _, r := range pool {
-			if td.PatientOf[igdata.ID(r)] == pid {
-				idl = append(idl, igdata.ID(r))
-			}
-		}
-		if len(idl) == 0 {
-			continue
-		}
-		q := url.Values{pc.PatientParam(): {pid}, "_id": {strings.Join(idl, ",")}, "_revinclude": {"Provenance:target"}}
-		asked = append(asked, pc.Res.Type+"?"+q.Encode())
-		pages, fails := pc.RunSearch(pid, pc.Res.Type, q)
-		all = append(all, fails...)
-		if pages == nil {
-			continue
-		}
-		n, stray := igdata.IncludedProvenance(pages, pc.Res.Type)
-		found += n
-		for _, id := range stray {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "Provenance.target",
-				Message: fmt.Sprintf("%s: Provenance/%s was included but targets none of the matches", pc.Res.Type+"?"+q.Encode(), id)})
-		}
-	}
-	if found == 0 && len(all) == 0 {
-		all = append(all, issue.Issue{Severity: issue.Error, Rule: "search.revinclude", Path: "_revinclude",
-			Message: fmt.Sprintf("no Provenance was included for the %d %s resource(s) of %s (%s): payer-sourced data must carry Provenance",
-				len(pool), pc.Prof.ID, pc.Who(), strings.Join(asked, ", "))})
-	}
-	framework.Note("revinclude", "%d Provenance resource(s) included", found)
-	framework.ExpectConformant("_revinclude=Provenance:target", all)
 }
 
 // versionNote says when the validated resources claim the profile at another version.
