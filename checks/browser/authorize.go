@@ -30,6 +30,10 @@ type Result struct {
 	Controls    []string   // what the default strategy used, one line per page (no secrets)
 	Evidence    []evidence.Entry
 	Trace       []PageTrace // every page handled, what it held and what was done (pacheck login)
+	// Consent is the consent page as the member saw it: the page the default strategy approved
+	// as a consent page, or with explicit steps the last page handled before the redirect (nil
+	// when no page was handled or, with the default strategy, none was a consent page).
+	Consent *PageSnapshot
 }
 
 // PageTrace is one page of a sign-in: its URL (redacted), what the analysis found on it and what
@@ -207,6 +211,7 @@ type run struct {
 	diag       string   // the diagnosis of the failure being reported
 	lastAction string   // what the default strategy did on the current page (for the trace)
 	pageURL    string
+	consent    *PageSnapshot // the consent page seen so far (Result.Consent)
 
 	mu          sync.Mutex // guards the fields below, written by event goroutines
 	aborted     chan struct{}
@@ -372,6 +377,7 @@ func (r *run) takeCapture() (string, bool) {
 }
 
 func (r *run) finish(u string) (*Result, error) {
+	r.res.Consent = r.consent
 	r.res.RedirectURL = u
 	r.res.Method = "GET"
 	r.capMu.Lock()
@@ -664,6 +670,7 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 				return r.res, err
 			}
 			used[idx] = true
+			r.consent = r.snapshot("") // explicit steps: the last page before the redirect
 			nEv := len(r.res.Evidence)
 			if err := r.runStep(idx, steps[idx]); err != nil {
 				if u, ok := r.takeCapture(); ok {
@@ -689,6 +696,9 @@ func (r *run) flow(authorizeURL string, steps []Step) (*Result, error) {
 				label := fmt.Sprintf("page %d after its steps", page)
 				r.evidence(evidence.Entry{Kind: evidence.KindBrowserStep, Title: label, Text: "page: " + fhirhttp.Redact(cur), Screenshot: r.screenshot(label)})
 			}
+		}
+		if r.consent != nil && r.consent.URL == redactURL(cur) {
+			r.shotOf(r.consent)
 		}
 		if u, ok := r.waitProgress(cur, mark); ok {
 			return r.finish(u)

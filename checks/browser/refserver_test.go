@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,23 @@ func TestRefServerEndToEnd(t *testing.T) {
 			res, err := b.AuthorizeAs(ctx, authURL, c.RedirectURI, browser.Credentials{Username: member.Username, Password: member.Password}, tc.steps)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The consent page is kept as the member saw it (the member suite judges it).
+			if cp := res.Consent; cp == nil {
+				t.Error("no consent page recorded")
+			} else {
+				wantKind := "consent"
+				if tc.steps != nil {
+					wantKind = "" // explicit steps: the last page before the redirect
+				}
+				privacy := false
+				for _, l := range cp.Links {
+					privacy = privacy || strings.HasSuffix(l.Href, "/auth/privacy")
+				}
+				if cp.Kind != wantKind || !strings.Contains(cp.Text, "read and search all your records") || !privacy ||
+					!slices.Contains(cp.Buttons, "Deny") || cp.Screenshot == nil {
+					t.Errorf("consent page: kind %q, text %q, links %+v, buttons %v, screenshot %v", cp.Kind, cp.Text, cp.Links, cp.Buttons, cp.Screenshot)
+				}
 			}
 			redir, err := oauth.ParseRedirect(res.RedirectURL)
 			if err != nil {

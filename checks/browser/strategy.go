@@ -166,7 +166,14 @@ func (r *run) defaultPage(lastKind string) (string, error) {
 			used = append(used, fmt.Sprintf("left %d%s checkboxes as they were (%d ticked)", n, other, p.Checked))
 		}
 		used = append(used, "clicked "+p.SubmitDesc)
-		if err := r.clickShot("default strategy: "+map[string]string{"consent": "approve", "chooser": "choose and go on", "card": "choose a member"}[p.Kind], p.Frame, p.Submit, strings.Join(used, "; ")); err != nil {
+		if p.Kind == "consent" {
+			r.consent = r.snapshot(p.Kind) // before the click: what the member is asked to approve
+		}
+		err := r.clickShot("default strategy: "+map[string]string{"consent": "approve", "chooser": "choose and go on", "card": "choose a member"}[p.Kind], p.Frame, p.Submit, strings.Join(used, "; "))
+		if p.Kind == "consent" {
+			r.shotOf(r.consent)
+		}
+		if err != nil {
 			return "", err
 		}
 	case "captcha":

@@ -43,6 +43,9 @@ type Run struct {
 	// absent from the data shows nothing by itself (the must-support specs skip); with this
 	// attestation an absent element is data the server did not return, and the spec fails.
 	MustSupportAttested bool
+	// MemberEducationURL is the payer's member-education page (config member.education_url),
+	// checked by the member suite ("": the suite looks for one on the consent page).
+	MemberEducationURL string
 	// Transport, when set, wraps the transport of every client the run makes: a recording
 	// (--record) keeps each exchange, a replay (--replay) answers from one instead of the network.
 	Transport func(http.RoundTripper) http.RoundTripper

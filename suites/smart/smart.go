@@ -46,7 +46,7 @@ type LaunchSummary struct {
 }
 
 func init() {
-	framework.RegisterPreparer(framework.Preparer{Area: Area, Needs: []string{"uscore", "carinbb", "pdex", "capability"}, Order: 0, Do: prepare})
+	framework.RegisterPreparer(framework.Preparer{Area: Area, Needs: []string{"uscore", "carinbb", "pdex", "capability", "member"}, Order: 0, Do: prepare})
 }
 
 // prepare performs the main launch in browser mode and installs the authorized client.

@@ -40,7 +40,9 @@ const envFaultKeep = "PACHECK_FAULT_KEEP"
 type faultMode string
 
 const (
-	// modeBrowser is `pacheck demo --fault F` focused on the SMART, public and capability specs,
+	// modeBrowser is `pacheck demo --fault F` focused on the SMART, public, capability and member
+	// specs (the member suite judges the consent page of the SMART sign-in, so its faults
+	// consent-page-silent and no-privacy-link need this mode),
 	// with the SMART suite's browser sign-ins against the in-process server (3 members). Every
 	// fault of the authorization server runs so, and so does compartment-leak, whose probe signs
 	// in a second member. The data suites are left out to keep these runs short (they would
@@ -321,7 +323,7 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 	var args, env []string
 	switch s.mode {
 	case modeBrowser:
-		args = []string{"demo", "--quiet", "--out", out, "--focus", "^smart-", "--focus", "^public/", "--focus", "^capability/"}
+		args = []string{"demo", "--quiet", "--out", out, "--focus", "^smart-", "--focus", "^public/", "--focus", "^capability/", "--focus", "^member-"}
 		if f.Name != "" {
 			args = append(args, "--fault", f.Name)
 		}

@@ -183,6 +183,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 		Auth:     framework.Auth{Mode: cfg.Auth.Mode, Token: cfg.Auth.Token, AllowedOrigins: cfg.Auth.AllowedOrigins},
 
 		MustSupportAttested: cfg.Attest.MustSupportComplete,
+		MemberEducationURL:  cfg.Member.EducationURL,
 	}
 	if cfg.TLS.CABundle != "" {
 		if run.RootCAs, err = loadCABundle(cfg.TLS.CABundle); err != nil {

@@ -41,6 +41,7 @@ type File struct {
 	Attestations string   `yaml:"attestations"`
 	Packages     []string `yaml:"packages"`
 	Attest       Attest   `yaml:"attest"`
+	Member       Member   `yaml:"member"`
 	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
 	// requirement did not run) as success for the exit status.
 	AllowIncomplete bool `yaml:"allow_incomplete"`
@@ -52,6 +53,13 @@ type Attest struct {
 	// of the tested profiles, so an element no returned resource populates fails its
 	// must-support spec instead of skipping it.
 	MustSupportComplete bool `yaml:"must_support_complete"`
+}
+
+// Member holds what the member suite needs beyond the sign-in.
+type Member struct {
+	// EducationURL is the payer's page of member education on app privacy and security
+	// (42 CFR 422.119(g)); without it the suite looks for a link on the consent page.
+	EducationURL string `yaml:"education_url"`
 }
 
 // Auth is how the run obtains access to the target.
@@ -434,6 +442,11 @@ func (f *File) check(name string, root *yaml.Node) error {
 	}
 	if time.Duration(f.Auth.CodeLifetime) > smartMaxCodeLifetime {
 		return fmt.Errorf("%s: auth.code_lifetime %v: use at most %v (the code-expiry probe waits that long; RFC 6749 recommends at most 10m)", at("auth.code_lifetime"), time.Duration(f.Auth.CodeLifetime), smartMaxCodeLifetime)
+	}
+	if u := f.Member.EducationURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			return fmt.Errorf("%s: member.education_url %q is not an absolute http(s) URL", at("member"), u)
+		}
 	}
 	if f.Auth.Deny != nil && len(f.Auth.Deny.Steps) == 0 {
 		return fmt.Errorf("%s: auth.deny has no steps: give the browser steps that sign in and press Deny on the consent page, or remove auth.deny", at("auth"))

@@ -82,6 +82,8 @@ func TestErrorClasses(t *testing.T) {
 		{"code lifetime huge", "auth:\n  code_lifetime: 1h\n", `auth.code_lifetime 1h0m0s: use at most 30m0s`},
 		{"latency mapping", "limits:\n  max_latency: {a: 1}\n", `is not a duration`},
 		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
+		{"education not a URL", "member:\n  education_url: privacy.html\n", `cfg.yaml:1: member.education_url "privacy.html" is not an absolute http(s) URL`},
+		{"education file", "member:\n  education_url: \"file:///etc/passwd\"\n", `is not an absolute http(s) URL`},
 		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},
 		{"two actions", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - {click: a, wait: b}\n", "exactly one of"},
 		{"two actions line", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - click: a\n          - {click: a, wait: b}\n", "cfg.yaml:7: auth.login.steps[0].actions[1]: each login action"},

@@ -109,6 +109,11 @@ attestations: attestations.yaml
 attest:
   must_support_complete: false
 
+# The payer's member education on app privacy and security (42 CFR 422.119(g)); the member suite
+# checks it is reachable (without it, it looks for an education link on the consent page).
+member:
+  education_url: ""
+
 # IG versions per IG (overrides the preset); several versions run side by side.
 igs:
   uscore: ["6.1.0"]
