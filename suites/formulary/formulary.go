@@ -9,7 +9,6 @@ package formulary
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/pacheck/pacheck/checks/claims"
 	"github.com/pacheck/pacheck/checks/issue"
@@ -33,53 +32,15 @@ const Capability = "http://hl7.org/fhir/us/davinci-drug-formulary/CapabilityStat
 // NewIG is the generated-spec description of one US Drug Formulary version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
-		Reqs: igspec.Reqs{Search: []string{"formulary.search.semantics"}, Read: []string{"formulary.read"}, Validation: []string{"formulary.profile.conformance"},
+		Reqs: igspec.Reqs{PublicAccess: []string{"formulary.public-access"}, Search: []string{"formulary.search.semantics"}, Read: []string{"formulary.read"}, Validation: []string{"formulary.profile.conformance"},
 			MustSupport: []string{"formulary.profile.must-support"}, Include: []string{"formulary.search.semantics"}},
-		PublicAccess: Area + "-" + v + "/public-access",
-		Extra:        links}
+		PublicAccess: Area + "-" + v + "/public-access", PublicWhat: "formulary",
+		Extra: links}
 }
 
-func build(v string) {
-	g := NewIG(v)
-	framework.Spec("public-access", []string{"formulary.public-access"}, func() {
-		publicAccess(g)
-	})
-	g.Build()
-}
+func build(v string) { NewIG(v).Build() }
 
 var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
-
-// publicAccess searches every resource type of the CapabilityStatement with no token.
-func publicAccess(g *igspec.IG) {
-	run := framework.Current()
-	if err := g.Load(run); err != nil {
-		framework.Infra(err)
-	}
-	c, err := run.PublicClient()
-	if err != nil {
-		framework.Infra(err)
-	}
-	var all issue.List
-	found := 0
-	for _, r := range g.Srv.Resources {
-		ctx, cancel := run.Ctx()
-		resp, err := c.Search(ctx, r.Type, url.Values{"_count": {"1"}})
-		cancel()
-		if err != nil {
-			framework.Infra(err)
-		}
-		if resp.Status != http.StatusOK {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "formulary.public-access", Path: r.Type,
-				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igdata.OutcomeText(resp))})
-			continue
-		}
-		if resp.ResourceType() == "Bundle" {
-			found++
-		}
-	}
-	framework.Note("public access", "%d of %d formulary resource types searched without a token", found, len(g.Srv.Resources))
-	framework.ExpectConformant("formulary resources without a token", all)
-}
 
 // links adds the link rules: FormularyItem formulary/subject/tier, payer plan formulary/area.
 func links(pc *igspec.ProfileCtx) {

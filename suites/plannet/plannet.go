@@ -10,7 +10,6 @@ package plannet
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -44,53 +43,17 @@ const (
 // NewIG is the generated-spec description of one Plan-Net version.
 func NewIG(v string) *igspec.IG {
 	return &igspec.IG{Short: Area, Version: v, Capability: Capability, Public: true,
-		Reqs: igspec.Reqs{Search: []string{"plannet.search.semantics"}, Read: []string{"plannet.read"}, Validation: []string{"plannet.profile.conformance"},
+		Reqs: igspec.Reqs{PublicAccess: []string{"plannet.public-access"}, Search: []string{"plannet.search.semantics"}, Read: []string{"plannet.read"}, Validation: []string{"plannet.profile.conformance"},
 			MustSupport: []string{"plannet.profile.must-support"}, Include: []string{ruleInclude}},
-		PublicAccess: Area + "-" + v + "/public-access",
-		Container:    func(p *ig.Profile) string { return strings.ToLower(strings.TrimPrefix(p.ID, "plannet-")) },
-		Leave:        claimsOtherIG,
-		Extra:        extra}
+		PublicAccess: Area + "-" + v + "/public-access", PublicWhat: "provider directory",
+		Container: func(p *ig.Profile) string { return strings.ToLower(strings.TrimPrefix(p.ID, "plannet-")) },
+		Leave:     claimsOtherIG,
+		Extra:     extra}
 }
 
-func build(v string) {
-	g := NewIG(v)
-	framework.Spec("public-access", []string{"plannet.public-access"}, func() { publicAccess(g) })
-	g.Build()
-}
+func build(v string) { NewIG(v).Build() }
 
 var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion, Build: build})
-
-// publicAccess searches every resource type of the CapabilityStatement with no token.
-func publicAccess(g *igspec.IG) {
-	run := framework.Current()
-	if err := g.Load(run); err != nil {
-		framework.Infra(err)
-	}
-	c, err := run.PublicClient()
-	if err != nil {
-		framework.Infra(err)
-	}
-	var all issue.List
-	found := 0
-	for _, r := range g.Srv.Resources {
-		ctx, cancel := run.Ctx()
-		resp, err := c.Search(ctx, r.Type, url.Values{"_count": {"1"}})
-		cancel()
-		if err != nil {
-			framework.Infra(err)
-		}
-		if resp.Status != http.StatusOK {
-			all = append(all, issue.Issue{Severity: issue.Error, Rule: "plannet.public-access", Path: r.Type,
-				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igdata.OutcomeText(resp))})
-			continue
-		}
-		if resp.ResourceType() == "Bundle" {
-			found++
-		}
-	}
-	framework.Note("public access", "%d of %d provider directory resource types searched without a token", found, len(g.Srv.Resources))
-	framework.ExpectConformant("provider directory resources without a token", all)
-}
 
 // extra adds a profile's _revinclude specs and its reference rule.
 func extra(pc *igspec.ProfileCtx) {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -32,6 +33,9 @@ import (
 
 // Reqs are the requirement ids of each kind of generated spec.
 type Reqs struct {
+	// PublicAccess is the requirement of the public-access spec (Public IGs): every resource
+	// type of the CapabilityStatement answers a search without a token.
+	PublicAccess []string
 	// Search labels a search whose parameters are SHALL (nil entries below fall back to it).
 	Search, Read, Validation, MustSupport, Include, Revinclude []string
 	// Package labels the spec that reports a version whose package cannot be loaded (nil: the
@@ -67,6 +71,8 @@ type IG struct {
 	// spec whose fetch is refused 401/403 is blocked by it instead of failing its own
 	// requirement for the same refusal.
 	PublicAccess string
+	// PublicWhat names the IG's data in the public-access spec's messages ("formulary").
+	PublicWhat string
 	// AnyVersion takes resources claiming the profile at any version (prior authorizations
 	// claiming the 2.0.0 profile are checked against 2.1.0, the version updated for CMS-0057-F).
 	AnyVersion bool
@@ -159,6 +165,9 @@ func (g *IG) Build() {
 	run := framework.Current()
 	if run == nil {
 		run = &framework.Run{}
+	}
+	if g.Public && len(g.Reqs.PublicAccess) > 0 {
+		framework.Spec("public-access", g.Reqs.PublicAccess, g.specPublicAccess)
 	}
 	if err := g.Load(run); err != nil {
 		ids := g.Reqs.Package
@@ -903,4 +912,37 @@ func (pc *ProfileCtx) versionNote(pool []map[string]any) string {
 		return ""
 	}
 	return fmt.Sprintf(" (the resources claim version %s; validated against %s, the version under test)", strings.Join(other, ", "), pc.Prof.SD.Version)
+}
+
+// specPublicAccess searches every resource type of the CapabilityStatement with no token: each
+// must answer 200.
+func (g *IG) specPublicAccess() {
+	run := framework.Current()
+	if err := g.Load(run); err != nil {
+		framework.Infra(err)
+	}
+	c, err := run.PublicClient()
+	if err != nil {
+		framework.Infra(err)
+	}
+	var all issue.List
+	found := 0
+	for _, r := range g.Srv.Resources {
+		ctx, cancel := run.Ctx()
+		resp, err := c.Search(ctx, r.Type, url.Values{"_count": {"1"}})
+		cancel()
+		if err != nil {
+			framework.Infra(err)
+		}
+		if resp.Status != http.StatusOK {
+			all = append(all, issue.Issue{Severity: issue.Error, Rule: g.Reqs.PublicAccess[0], Path: r.Type,
+				Message: fmt.Sprintf("GET %s?_count=1 without a token: expected HTTP 200, got %d%s", r.Type, resp.Status, igdata.OutcomeText(resp))})
+			continue
+		}
+		if resp.ResourceType() == "Bundle" {
+			found++
+		}
+	}
+	framework.Note("public access", "%d of %d %s resource types searched without a token", found, len(g.Srv.Resources), g.PublicWhat)
+	framework.ExpectConformant(g.PublicWhat+" resources without a token", all)
 }
