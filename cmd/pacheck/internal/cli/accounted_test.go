@@ -18,8 +18,13 @@ func TestEveryRequirementAccounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	presets, err := profiles.Presets()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tested := map[string]bool{}
-	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public"} {
+	for _, ps := range presets {
+		preset := ps.Name
 		f := runFlags{preset: preset}
 		p, err := f.resolve(false, func(string) (string, bool) { return "", false })
 		if err != nil {
