@@ -133,6 +133,8 @@ type faultOutcome struct {
 	Exact  bool     `json:"exact"`
 	Secs   float64  `json:"secs"`
 	Note   string   `json:"note,omitempty"` // why a run could not be judged (no verdict), or that it was a second try
+	// Batch lists the faults that shared the run (a browser batch, auth.Batches); "" alone.
+	Batch string `json:"batch,omitempty"`
 }
 
 // TestFaultCatalogue is the proof of issue-level attribution: for every fault of the reference
@@ -143,19 +145,24 @@ type faultOutcome struct {
 // specs[].broken), else the requirements its failing issues are attributed to, else every one it
 // cites.
 //
-// Groups (see faultMode): the faults of the authorization server, and compartment-leak, run the
-// demo's SMART, public and capability specs with browser sign-ins; the others run every spec
-// that needs no sign-in with a token.
+// Groups (see faultMode): the faults of the authorization server, compartment-leak and the
+// member suite's consent-page faults run the demo's SMART, member, public and capability specs with
+// browser sign-ins; the others run every spec that needs no sign-in with a token.
 // Prior-authorization faults run the cms-0057-2027 preset (cms-patient-access leaves prior
 // authorizations out), slow-responses a short focused run. Two runs at a time; a clean run of
-// each setup comes first, and must fail nothing, so a failure under a fault is the fault's. It
-// takes about 15 minutes on 2 cores (a browser run costs about 40 CPU-seconds, two thirds of
-// them in Chromium's 15 sign-ins; faults with no spec, Fault.Untested, are listed, not run);
+// each setup comes first, and must fail nothing, so a failure under a fault is the fault's.
+// Browser faults run a batch at a time (auth.Batches: faults breaking disjoint requirements whose
+// effects do not meet), the others one at a time: a browser run costs about 20 CPU-seconds,
+// mostly Chromium's 15 sign-ins, and one per fault took the package past 25 minutes on 2 cores.
+// Within a batch each fault must fail all its requirements and the run nothing outside the
+// batch's; a batch cannot show that a fault leaves its batch-mates' requirements alone (suites/
+// smart's fault test judges the same batches spec by spec). Faults with no spec
+// (Fault.Untested) are listed, not run.
 // -short skips it, and
 // PACHECK_FAULT_ONLY=a,b runs only those faults. PACHECK_FAULT_TABLE=file writes the table.
 func TestFaultCatalogue(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the fault catalogue runs the suites once per fault (about 15 minutes)")
+		t.Skip("-short: the fault catalogue runs the suites once per fault or batch (about 10 minutes)")
 	}
 	cat, err := profiles.Requirements()
 	if err != nil {
@@ -226,23 +233,31 @@ func TestFaultCatalogue(t *testing.T) {
 	slices.SortStableFunc(todo, func(a, b fault.Fault) int {
 		return cmp.Compare(modeOrder(setupOf(a).mode), modeOrder(setupOf(b).mode))
 	})
-	outcomes := make([]faultOutcome, len(todo))
+	units := batchUnits(todo)
+	results := make([][]faultOutcome, len(units))
 	cleanErrors := map[string]int{}
 	for i, s := range setups {
 		cleanErrors[s.key()] = clean[i].Errors
 	}
-	runAll(len(todo), func(i int) {
-		s := setupOf(todo[i])
-		o := runFault(t, cat, todo[i], s)
+	runAll(len(units), func(i int) {
+		u := units[i]
+		s := setupOf(u[0])
+		os := runUnit(t, cat, u, s)
 		// A run with more errors than its clean run (sign-ins or requests that timed out on a
 		// loaded machine) may have missed what the fault breaks: it gets one more try.
-		if !o.Exact && o.Errors > cleanErrors[s.key()] {
-			again := runFault(t, cat, todo[i], s)
-			again.Note = strings.TrimSpace(again.Note + fmt.Sprintf(" (second try; the first had %d errors)", o.Errors))
-			o = again
+		if !allExact(os) && os[0].Errors > cleanErrors[s.key()] {
+			first := os[0].Errors
+			os = runUnit(t, cat, u, s)
+			for j := range os {
+				os[j].Note = strings.TrimSpace(os[j].Note + fmt.Sprintf(" (second try; the first had %d errors)", first))
+			}
 		}
-		outcomes[i] = o
+		results[i] = os
 	})
+	var outcomes []faultOutcome
+	for _, os := range results {
+		outcomes = append(outcomes, os...)
+	}
 
 	exact := 0
 	for _, o := range outcomes {
@@ -310,11 +325,29 @@ func runAll(n int, run func(i int)) {
 // runFault runs the suites against the reference server with the fault f ("" for none) in a
 // child process (this test binary acting as pacheck) and judges its results.json.
 func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup) faultOutcome {
-	o := faultOutcome{Fault: f.Name, Mode: s.mode, Expected: slices.Clone(f.Requirements)}
-	sort.Strings(o.Expected)
+	return runUnit(t, cat, []fault.Fault{f}, s)[0]
+}
+
+// runUnit runs the suites against the reference server with the faults of one unit (a batch of
+// browser faults, or one fault) switched on together and judges each fault of it.
+func runUnit(t *testing.T, cat *profiles.Catalogue, fs []fault.Fault, s faultSetup) []faultOutcome {
+	var names []string
+	for _, f := range fs {
+		if f.Name != "" {
+			names = append(names, f.Name)
+		}
+	}
+	f := fault.Fault{Name: strings.Join(names, ",")}
+	fail := func(note string) []faultOutcome {
+		var out []faultOutcome
+		for _, x := range fs {
+			out = append(out, faultOutcome{Fault: x.Name, Mode: s.mode, Expected: slices.Sorted(slices.Values(x.Requirements)), Note: note, Batch: batchNote(fs)})
+		}
+		return out
+	}
 	out := filepath.Join(t.TempDir(), "report")
 	if keep := os.Getenv(envFaultKeep); keep != "" {
-		name := f.Name + "-" + string(s.mode)
+		name := strings.ReplaceAll(f.Name, ",", "+") + "-" + string(s.mode)
 		if f.Name == "" {
 			name = "clean-" + strings.NewReplacer(" ", "_", "[", "", "]", "", "^", "", "/", "").Replace(s.key())
 		}
@@ -330,7 +363,10 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 	case modeToken:
 		cfg := refserver.Config{Members: 3, Seed: 1}
 		if f.Name != "" {
-			cfg.Faults = fault.Set{f.Name: true}
+			cfg.Faults = fault.Set{}
+			for _, n := range names {
+				cfg.Faults[n] = true
+			}
 		}
 		if s.cfg != nil {
 			s.cfg(&cfg)
@@ -339,25 +375,21 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		if s.https {
 			ca, err := tlsca.New()
 			if err != nil {
-				o.Note = err.Error()
-				return o
+				return fail(err.Error())
 			}
 			cfg.CA = ca
 			bundle := filepath.Join(t.TempDir(), "ca.pem")
 			if err := os.WriteFile(bundle, ca.PEM(), 0o600); err != nil {
-				o.Note = err.Error()
-				return o
+				return fail(err.Error())
 			}
 			tlsYAML = fmt.Sprintf("tls:\n  ca_bundle: %s\n", bundle)
 		}
 		srv, err := refserver.New(cfg)
 		if err != nil {
-			o.Note = err.Error()
-			return o
+			return fail(err.Error())
 		}
 		if _, err := srv.Start("127.0.0.1:0"); err != nil {
-			o.Note = err.Error()
-			return o
+			return fail(err.Error())
 		}
 		defer srv.Close()
 		tok := srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: "member-1", FHIRUser: "Patient/member-1",
@@ -369,8 +401,7 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 		}
 		yaml += tlsYAML
 		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
-			o.Note = err.Error()
-			return o
+			return fail(err.Error())
 		}
 		args = append([]string{"run", "--quiet", "--config", conf}, s.args...)
 		env = append(env, "PACHECK_FAULT_TOKEN="+tok)
@@ -379,19 +410,122 @@ func runFault(t *testing.T, cat *profiles.Catalogue, f fault.Fault, s faultSetup
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	b, err := cmd.CombinedOutput()
-	o.Secs = time.Since(start).Seconds()
+	secs := time.Since(start).Seconds()
 	data, rerr := os.ReadFile(filepath.Join(out, "results.json"))
 	if rerr != nil {
-		o.Note = fmt.Sprintf("no results.json (%v, exit %v): %s", rerr, err, tail(string(b), 5))
-		return o
+		return fail(fmt.Sprintf("no results.json (%v, exit %v): %s", rerr, err, tail(string(b), 5)))
 	}
 	var res reports.Results
 	if err := json.Unmarshal(data, &res); err != nil {
-		o.Note = "results.json: " + err.Error()
-		return o
+		return fail("results.json: " + err.Error())
 	}
-	judge(&o, f, res, cat)
-	return o
+	os := judgeUnit(fs, res, cat)
+	for i := range os {
+		os[i].Mode, os[i].Secs, os[i].Batch = s.mode, secs, batchNote(fs)
+	}
+	return os
+}
+
+// batchUnits groups the faults to run: the browser faults of one batch (auth.Batches) share a
+// run, every other fault runs alone.
+func batchUnits(fs []fault.Fault) [][]fault.Fault {
+	byName := map[string]fault.Fault{}
+	for _, f := range fs {
+		byName[f.Name] = f
+	}
+	done := map[string]bool{}
+	var units [][]fault.Fault
+	for _, b := range auth.Batches {
+		var u []fault.Fault
+		for _, n := range b {
+			if f, ok := byName[n]; ok && setupOf(f).mode == modeBrowser && !done[n] {
+				u = append(u, f)
+				done[n] = true
+			}
+		}
+		if len(u) > 0 {
+			units = append(units, u)
+		}
+	}
+	for _, f := range fs {
+		if !done[f.Name] {
+			units = append(units, []fault.Fault{f})
+		}
+	}
+	return units
+}
+
+func allExact(os []faultOutcome) bool {
+	for _, o := range os {
+		if !o.Exact {
+			return false
+		}
+	}
+	return true
+}
+
+// batchNote names the other faults a fault shared its run with ("" alone).
+func batchNote(fs []fault.Fault) string {
+	if len(fs) < 2 {
+		return ""
+	}
+	var n []string
+	for _, f := range fs {
+		n = append(n, f.Name)
+	}
+	return strings.Join(n, ",")
+}
+
+// judgeUnit judges each fault of a run that had the faults fs on together (one fault, or a
+// batch whose faults break disjoint requirements). A fault is exact when every requirement it
+// names failed, the run failed no requirement outside the batch's, no failed spec cites none of
+// the batch's requirements, and the verdict is non-conformant exactly when a SHALL of the batch
+// is broken. A batch cannot show that one of its faults leaves another's requirements alone;
+// the batches are chosen so their effects do not meet (auth.Batches).
+func judgeUnit(fs []fault.Fault, res reports.Results, cat *profiles.Catalogue) []faultOutcome {
+	union := fault.Fault{}
+	for _, f := range fs {
+		union.Name = strings.Trim(union.Name+","+f.Name, ",")
+		union.Requirements = append(union.Requirements, f.Requirements...)
+	}
+	var all faultOutcome
+	judge(&all, union, res, cat)
+	if len(fs) == 1 {
+		all.Fault, all.Expected = fs[0].Name, slices.Sorted(slices.Values(fs[0].Requirements))
+		return []faultOutcome{all}
+	}
+	failed := map[string]bool{}
+	for _, id := range all.Failed {
+		failed[id] = true
+	}
+	var out []faultOutcome
+	for _, f := range fs {
+		o := faultOutcome{Fault: f.Name, Verdict: all.Verdict, Expected: slices.Sorted(slices.Values(f.Requirements)),
+			Extra: all.Extra, Stray: all.Stray, Errors: all.Errors}
+		for _, id := range o.Expected {
+			if failed[id] {
+				o.Failed = append(o.Failed, id)
+			} else {
+				o.Missing = append(o.Missing, id)
+			}
+		}
+		o.Failed = append(o.Failed, all.Extra...)
+		o.Exact = len(o.Missing) == 0 && len(all.Extra) == 0 && len(all.Stray) == 0 && verdictOf(all, union, cat)
+		out = append(out, o)
+	}
+	return out
+}
+
+// verdictOf reports whether the run's verdict is right for the faults: non-conformant exactly
+// when one of them breaks a SHALL requirement.
+func verdictOf(o faultOutcome, f fault.Fault, cat *profiles.Catalogue) bool {
+	shall := false
+	for _, id := range f.Requirements {
+		if r, ok := cat.Lookup(id); ok && r.Level == profiles.LevelShall {
+			shall = true
+		}
+	}
+	return (o.Verdict == reports.VerdictFail) == shall
 }
 
 // judge fills the outcome from the run's results.
@@ -486,6 +620,9 @@ func faultTable(os []faultOutcome, exact int) string {
 			got = "not judged: " + o.Note
 		} else if o.Note != "" {
 			got += " " + o.Note
+		}
+		if o.Batch != "" {
+			got += " (in one run with " + o.Batch + ")"
 		}
 		mark := "yes"
 		if !o.Exact {
