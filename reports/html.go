@@ -228,6 +228,7 @@ type jsReq struct {
 	Section   string   `json:"section,omitempty"`
 	Note      string   `json:"note,omitempty"`
 	Unknown   bool     `json:"unknown,omitempty"`
+	Official  []string `json:"official,omitempty"` // the IGs' numbered ids it covers
 }
 
 type jsData struct {
@@ -414,7 +415,7 @@ func renderHTML(w io.Writer, r *Results, opts Options, sink *fileSink) error {
 func writeData(w io.Writer, r *Results, opts Options, sink *fileSink, causeOf map[string]string) error {
 	reqs := map[string]jsReq{}
 	for _, q := range r.Requirements {
-		reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note}
+		reqs[q.ID] = jsReq{Statement: q.Statement, Level: q.Level, CFR: q.CFR, Section: q.Section, Note: q.Note, Official: q.OfficialIDs}
 	}
 	if _, err := io.WriteString(w, `{"specs":[`); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/profiles"
 	"github.com/pacheck/pacheck/profiles/attest"
+	"github.com/pacheck/pacheck/profiles/requirements/official"
 )
 
 // SchemaVersion is the version of the results.json format documented in SCHEMA.md. Version 2
@@ -254,6 +255,9 @@ type RequirementInfo struct {
 	// says which entry an attestable requirement without one lacks.
 	Attested           *attest.Entry `json:"attested,omitempty"`
 	MissingAttestation string        `json:"missingAttestation,omitempty"`
+	// OfficialIDs are the IGs' numbered requirement ids (e.g. hl7.fhir.us.core_6.1.0@51) this
+	// requirement tests or attests, from profiles/requirements/official.
+	OfficialIDs []string `json:"officialIds,omitempty"`
 }
 
 // Limits for what goes into results.
@@ -356,9 +360,10 @@ func (r *Results) Recount(cat *profiles.Catalogue) {
 	}
 	idx := map[string]int{}
 	r.Requirements = r.Requirements[:0]
+	officialIDs := officialByRequirement()
 	for _, q := range reqs {
 		idx[q.ID] = len(r.Requirements)
-		r.Requirements = append(r.Requirements, RequirementInfo{Requirement: q})
+		r.Requirements = append(r.Requirements, RequirementInfo{Requirement: q, OfficialIDs: officialIDs[q.ID]})
 	}
 	for _, s := range r.Specs {
 		for _, a := range attribute(s) {
@@ -823,4 +828,14 @@ func safeRel(p string) bool {
 	}
 	c := path.Clean(p)
 	return c == p && c != "." && c != ".." && !strings.HasPrefix(c, "../")
+}
+
+// officialByRequirement maps our requirement ids to the official ids they cover; an unreadable
+// embedded mapping (a build defect the official package's tests catch) leaves them out.
+func officialByRequirement() map[string][]string {
+	m, err := official.Load()
+	if err != nil {
+		return nil
+	}
+	return m.ByRequirement()
 }

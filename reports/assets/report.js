@@ -171,6 +171,7 @@
         if (q.cfr && q.cfr.length) { add(p, el('div', 'note', 'Regulation: ' + q.cfr.join('; '))); }
         if (q.section) { add(p, el('div', 'note', 'Source: ' + q.section)); }
         if (q.note) { add(p, el('div', 'note', 'Note: ' + q.note)); }
+        if (q.official && q.official.length) { add(p, el('div', 'note official', 'Official: ' + q.official.join(', '))); }
       });
     }
     (s.quotes || []).forEach(function (q) { if (!repeatsStatement(q, all)) { add(box, pre(q, 'quote')); } });

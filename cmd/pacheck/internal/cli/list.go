@@ -21,7 +21,7 @@ func init() {
 }
 
 const listHelp = `Usage: pacheck list [--preset NAME | --config FILE] [--label-filter EXPR] [--focus RE]
-                    [--requirements] [--format text|json]
+                    [--requirements [--official [-v]]] [--format text|json]
 
 Prints the specs a run would execute — id, requirement ids, level, IG — without touching the
 network. --label-filter and --focus select specs with Ginkgo semantics
@@ -30,10 +30,14 @@ network. --label-filter and --focus select specs with Ginkgo semantics
 With --requirements it prints coverage: every catalogue requirement with the specs that test
 it; requirements no spec tests are listed as untested, with why, or as attested when
 --attestations (config attestations) holds the payer's attestation for one that takes it.
+With --requirements --official it prints coverage of the IGs' numbered server requirements
+(ids such as hl7.fhir.us.core_6.1.0@51) per IG version: tested, attested, explained, unmapped;
+-v adds every official id with its status and our requirement ids or the reason.
 
 Examples:
   pacheck list --preset cms-patient-access
   pacheck list --requirements
+  pacheck list --requirements --official -v
   pacheck list --preset public --format json
 `
 
@@ -54,8 +58,14 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.labelFilter, "label-filter", "", "Ginkgo label-filter expression")
 	fs.Var(&f.focus, "focus", "regular expression on spec ids (repeatable)")
 	fs.StringVar(&f.attestations, "attestations", "", "with --requirements: the payer's attestations file (config attestations)")
+	off := fs.Bool("official", false, "with --requirements: coverage of the IGs' numbered server requirements per IG version")
+	offVerbose := fs.Bool("v", false, "with --official: list every official id with its status")
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
+	}
+	if (*off && !*reqs) || (*offVerbose && !*off) {
+		errorf(stderr, "list", "--official needs --requirements, and -v needs --official")
+		return ExitUsage
 	}
 	if *format != "text" && *format != "json" {
 		errorf(stderr, "list", "--format %q: use text or json", *format)
@@ -76,6 +86,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			errorf(stderr, "list", "%v", err)
 			return ExitUsage
+		}
+		if *off {
+			return printOfficial(stdout, stderr, rep, *format, atts, *offVerbose)
 		}
 		return printCoverage(stdout, stderr, rep, *format, atts)
 	}
