@@ -19,7 +19,7 @@ func TestEveryRequirementAccounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	tested := map[string]bool{}
-	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public"} {
+	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "provider-directory", "smart-2.2"} {
 		f := runFlags{preset: preset}
 		p, err := f.resolve(false, func(string) (string, bool) { return "", false })
 		if err != nil {
