@@ -38,6 +38,7 @@ var faultTable = map[string][]string{
 	auth.FaultRevokedTokenAccepted:       {p + "revocation/revoked-token-refused"},
 	auth.FaultScopeNotEnforced:           {p + "scopes/resource-level", p + "scopes/granular"},
 	auth.FaultGranularScopeIgnored:       {p + "scopes/granular"},
+	auth.FaultGranularOtherTypesIgnored:  {p + "scopes/granular-advertised"},
 	auth.FaultSMARTConfigMissingField:    {p + "discovery/required-fields"},
 	auth.FaultSMARTConfigS256Missing:     {p + "discovery/s256-required"},
 	auth.FaultRedirectURINotChecked:      {p + "probes/wrong-redirect-uri"},

@@ -49,6 +49,7 @@ var needs = map[string]func(*session){
 	},
 	"scopes/resource-level":        func(s *session) { s.probeResourceScope() },
 	"scopes/granular":              func(s *session) { s.probeGranularScope() },
+	"scopes/granular-advertised":   func(s *session) { s.probeAdvertisedGranular() },
 	"scopes/consent-decline":       func(s *session) { s.probeConsent() },
 	"probes/wrong-redirect-uri":    func(s *session) { s.probeWrongRedirect() },
 	"probes/unknown-client-id":     func(s *session) { s.probeUnknownClient() },

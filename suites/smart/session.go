@@ -27,7 +27,7 @@ type session struct {
 	run     *framework.Run
 	set     *Settings // nil when the run is not in browser mode or lacks settings
 	setErr  error
-	version string // SMART IG version whose scopes the launches use ("2.0.0" or "1.0.0")
+	version string // SMART IG version whose scopes the launches use ("2.0.0", "2.2.0" or "1.0.0")
 	secrets *fhirhttp.Secrets
 	base    *fhirhttp.Client // no recorder: computations take WithRecorder(their sink)
 

@@ -26,8 +26,9 @@ import (
 // Area is the suite area name (framework.Run.Suites).
 const Area = "smart"
 
-// Versions with a top-level container (Ginkgo fixes top-level containers at init).
-var Versions = []string{"2.0.0", "1.0.0"}
+// Versions with a top-level container (Ginkgo fixes top-level containers at init). 2.2.0 is
+// opt-in (preset smart-2.2, or igs: {smart: ["2.2.0"]}): 45 CFR 170.215(c) adopts 2.0.0.
+var Versions = []string{"2.0.0", "1.0.0", "2.2.0"}
 
 // LaunchKey is the Run value holding the *LaunchSummary of the main launch.
 const LaunchKey = "smart.launch"

@@ -510,6 +510,9 @@ func scopeSpecs(v string) {
 	spec(v, "granular", ids("smart.scopes.granular"), func() {
 		judge("granular scopes", needBrowser().probeGranularScope())
 	})
+	spec(v, "granular-advertised", ids("smart.scopes.granular"), func() {
+		judge("advertised granular scopes", needBrowser().probeAdvertisedGranular())
+	})
 	spec(v, "consent-decline", ids("smart.authorize.consent-decline"), func() {
 		judge("consent", needBrowser().probeConsent())
 	})

@@ -42,6 +42,7 @@ func transportSpecs(v string) {
 		}
 		framework.ExpectConformant("server certificate", iss)
 	})
+	corsSpecs(v) // SMART 2.2 only (cors.go)
 }
 
 // tlsHosts returns the host:port of the https FHIR base and of the authorization and token

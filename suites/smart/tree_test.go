@@ -125,3 +125,37 @@ func TestMissingSettings(t *testing.T) {
 		t.Error("token mode: no note left")
 	}
 }
+
+// TestSpecTree22: SMART 2.2 keeps every 2.0 spec and adds the CORS ones, which 2.0 and 1.0 lack.
+func TestSpecTree22(t *testing.T) {
+	rep, err := runner.List(runner.Options{Run: &framework.Run{Suites: []string{Area},
+		IGs: map[string][]string{"smart": {"2.0.0", "1.0.0", "2.2.0"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byVersion := map[string]map[string]bool{}
+	for _, s := range rep.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		ver, rest, _ := strings.Cut(strings.TrimPrefix(runner.SpecID(s), "smart-"), "/")
+		if byVersion[ver] == nil {
+			byVersion[ver] = map[string]bool{}
+		}
+		byVersion[ver][rest] = true
+	}
+	for name := range byVersion["2.0.0"] {
+		if !byVersion["2.2.0"][name] {
+			t.Errorf("smart-2.0.0/%s has no smart-2.2.0 counterpart", name)
+		}
+	}
+	if !byVersion["2.2.0"]["transport/cors-discovery"] {
+		t.Error("smart-2.2.0/transport/cors-discovery missing")
+	}
+	for _, v := range []string{"2.0.0", "1.0.0"} {
+		if byVersion[v]["transport/cors-discovery"] {
+			t.Errorf("smart-%s/transport/cors-discovery: CORS is a SMART 2.2 requirement", v)
+		}
+	}
+	t.Logf("specs per SMART version: 1.0.0 %d, 2.0.0 %d, 2.2.0 %d", len(byVersion["1.0.0"]), len(byVersion["2.0.0"]), len(byVersion["2.2.0"]))
+}

@@ -97,6 +97,9 @@ var faultSetups = map[string]faultSetup{
 	// bound of 100 ms, so capability/http/responsive judges it in seconds; the run is focused on
 	// the capability, public and US Core Patient and Encounter specs (the 20 responses the
 	// judgement needs, and more) to stay short.
+	// CORS is a SMART App Launch 2.2 requirement, tested by the opt-in smart-2.2 preset; the
+	// discovery CORS spec judges it without a sign-in.
+	refserver.FaultCORSMissing:       {mode: modeToken, preset: "smart-2.2"},
 	refserver.FaultTLSLegacyAccepted: httpsSetup,
 	refserver.FaultTLSCertWrongHost:  httpsSetup,
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
