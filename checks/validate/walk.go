@@ -44,6 +44,8 @@ type walker struct {
 	extDomains  []string // ValidateOptions.AllowedExtensionDomains
 	// ctxSanctioned: paths where a profile's slice places an extension outside its context
 	ctxSanctioned map[string]string
+	// collect gathers the bound values of one profile (BoundValues); nil in a validation
+	collect *boundCollector
 }
 
 type frame struct {
@@ -74,6 +76,7 @@ func putWalker(w *walker) {
 	w.counts, w.deferred = w.counts[:0], w.deferred[:0]
 	w.ms, w.msProfile, w.rootRes = nil, nil, nil
 	w.extStrict, w.extDomains, w.ctxSanctioned = false, nil, nil
+	w.collect = nil
 	clear(w.noted)
 	w.v, w.sc, w.tsc, w.tprof, w.ctx = nil, nil, nil, nil, nil
 	walkerPool.Put(w)
@@ -518,6 +521,9 @@ func (w *walker) item(c *Elem, it, u any, typ string) {
 	}
 	if it == nil && u == nil {
 		return // null: the structural layer's finding
+	}
+	if w.collect != nil {
+		w.collectBound(c, typ, it)
 	}
 	if primitiveTypes[typ] {
 		w.primitive(c, it, u, typ)

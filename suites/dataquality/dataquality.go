@@ -1,6 +1,8 @@
 // Package dataquality judges the member's data as a member sees it, beyond profile conformance:
 // duplicates, references that do not resolve, stale claims, completeness of the must-support
-// elements per profile and how far back the data goes. It runs on what the member's token
+// elements per profile, how far back the data goes, codes outside extensible or preferred
+// bindings (with the validator's value-set membership), and claim lines against the clinical
+// Encounter they name. It runs on what the member's token
 // reaches: the data the US Core and payer suites fetched (shared stores), else its own bounded
 // fetch of the same patient searches. Findings with a measurable rule fail a SHOULD requirement
 // (figures attached; a SHOULD never changes the verdict); figures a person must weigh are
@@ -32,11 +34,13 @@ const Version = "1"
 
 // Requirement ids.
 const (
-	ReqDuplicates   = "dataquality.duplicates"
-	ReqReferences   = "dataquality.references-resolve"
-	ReqTimeliness   = "dataquality.timeliness"
-	ReqCompleteness = "dataquality.completeness"
-	ReqHistory      = "dataquality.history-since-2016"
+	ReqDuplicates     = "dataquality.duplicates"
+	ReqReferences     = "dataquality.references-resolve"
+	ReqTimeliness     = "dataquality.timeliness"
+	ReqCompleteness   = "dataquality.completeness"
+	ReqHistory        = "dataquality.history-since-2016"
+	ReqCodes          = "dataquality.codes-in-value-set"
+	ReqClaimsClinical = "dataquality.claims-match-clinical"
 )
 
 // maxPerType bounds the resources of one type the suite keeps (the first ones fetched).
@@ -54,6 +58,8 @@ func build(string) {
 	framework.Spec("stale-data", []string{ReqTimeliness}, specStale)
 	framework.Spec("completeness", []string{ReqCompleteness}, specCompleteness)
 	framework.Spec("oldest-data", []string{ReqHistory}, specOldest)
+	framework.Spec("code-quality", []string{ReqCodes}, specCodes)
+	framework.Spec("claims-vs-clinical", []string{ReqClaimsClinical}, specClaimsClinical)
 }
 
 // collected is the member's data the suite examines.

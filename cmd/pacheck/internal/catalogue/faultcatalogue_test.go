@@ -128,8 +128,10 @@ type faultOutcome struct {
 	Verdict  string    `json:"verdict"`
 	Expected []string  `json:"expected"`
 	Failed   []string  `json:"failed"` // requirements the failed specs break
-	Missing  []string  `json:"missing,omitempty"`
-	Extra    []string  `json:"extra,omitempty"`
+	// Reviewed are the requirements cited by specs that ended review (a person must judge).
+	Reviewed []string `json:"reviewed,omitempty"`
+	Missing  []string `json:"missing,omitempty"`
+	Extra    []string `json:"extra,omitempty"`
 	// Stray are failed specs that cite none of the fault's requirements, with their first line.
 	Stray  []string `json:"stray,omitempty"`
 	Errors int      `json:"errors"` // specs that ended as an error (environment, blocked)
@@ -143,7 +145,10 @@ type faultOutcome struct {
 // TestFaultCatalogue is the proof of issue-level attribution: for every fault of the reference
 // server (refserver.Faults()), a run against the server with that fault ends NON-CONFORMANT when
 // the fault names a SHALL requirement, fails each requirement the fault names, fails no other
-// requirement, and fails no spec that cites none of the fault's requirements. A requirement is
+// requirement, and fails no spec that cites none of the fault's requirements. A fault whose
+// finding is a person's judgement (fault.Fault.Review: a code outside an extensible binding) is
+// shown by a spec ending review that cites each of its requirements instead, where the clean run
+// reviews none of them, and it too fails nothing. A requirement is
 // failed when a failed spec breaks it: the spec's pacheck.broken ids (results.json
 // specs[].broken), else the requirements its failing issues are attributed to, else every one it
 // cites.
@@ -262,6 +267,26 @@ func TestFaultCatalogue(t *testing.T) {
 		outcomes = append(outcomes, os...)
 	}
 
+	// A fault shown by a review (fault.Fault.Review) is shown only when its clean run did not
+	// already review the same requirements.
+	cleanReviewed := map[string][]string{}
+	for i, s := range setups {
+		cleanReviewed[s.key()] = clean[i].Reviewed
+	}
+	for i := range outcomes {
+		o := &outcomes[i]
+		f, ok := fault.Lookup(o.Fault)
+		if !ok || !f.Review || !o.Exact {
+			continue
+		}
+		for _, id := range f.Requirements {
+			if slices.Contains(cleanReviewed[setupOf(f).key()], id) {
+				o.Exact = false
+				o.Missing = append(o.Missing, id)
+				o.Note = strings.TrimSpace(o.Note + " (the clean run already reviews " + id + ")")
+			}
+		}
+	}
 	exact := 0
 	for _, o := range outcomes {
 		if o.Exact {
@@ -490,6 +515,7 @@ func judgeUnit(fs []fault.Fault, res reports.Results, cat *profiles.Catalogue) [
 	for _, f := range fs {
 		union.Name = strings.Trim(union.Name+","+f.Name, ",")
 		union.Requirements = append(union.Requirements, f.Requirements...)
+		union.Review = union.Review || f.Review
 	}
 	var all faultOutcome
 	judge(&all, union, res, cat)
@@ -535,9 +561,18 @@ func verdictOf(o faultOutcome, f fault.Fault, cat *profiles.Catalogue) bool {
 func judge(o *faultOutcome, f fault.Fault, res reports.Results, cat *profiles.Catalogue) {
 	o.Verdict = string(res.Verdict)
 	failed := map[string]bool{}
+	reviewed := map[string]bool{}
 	for _, s := range res.Specs {
 		if s.Outcome == reports.Error {
 			o.Errors++
+		}
+		if s.Outcome == reports.Review {
+			for _, id := range specCites(s) {
+				if !reviewed[id] {
+					reviewed[id] = true
+					o.Reviewed = append(o.Reviewed, id)
+				}
+			}
 		}
 		if s.Outcome != reports.Fail {
 			continue
@@ -566,8 +601,10 @@ func judge(o *faultOutcome, f fault.Fault, res reports.Results, cat *profiles.Ca
 	sort.Strings(o.Failed)
 	sort.Strings(o.Extra)
 	shall := false
+	sort.Strings(o.Reviewed)
 	for _, id := range f.Requirements {
-		if !failed[id] {
+		// a review fault is shown by a review spec citing the requirement (Fault.Review)
+		if !failed[id] && !(f.Review && reviewed[id]) {
 			o.Missing = append(o.Missing, id)
 		}
 		if r, ok := cat.Lookup(id); ok && r.Level == profiles.LevelShall {
@@ -619,6 +656,9 @@ func faultTable(os []faultOutcome, exact int) string {
 	fmt.Fprintf(&b, "| fault | mode | verdict | expected | failed | exact | errors | s |\n|---|---|---|---|---|---|---|---|\n")
 	for _, o := range os {
 		got := strings.Join(o.Failed, ", ")
+		if len(o.Reviewed) > 0 {
+			got = strings.TrimSpace(got + " (review: " + strings.Join(o.Reviewed, ", ") + ")")
+		}
 		if o.Note != "" && o.Verdict == "" {
 			got = "not judged: " + o.Note
 		} else if o.Note != "" {
