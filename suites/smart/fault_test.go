@@ -56,12 +56,19 @@ var faultTable = map[string][]string{
 	auth.FaultIntrospectionNoIDClaims:    {p + "introspection/id-token-claims"},
 	auth.FaultIntrospectionNoFHIRUser:    {p + "introspection/fhiruser"},
 	"compartment-leak":                   {p + "probes/other-member-data"},
+	auth.FaultEHRLaunchNotAdvertised:     {p + "ehr-launch/capability"},
+	auth.FaultEHRLaunchNoIss:             {p + "ehr-launch/launch-params"},
+	auth.FaultEHRLaunchWrongIss:          {p + "ehr-launch/iss-fhir-base"},
+	auth.FaultEHRLaunchNoContext:         {p + "ehr-launch/context"},
+	auth.FaultEHRLaunchForeignAccepted:   {p + "ehr-launch/foreign-launch-refused"},
 }
 
 // mayBlock lists specs a fault legitimately blocks: they depend on the baseline it breaks and
 // end as errors naming the spec that reports it.
 var mayBlock = map[string]map[string]string{
 	auth.FaultRefreshDisabled: {p + "token/refresh-narrowing": p + "token/refresh", p + "token/refresh-widening-refused": p + "token/refresh"},
+	// No iss on the launch URL: there is no iss to compare with the FHIR base.
+	auth.FaultEHRLaunchNoIss: {p + "ehr-launch/iss-fhir-base": p + "ehr-launch/launch-params"},
 }
 
 // maySkip lists specs a fault honestly leaves without data to judge: they skip, saying why.

@@ -84,6 +84,11 @@ func TestMinimalSettingsSkipWithReasons(t *testing.T) {
 		p + "scopes/consent-decline":              "consent",
 		p + "probes/code-other-client":            "extra_clients",
 		p + "probes/consent-deny":                 "auth.deny",
+		p + "ehr-launch/capability":               "auth.portal",
+		p + "ehr-launch/launch-params":            "auth.portal",
+		p + "ehr-launch/iss-fhir-base":            "auth.portal",
+		p + "ehr-launch/context":                  "auth.portal",
+		p + "ehr-launch/foreign-launch-refused":   "auth.portal",
 	}
 	ids := []string{p + "discovery/well-known", p + "launch/standalone", p + "probes/missing-token"}
 	for id := range needs {

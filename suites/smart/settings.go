@@ -47,6 +47,9 @@ type Settings struct {
 	// Deny, when set, drives one launch that presses Deny on the consent page: the redirect must
 	// carry error=access_denied and no code. Without it the consent-deny probe is skipped.
 	Deny *Deny
+	// Portal, when set, drives the EHR launch from the payer's member portal (ehrlaunch.go);
+	// without it the ehr-launch specs skip.
+	Portal *Portal
 
 	// ExpiredToken is an expired access token of the target (the expired-token probe is skipped
 	// without it, unless the launch's tokens expire within MaxExpiryWait).
@@ -173,7 +176,7 @@ func (s *Settings) Validate() error {
 			return fmt.Errorf("smart: deny steps: %w", err)
 		}
 	}
-	return nil
+	return s.Portal.validate()
 }
 
 func (c Client) validate(where string) error {

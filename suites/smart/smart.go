@@ -194,6 +194,7 @@ func buildVersion(v string) {
 	Describe("scopes", func() { inSection(6, "scopes"); scopeSpecs(v) })
 	Describe("probes", func() { inSection(7, "probes"); probeSpecs(v) })
 	Describe("transport", func() { inSection(8, "transport"); transportSpecs(v) })
+	Describe("ehr-launch", func() { inSection(9, "ehr-launch"); ehrLaunchSpecs(v) })
 }
 
 // attach adds stored evidence to the running spec.

@@ -168,6 +168,8 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 		ExpiredToken: srv.Auth().MintToken(auth.Grant{ClientID: auth.PublicClientID, Patient: u1.Patient, FHIRUser: u1.FHIRUser,
 			Scopes: []string{"launch/patient", "patient/*.rs"}, ExpiresAt: time.Now().Add(-time.Hour)}),
 	}
+	// The member portal's EHR launch (default strategy on the portal's sign-in and launch control).
+	set.Portal = &Portal{URL: srv.Auth().Endpoints().Portal, LaunchURL: auth.DefaultLaunchURI}
 	switch variant {
 	case "wrongpass": // the member's password is wrong: the sign-in cannot get past the login page
 		set.Login.Password = "not-the-password"
@@ -178,7 +180,7 @@ func settingsFor(variant string, srv *refserver.Server) *Settings {
 		set.ExtraClients = nil
 		set.OtherPatient = u2.Patient
 	case "minimal": // one member, no confidential client, no consent or deny steps
-		set.ExtraClients, set.Consent, set.Deny = nil, nil, nil
+		set.ExtraClients, set.Consent, set.Deny, set.Portal = nil, nil, nil, nil
 	case "badsteps": // steps that match no page: a configuration problem, never a verdict on the server
 		set.Login.Steps = []browser.Step{{URL: `/no-such-page`, Actions: []browser.Action{{Click: "#nothing"}}}}
 		set.OtherPatient = u2.Patient

@@ -178,6 +178,8 @@ func demoSettings(origin string, members int) *smart.Settings {
 			{Fill: "#username", Value: u1.Username}, {Fill: "#password", Value: u1.Password, Secret: true}, {Click: "#sign-in"}}},
 		{URL: `/auth/authorize$`, Actions: []browser.Action{{Screenshot: "consent-deny"}, {Click: "#deny"}}},
 	}}
+	// The EHR launch: the member portal's sign-in and "Connect app" control, default strategy.
+	s.Portal = &smart.Portal{URL: origin + "/auth/portal", LaunchURL: auth.DefaultLaunchURI}
 	if members >= 2 {
 		u2 := auth.MemberUser(2)
 		s.SecondMember = &smart.Login{Username: u2.Username, Password: u2.Password}

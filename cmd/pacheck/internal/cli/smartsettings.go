@@ -54,6 +54,9 @@ func smartSettings(a config.Auth) (*smart.Settings, error) {
 	if a.Deny != nil {
 		s.Deny = &smart.Deny{Steps: login(config.Login{Steps: a.Deny.Steps}).Steps}
 	}
+	if a.Portal != nil {
+		s.Portal = &smart.Portal{URL: a.Portal.URL, LaunchURL: a.Portal.LaunchURL, Steps: login(config.Login{Steps: a.Portal.Steps}).Steps}
+	}
 	return s, s.Validate()
 }
 

@@ -84,6 +84,9 @@ type Auth struct {
 	// Deny drives one launch that presses Deny on the consent page (Steps must sign in and press
 	// it): the redirect must carry error=access_denied and no code.
 	Deny *Deny `yaml:"deny"`
+	// Portal is the payer's member portal: the EHR launch specs sign in there, press the app's
+	// launch control and catch the app's launch URL. Unset, they skip.
+	Portal *Portal `yaml:"portal"`
 	// ExpiredToken is an expired access token of the target, for the expired-token probe.
 	ExpiredToken string `yaml:"expired_token"`
 	// CodeLifetime is the lifetime of the server's authorization codes: the code-expiry probe
@@ -116,6 +119,15 @@ type Consent struct {
 // Deny is a launch that refuses the authorization on the consent page.
 type Deny struct {
 	Steps []Step `yaml:"steps"`
+}
+
+// Portal is the member portal an EHR launch starts from: URL is its page, LaunchURL the app's
+// registered launch URL (intercepted in the browser like the redirect URI), Steps sign in and
+// press the app's launch control (none: the default strategy).
+type Portal struct {
+	URL       string `yaml:"url"`
+	LaunchURL string `yaml:"launch_url"`
+	Steps     []Step `yaml:"steps"`
 }
 
 // Login is a member's credentials and, optionally, explicit browser steps.
@@ -278,6 +290,9 @@ func secondSteps(f *File) []Step {
 	}
 	if f.Auth.Deny != nil {
 		out = append(out, f.Auth.Deny.Steps...)
+	}
+	if f.Auth.Portal != nil {
+		out = append(out, f.Auth.Portal.Steps...)
 	}
 	return out
 }
@@ -613,10 +628,10 @@ func sortedTypeKeys(m map[string]reflect.Type) []string {
 }
 
 // checkSteps validates every list of browser steps (auth.login, auth.second_member, auth.consent,
-// auth.deny) on the node tree, so each error names the file:line of the step or action at fault.
+// auth.deny, auth.portal) on the node tree, so each error names the file:line of the step or action at fault.
 func checkSteps(name string, root *yaml.Node) error {
 	auth := valueOf(root, "auth")
-	for _, sec := range []string{"login", "second_member", "consent", "deny"} {
+	for _, sec := range []string{"login", "second_member", "consent", "deny", "portal"} {
 		list := valueOf(valueOf(auth, sec), "steps")
 		if list == nil || list.Kind != yaml.SequenceNode {
 			continue

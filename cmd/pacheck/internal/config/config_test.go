@@ -42,6 +42,10 @@ func TestExampleParses(t *testing.T) {
 	if f.Auth.Deny == nil || len(f.Auth.Deny.Steps) != 2 || f.Auth.Deny.Steps[1].Actions[0].Click != "#deny" {
 		t.Fatalf("deny not decoded: %+v", f.Auth.Deny)
 	}
+	if f.Auth.Portal == nil || f.Auth.Portal.LaunchURL != "https://app.example.com/launch" || len(f.Auth.Portal.Steps) != 2 ||
+		f.Auth.Portal.Steps[0].Actions[1].Fill.Value != "pw" {
+		t.Fatalf("portal not decoded: %+v", f.Auth.Portal)
+	}
 	for _, s := range []string{"t0k", "s3cret", "pw", "pw2", "s2", "expired-tok"} {
 		if !strings.Contains(secrets, s) {
 			t.Errorf("Secrets() misses %q", s)
@@ -64,6 +68,7 @@ func TestErrorClasses(t *testing.T) {
 		{"empty", "", "the file is empty"},
 		{"syntax", "target: [\n", "cfg.yaml: "},
 		{"deny without steps", "auth:\n  deny: {}\n", `cfg.yaml:1: auth.deny has no steps`},
+		{"portal step without action", "auth:\n  portal:\n    steps:\n      - url: x\n        actions: [{}]\n", `auth.portal.steps[0].actions[0]: each login action needs exactly one of`},
 		{"deny step without action", "auth:\n  deny:\n    steps:\n      - url: x\n        actions: [{}]\n", `each login action needs exactly one of`},
 		{"origin with path", "auth:\n  allowed_origins: [https://idp.example.org/login]\n", `cfg.yaml:2: auth.allowed_origins "https://idp.example.org/login": an origin has no path`},
 		{"origin not http", "auth:\n  allowed_origins: [\"file:///etc\"]\n", `not an http(s) origin`},

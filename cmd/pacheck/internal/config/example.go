@@ -80,6 +80,22 @@ auth:
       - when: {selector: "#deny"}
         actions:
           - click: "#deny"
+  # The member portal the app is launched from (SMART EHR launch): pacheck signs in there,
+  # presses the app's launch control and catches the browser on the app's registered launch URL
+  # (never has to resolve). Without steps the default strategy signs in and presses a
+  # launch/connect button. Unset, the ehr-launch specs skip.
+  portal:
+    url: https://members.example-payer.com/portal
+    launch_url: https://app.example.com/launch
+    steps:
+      - when: {selector: "#password"}
+        actions:
+          - fill: {selector: "#username", value: "${MEMBER_USERNAME}"}
+          - fill: {selector: "#password", value: "${MEMBER_PASSWORD}", secret: true}
+          - click: "button[type=submit]"
+      - when: {text: "Connect app"}
+        actions:
+          - click: "text=Connect app"
   expired_token: ${PACHECK_EXPIRED_TOKEN}   # an expired access token, for the expired-token probe
   # The lifetime of your authorization codes (at most 30m): the code-expiry probe holds a fresh
   # code that long plus 2 s and expects invalid_grant, so the run takes at least that long.
