@@ -46,6 +46,9 @@ type Run struct {
 	// MemberEducationURL is the payer's member-education page (config member.education_url),
 	// checked by the member suite ("": the suite looks for one on the consent page).
 	MemberEducationURL string
+	// ReferenceClaims are records the payer processed and when (config
+	// dataquality.reference_claims): the dataquality suite reads each one business day later.
+	ReferenceClaims []ReferenceClaim
 	// Transport, when set, wraps the transport of every client the run makes: a recording
 	// (--record) keeps each exchange, a replay (--replay) answers from one instead of the network.
 	Transport func(http.RoundTripper) http.RoundTripper
@@ -345,4 +348,10 @@ func (r *Run) PatientClient(patientID string) *fhirhttp.Client {
 		}
 	}
 	return r.Client()
+}
+
+// ReferenceClaim is a record the payer names (Type/id), its member, and when it was processed.
+type ReferenceClaim struct {
+	Ref, Patient string
+	Processed    time.Time
 }

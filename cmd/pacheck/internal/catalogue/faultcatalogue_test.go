@@ -424,6 +424,10 @@ func runUnit(t *testing.T, cat *profiles.Catalogue, fs []fault.Fault, s faultSet
 			Scopes: []string{"launch/patient", "openid", "fhirUser", "patient/*.rs"}})
 		conf := filepath.Join(t.TempDir(), "pacheck.yaml")
 		yaml := fmt.Sprintf("target: %s\npreset: "+cmp.Or(s.preset, "cms-patient-access")+"\nauth:\n  mode: token\n  token: ${PACHECK_FAULT_TOKEN}\npatients: [member-1]\nattest:\n  must_support_complete: true\nout: %s\n", srv.FHIRBase(), out)
+		// The payer names a record it processed weeks ago (reference-claim-late withholds it).
+		if ref, patient, processed := srv.ReferenceClaim(); ref != "" {
+			yaml += fmt.Sprintf("dataquality:\n  reference_claims:\n    - {ref: %s, patient: %s, processed: %q}\n", ref, patient, processed.Format(time.RFC3339))
+		}
 		if f.Name == refserver.FaultSlowResponses {
 			yaml += "limits:\n  max_latency: 100ms\n"
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/pacheck/pacheck/fixtures/refserver/auth"
 	"github.com/pacheck/pacheck/fixtures/refserver/fault"
 	"github.com/pacheck/pacheck/profiles"
+	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/smart"
 )
 
@@ -118,6 +119,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	settings.ExpiredToken = srv.Auth().MintToken(auth.Grant{ClientID: "pacheck-public", Patient: u1.Patient,
 		FHIRUser: "Patient/" + u1.Patient, Scopes: scopes, ExpiresAt: time.Now().Add(-time.Hour)})
 	p.run.Auth.Extra = settings
+	// The payer knows what it processed: the demo names the reference server's reference claim
+	// (a prior authorization processed weeks ago), so the one-business-day check runs too.
+	if ref, patient, processed := srv.ReferenceClaim(); ref != "" {
+		p.run.ReferenceClaims = []framework.ReferenceClaim{{Ref: ref, Patient: patient, Processed: processed}}
+	}
 	p.recording.addSecrets(settings.ExpiredToken, settings.Login.Password, "pacheck-demo-secret")
 	// Member 1's data is reached through the token of the browser launch. The other members' data
 	// is reached with tokens the in-process server mints for them, so the data suites see every

@@ -184,6 +184,7 @@ func (f *runFlags) resolve(needTarget bool, lookupEnv func(string) (string, bool
 
 		MustSupportAttested: cfg.Attest.MustSupportComplete,
 		MemberEducationURL:  cfg.Member.EducationURL,
+		ReferenceClaims:     referenceClaims(cfg.DataQuality.ReferenceClaims),
 	}
 	if cfg.TLS.CABundle != "" {
 		if run.RootCAs, err = loadCABundle(cfg.TLS.CABundle); err != nil {
@@ -214,4 +215,14 @@ func loadAttestations(path string) ([]attest.Entry, error) {
 		return nil, err
 	}
 	return attest.Load(path, cat)
+}
+
+// referenceClaims converts the configured reference claims (checked when the file was loaded).
+func referenceClaims(cs []config.ReferenceClaim) []framework.ReferenceClaim {
+	var out []framework.ReferenceClaim
+	for _, c := range cs {
+		t, _ := c.ProcessedTime()
+		out = append(out, framework.ReferenceClaim{Ref: c.Ref, Patient: c.Patient, Processed: t})
+	}
+	return out
 }

@@ -38,10 +38,11 @@ type File struct {
 	KnownIssues string              `yaml:"known_issues"`
 	// Attestations is the payer's attestations file (profiles/attest): signed statements for
 	// requirements no spec can observe on the wire, shown as attested, never as pass.
-	Attestations string   `yaml:"attestations"`
-	Packages     []string `yaml:"packages"`
-	Attest       Attest   `yaml:"attest"`
-	Member       Member   `yaml:"member"`
+	Attestations string      `yaml:"attestations"`
+	Packages     []string    `yaml:"packages"`
+	Attest       Attest      `yaml:"attest"`
+	Member       Member      `yaml:"member"`
+	DataQuality  DataQuality `yaml:"dataquality"`
 	// AllowIncomplete accepts an incomplete verdict (nothing failed, some selected SHALL
 	// requirement did not run) as success for the exit status.
 	AllowIncomplete bool `yaml:"allow_incomplete"`
@@ -54,6 +55,32 @@ type Attest struct {
 	// must-support spec instead of skipping it.
 	MustSupportComplete bool `yaml:"must_support_complete"`
 }
+
+// DataQuality holds what the payer tells the dataquality suite.
+type DataQuality struct {
+	// ReferenceClaims are records the payer received or processed (a claim, encounter, clinical
+	// record or prior authorization) and when; each must be readable through the API one
+	// business day later (general.one-business-day). Without them that requirement takes an
+	// attestation.
+	ReferenceClaims []ReferenceClaim `yaml:"reference_claims"`
+}
+
+// ReferenceClaim is one record the payer names, by reference and processing time.
+type ReferenceClaim struct {
+	Ref       string `yaml:"ref"`       // Type/id, e.g. ExplanationOfBenefit/claim-123
+	Patient   string `yaml:"patient"`   // the member it belongs to ("": the run's first patient)
+	Processed string `yaml:"processed"` // YYYY-MM-DD or RFC 3339: when the payer received or adjudicated it
+}
+
+// ProcessedTime parses Processed (a date is midnight UTC).
+func (c ReferenceClaim) ProcessedTime() (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, c.Processed); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", c.Processed)
+}
+
+var referenceRE = regexp.MustCompile(`^[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}$`)
 
 // Member holds what the member suite needs beyond the sign-in.
 type Member struct {
@@ -457,6 +484,15 @@ func (f *File) check(name string, root *yaml.Node) error {
 	}
 	if time.Duration(f.Auth.CodeLifetime) > smartMaxCodeLifetime {
 		return fmt.Errorf("%s: auth.code_lifetime %v: use at most %v (the code-expiry probe waits that long; RFC 6749 recommends at most 10m)", at("auth.code_lifetime"), time.Duration(f.Auth.CodeLifetime), smartMaxCodeLifetime)
+	}
+	for i, c := range f.DataQuality.ReferenceClaims {
+		key := fmt.Sprintf("dataquality.reference_claims[%d]", i)
+		if !referenceRE.MatchString(c.Ref) {
+			return fmt.Errorf("%s: %s.ref %q: give the record as Type/id, e.g. ExplanationOfBenefit/claim-123", at("dataquality"), key, c.Ref)
+		}
+		if _, err := c.ProcessedTime(); err != nil {
+			return fmt.Errorf("%s: %s.processed %q: give the date the payer received or processed it as YYYY-MM-DD or RFC 3339", at("dataquality"), key, c.Processed)
+		}
 	}
 	if u := f.Member.EducationURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {

@@ -89,6 +89,8 @@ func TestErrorClasses(t *testing.T) {
 		{"negative pages", "limits:\n  max_pages: -1\n", `cannot be negative`},
 		{"education not a URL", "member:\n  education_url: privacy.html\n", `cfg.yaml:1: member.education_url "privacy.html" is not an absolute http(s) URL`},
 		{"education file", "member:\n  education_url: \"file:///etc/passwd\"\n", `is not an absolute http(s) URL`},
+		{"reference claim ref", "dataquality:\n  reference_claims:\n    - {ref: claim-123, processed: 2026-12-01}\n", `cfg.yaml:1: dataquality.reference_claims[0].ref "claim-123": give the record as Type/id`},
+		{"reference claim date", "dataquality:\n  reference_claims:\n    - {ref: ExplanationOfBenefit/c1, processed: yesterday}\n", `dataquality.reference_claims[0].processed "yesterday": give the date`},
 		{"allow_incomplete text", "allow_incomplete: perhaps\n", `cannot unmarshal text`},
 		{"two actions", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - {click: a, wait: b}\n", "exactly one of"},
 		{"two actions line", "auth:\n  login:\n    steps:\n      - url: x\n        actions:\n          - click: a\n          - {click: a, wait: b}\n", "cfg.yaml:7: auth.login.steps[0].actions[1]: each login action"},
