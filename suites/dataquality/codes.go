@@ -10,6 +10,7 @@ import (
 	"github.com/pacheck/pacheck/checks/validate"
 	"github.com/pacheck/pacheck/suites/framework"
 	"github.com/pacheck/pacheck/suites/internal/igdata"
+	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
 
 // maxExamples bounds the system|code examples kept per element (codes, never a member's data).
@@ -101,7 +102,10 @@ func CareCode(element string) bool {
 	return true
 }
 
-// specCodes judges the member's codes at the elements US Core binds extensibly or preferably
+// carinCapability is the CARIN BB server CapabilityStatement (suites/carinbb.Capability).
+const carinCapability = "http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb"
+
+// specCodes judges the member's codes at the elements US Core and CARIN BB bind extensibly or preferably
 // (required bindings are the validator's SHALL failures, judged by the US Core profile specs),
 // with the validator's own value-set expansion and membership.
 func specCodes() {
@@ -109,32 +113,47 @@ func specCodes() {
 	run := framework.Current()
 	c.note()
 	figs := map[string]*CodeFigures{}
-	for _, res := range c.USCore.Resources {
-		rs := c.ByType[res.Type]
-		if len(rs) == 0 {
-			continue
+	// US Core's clinical profiles, and CARIN BB's claim and coverage profiles when the run tests
+	// CARIN BB (its package loaded): the member's token reaches both.
+	srvs := []*ig.Server{c.USCore}
+	if run.Wants("carinbb") {
+		if set, err := igdata.PackageSet(run); err == nil {
+			v := run.Versions("carinbb", "2.0.0")[0]
+			if srv, err := ig.LoadCapability(set, carinCapability+"|"+v); err == nil {
+				srvs = append(srvs, srv)
+			} else {
+				framework.Note("CARIN BB", "CARIN BB %s codes not judged: %v", v, err)
+			}
 		}
-		for _, p := range res.Profiles {
-			if p.Raw == nil || p.SD == nil {
+	}
+	for _, srv := range srvs {
+		for _, res := range srv.Resources {
+			rs := c.ByType[res.Type]
+			if len(rs) == 0 {
 				continue
 			}
-			canonical := p.SD.URL
-			if p.SD.Version != "" {
-				canonical += "|" + p.SD.Version
-			}
-			for _, r := range igdata.ProfileRule(p, c.USCore.Version).Place(rs).Pool {
-				ctx, cancel := run.Ctx()
-				bvs, err := igdata.BoundValues(ctx, run, r, canonical, c.USCore.IG, "extensible", "preferred")
-				cancel()
-				if err != nil {
-					framework.Infra(fmt.Errorf("binding figures of %s: %w", p.ID, err))
+			for _, p := range res.Profiles {
+				if p.Raw == nil || p.SD == nil {
+					continue
 				}
-				TallyCodes(figs, p.ID, bvs)
+				canonical := p.SD.URL
+				if p.SD.Version != "" {
+					canonical += "|" + p.SD.Version
+				}
+				for _, r := range igdata.ProfileRule(p, srv.Version).Place(rs).Pool {
+					ctx, cancel := run.Ctx()
+					bvs, err := igdata.BoundValues(ctx, run, r, canonical, srv.IG, "extensible", "preferred")
+					cancel()
+					if err != nil {
+						framework.Infra(fmt.Errorf("binding figures of %s: %w", p.ID, err))
+					}
+					TallyCodes(figs, p.ID, bvs)
+				}
 			}
 		}
 	}
 	if len(figs) == 0 {
-		framework.SkipBecause("no fetched resource of a US Core profile holds a code at an extensibly or preferably bound element", "test members with coded clinical data")
+		framework.SkipBecause("no fetched resource of a US Core or CARIN BB profile holds a code at an extensibly or preferably bound element", "test members with coded clinical data or claims")
 	}
 	values, out, undecided := 0, 0, 0
 	var lines, extOut []string
