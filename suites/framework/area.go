@@ -25,6 +25,9 @@ type Area struct {
 	Listed bool
 	// Build declares the specs of one version inside its container.
 	Build func(version string)
+	// Priority orders the area among the others (Ginkgo SpecPriority, default 0; lower runs
+	// later): an area that reads another's results runs after it instead of waiting for them.
+	Priority int
 }
 
 // DescribeArea registers the area's version containers; call it at package level
@@ -33,7 +36,7 @@ type Area struct {
 func DescribeArea(a Area) bool {
 	cl := types.NewCodeLocation(1)
 	for _, v := range a.Versions {
-		Describe(a.Name+"-"+v, a.labels(v), cl, func() {
+		Describe(a.Name+"-"+v, a.labels(v), cl, SpecPriority(a.Priority), func() {
 			if a.wants(v) {
 				a.Build(v)
 			}

@@ -47,7 +47,9 @@ const (
 	linkRedirects = 5
 )
 
-var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: []string{Version}, Default: Version, Listed: true, Build: build})
+// The member suite reads the SMART suite's sign-in (the consent page) and its deny probe: it runs
+// after the other areas instead of waiting for them at the start of the run.
+var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: []string{Version}, Default: Version, Listed: true, Build: build, Priority: -1})
 
 func build(string) {
 	framework.Spec("consent-scopes-shown", []string{ReqScopesShown}, specScopes)
