@@ -15,6 +15,9 @@ const Mask = "***"
 var SecretKeys = []string{
 	"access_token", "refresh_token", "id_token", "client_secret", "code", "code_verifier",
 	"password", "client_assertion", "token", "assertion",
+	// launch binds an EHR launch to the portal session that issued it (SMART "launch": an opaque
+	// identifier the app passes back to authorize): as good as a code to whoever holds it.
+	"launch",
 }
 
 // secretHeaders are masked whole (Authorization keeps its scheme word).

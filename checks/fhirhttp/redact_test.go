@@ -52,6 +52,8 @@ func TestRedactByWhatASecretIs(t *testing.T) {
 		{"Basic Y2xpZW50OnNlY3JldA==", "Y2xpZW50OnNlY3JldA=="},
 		{"jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl end", "eyJhbGciOiJSUzI1NiJ9"},
 		{"https://x/cb?code=abc&access_token=T1&state=s", "T1"},
+		{"https://app.example/launch?iss=https%3A%2F%2Ffhir&launch=L4unchV4lue", "L4unchV4lue"},
+		{"response_type=code&launch=L4unchV4lue&scope=launch+openid", "L4unchV4lue"},
 		{"https://x/cb?code=abc&access_token=T1&state=s", "code=abc"},
 		{"grant_type=refresh_token&refresh_token=R1xx&client_secret=S1yy", "R1xx"},
 		{"grant_type=refresh_token&refresh_token=R1xx&client_secret=S1yy", "S1yy"},

@@ -114,14 +114,10 @@ func (s *session) doEHR() *ehrLaunch {
 	if err == nil {
 		e.launch = res.Query.Get("launch")
 		e.iss, e.hasIss = res.Query.Get("iss"), res.Query.Has("iss")
-		s.addSensitive(e.launch) // binds a portal session: masked like a code
+		s.addSensitive(e.launch) // for the leak tests: fhirhttp.SecretKeys masks launch=… everywhere
 	}
 	if res != nil {
-		// The captured launch URL is in the browser's evidence: mask the launch value there too.
-		for _, ent := range res.Evidence {
-			ent.Title, ent.Text = s.secrets.Redact(ent.Title), s.secrets.Redact(ent.Text)
-			e.ev.add(ent)
-		}
+		e.ev.add(res.Evidence...)
 		if len(res.Controls) > 0 {
 			e.ev.note("default strategy", "%s", strings.Join(res.Controls, "\n"))
 		}
@@ -137,19 +133,7 @@ func (s *session) doEHR() *ehrLaunch {
 	main := s.set.MainClient()
 	e.l = s.doLaunch(launchSpec{name: "ehr", client: main, scope: s.ehrScopes(), login: s.set.Login, exchange: true,
 		mutate: func(r *oauth.AuthRequest) { r.Launch = e.launch }})
-	s.maskSink(e.l.ev)
 	return e
-}
-
-// maskSink masks the session's secrets in k's entries: the browser records the pages' full URLs,
-// and an authorization request carrying launch shows the launch value.
-func (s *session) maskSink(k *sink) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for i := range k.entries {
-		k.entries[i].Title = s.secrets.Redact(k.entries[i].Title)
-		k.entries[i].Text = s.secrets.Redact(k.entries[i].Text)
-	}
 }
 
 func present(v string) string {
@@ -240,14 +224,10 @@ func (s *session) probeForeignLaunch() *outcome {
 		}
 		forged := foreignLaunch(e.launch)
 		s.addSensitive(forged)
-		o := s.authorizeProbe("foreign launch", "a launch value the portal never issued (the genuine one altered)", func(r *oauth.AuthRequest) {
+		return s.authorizeProbe("foreign launch", "a launch value the portal never issued (the genuine one altered)", func(r *oauth.AuthRequest) {
 			r.Scope = s.ehrScopes()
 			r.Launch = forged
 		}, "", false)
-		for _, k := range o.ev {
-			s.maskSink(k)
-		}
-		return o
 	}).(*outcome)
 }
 
