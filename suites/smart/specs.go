@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/pacheck/pacheck/checks/fhirhttp"
 	"github.com/pacheck/pacheck/checks/issue"
 	"github.com/pacheck/pacheck/checks/oauth"
 	"github.com/pacheck/pacheck/suites/framework"
@@ -106,6 +107,36 @@ func discoverySpecs(v string) {
 			out = append(out, i)
 		}
 		framework.ExpectConformant("oauth-uris", out)
+	})
+	spec(v, "associated-endpoints", ids("smart.discovery.associated-endpoints"), func() {
+		_, d := needDiscovery(v, false)
+		if _, ok := d.cfg.Raw["associated_endpoints"]; !ok {
+			framework.SkipBecause("the smart-configuration lists no associated_endpoints (OPTIONAL in SMART 2.2)", "")
+		}
+		framework.ExpectConformant("associated_endpoints", oauth.CheckAssociatedEndpoints(d.cfg.Raw))
+	})
+	spec(v, "user-access-brand", ids("smart.discovery.user-access-brand"), func() {
+		s, d := needDiscovery(v, false)
+		b, iss := oauth.ReadBrandRef(d.cfg.Raw)
+		if !b.HasBundle && !b.HasID {
+			framework.SkipBecause("the smart-configuration has neither user_access_brand_bundle nor user_access_brand_identifier (both RECOMMENDED in SMART 2.2)",
+				"a server that publishes a User-access Brand Bundle")
+		}
+		if b.BundleURL != "" {
+			ctx, cancel := s.ctx()
+			defer cancel()
+			k := &sink{}
+			defer attach(k)
+			resp, err := s.http(k).Do(ctx, &fhirhttp.Request{URL: b.BundleURL, NoToken: true,
+				Header: http.Header{"Accept": {"application/fhir+json, application/json"}}})
+			if err != nil {
+				framework.Infra(fmt.Errorf("smart: fetching the Brand Bundle (user_access_brand_bundle): %w", err))
+			}
+			n, more := oauth.CheckBrandBundle(resp, b)
+			framework.Note("Brand Bundle", "HTTP %d, %d Brand(s) (Organizations)", resp.Status, n)
+			iss = append(iss, more...)
+		}
+		framework.ExpectConformant("user-access brand", iss)
 	})
 	spec(v, "openid-configuration", ids("smart.oidc.configuration"), func() {
 		_, d := needDiscovery(v, false)

@@ -99,9 +99,12 @@ var faultSetups = map[string]faultSetup{
 	// judgement needs, and more) to stay short.
 	// CORS is a SMART App Launch 2.2 requirement, tested by the opt-in smart-2.2 preset; the
 	// discovery CORS spec judges it without a sign-in.
-	refserver.FaultCORSMissing:       {mode: modeToken, preset: "smart-2.2"},
-	refserver.FaultTLSLegacyAccepted: httpsSetup,
-	refserver.FaultTLSCertWrongHost:  httpsSetup,
+	refserver.FaultCORSMissing: {mode: modeToken, preset: "smart-2.2"},
+	// So are the SMART 2.2 smart-configuration members (the discovery specs need no sign-in).
+	auth.FaultBrandIdentifierUnmatched:     {mode: modeToken, preset: "smart-2.2"},
+	auth.FaultAssociatedEndpointsMalformed: {mode: modeToken, preset: "smart-2.2"},
+	refserver.FaultTLSLegacyAccepted:       httpsSetup,
+	refserver.FaultTLSCertWrongHost:        httpsSetup,
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
 		args: []string{"--focus", "^capability/", "--focus", "^public/", "--focus", "^uscore-6.1.0/us-core-patient/", "--focus", "^uscore-6.1.0/us-core-encounter/"}},
 }
