@@ -212,6 +212,7 @@ func ehrLaunchSpecs(v string) {
 		}
 		judge("foreign launch", s.probeForeignLaunch())
 	})
+	contextSpecs(v, true)
 }
 
 // probeForeignLaunch authorizes, once, with a launch value the portal never issued (the genuine
@@ -238,7 +239,7 @@ func init() {
 			s.ehr()
 		}
 	}
-	for _, n := range []string{"launch-params", "iss-fhir-base", "context"} {
+	for _, n := range []string{"launch-params", "iss-fhir-base", "context", "need-patient-banner", "smart-style-url", "fhir-context"} {
 		needs["ehr-launch/"+n] = ehr
 	}
 	needs["ehr-launch/foreign-launch-refused"] = func(s *session) {
@@ -265,9 +266,8 @@ func foreignLaunch(v string) string {
 }
 
 // checkLaunchContext judges the launch context of an EHR launch's token response: patient
-// (patient-level scopes were requested with launch), and the optional context parameters in their
-// SMART types when present (need_patient_banner boolean, smart_style_url an absolute URL,
-// fhirContext in 2.x an array of objects each with reference, canonical or identifier).
+// (patient-level scopes were requested with launch). The optional parameters (need_patient_banner,
+// smart_style_url, fhirContext) have specs of their own (context.go).
 func checkLaunchContext(t *oauth.TokenResponse, version string) issue.List {
 	var out issue.List
 	bad := func(path, format string, args ...any) {
@@ -279,29 +279,6 @@ func checkLaunchContext(t *oauth.TokenResponse, version string) issue.List {
 	}
 	if p, ok := t.Raw["patient"].(string); !ok || p == "" {
 		bad("patient", "patient: expected the launch's patient id (launch and patient-level scopes were granted), but it is absent")
-	}
-	if v, ok := t.Raw["need_patient_banner"]; ok {
-		if _, isBool := v.(bool); !isBool {
-			bad("need_patient_banner", "need_patient_banner: expected a boolean, got %T", v)
-		}
-	}
-	if v, ok := t.Raw["smart_style_url"]; ok {
-		str, _ := v.(string)
-		if u, err := url.Parse(str); str == "" || err != nil || !u.IsAbs() {
-			bad("smart_style_url", "smart_style_url: expected an absolute URL, got %q", fmt.Sprint(v))
-		}
-	}
-	if v, ok := t.Raw["fhirContext"]; ok && version != "1.0.0" {
-		arr, isArr := v.([]any)
-		if !isArr {
-			bad("fhirContext", "fhirContext: expected an array, got %T", v)
-		}
-		for i, it := range arr {
-			obj, isObj := it.(map[string]any)
-			if !isObj || (obj["reference"] == nil && obj["canonical"] == nil && obj["identifier"] == nil) {
-				bad(fmt.Sprintf("fhirContext[%d]", i), "fhirContext[%d]: expected an object with reference, canonical or identifier", i)
-			}
-		}
 	}
 	return out
 }

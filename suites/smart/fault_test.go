@@ -61,6 +61,9 @@ var faultTable = map[string][]string{
 	auth.FaultEHRLaunchWrongIss:          {p + "ehr-launch/iss-fhir-base"},
 	auth.FaultEHRLaunchNoContext:         {p + "ehr-launch/context"},
 	auth.FaultEHRLaunchForeignAccepted:   {p + "ehr-launch/foreign-launch-refused"},
+	auth.FaultBannerNotBoolean:           {p + "token/need-patient-banner", p + "ehr-launch/need-patient-banner"},
+	auth.FaultStyleURLRelative:           {p + "ehr-launch/smart-style-url"},
+	auth.FaultFHIRContextMalformed:       {p + "token/fhir-context", p + "ehr-launch/fhir-context"},
 }
 
 // mayBlock lists specs a fault legitimately blocks: they depend on the baseline it breaks and

@@ -355,6 +355,7 @@ func tokenSpecs(v string) {
 		}
 		framework.ExpectConformant("refresh widening", lc.widen)
 	})
+	contextSpecs(v, false) // need_patient_banner and fhirContext of the standalone launch (context.go)
 }
 
 // statesRefreshScope reports whether a token response's stated scope grants offline or online access.
