@@ -36,6 +36,7 @@ type lifecycle struct {
 	introErr                                error
 	introWays                               []oauth.IntrospectAuth // the way that worked (all when none did)
 	introAuth                               string                 // its name
+	introMethod                             string                 // its client authentication method ("" when the bearer way worked)
 	// introMain is the introspection of the main launch's access token, whose token response
 	// (with its id_token) the in-depth introspection specs compare it with; introExpired that
 	// of the configured expired token (auth.expired_token), when there is one.
@@ -136,7 +137,7 @@ func (s *session) lifecycle() *lifecycle {
 		}
 		if d.introspectEndpoint != "" {
 			lc.introspection = true
-			ways := s.introspectWays(d, l)
+			ways, methods := s.introspectWays(d, l)
 			var used int
 			var tried []string
 			lc.introActive, used, tried, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, lc.latest.AccessToken, ways)
@@ -148,7 +149,7 @@ func (s *session) lifecycle() *lifecycle {
 			default:
 				l.ev.note("introspection authorization", "authorized with %s (tried in order: %s; advertised methods: %q)",
 					ways[used].Name, strings.Join(tried, "; "), strings.Join(d.cfg.IntrospectionAuthMethods(), " "))
-				lc.introAuth = ways[used].Name
+				lc.introAuth, lc.introMethod = ways[used].Name, methods[used]
 				ways = ways[used : used+1] // the later calls use the way that worked
 				garbage := "pacheck-garbage-" + oauth.RandomState()
 				lc.introGarbage, _, _, lc.introErr = oauth.IntrospectFirst(ctx, d.introspectEndpoint, garbage, ways)
@@ -198,12 +199,14 @@ func (s *session) lifecycle() *lifecycle {
 // authentication method the server advertises for the endpoint
 // (introspection_endpoint_auth_methods_supported, else the token endpoint's; all when neither),
 // one client per method.
-func (s *session) introspectWays(d *disc, l *launch) []oauth.IntrospectAuth {
-	var ways []oauth.IntrospectAuth
+// methods[i] is the client authentication method of ways[i] ("" for a bearer way).
+func (s *session) introspectWays(d *disc, l *launch) (ways []oauth.IntrospectAuth, methods []string) {
 	if m := s.main(); m.token != nil && m.token.OK() {
 		ways = append(ways, oauth.IntrospectAuth{Name: "bearer (the main launch's access token)", Client: l.oc, Bearer: m.token.AccessToken})
+		methods = append(methods, "")
 	} else if l.token != nil && l.token.OK() {
 		ways = append(ways, oauth.IntrospectAuth{Name: "bearer (the launch's own access token)", Client: l.oc, Bearer: l.token.AccessToken})
+		methods = append(methods, "")
 	}
 	advertised := d.cfg.IntrospectionAuthMethods()
 	seen := map[string]bool{}
@@ -215,8 +218,9 @@ func (s *session) introspectWays(d *disc, l *launch) []oauth.IntrospectAuth {
 		}
 		seen[m] = true
 		ways = append(ways, oauth.IntrospectAuth{Name: fmt.Sprintf("%s (client %s)", m, c.ClientID), Client: s.oauthClient(c, d.tokenEndpoint, l.ev)})
+		methods = append(methods, m)
 	}
-	return ways
+	return ways, methods
 }
 
 // ungrantedResourceScope is a clinical-data scope the granted scopes do not cover, for the

@@ -42,6 +42,7 @@ var needs = map[string]func(*session){
 	"introspection/exp-matches-token": lifecycleIfIntrospection,
 	"introspection/id-token-claims":   lifecycleIfIntrospection,
 	"introspection/fhiruser":          lifecycleIfIntrospection,
+	"introspection/bearer-accepted":   lifecycleIfIntrospection,
 	"revocation/revoked-token-refused": func(s *session) {
 		if s.discovery().revokeEndpoint != "" {
 			s.lifecycle()

@@ -507,6 +507,7 @@ func introspectionSpecs(v string) {
 		}
 		framework.ExpectConformant("fhirUser", promote(only(iss, oauth.RuleIntrospectFHIRUser), oauth.RuleIntrospectFHIRUser))
 	})
+	introspectAuthSpec(v, need) // SMART 2.2: bearer authentication of the introspection caller
 }
 
 func revocationSpecs(v string) {

@@ -62,7 +62,8 @@ type faultSetup struct {
 	mode   faultMode
 	preset string                  // token mode: "" for cms-patient-access
 	cfg    func(*refserver.Config) // token mode: server settings
-	// args are extra command-line arguments (token mode).
+	// args are extra command-line arguments (of pacheck run in token mode, of pacheck demo in
+	// browser mode).
 	args []string
 	// https serves the reference server over https with a throwaway CA made for the run, which
 	// the run trusts through tls.ca_bundle (token mode).
@@ -103,8 +104,11 @@ var faultSetups = map[string]faultSetup{
 	// So are the SMART 2.2 smart-configuration members (the discovery specs need no sign-in).
 	auth.FaultBrandIdentifierUnmatched:     {mode: modeToken, preset: "smart-2.2"},
 	auth.FaultAssociatedEndpointsMalformed: {mode: modeToken, preset: "smart-2.2"},
-	refserver.FaultTLSLegacyAccepted:       httpsSetup,
-	refserver.FaultTLSCertWrongHost:        httpsSetup,
+	// Bearer authentication at the introspection endpoint is a SMART 2.2 rule, judged after the
+	// sign-ins: the demo with the smart-2.2 preset.
+	auth.FaultIntrospectionBearerRefused: {mode: modeBrowser, args: []string{"--preset", "smart-2.2"}},
+	refserver.FaultTLSLegacyAccepted:     httpsSetup,
+	refserver.FaultTLSCertWrongHost:      httpsSetup,
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
 		args: []string{"--focus", "^capability/", "--focus", "^public/", "--focus", "^uscore-6.1.0/us-core-patient/", "--focus", "^uscore-6.1.0/us-core-encounter/"}},
 }
@@ -391,6 +395,7 @@ func runUnit(t *testing.T, cat *profiles.Catalogue, fs []fault.Fault, s faultSet
 		if f.Name != "" {
 			args = append(args, "--fault", f.Name)
 		}
+		args = append(args, s.args...)
 	case modeToken:
 		cfg := refserver.Config{Members: 3, Seed: 1}
 		if f.Name != "" {
