@@ -64,6 +64,7 @@ var faultTable = map[string][]string{
 	auth.FaultBannerNotBoolean:           {p + "token/need-patient-banner", p + "ehr-launch/need-patient-banner"},
 	auth.FaultStyleURLRelative:           {p + "ehr-launch/smart-style-url"},
 	auth.FaultFHIRContextMalformed:       {p + "token/fhir-context", p + "ehr-launch/fhir-context"},
+	auth.FaultV1ReadNoSearch:             {p + "scopes/v1-compat"},
 }
 
 // mayBlock lists specs a fault legitimately blocks: they depend on the baseline it breaks and

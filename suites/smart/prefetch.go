@@ -52,6 +52,7 @@ var needs = map[string]func(*session){
 	"scopes/granular":              func(s *session) { s.probeGranularScope() },
 	"scopes/granular-advertised":   func(s *session) { s.probeAdvertisedGranular() },
 	"scopes/consent-decline":       func(s *session) { s.probeConsent() },
+	"scopes/v1-compat":             func(s *session) { s.probeV1Scopes() },
 	"probes/wrong-redirect-uri":    func(s *session) { s.probeWrongRedirect() },
 	"probes/unknown-client-id":     func(s *session) { s.probeUnknownClient() },
 	"probes/bad-aud":               func(s *session) { s.probeBadAud() },

@@ -549,6 +549,7 @@ func scopeSpecs(v string) {
 	spec(v, "consent-decline", ids("smart.authorize.consent-decline"), func() {
 		judge("consent", needBrowser().probeConsent())
 	})
+	v1CompatSpec(v) // 2.x: SMART 1 scopes with their v2 semantics (scopes_v1.go)
 }
 
 func probeSpecs(v string) {
