@@ -157,6 +157,9 @@ func jsonKind(v any) string {
 // judgeContextParam ends a spec on parameter p of token response t (from what).
 func judgeContextParam(p contextParam, t *oauth.TokenResponse, version, what string) {
 	GinkgoHelper()
+	if t == nil {
+		framework.Infra(fmt.Errorf("smart: the %s token response is missing", what))
+	}
 	v, ok := t.Raw[p.name]
 	if !ok {
 		framework.SkipBecause(fmt.Sprintf("the %s token response carries no %s (an optional launch context parameter%s)", what, p.name, p.versions),
