@@ -156,3 +156,22 @@ var faultSays = map[string]string{
 	"metadata-missing-profile":      "us-core-patient",
 	"metadata-missing-search-param": "service-date",
 }
+
+// TestUSCore311Revinclude: US Core 3.1.1's searchRevInclude entries carry no expectation, and the
+// generator takes their resource's (SHALL, as the 3.1.1 CapabilityStatement's narrative says),
+// so revinclude-ignored fails the 3.1.1 revinclude spec too.
+func TestUSCore311Revinclude(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fault runs against the reference server take a while")
+	}
+	const v = "uscore-3.1.1/"
+	focus := []string{v + "us-core-condition/revinclude", v + "us-core-condition/read"}
+	must := []string{v + "us-core-condition/revinclude/provenance"}
+	clean := child(t, "", "3.1.1", "", focus...)
+	if r := clean[must[0]]; r.Outcome != "pass" {
+		t.Fatalf("clean run: %s %s: %s", must[0], r.Outcome, suitetest.FirstLine(r.Failure, 300))
+	}
+	rs := child(t, "revinclude-ignored", "3.1.1", "", focus...)
+	suitetest.ExpectFail(t, rs, must, "")
+	suitetest.ExpectOthersPass(t, "fault revinclude-ignored", rs, must, nil, refserverGaps)
+}

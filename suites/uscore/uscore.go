@@ -64,11 +64,10 @@ func NewIG(v string) *igspec.IG {
 			// a SHOULD resource type or profile cites only this, so its specs never fail a SHALL verdict
 			Optional: []string{"uscore.optional-resource"},
 		},
-		Combinations:     true,
-		Variants:         true,
-		RevincludeStated: true,
-		LoadServer:       ig.Load,
-		Container:        func(p *ig.Profile) string { return p.ID },
+		Combinations: true,
+		Variants:     true,
+		LoadServer:   ig.Load,
+		Container:    func(p *ig.Profile) string { return p.ID },
 		// US Core's profiles, and other IGs' profiles (e.g. SDC) the CapabilityStatement lists
 		// for a SHALL resource type
 		Keep: func(res *ig.Resource, p *ig.Profile) bool {

@@ -99,10 +99,6 @@ type IG struct {
 	// without and with a foreign system, and the date comparators the CapabilityStatement makes
 	// SHALL; each must still find the searched resource.
 	Variants bool
-	// RevincludeStated tests a revinclude only when the CapabilityStatement states an expectation
-	// on searchRevInclude somewhere (US Core 3.1.1 lists the revinclude without one; US Core
-	// requires it from 4.0.0 on).
-	RevincludeStated bool
 	// Store names the run's store the area's data is fetched into ("": the payer IGs' shared
 	// one); areas with one store fetch each type once.
 	Store string
