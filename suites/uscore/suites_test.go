@@ -109,6 +109,8 @@ func TestUSCoreFaults(t *testing.T) {
 			[]string{v + "us-core-encounter/references"}, nil},
 		{"revinclude-ignored", []string{v + "us-core-condition-problems-health-concerns/revinclude", v + "us-core-condition-problems-health-concerns/read"},
 			[]string{v + "us-core-condition-problems-health-concerns/revinclude/provenance"}, nil},
+		{"multiple-or-ignored", []string{v + ".*/search/multiple-or/", v + "us-core-patient/read"},
+			[]string{v + "us-core-medicationrequest/search/multiple-or/status", v + "us-core-observation-lab/search/multiple-or/code"}, []string{`/search/multiple-or/`}},
 		{"include-ignored", []string{v + "us-core-medicationrequest/include", v + "us-core-medicationrequest/read"},
 			[]string{v + "us-core-medicationrequest/include/MedicationRequest-medication"}, nil},
 		{"post-search-unsupported", []string{v + "us-core-condition-problems-health-concerns/search/post", v + "us-core-condition-problems-health-concerns/read"},
