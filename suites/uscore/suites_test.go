@@ -2,6 +2,7 @@ package uscore_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -176,4 +177,29 @@ func TestUSCore311Revinclude(t *testing.T) {
 	rs := child(t, "revinclude-ignored", "3.1.1", "", focus...)
 	suitetest.ExpectFail(t, rs, must, "")
 	suitetest.ExpectOthersPass(t, "fault revinclude-ignored", rs, must, nil, refserverGaps)
+}
+
+// TestUSCore700LastUpdated: US Core 7.0.0's SHOULD combinations with _lastUpdated cite
+// uscore.search.lastupdated, pass on the reference server, and fail when it ignores date
+// parameters (search-date-ignored: _lastUpdated is one).
+func TestUSCore700LastUpdated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fault runs against the reference server take a while")
+	}
+	const v = "uscore-7.0.0/"
+	must := []string{v + "us-core-encounter/search/patient+_lastUpdated", v + "us-core-observation-lab/search/patient+category+_lastUpdated"}
+	focus := []string{v + `.*/search/.*_lastUpdated$`, v + "us-core-patient/read"}
+	clean := child(t, "", "7.0.0", "", focus...)
+	for _, id := range must {
+		r, ok := clean[id]
+		if !ok || r.Outcome != "pass" {
+			t.Errorf("clean run: %s: %q %s", id, r.Outcome, suitetest.FirstLine(r.Failure, 300))
+		}
+		if !slices.Contains(r.Labels, "req:uscore.search.lastupdated") {
+			t.Errorf("%s does not cite uscore.search.lastupdated: %v", id, r.Labels)
+		}
+	}
+	rs := child(t, "search-date-ignored", "7.0.0", "", focus...)
+	suitetest.ExpectFail(t, rs, must, "_lastUpdated")
+	suitetest.ExpectOthersPass(t, "fault search-date-ignored", rs, must, []string{`/search/.*_lastUpdated`}, refserverGaps)
 }

@@ -50,6 +50,9 @@ func NewIG(v string) *igspec.IG {
 				"reference": {"uscore.search.reference"},
 				"string":    {"uscore.search.string"},
 			},
+			// US Core 7.0.0 on: "Servers SHOULD support the _lastUpdated search parameter for US
+			// Core Profiles" (its CapabilityStatement lists it in SHOULD combinations only)
+			SearchParam: map[string][]string{"_lastUpdated": {"uscore.search.lastupdated"}},
 			Read:        []string{"uscore.read.matches-search"},
 			Validation:  []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"},
 			Slicing:     "uscore.profile.slicing",

@@ -47,6 +47,10 @@ type Reqs struct {
 	// SearchType adds, to a SHALL search, the ids of its parameters' types ("date" ->
 	// uscore.search.date), so a defect is attributed to the kind of parameter it breaks.
 	SearchType map[string][]string
+	// SearchParam adds, to any search (SHALL, SHOULD or MAY) with the named parameter, these ids:
+	// a requirement the IG's text states for the parameter itself (US Core 7.0.0's "Servers SHOULD
+	// support the _lastUpdated search parameter"), whatever combination carries it.
+	SearchParam map[string][]string
 	// IncludeShould and RevincludeShould label an _include / _revinclude the CapabilityStatement
 	// lists as SHOULD (nil: Include / Revinclude).
 	IncludeShould, RevincludeShould []string

@@ -76,7 +76,8 @@ func (pc *ProfileCtx) Searches() []Search {
 }
 
 // SearchIDs are the requirement ids a search cites: by its expectation (Reqs.Search, SearchShould,
-// SearchMay), a SHALL search adding those of its parameters' types (Reqs.SearchType).
+// SearchMay), a SHALL search adding those of its parameters' types (Reqs.SearchType), any search
+// those of its named parameters (Reqs.SearchParam).
 func (pc *ProfileCtx) SearchIDs(s Search) []string {
 	r := pc.IG.Reqs
 	var ids []string
@@ -97,6 +98,13 @@ func (pc *ProfileCtx) SearchIDs(s Search) []string {
 						ids = append(ids, id)
 					}
 				}
+			}
+		}
+	}
+	for _, name := range s.Params {
+		for _, id := range r.SearchParam[name] {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
 		}
 	}
