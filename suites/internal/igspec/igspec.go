@@ -109,10 +109,6 @@ type IG struct {
 	// PagingSpec is the id of the spec that judges paging through the profile's type ("" or nil:
 	// none): fetch failures that are all paging block the type's other specs on it.
 	PagingSpec func(pc *ProfileCtx) string
-	// Leave reports a resource the area leaves out of its profiles' pools although it matches
-	// (Plan-Net: resources that claim only other IGs' profiles, e.g. a formulary InsurancePlan
-	// carrying plannet-InsurancePlan's fixed status); nil leaves none out.
-	Leave func(r map[string]any) bool
 
 	Srv *ig.Server
 }
@@ -703,21 +699,6 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	}
 	pl := pc.Place(td).Limit(maxPoolSize)
 	p := pl.Pool
-	if pc.IG.Leave != nil {
-		var keep []map[string]any
-		var left []string
-		for _, r := range p {
-			if pc.IG.Leave(r) {
-				left = append(left, pc.Res.Type+"/"+igdata.ID(r))
-				continue
-			}
-			keep = append(keep, r)
-		}
-		if len(left) > 0 {
-			framework.Note("data", "%d resource(s) left out: they claim another IG's profile and none of %s's (%s)", len(left), pc.IG.Short, strings.Join(left, ", "))
-		}
-		p = keep
-	}
 	if len(p) == 0 {
 		who := pc.Who()
 		how := strings.Join(td.Queries, ", ")
