@@ -47,7 +47,6 @@ func NewIG(v string) *igspec.IG {
 			MustSupport: []string{"plannet.profile.must-support"}, Include: []string{ruleInclude}},
 		PublicAccess: Area + "-" + v + "/public-access", PublicWhat: "provider directory",
 		Container: func(p *ig.Profile) string { return strings.ToLower(strings.TrimPrefix(p.ID, "plannet-")) },
-		Leave:     claimsOtherIG,
 		Extra:     extra}
 }
 
@@ -174,19 +173,4 @@ func references(pc *igspec.ProfileCtx) {
 	}
 	framework.Note("references", "%d reference(s) of %d %s resource(s) read", n, len(pool), pc.Prof.ID)
 	framework.ExpectConformant("directory references resolve", all)
-}
-
-// claimsOtherIG reports whether a resource claims profiles, none of them Plan-Net's.
-func claimsOtherIG(r map[string]any) bool {
-	meta, _ := r["meta"].(map[string]any)
-	ps, _ := meta["profile"].([]any)
-	claims := false
-	for _, p := range ps {
-		s, _ := p.(string)
-		if strings.HasPrefix(s, planNetSD) {
-			return false
-		}
-		claims = claims || s != ""
-	}
-	return claims
 }

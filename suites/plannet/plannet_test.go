@@ -31,22 +31,3 @@ func TestReferencesAt(t *testing.T) {
 		}
 	}
 }
-
-func TestClaimsOtherIG(t *testing.T) {
-	claims := func(ps ...any) map[string]any { return map[string]any{"meta": map[string]any{"profile": ps}} }
-	for _, tc := range []struct {
-		name string
-		r    map[string]any
-		want bool
-	}{
-		{"formulary plan", claims("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary"), true},
-		{"Plan-Net plan", claims(planNetSD + "plannet-InsurancePlan"), false},
-		{"both", claims("http://hl7.org/fhir/us/core/StructureDefinition/us-core-location", planNetSD+"plannet-Location"), false},
-		{"no claim", map[string]any{}, false},
-		{"malformed claim", claims(42), false},
-	} {
-		if got := claimsOtherIG(tc.r); got != tc.want {
-			t.Errorf("%s: claimsOtherIG = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}

@@ -2,6 +2,7 @@ package uscore_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -109,6 +110,8 @@ func TestUSCoreFaults(t *testing.T) {
 			[]string{v + "us-core-encounter/references"}, nil},
 		{"revinclude-ignored", []string{v + "us-core-condition-problems-health-concerns/revinclude", v + "us-core-condition-problems-health-concerns/read"},
 			[]string{v + "us-core-condition-problems-health-concerns/revinclude/provenance"}, nil},
+		{"multiple-or-ignored", []string{v + ".*/search/multiple-or/", v + "us-core-patient/read"},
+			[]string{v + "us-core-medicationrequest/search/multiple-or/status", v + "us-core-observation-lab/search/multiple-or/code"}, []string{`/search/multiple-or/`}},
 		{"include-ignored", []string{v + "us-core-medicationrequest/include", v + "us-core-medicationrequest/read"},
 			[]string{v + "us-core-medicationrequest/include/MedicationRequest-medication"}, nil},
 		{"post-search-unsupported", []string{v + "us-core-condition-problems-health-concerns/search/post", v + "us-core-condition-problems-health-concerns/read"},
@@ -155,4 +158,48 @@ var faultSays = map[string]string{
 	"invariant-broken":              "ait-1",
 	"metadata-missing-profile":      "us-core-patient",
 	"metadata-missing-search-param": "service-date",
+}
+
+// TestUSCore311Revinclude: US Core 3.1.1's searchRevInclude entries carry no expectation, and the
+// generator takes their resource's (SHALL, as the 3.1.1 CapabilityStatement's narrative says),
+// so revinclude-ignored fails the 3.1.1 revinclude spec too.
+func TestUSCore311Revinclude(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fault runs against the reference server take a while")
+	}
+	const v = "uscore-3.1.1/"
+	focus := []string{v + "us-core-condition/revinclude", v + "us-core-condition/read"}
+	must := []string{v + "us-core-condition/revinclude/provenance"}
+	clean := child(t, "", "3.1.1", "", focus...)
+	if r := clean[must[0]]; r.Outcome != "pass" {
+		t.Fatalf("clean run: %s %s: %s", must[0], r.Outcome, suitetest.FirstLine(r.Failure, 300))
+	}
+	rs := child(t, "revinclude-ignored", "3.1.1", "", focus...)
+	suitetest.ExpectFail(t, rs, must, "")
+	suitetest.ExpectOthersPass(t, "fault revinclude-ignored", rs, must, nil, refserverGaps)
+}
+
+// TestUSCore700LastUpdated: US Core 7.0.0's SHOULD combinations with _lastUpdated cite
+// uscore.search.lastupdated, pass on the reference server, and fail when it ignores date
+// parameters (search-date-ignored: _lastUpdated is one).
+func TestUSCore700LastUpdated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fault runs against the reference server take a while")
+	}
+	const v = "uscore-7.0.0/"
+	must := []string{v + "us-core-encounter/search/patient+_lastUpdated", v + "us-core-observation-lab/search/patient+category+_lastUpdated"}
+	focus := []string{v + `.*/search/.*_lastUpdated$`, v + "us-core-patient/read"}
+	clean := child(t, "", "7.0.0", "", focus...)
+	for _, id := range must {
+		r, ok := clean[id]
+		if !ok || r.Outcome != "pass" {
+			t.Errorf("clean run: %s: %q %s", id, r.Outcome, suitetest.FirstLine(r.Failure, 300))
+		}
+		if !slices.Contains(r.Labels, "req:uscore.search.lastupdated") {
+			t.Errorf("%s does not cite uscore.search.lastupdated: %v", id, r.Labels)
+		}
+	}
+	rs := child(t, "search-date-ignored", "7.0.0", "", focus...)
+	suitetest.ExpectFail(t, rs, must, "_lastUpdated")
+	suitetest.ExpectOthersPass(t, "fault search-date-ignored", rs, must, []string{`/search/.*_lastUpdated`}, refserverGaps)
 }

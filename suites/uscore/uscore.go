@@ -2,7 +2,7 @@
 // (suites/internal/igspec): for every US Core version of the run and every profile of that
 // version's server CapabilityStatement, one spec per SHALL and SHOULD search (combination) with
 // its variants, read, profile validation, must-support, _revinclude=Provenance:target and
-// _include from the generator, plus US Core's own multiple-or, POST _search, paging and reference
+// _include from the generator, plus US Core's own multiple-or (SHALL and SHOULD), POST _search, paging and reference
 // resolution specs. Spec ids are addressable by section: uscore-6.1.0/<profile-id>/search/patient+category.
 // Data is fetched once per type and shared by every spec that needs it.
 package uscore
@@ -50,6 +50,9 @@ func NewIG(v string) *igspec.IG {
 				"reference": {"uscore.search.reference"},
 				"string":    {"uscore.search.string"},
 			},
+			// US Core 7.0.0 on: "Servers SHOULD support the _lastUpdated search parameter for US
+			// Core Profiles" (its CapabilityStatement lists it in SHOULD combinations only)
+			SearchParam: map[string][]string{"_lastUpdated": {"uscore.search.lastupdated"}},
 			Read:        []string{"uscore.read.matches-search"},
 			Validation:  []string{"uscore.profile.conformance", "uscore.profile.cardinality", "uscore.profile.binding", "uscore.profile.slicing", "uscore.profile.invariant"},
 			Slicing:     "uscore.profile.slicing",
@@ -64,11 +67,10 @@ func NewIG(v string) *igspec.IG {
 			// a SHOULD resource type or profile cites only this, so its specs never fail a SHALL verdict
 			Optional: []string{"uscore.optional-resource"},
 		},
-		Combinations:     true,
-		Variants:         true,
-		RevincludeStated: true,
-		LoadServer:       ig.Load,
-		Container:        func(p *ig.Profile) string { return p.ID },
+		Combinations: true,
+		Variants:     true,
+		LoadServer:   ig.Load,
+		Container:    func(p *ig.Profile) string { return p.ID },
 		// US Core's profiles, and other IGs' profiles (e.g. SDC) the CapabilityStatement lists
 		// for a SHALL resource type
 		Keep: func(res *ig.Resource, p *ig.Profile) bool {
@@ -86,16 +88,22 @@ func NewIG(v string) *igspec.IG {
 	}
 }
 
-// extras declares US Core's specs beyond the generator's: multiple-or for each SHALL
-// multipleOr parameter, POST _search and paging for types searched by patient, and the
+// extras declares US Core's specs beyond the generator's: multiple-or for each parameter of a
+// search combination whose SearchParameter marks multipleOr SHALL or SHOULD (the
+// capabilitystatement-expectation on multipleOr; SHOULD cites a SHOULD requirement), POST _search and paging for types searched by patient, and the
 // resolution of must-support references.
 func extras(pc *igspec.ProfileCtx) {
 	res := pc.Res
 	for _, sp := range res.SearchParams {
-		if sp.MultipleOr != "SHALL" || !inSomeCombo(res, sp.Name) {
+		if !inSomeCombo(res, sp.Name) {
 			continue
 		}
-		pc.Spec("search/multiple-or/"+sp.Name, pc.ReqIDs("uscore.search.multiple-or"), func() { specMultipleOr(pc, sp) })
+		switch sp.MultipleOr {
+		case "SHALL":
+			pc.Spec("search/multiple-or/"+sp.Name, pc.ReqIDs("uscore.search.multiple-or"), func() { specMultipleOr(pc, sp) })
+		case "SHOULD":
+			pc.Spec("search/multiple-or/"+sp.Name, pc.ReqIDs("uscore.search.multiple-or-should"), func() { specMultipleOr(pc, sp) })
+		}
 	}
 	if first := firstShall(res); first != nil && pc.IG.Srv.PatientParam(res) != "" {
 		pc.Spec("search/post", pc.ReqIDs("uscore.search.post"), func() { specPost(pc, *first) })

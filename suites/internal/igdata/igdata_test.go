@@ -67,8 +67,9 @@ func TestPoolRulePlace(t *testing.T) {
 		eob("d", "preauthorization"),                   // claims nothing, carries the value
 		eob("e", "claim"),                              // claims nothing, lacks it
 		eob("f", "preauthorization", base+"other"),     // claims another profile of the IG
-		eob("g", "preauthorization", "http://x.org/p"), // claims only another IG's profile
+		eob("g", "preauthorization", "http://x.org/p"), // claims only another IG's profile: not placed
 		eob("h", "claim", base+"derived-prior-auth"),   // claims a derived profile
+		eob("i", "claim", "http://x.org/p", url),       // claims another IG's profile and this one
 	}
 	ids := func(pl Placement) []string {
 		var out []string
@@ -84,17 +85,17 @@ func TestPoolRulePlace(t *testing.T) {
 		wantNote string
 	}{
 		{"any version, discriminator", PoolRule{URL: url, Discriminators: []Discriminator{preauth}},
-			[]string{"a", "b", "c", "d", "g"}, "3 by meta.profile, 2 by use=preauthorization"},
+			[]string{"a", "b", "c", "d", "i"}, "4 by meta.profile, 1 by use=preauthorization"},
 		{"version 2.0.0", PoolRule{URL: url + "|2.0.0", Version: "2.0.0", Discriminators: []Discriminator{preauth}},
-			[]string{"b", "c", "d", "g"}, "2 by meta.profile, 2 by use=preauthorization"},
+			[]string{"b", "c", "d", "i"}, "3 by meta.profile, 1 by use=preauthorization"},
 		{"derived claims count", PoolRule{URL: url, Version: "1.0.0", Derived: []string{base + "derived-prior-auth"}, Discriminators: []Discriminator{preauth}},
-			[]string{"a", "b", "d", "g", "h"}, "3 by meta.profile, 2 by use=preauthorization"},
+			[]string{"a", "b", "d", "h", "i"}, "4 by meta.profile, 1 by use=preauthorization"},
 		// g claims another IG's profile: by type only what claims nothing (a US Core Patient is
 		// not a CARIN BB member because both are Patients; found by the interop harness).
 		{"no discriminators, by type", PoolRule{URL: url, Version: "1.0.0", ByType: ByTypeLabel},
-			[]string{"a", "b", "d", "e"}, "2 by meta.profile, 2 by " + ByTypeLabel},
+			[]string{"a", "b", "d", "e", "i"}, "3 by meta.profile, 2 by " + ByTypeLabel},
 		{"no discriminators, not by type", PoolRule{URL: url, Version: "1.0.0"},
-			[]string{"a", "b"}, "2 by meta.profile"},
+			[]string{"a", "b", "i"}, "3 by meta.profile"},
 	} {
 		pl := tc.rule.Place(rs)
 		if got := ids(pl); !slices.Equal(got, tc.want) {

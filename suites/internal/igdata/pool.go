@@ -10,10 +10,11 @@ import (
 
 // PoolRule says which fetched resources of a type belong to a profile's pool: a resource that
 // claims the profile (or a profile derived from it) in meta.profile; else, when it claims no
-// profile of the profile's IG, one that carries every discriminating value of the profile. A
-// resource of the type is never placed by its type alone unless the profile fixes nothing that
-// tells its instances apart (Patient) and the resource claims no profile at all, and the
-// placement says so.
+// profile at all, one that carries every discriminating value of the profile. A resource whose
+// meta.profile names only other profiles (of this IG or another) is not placed: it says what it
+// is. A resource of the type is never placed by its type alone unless the profile fixes nothing
+// that tells its instances apart (Patient) and the resource claims no profile, and the placement
+// says so.
 type PoolRule struct {
 	URL     string   // the profile canonical (a version after "|" is ignored)
 	Version string   // claims must name this version when they name one ("": any version)
@@ -56,11 +57,13 @@ func (pr PoolRule) Place(rs []map[string]any) Placement {
 			pl.add(r, "meta.profile")
 		case claimsUnder(r, igBase):
 			// it says what it is: another profile of the IG (or this one at another version)
+		case claimsAny(r):
+			// It names only other IGs' profiles (a US Core Patient beside CARIN BB members, a US
+			// Core Device beside PDex devices, a formulary InsurancePlan carrying the fixed status
+			// of Plan-Net's): it says what it is, and it is not this, whatever values it carries.
 		case len(pr.Discriminators) == 0:
-			// By type only for a server that claims nothing: a resource claiming a profile of
-			// another IG (a US Core Patient beside CARIN BB members, a US Core Device beside PDex
-			// devices) says what it is, and it is not this.
-			if pr.ByType != "" && !claimsAny(r) {
+			// By type only for a resource that claims nothing.
+			if pr.ByType != "" {
 				pl.add(r, pr.ByType)
 			}
 		case !slices.ContainsFunc(pr.Discriminators, func(d Discriminator) bool { return !d.Match(r) }):

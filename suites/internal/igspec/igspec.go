@@ -47,6 +47,10 @@ type Reqs struct {
 	// SearchType adds, to a SHALL search, the ids of its parameters' types ("date" ->
 	// uscore.search.date), so a defect is attributed to the kind of parameter it breaks.
 	SearchType map[string][]string
+	// SearchParam adds, to any search (SHALL, SHOULD or MAY) with the named parameter, these ids:
+	// a requirement the IG's text states for the parameter itself (US Core 7.0.0's "Servers SHOULD
+	// support the _lastUpdated search parameter"), whatever combination carries it.
+	SearchParam map[string][]string
 	// IncludeShould and RevincludeShould label an _include / _revinclude the CapabilityStatement
 	// lists as SHOULD (nil: Include / Revinclude).
 	IncludeShould, RevincludeShould []string
@@ -99,20 +103,12 @@ type IG struct {
 	// without and with a foreign system, and the date comparators the CapabilityStatement makes
 	// SHALL; each must still find the searched resource.
 	Variants bool
-	// RevincludeStated tests a revinclude only when the CapabilityStatement states an expectation
-	// on searchRevInclude somewhere (US Core 3.1.1 lists the revinclude without one; US Core
-	// requires it from 4.0.0 on).
-	RevincludeStated bool
 	// Store names the run's store the area's data is fetched into ("": the payer IGs' shared
 	// one); areas with one store fetch each type once.
 	Store string
 	// PagingSpec is the id of the spec that judges paging through the profile's type ("" or nil:
 	// none): fetch failures that are all paging block the type's other specs on it.
 	PagingSpec func(pc *ProfileCtx) string
-	// Leave reports a resource the area leaves out of its profiles' pools although it matches
-	// (Plan-Net: resources that claim only other IGs' profiles, e.g. a formulary InsurancePlan
-	// carrying plannet-InsurancePlan's fixed status); nil leaves none out.
-	Leave func(r map[string]any) bool
 
 	Srv *ig.Server
 }
@@ -703,21 +699,6 @@ func (pc *ProfileCtx) NeedPool() (*TypeData, []map[string]any) {
 	}
 	pl := pc.Place(td).Limit(maxPoolSize)
 	p := pl.Pool
-	if pc.IG.Leave != nil {
-		var keep []map[string]any
-		var left []string
-		for _, r := range p {
-			if pc.IG.Leave(r) {
-				left = append(left, pc.Res.Type+"/"+igdata.ID(r))
-				continue
-			}
-			keep = append(keep, r)
-		}
-		if len(left) > 0 {
-			framework.Note("data", "%d resource(s) left out: they claim another IG's profile and none of %s's (%s)", len(left), pc.IG.Short, strings.Join(left, ", "))
-		}
-		p = keep
-	}
 	if len(p) == 0 {
 		who := pc.Who()
 		how := strings.Join(td.Queries, ", ")

@@ -76,7 +76,8 @@ func (pc *ProfileCtx) Searches() []Search {
 }
 
 // SearchIDs are the requirement ids a search cites: by its expectation (Reqs.Search, SearchShould,
-// SearchMay), a SHALL search adding those of its parameters' types (Reqs.SearchType).
+// SearchMay), a SHALL search adding those of its parameters' types (Reqs.SearchType), any search
+// those of its named parameters (Reqs.SearchParam).
 func (pc *ProfileCtx) SearchIDs(s Search) []string {
 	r := pc.IG.Reqs
 	var ids []string
@@ -97,6 +98,13 @@ func (pc *ProfileCtx) SearchIDs(s Search) []string {
 						ids = append(ids, id)
 					}
 				}
+			}
+		}
+	}
+	for _, name := range s.Params {
+		for _, id := range r.SearchParam[name] {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
 		}
 	}
@@ -624,13 +632,12 @@ func (pc *ProfileCtx) SpecInclude(include string) {
 }
 
 // revincludeSpecs declares the _revinclude=Provenance:target spec when the CapabilityStatement
-// lists it for a type searched by patient.
+// lists it for a type searched by patient. An entry without an expectation takes its resource's
+// (US Core 3.1.1 states none on searchRevInclude; its narrative makes each one SHALL: "A Server
+// SHALL be capable of supporting the following _revincludes: Provenance:target").
 func (pc *ProfileCtx) revincludeSpecs() {
 	g := pc.IG
 	if g.Reqs.Revinclude == nil || pc.PatientParam() == "" {
-		return
-	}
-	if g.RevincludeStated && !revincludeExpectationStated(g.Srv) {
 		return
 	}
 	for _, ri := range pc.Res.RevIncludes {
@@ -643,23 +650,6 @@ func (pc *ProfileCtx) revincludeSpecs() {
 		}
 		pc.Spec("revinclude/provenance", ids, pc.SpecRevinclude)
 	}
-}
-
-// revincludeExpectationStated reports whether the CapabilityStatement states an expectation on
-// searchRevInclude (US Core 6.1.0 does; 3.1.1 does not).
-func revincludeExpectationStated(srv *ig.Server) bool {
-	rests, _ := srv.CS["rest"].([]any)
-	for _, r := range rests {
-		rm, _ := r.(map[string]any)
-		rs, _ := rm["resource"].([]any)
-		for _, x := range rs {
-			xm, _ := x.(map[string]any)
-			if _, ok := xm["_searchRevInclude"]; ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // SpecRevinclude searches each patient's resources of the type with
