@@ -28,7 +28,7 @@ const storeKey = "uscore.store"
 
 // TopVersions get a top-level container each, so their spec ids start with uscore-<version>
 // (framework.Area: another version a run names is generated from its --package the same way).
-var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
+var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0", "8.0.0"}
 
 var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion,
 	Build: func(v string) { NewIG(v).Build() }})
