@@ -156,3 +156,44 @@ var faultSays = map[string]string{
 	"metadata-missing-profile":      "us-core-patient",
 	"metadata-missing-search-param": "service-date",
 }
+
+// TestUSCore78AgainstRefserverClean: US Core 7.0.0 and 8.0.0 against the clean reference server:
+// no SHALL spec fails (the server's data claims and meets their profiles), and most pass.
+func TestUSCore78AgainstRefserverClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the clean run against the reference server takes a while")
+	}
+	rs := child(t, "", "7.0.0,8.0.0", "")
+	for _, v := range []string{"7.0.0", "8.0.0"} {
+		n, counts, levels := suitetest.Tally(t, rs, "uscore-"+v+"/", refserverGaps)
+		fmt.Printf("US Core %s: %d specs (SHALL %d, SHOULD %d): pass %d, fail %d, skip %d, error %d\n",
+			v, n, levels["SHALL"], levels["SHOULD"], counts["pass"], counts["fail"], counts["skip"], counts["error"])
+		if n < 150 {
+			t.Errorf("US Core %s: only %d specs generated", v, n)
+		}
+		if counts["pass"] < n/2 {
+			t.Errorf("US Core %s: only %d of %d specs passed", v, counts["pass"], n)
+		}
+	}
+	ncap := 0
+	for id, r := range rs {
+		if !strings.HasPrefix(id, "capability/") {
+			continue
+		}
+		ncap++
+		if r.Outcome != "pass" && r.Level == "SHALL" && !refserverGaps.Known(t, id, r) {
+			t.Errorf("%s: %s: %s", id, r.Outcome, suitetest.FirstLine(r.Failure, 400))
+		}
+	}
+	if ncap == 0 {
+		t.Error("no capability spec ran")
+	}
+	var skips []string
+	for id, r := range rs {
+		if r.Outcome == "skip" || (r.Outcome == "fail" && r.Level != "SHALL") {
+			skips = append(skips, fmt.Sprintf("%s %s: %s", r.Outcome, id, suitetest.FirstLine(r.Failure, 200)))
+		}
+	}
+	sort.Strings(skips)
+	t.Logf("not passing (SHOULD failures and skips):\n%s", strings.Join(skips, "\n"))
+}
