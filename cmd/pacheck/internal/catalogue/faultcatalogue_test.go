@@ -100,6 +100,12 @@ var faultSetups = map[string]faultSetup{
 	// CORS is a SMART App Launch 2.2 requirement, tested by the opt-in smart-2.2 preset; the
 	// discovery CORS spec judges it without a sign-in.
 	refserver.FaultCORSMissing:       {mode: modeToken, preset: "smart-2.2"},
+	// Additional USCDI Requirements are judged by the opt-in uscdi-v4 preset (US Core 7.0.0). Its
+	// clean run has one known gap of the reference server (us-core-sex, a code in 7.0.0 and a
+	// Coding in 8.0.0, cannot sit on a Patient served for both), so the run is focused on the
+	// capability specs and the MedicationRequest profile whose USCDI element the fault drops.
+	refserver.FaultUSCDIElementDropped: {mode: modeToken, preset: "uscdi-v4",
+		args: []string{"--focus", "^capability/", "--focus", "^uscore-7.0.0/us-core-medicationrequest/"}},
 	refserver.FaultTLSLegacyAccepted: httpsSetup,
 	refserver.FaultTLSCertWrongHost:  httpsSetup,
 	refserver.FaultSlowResponses: {mode: modeToken, cfg: func(c *refserver.Config) { c.SlowDelay = 150 * time.Millisecond },
