@@ -7,7 +7,7 @@ func TestPresets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"cms-patient-access": true, "cms-patient-access-2020": true, "cms-0057-2027": true, "public": true, "provider-directory": true, "smart-2.2": true}
+	want := map[string]bool{"cms-patient-access": true, "cms-patient-access-2020": true, "cms-0057-2027": true, "public": true, "provider-directory": true, "smart-2.2": true, "uscdi-v4": true, "uscdi-v5": true}
 	for _, p := range ps {
 		delete(want, p.Name)
 		if len(p.Suites) == 0 || p.Description == "" {

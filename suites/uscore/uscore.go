@@ -8,10 +8,12 @@
 package uscore
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/pacheck/pacheck/suites/framework"
+	"github.com/pacheck/pacheck/suites/internal/igdata"
 	"github.com/pacheck/pacheck/suites/internal/igspec"
 	"github.com/pacheck/pacheck/suites/uscore/ig"
 )
@@ -28,7 +30,7 @@ const storeKey = "uscore.store"
 
 // TopVersions get a top-level container each, so their spec ids start with uscore-<version>
 // (framework.Area: another version a run names is generated from its --package the same way).
-var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0"}
+var TopVersions = []string{"3.1.1", "6.1.0", "7.0.0", "8.0.0"}
 
 var _ = framework.DescribeArea(framework.Area{Name: Area, Versions: TopVersions, Default: DefaultVersion,
 	Build: func(v string) { NewIG(v).Build() }})
@@ -111,6 +113,11 @@ func extras(pc *igspec.ProfileCtx) {
 	if pc.IG.Srv.PatientParam(res) != "" {
 		pc.Spec("paging", pc.ReqIDs("uscore.search.paging", "uscore.search.paging-terminates"), func() { specPaging(pc) })
 	}
+	// 6.1.0 flags them too, but only the USCDI-based versions (the uscdi-v4 and uscdi-v5
+	// presets) judge them: cms-patient-access tests 6.1.0 as 45 CFR 170.215 adopts it
+	if igdata.CompareVersions(pc.IG.Version, uscdiFrom) >= 0 && hasUSCDIRequirements(pc.Prof) {
+		pc.Spec("uscdi-requirements", pc.ReqIDs("uscore.uscdi-requirement"), func() { specUSCDIRequirements(pc) })
+	}
 	if hasMSReference(pc.Prof) {
 		pc.Spec("references", pc.ReqIDs("uscore.reference.resolvable"), func() { specReferences(pc) })
 	}
@@ -148,4 +155,29 @@ func hasMSReference(p *ig.Profile) bool {
 		}
 	}
 	return false
+}
+
+// uscdiFrom is the first US Core version whose Additional USCDI Requirements get a spec.
+const uscdiFrom = "7.0.0"
+
+// hasUSCDIRequirements reports whether the profile flags Additional USCDI Requirements (US Core
+// 7.0.0 and later), the only profiles that get a uscdi-requirements spec.
+func hasUSCDIRequirements(p *ig.Profile) bool {
+	if p.Raw == nil {
+		return false
+	}
+	els, err := p.USCDIRequirements()
+	return err != nil || len(els) > 0
+}
+
+// specUSCDIRequirements judges the profile's Additional USCDI Requirements over its resources as
+// the must-support spec judges must-support elements (igdata.ExpectPopulated): a SHOULD, since
+// US Core makes them must-support only for implementers seeking ONC certification.
+func specUSCDIRequirements(pc *igspec.ProfileCtx) {
+	_, pool := pc.NeedPool()
+	els, err := pc.Prof.USCDIRequirements()
+	if err != nil {
+		framework.Infra(fmt.Errorf("profile %s: %w", pc.Prof.URL, err))
+	}
+	igdata.ExpectPopulated(pc.Run, igdata.USCDIKind, pc.Prof.URL, pc.Prof.ID, els, pool, igdata.DescribePatients(pc.Run))
 }

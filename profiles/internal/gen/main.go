@@ -29,6 +29,7 @@ var defaultPackages = []string{
 	"hl7.fhir.us.core-3.1.1.tgz",
 	"hl7.fhir.us.core-6.1.0.tgz",
 	"hl7.fhir.us.core-7.0.0.tgz",
+	"hl7.fhir.us.core-8.0.0.tgz",
 	"hl7.fhir.us.carin-bb-1.1.0.tgz",
 	"hl7.fhir.us.carin-bb-2.0.0.tgz",
 	"hl7.fhir.us.davinci-pdex-2.0.0.tgz",

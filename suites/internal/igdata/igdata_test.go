@@ -96,6 +96,11 @@ func TestPoolRulePlace(t *testing.T) {
 			[]string{"a", "b", "d", "e", "i"}, "3 by meta.profile, 2 by " + ByTypeLabel},
 		{"no discriminators, not by type", PoolRule{URL: url, Version: "1.0.0"},
 			[]string{"a", "b", "i"}, "3 by meta.profile"},
+		// any version up to 1.0.0: c claims only 2.0.0, a later version's data
+		{"through 1.0.0", PoolRule{URL: url, Through: "1.0.0", Discriminators: []Discriminator{preauth}},
+			[]string{"a", "b", "d", "i"}, "3 by meta.profile, 1 by use=preauthorization"},
+		{"through 10.0.0", PoolRule{URL: url, Through: "10.0.0", Discriminators: []Discriminator{preauth}},
+			[]string{"a", "b", "c", "d", "i"}, "4 by meta.profile, 1 by use=preauthorization"},
 	} {
 		pl := tc.rule.Place(rs)
 		if got := ids(pl); !slices.Equal(got, tc.want) {
@@ -209,6 +214,20 @@ func TestSearchPatientFallback(t *testing.T) {
 		}
 		if fmt.Sprint(asked) != fmt.Sprint(tc.asked) || len(td.ByPatient[tc.pid]) != tc.found || len(td.Queries) != len(tc.asked) {
 			t.Errorf("%s: asked %v (queries %v), found %d; want asked %v, found %d", tc.pid, asked, td.Queries, len(td.ByPatient[tc.pid]), tc.asked, tc.found)
+		}
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"7.0.0", "8.0.0", -1}, {"8.0.0", "7.0.0", 1}, {"6.1.0", "6.1.0", 0},
+		{"10.0.0", "9.0.0", 1}, {"6.1", "6.1.0", -1}, {"2.0.0-ballot", "2.0.0-ballot", 0}, {"1.0.0-a", "1.0.0-b", -1},
+	} {
+		if got := CompareVersions(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

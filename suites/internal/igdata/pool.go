@@ -1,8 +1,10 @@
 package igdata
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pacheck/pacheck/suites/uscore/ig"
@@ -16,8 +18,12 @@ import (
 // that tells its instances apart (Patient) and the resource claims no profile, and the placement
 // says so.
 type PoolRule struct {
-	URL     string   // the profile canonical (a version after "|" is ignored)
-	Version string   // claims must name this version when they name one ("": any version)
+	URL     string // the profile canonical (a version after "|" is ignored)
+	Version string // claims must name this version when they name one ("": any version)
+	// Through, with Version "", leaves out claims that name only a later version than this one:
+	// data a later version of the IG asks for (a US Core 7.0.0 smoking status in pack-years) is
+	// not an instance of the profile at an earlier version (3.1.1 allows no quantity).
+	Through string
 	Derived []string // canonicals of the profiles derived from it (a claim of one is a claim of it)
 	// Discriminators are what a resource claiming no profile of the IG must carry, each with the
 	// label the data note gives it ("use=preauthorization").
@@ -53,7 +59,7 @@ func (pr PoolRule) Place(rs []map[string]any) Placement {
 	}
 	for _, r := range rs {
 		switch {
-		case Claims(r, pr.URL, pr.Version) || slices.ContainsFunc(pr.Derived, func(u string) bool { return Claims(r, u, pr.Version) }):
+		case pr.claims(r, pr.URL) || slices.ContainsFunc(pr.Derived, func(u string) bool { return pr.claims(r, u) }):
 			pl.add(r, "meta.profile")
 		case claimsUnder(r, igBase):
 			// it says what it is: another profile of the IG (or this one at another version)
@@ -154,4 +160,51 @@ func ProfileRule(p *ig.Profile, version string) PoolRule {
 		pr.ByType = ByTypeLabel
 	}
 	return pr
+}
+
+// claims reports whether the resource claims the profile at the rule's version (or, with
+// Through, at a version no later than Through).
+func (pr PoolRule) claims(r map[string]any, url string) bool {
+	if pr.Version != "" || pr.Through == "" {
+		return Claims(r, url, pr.Version)
+	}
+	base, _, _ := strings.Cut(url, "|")
+	meta, _ := r["meta"].(map[string]any)
+	ps, _ := meta["profile"].([]any)
+	for _, p := range ps {
+		s, _ := p.(string)
+		u, v, hasV := strings.Cut(s, "|")
+		if u == base && (!hasV || CompareVersions(v, pr.Through) <= 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// CompareVersions orders two dotted versions (1.10.0 after 1.9.0) by their numeric parts; a part
+// that is not a number compares as text.
+func CompareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y string
+		if i < len(as) {
+			x = as[i]
+		}
+		if i < len(bs) {
+			y = bs[i]
+		}
+		xn, errX := strconv.Atoi(x)
+		yn, errY := strconv.Atoi(y)
+		switch {
+		case errX == nil && errY == nil:
+			if c := cmp.Compare(xn, yn); c != 0 {
+				return c
+			}
+		default:
+			if c := strings.Compare(x, y); c != 0 {
+				return c
+			}
+		}
+	}
+	return 0
 }

@@ -77,7 +77,7 @@ type IG struct {
 	PublicAccess string
 	// PublicWhat names the IG's data in the public-access spec's messages ("formulary").
 	PublicWhat string
-	// AnyVersion takes resources claiming the profile at any version (prior authorizations
+	// AnyVersion takes resources claiming the profile at any version up to the one under test (prior authorizations
 	// claiming the 2.0.0 profile are checked against 2.1.0, the version updated for CMS-0057-F).
 	AnyVersion bool
 	Reqs       Reqs
@@ -579,6 +579,9 @@ func (pc *ProfileCtx) profVersion() string {
 // of a profile of the IG that targets it.
 func (pc *ProfileCtx) Place(td *TypeData) igdata.Placement {
 	rule := igdata.ProfileRule(pc.Prof, pc.profVersion())
+	if pc.IG.AnyVersion && pc.Prof.SD != nil {
+		rule.Through = pc.Prof.SD.Version // prior versions' claims, not later ones'
+	}
 	if placedByReference[pc.Prof.ID] {
 		rule.ByType = ""
 		rule.Discriminators = pc.referencedBy()

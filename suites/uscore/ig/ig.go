@@ -73,6 +73,9 @@ type Profile struct {
 // MustSupport lists the profile's must-support elements (see the package function).
 func (p *Profile) MustSupport() ([]*MSElement, error) { return MustSupport(p.Raw, p.Base) }
 
+// USCDIRequirements lists the profile's Additional USCDI Requirements (none before 7.0.0).
+func (p *Profile) USCDIRequirements() ([]*MSElement, error) { return USCDIRequirements(p.Raw, p.Base) }
+
 // SearchParam is one searchParam entry with its resolved definition.
 type SearchParam struct {
 	Name        string

@@ -14,7 +14,7 @@ func TestLoadAndMustSupport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"3.1.1", "6.1.0", "7.0.0"} {
+	for _, v := range []string{"3.1.1", "6.1.0", "7.0.0", "8.0.0"} {
 		s, err := Load(set, v)
 		if err != nil {
 			t.Fatal(err)

@@ -66,6 +66,38 @@ type elemDef struct {
 // when the parent is a base resource or unknown): top-level elements this profile does not change
 // relative to it are "inherited" (the packages carry no differential, so the snapshots are compared).
 func MustSupport(sd map[string]any, base map[string]any) ([]*MSElement, error) {
+	return flagged(sd, base, func(d *elemDef) bool { return d.MustSupport })
+}
+
+// USCDIRequirementExt flags an element as an Additional USCDI Requirement (US Core 7.0.0 and
+// later): not must-support, but what ONC certification asks of certified systems. US Core 7.0.0
+// and 8.0.0 define it themselves; USCDIRequirementExtCore is the same flag under the core
+// extensions' canonical, accepted too.
+const (
+	USCDIRequirementExt     = "http://hl7.org/fhir/us/core/StructureDefinition/uscdi-requirement"
+	USCDIRequirementExtCore = "http://hl7.org/fhir/StructureDefinition/uscdi-requirement"
+)
+
+// USCDIRequirements lists a profile's Additional USCDI Requirements in snapshot order: the
+// elements carrying the uscdi-requirement extension (true) that are not must-support (those are
+// MustSupport's), with the same element matching, prohibited and inherited rules as MustSupport.
+func USCDIRequirements(sd map[string]any, base map[string]any) ([]*MSElement, error) {
+	return flagged(sd, base, func(d *elemDef) bool { return !d.MustSupport && hasUSCDIFlag(d.raw) })
+}
+
+func hasUSCDIFlag(el map[string]any) bool {
+	exts, _ := el["extension"].([]any)
+	for _, e := range exts {
+		em, _ := e.(map[string]any)
+		if (em["url"] == USCDIRequirementExt || em["url"] == USCDIRequirementExtCore) && em["valueBoolean"] == true {
+			return true
+		}
+	}
+	return false
+}
+
+// flagged lists the elements want picks (must-support, USCDI requirement) as MSElements.
+func flagged(sd map[string]any, base map[string]any, want func(*elemDef) bool) ([]*MSElement, error) {
 	snap, _ := sd["snapshot"].(map[string]any)
 	els, _ := snap["element"].([]any)
 	if len(els) == 0 {
@@ -117,7 +149,7 @@ func MustSupport(sd map[string]any, base map[string]any) ([]*MSElement, error) {
 	}
 	var out []*MSElement
 	for _, d := range order {
-		if !d.MustSupport || d.Max == "0" || strings.Count(d.ID, ".") == 0 {
+		if !want(d) || d.Max == "0" || strings.Count(d.ID, ".") == 0 {
 			continue
 		}
 		if prohibited(defs, d.ID) {

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of pacheck lis
 // are the addresses users put in label filters, known-issue files and report diffs, so a change
 // must be deliberate (go test ./cmd/pacheck/internal/cli -run TestListStable -update).
 func TestListStable(t *testing.T) {
-	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "provider-directory", "smart-2.2"} {
+	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "provider-directory", "smart-2.2", "uscdi-v4", "uscdi-v5"} {
 		code, out, errOut := run("list", "--preset", preset)
 		if code != 0 {
 			t.Fatalf("list --preset %s: exit %d: %s", preset, code, errOut)
@@ -74,7 +74,7 @@ func lineDiff(want, got string) string {
 // configuration naming versions no area lists (generated as --package versions, or not at all
 // for SMART).
 func TestSpecTreeGolden(t *testing.T) {
-	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "provider-directory", "smart-2.2", "package-version"} {
+	for _, preset := range []string{"cms-patient-access", "cms-patient-access-2020", "cms-0057-2027", "public", "provider-directory", "smart-2.2", "uscdi-v4", "uscdi-v5", "package-version"} {
 		f := runFlags{preset: preset}
 		if preset == "package-version" {
 			f = runFlags{config: filepath.Join("testdata", "tree-package-version.yaml")}
