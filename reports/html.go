@@ -447,7 +447,10 @@ func writeData(w io.Writer, r *Results, opts Options, sink *fileSink, causeOf ma
 			bodyLimit = 0
 		}
 		for _, e := range s.Evidence {
-			je := jsEvidence{Entry: RedactEntry(e)}
+			je := jsEvidence{Entry: e}
+			if !r.evidenceRedacted {
+				je.Entry = RedactEntry(e)
+			}
 			if x := je.Exchange; x != nil {
 				xc := *x
 				xc.RequestBody, je.ReqBodyFile, je.ReqBodySize = clipBody(xc.RequestBody, bodyLimit, &budget, sink)

@@ -59,7 +59,7 @@ func Redact(s string) string {
 	// Cheap literal gates first: most evidence (resource JSON) contains no secret-looking word,
 	// and the regular expressions are slow on megabytes of text. Neither the gates nor a pattern
 	// that finds nothing copies the text.
-	if containsFold(s, "authorization") {
+	if authFieldCandidate(s) {
 		s = maskGroup(reAuthHeader, s, 3, authValueSecret)
 	}
 	if containsFold(s, "cookie") {
@@ -149,6 +149,30 @@ func replace(re *regexp.Regexp, s, repl string) string {
 		return s
 	}
 	return re.ReplaceAllString(s, repl)
+}
+
+// authFieldCandidate is a necessary condition for reAuthHeader to match: "authorization"
+// (any letter case) followed by an optional quote, spaces and ':' or '='. PDex resources name
+// "pdex-priorauthorization" in every profile URL; there the regular expression (slow on
+// megabytes) has nothing to find and does not run.
+func authFieldCandidate(s string) bool {
+	const word = "authorization"
+	for i := 0; i+len(word) <= len(s); i++ {
+		if s[i]|0x20 != 'a' || !strings.EqualFold(s[i:i+len(word)], word) {
+			continue
+		}
+		j := i + len(word)
+		if j < len(s) && s[j] == '"' {
+			j++
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f') {
+			j++
+		}
+		if j < len(s) && (s[j] == ':' || s[j] == '=') {
+			return true
+		}
+	}
+	return false
 }
 
 // containsFold reports whether s contains word (lower-case ASCII) in any letter case, without

@@ -81,3 +81,46 @@ func TestRedactReadableAndSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthFieldCandidate: the cheap gate before the Authorization pattern never says no where
+// the pattern matches (it would let a header through unmasked), and says no on profile URLs.
+func TestAuthFieldCandidate(t *testing.T) {
+	for _, s := range []string{
+		"Authorization: Bearer abcdefgh12345678",
+		`{"authorization" : "Basic dXNlcjpwYXNz"}`,
+		"x Proxy-Authorization=Digest a=b",
+		"AUTHORIZATION\t\r\n:x",
+		`"Authorization"` + ":\f\"tok\"",
+		`prefix;authorization= 123`,
+	} {
+		if !reAuthHeader.MatchString(s) {
+			t.Fatalf("test case %q does not match the pattern", s)
+		}
+		if !authFieldCandidate(s) {
+			t.Errorf("authFieldCandidate(%q) = false where the pattern matches", s)
+		}
+	}
+	for _, s := range []string{
+		`{"profile":["http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-priorauthorization"]}`,
+		"authorization", "authorization \"", "no auth here", "authorizationX:",
+	} {
+		if authFieldCandidate(s) {
+			t.Errorf("authFieldCandidate(%q) = true", s)
+		}
+	}
+	// Every string the pattern matches passes the gate (a property over generated inputs).
+	parts := []string{"", " ", "\"", "\t", "\n", ":", "=", "{", ",", ";", "'", "authorization", "AuThOrIzAtIoN", "proxy-", "x", "Bearer abcdefgh1234"}
+	var gen func(prefix string, depth int)
+	gen = func(prefix string, depth int) {
+		if reAuthHeader.MatchString(prefix) && !authFieldCandidate(prefix) {
+			t.Fatalf("pattern matches %q, gate says no", prefix)
+		}
+		if depth == 0 {
+			return
+		}
+		for _, p := range parts {
+			gen(prefix+p, depth-1)
+		}
+	}
+	gen("", 4)
+}

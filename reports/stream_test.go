@@ -16,6 +16,9 @@ func TestWriteJSONStreams(t *testing.T) {
 	fields := []string{}
 	rt := reflect.TypeOf(Results{})
 	for i := range rt.NumField() {
+		if !rt.Field(i).IsExported() {
+			continue // not encoded (evidenceRedacted)
+		}
 		if tag := rt.Field(i).Tag.Get("json"); tag != "-" { // not in results.json (Seal)
 			fields = append(fields, tag)
 		}

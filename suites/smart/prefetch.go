@@ -76,6 +76,11 @@ var needs = map[string]func(*session){
 	"probes/other-member-data": func(s *session) { s.probeIsolation() },
 }
 
+// startFirst are the computations that wait longest without working (the expired-code probe
+// holds its code for auth.code_lifetime): they start before the others, so the wait overlaps the
+// other sign-ins instead of ending after them.
+var startFirst = map[string]bool{"probes/code-expired": true}
+
 // mainUsable mirrors needMain: the main launch yielded a token.
 func mainUsable(m *launch) bool {
 	return m.infra == nil && m.browserErr == nil && m.token != nil && m.token.OK()
@@ -99,6 +104,7 @@ type declaredSpec struct {
 	labels []string // its own and its containers'
 	order  int      // its section's place in buildVersion
 	need   func(*session)
+	first  bool // startFirst
 }
 
 var (
@@ -142,12 +148,13 @@ func declare(v, name string, labels Labels) {
 	}
 	declIDs[id] = true
 	all := append([]string{"ig:smart-" + v, "area:smart"}, labels...)
-	declared = append(declared, declaredSpec{texts: texts, labels: all, order: sectionOrder, need: need})
+	declared = append(declared, declaredSpec{texts: texts, labels: all, order: sectionOrder, need: need, first: startFirst[section+"/"+name]})
 }
 
-// selectedSpecs returns the needs of the declared specs that cfg selects, in their order;
-// ok is false when the selection cannot be predicted.
+// selectedSpecs returns the needs of the declared specs that cfg selects, in their order with
+// the startFirst ones ahead; ok is false when the selection cannot be predicted.
 func selectedSpecs(description string, cfg types.SuiteConfig, programmaticFocus bool, specs []declaredSpec) (out []func(*session), ok bool) {
+	var first []func(*session)
 	if programmaticFocus || len(cfg.FocusFiles) > 0 || len(cfg.SkipFiles) > 0 || cfg.SemVerFilter != "" {
 		return nil, false
 	}
@@ -182,9 +189,13 @@ func selectedSpecs(description string, cfg types.SuiteConfig, programmaticFocus 
 		if skip != nil && skip.MatchString(text) {
 			continue
 		}
-		out = append(out, d.need)
+		if d.first {
+			first = append(first, d.need)
+		} else {
+			out = append(out, d.need)
+		}
 	}
-	return out, true
+	return append(first, out...), true
 }
 
 // Start the selected specs' computations once the tree is built and the selection is known.

@@ -53,6 +53,30 @@ func TestSelectedSpecs(t *testing.T) {
 	}
 }
 
+// TestSelectedSpecsStartFirst: a computation that mostly waits (startFirst) is queued ahead of
+// the others, which keep their order.
+func TestSelectedSpecsStartFirst(t *testing.T) {
+	var got []string
+	mk := func(name string, first bool) declaredSpec {
+		return declaredSpec{texts: []string{"smart-2.0.0", "probes", name}, first: first,
+			need: func(*session) { got = append(got, name) }}
+	}
+	specs := []declaredSpec{mk("a", false), mk("b", false), mk("code-expired", true), mk("c", false)}
+	fs, ok := selectedSpecs("pacheck", types.SuiteConfig{}, false, specs)
+	if !ok {
+		t.Fatal("selection not predicted")
+	}
+	for _, f := range fs {
+		f(nil)
+	}
+	if want := "code-expired a b c"; strings.Join(got, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+	if !startFirst["probes/code-expired"] {
+		t.Error("the expired-code probe is not started first")
+	}
+}
+
 // TestOnceKeepsPanics: a computation that panics (for instance ahead of its spec, in the
 // background) panics again in every caller, so the spec reports it.
 func TestOnceKeepsPanics(t *testing.T) {
