@@ -873,7 +873,7 @@ func (r *run) action(label, frame, verb, arg string, a Action, timeout time.Dura
 				r.masked = append(r.masked, arg)
 			}
 		}
-		if err := chromedp.Do(ctx, clearElem(frame, arg), chromedp.SendKeys(sel, val, o...)); err != nil {
+		if err := chromedp.Do(ctx, clearElem(frame, arg), typeInto(sel, val, o...)); err != nil {
 			return r.fail(label, arg, fmt.Errorf("typing: %w", err))
 		}
 		shown := fmt.Sprintf("%q", val)

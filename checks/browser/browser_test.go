@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,3 +299,33 @@ func TestAuthorize(t *testing.T) {
 type envMap map[string]string
 
 func (m envMap) get(k string) string { return m[k] }
+
+// TestTypingEvents: a value is typed whole, and the page sees input events and a key press (a
+// submit enabled on keyup), though all but the last character arrive in one insertion.
+func TestTypingEvents(t *testing.T) {
+	const redirect = "https://app.pacheck.invalid/callback"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Sign in</title>
+<input id=u oninput="window.i=(window.i||0)+1" onkeyup="document.getElementById('go').disabled=false;window.k=(window.k||0)+1">
+<button id=go disabled onclick="location='%s?code='+encodeURIComponent(document.getElementById('u').value)+'&i='+window.i+'&k='+window.k">Go</button>`, redirect)
+	}))
+	defer srv.Close()
+	b := launch(t, Options{StepTimeout: 10 * time.Second, Timeout: 30 * time.Second})
+	const val = "mémber-1 ✓x"
+	res, err := b.Authorize(context.Background(), srv.URL+"/authorize", redirect,
+		[]Step{{URL: "glob:*", Actions: []Action{{Fill: "#u", Value: val}, {Click: "#go"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := res.Query
+	if q.Get("code") != val {
+		t.Errorf("typed %q, want %q", q.Get("code"), val)
+	}
+	if i, _ := strconv.Atoi(q.Get("i")); i < 2 {
+		t.Errorf("%q input events, want at least 2 (the insertion and the last key)", q.Get("i"))
+	}
+	if k, _ := strconv.Atoi(q.Get("k")); k < 1 {
+		t.Errorf("%q keyup events, want at least 1 (the submit is enabled on keyup)", q.Get("k"))
+	}
+}
