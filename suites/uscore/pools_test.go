@@ -32,7 +32,8 @@ func TestPoolsWithoutProfileClaims(t *testing.T) {
 		{"us-core-blood-pressure", []string{"us-core-blood-pressure"}, "category=vital-signs, code=85354-9"},
 		{"us-core-vital-signs", []string{"us-core-vital-signs", "us-core-blood-pressure", "us-core-heart-rate", "us-core-respiratory-rate",
 			"us-core-body-temperature", "us-core-body-weight", "us-core-body-height", "us-core-bmi", "us-core-head-circumference",
-			"us-core-pulse-oximetry", "pediatric-bmi-for-age", "pediatric-weight-for-height", "head-occipital-frontal-circumference-percentile"}, "category=vital-signs"},
+			"us-core-pulse-oximetry", "pediatric-bmi-for-age", "pediatric-weight-for-height", "head-occipital-frontal-circumference-percentile",
+			"us-core-average-blood-pressure"}, "category=vital-signs"}, // 7.0.0 derives it from vital-signs
 		{"us-core-smokingstatus", []string{"us-core-smokingstatus"}, "category=social-history, code in us-core-smoking-status-observation-codes"},
 		{"us-core-condition-encounter-diagnosis", []string{"us-core-condition-encounter-diagnosis"}, "category=encounter-diagnosis"},
 		{"us-core-condition-problems-health-concerns", []string{"us-core-condition-problems-health-concerns"}, "category in us-core-problem-or-health-concern"},
