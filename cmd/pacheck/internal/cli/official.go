@@ -20,7 +20,7 @@ const officialDefinition = `Official server requirements (the IGs' numbered ids,
   explained    not tested, with a specific reason (MAY, documentation only, not observable
                on the wire, not yet tested: what spec would)
   unmapped     no decision yet
-  unselected   mapped to pacheck requirements, none tested by a spec in this selection
+  unselected   mapped to pacheck requirements, none tested by a spec of that IG version in this selection
                (or an attestation the attestations file lacks)
 `
 
@@ -54,14 +54,25 @@ func printOfficial(stdout, stderr io.Writer, rep types.Report, format string, at
 		errorf(stderr, "list", "%v", err)
 		return ExitEnvError
 	}
-	selected := map[string]bool{}
+	// selected: requirement id -> the IG versions of the selected specs testing it ("" for a
+	// spec of no IG version, such as a capability check, which counts for every version).
+	selected := map[string]map[string]bool{}
 	for _, s := range rep.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped {
 			continue
 		}
+		ig := ""
+		for _, l := range s.Labels() {
+			if v, ok := strings.CutPrefix(l, "ig:"); ok {
+				ig = v
+			}
+		}
 		for _, l := range s.Labels() {
 			if id, ok := strings.CutPrefix(l, "req:"); ok {
-				selected[id] = true
+				if selected[id] == nil {
+					selected[id] = map[string]bool{}
+				}
+				selected[id][ig] = true
 			}
 		}
 	}
@@ -76,11 +87,11 @@ func printOfficial(stdout, stderr io.Writer, rep types.Report, format string, at
 			it := officialItem{ID: official.FullID(s.Set, r.ID), Level: r.Level, Requirements: r.Requirements}
 			switch r.Status() {
 			case official.StatusTested:
-				if slices.ContainsFunc(r.Requirements, func(q string) bool { return selected[q] }) {
+				if slices.ContainsFunc(r.Requirements, func(q string) bool { return testsSet(selected[q], s.Set) }) {
 					it.Status = "tested"
 					cs.Tested++
 				} else {
-					it.Status, it.Reason = "unselected", "no selected spec tests "+strings.Join(r.Requirements, ", ")
+					it.Status, it.Reason = "unselected", "no selected spec of this IG version tests "+strings.Join(r.Requirements, ", ")
 					cs.Unselected++
 				}
 			case official.StatusAttested:
@@ -126,6 +137,30 @@ func printOfficial(stdout, stderr io.Writer, rep types.Report, format string, at
 		}
 	}
 	return ExitOK
+}
+
+// officialArea names the pacheck area (the ig:<area>-<version> labels) of an official
+// requirement set's IG ("hl7.fhir.us.core_7.0.0" -> uscore, 7.0.0).
+var officialArea = map[string]string{
+	"hl7.fhir.us.core":             "uscore",
+	"hl7.fhir.uv.smart-app-launch": "smart",
+	"hl7.fhir.us.carin-bb":         "carinbb",
+	"hl7.fhir.us.davinci-pdex":     "pdex",
+}
+
+// testsSet reports whether specs of these IG versions (see selected) test a row of the official
+// set: a spec of the same IG counts only in that version (a US Core 6.1.0 spec does not test a
+// US Core 7.0.0 row); a spec of another IG, or of none, counts for every version.
+func testsSet(igs map[string]bool, set string) bool {
+	ig, version, _ := strings.Cut(set, "_")
+	area := officialArea[ig]
+	for l := range igs {
+		a, v, _ := strings.Cut(l, "-")
+		if area == "" || l == "" || a != area || v == version {
+			return true
+		}
+	}
+	return false
 }
 
 func infernoCell(s officialSet) string {

@@ -64,3 +64,31 @@ func TestListOfficialUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestOfficialTestedByVersion: a spec of an IG counts for that IG's official rows only in its own
+// version; a spec of another IG, or of none (a capability check), counts for every version.
+func TestOfficialTestedByVersion(t *testing.T) {
+	for _, tc := range []struct {
+		igs  []string
+		set  string
+		want bool
+	}{
+		{[]string{"uscore-6.1.0"}, "hl7.fhir.us.core_6.1.0", true},
+		{[]string{"uscore-6.1.0"}, "hl7.fhir.us.core_7.0.0", false},
+		{[]string{"uscore-6.1.0", "uscore-7.0.0"}, "hl7.fhir.us.core_7.0.0", true},
+		{[]string{""}, "hl7.fhir.us.core_8.0.0", true},
+		{[]string{"smart-2.0.0"}, "hl7.fhir.us.core_7.0.0", true},
+		{[]string{"smart-2.0.0"}, "hl7.fhir.uv.smart-app-launch_2.2.0", false},
+		{[]string{"smart-2.2.0"}, "hl7.fhir.uv.smart-app-launch_2.2.0", true},
+		{[]string{"pdex-2.0.0"}, "hl7.fhir.uv.bulkdata_2.0.0", true},
+		{nil, "hl7.fhir.us.core_6.1.0", false},
+	} {
+		igs := map[string]bool{}
+		for _, v := range tc.igs {
+			igs[v] = true
+		}
+		if got := testsSet(igs, tc.set); got != tc.want {
+			t.Errorf("testsSet(%v, %s) = %v, want %v", tc.igs, tc.set, got, tc.want)
+		}
+	}
+}
