@@ -297,7 +297,6 @@ func (r *run) selectIn(label, frame, sel, value string) error {
 	return nil
 }
 
-// clearElem empties an input with script (chromedp.SetValue to "" reports a false failure).
 // typeInto types val into the element: all but the last character in one Input.insertText (an
 // input event, as a paste or an IME commit makes), the last as key presses, so a page reacting to
 // keydown/keyup (a submit button enabled on keyup) sees them, with the whole value in the field.
@@ -321,6 +320,7 @@ func typeInto(sel chromedp.CSS, val string, o ...chromedp.QueryOption) chromedp.
 	})
 }
 
+// clearElem empties an input with script (chromedp.SetValue to "" reports a false failure).
 func clearElem(frame, sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.Evaluate[bool](`(() => { const e = `+elemJS(frame, sel)+`; if (e && 'value' in e) e.value = ''; return true; })()`)(ctx, t)
