@@ -138,10 +138,8 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	}
 	pol := newPolicy(au, ru, extra)
 
-	tabCtx, tabCancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	// Closing the tab and its browser context takes a while; the result does not wait for it
-	// (Close does).
-	defer b.closeTab(tabCancel)
+	t := b.takeTab(ctx)
+	tabCtx := t.ctx
 	deadline := time.Now().Add(b.opts.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -155,8 +153,17 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	r.base, r.baseCancel = context.WithCancel(tabCtx)
 	defer r.baseCancel()
 
-	// The first calls on the tab carry no deadline: a deadline there would end the tab.
-	if err := chromedp.Listen(tabCtx, r.onEvent); err != nil {
+	// The page is policed until the tab is closed or signed out (in the background: the result
+	// does not wait for it; Close does).
+	listenCtx, stopListening := context.WithCancel(tabCtx)
+	var res *Result
+	defer func() { b.releaseTab(t, r, stopListening, r.reusable(res, err)) }()
+	// The first call on a new tab opens it with the tab's own context, which the tab then lives
+	// as long as: no deadline, and not the listener's.
+	if err = chromedp.Do(tabCtx); err != nil {
+		return nil, fmt.Errorf("browser: opening a tab: %w", err)
+	}
+	if err = chromedp.Listen(listenCtx, r.onEvent); err != nil {
 		return nil, fmt.Errorf("browser: opening a tab: %w", err)
 	}
 	if c := chromedp.FromContext(tabCtx); c != nil && c.Target != nil {
@@ -171,10 +178,10 @@ func (b *Browser) AuthorizeAs(ctx context.Context, authorizeURL, redirectURI str
 	for _, scheme := range blockedSchemes {
 		patterns = append(patterns, &fetch.RequestPattern{URLPattern: scheme + ":*", RequestStage: fetch.RequestStageRequest})
 	}
-	if _, err := chromedp.Call(tabCtx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
+	if _, err = chromedp.Call(tabCtx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
 		return nil, fmt.Errorf("browser: enabling request interception: %w", err)
 	}
-	res, err := r.flow(authorizeURL, steps)
+	res, err = r.flow(authorizeURL, steps)
 	r.drain()
 	return res, err
 }
@@ -214,6 +221,8 @@ type run struct {
 	consent    *PageSnapshot // the consent page seen so far (Result.Consent)
 
 	mu          sync.Mutex // guards the fields below, written by event goroutines
+	origins     []string   // of the documents loaded (cleared when the tab is signed out)
+	framed      bool       // a frame's document was loaded
 	aborted     chan struct{}
 	abortErr    error
 	dialogs     int
@@ -258,6 +267,11 @@ func (r *run) onPaused(e *fetch.EventRequestPaused) {
 	pe := r.pol.check(u)
 	if pe == nil || (e.ResourceType != network.ResourceTypeDocument && isHTTP(u)) {
 		// An allowed page, or a subresource of one (matched by the redirect pattern only).
+		if e.ResourceType == network.ResourceTypeDocument {
+			if pu, err := url.Parse(u); err == nil {
+				r.noteDocument(originOf(pu), r.mainFrame != "" && e.FrameID != r.mainFrame)
+			}
+		}
 		_, _ = chromedp.Call(r.tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
 		return
 	}

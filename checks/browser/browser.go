@@ -101,12 +101,17 @@ type Browser struct {
 	cancel  context.CancelFunc
 	acancel context.CancelFunc
 
-	mu        sync.Mutex
-	seq       int
-	closed    bool
-	tabs      sync.WaitGroup // tabs still closing
-	closeOnce sync.Once
-	closeErr  error
+	mu         sync.Mutex
+	seq        int
+	closed     bool
+	idle       []*tab         // signed-out tabs waiting for the next sign-in
+	signingOut int            // tabs being signed out
+	freed      chan struct{}  // closed (and replaced) when a tab's signing out ends
+	opened     int            // tabs opened so far (each in its own incognito browser context)
+	signIns    int            // sign-ins started
+	tabs       sync.WaitGroup // tabs still closing or being signed out
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // live are the browsers not yet closed, for CloseAll.
@@ -266,7 +271,7 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication"),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,SpareRendererForSitePerProcess"),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("use-mock-keychain", true),
@@ -279,7 +284,7 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	// deadline can bound the start without killing the browser later.
 	actx, acancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), flags...)
 	bctx, bcancel := chromedp.NewContext(actx)
-	b := &Browser{opts: opts, dataDir: dir, tmpDir: tmpDir, origins: origins, ctx: bctx, cancel: bcancel, acancel: acancel}
+	b := &Browser{opts: opts, dataDir: dir, tmpDir: tmpDir, origins: origins, ctx: bctx, cancel: bcancel, acancel: acancel, freed: make(chan struct{})}
 	live.Lock()
 	live.m[b] = true
 	live.Unlock()
@@ -333,6 +338,14 @@ func (b *Browser) Close() error {
 		case <-t.C:
 		}
 		t.Stop()
+		pid := 0
+		if c := chromedp.FromContext(b.ctx); b.started && c != nil && c.Browser != nil && c.Browser.Process() != nil {
+			pid = c.Browser.Process().Pid
+		}
+		b.mu.Lock()
+		signIns, opened := b.signIns, b.opened
+		b.mu.Unlock()
+		addUsage(pid, signIns, opened) // before the processes end
 		if b.started {
 			cctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 			_ = chromedp.Cancel(cctx) // a graceful close first

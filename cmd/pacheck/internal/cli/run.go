@@ -540,14 +540,15 @@ func printStats(w io.Writer, start time.Time, specs int) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	// CPU beside wall: on a busy machine the wall time says little, the CPU time of pacheck and
-	// of its browser (the children it waited for) says where the work went.
-	var ch syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch)
-	cpu := func(r *syscall.Rusage) float64 {
-		return time.Duration(r.Utime.Nano() + r.Stime.Nano()).Seconds()
+	// of Chromium's whole process tree says where the work went.
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	browserCPU, signIns, tabs := browser.Usage()
+	fmt.Fprintf(w, "stats: wall %.1fs, %d specs, peak RSS %d MiB (Go heap in use %d MiB), CPU %.1fs",
+		time.Since(start).Seconds(), specs, ru.Maxrss/1024, ms.HeapInuse>>20, cpu)
+	if signIns > 0 {
+		fmt.Fprintf(w, ", Chromium %.1fs CPU for %d sign-ins in %d tabs", browserCPU.Seconds(), signIns, tabs)
 	}
-	fmt.Fprintf(w, "stats: wall %.1fs, %d specs, peak RSS %d MiB (Go heap in use %d MiB), CPU %.1fs (browser %.1fs)\n",
-		time.Since(start).Seconds(), specs, ru.Maxrss/1024, ms.HeapInuse>>20, cpu(&ru), cpu(&ch))
+	fmt.Fprintln(w)
 }
 
 // progress prints a live line on a terminal and plain lines elsewhere. Specs blocked by a root
