@@ -91,7 +91,8 @@ var ErrNoControls = errors.New("found neither a login form (password field) nor 
 // ErrNoProgress is wrapped when the page neither navigated nor redirected after its step.
 var ErrNoProgress = errors.New("the page did not change and no redirect to the redirect_uri was captured")
 
-// Authorize opens authorizeURL in a fresh incognito tab, runs steps (or the default strategy when
+// Authorize opens authorizeURL in an incognito tab with nothing of other sign-ins (a new one, or
+// one signed out after an earlier sign-in: see tabs.go), runs steps (or the default strategy when
 // steps is empty) with Options.Credentials, and returns the captured redirect to redirectURI.
 func (b *Browser) Authorize(ctx context.Context, authorizeURL, redirectURI string, steps []Step) (*Result, error) {
 	return b.AuthorizeAs(ctx, authorizeURL, redirectURI, b.opts.Credentials, steps)

@@ -176,7 +176,8 @@ func FindChromium(explicit string) (string, error) {
 
 // Launch starts Chromium headless with a fresh user-data dir (removed by Close). ctx bounds the
 // start only: the browser then lives until Close, whatever happens to ctx. One Browser serves
-// many Authorize calls (each in its own incognito browser context), also from several goroutines.
+// many Authorize calls (each in an incognito browser context no other sign-in uses at the same
+// time, and with nothing of earlier ones: see tabs.go), also from several goroutines.
 func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	exe, err := FindChromium(opts.ExecPath)
 	if err != nil {
@@ -271,6 +272,8 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("disable-breakpad", true),
+		// No spare renderer: clearing a signed-out tab's cookies and storage discards it and Chromium
+		// starts another, a renderer process per sign-in for nothing.
 		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,SpareRendererForSitePerProcess"),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("password-store", "basic"),

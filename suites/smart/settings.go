@@ -104,7 +104,7 @@ type BrowserOptions struct {
 	Timeout          time.Duration // per authorization (default 90s)
 	LaunchTimeout    time.Duration // browser start (default 30s)
 	IgnoreCertErrors bool          // self-signed test servers only
-	// Parallel is how many sign-ins may run at once (each in its own incognito browser context);
+	// Parallel is how many sign-ins may run at once (each in an incognito browser context of its own);
 	// with 2 or more, the sign-ins of the selected specs start ahead of them. Default 1: one at a
 	// time, when a spec needs it (some servers refuse a member's concurrent sign-ins).
 	Parallel int
