@@ -1,12 +1,11 @@
 package browser
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/pacheck/pacheck/internal/procstat"
 )
 
 // usage sums what the process's browsers did, read as each closes (for --stats).
@@ -48,34 +47,18 @@ func treeCPU(pid int) time.Duration {
 	}
 	type proc struct{ ppid, ticks int }
 	procs := map[int]proc{}
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, d := range dirs {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			continue // ended meanwhile
-		}
-		// pid (comm) state ppid … utime(14) stime(15) cutime(16) cstime(17); comm may hold spaces.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
+	procstat.Each(func(p int, f []string) {
 		if len(f) < 15 {
-			continue
-		}
-		p, err := strconv.Atoi(strings.TrimSpace(s[:strings.IndexByte(s, ' ')]))
-		if err != nil {
-			continue
+			return
 		}
 		pp, _ := strconv.Atoi(f[1])
 		t := 0
-		for _, k := range f[11:15] {
+		for _, k := range f[11:15] { // utime, stime, cutime, cstime (fields 14-17)
 			n, _ := strconv.Atoi(k)
 			t += n
 		}
 		procs[p] = proc{ppid: pp, ticks: t}
-	}
+	})
 	in := map[int]bool{pid: true}
 	for changed := true; changed; {
 		changed = false

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pacheck/pacheck/internal/procstat"
 	"github.com/pacheck/pacheck/internal/safefile"
 )
 
@@ -175,37 +176,19 @@ func (f *fleetMemory) peakMiB() int64 {
 // groupRSS sums the resident memory of the processes whose process group is pgid, from
 // /proc/PID/stat (field 5 the group, field 24 the resident pages).
 func groupRSS(pgid int) int64 {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
 	page := int64(os.Getpagesize())
 	var sum int64
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue // ended meanwhile
-		}
-		// The command name (field 2) is in parentheses and may hold spaces: fields follow the last ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:]) // f[0] is field 3 (state)
+	procstat.Each(func(_ int, f []string) {
 		if len(f) < 22 {
-			continue
+			return
 		}
 		if g, _ := strconv.Atoi(f[2]); g != pgid {
-			continue
+			return
 		}
 		if pages, err := strconv.ParseInt(f[21], 10, 64); err == nil {
 			sum += pages * page
 		}
-	}
+	})
 	return sum
 }
 
