@@ -262,6 +262,9 @@ func tickLine(t tick) string {
 	s := strings.ToUpper(t.Verdict)
 	if c := t.Counts; c != nil {
 		s += fmt.Sprintf(": %d specs, %d passed, %d failed, %d skipped, %d errors", c.Total, c.Pass, c.Fail, c.Skip, c.Error)
+		if c.Review > 0 {
+			s += fmt.Sprintf(", %d for a person to review", c.Review)
+		}
 	}
 	if t.LatencyP95MS != nil {
 		s += fmt.Sprintf("; p95 %.0f ms", *t.LatencyP95MS)
@@ -441,7 +444,7 @@ func (m *monitorMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for _, o := range []struct {
 				k string
 				n int
-			}{{"pass", c.Pass}, {"fail", c.Fail}, {"skip", c.Skip}, {"error", c.Error}} {
+			}{{"pass", c.Pass}, {"fail", c.Fail}, {"skip", c.Skip}, {"error", c.Error}, {"review", c.Review}} {
 				lines = append(lines, fmt.Sprintf(`pacheck_monitor_specs{target="%s",outcome="%s"} %d`, promLabel(m.target), o.k, o.n))
 			}
 			metric("pacheck_monitor_specs", "gauge", "Specs of the last check by outcome.", lines...)
@@ -598,10 +601,10 @@ th{background:#f3f3f3}.msg{color:#555;font-size:90%}code{word-break:break-all}
 {{.LatencySVG}}
 <h2>Recent checks</h2>
 <table>
-<thead><tr><th>time</th><th>verdict</th><th>pass / fail / skip / error</th><th>regressed</th><th>report</th></tr></thead>
+<thead><tr><th>time</th><th>verdict</th><th>pass / fail / skip / error / review</th><th>regressed</th><th>report</th></tr></thead>
 <tbody>
 {{range .Recent}}<tr><td>{{time .Time}}</td><td>{{.Verdict}}{{if .Error}}<div class="msg">{{.Error}}</div>{{end}}</td>
-<td>{{with .Counts}}{{.Pass}} / {{.Fail}} / {{.Skip}} / {{.Error}}{{else}}–{{end}}</td>
+<td>{{with .Counts}}{{.Pass}} / {{.Fail}} / {{.Skip}} / {{.Error}} / {{.Review}}{{else}}–{{end}}</td>
 <td>{{if .Regressed}}<code>{{join .Regressed}}</code>{{else}}–{{end}}</td>
 <td><a href="{{.Folder}}/index.html">report</a></td></tr>
 {{end}}</tbody>

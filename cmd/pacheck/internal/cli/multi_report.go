@@ -173,7 +173,7 @@ func (s *multiSummary) markdown() string {
 	if len(s.Merged) > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString("| # | target | verdict | exit | specs | pass | fail | skip | error | known | failed requirements | report |\n")
+	b.WriteString("| # | target | verdict | exit | specs | pass | fail | skip | error | known | review | failed requirements | report |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, t := range s.Targets {
 		c := counts{}
@@ -195,8 +195,8 @@ func (s *multiSummary) markdown() string {
 		if len(t.Failed) > 0 {
 			failed = fmt.Sprintf("%d: %s", len(t.Failed), mdCell(strings.Join(t.Failed, ", ")))
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, mdCell(t.URL), verdict, t.ExitCode,
-			num(c.Total), num(c.Pass), num(c.Fail), num(c.Skip), num(c.Error), num(c.Known), failed, rep)
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, mdCell(t.URL), verdict, t.ExitCode,
+			num(c.Total), num(c.Pass), num(c.Fail), num(c.Skip), num(c.Error), num(c.Known), num(c.Review), failed, rep)
 	}
 	return b.String()
 }
@@ -232,14 +232,14 @@ th{background:#f3f3f3}td.n{text-align:right}.url{font-family:ui-monospace,monosp
 Exit code {{.ExitCode}}: the worst of the targets' (3 environment or tool error &gt; 2 usage or configuration error &gt; 1 non-conformant &gt; 4 incomplete &gt; 0 conformant).{{if gt .Parallel 1}} Up to {{.Parallel}} targets ran at once.{{end}}</p>
 {{if .Merged}}<p>Merged from {{range $i, $m := .Merged}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}.</p>{{end}}
 <table>
-<thead><tr><th>#</th><th>target</th><th>verdict</th><th>exit</th><th>specs</th><th>pass</th><th>fail</th><th>skip</th><th>error</th><th>known</th><th>failed requirements</th><th>report</th></tr></thead>
+<thead><tr><th>#</th><th>target</th><th>verdict</th><th>exit</th><th>specs</th><th>pass</th><th>fail</th><th>skip</th><th>error</th><th>known</th><th>review</th><th>failed requirements</th><th>report</th></tr></thead>
 <tbody>
 {{range $i, $t := .Targets}}<tr>
 <td class="n">{{inc $i}}</td>
 <td class="url">{{$t.URL}}</td>
 <td><span class="{{class $t.ExitCode}}">{{$t.Verdict}}</span>{{if $t.Error}}<div class="msg">{{$t.Error}}</div>{{end}}</td>
 <td class="n">{{$t.ExitCode}}</td>
-{{with $t.Counts}}<td class="n">{{.Total}}</td><td class="n">{{.Pass}}</td><td class="n">{{.Fail}}</td><td class="n">{{.Skip}}</td><td class="n">{{.Error}}</td><td class="n">{{.Known}}</td>{{else}}<td class="n" colspan="6">no results</td>{{end}}
+{{with $t.Counts}}<td class="n">{{.Total}}</td><td class="n">{{.Pass}}</td><td class="n">{{.Fail}}</td><td class="n">{{.Skip}}</td><td class="n">{{.Error}}</td><td class="n">{{.Known}}</td><td class="n">{{.Review}}</td>{{else}}<td class="n" colspan="7">no results</td>{{end}}
 <td>{{if $t.Failed}}<details><summary>{{len $t.Failed}}</summary><div class="msg">{{range $j, $q := $t.Failed}}{{if $j}}, {{end}}<code>{{$q}}</code>{{end}}</div></details>{{else}}–{{end}}</td>
 <td>{{if $t.Report}}<a href="{{$t.Report}}">{{$t.Folder}}</a>{{else}}–{{end}}{{if $t.Log}} · <a href="{{$t.Log}}">log</a>{{end}}</td>
 </tr>
